@@ -1,0 +1,209 @@
+package password
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"golang.org/x/crypto/bcrypt"
+)
+
+// fastParams keep unit tests quick; the defaults are tested once below.
+var fastParams = Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+func TestArgon2idRoundTrip(t *testing.T) {
+	for _, p := range []Params{fastParams, DefaultParams} {
+		h, err := p.Hash([]byte("correct horse"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !strings.HasPrefix(h, "$argon2id$v=19$") {
+			t.Fatalf("not a PHC argon2id string: %q", h)
+		}
+		if ok, err := Verify(h, []byte("correct horse")); err != nil || !ok {
+			t.Fatalf("right password: ok=%v err=%v", ok, err)
+		}
+		if ok, _ := Verify(h, []byte("correct horsE")); ok {
+			t.Fatal("wrong password matched")
+		}
+	}
+	h, _ := DefaultParams.Hash([]byte("x"))
+	if !strings.Contains(h, "$m=19456,t=2,p=1$") {
+		t.Fatalf("default parameters are not OWASP's m=19MiB,t=2,p=1: %q", h)
+	}
+}
+
+func TestSaltIsRandom(t *testing.T) {
+	a, _ := fastParams.Hash([]byte("same"))
+	b, _ := fastParams.Hash([]byte("same"))
+	if a == b {
+		t.Fatal("two hashes of one password are equal: salt is not random")
+	}
+}
+
+func TestBcrypt(t *testing.T) {
+	h, err := bcrypt.GenerateFromPassword([]byte("builder-bob-77"), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, prefix := range []string{"$2a$", "$2b$", "$2y$"} {
+		s := prefix + string(h[4:])
+		if ok, err := Verify(s, []byte("builder-bob-77")); err != nil || !ok {
+			t.Fatalf("%s: ok=%v err=%v", prefix, ok, err)
+		}
+		if ok, _ := Verify(s, []byte("builder-bob-78")); ok {
+			t.Fatalf("%s: wrong password matched", prefix)
+		}
+	}
+}
+
+// bcrypt reads only 72 bytes; a longer password must not match a hash of its
+// 72-byte prefix.
+func TestBcrypt72ByteLimit(t *testing.T) {
+	pw72 := []byte(strings.Repeat("a", 72))
+	h, err := bcrypt.GenerateFromPassword(pw72, bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ok, _ := Verify(string(h), pw72); !ok {
+		t.Fatal("72-byte password does not match its own hash")
+	}
+	if ok, _ := Verify(string(h), append(pw72, []byte("suffix")...)); ok {
+		t.Fatal("72-byte password plus a suffix matched: truncation not enforced")
+	}
+	// The raw library would have accepted it: the check above is ours.
+	if bcrypt.CompareHashAndPassword(h, append(pw72, 'x')) != nil {
+		t.Log("note: x/crypto now refuses long passwords itself")
+	}
+}
+
+func TestCheckRejectsBadHashes(t *testing.T) {
+	good, _ := fastParams.Hash([]byte("pw"))
+	bc, _ := bcrypt.GenerateFromPassword([]byte("pw"), bcrypt.MinCost)
+	for _, s := range []string{good, string(bc)} {
+		if err := Check(s); err != nil {
+			t.Errorf("Check(%q) = %v", s, err)
+		}
+	}
+	bad := []string{
+		"", "plaintext", "$argon2i$v=19$m=64,t=1,p=1$c2FsdHNhbHQ$a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=18$m=64,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=4294967295,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1000,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=64,t=1,p=1$!!!$a2V5",
+		"$argon2id$v=19$m=64,t=1,p=1,x=2$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$2b$10$short", "$2x$10$" + strings.Repeat("a", 53),
+		"$2b$31$" + strings.Repeat("a", 53),
+	}
+	for _, s := range bad {
+		if err := Check(s); !errors.Is(err, ErrInvalidHash) {
+			t.Errorf("Check(%q) = %v, want ErrInvalidHash", s, err)
+		}
+	}
+}
+
+// allocated returns the bytes fn allocates. argon2id's memory cost makes the
+// allocation a deterministic measure of the hash work done, without timing.
+func allocated(fn func()) uint64 {
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	fn()
+	runtime.ReadMemStats(&after)
+	return after.TotalAlloc - before.TotalAlloc
+}
+
+// An unknown user and a malformed record must cost the same hash work as a
+// wrong password for a real user.
+func TestVerifierUnknownUserCostsAHash(t *testing.T) {
+	v, err := NewVerifier(DefaultParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	real, _ := DefaultParams.Hash([]byte("secret"))
+	wrong := allocated(func() { _, _ = v.Verify(real, []byte("guess")) })
+	unknown := allocated(func() {
+		if ok, err := v.Verify("", []byte("guess")); ok || err != nil {
+			t.Errorf("unknown user: ok=%v err=%v", ok, err)
+		}
+	})
+	corrupt := allocated(func() { _, _ = v.Verify("garbage", []byte("guess")) })
+	memory := uint64(DefaultParams.Memory) * 1024
+	for name, got := range map[string]uint64{"wrong password": wrong, "unknown user": unknown, "corrupt record": corrupt} {
+		if got < memory {
+			t.Errorf("%s allocated %d bytes, less than one argon2id hash (%d): hash work skipped", name, got, memory)
+		}
+	}
+}
+
+func TestPoolBoundsConcurrencyAndRefusesExcess(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 3, MaxWait: time.Minute})
+	release := make(chan struct{})
+	var running, peak int
+	var mu sync.Mutex
+	var wg sync.WaitGroup
+	errs := make(chan error, 10)
+	for i := 0; i < 5; i++ { // 2 running + 3 queued
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs <- p.Do(context.Background(), func() {
+				mu.Lock()
+				running++
+				peak = max(peak, running)
+				mu.Unlock()
+				<-release
+				mu.Lock()
+				running--
+				mu.Unlock()
+			})
+		}()
+	}
+	// Wait until two are running and three are queued.
+	deadline := time.Now().Add(10 * time.Second)
+	for p.waiting.Load() != 3 && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
+	// The sixth caller finds the queue full and is refused at once.
+	if err := p.Do(context.Background(), func() { t.Error("ran past a full queue") }); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("sixth caller: %v, want ErrOverloaded", err)
+	}
+	close(release)
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		if err != nil {
+			t.Errorf("queued caller: %v", err)
+		}
+	}
+	if peak != 2 {
+		t.Errorf("peak concurrency %d, want 2", peak)
+	}
+}
+
+func TestPoolMaxWait(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 1, Queue: 1, MaxWait: 20 * time.Millisecond})
+	release := make(chan struct{})
+	go func() { _ = p.Do(context.Background(), func() { <-release }) }()
+	for len(p.slots) != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.Do(context.Background(), func() {}); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("waiter past MaxWait: %v, want ErrOverloaded", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	p2 := NewPool(PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
+	go func() { _ = p2.Do(context.Background(), func() { <-release }) }()
+	for len(p2.slots) != 1 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p2.Do(ctx, func() {}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled waiter: %v", err)
+	}
+	close(release)
+}
