@@ -1,0 +1,233 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package v1alpha1
+
+import (
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// Condition types shared by AuthUser and AuthClient.
+const (
+	// ConditionTypeReady reports whether the object has been validated and
+	// synced into the credential store used by the auth server.
+	ConditionTypeReady = "Ready"
+)
+
+// Condition reasons shared by AuthUser and AuthClient.
+const (
+	// ReasonSynced means the object was validated and written to the store.
+	ReasonSynced = "Synced"
+	// ReasonSecretNotFound means a referenced Secret does not exist.
+	ReasonSecretNotFound = "SecretNotFound"
+	// ReasonSecretKeyMissing means a referenced Secret exists but lacks the key
+	// (or the value is empty).
+	ReasonSecretKeyMissing = "SecretKeyMissing"
+	// ReasonInvalidHash means the password hash is not a supported bcrypt
+	// ($2a$/$2b$/$2y$) or argon2id PHC string.
+	ReasonInvalidHash = "InvalidHash"
+	// ReasonUsernameConflict means another AuthUser resolves to the same
+	// effective username.
+	ReasonUsernameConflict = "UsernameConflict"
+	// ReasonClientIDConflict means another AuthClient resolves to the same
+	// effective client ID.
+	ReasonClientIDConflict = "ClientIDConflict"
+	// ReasonStoreUnavailable means the credential store could not be reached.
+	ReasonStoreUnavailable = "StoreUnavailable"
+)
+
+// Default Secret keys, applied by the API server through +kubebuilder:default
+// markers. Consumers that read objects without API server defaulting (e.g.
+// loading YAML from disk) should use the KeyOrDefault helpers.
+const (
+	DefaultPasswordKey     = "password"
+	DefaultPasswordHashKey = "passwordHash"
+)
+
+// PasswordSecretRef selects a key of a Secret, in the same namespace as the
+// AuthUser, that holds the plaintext password.
+type PasswordSecretRef struct {
+	// name of the Secret in the AuthUser's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key in the Secret's data holding the plaintext password.
+	// +optional
+	// +kubebuilder:default=password
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
+}
+
+// KeyOrDefault returns Key, or DefaultPasswordKey when Key is empty.
+func (r *PasswordSecretRef) KeyOrDefault() string {
+	if r == nil || r.Key == "" {
+		return DefaultPasswordKey
+	}
+	return r.Key
+}
+
+// PasswordHashSecretRef selects a key of a Secret, in the same namespace as
+// the AuthUser, that holds a precomputed password hash: a bcrypt hash
+// ($2a$, $2b$ or $2y$) or an argon2id PHC string ($argon2id$v=19$...).
+type PasswordHashSecretRef struct {
+	// name of the Secret in the AuthUser's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key in the Secret's data holding the password hash.
+	// +optional
+	// +kubebuilder:default=passwordHash
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
+}
+
+// KeyOrDefault returns Key, or DefaultPasswordHashKey when Key is empty.
+func (r *PasswordHashSecretRef) KeyOrDefault() string {
+	if r == nil || r.Key == "" {
+		return DefaultPasswordHashKey
+	}
+	return r.Key
+}
+
+// AuthUserSpec defines the desired state of AuthUser.
+// Exactly one of passwordSecretRef and passwordHashSecretRef must be set.
+// +kubebuilder:validation:XValidation:rule="has(self.passwordSecretRef) != has(self.passwordHashSecretRef)",message="exactly one of passwordSecretRef and passwordHashSecretRef must be set"
+type AuthUserSpec struct {
+	// username used in the OAuth2 password grant. When empty, the AuthUser's
+	// metadata.name is used (see EffectiveUsername). Effective usernames must
+	// be unique across all AuthUsers served by one auth server.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[a-zA-Z0-9._@-]+$`
+	Username string `json:"username,omitempty"`
+
+	// passwordSecretRef references a Secret key holding the plaintext password.
+	// The controller hashes it before storing. Mutually exclusive with
+	// passwordHashSecretRef.
+	// +optional
+	PasswordSecretRef *PasswordSecretRef `json:"passwordSecretRef,omitempty"`
+
+	// passwordHashSecretRef references a Secret key holding a bcrypt
+	// ($2a$/$2b$/$2y$) or argon2id PHC password hash. Mutually exclusive with
+	// passwordSecretRef.
+	// +optional
+	PasswordHashSecretRef *PasswordHashSecretRef `json:"passwordHashSecretRef,omitempty"`
+
+	// scopes the user is allowed to be granted. Each entry is an RFC 6749
+	// scope-token. A token request is limited to the intersection of the
+	// user's and the client's scopes.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[\x21\x23-\x5B\x5D-\x7E]+$`
+	Scopes []string `json:"scopes,omitempty"`
+
+	// groups the user belongs to; emitted as the "groups" claim.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=253
+	Groups []string `json:"groups,omitempty"`
+
+	// disabled rejects new token requests for this user while set.
+	// +optional
+	Disabled bool `json:"disabled,omitempty"`
+
+	// revokeTokensBefore invalidates every token (access and refresh) issued
+	// to this user before the given time.
+	// +optional
+	RevokeTokensBefore *metav1.Time `json:"revokeTokensBefore,omitempty"`
+}
+
+// AuthUserStatus defines the observed state of AuthUser.
+type AuthUserStatus struct {
+	// conditions represent the current state of the AuthUser. The "Ready"
+	// condition reports whether the user is synced into the credential store.
+	// +optional
+	// +listType=map
+	// +listMapKey=type
+	// +patchStrategy=merge
+	// +patchMergeKey=type
+	Conditions []metav1.Condition `json:"conditions,omitempty" patchStrategy:"merge" patchMergeKey:"type"`
+
+	// observedGeneration is the most recent metadata.generation observed by
+	// the controller.
+	// +optional
+	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+}
+
+// +kubebuilder:object:root=true
+// +kubebuilder:subresource:status
+// +kubebuilder:resource:scope=Namespaced,shortName=au,categories=authstack
+// +kubebuilder:printcolumn:name="Username",type=string,JSONPath=`.spec.username`
+// +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
+// +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
+
+// AuthUser is a user that can obtain tokens through the OAuth2 resource
+// owner password credentials grant.
+type AuthUser struct {
+	metav1.TypeMeta `json:",inline"`
+
+	// metadata is a standard object metadata.
+	// +optional
+	metav1.ObjectMeta `json:"metadata,omitempty"`
+
+	// spec defines the desired state of AuthUser.
+	// +required
+	Spec AuthUserSpec `json:"spec"`
+
+	// status defines the observed state of AuthUser.
+	// +optional
+	Status AuthUserStatus `json:"status,omitempty"`
+}
+
+// EffectiveUsername returns spec.username, or metadata.name when
+// spec.username is empty.
+func (u *AuthUser) EffectiveUsername() string {
+	if u == nil {
+		return ""
+	}
+	if u.Spec.Username != "" {
+		return u.Spec.Username
+	}
+	return u.Name
+}
+
+// +kubebuilder:object:root=true
+
+// AuthUserList contains a list of AuthUser.
+type AuthUserList struct {
+	metav1.TypeMeta `json:",inline"`
+	metav1.ListMeta `json:"metadata,omitempty"`
+	Items           []AuthUser `json:"items"`
+}
+
+func init() {
+	SchemeBuilder.Register(&AuthUser{}, &AuthUserList{})
+}

@@ -1,0 +1,83 @@
+// Package discovery serves the authorization server metadata (RFC 8414) and
+// the OpenID Connect discovery document derived from it.
+package discovery
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+)
+
+// Metadata is the RFC 8414 document. Fields later endpoints add (revocation,
+// introspection) are filled in when those endpoints are served.
+type Metadata struct {
+	Issuer                            string   `json:"issuer"`
+	TokenEndpoint                     string   `json:"token_endpoint"`
+	JWKSURI                           string   `json:"jwks_uri"`
+	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
+	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	IntrospectionEndpoint             string   `json:"introspection_endpoint,omitempty"`
+	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported            []string `json:"response_types_supported"`
+	GrantTypesSupported               []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+
+	// OpenID Connect Discovery members, served only on its path.
+	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
+}
+
+// Options describe the server for New.
+type Options struct {
+	Issuer     string
+	GrantTypes []string
+	// Algs lists the signing algorithms of the current keys.
+	Algs func() []string
+}
+
+// Handler serves both documents.
+type Handler struct {
+	opts Options
+}
+
+// New returns a handler for the given server.
+func New(o Options) *Handler { return &Handler{opts: o} }
+
+// OAuth returns the RFC 8414 metadata.
+func (h *Handler) OAuth() Metadata {
+	base := strings.TrimSuffix(h.opts.Issuer, "/")
+	return Metadata{
+		Issuer:           h.opts.Issuer,
+		TokenEndpoint:    base + "/token",
+		JWKSURI:          base + "/.well-known/jwks.json",
+		UserinfoEndpoint: base + "/userinfo",
+		// There is no authorization endpoint, so no response type is
+		// supported; RFC 8414 still requires the member.
+		ResponseTypesSupported:            []string{},
+		GrantTypesSupported:               h.opts.GrantTypes,
+		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+	}
+}
+
+// OpenID returns the OpenID Connect discovery document: the same metadata
+// with the members OpenID Connect Discovery 1.0 requires.
+func (h *Handler) OpenID() Metadata {
+	m := h.OAuth()
+	m.SubjectTypesSupported = []string{"public"}
+	m.IDTokenSigningAlgValuesSupported = h.opts.Algs()
+	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username"}
+	return m
+}
+
+// ServeOAuth serves GET /.well-known/oauth-authorization-server.
+func (h *Handler) ServeOAuth(w http.ResponseWriter, r *http.Request) { serve(w, r, h.OAuth()) }
+
+// ServeOpenID serves GET /.well-known/openid-configuration.
+func (h *Handler) ServeOpenID(w http.ResponseWriter, r *http.Request) { serve(w, r, h.OpenID()) }
+
+func serve(w http.ResponseWriter, r *http.Request, m Metadata) {
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "public, max-age=300")
+	_ = json.NewEncoder(w).Encode(m)
+}

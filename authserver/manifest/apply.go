@@ -1,0 +1,75 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+	"regexp"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/records"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// namePattern is the CRD's pattern for usernames and client IDs. Without an
+// API server to enforce the schema, the dev loader checks it itself.
+var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._@-]{1,253}$`)
+
+// Apply writes the records of every user and client into s. Unlike the
+// controller it stops at the first problem: a dev setup should be fixed, not
+// half served.
+func Apply(ctx context.Context, s store.Store, o *Objects, params password.Params) error {
+	seen := map[string]string{}
+	for i := range o.Users {
+		u := &o.Users[i]
+		rec, err := userRecord(u, o, params)
+		if err != nil {
+			return fmt.Errorf("authuser %s/%s: %w", u.Namespace, u.Name, err)
+		}
+		if prev, dup := seen[rec.Username]; dup {
+			return fmt.Errorf("authuser %s/%s: username %q already used by %s", u.Namespace, u.Name, rec.Username, prev)
+		}
+		seen[rec.Username] = rec.Source
+		if err := s.PutUser(ctx, rec); err != nil {
+			return err
+		}
+	}
+	for i := range o.Clients {
+		c := &o.Clients[i]
+		id := c.EffectiveClientID()
+		if !namePattern.MatchString(id) {
+			return fmt.Errorf("authclient %s/%s: invalid client ID %q", c.Namespace, c.Name, id)
+		}
+		var secret *corev1.Secret
+		if c.Spec.SecretRef != nil {
+			if secret = o.Secret(c.Namespace, c.Spec.SecretRef.Name); secret == nil {
+				return fmt.Errorf("authclient %s/%s: secret %s not found", c.Namespace, c.Name, c.Spec.SecretRef.Name)
+			}
+		}
+		rec, err := records.Client(c, secret)
+		if err != nil {
+			return fmt.Errorf("authclient %s/%s: %w", c.Namespace, c.Name, err)
+		}
+		if err := s.PutClient(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store.User, error) {
+	if name := u.EffectiveUsername(); !namePattern.MatchString(name) {
+		return store.User{}, fmt.Errorf("invalid username %q", name)
+	}
+	secretName, _, _, err := records.UserSecretRef(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	secret := o.Secret(u.Namespace, secretName)
+	if secret == nil {
+		return store.User{}, fmt.Errorf("secret %s not found", secretName)
+	}
+	return records.User(u, secret, params)
+}

@@ -1,0 +1,82 @@
+// Package metrics defines the token server's Prometheus metrics, served on
+// their own listener.
+package metrics
+
+import (
+	"net/http"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+)
+
+// Metrics holds the collectors, registered in their own registry so that
+// tests and several servers in one process do not collide.
+type Metrics struct {
+	Registry *prometheus.Registry
+
+	// TokenRequests counts /token requests by grant type and outcome
+	// ("success" or the OAuth error code).
+	TokenRequests *prometheus.CounterVec
+	// TokenDuration observes /token latency by grant type.
+	TokenDuration *prometheus.HistogramVec
+	// HashDuration observes the time of one password verification.
+	HashDuration prometheus.Histogram
+	// HashOverloads counts requests refused because the hash pool was full.
+	HashOverloads prometheus.Counter
+	// ThrottleRejections counts attempts refused by a throttle limit.
+	ThrottleRejections *prometheus.CounterVec
+	// BearerValidations counts bearer-protected requests by endpoint and outcome.
+	BearerValidations *prometheus.CounterVec
+	// HTTPRequests counts every API request by handler and status code.
+	HTTPRequests *prometheus.CounterVec
+}
+
+// New creates and registers the collectors, plus the Go and process collectors.
+func New() *Metrics {
+	m := &Metrics{
+		Registry: prometheus.NewRegistry(),
+		TokenRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authstack_token_requests_total",
+			Help: "Token endpoint requests by grant type and outcome (success or OAuth error code).",
+		}, []string{"grant_type", "outcome"}),
+		TokenDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "authstack_token_request_duration_seconds",
+			Help:    "Token endpoint latency by grant type.",
+			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
+		}, []string{"grant_type"}),
+		HashDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "authstack_password_hash_duration_seconds",
+			Help:    "Time of one password verification.",
+			Buckets: []float64{.005, .01, .02, .03, .05, .075, .1, .2, .5},
+		}),
+		HashOverloads: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authstack_password_hash_overload_total",
+			Help: "Token requests refused with 503 because the password hashing pool was full.",
+		}),
+		ThrottleRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authstack_throttle_rejections_total",
+			Help: "Password attempts refused with 429 by limit (user_ip or ip).",
+		}, []string{"limit"}),
+		BearerValidations: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authstack_bearer_validations_total",
+			Help: "Bearer token validations by endpoint and outcome.",
+		}, []string{"endpoint", "outcome"}),
+		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authstack_http_requests_total",
+			Help: "HTTP requests by handler and status code.",
+		}, []string{"handler", "code"}),
+	}
+	m.Registry.MustRegister(
+		collectors.NewGoCollector(),
+		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
+		m.TokenRequests, m.TokenDuration, m.HashDuration, m.HashOverloads,
+		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests,
+	)
+	return m
+}
+
+// Handler serves the registry in the Prometheus exposition format.
+func (m *Metrics) Handler() http.Handler {
+	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}

@@ -1,0 +1,65 @@
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"time"
+)
+
+// MaxHeaderBytes bounds request headers. A bearer token is a few hundred
+// bytes; a megabyte of header is refused by the HTTP server itself.
+const MaxHeaderBytes = 64 << 10
+
+// Listeners are the addresses Run serves on.
+type Listeners struct {
+	API net.Listener
+	Ops net.Listener // may be nil
+}
+
+// Run serves the API and operations handlers until ctx ends, then shuts down
+// gracefully: in-flight requests get up to grace to finish.
+func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) error {
+	servers := []*http.Server{s.httpServer(s.Handler())}
+	listeners := []net.Listener{l.API}
+	if l.Ops != nil {
+		servers = append(servers, s.httpServer(s.OpsHandler()))
+		listeners = append(listeners, l.Ops)
+	}
+	errc := make(chan error, len(servers))
+	for i, srv := range servers {
+		go func() {
+			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+				errc <- fmt.Errorf("serve %s: %w", listeners[i].Addr(), err)
+				return
+			}
+			errc <- nil
+		}()
+	}
+	s.cfg.Logger.Info("Token server listening", "addr", l.API.Addr().String(), "issuer", s.cfg.Issuer)
+	var err error
+	select {
+	case <-ctx.Done():
+	case err = <-errc:
+	}
+	s.cfg.Logger.Info("Shutting down", "grace", grace.String())
+	sctx, cancel := context.WithTimeout(context.Background(), grace)
+	defer cancel()
+	for _, srv := range servers {
+		err = errors.Join(err, srv.Shutdown(sctx))
+	}
+	return err
+}
+
+func (s *Server) httpServer(h http.Handler) *http.Server {
+	return &http.Server{
+		Handler:           h,
+		ReadHeaderTimeout: 5 * time.Second,
+		ReadTimeout:       10 * time.Second,
+		WriteTimeout:      30 * time.Second,
+		IdleTimeout:       120 * time.Second,
+		MaxHeaderBytes:    MaxHeaderBytes,
+	}
+}

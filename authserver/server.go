@@ -1,0 +1,192 @@
+// Package authserver assembles the token server: the OAuth 2.0 endpoints on
+// one listener, metrics and probes on another, over a store and a key source.
+package authserver
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"time"
+
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/discovery"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/userinfo"
+)
+
+// Config is everything the token server needs.
+type Config struct {
+	// Issuer is the iss of every token and the base of the metadata URLs.
+	Issuer string
+	Store  store.Store
+	Keys   signer.Source
+	// DefaultAudience is the aud of tokens for clients that list none.
+	DefaultAudience []string
+	AccessTokenTTL  time.Duration
+	// PublicClientID names the default public client used by requests that
+	// name no client; empty disables them.
+	PublicClientID string
+	TrustedProxies []string
+	PerUserIP      throttle.Limit
+	PerIP          throttle.Limit
+	HashParams     password.Params
+	HashPool       password.PoolOptions
+	// ClockSkew is the leeway when validating exp, nbf and iat.
+	ClockSkew time.Duration
+	Logger    *slog.Logger
+	Metrics   *metrics.Metrics
+	Now       func() time.Time
+}
+
+func (c *Config) defaults() error {
+	if c.Issuer == "" {
+		return errors.New("issuer is required")
+	}
+	u, err := url.Parse(c.Issuer)
+	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
+		return fmt.Errorf("issuer %q must be an http(s) URL without query or fragment", c.Issuer)
+	}
+	if c.Store == nil || c.Keys == nil {
+		return errors.New("store and keys are required")
+	}
+	if len(c.DefaultAudience) == 0 {
+		c.DefaultAudience = []string{c.Issuer}
+	}
+	if c.AccessTokenTTL <= 0 {
+		c.AccessTokenTTL = 15 * time.Minute
+	}
+	if c.HashParams == (password.Params{}) {
+		c.HashParams = password.DefaultParams
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+	if c.Metrics == nil {
+		c.Metrics = metrics.New()
+	}
+	if c.Now == nil {
+		c.Now = time.Now
+	}
+	return nil
+}
+
+// Server is a configured token server.
+type Server struct {
+	cfg     Config
+	api     http.Handler
+	Metrics *metrics.Metrics
+}
+
+// New builds the server from cfg.
+func New(cfg Config) (*Server, error) {
+	if err := cfg.defaults(); err != nil {
+		return nil, err
+	}
+	ips, err := clientip.New(cfg.TrustedProxies)
+	if err != nil {
+		return nil, err
+	}
+	verifier, err := password.NewVerifier(cfg.HashParams)
+	if err != nil {
+		return nil, err
+	}
+	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
+	validator := &accesstoken.Validator{
+		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.DefaultAudience,
+		Leeway: cfg.ClockSkew, Now: cfg.Now,
+	}
+	auth := &bearer.Authenticator{Tokens: validator, Users: cfg.Store}
+	grants := map[string]token.Grant{
+		token.GrantPassword: &token.PasswordGrant{
+			Users:    cfg.Store,
+			Verifier: verifier,
+			Pool:     password.NewPool(cfg.HashPool),
+			Limiter:  &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP},
+			Tokens:   issuer, Metrics: cfg.Metrics,
+			DefaultAudience: cfg.DefaultAudience, AccessTokenTTL: cfg.AccessTokenTTL, Now: cfg.Now,
+		},
+	}
+	disc := discovery.New(discovery.Options{
+		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword},
+		Algs: func() []string { return cfg.Keys.Current().Algs() },
+	})
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics}
+
+	mux := http.NewServeMux()
+	mux.Handle("/token", &token.Handler{
+		Clients: &token.ClientAuthenticator{Clients: cfg.Store, DefaultClient: s.defaultClient()},
+		Grants:  grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+	})
+	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
+	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
+	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)
+	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	s.addProbes(mux)
+	s.api = s.instrument(mux)
+	return s, nil
+}
+
+// defaultClient is the built-in public client used when the store holds no
+// client of that ID.
+func (s *Server) defaultClient() store.Client {
+	if s.cfg.PublicClientID == "" {
+		return store.Client{}
+	}
+	return store.Client{
+		ID:         s.cfg.PublicClientID,
+		GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
+		Source:     "built-in default public client",
+	}
+}
+
+// Handler returns the API handler (OAuth endpoints and probes).
+func (s *Server) Handler() http.Handler { return s.api }
+
+// OpsHandler returns the handler for the operations listener: /metrics and
+// the probes.
+func (s *Server) OpsHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.Handle("GET /metrics", s.Metrics.Handler())
+	s.addProbes(mux)
+	return mux
+}
+
+// serveJWKS serves the public keys; never a private member.
+func (s *Server) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+	w.Header().Set("Content-Type", "application/jwk-set+json")
+	// Short, so that a key published ahead of a rotation is seen in time.
+	w.Header().Set("Cache-Control", "public, max-age=60")
+	_, _ = w.Write(s.cfg.Keys.Current().JWKS())
+}
+
+func (s *Server) addProbes(mux *http.ServeMux) {
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.serveReady)
+}
+
+// serveReady is ready when the store answers and a signing key is loaded.
+func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
+	defer cancel()
+	if err := s.cfg.Store.Ping(ctx); err != nil {
+		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if ks := s.cfg.Keys.Current(); ks == nil || ks.Active == nil {
+		http.Error(w, "no signing key", http.StatusServiceUnavailable)
+		return
+	}
+	_, _ = w.Write([]byte("ok\n"))
+}

@@ -1,0 +1,126 @@
+// Package throttle limits password guessing (RFC 6749 §4.3.2) with counters
+// kept in the shared store, so the limits hold across every replica.
+//
+// Two fixed-window counters are kept: one per (username, client IP) and one
+// per client IP. There is deliberately no counter per username alone: an
+// attacker elsewhere cannot lock a user out, only their own address.
+//
+// An attempt is counted before the password is checked, so a burst of
+// parallel guesses cannot overshoot the limit while the first are still
+// hashing; a successful attempt is taken back afterwards.
+package throttle
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+	"time"
+)
+
+// Counters is the part of the store the limiter needs.
+type Counters interface {
+	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
+}
+
+// Limit allows Max attempts per Window. Max 0 disables the limit.
+type Limit struct {
+	Max    int64
+	Window time.Duration
+}
+
+// Defaults: ten failures per user and address in ten minutes, a hundred per
+// address (NAT gateways carry many users) in ten minutes.
+var (
+	DefaultPerUserIP = Limit{Max: 10, Window: 10 * time.Minute}
+	DefaultPerIP     = Limit{Max: 100, Window: 10 * time.Minute}
+)
+
+// Scope names which limit refused an attempt.
+type Scope string
+
+const (
+	ScopeUserIP Scope = "user_ip"
+	ScopeIP     Scope = "ip"
+)
+
+// ExceededError is returned when an attempt is over a limit.
+type ExceededError struct {
+	Scope      Scope
+	RetryAfter time.Duration
+}
+
+func (e *ExceededError) Error() string {
+	return fmt.Sprintf("throttled per %s, retry after %s", e.Scope, e.RetryAfter)
+}
+
+// Limiter counts attempts.
+type Limiter struct {
+	Counters  Counters
+	PerUserIP Limit
+	PerIP     Limit
+}
+
+// Attempt is a counted attempt; call Forget when the credentials were right,
+// or when the attempt could not be judged, so that it does not count as a
+// failure.
+type Attempt struct {
+	l       *Limiter
+	now     time.Time
+	userKey string
+	ipKey   string
+}
+
+// Begin counts an attempt by username from ip at now. It returns an
+// *ExceededError when either limit is already used up, and the store's error
+// (wrapping store.ErrUnavailable) when the counters cannot be reached: the
+// caller must then refuse the attempt, not let it through unchecked.
+func (l *Limiter) Begin(ctx context.Context, username string, ip netip.Addr, now time.Time) (*Attempt, error) {
+	a := &Attempt{l: l, now: now, ipKey: "ip:" + ip.String(), userKey: "uip:" + ip.String() + "|" + username}
+	// The per-IP limit first: a spraying address is refused before its
+	// attempts touch the per-user counters at all.
+	if err := l.count(ctx, a.ipKey, l.PerIP, ScopeIP, now); err != nil {
+		return nil, err
+	}
+	if err := l.count(ctx, a.userKey, l.PerUserIP, ScopeUserIP, now); err != nil {
+		if errors.As(err, new(*ExceededError)) && l.PerIP.Max > 0 {
+			// Not a new failure from this address: give the IP slot back.
+			_ = l.Counters.RemoveAttempt(ctx, a.ipKey, l.PerIP.Window, now)
+		}
+		return nil, err
+	}
+	return a, nil
+}
+
+func (l *Limiter) count(ctx context.Context, key string, lim Limit, scope Scope, now time.Time) error {
+	if lim.Max <= 0 {
+		return nil
+	}
+	n, err := l.Counters.AddAttempt(ctx, key, lim.Window, now)
+	if err != nil {
+		return fmt.Errorf("count attempt: %w", err)
+	}
+	if n > lim.Max {
+		return &ExceededError{Scope: scope, RetryAfter: untilWindowEnd(now, lim.Window)}
+	}
+	return nil
+}
+
+// Forget takes the attempt back from both counters.
+func (a *Attempt) Forget(ctx context.Context) error {
+	var errs []error
+	if a.l.PerUserIP.Max > 0 {
+		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.userKey, a.l.PerUserIP.Window, a.now))
+	}
+	if a.l.PerIP.Max > 0 {
+		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.ipKey, a.l.PerIP.Window, a.now))
+	}
+	return errors.Join(errs...)
+}
+
+// untilWindowEnd is the time left in the epoch-aligned window holding now.
+func untilWindowEnd(now time.Time, window time.Duration) time.Duration {
+	elapsed := time.Duration(now.UnixNano() % int64(window))
+	return window - elapsed
+}

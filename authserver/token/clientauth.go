@@ -1,0 +1,137 @@
+package token
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// ClientStore is the part of the store client authentication needs.
+type ClientStore interface {
+	GetClient(ctx context.Context, id string) (store.Client, error)
+}
+
+// ClientAuthenticator authenticates the client of a token request (RFC 6749
+// §2.3): HTTP Basic (client_secret_basic), client_secret_post, or a public
+// client naming itself with client_id. A request with no client at all uses
+// the default public client, when one is configured.
+type ClientAuthenticator struct {
+	Clients ClientStore
+	// DefaultClient is used for requests that name no client. Its ID is
+	// looked up in the store first, so an AuthClient of that name overrides
+	// this built-in definition. An empty ID disables client-less requests.
+	DefaultClient store.Client
+}
+
+
+// Authenticate returns the authenticated client. Failures are invalid_client
+// (401 with a Basic challenge) or invalid_request for malformed credentials;
+// a store outage is a 503.
+func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request, form oauth.Form) (store.Client, error) {
+	id, secret, method, err := clientCredentials(r, form)
+	if err != nil {
+		return store.Client{}, err
+	}
+	if method == "" {
+		if a.DefaultClient.ID == "" {
+			return store.Client{}, oauth.InvalidClient("client authentication required")
+		}
+		c, err := a.lookup(ctx, a.DefaultClient.ID)
+		if errors.Is(err, store.ErrNotFound) {
+			return a.DefaultClient, nil
+		}
+		if err != nil {
+			return store.Client{}, err
+		}
+		if !c.Public() {
+			return store.Client{}, oauth.InvalidClient("client authentication required")
+		}
+		return c, nil
+	}
+	c, err := a.lookup(ctx, id)
+	if errors.Is(err, store.ErrNotFound) {
+		if id == a.DefaultClient.ID && method == "none" {
+			return a.DefaultClient, nil
+		}
+		// Spend the same (small) work as a real comparison.
+		subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(store.HashClientSecret("")))
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	}
+	if err != nil {
+		return store.Client{}, err
+	}
+	switch {
+	case method == "none" && !c.Public():
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	case method != "none" && c.Public():
+		// A public client has no secret to check; presenting one is an error
+		// rather than something to ignore.
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	case method != "none" && subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(c.SecretHash)) != 1:
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	}
+	return c, nil
+}
+
+func (a *ClientAuthenticator) lookup(ctx context.Context, id string) (store.Client, error) {
+	c, err := a.Clients.GetClient(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, oauth.Unavailable("client store unavailable", retryAfterStore, err)
+	}
+	return c, err
+}
+
+// clientCredentials extracts the client's credentials and the method used:
+// "client_secret_basic", "client_secret_post", "none" (client_id only) or ""
+// (no client named). Using two methods at once is invalid_request (RFC 6749
+// §2.3).
+func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method string, err error) {
+	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, payload, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return "", "", "", oauth.InvalidClient("unsupported client authentication scheme")
+		}
+		raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		if derr != nil {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		u, p, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+		if id, err = url.QueryUnescape(u); err != nil {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		if secret, err = url.QueryUnescape(p); err != nil {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		if formSecret != "" {
+			return "", "", "", oauth.InvalidRequest("more than one client authentication method")
+		}
+		if formID != "" && formID != id {
+			return "", "", "", oauth.InvalidRequest("client_id does not match the authenticated client")
+		}
+		if id == "" {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		return id, secret, "client_secret_basic", nil
+	}
+	switch {
+	case formSecret != "" && formID == "":
+		return "", "", "", oauth.InvalidRequest("client_secret without client_id")
+	case formSecret != "":
+		return formID, formSecret, "client_secret_post", nil
+	case formID != "":
+		return formID, "", "none", nil
+	}
+	return "", "", "", nil
+}

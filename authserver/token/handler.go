@@ -1,0 +1,107 @@
+package token
+
+import (
+	"log/slog"
+	"net/http"
+	"slices"
+	"time"
+
+	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/oauth"
+)
+
+// retryAfterStore is the Retry-After sent when the store is unreachable.
+const retryAfterStore = time.Second
+
+// Handler serves POST /token.
+type Handler struct {
+	Clients *ClientAuthenticator
+	// Grants maps a grant_type to its handler.
+	Grants  map[string]Grant
+	IPs     *clientip.Resolver
+	Metrics *metrics.Metrics
+	Log     *slog.Logger
+}
+
+// defaultGrantTypes apply to a client that lists none.
+var defaultGrantTypes = []string{GrantPassword, GrantRefreshToken}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	// RFC 6749 §5.1: no response of the token endpoint may be cached.
+	oauth.NoStore(w)
+	grantType := "unknown"
+	resp, err := h.serve(w, r, &grantType)
+	outcome := "success"
+	if err != nil {
+		e := oauth.As(err)
+		outcome = e.Code
+		h.logFailure(r, grantType, e)
+		oauth.WriteError(w, e)
+	} else {
+		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
+		oauth.WriteJSON(w, http.StatusOK, resp)
+	}
+	h.Metrics.TokenRequests.WithLabelValues(grantType, outcome).Inc()
+	h.Metrics.TokenDuration.WithLabelValues(grantType).Observe(time.Since(start).Seconds())
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *string) (*Response, error) {
+	if r.Method != http.MethodPost {
+		return nil, oauth.MethodNotAllowed(http.MethodPost)
+	}
+	form, err := oauth.ParseForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	gt := form.Get("grant_type")
+	if gt == "" {
+		return nil, oauth.InvalidRequest("missing parameter: grant_type")
+	}
+	grant, ok := h.Grants[gt]
+	if !ok {
+		return nil, oauth.UnsupportedGrantType("grant_type " + quoteLimited(gt) + " is not supported")
+	}
+	*grantLabel = gt // a known value: bounded metric cardinality
+	client, err := h.Clients.Authenticate(r.Context(), r, form)
+	if err != nil {
+		return nil, err
+	}
+	allowed := client.GrantTypes
+	if len(allowed) == 0 {
+		allowed = defaultGrantTypes
+	}
+	if !slices.Contains(allowed, gt) {
+		return nil, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
+	}
+	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: h.IPs.ClientIP(r)})
+}
+
+// logFailure records a refused request. It never logs parameters: a failed
+// login's username field may hold a mistyped password.
+func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
+	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}
+	level := slog.LevelInfo
+	if e.Cause != nil {
+		attrs = append(attrs, "cause", e.Cause.Error())
+		level = slog.LevelWarn
+	}
+	if e.Status >= 500 && e.Status != http.StatusServiceUnavailable {
+		level = slog.LevelError
+	}
+	h.Log.Log(r.Context(), level, "Token request refused", attrs...)
+}
+
+func quoteLimited(s string) string {
+	if len(s) > 40 {
+		s = s[:40]
+	}
+	b := []byte(s)
+	for i, c := range b {
+		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
+			b[i] = '?'
+		}
+	}
+	return `"` + string(b) + `"`
+}

@@ -1,0 +1,140 @@
+package token
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"time"
+
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/throttle"
+)
+
+// UserStore is the part of the store the password grant needs.
+type UserStore interface {
+	GetUser(ctx context.Context, username string) (store.User, error)
+}
+
+// AccessTokenIssuer mints access tokens.
+type AccessTokenIssuer interface {
+	Issue(subject, clientID string, audience, scopes, groups []string, ttl time.Duration) (string, accesstoken.Claims, error)
+}
+
+// PasswordGrant is the resource owner password credentials grant
+// (RFC 6749 §4.3).
+type PasswordGrant struct {
+	Users    UserStore
+	Verifier *password.Verifier
+	Pool     *password.Pool
+	Limiter  *throttle.Limiter
+	Tokens   AccessTokenIssuer
+	Metrics  *metrics.Metrics
+	// DefaultAudience is used for clients that list no audiences.
+	DefaultAudience []string
+	// AccessTokenTTL is used for clients that set none.
+	AccessTokenTTL time.Duration
+	Now            func() time.Time
+}
+
+var _ Grant = (*PasswordGrant)(nil)
+
+// errBadCredentials is the one answer for an unknown user, a disabled user
+// and a wrong password, so that none of them can be told apart.
+var errBadCredentials = oauth.InvalidGrant("invalid username or password")
+
+// Handle checks the resource owner's credentials and issues a token.
+func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
+	username, pw := req.Form.Get("username"), req.Form.Get("password")
+	// The password leaves the request as soon as it has been read.
+	delete(req.Form, "password")
+	switch {
+	case username == "":
+		return nil, oauth.InvalidRequest("missing parameter: username")
+	case pw == "":
+		return nil, oauth.InvalidRequest("missing parameter: password")
+	}
+	requested, err := ParseScope(req.Form.Get("scope"))
+	if err != nil {
+		return nil, err
+	}
+	if err := allowedByClient(requested, req.Client.Scopes); err != nil {
+		return nil, err
+	}
+
+	now := g.Now()
+	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP, now)
+	if err != nil {
+		var exceeded *throttle.ExceededError
+		if errors.As(err, &exceeded) {
+			g.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
+			return nil, oauth.TooManyRequests(exceeded.RetryAfter)
+		}
+		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+
+	user, err := g.Users.GetUser(ctx, username)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		_ = attempt.Forget(ctx)
+		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	// user is the zero record when unknown: its empty hash makes the
+	// verifier spend the decoy's work instead.
+	ok, err := g.verify(ctx, user.PasswordHash, pw)
+	if errors.Is(err, password.ErrOverloaded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
+		_ = attempt.Forget(ctx)
+		if errors.Is(err, password.ErrOverloaded) {
+			g.Metrics.HashOverloads.Inc()
+		}
+		return nil, oauth.Unavailable("server busy; retry later", time.Second, err)
+	}
+	if !ok || user.Disabled {
+		return nil, errBadCredentials.WithCause(err)
+	}
+	if err := attempt.Forget(ctx); err != nil {
+		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+
+	scopes, err := grantScopes(requested, user.Scopes, req.Client.Scopes)
+	if err != nil {
+		return nil, err
+	}
+	aud := req.Client.Audiences
+	if len(aud) == 0 {
+		aud = g.DefaultAudience
+	}
+	ttl := req.Client.AccessTokenTTL
+	if ttl <= 0 {
+		ttl = g.AccessTokenTTL
+	}
+	tok, _, err := g.Tokens.Issue(user.Username, req.Client.ID, aud, scopes, user.Groups, ttl)
+	if err != nil {
+		return nil, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
+	}
+	return &Response{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(ttl / time.Second),
+		Scope:       strings.Join(scopes, " "),
+		Subject:     user.Username,
+	}, nil
+}
+
+// verify runs one password check in the bounded hashing pool.
+func (g *PasswordGrant) verify(ctx context.Context, hash, pw string) (bool, error) {
+	var ok bool
+	var verr error
+	err := g.Pool.Do(ctx, func() {
+		start := time.Now()
+		ok, verr = g.Verifier.Verify(hash, []byte(pw))
+		g.Metrics.HashDuration.Observe(time.Since(start).Seconds())
+	})
+	if err != nil {
+		return false, err
+	}
+	return ok, verr
+}

@@ -1,0 +1,53 @@
+// Package userinfo serves the bearer-protected /userinfo endpoint: the
+// current user's identity, the counterpart of a "/users/me" resource.
+package userinfo
+
+import (
+	"net/http"
+	"strings"
+
+	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/oauth"
+)
+
+// Info is the response body.
+type Info struct {
+	Subject           string   `json:"sub"`
+	PreferredUsername string   `json:"preferred_username"`
+	Groups            []string `json:"groups"`
+	Scope             string   `json:"scope,omitempty"`
+	ClientID          string   `json:"client_id"`
+}
+
+// Handler serves GET and POST /userinfo.
+type Handler struct {
+	Auth    *bearer.Authenticator
+	Metrics *metrics.Metrics
+}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodPost {
+		oauth.WriteError(w, oauth.MethodNotAllowed("GET, POST"))
+		return
+	}
+	p, err := h.Auth.Authenticate(r)
+	if err != nil {
+		h.Metrics.BearerValidations.WithLabelValues("userinfo", oauth.As(err).Code).Inc()
+		oauth.WriteError(w, err)
+		return
+	}
+	h.Metrics.BearerValidations.WithLabelValues("userinfo", "success").Inc()
+	groups := p.User.Groups
+	if groups == nil {
+		groups = []string{}
+	}
+	w.Header().Set("Cache-Control", "no-store")
+	oauth.WriteJSON(w, http.StatusOK, Info{
+		Subject:           p.Claims.Subject,
+		PreferredUsername: p.User.Username,
+		Groups:            groups,
+		Scope:             strings.Join(p.Claims.Scopes(), " "),
+		ClientID:          p.Claims.ClientID,
+	})
+}

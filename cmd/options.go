@@ -1,0 +1,75 @@
+package cmd
+
+import (
+	"runtime"
+	"time"
+
+	"github.com/spf13/pflag"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/throttle"
+)
+
+// serverOptions are the flags `server` and `dev` share.
+type serverOptions struct {
+	addr           string
+	metricsAddr    string
+	issuer         string
+	audiences      []string
+	accessTokenTTL time.Duration
+	publicClientID string
+	trustedProxies []string
+	perUserIP      throttle.Limit
+	perIP          throttle.Limit
+	hashParams     password.Params
+	hashWorkers    int
+	hashQueue      int
+	hashQueueWait  time.Duration
+	clockSkew      time.Duration
+	shutdownGrace  time.Duration
+	logLevel       string
+	argon2Threads  uint
+}
+
+func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string) {
+	fs.StringVar(&o.addr, "addr", defaultAddr, "address of the OAuth API listener")
+	fs.StringVar(&o.metricsAddr, "metrics-addr", defaultMetrics, "address of the /metrics, /healthz and /readyz listener (empty: none)")
+	fs.StringVar(&o.issuer, "issuer", o.issuer, "issuer URL: the iss of every token and the base of the metadata URLs")
+	fs.StringSliceVar(&o.audiences, "audience", nil, "aud of tokens for clients that list no audiences (default: the issuer)")
+	fs.DurationVar(&o.accessTokenTTL, "access-token-ttl", 15*time.Minute, "lifetime of access tokens for clients that set none")
+	fs.StringVar(&o.publicClientID, "public-client-id", "default", "client used by token requests that name no client (empty: such requests are refused)")
+	fs.StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "CIDRs of proxies whose X-Forwarded-For is believed")
+	fs.Int64Var(&o.perUserIP.Max, "throttle-user-ip-max", throttle.DefaultPerUserIP.Max, "failed logins allowed per username and client IP in a window (0: off)")
+	fs.DurationVar(&o.perUserIP.Window, "throttle-user-ip-window", throttle.DefaultPerUserIP.Window, "window of the per-username-and-IP limit")
+	fs.Int64Var(&o.perIP.Max, "throttle-ip-max", throttle.DefaultPerIP.Max, "failed logins allowed per client IP in a window (0: off)")
+	fs.DurationVar(&o.perIP.Window, "throttle-ip-window", throttle.DefaultPerIP.Window, "window of the per-IP limit")
+	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
+	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
+	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	fs.IntVar(&o.hashWorkers, "hash-workers", runtime.GOMAXPROCS(0), "password verifications run at once")
+	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
+	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
+	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")
+	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "time in-flight requests get to finish on SIGTERM")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// config fills the parts of an authserver.Config these flags decide.
+func (o *serverOptions) config() authserver.Config {
+	p := o.hashParams
+	p.Threads = uint8(o.argon2Threads)
+	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
+	return authserver.Config{
+		Issuer:          o.issuer,
+		DefaultAudience: o.audiences,
+		AccessTokenTTL:  o.accessTokenTTL,
+		PublicClientID:  o.publicClientID,
+		TrustedProxies:  o.trustedProxies,
+		PerUserIP:       o.perUserIP,
+		PerIP:           o.perIP,
+		HashParams:      p,
+		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait},
+		ClockSkew:       o.clockSkew,
+	}
+}

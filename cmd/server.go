@@ -1,0 +1,95 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os"
+	"os/signal"
+	"syscall"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/signer"
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
+)
+
+func newServerCommand() *cobra.Command {
+	o := &serverOptions{}
+	var redisURL, keyPrefix, keysDir string
+	var keysReload time.Duration
+	c := &cobra.Command{
+		Use:   "server",
+		Short: "Run the token server on Redis",
+		Long: "Run the OAuth 2.0 token server: the password grant on /token, RFC 9068 JWT access tokens,\n" +
+			"discovery, JWKS and /userinfo, with credentials and throttle counters in Redis.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if redisURL == "" || keysDir == "" || o.issuer == "" {
+				return errors.New("--redis-url, --signing-keys and --issuer are required")
+			}
+			log, err := newLogger(o.logLevel)
+			if err != nil {
+				return err
+			}
+			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			defer stop()
+			st, err := redisstore.New(ctx, redisstore.Options{URL: redisURL, KeyPrefix: keyPrefix})
+			if err != nil {
+				return err
+			}
+			defer st.Close()
+			keys, err := signer.WatchDir(ctx, keysDir, keysReload, log)
+			if err != nil {
+				return err
+			}
+			cfg := o.config()
+			cfg.Store, cfg.Keys, cfg.Logger = st, keys, log
+			l, err := listen(o)
+			if err != nil {
+				return err
+			}
+			return serve(ctx, cfg, l, o.shutdownGrace)
+		},
+	}
+	fs := c.Flags()
+	o.addFlags(fs, ":8080", ":9090")
+	fs.StringVar(&redisURL, "redis-url", "", "Redis URL (redis:// or rediss://, with user and password if ACLs are on)")
+	fs.StringVar(&keyPrefix, "redis-key-prefix", "authstack", "prefix of every Redis key")
+	fs.StringVar(&keysDir, "signing-keys", "", "directory of PEM signing keys; active.pem signs, the rest only verify")
+	fs.DurationVar(&keysReload, "signing-keys-reload-interval", 10*time.Second, "how often the key directory is re-read")
+	annotateEnv(fs)
+	return c
+}
+
+// listen opens o's API and operations listeners.
+func listen(o *serverOptions) (authserver.Listeners, error) {
+	api, err := net.Listen("tcp", o.addr)
+	if err != nil {
+		return authserver.Listeners{}, fmt.Errorf("listen: %w", err)
+	}
+	l := authserver.Listeners{API: api}
+	if o.metricsAddr != "" {
+		if l.Ops, err = net.Listen("tcp", o.metricsAddr); err != nil {
+			api.Close()
+			return authserver.Listeners{}, fmt.Errorf("listen: %w", err)
+		}
+	}
+	return l, nil
+}
+
+// serve builds the server from cfg and runs it on l until ctx ends.
+func serve(ctx context.Context, cfg authserver.Config, l authserver.Listeners, grace time.Duration) error {
+	srv, err := authserver.New(cfg)
+	if err != nil {
+		l.API.Close()
+		if l.Ops != nil {
+			l.Ops.Close()
+		}
+		return err
+	}
+	return srv.Run(ctx, l, grace)
+}
