@@ -101,10 +101,10 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
-	validator := &accesstoken.Validator{
-		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.DefaultAudience,
-		Leeway: cfg.ClockSkew, Now: cfg.Now,
-	}
+	// /userinfo is the issuer's own resource and only tells a token's
+	// holder who the token is for, so it takes every audience this issuer
+	// mints; aud must still be present and non-empty.
+	validator := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
 	auth := &bearer.Authenticator{Tokens: validator, Users: cfg.Store}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{

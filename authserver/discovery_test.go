@@ -1,0 +1,80 @@
+package authserver_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+)
+
+func TestDiscoveryDocuments(t *testing.T) {
+	ts := newTestServer(t)
+	for _, path := range []string{"/.well-known/oauth-authorization-server", "/.well-known/openid-configuration"} {
+		t.Run(path, func(t *testing.T) {
+			rec := ts.do(request{method: http.MethodGet, path: path})
+			if rec.Code != http.StatusOK {
+				t.Fatalf("%d", rec.Code)
+			}
+			var m map[string]any
+			if err := json.Unmarshal(rec.Body.Bytes(), &m); err != nil {
+				t.Fatal(err)
+			}
+			// RFC 8414 §2 and §3.3: issuer identical to the configured one.
+			want := map[string]any{
+				"issuer":         issuer,
+				"token_endpoint": issuer + "/token",
+				"jwks_uri":       issuer + "/.well-known/jwks.json",
+			}
+			for k, v := range want {
+				if m[k] != v {
+					t.Errorf("%s = %v, want %v", k, m[k], v)
+				}
+			}
+			if _, ok := m["response_types_supported"]; !ok {
+				t.Error("response_types_supported is REQUIRED by RFC 8414")
+			}
+			if !slices.Contains(anyStrings(m["grant_types_supported"]), "password") {
+				t.Errorf("grant_types_supported %v", m["grant_types_supported"])
+			}
+			if !slices.Contains(anyStrings(m["token_endpoint_auth_methods_supported"]), "client_secret_basic") {
+				t.Errorf("token_endpoint_auth_methods_supported %v", m["token_endpoint_auth_methods_supported"])
+			}
+			if strings.Contains(path, "openid") && !slices.Contains(anyStrings(m["id_token_signing_alg_values_supported"]), "ES256") {
+				t.Errorf("id_token_signing_alg_values_supported %v", m["id_token_signing_alg_values_supported"])
+			}
+		})
+	}
+	if rec := ts.do(request{method: http.MethodPost, path: "/.well-known/jwks.json"}); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("POST jwks: %d", rec.Code)
+	}
+}
+
+func TestJWKSPublishesEveryKeyAndNoPrivateMember(t *testing.T) {
+	ts := newTestServer(t)
+	rec := ts.do(request{method: http.MethodGet, path: "/.well-known/jwks.json"})
+	if ct := rec.Header().Get("Content-Type"); ct != "application/jwk-set+json" {
+		t.Errorf("Content-Type %q", ct)
+	}
+	publicKeyFromJWKS(t, rec.Body.Bytes(), ts.keys.Current().Active.ID) // fails on private members
+}
+
+func TestProbes(t *testing.T) {
+	ts := newTestServer(t)
+	for _, h := range []http.Handler{ts.handler, ts.srv.OpsHandler()} {
+		for _, p := range []string{"/healthz", "/readyz"} {
+			rec := ts.doOn(h, http.MethodGet, p)
+			if rec.Code != http.StatusOK {
+				t.Errorf("%s: %d", p, rec.Code)
+			}
+		}
+	}
+}
+
+func anyStrings(v any) []string {
+	var out []string
+	for _, x := range v.([]any) {
+		out = append(out, x.(string))
+	}
+	return out
+}

@@ -1,0 +1,329 @@
+package authserver_test
+
+import (
+	"bytes"
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"encoding/base64"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+)
+
+// Fast argon2id parameters keep handler tests quick; cost equality is tested
+// in package password with the defaults.
+var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+const (
+	issuer          = "https://auth.example.test"
+	alicePassword   = "wonderland-rabbit-42"
+	bobPassword     = "builder-bob-77"
+	carolPassword   = "carol-is-disabled"
+	billingSecret   = "billing-secret-with-enough-entropy"
+	billingAudience = "https://billing.example.test"
+)
+
+type testServer struct {
+	t       *testing.T
+	srv     *authserver.Server
+	cfg     authserver.Config
+	store   store.Store
+	keys    *signer.Manager
+	handler http.Handler
+	logs    *syncBuffer
+	now     time.Time
+	mu      sync.Mutex
+}
+
+type option func(*authserver.Config)
+
+func withStore(s store.Store) option               { return func(c *authserver.Config) { c.Store = s } }
+func withConfig(f func(*authserver.Config)) option { return f }
+
+func hashOf(t *testing.T, pw string) string {
+	t.Helper()
+	h, err := testParams.Hash([]byte(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// newTestServer builds a token server on the memory store (or the given one)
+// with users alice (argon2id), bob (bcrypt), carol (disabled) and clients
+// billing (confidential), cli (public) and refresh-only.
+func newTestServer(t *testing.T, opts ...option) *testServer {
+	t.Helper()
+	ts := &testServer{t: t, logs: &syncBuffer{}, now: time.Now()}
+	key, err := signer.Generate("ES256")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := signer.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.keys = signer.Static(ks)
+	cfg := authserver.Config{
+		Issuer:         issuer,
+		Store:          memory.New(),
+		Keys:           ts.keys,
+		PublicClientID: "default",
+		HashParams:     testParams,
+		PerUserIP:      throttle.Limit{Max: 5, Window: time.Minute},
+		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
+		Logger:         slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Now:            ts.clock,
+	}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	ts.store = cfg.Store
+	ctx := context.Background()
+	bobHash, err := bcrypt.GenerateFromPassword([]byte(bobPassword), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range []store.User{
+		{Username: "alice", PasswordHash: hashOf(t, alicePassword), Scopes: []string{"read", "write"}, Groups: []string{"readers", "writers"}},
+		{Username: "bob", PasswordHash: string(bobHash), Scopes: []string{"read"}},
+		{Username: "carol", PasswordHash: hashOf(t, carolPassword), Scopes: []string{"read"}, Disabled: true},
+	} {
+		if err := cfg.Store.PutUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, c := range []store.Client{
+		{ID: "billing", SecretHash: store.HashClientSecret(billingSecret), GrantTypes: []string{"password", "refresh_token"},
+			Scopes: []string{"read", "write"}, Audiences: []string{billingAudience}, AccessTokenTTL: 5 * time.Minute},
+		{ID: "cli", GrantTypes: []string{"password"}, Scopes: []string{"read"}},
+		{ID: "refresh-only", GrantTypes: []string{"refresh_token"}},
+	} {
+		if err := cfg.Store.PutClient(ctx, c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	srv, err := authserver.New(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ts.srv, ts.cfg, ts.handler = srv, cfg, srv.Handler()
+	return ts
+}
+
+func (ts *testServer) clock() time.Time {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	return ts.now
+}
+
+func (ts *testServer) advance(d time.Duration) {
+	ts.mu.Lock()
+	defer ts.mu.Unlock()
+	ts.now = ts.now.Add(d)
+}
+
+// request describes one HTTP request to the handler.
+type request struct {
+	method  string
+	path    string
+	body    string
+	ctype   string
+	headers map[string]string
+	remote  string
+}
+
+func (ts *testServer) do(r request) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	if r.method == "" {
+		r.method = http.MethodPost
+	}
+	if r.path == "" {
+		r.path = "/token"
+	}
+	var body io.Reader
+	if r.body != "" {
+		body = strings.NewReader(r.body)
+	}
+	req := httptest.NewRequest(r.method, r.path, body)
+	if r.ctype == "" && r.method == http.MethodPost {
+		r.ctype = "application/x-www-form-urlencoded"
+	}
+	if r.ctype != "-" && r.ctype != "" {
+		req.Header.Set("Content-Type", r.ctype)
+	}
+	for k, v := range r.headers {
+		req.Header.Set(k, v)
+	}
+	if r.remote != "" {
+		req.RemoteAddr = r.remote
+	}
+	rec := httptest.NewRecorder()
+	ts.handler.ServeHTTP(rec, req)
+	return rec
+}
+
+// token posts a password grant with the given form values.
+func (ts *testServer) token(kv ...string) *httptest.ResponseRecorder {
+	ts.t.Helper()
+	return ts.do(request{body: form(kv...)})
+}
+
+func form(kv ...string) string {
+	v := url.Values{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		v.Add(kv[i], kv[i+1])
+	}
+	return v.Encode()
+}
+
+func basic(id, secret string) string {
+	return "Basic " + base64.StdEncoding.EncodeToString([]byte(url.QueryEscape(id)+":"+url.QueryEscape(secret)))
+}
+
+// tokenResponse is the RFC 6749 §5.1 body.
+type tokenResponse struct {
+	AccessToken  string `json:"access_token"`
+	TokenType    string `json:"token_type"`
+	ExpiresIn    int64  `json:"expires_in"`
+	RefreshToken string `json:"refresh_token"`
+	Scope        string `json:"scope"`
+}
+
+type errorResponse struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description"`
+}
+
+func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
+	t.Helper()
+	var v T
+	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {
+		t.Fatalf("decode %T from %q: %v", v, rec.Body.String(), err)
+	}
+	return v
+}
+
+// mustToken gets an access token for alice through the default client.
+func (ts *testServer) mustToken(kv ...string) string {
+	ts.t.Helper()
+	if len(kv) == 0 {
+		kv = []string{"grant_type", "password", "username", "alice", "password", alicePassword}
+	}
+	rec := ts.token(kv...)
+	if rec.Code != http.StatusOK {
+		ts.t.Fatalf("token: %d %s", rec.Code, rec.Body)
+	}
+	return decode[tokenResponse](ts.t, rec).AccessToken
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+type testConfig = authserver.Config
+
+func storeClient(id, secret string) store.Client {
+	c := store.Client{ID: id, GrantTypes: []string{"password"}}
+	if secret != "" {
+		c.SecretHash = store.HashClientSecret(secret)
+	}
+	return c
+}
+
+func bcryptUser(t *testing.T, name, pw string) store.User {
+	t.Helper()
+	h, err := bcrypt.GenerateFromPassword([]byte(pw), bcrypt.MinCost)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return store.User{Username: name, PasswordHash: string(h)}
+}
+
+func mustB64(t *testing.T, s string) []byte {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		t.Fatalf("base64url %q: %v", s, err)
+	}
+	return b
+}
+
+// parseUnverified reads a token's claims without checking it.
+func parseUnverified(t *testing.T, tok string) *accesstoken.Claims {
+	t.Helper()
+	var c accesstoken.Claims
+	if _, _, err := jwt.NewParser().ParseUnverified(tok, &c); err != nil {
+		t.Fatal(err)
+	}
+	return &c
+}
+
+// publicKeyFromJWKS returns the P-256 key kid from a JWKS document.
+func publicKeyFromJWKS(t *testing.T, doc []byte, kid string) *ecdsa.PublicKey {
+	t.Helper()
+	var set struct {
+		Keys []map[string]any `json:"keys"`
+	}
+	if err := json.Unmarshal(doc, &set); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range set.Keys {
+		if k["kid"] != kid {
+			continue
+		}
+		for _, private := range []string{"d", "p", "q", "dp", "dq", "qi"} {
+			if _, ok := k[private]; ok {
+				t.Fatalf("JWKS publishes private member %q", private)
+			}
+		}
+		if k["kty"] != "EC" || k["crv"] != "P-256" {
+			t.Fatalf("key %v is not P-256", k)
+		}
+		x, y := mustB64(t, k["x"].(string)), mustB64(t, k["y"].(string))
+		raw := append([]byte{4}, append(x, y...)...)
+		pub, err := ecdsa.ParseUncompressedPublicKey(elliptic.P256(), raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return pub
+	}
+	t.Fatalf("kid %s not in JWKS %s", kid, doc)
+	return nil
+}
+
+type httptestRecorder = httptest.ResponseRecorder
+
+func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }

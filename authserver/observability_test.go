@@ -1,0 +1,77 @@
+package authserver_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/authstack/authstack/authserver/store"
+)
+
+func (ts *testServer) doOn(h http.Handler, method, path string) *httptest.ResponseRecorder {
+	rec := httptest.NewRecorder()
+	h.ServeHTTP(rec, httptest.NewRequest(method, path, nil))
+	return rec
+}
+
+// No password, token, client secret or hash ever reaches the logs, whatever
+// the request: including a password typed into the username field.
+func TestLogsNeverContainSecrets(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	basicBilling := basic("billing", billingSecret)
+	ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), headers: map[string]string{"Authorization": basicBilling}})
+	ts.token("grant_type", "password", "username", alicePassword, "password", alicePassword)
+	ts.token("grant_type", "password", "username", "alice", "password", "wrong-"+alicePassword)
+	ts.token("grant_type", "password", "username", "bob", "password", bobPassword+"x")
+	ts.do(request{path: "/token?password=" + alicePassword, body: form("grant_type", "password")})
+	ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), headers: map[string]string{"Authorization": basic("billing", "wrong-"+billingSecret)}})
+	ts.do(request{method: http.MethodGet, path: "/userinfo", headers: map[string]string{"Authorization": "Bearer " + tok}})
+	ts.do(request{method: http.MethodGet, path: "/userinfo", headers: map[string]string{"Authorization": "Bearer " + tamper(t, tok)}})
+	for i := 0; i < 6; i++ { // hit the throttle
+		ts.token("grant_type", "password", "username", "carol", "password", carolPassword)
+	}
+	logs := ts.logs.String()
+	if !strings.Contains(logs, "Token issued") || !strings.Contains(logs, "Token request refused") {
+		t.Fatalf("expected audit lines in the log, got:\n%s", logs)
+	}
+	alice, _ := ts.store.GetUser(t.Context(), "alice")
+	secrets := map[string]string{
+		"alice's password": alicePassword, "bob's password": bobPassword, "carol's password": carolPassword,
+		"client secret": billingSecret, "basic header": strings.TrimPrefix(basicBilling, "Basic "),
+		"access token": tok, "token signature": tok[strings.LastIndex(tok, ".")+1:],
+		"password hash": alice.PasswordHash, "client secret hash": store.HashClientSecret(billingSecret),
+	}
+	for name, s := range secrets {
+		if strings.Contains(logs, s) {
+			t.Errorf("the log contains %s", name)
+		}
+	}
+}
+
+func TestMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	ts.mustToken()
+	ts.token("grant_type", "password", "username", "alice", "password", "wrong")
+	ts.token("grant_type", "nope")
+	rec := ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics")
+	body := rec.Body.String()
+	for _, want := range []string{
+		`authstack_token_requests_total{grant_type="password",outcome="success"} 1`,
+		`authstack_token_requests_total{grant_type="password",outcome="invalid_grant"} 1`,
+		`authstack_token_requests_total{grant_type="unknown",outcome="unsupported_grant_type"} 1`,
+		`authstack_password_hash_duration_seconds_count 2`,
+		`authstack_token_request_duration_seconds_bucket`,
+		`authstack_http_requests_total{code="200",handler="/token"} 1`,
+		`go_goroutines`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+	// Metrics are not on the API listener.
+	if rec := ts.do(request{method: http.MethodGet, path: "/metrics"}); rec.Code == http.StatusOK {
+		t.Error("/metrics is served on the API listener")
+	}
+}

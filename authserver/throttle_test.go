@@ -1,0 +1,122 @@
+package authserver_test
+
+import (
+	"net/http"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+)
+
+func wrong(ts *testServer, user, remote string, headers map[string]string) int {
+	return ts.do(request{body: form("grant_type", "password", "username", user, "password", "guess"), remote: remote, headers: headers}).Code
+}
+
+// RFC 6749 §4.3.2: guessing is limited per username and address; the
+// limit answers 429 with Retry-After and does not run the hash at all.
+func TestThrottlePerUserAndIP(t *testing.T) {
+	ts := newTestServer(t) // 5 per user+IP, 20 per IP, 1 minute windows
+	const attacker = "203.0.113.66:4000"
+	for i := 0; i < 5; i++ {
+		if code := wrong(ts, "alice", attacker, nil); code != http.StatusBadRequest {
+			t.Fatalf("failure %d: status %d", i+1, code)
+		}
+	}
+	rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: attacker})
+	if rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("6th attempt: %d %s, want 429 even with the right password", rec.Code, rec.Body)
+	}
+	if e := decode[errorResponse](t, rec); e.Error == "" {
+		t.Error("429 without an error body")
+	}
+	ra, err := strconv.Atoi(rec.Header().Get("Retry-After"))
+	if err != nil || ra < 1 || ra > 60 {
+		t.Errorf("Retry-After %q, want 1..60 seconds", rec.Header().Get("Retry-After"))
+	}
+	assertNoStore(t, rec.Header())
+
+	// The user is not locked out: she logs in from her own address.
+	if rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: "198.51.100.5:1234"}); rec.Code != http.StatusOK {
+		t.Fatalf("alice from elsewhere: %d %s", rec.Code, rec.Body)
+	}
+	// The attacker may still try another user, within the per-IP budget.
+	if code := wrong(ts, "bob", attacker, nil); code != http.StatusBadRequest {
+		t.Fatalf("other user from the attacker: %d", code)
+	}
+	// The window passes and the attacker may try again.
+	ts.advance(time.Minute)
+	if rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: attacker}); rec.Code != http.StatusOK {
+		t.Fatalf("after the window: %d %s", rec.Code, rec.Body)
+	}
+}
+
+func TestThrottlePerIPAcrossUsernames(t *testing.T) {
+	ts := newTestServer(t)
+	const sprayer = "203.0.113.77:4000"
+	for i := 0; i < 20; i++ {
+		if code := wrong(ts, "user"+strconv.Itoa(i), sprayer, nil); code != http.StatusBadRequest {
+			t.Fatalf("attempt %d: %d", i, code)
+		}
+	}
+	if code := wrong(ts, "someone-new", sprayer, nil); code != http.StatusTooManyRequests {
+		t.Fatalf("21st username from one address: %d, want 429", code)
+	}
+}
+
+// Successful logins do not count as failures.
+func TestThrottleCountsOnlyFailures(t *testing.T) {
+	ts := newTestServer(t)
+	for i := 0; i < 30; i++ {
+		if rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword); rec.Code != http.StatusOK {
+			t.Fatalf("login %d: %d %s", i, rec.Code, rec.Body)
+		}
+	}
+}
+
+// Parallel guesses cannot overshoot the limit while earlier ones are being
+// hashed: the attempt is counted before the hash runs.
+func TestThrottleHoldsUnderParallelBursts(t *testing.T) {
+	ts := newTestServer(t)
+	var wg sync.WaitGroup
+	codes := make(chan int, 50)
+	for i := 0; i < 50; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes <- wrong(ts, "alice", "203.0.113.88:1", nil)
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	counts := map[int]int{}
+	for c := range codes {
+		counts[c]++
+	}
+	if counts[http.StatusBadRequest] != 5 || counts[http.StatusTooManyRequests] != 45 {
+		t.Fatalf("outcomes %v, want exactly 5 checked guesses and 45 refused", counts)
+	}
+}
+
+// X-Forwarded-For is believed only from trusted proxies.
+func TestThrottleTrustedProxies(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.TrustedProxies = []string{"10.0.0.0/8"} }))
+	proxy := "10.1.1.1:3000"
+	// Through the proxy, two clients have separate budgets.
+	for i := 0; i < 5; i++ {
+		wrong(ts, "alice", proxy, map[string]string{"X-Forwarded-For": "198.51.100.1"})
+	}
+	if code := wrong(ts, "alice", proxy, map[string]string{"X-Forwarded-For": "198.51.100.1"}); code != http.StatusTooManyRequests {
+		t.Fatalf("client behind proxy over its limit: %d", code)
+	}
+	if code := wrong(ts, "alice", proxy, map[string]string{"X-Forwarded-For": "198.51.100.2"}); code != http.StatusBadRequest {
+		t.Fatalf("another client behind the proxy: %d", code)
+	}
+	// A client that is not a trusted proxy cannot pick its address.
+	direct := "203.0.113.9:1"
+	for i := 0; i < 5; i++ {
+		wrong(ts, "alice", direct, map[string]string{"X-Forwarded-For": "1.1.1." + strconv.Itoa(i)})
+	}
+	if code := wrong(ts, "alice", direct, map[string]string{"X-Forwarded-For": "1.1.1.99"}); code != http.StatusTooManyRequests {
+		t.Fatalf("spoofed X-Forwarded-For escaped the limit: %d", code)
+	}
+}

@@ -1,0 +1,143 @@
+package authserver_test
+
+import (
+	"net/http"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/store"
+)
+
+type userinfoResponse struct {
+	Sub               string   `json:"sub"`
+	PreferredUsername string   `json:"preferred_username"`
+	Groups            []string `json:"groups"`
+	Scope             string   `json:"scope"`
+	ClientID          string   `json:"client_id"`
+}
+
+func (ts *testServer) userinfo(auth string) *httptestRecorder {
+	h := map[string]string{}
+	if auth != "" {
+		h["Authorization"] = auth
+	}
+	return ts.do(request{method: http.MethodGet, path: "/userinfo", headers: h})
+}
+
+func TestUserinfo(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	rec := ts.userinfo("Bearer " + tok)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("%d %s", rec.Code, rec.Body)
+	}
+	info := decode[userinfoResponse](t, rec)
+	if info.Sub != "alice" || info.PreferredUsername != "alice" || !slices.Equal(info.Groups, []string{"readers", "writers"}) ||
+		info.Scope != "read write" || info.ClientID != "default" {
+		t.Errorf("userinfo %+v", info)
+	}
+	// The scheme is case-insensitive (RFC 7235 §2.1).
+	if rec := ts.userinfo("bearer " + tok); rec.Code != http.StatusOK {
+		t.Errorf("lower-case scheme: %d", rec.Code)
+	}
+	if rec := ts.do(request{method: http.MethodDelete, path: "/userinfo"}); rec.Code != http.StatusMethodNotAllowed {
+		t.Errorf("DELETE: %d", rec.Code)
+	}
+}
+
+// RFC 6750 §3: the challenge and status for each kind of failure.
+func TestUserinfoBearerErrors(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	cases := []struct {
+		name, auth string
+		status     int
+		challenge  string
+	}{
+		{"no credentials", "", 401, `Bearer realm="authstack"`},
+		{"basic scheme", "Basic YTpi", 401, `Bearer realm="authstack"`},
+		{"malformed header", "Bearer two words", 400, `error="invalid_request"`},
+		{"garbage token", "Bearer abc.def.ghi", 401, `error="invalid_token"`},
+		{"modified payload", "Bearer " + tamper(t, tok), 401, `error="invalid_token"`},
+		{"1 MB token", "Bearer " + strings.Repeat("A", 1<<20), 401, `error="invalid_token"`},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			rec := ts.userinfo(c.auth)
+			if rec.Code != c.status {
+				t.Fatalf("status %d, want %d: %s", rec.Code, c.status, rec.Body)
+			}
+			ch := rec.Header().Get("WWW-Authenticate")
+			if !strings.HasPrefix(ch, `Bearer realm="authstack"`) || !strings.Contains(ch, c.challenge) {
+				t.Errorf("WWW-Authenticate %q, want it to contain %q", ch, c.challenge)
+			}
+			if c.auth == "" && strings.Contains(ch, "error=") {
+				t.Errorf("a request without credentials must get no error code: %q", ch)
+			}
+		})
+	}
+}
+
+func TestUserinfoExpiredToken(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	ts.advance(16 * time.Minute)
+	rec := ts.userinfo("Bearer " + tok)
+	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("expired token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+}
+
+// A token stops working when its user is disabled, deleted, or given a
+// not-before time after the token was issued.
+func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
+	for name, change := range map[string]func(*testServer, store.User) error{
+		"disabled": func(ts *testServer, u store.User) error { u.Disabled = true; return ts.store.PutUser(t.Context(), u) },
+		"deleted":  func(ts *testServer, u store.User) error { return ts.store.DeleteUser(t.Context(), u.Username) },
+		"not-before": func(ts *testServer, u store.User) error {
+			u.NotBefore = ts.clock().Add(time.Second)
+			return ts.store.PutUser(t.Context(), u)
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			ts := newTestServer(t)
+			tok := ts.mustToken()
+			u, err := ts.store.GetUser(t.Context(), "alice")
+			if err != nil {
+				t.Fatal(err)
+			}
+			if err := change(ts, u); err != nil {
+				t.Fatal(err)
+			}
+			ts.advance(2 * time.Second)
+			rec := ts.userinfo("Bearer " + tok)
+			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {
+				t.Fatalf("%d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+			}
+		})
+	}
+	// A token issued after the not-before time works.
+	ts := newTestServer(t)
+	u, _ := ts.store.GetUser(t.Context(), "alice")
+	u.NotBefore = ts.clock().Add(-time.Minute)
+	if err := ts.store.PutUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	if rec := ts.userinfo("Bearer " + ts.mustToken()); rec.Code != http.StatusOK {
+		t.Fatalf("token after not-before: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// tamper changes the payload and keeps the signature.
+func tamper(t *testing.T, tok string) string {
+	t.Helper()
+	parts := strings.Split(tok, ".")
+	orig := string(mustB64(t, parts[1]))
+	payload := strings.Replace(orig, `"sub":"alice"`, `"sub":"bob"`, 1)
+	if payload == orig {
+		t.Fatalf("payload %s has no sub to change", orig)
+	}
+	return parts[0] + "." + b64url(payload) + "." + parts[2]
+}
