@@ -30,7 +30,6 @@ type ClientAuthenticator struct {
 	DefaultClient store.Client
 }
 
-
 // Authenticate returns the authenticated client. Failures are invalid_client
 // (401 with a Basic challenge) or invalid_request for malformed credentials;
 // a store outage is a 503.
