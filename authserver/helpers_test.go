@@ -42,7 +42,7 @@ const (
 )
 
 type testServer struct {
-	t       *testing.T
+	t       testing.TB
 	srv     *authserver.Server
 	cfg     authserver.Config
 	store   store.Store
@@ -58,7 +58,7 @@ type option func(*authserver.Config)
 func withStore(s store.Store) option               { return func(c *authserver.Config) { c.Store = s } }
 func withConfig(f func(*authserver.Config)) option { return f }
 
-func hashOf(t *testing.T, pw string) string {
+func hashOf(t testing.TB, pw string) string {
 	t.Helper()
 	h, err := testParams.Hash([]byte(pw))
 	if err != nil {
@@ -70,7 +70,7 @@ func hashOf(t *testing.T, pw string) string {
 // newTestServer builds a token server on the memory store (or the given one)
 // with users alice (argon2id), bob (bcrypt), carol (disabled) and clients
 // billing (confidential), cli (public) and refresh-only.
-func newTestServer(t *testing.T, opts ...option) *testServer {
+func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
 	ts := &testServer{t: t, logs: &syncBuffer{}, now: time.Now()}
 	key, err := signer.Generate("ES256")
@@ -213,7 +213,7 @@ type errorResponse struct {
 	ErrorDescription string `json:"error_description"`
 }
 
-func decode[T any](t *testing.T, rec *httptest.ResponseRecorder) T {
+func decode[T any](t testing.TB, rec *httptest.ResponseRecorder) T {
 	t.Helper()
 	var v T
 	if err := json.Unmarshal(rec.Body.Bytes(), &v); err != nil {

@@ -1,0 +1,53 @@
+package accesstoken
+
+import (
+	"errors"
+	"strings"
+)
+
+// Errors of ParseBearer.
+var (
+	// ErrNoToken means the request carries no bearer token: no
+	// Authorization header, or one with another scheme. Answer 401 with a
+	// WWW-Authenticate challenge but no error code (RFC 6750 §3.1).
+	ErrNoToken = errors.New("no bearer token")
+	// ErrMalformedBearer means a Bearer Authorization header that does not
+	// follow RFC 6750 §2.1. Answer 400 with error="invalid_request".
+	ErrMalformedBearer = errors.New("malformed bearer authorization header")
+)
+
+// ParseBearer returns the token of an Authorization header value of the
+// form "Bearer <token>" (RFC 6750 §2.1): the scheme is case-insensitive,
+// followed by exactly one space and a token68 (RFC 7235 §2.1).
+func ParseBearer(header string) (string, error) {
+	scheme, rest := header, ""
+	if i := strings.IndexAny(header, " \t"); i >= 0 {
+		scheme, rest = header[:i], header[i:]
+	}
+	if !strings.EqualFold(scheme, "Bearer") {
+		return "", ErrNoToken
+	}
+	token, ok := strings.CutPrefix(rest, " ")
+	if !ok || !isToken68(token) {
+		return "", ErrMalformedBearer
+	}
+	return token, nil
+}
+
+// isToken68 reports whether s matches 1*( ALPHA / DIGIT / "-" / "." / "_" /
+// "~" / "+" / "/" ) *"=".
+func isToken68(s string) bool {
+	body := strings.TrimRight(s, "=")
+	if body == "" {
+		return false
+	}
+	for i := 0; i < len(body); i++ {
+		switch c := body[i]; {
+		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+		case c == '-' || c == '.' || c == '_' || c == '~' || c == '+' || c == '/':
+		default:
+			return false
+		}
+	}
+	return true
+}

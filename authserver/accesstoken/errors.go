@@ -1,0 +1,32 @@
+package accesstoken
+
+import "errors"
+
+// ErrInvalidToken is wrapped by every error of [Validator.Validate] about
+// the token itself. Such errors answer 401 with error="invalid_token"
+// (RFC 6750 §3.1); their message ("invalid token: token expired") is safe
+// to return as error_description and never contains the token. Other
+// errors from Validate are server misconfigurations.
+var ErrInvalidToken = errors.New("invalid token")
+
+// invalidError is an ErrInvalidToken with a reason safe to show and,
+// for logs and errors.Is, the underlying cause.
+type invalidError struct {
+	reason string
+	cause  error
+}
+
+// invalid returns an ErrInvalidToken error for reason, wrapping cause
+// (which may be nil) without showing it.
+func invalid(reason string, cause error) error {
+	return &invalidError{reason: reason, cause: cause}
+}
+
+func (e *invalidError) Error() string { return ErrInvalidToken.Error() + ": " + e.reason }
+
+func (e *invalidError) Unwrap() []error {
+	if e.cause == nil {
+		return []error{ErrInvalidToken}
+	}
+	return []error{ErrInvalidToken, e.cause}
+}

@@ -1,0 +1,248 @@
+package accesstoken
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"math/big"
+	"os"
+	"path/filepath"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/signer"
+)
+
+var updateFuzzSeeds = flag.Bool("update-fuzz-seeds", false, "rewrite the seed corpus in testdata/fuzz")
+
+// fuzzNow is the validation time of FuzzValidate: the seed tokens, issued
+// at t0 for an hour, are valid then.
+var fuzzNow = t0.Add(30 * time.Minute)
+
+// FuzzValidate checks that Validate never panics, that every error wraps
+// ErrInvalidToken without echoing the token, and that every accepted token
+// is genuinely valid, as established by an independent check.
+func FuzzValidate(f *testing.F) {
+	keys := fixtureKeys(f)
+	ks, err := signer.NewKeySet(keys[signer.AlgES256], keys[signer.AlgEdDSA], keys[signer.AlgRS256])
+	must(f, err)
+	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Now: clock(fuzzNow)}
+	// The seeds are in testdata/fuzz/FuzzValidate (see TestWriteFuzzSeeds).
+	f.Fuzz(func(t *testing.T, raw string) {
+		claims, err := v.Validate(raw)
+		if err != nil {
+			if !errors.Is(err, ErrInvalidToken) {
+				t.Fatalf("error %v does not wrap ErrInvalidToken", err)
+			}
+			if len(raw) >= 16 && strings.Contains(err.Error(), raw) {
+				t.Fatalf("error %q contains the token", err)
+			}
+			return
+		}
+		if claims == nil {
+			t.Fatal("nil claims without error")
+		}
+		if reason := independentCheck(ks, raw, fuzzNow); reason != "" {
+			t.Fatalf("Validate accepted a token that is not valid (%s): %q", reason, raw)
+		}
+	})
+}
+
+// independentCheck re-validates raw without the jwt library and returns
+// why it is invalid, or "" if it is valid.
+func independentCheck(ks *signer.KeySet, raw string, now time.Time) string {
+	parts := strings.Split(raw, ".")
+	if len(parts) != 3 {
+		return "not three segments"
+	}
+	var seg [3][]byte
+	for i, p := range parts {
+		b, err := base64.RawURLEncoding.Strict().DecodeString(p)
+		if err != nil {
+			return "segment is not canonical base64url"
+		}
+		seg[i] = b
+	}
+	var h struct {
+		Alg, Kid, Typ string
+		Crit          any
+	}
+	if json.Unmarshal(seg[0], &h) != nil {
+		return "header is not a JSON object"
+	}
+	if t := strings.ToLower(h.Typ); t != "at+jwt" && t != "application/at+jwt" {
+		return "typ"
+	}
+	key, ok := ks.Lookup(h.Kid)
+	if !ok || h.Alg != key.Alg || h.Crit != nil {
+		return "kid, alg or crit"
+	}
+	signed := []byte(parts[0] + "." + parts[1])
+	sum := sha256.Sum256(signed)
+	switch pub := key.Public.(type) {
+	case *ecdsa.PublicKey:
+		if len(seg[2]) != 64 || !ecdsa.Verify(pub, sum[:], new(big.Int).SetBytes(seg[2][:32]), new(big.Int).SetBytes(seg[2][32:])) {
+			return "es256 signature"
+		}
+	case ed25519.PublicKey:
+		if !ed25519.Verify(pub, signed, seg[2]) {
+			return "eddsa signature"
+		}
+	case *rsa.PublicKey:
+		if rsa.VerifyPKCS1v15(pub, crypto.SHA256, sum[:], seg[2]) != nil {
+			return "rs256 signature"
+		}
+	default:
+		return "key type"
+	}
+	var c map[string]any
+	if json.Unmarshal(seg[1], &c) != nil {
+		return "payload is not a JSON object"
+	}
+	str := func(name string) string { s, _ := c[name].(string); return s }
+	num := func(name string) float64 { n, _ := c[name].(float64); return n }
+	aud, _ := c["aud"].([]any)
+	if s := str("aud"); s != "" {
+		aud = []any{s}
+	}
+	const leeway = float64(DefaultLeeway / time.Second)
+	switch {
+	case str("iss") != testIssuer:
+		return "iss"
+	case !slices.Contains(aud, any("api")):
+		return "aud"
+	case str("sub") == "" || str("jti") == "" || str("client_id") == "":
+		return "sub, jti or client_id"
+	case num("exp") <= float64(now.Unix())-leeway:
+		return "exp"
+	case num("iat") == 0 || num("iat") > float64(now.Unix())+leeway:
+		return "iat"
+	}
+	return ""
+}
+
+// validateSeeds returns valid tokens of each key and mutations of them.
+func validateSeeds(t testing.TB, keys map[string]*signer.Key) []string {
+	var seeds []string
+	for _, alg := range []string{signer.AlgES256, signer.AlgEdDSA, signer.AlgRS256} {
+		k := keys[alg]
+		ks, err := signer.NewKeySet(k)
+		must(t, err)
+		is := &Issuer{Keys: signer.Static(ks), Issuer: testIssuer, Now: clock(t0)}
+		tok, _, err := is.Issue("alice", "cli", []string{"api"}, []string{"read"}, []string{"g"}, time.Hour)
+		must(t, err)
+		parts := strings.Split(tok, ".")
+		seeds = append(seeds,
+			tok,
+			tok[:len(tok)-1],
+			parts[0]+"."+parts[1]+".",
+			parts[0]+"."+segment(t, withClaim(validPayload(), "sub", "mallory"))+"."+parts[2],
+			unsigned(t, validHeader(k).with("alg", "none"), validPayload()),
+			segment(t, validHeader(k).with("typ", "JWT"))+"."+parts[1]+"."+parts[2],
+		)
+	}
+	es := keys[signer.AlgES256]
+	der, err := json.Marshal(es.JWK())
+	must(t, err)
+	seeds = append(seeds,
+		signWith(t, "HS256", validHeader(es).with("alg", "HS256"), validPayload(), der),
+		"", ".", "..", "a.b.c", "eyJ9.eyJ9.", strings.Repeat("A", 9000),
+	)
+	return seeds
+}
+
+// FuzzParseBearer checks ParseBearer against a regular expression of
+// RFC 6750 §2.1.
+func FuzzParseBearer(f *testing.F) {
+	// The seeds are in testdata/fuzz/FuzzParseBearer.
+	valid := regexp.MustCompile(`^(?i:bearer) ([A-Za-z0-9\-._~+/]+=*)$`)
+	bearer := regexp.MustCompile(`^(?i:bearer)([ \t]|$)`)
+	f.Fuzz(func(t *testing.T, header string) {
+		token, err := ParseBearer(header)
+		switch m := valid.FindStringSubmatch(header); {
+		case m != nil:
+			if err != nil || token != m[1] {
+				t.Fatalf("ParseBearer(%q) = %q, %v; want %q", header, token, err, m[1])
+			}
+		case bearer.MatchString(header):
+			if err != ErrMalformedBearer || token != "" {
+				t.Fatalf("ParseBearer(%q) = %q, %v; want ErrMalformedBearer", header, token, err)
+			}
+		default:
+			if err != ErrNoToken || token != "" {
+				t.Fatalf("ParseBearer(%q) = %q, %v; want ErrNoToken", header, token, err)
+			}
+		}
+	})
+}
+
+var bearerSeeds = []string{
+	"", "Bearer abc", "bearer a.b.c", "BEARER abc==", "Bearer", "Bearer ", "Bearer  abc",
+	"Bearer\tabc", "Basic dXNlcjpwYXNz", "Bearer a=b", "Bearer abc ", "Bearerabc", "Bearer é",
+}
+
+// TestWriteFuzzSeeds writes the seed corpus of both fuzz targets into
+// testdata/fuzz, where go test runs it every time. Run with
+// -update-fuzz-seeds after changing the fixtures or the seeds.
+func TestWriteFuzzSeeds(t *testing.T) {
+	if !*updateFuzzSeeds {
+		t.Skip("run with -update-fuzz-seeds to rewrite testdata/fuzz")
+	}
+	write := func(target string, seeds []string) {
+		dir := filepath.Join("testdata", "fuzz", target)
+		must(t, os.RemoveAll(dir))
+		must(t, os.MkdirAll(dir, 0o755))
+		for i, s := range seeds {
+			data := fmt.Sprintf("go test fuzz v1\nstring(%q)\n", s)
+			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%02d", i)), []byte(data), 0o644))
+		}
+	}
+	write("FuzzValidate", validateSeeds(t, fixtureKeys(t)))
+	write("FuzzParseBearer", bearerSeeds)
+}
+
+// TestFuzzSeedsValid checks that the committed corpus still holds a valid
+// token of each algorithm, so FuzzValidate starts from accepted inputs.
+func TestFuzzSeedsValid(t *testing.T) {
+	keys := fixtureKeys(t)
+	ks, err := signer.NewKeySet(keys[signer.AlgES256], keys[signer.AlgEdDSA], keys[signer.AlgRS256])
+	must(t, err)
+	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Now: clock(fuzzNow)}
+	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzValidate", "*"))
+	must(t, err)
+	algs := map[string]bool{}
+	for _, name := range files {
+		data, err := os.ReadFile(name)
+		must(t, err)
+		line := strings.TrimSpace(strings.TrimPrefix(string(data), "go test fuzz v1\n"))
+		raw, err := strconv.Unquote(strings.TrimSuffix(strings.TrimPrefix(line, "string("), ")"))
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if _, err := v.Validate(raw); err == nil {
+			var h struct{ Alg string }
+			b, _ := base64.RawURLEncoding.DecodeString(strings.Split(raw, ".")[0])
+			_ = json.Unmarshal(b, &h)
+			algs[h.Alg] = true
+			if reason := independentCheck(ks, raw, fuzzNow); reason != "" {
+				t.Errorf("%s: independent check disagrees: %s", name, reason)
+			}
+		}
+	}
+	for _, alg := range []string{signer.AlgES256, signer.AlgEdDSA, signer.AlgRS256} {
+		if !algs[alg] {
+			t.Errorf("no valid %s token in the FuzzValidate corpus", alg)
+		}
+	}
+}

@@ -1,0 +1,40 @@
+package authserver_test
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+)
+
+// FuzzTokenEndpoint throws arbitrary bodies, content types and
+// Authorization headers at /token. Whatever arrives, the answer is a
+// well-formed OAuth error or a token: never a 500, never a panic.
+func FuzzTokenEndpoint(f *testing.F) {
+	f.Add("grant_type=password&username=alice&password="+alicePassword, "application/x-www-form-urlencoded", "")
+	f.Add("grant_type=password&username=alice&password=x&client_id=billing&client_secret=y", "application/x-www-form-urlencoded", "")
+	f.Add("grant_type=password&username=alice&password=x", "application/x-www-form-urlencoded; charset=utf-8", basic("billing", billingSecret))
+	f.Add("grant_type=password&grant_type=password", "application/x-www-form-urlencoded", "Basic Og==")
+	f.Add("%zz", "application/x-www-form-urlencoded", "Basic")
+	f.Add(`{"grant_type":"password"}`, "application/json", "Bearer x")
+	f.Add("grant_type=password&username=alice&password=x&scope=%00", "multipart/form-data; boundary=x", "Basic !!!")
+	ts := newTestServer(f)
+	f.Fuzz(func(t *testing.T, body, ctype, auth string) {
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+		req.Header.Set("Content-Type", ctype)
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		ts.handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("status %d for body %q: %s", rec.Code, body, rec.Body)
+		}
+		if rec.Header().Get("Cache-Control") != "no-store" {
+			t.Fatal("missing Cache-Control: no-store")
+		}
+		if rec.Code != http.StatusOK && !strings.Contains(rec.Body.String(), `"error":"`) {
+			t.Fatalf("status %d without an OAuth error body: %s", rec.Code, rec.Body)
+		}
+	})
+}

@@ -1,0 +1,64 @@
+package authserver_test
+
+import (
+	"net/http"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/password"
+)
+
+// Past the hashing pool's queue, /token answers 503 with Retry-After at
+// once instead of queueing; nothing fails with a 500.
+func TestOverloadIsRefusedWith503(t *testing.T) {
+	heavy := password.Params{Memory: 16 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
+	ts := newTestServer(t, withConfig(func(c *testConfig) {
+		c.HashParams = heavy
+		c.HashPool = password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute}
+		c.PerUserIP.Max, c.PerIP.Max = 0, 0
+	}))
+	h, err := heavy.Hash([]byte(alicePassword))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u, _ := ts.store.GetUser(t.Context(), "alice")
+	u.PasswordHash = h
+	if err := ts.store.PutUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	const n = 24
+	var wg sync.WaitGroup
+	type result struct {
+		code       int
+		retryAfter string
+	}
+	results := make(chan result, n)
+	start := make(chan struct{})
+	for i := 0; i < n; i++ {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			<-start
+			rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword)
+			results <- result{rec.Code, rec.Header().Get("Retry-After")}
+		}()
+	}
+	close(start)
+	wg.Wait()
+	close(results)
+	counts := map[int]int{}
+	for r := range results {
+		counts[r.code]++
+		if r.code == http.StatusServiceUnavailable && r.retryAfter == "" {
+			t.Error("503 without Retry-After")
+		}
+	}
+	if counts[http.StatusOK] < 1 || counts[http.StatusServiceUnavailable] < 1 || counts[http.StatusOK]+counts[http.StatusServiceUnavailable] != n {
+		t.Fatalf("outcomes %v: want some 200s, some 503s and nothing else", counts)
+	}
+	// The refused requests did not count as failed logins.
+	if rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword); rec.Code != http.StatusOK {
+		t.Fatalf("after the burst: %d", rec.Code)
+	}
+}

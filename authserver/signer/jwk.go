@@ -1,0 +1,123 @@
+package signer
+
+import (
+	"crypto"
+	"crypto/ecdsa"
+	"crypto/ed25519"
+	"crypto/elliptic"
+	"crypto/rsa"
+	"crypto/sha256"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"math/big"
+)
+
+// JWK is the public JSON Web Key of a [Key] (RFC 7517, RFC 7518 §6,
+// RFC 8037 §2). It has no fields for private members, so it cannot leak
+// them.
+type JWK struct {
+	Kty string `json:"kty"`
+	Crv string `json:"crv,omitempty"`
+	X   string `json:"x,omitempty"`
+	Y   string `json:"y,omitempty"`
+	N   string `json:"n,omitempty"`
+	E   string `json:"e,omitempty"`
+	Kid string `json:"kid"`
+	Alg string `json:"alg"`
+	Use string `json:"use"`
+}
+
+var b64 = base64.RawURLEncoding
+
+// publicJWK describes pub as a JWK (without kid) and picks its algorithm.
+func publicJWK(pub crypto.PublicKey) (JWK, error) {
+	switch k := pub.(type) {
+	case *ecdsa.PublicKey:
+		var alg, crv string
+		switch k.Curve {
+		case elliptic.P256():
+			alg, crv = AlgES256, "P-256"
+		case elliptic.P384():
+			alg, crv = AlgES384, "P-384"
+		default:
+			name := "unknown"
+			if k.Curve != nil {
+				name = k.Curve.Params().Name
+			}
+			return JWK{}, fmt.Errorf("%w: elliptic curve %s (want P-256 or P-384)", ErrUnsupportedKey, name)
+		}
+		point, err := k.Bytes() // 0x04 || X || Y, each coordinate full length
+		if err != nil {
+			return JWK{}, fmt.Errorf("encode ec public key: %w", err)
+		}
+		size := (len(point) - 1) / 2
+		return JWK{
+			Kty: "EC", Crv: crv,
+			X:   b64.EncodeToString(point[1 : 1+size]),
+			Y:   b64.EncodeToString(point[1+size:]),
+			Alg: alg, Use: "sig",
+		}, nil
+	case ed25519.PublicKey:
+		if len(k) != ed25519.PublicKeySize {
+			return JWK{}, fmt.Errorf("%w: ed25519 public key of %d bytes", ErrUnsupportedKey, len(k))
+		}
+		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k), Alg: AlgEdDSA, Use: "sig"}, nil
+	case *rsa.PublicKey:
+		if k.N == nil {
+			return JWK{}, fmt.Errorf("%w: rsa public key without modulus", ErrUnsupportedKey)
+		}
+		if bits := k.N.BitLen(); bits < MinRSABits {
+			return JWK{}, fmt.Errorf("%w: rsa key of %d bits (want at least %d)", ErrUnsupportedKey, bits, MinRSABits)
+		}
+		if k.E < 3 || k.E%2 == 0 {
+			return JWK{}, fmt.Errorf("%w: rsa public exponent %d", ErrUnsupportedKey, k.E)
+		}
+		return JWK{
+			Kty: "RSA",
+			N:   b64.EncodeToString(k.N.Bytes()),
+			E:   b64.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
+			Alg: AlgRS256, Use: "sig",
+		}, nil
+	default:
+		return JWK{}, fmt.Errorf("%w: public key type %T", ErrUnsupportedKey, pub)
+	}
+}
+
+// thumbprint returns the RFC 7638 SHA-256 thumbprint of jwk: the hash of
+// the JSON object of its required members, in lexicographic order and
+// without whitespace, base64url encoded without padding.
+func thumbprint(jwk JWK) (string, error) {
+	// Struct fields are declared in lexicographic order; encoding/json keeps
+	// declaration order and emits no whitespace.
+	var members any
+	switch jwk.Kty {
+	case "EC":
+		members = struct {
+			Crv string `json:"crv"`
+			Kty string `json:"kty"`
+			X   string `json:"x"`
+			Y   string `json:"y"`
+		}{jwk.Crv, jwk.Kty, jwk.X, jwk.Y}
+	case "RSA":
+		members = struct {
+			E   string `json:"e"`
+			Kty string `json:"kty"`
+			N   string `json:"n"`
+		}{jwk.E, jwk.Kty, jwk.N}
+	case "OKP":
+		members = struct {
+			Crv string `json:"crv"`
+			Kty string `json:"kty"`
+			X   string `json:"x"`
+		}{jwk.Crv, jwk.Kty, jwk.X}
+	default:
+		return "", fmt.Errorf("thumbprint: unknown kty %q", jwk.Kty)
+	}
+	canonical, err := json.Marshal(members)
+	if err != nil {
+		return "", fmt.Errorf("thumbprint: %w", err)
+	}
+	sum := sha256.Sum256(canonical)
+	return b64.EncodeToString(sum[:]), nil
+}

@@ -1,0 +1,45 @@
+// Package redis is a store.Store on Redis, for running several token server
+// replicas and the controller against one shared state.
+//
+// # Key layout
+//
+// Every key starts with the prefix (default "authstack") and carries a
+// Redis Cluster hash tag in braces. Keys that one Lua script touches share
+// their tag, so every script runs on a single slot; everything else is a
+// single-key command. User input inside a key (names, ids, hashes, jtis,
+// throttle keys, and the prefix itself) is escaped ('%' → %25, '{' → %7B,
+// '}' → %7D) so that it can neither break out of a tag nor collide.
+//
+//	key                               type    contents                        expiry (PEXPIREAT)
+//	<p>:{user:<name>}                 string  JSON store.User                 none
+//	<p>:{users}                       set     usernames, for ListUsers        none
+//	<p>:{client:<id>}                 string  JSON store.Client               none
+//	<p>:{clients}                     set     client ids, for ListClients     none
+//	<p>:{rt:<hash>}                   string  family of the token             ExpiresAt + 1h
+//	<p>:{rtf:<family>}                hash    gc (ms), revoked ("1")          latest token's ExpiresAt + 1h
+//	<p>:{rtf:<family>}:<hash>         hash    data (JSON), used, es, en       ExpiresAt + 1h
+//	<p>:{revoked:<jti>}               string  exp (RFC 3339)                  exp + 1h
+//	<p>:{throttle:<key>}:<w>:<index>  string  attempt counter                 window end + w + 1m
+//
+// Users and clients live on their own slots; the name sets are updated by
+// a second command, so a crash between the two can leave a name without a
+// record, which ListUsers and ListClients skip. Writes add the name before
+// the record and deletes remove the record before the name, so a record is
+// never left out of its set.
+//
+// # Refresh tokens
+//
+// A token is found by its hash through <p>:{rt:<hash>}, which never changes
+// once written, so reading it outside a script is safe. The token itself
+// and its family's metadata share the family's tag, and one Lua script
+// checks, in order, that the token exists, that the family is not revoked,
+// that now is before ExpiresAt (seconds and nanoseconds stored in es/en,
+// compared with the caller's now) and that it is unused, then marks it used.
+// Two concurrent uses therefore never both succeed. Using a used token sets
+// revoked on the family hash, whose expiry always covers the family's
+// longest-lived token; tokens created in a revoked family are unusable too.
+//
+// Decisions about time use the caller's now. The Redis clock is only used
+// to collect garbage, with the margins above so that moderate clock skew
+// never deletes a record that is still being judged.
+package redis

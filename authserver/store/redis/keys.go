@@ -1,0 +1,52 @@
+package redis
+
+import (
+	"strconv"
+	"strings"
+	"time"
+)
+
+// keyspace builds every key the store uses; see the package comment for
+// the layout.
+type keyspace struct {
+	prefix string // escaped
+}
+
+func newKeyspace(prefix string) keyspace {
+	if prefix == "" {
+		prefix = DefaultKeyPrefix
+	}
+	return keyspace{prefix: escape(prefix)}
+}
+
+// escaper keeps user input from closing or opening a hash tag. Escaping
+// '%' as well keeps the mapping one-to-one.
+var escaper = strings.NewReplacer("%", "%25", "{", "%7B", "}", "%7D")
+
+func escape(s string) string { return escaper.Replace(s) }
+
+// tagged returns <prefix>:{tag}, the tag being what Redis Cluster hashes.
+func (k keyspace) tagged(tag string) string { return k.prefix + ":{" + tag + "}" }
+
+func (k keyspace) user(name string) string { return k.tagged("user:" + escape(name)) }
+func (k keyspace) users() string           { return k.tagged("users") }
+func (k keyspace) client(id string) string { return k.tagged("client:" + escape(id)) }
+func (k keyspace) clients() string         { return k.tagged("clients") }
+
+// refreshIndex maps a token hash to its family.
+func (k keyspace) refreshIndex(hash string) string { return k.tagged("rt:" + escape(hash)) }
+
+// family holds a refresh-token family's metadata.
+func (k keyspace) family(family string) string { return k.tagged("rtf:" + escape(family)) }
+
+// familyToken holds one refresh token, in its family's slot.
+func (k keyspace) familyToken(family, hash string) string {
+	return k.family(family) + ":" + escape(hash)
+}
+
+func (k keyspace) revoked(jti string) string { return k.tagged("revoked:" + escape(jti)) }
+
+// attempts is the counter of key for window number index of length w.
+func (k keyspace) attempts(key string, w time.Duration, index int64) string {
+	return k.tagged("throttle:"+escape(key)) + ":" + w.String() + ":" + strconv.FormatInt(index, 10)
+}

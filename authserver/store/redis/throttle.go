@@ -1,0 +1,72 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+// addAttemptScript counts one attempt and sets the counter's expiry in one
+// step, so no counter is ever left without one.
+//
+// KEYS: counter. ARGV: expiry ms.
+var addAttemptScript = goredis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return n
+`)
+
+// removeAttemptScript takes one attempt back, never below zero, and never
+// creates a counter.
+//
+// KEYS: counter.
+var removeAttemptScript = goredis.NewScript(`
+local n = tonumber(redis.call('GET', KEYS[1]) or '0')
+if n > 0 then redis.call('DECR', KEYS[1]) end
+return n
+`)
+
+// AddAttempt adds one to key's counter for the window containing now and
+// returns the new count. The counter expires one window (plus a margin)
+// after its window ends.
+func (s *Store) AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	const op = "add attempt"
+	if window <= 0 {
+		return 0, errors.New(op + ": window must be positive")
+	}
+	idx := windowIndex(now, window)
+	end := time.Unix(0, 0).Add(time.Duration(idx+1) * window)
+	n, err := addAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)},
+		expireAt(end, window+throttleGrace)).Int64()
+	if err != nil {
+		return 0, unavailable(op, err)
+	}
+	return n, nil
+}
+
+// RemoveAttempt takes one back from key's counter for the window containing
+// now, never going below zero.
+func (s *Store) RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error {
+	const op = "remove attempt"
+	if window <= 0 {
+		return errors.New(op + ": window must be positive")
+	}
+	idx := windowIndex(now, window)
+	if err := removeAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)}).Err(); err != nil {
+		return unavailable(op, err)
+	}
+	return nil
+}
+
+// windowIndex numbers the window of length w containing now, counting from
+// the Unix epoch (floored, so times before 1970 align too).
+func windowIndex(now time.Time, w time.Duration) int64 {
+	n, d := now.UnixNano(), w.Nanoseconds()
+	idx := n / d
+	if n%d < 0 {
+		idx--
+	}
+	return idx
+}

@@ -1,0 +1,50 @@
+package redistest
+
+import (
+	"fmt"
+	"os/exec"
+	"strconv"
+)
+
+// process is one redis-server run.
+type process struct {
+	cmd     *exec.Cmd
+	out     *lockedBuffer
+	done    chan struct{} // closed once the process has exited
+	waitErr error         // valid after done is closed
+}
+
+// startProcess runs redis-server in the foreground on 127.0.0.1:port with
+// persistence off, logging to a buffer.
+func startProcess(bin, dir string, port int) (*process, error) {
+	cmd := exec.Command(bin,
+		"--port", strconv.Itoa(port),
+		"--bind", "127.0.0.1",
+		"--save", "",
+		"--appendonly", "no",
+		"--dir", dir,
+		"--daemonize", "no",
+		"--logfile", "",
+		"--loglevel", "warning",
+	)
+	p := &process{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	cmd.Stdout, cmd.Stderr = p.out, p.out
+	cmd.SysProcAttr = sysProcAttr()
+	if err := cmd.Start(); err != nil {
+		return nil, fmt.Errorf("run %s: %w", bin, err)
+	}
+	go func() {
+		p.waitErr = cmd.Wait()
+		close(p.done)
+	}()
+	return p, nil
+}
+
+// kill stops the process at once and waits for it to exit.
+func (p *process) kill() {
+	_ = p.cmd.Process.Kill()
+	<-p.done
+}
+
+// output returns what the process has logged so far.
+func (p *process) output() string { return p.out.String() }

@@ -1,0 +1,209 @@
+// Package redistest runs a throwaway redis-server for tests.
+//
+// Start launches redis-server on a free 127.0.0.1 port with persistence
+// off and a temporary working directory, waits until it answers PING and
+// stops it when the test ends. Tests that exercise outages can Stop the
+// server and Restart it on the same port (with an empty data set).
+//
+// redis-server must be on PATH; without it Start fails the test rather
+// than skipping it, so that a missing dependency is never mistaken for a
+// passing suite.
+package redistest
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"os/exec"
+	"strconv"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+)
+
+const (
+	// startAttempts bounds the retries when a free port is taken between
+	// probing and redis-server binding it.
+	startAttempts = 5
+	// readyTimeout is generous for a loaded 2-core machine.
+	readyTimeout = 20 * time.Second
+)
+
+// Server is a running (or stopped) redis-server owned by one test.
+type Server struct {
+	t    testing.TB
+	bin  string
+	dir  string
+	port int // fixed after Start, reused by Restart
+
+	mu   sync.Mutex
+	proc *process // nil while stopped
+}
+
+// Start launches a redis-server and registers its shutdown with t.Cleanup.
+func Start(t testing.TB) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Fatalf("redistest: redis-server not found on PATH (%v); install it, e.g. apt-get install redis-server", err)
+	}
+	s := &Server{t: t, bin: bin, dir: t.TempDir()}
+	t.Cleanup(s.Stop)
+
+	var errs []error
+	for range startAttempts {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
+		}
+		s.port = port
+		if err := s.launch(); err != nil {
+			errs = append(errs, err)
+			continue
+		}
+		return s
+	}
+	t.Fatalf("redistest: start redis-server: %v", errors.Join(errs...))
+	return nil
+}
+
+// Addr returns host:port of the server.
+func (s *Server) Addr() string { return net.JoinHostPort("127.0.0.1", strconv.Itoa(s.port)) }
+
+// URL returns a redis:// URL for database 0 of the server.
+func (s *Server) URL() string { return "redis://" + s.Addr() + "/0" }
+
+// Stop kills the server (SIGKILL, as in a crash) and waits for it to exit.
+// Stopping a stopped server does nothing.
+func (s *Server) Stop() {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.proc != nil {
+		s.proc.kill()
+		s.proc = nil
+	}
+}
+
+// Restart starts the server again on the same port after Stop. The data
+// set starts empty. It retries briefly in case the port is still held.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	var err error
+	for range startAttempts {
+		if err = s.launch(); err == nil {
+			return
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+	s.t.Fatalf("redistest: restart redis-server on port %d: %v", s.port, err)
+}
+
+// Client returns a go-redis client for the server, closed at cleanup.
+func (s *Server) Client() *goredis.Client {
+	c := goredis.NewClient(&goredis.Options{Addr: s.Addr()})
+	s.t.Cleanup(func() { _ = c.Close() })
+	return c
+}
+
+// FlushAll deletes every key on the server.
+func (s *Server) FlushAll() {
+	s.t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := s.Client().FlushAll(ctx).Err(); err != nil {
+		s.t.Fatalf("redistest: flushall: %v", err)
+	}
+}
+
+// launch starts redis-server on s.port and waits until it answers PING.
+func (s *Server) launch() error {
+	p, err := startProcess(s.bin, s.dir, s.port)
+	if err != nil {
+		return err
+	}
+	if err := waitReady(s.Addr(), p); err != nil {
+		p.kill()
+		return fmt.Errorf("port %d: %w\n%s", s.port, err, p.output())
+	}
+	s.mu.Lock()
+	s.proc = p
+	s.mu.Unlock()
+	return nil
+}
+
+// freePort asks the kernel for a free port. Another process may take it
+// before redis-server binds it; launch fails then and Start retries.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// waitReady polls addr with PING until it answers PONG, the process exits
+// or readyTimeout passes.
+func waitReady(addr string, p *process) error {
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		err := ping(addr)
+		if err == nil {
+			return nil
+		}
+		select {
+		case <-p.done:
+			return fmt.Errorf("redis-server exited: %v", p.waitErr)
+		case <-time.After(25 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("no answer to PING within %v: %w", readyTimeout, err)
+		}
+	}
+}
+
+// ping sends one inline PING on a fresh connection.
+func ping(addr string) error {
+	conn, err := net.DialTimeout("tcp", addr, time.Second)
+	if err != nil {
+		return err
+	}
+	defer conn.Close()
+	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
+	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
+		return err
+	}
+	line, err := bufio.NewReader(conn).ReadString('\n')
+	if err != nil {
+		return err
+	}
+	if strings.TrimSpace(line) != "+PONG" {
+		return fmt.Errorf("unexpected reply %q", line)
+	}
+	return nil
+}
+
+// lockedBuffer collects the server's output for error messages.
+type lockedBuffer struct {
+	mu  sync.Mutex
+	buf bytes.Buffer
+}
+
+func (b *lockedBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.Write(p)
+}
+
+func (b *lockedBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.buf.String()
+}
