@@ -1,0 +1,164 @@
+package cmd
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"regexp"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/spf13/cobra"
+
+	"github.com/authstack/authstack/authserver/manifest"
+	"github.com/authstack/authstack/authserver/records"
+)
+
+func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
+	t.Setenv("AUTHSTACK_ACCESS_TOKEN_TTL", "7m")
+	t.Setenv("AUTHSTACK_TRUSTED_PROXIES", "10.0.0.0/8,192.168.0.1")
+	root := NewRoot()
+	var got *cobra.Command
+	for _, c := range root.Commands() {
+		if c.Name() == "server" {
+			got = c
+		}
+	}
+	got.RunE = func(*cobra.Command, []string) error { return nil }
+	root.SetArgs([]string{"server", "--issuer", "https://x"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := got.Flags().GetDuration("access-token-ttl"); v != 7*time.Minute {
+		t.Errorf("access-token-ttl from env = %v", v)
+	}
+	if v, _ := got.Flags().GetStringSlice("trusted-proxies"); len(v) != 2 {
+		t.Errorf("trusted-proxies from env = %v", v)
+	}
+	if !strings.Contains(got.Flags().Lookup("redis-url").Usage, "[AUTHSTACK_REDIS_URL]") {
+		t.Error("--help does not name the environment variable")
+	}
+	// A flag on the command line wins over the environment.
+	root = NewRoot()
+	for _, c := range root.Commands() {
+		if c.Name() == "server" {
+			got = c
+		}
+	}
+	got.RunE = func(*cobra.Command, []string) error { return nil }
+	root.SetArgs([]string{"server", "--access-token-ttl", "1m"})
+	if err := root.Execute(); err != nil {
+		t.Fatal(err)
+	}
+	if v, _ := got.Flags().GetDuration("access-token-ttl"); v != time.Minute {
+		t.Errorf("flag lost to env: %v", v)
+	}
+}
+
+func TestServerRequiresItsFlags(t *testing.T) {
+	root := NewRoot()
+	root.SetArgs([]string{"server"})
+	root.SetOut(io.Discard)
+	if err := root.Execute(); err == nil || !strings.Contains(err.Error(), "--redis-url") {
+		t.Fatalf("err = %v", err)
+	}
+}
+
+// The README's first command: `authstack dev -f config/samples/` serves the
+// samples, and the curl line it prints gets a token for alice that works on
+// /userinfo.
+func TestDevServesTheSamples(t *testing.T) {
+	pr, pw := io.Pipe()
+	root := NewRoot()
+	root.SetOut(pw)
+	root.SetArgs([]string{"dev", "-f", "../config/samples/", "--addr", "127.0.0.1:0", "--argon2-memory", "1024", "--log-level", "error"})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dev exited with %v", err)
+		}
+	})
+
+	// Read the welcome text up to the curl line.
+	sc := bufio.NewScanner(pr)
+	var curl string
+	var issuer string
+	for sc.Scan() {
+		line := sc.Text()
+		if m := regexp.MustCompile(`issuer (\S+)`).FindStringSubmatch(line); m != nil {
+			issuer = m[1]
+		}
+		if strings.Contains(line, "curl -s") && strings.Contains(line, "/token") {
+			curl = line
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if curl == "" || issuer == "" {
+		t.Fatal("dev printed no curl line")
+	}
+	if !strings.Contains(curl, "username='alice'") {
+		t.Fatalf("curl line %q is not for alice", curl)
+	}
+	pwMatch := regexp.MustCompile(`'password=([^']*)'`).FindStringSubmatch(curl)
+	if pwMatch == nil {
+		t.Fatalf("no password in %q", curl)
+	}
+	resp, err := http.PostForm(issuer+"/token", url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {pwMatch[1]}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var tok struct {
+		AccessToken string `json:"access_token"`
+	}
+	_ = json.NewDecoder(resp.Body).Decode(&tok)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || tok.AccessToken == "" {
+		t.Fatalf("token: %d", resp.StatusCode)
+	}
+	req, _ := http.NewRequest(http.MethodGet, issuer+"/userinfo", nil)
+	req.Header.Set("Authorization", "Bearer "+tok.AccessToken)
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	body, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK || !strings.Contains(string(body), `"sub":"alice"`) {
+		t.Fatalf("userinfo: %d %s", resp.StatusCode, body)
+	}
+
+	// bob's bcrypt hash from the samples and the confidential client work too.
+	form := url.Values{"grant_type": {"password"}, "username": {"bob"}, "password": {"builder-bob-77"}}
+	req, _ = http.NewRequest(http.MethodPost, issuer+"/token", strings.NewReader(form.Encode()))
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	req.SetBasicAuth("billing-service", sampleClientSecret(t))
+	resp, err = http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("bob via billing-service: %d", resp.StatusCode)
+	}
+}
+
+func sampleClientSecret(t *testing.T) string {
+	t.Helper()
+	objs, err := manifest.Load("../config/samples/")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := records.SecretValue(objs.Secret("default", "billing-service-client"), "clientSecret")
+	if err != nil {
+		t.Fatal(err)
+	}
+	return s
+}
