@@ -141,3 +141,13 @@ func tamper(t *testing.T, tok string) string {
 	}
 	return parts[0] + "." + b64url(payload) + "." + parts[2]
 }
+
+func TestUserinfoSaysWhyATokenIsInvalid(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	ts.advance(time.Hour)
+	ch := ts.userinfo("Bearer " + tok).Header().Get("WWW-Authenticate")
+	if !strings.Contains(ch, `error_description="token expired"`) {
+		t.Fatalf("challenge %q", ch)
+	}
+}

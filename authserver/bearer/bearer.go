@@ -8,6 +8,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"strings"
 	"time"
 
 	"github.com/authstack/authstack/authserver/accesstoken"
@@ -51,8 +52,11 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed authorization header")
 	}
 	claims, err := a.Tokens.Validate(raw)
-	if err != nil {
+	switch {
+	case errors.Is(err, accesstoken.ErrInvalidToken):
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reason(err))
+	case err != nil:
+		return nil, oauth.ServerError(err)
 	}
 	user, err := a.Users.GetUser(r.Context(), claims.Subject)
 	switch {
@@ -86,11 +90,8 @@ func revoked(c *accesstoken.Claims, u store.User) bool {
 	return !c.IssuedAt.After(u.NotBefore.Truncate(time.Second))
 }
 
-// reason returns the safe, short explanation carried by a validation error.
+// reason returns the short explanation carried by a validation error
+// ("token expired"); accesstoken guarantees it never contains the token.
 func reason(err error) string {
-	var r interface{ Reason() string }
-	if errors.As(err, &r) {
-		return r.Reason()
-	}
-	return "invalid token"
+	return strings.TrimPrefix(err.Error(), accesstoken.ErrInvalidToken.Error()+": ")
 }

@@ -33,10 +33,11 @@ func WatchDir(ctx context.Context, dir string, interval time.Duration, logger *s
 }
 
 // Reload re-reads the directory of a Manager built by WatchDir and swaps in
-// the new key set if the directory changed. It reports whether it swapped.
-// Unchanged contents cost one read and one hash, and are not parsed again;
-// so a bad directory returns its error once, and nil on later calls until
-// it changes. On error the current set is kept.
+// the new key set if the directory changed; it reports whether it swapped.
+// Unchanged contents cost one read and one hash and are not parsed again,
+// so a bad key file returns its error once, and nil until the files change
+// again (a directory that cannot be read errors every time). On error the
+// current set is kept. Reload is safe for concurrent use.
 func (m *Manager) Reload() (changed bool, err error) {
 	if m.dir == "" {
 		return false, errors.New("reload: manager has no key directory")
