@@ -1,7 +1,6 @@
 package cmd
 
 import (
-	"runtime"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -47,7 +46,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
-	fs.IntVar(&o.hashWorkers, "hash-workers", runtime.GOMAXPROCS(0), "password verifications run at once")
+	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password verifications run at once (0: GOMAXPROCS, which follows the container CPU limit)")
 	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
 	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")

@@ -1,0 +1,111 @@
+package authserver_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/store"
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/authserver/store/redistest"
+)
+
+func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {
+	t.Helper()
+	st, err := redisstore.New(t.Context(), redisstore.Options{URL: srv.URL(), KeyPrefix: "it"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	return st
+}
+
+// With Redis gone, every endpoint that needs it answers 503 with
+// Retry-After: never a 500, never a token issued without its checks. When
+// Redis returns (empty, as after a crash without persistence) the server
+// recovers without a restart.
+func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
+	rs := redistest.Start(t)
+	ts := newTestServer(t, withStore(newRedisStore(t, rs)))
+	tok := ts.mustToken()
+	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK {
+		t.Fatalf("userinfo before the outage: %d", rec.Code)
+	}
+
+	rs.Stop()
+	for name, rec := range map[string]*httptestRecorder{
+		"token":    ts.token("grant_type", "password", "username", "alice", "password", alicePassword),
+		"wrong pw": ts.token("grant_type", "password", "username", "alice", "password", "guess"),
+		"confidential client": ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword),
+			headers: map[string]string{"Authorization": basic("billing", billingSecret)}}),
+		"userinfo": ts.userinfo("Bearer " + tok),
+	} {
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+			t.Errorf("%s with Redis down: %d (Retry-After %q) %s", name, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+		}
+		if e := decode[errorResponse](t, rec); e.Error != "temporarily_unavailable" {
+			t.Errorf("%s: error %q", name, e.Error)
+		}
+	}
+	if rec := ts.doOn(ts.handler, http.MethodGet, "/readyz"); rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("readyz with Redis down: %d", rec.Code)
+	}
+	if rec := ts.doOn(ts.handler, http.MethodGet, "/healthz"); rec.Code != http.StatusOK {
+		t.Errorf("healthz is liveness only and must stay 200: %d", rec.Code)
+	}
+
+	rs.Restart()
+	// Redis came back empty: alice's record is gone until the controller
+	// rewrites it, so her old token is refused rather than trusted.
+	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("token of a user whose record is gone: %d", rec.Code)
+	}
+	if err := ts.store.PutUser(t.Context(), store.User{Username: "alice", PasswordHash: hashOf(t, alicePassword)}); err != nil {
+		t.Fatal(err)
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword)
+		if rec.Code == http.StatusOK {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no recovery after Redis returned: %d %s", rec.Code, rec.Body)
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	if rec := ts.doOn(ts.handler, http.MethodGet, "/readyz"); rec.Code != http.StatusOK {
+		t.Errorf("readyz after recovery: %d", rec.Code)
+	}
+}
+
+// Two replicas on one Redis share the throttle: failures on either count
+// against one limit.
+func TestThrottleIsSharedAcrossReplicas(t *testing.T) {
+	rs := redistest.Start(t)
+	a := newTestServer(t, withStore(newRedisStore(t, rs)))
+	b := newTestServer(t, withStore(newRedisStore(t, rs)))
+	const attacker = "203.0.113.50:999"
+	for i := 0; i < 5; i++ {
+		ts := a
+		if i%2 == 1 {
+			ts = b
+		}
+		if code := wrong(ts, "alice", attacker, nil); code != http.StatusBadRequest {
+			t.Fatalf("failure %d: %d", i, code)
+		}
+	}
+	for name, ts := range map[string]*testServer{"a": a, "b": b} {
+		if code := wrong(ts, "alice", attacker, nil); code != http.StatusTooManyRequests {
+			t.Errorf("replica %s after 5 shared failures: %d, want 429", name, code)
+		}
+	}
+	// And a user record written through one is seen by the other.
+	if err := a.store.PutUser(context.Background(), store.User{Username: "zoe", PasswordHash: hashOf(t, "zoe-pw")}); err != nil {
+		t.Fatal(err)
+	}
+	if rec := b.token("grant_type", "password", "username", "zoe", "password", "zoe-pw"); rec.Code != http.StatusOK {
+		t.Fatalf("replica b: %d %s", rec.Code, rec.Body)
+	}
+}
