@@ -16,7 +16,7 @@
 //	<p>:{client:<id>}                 string  JSON store.Client               none
 //	<p>:{clients}                     set     client ids, for ListClients     none
 //	<p>:{rt:<hash>}                   string  family of the token             ExpiresAt + 1h
-//	<p>:{rtf:<family>}                hash    gc (ms), revoked ("1")          latest token's ExpiresAt + 1h
+//	<p>:{rtf:<family>}                hash    gc (ms), revoked ("1")          max token gc, or revocation + 24h
 //	<p>:{rtf:<family>}:<hash>         hash    data (JSON), used, es, en       ExpiresAt + 1h
 //	<p>:{revoked:<jti>}               string  exp (RFC 3339)                  exp + 1h
 //	<p>:{throttle:<key>}:<w>:<index>  string  attempt counter                 window end + w + 1m

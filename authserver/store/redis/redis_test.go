@@ -3,11 +3,7 @@ package redis
 import (
 	"context"
 	"errors"
-	"fmt"
-	"regexp"
-	"strconv"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -139,7 +135,8 @@ func TestUnavailable(t *testing.T) {
 				if !errors.Is(err, store.ErrUnavailable) {
 					t.Fatalf("got %v, want an error wrapping ErrUnavailable", err)
 				}
-				if d := time.Since(start); d > deadline+time.Second {
+				// Loose: a loaded 2-core runner was seen overrunning by 2s.
+				if d := time.Since(start); d > deadline+5*time.Second {
 					t.Errorf("took %v, deadline %v", d, deadline)
 				}
 			})
@@ -161,158 +158,16 @@ func TestUnavailable(t *testing.T) {
 	}
 }
 
-// TestHashTags checks that every key carries a hash tag and that the keys
-// of each script call share one, so the store works on Redis Cluster.
-func TestHashTags(t *testing.T) {
-	srv := redistest.Start(t)
-	client := srv.Client()
-	rec := &scriptRecorder{}
-	client.AddHook(rec)
-
-	const prefix = "tag{s}" // braces in the prefix are escaped too
-	s := NewFromClient(client, prefix)
-	exerciseAll(t, s)
-
-	keys, err := client.Keys(t.Context(), "*").Result()
-	if err != nil {
-		t.Fatalf("KEYS: %v", err)
+func TestFailFastDefaultsAndURLOverrides(t *testing.T) {
+	o, _ := goredis.ParseURL("redis://127.0.0.1:6379/0")
+	failFast(o, "redis://127.0.0.1:6379/0")
+	if o.DialTimeout != time.Second || o.ReadTimeout != 500*time.Millisecond || o.MaxRetries != 1 {
+		t.Fatalf("defaults not applied: %+v", o)
 	}
-	if len(keys) < 8 {
-		t.Fatalf("only %d keys after exercising the store: %q", len(keys), keys)
+	u := "redis://127.0.0.1:6379/0?read_timeout=3s&max_retries=5"
+	o, _ = goredis.ParseURL(u)
+	failFast(o, u)
+	if o.ReadTimeout != 3*time.Second || o.MaxRetries != 5 || o.DialTimeout != time.Second {
+		t.Fatalf("URL options overridden: %+v", o)
 	}
-	wellFormed := regexp.MustCompile(`^tag%7Bs%7D:\{[^{}]+\}`)
-	for _, k := range keys {
-		if !wellFormed.MatchString(k) {
-			t.Errorf("key %q does not start with the escaped prefix and a hash tag", k)
-		}
-	}
-
-	if len(rec.calls) < 6 {
-		t.Fatalf("recorded only %d script calls", len(rec.calls))
-	}
-	for _, keys := range rec.calls {
-		for _, k := range keys[1:] {
-			if hashTag(k) != hashTag(keys[0]) {
-				t.Errorf("script keys %q do not share a hash tag", keys)
-			}
-		}
-	}
-}
-
-// exerciseAll calls every method with inputs that include brace characters.
-func exerciseAll(t *testing.T, s *Store) {
-	t.Helper()
-	ctx, now := t.Context(), time.Now()
-	steps := []error{
-		s.PutUser(ctx, store.User{Username: "a{b}"}),
-		s.PutUser(ctx, store.User{Username: "}c{"}),
-		s.DeleteUser(ctx, "}c{"),
-		s.PutClient(ctx, store.Client{ID: "web{1}"}),
-		s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h{1}", Family: "f{1}", ExpiresAt: now.Add(time.Hour)}),
-		s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h2", Family: "f2", ExpiresAt: now.Add(time.Hour)}),
-		s.RevokeRefreshFamily(ctx, "f2"),
-		s.RevokeRefreshFamily(ctx, "gone"),
-		s.RevokeAccessToken(ctx, "j{1}", now.Add(time.Hour)),
-		s.RemoveAttempt(ctx, "k{1}", time.Minute, now),
-	}
-	_, err := s.UseRefreshToken(ctx, "h{1}", now)
-	steps = append(steps, err)
-	_, err = s.AddAttempt(ctx, "k{1}", time.Minute, now)
-	steps = append(steps, err)
-	_, err = s.ListUsers(ctx)
-	steps = append(steps, err)
-	_, err = s.GetClient(ctx, "web{1}")
-	steps = append(steps, err)
-	_, err = s.AccessTokenRevoked(ctx, "j{1}", now)
-	steps = append(steps, err)
-	if err := errors.Join(steps...); err != nil {
-		t.Fatalf("exercising the store: %v", err)
-	}
-}
-
-// hashTag returns what Redis Cluster hashes for key: the text between the
-// first '{' and the next '}' if non-empty, else the whole key.
-func hashTag(key string) string {
-	open := strings.IndexByte(key, '{')
-	if open < 0 {
-		return key
-	}
-	n := strings.IndexByte(key[open+1:], '}')
-	if n <= 0 {
-		return key
-	}
-	return key[open+1 : open+1+n]
-}
-
-func TestHashTag(t *testing.T) {
-	for key, want := range map[string]string{
-		"p:{user:a}":    "user:a",
-		"p:{rtf:f}:h":   "rtf:f",
-		"p:{}:x":        "p:{}:x",
-		"p:no-tag":      "p:no-tag",
-		"p:{a}{b}":      "a",
-		"p:{a%7Bb%7D}c": "a%7Bb%7D",
-	} {
-		if got := hashTag(key); got != want {
-			t.Errorf("hashTag(%q) = %q, want %q", key, got, want)
-		}
-	}
-}
-
-func TestEscapeIsOneToOne(t *testing.T) {
-	k := newKeyspace("")
-	seen := map[string]string{}
-	for _, name := range []string{"a{b}", "a%7Bb%7D", "a%257Bb", "a%7Bb", "ab", "", "{", "}", "%"} {
-		key := k.user(name)
-		if other, dup := seen[key]; dup {
-			t.Errorf("names %q and %q share key %q", name, other, key)
-		}
-		seen[key] = name
-		if strings.Count(key, "{") != 1 || strings.Count(key, "}") != 1 {
-			t.Errorf("key %q for %q has stray braces", key, name)
-		}
-	}
-}
-
-// scriptRecorder is a go-redis hook that records the keys of every EVAL
-// and EVALSHA sent, single or pipelined.
-type scriptRecorder struct {
-	mu    sync.Mutex
-	calls [][]string
-}
-
-func (r *scriptRecorder) DialHook(next goredis.DialHook) goredis.DialHook { return next }
-
-func (r *scriptRecorder) ProcessHook(next goredis.ProcessHook) goredis.ProcessHook {
-	return func(ctx context.Context, cmd goredis.Cmder) error {
-		r.record(cmd)
-		return next(ctx, cmd)
-	}
-}
-
-func (r *scriptRecorder) ProcessPipelineHook(next goredis.ProcessPipelineHook) goredis.ProcessPipelineHook {
-	return func(ctx context.Context, cmds []goredis.Cmder) error {
-		for _, cmd := range cmds {
-			r.record(cmd)
-		}
-		return next(ctx, cmds)
-	}
-}
-
-func (r *scriptRecorder) record(cmd goredis.Cmder) {
-	args := cmd.Args()
-	if name := strings.ToLower(cmd.Name()); (name != "eval" && name != "evalsha") || len(args) < 3 {
-		return
-	}
-	n, err := strconv.Atoi(fmt.Sprint(args[2]))
-	if err != nil || n < 1 || len(args) < 3+n {
-		return
-	}
-	keys := make([]string, n)
-	for i := range keys {
-		keys[i] = fmt.Sprint(args[3+i])
-	}
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.calls = append(r.calls, keys)
 }

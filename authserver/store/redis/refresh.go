@@ -112,12 +112,12 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 	if err != nil {
 		return store.RefreshToken{}, unavailable(op, err)
 	}
+	if len(res) == 0 || (res[0] == "ok") != (len(res) == 2) {
+		return store.RefreshToken{}, fmt.Errorf("%s: malformed script reply", op)
+	}
 	switch res[0] {
 	case "ok":
 		var t store.RefreshToken
-		if len(res) != 2 {
-			return t, fmt.Errorf("%s: malformed script reply", op)
-		}
 		if err := json.Unmarshal([]byte(res[1]), &t); err != nil {
 			return t, fmt.Errorf("%s: decode: %w", op, err)
 		}

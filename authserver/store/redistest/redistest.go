@@ -1,9 +1,10 @@
 // Package redistest runs a throwaway redis-server for tests.
 //
 // Start launches redis-server on a free 127.0.0.1 port with persistence
-// off and a temporary working directory, waits until it answers PING and
-// stops it when the test ends. Tests that exercise outages can Stop the
-// server and Restart it on the same port (with an empty data set).
+// off and a temporary working directory, waits until it answers (and is
+// the process it started, not another test's server) and stops it when the
+// test ends. Tests that exercise outages can Stop the server and Restart
+// it on the same port (with an empty data set).
 //
 // redis-server must be on PATH; without it Start fails the test rather
 // than skipping it, so that a missing dependency is never mistaken for a
@@ -16,6 +17,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io"
 	"net"
 	"os/exec"
 	"strconv"
@@ -90,8 +92,9 @@ func (s *Server) Stop() {
 	}
 }
 
-// Restart starts the server again on the same port after Stop. The data
-// set starts empty. It retries briefly in case the port is still held.
+// Restart stops the server if it is running and starts it again on the
+// same port, with an empty data set. It retries briefly in case the port
+// is still held.
 func (s *Server) Restart() {
 	s.t.Helper()
 	s.Stop()
@@ -149,12 +152,16 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitReady polls addr with PING until it answers PONG, the process exits
-// or readyTimeout passes.
+// waitReady polls addr until the process answers, the process exits or
+// readyTimeout passes. It checks the pid that answers, since another
+// test's redis-server may have taken the port first.
 func waitReady(addr string, p *process) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		err := ping(addr)
+		pid, err := serverPID(addr)
+		if err == nil && pid != p.cmd.Process.Pid {
+			return fmt.Errorf("port taken by another redis-server (pid %d)", pid)
+		}
 		if err == nil {
 			return nil
 		}
@@ -164,30 +171,42 @@ func waitReady(addr string, p *process) error {
 		case <-time.After(25 * time.Millisecond):
 		}
 		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer to PING within %v: %w", readyTimeout, err)
+			return fmt.Errorf("no answer within %v: %w", readyTimeout, err)
 		}
 	}
 }
 
-// ping sends one inline PING on a fresh connection.
-func ping(addr string) error {
+// serverPID asks the server at addr for its process id (INFO server) on a
+// fresh connection.
+func serverPID(addr string) (int, error) {
 	conn, err := net.DialTimeout("tcp", addr, time.Second)
 	if err != nil {
-		return err
+		return 0, err
 	}
 	defer conn.Close()
 	_ = conn.SetDeadline(time.Now().Add(2 * time.Second))
-	if _, err := conn.Write([]byte("PING\r\n")); err != nil {
-		return err
+	if _, err := conn.Write([]byte("INFO server\r\n")); err != nil {
+		return 0, err
 	}
-	line, err := bufio.NewReader(conn).ReadString('\n')
+	r := bufio.NewReader(conn)
+	header, err := r.ReadString('\n')
 	if err != nil {
-		return err
+		return 0, err
 	}
-	if strings.TrimSpace(line) != "+PONG" {
-		return fmt.Errorf("unexpected reply %q", line)
+	n, err := strconv.Atoi(strings.TrimSpace(strings.TrimPrefix(header, "$")))
+	if !strings.HasPrefix(header, "$") || err != nil || n < 0 {
+		return 0, fmt.Errorf("unexpected reply %q", header) // e.g. -LOADING
 	}
-	return nil
+	body := make([]byte, n)
+	if _, err := io.ReadFull(r, body); err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(string(body)) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "process_id:"); ok {
+			return strconv.Atoi(v)
+		}
+	}
+	return 0, errors.New("no process_id in INFO server")
 }
 
 // lockedBuffer collects the server's output for error messages.
