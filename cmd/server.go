@@ -4,18 +4,28 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"os"
 	"os/signal"
 	"syscall"
 	"time"
 
+	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
 
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/signer"
 	redisstore "github.com/authstack/authstack/authserver/store/redis"
 )
+
+// redisLogger sends go-redis's own messages (dial failures, pool events)
+// to the JSON log instead of its plain stderr lines.
+type redisLogger struct{ log *slog.Logger }
+
+func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
+	l.log.WarnContext(ctx, "Redis client", "message", fmt.Sprintf(format, v...))
+}
 
 func newServerCommand() *cobra.Command {
 	o := &serverOptions{}
@@ -37,6 +47,7 @@ func newServerCommand() *cobra.Command {
 			}
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
 			defer stop()
+			goredis.SetLogger(redisLogger{log})
 			st, err := redisstore.New(ctx, redisstore.Options{URL: redisURL, KeyPrefix: keyPrefix})
 			if err != nil {
 				return err
