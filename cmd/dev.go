@@ -80,7 +80,7 @@ func newDevCommand() *cobra.Command {
 // server's standard output, not its log: it shows the developer's own sample
 // password, and only in dev mode.
 func printWelcome(w io.Writer, issuer string, objs *manifest.Objects) {
-	fmt.Fprintf(w, "authstack dev: %d users, %d clients, in memory; issuer %s\n", len(objs.Users), len(objs.Clients), issuer)
+	fmt.Fprintf(w, "authstack dev: in-memory store with users: %d, clients: %d; issuer %s\n", len(objs.Users), len(objs.Clients), issuer)
 	for i := range objs.Users {
 		u := &objs.Users[i]
 		if u.Spec.PasswordSecretRef == nil {

@@ -30,11 +30,8 @@ func BearerChallenge(code, desc string, scopes ...string) *Error {
 	if len(scopes) > 0 {
 		b.WriteString(`, scope="` + quoteSafe(strings.Join(scopes, " ")) + `"`)
 	}
-	e := &Error{Code: code, Description: desc, Status: status, WWWAuthenticate: b.String()}
-	if code == "" {
-		e.Code, e.Description = CodeInvalidRequest, "bearer token required"
-	}
-	return e
+	// With no code (no credentials sent) the error has no body either.
+	return &Error{Code: code, Description: desc, Status: status, WWWAuthenticate: b.String()}
 }
 
 // quoteSafe keeps only the characters RFC 6750 allows inside the

@@ -30,6 +30,7 @@ const (
 
 // Error is an OAuth 2.0 error response. Its Description is shown to the
 // client, so it must never carry internal details; Cause is kept for logs.
+// An empty Code is a bare challenge: status and headers, no body.
 type Error struct {
 	Code        string
 	Description string
@@ -159,6 +160,12 @@ func WriteError(w http.ResponseWriter, err error) {
 	}
 	if e.RetryAfter > 0 {
 		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(e.RetryAfter)))
+	}
+	if e.Code == "" {
+		// RFC 6750 §3.1: a request without credentials gets the challenge
+		// and no error information.
+		w.WriteHeader(e.Status)
+		return
 	}
 	WriteJSON(w, e.Status, body{Error: e.Code, ErrorDescription: e.Description})
 }

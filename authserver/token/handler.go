@@ -40,7 +40,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		h.logFailure(r, grantType, e)
 		oauth.WriteError(w, e)
 	} else {
-		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
+		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_id", resp.ClientID,
+			"client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
 		oauth.WriteJSON(w, http.StatusOK, resp)
 	}
 	h.Metrics.TokenRequests.WithLabelValues(grantType, outcome).Inc()

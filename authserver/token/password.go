@@ -121,6 +121,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		ExpiresIn:   int64(ttl / time.Second),
 		Scope:       strings.Join(scopes, " "),
 		Subject:     user.Username,
+		ClientID:    req.Client.ID,
 	}, nil
 }
 

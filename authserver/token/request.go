@@ -37,8 +37,9 @@ type Response struct {
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
 
-	// Subject is the authenticated resource owner, for the audit log only.
-	Subject string `json:"-"`
+	// Subject and ClientID are for the audit log only.
+	Subject  string `json:"-"`
+	ClientID string `json:"-"`
 }
 
 // Grant handles one grant type. It returns an *oauth.Error for every

@@ -33,7 +33,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	p, err := h.Auth.Authenticate(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("userinfo", oauth.As(err).Code).Inc()
+		h.Metrics.BearerValidations.WithLabelValues("userinfo", outcome(err)).Inc()
 		oauth.WriteError(w, err)
 		return
 	}
@@ -50,4 +50,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Scope:             strings.Join(p.Claims.Scopes(), " "),
 		ClientID:          p.Claims.ClientID,
 	})
+}
+
+// outcome labels a failed validation: the OAuth error code, or
+// "missing_token" for a request without credentials.
+func outcome(err error) string {
+	if code := oauth.As(err).Code; code != "" {
+		return code
+	}
+	return "missing_token"
 }
