@@ -39,6 +39,8 @@ var knownPaths = map[string]bool{
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
+		s.Metrics.InFlight.Inc()
+		defer s.Metrics.InFlight.Dec()
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {

@@ -30,6 +30,8 @@ type Metrics struct {
 	BearerValidations *prometheus.CounterVec
 	// HTTPRequests counts every API request by handler and status code.
 	HTTPRequests *prometheus.CounterVec
+	// InFlight is the number of API requests being served.
+	InFlight prometheus.Gauge
 }
 
 // New creates and registers the collectors, plus the Go and process collectors.
@@ -66,12 +68,16 @@ func New() *Metrics {
 			Name: "authstack_http_requests_total",
 			Help: "HTTP requests by handler and status code.",
 		}, []string{"handler", "code"}),
+		InFlight: prometheus.NewGauge(prometheus.GaugeOpts{
+			Name: "authstack_http_requests_in_flight",
+			Help: "API requests being served.",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.TokenRequests, m.TokenDuration, m.HashDuration, m.HashOverloads,
-		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests,
+		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight,
 	)
 	return m
 }

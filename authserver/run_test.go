@@ -1,0 +1,89 @@
+package authserver_test
+
+import (
+	"context"
+	"io"
+	"net"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver"
+)
+
+// On shutdown, a request already in flight completes; new connections are
+// refused and Run returns without error.
+func TestRunShutsDownGracefully(t *testing.T) {
+	ts := newTestServer(t)
+	api, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ops, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Run(ctx, authserver.Listeners{API: api, Ops: ops}, 10*time.Second) }()
+
+	// A request whose body is still being sent when shutdown starts.
+	body, writer := io.Pipe()
+	req, _ := http.NewRequest(http.MethodPost, "http://"+api.Addr().String()+"/token", body)
+	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	type result struct {
+		code int
+		err  error
+	}
+	res := make(chan result, 1)
+	go func() {
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			res <- result{err: err}
+			return
+		}
+		resp.Body.Close()
+		res <- result{code: resp.StatusCode}
+	}()
+	// Wait until the server is inside the handler, reading the body.
+	deadline := time.Now().Add(10 * time.Second)
+	for !strings.Contains(ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String(), "authstack_http_requests_in_flight 1") {
+		if time.Now().After(deadline) {
+			t.Fatal("request never reached the handler")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if _, err := writer.Write([]byte("grant_type=password&username=alice&")); err != nil {
+		t.Fatal(err)
+	}
+	cancel()
+	// Shutdown closes the listeners first: wait until new dials fail.
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		c, err := net.Dial("tcp", api.Addr().String())
+		if err != nil {
+			break
+		}
+		c.Close()
+		if time.Now().After(deadline) {
+			t.Fatal("listener still accepting after shutdown began")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	select {
+	case err := <-done:
+		t.Fatalf("Run returned (%v) while a request was in flight", err)
+	default:
+	}
+	if _, err := writer.Write([]byte("password=" + alicePassword)); err != nil {
+		t.Fatal(err)
+	}
+	writer.Close()
+	if r := <-res; r.err != nil || r.code != http.StatusOK {
+		t.Fatalf("in-flight request: %d %v", r.code, r.err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+}
