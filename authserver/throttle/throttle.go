@@ -77,7 +77,8 @@ type Attempt struct {
 // (wrapping store.ErrUnavailable) when the counters cannot be reached: the
 // caller must then refuse the attempt, not let it through unchecked.
 func (l *Limiter) Begin(ctx context.Context, username string, ip netip.Addr, now time.Time) (*Attempt, error) {
-	a := &Attempt{l: l, now: now, ipKey: "ip:" + ip.String(), userKey: "uip:" + ip.String() + "|" + username}
+	src := source(ip)
+	a := &Attempt{l: l, now: now, ipKey: "ip:" + src, userKey: "uip:" + src + "|" + username}
 	// The per-IP limit first: a spraying address is refused before its
 	// attempts touch the per-user counters at all.
 	if err := l.count(ctx, a.ipKey, l.PerIP, ScopeIP, now); err != nil {
@@ -117,6 +118,17 @@ func (a *Attempt) Forget(ctx context.Context) error {
 		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.ipKey, a.l.PerIP.Window, a.now))
 	}
 	return errors.Join(errs...)
+}
+
+// source names the client a counter is kept for: the IPv4 address, or the
+// IPv6 /64 prefix, since one subscriber usually holds a whole /64 and could
+// otherwise rotate through its addresses to escape the limits.
+func source(ip netip.Addr) string {
+	ip = ip.Unmap()
+	if ip.Is6() {
+		return netip.PrefixFrom(ip, 64).Masked().String()
+	}
+	return ip.String()
 }
 
 // untilWindowEnd is the time left in the epoch-aligned window holding now.
