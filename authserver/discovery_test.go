@@ -2,6 +2,10 @@ package authserver_test
 
 import (
 	"encoding/json"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/authserver/throttle"
 	"net/http"
 	"slices"
 	"strings"
@@ -40,8 +44,14 @@ func TestDiscoveryDocuments(t *testing.T) {
 			if !slices.Contains(anyStrings(m["token_endpoint_auth_methods_supported"]), "client_secret_basic") {
 				t.Errorf("token_endpoint_auth_methods_supported %v", m["token_endpoint_auth_methods_supported"])
 			}
-			if strings.Contains(path, "openid") && !slices.Contains(anyStrings(m["id_token_signing_alg_values_supported"]), "ES256") {
-				t.Errorf("id_token_signing_alg_values_supported %v", m["id_token_signing_alg_values_supported"])
+			if strings.Contains(path, "openid") {
+				if !slices.Contains(anyStrings(m["subject_types_supported"]), "public") {
+					t.Errorf("subject_types_supported %v", m["subject_types_supported"])
+				}
+				// No ID tokens are issued, so none are advertised.
+				if _, ok := m["id_token_signing_alg_values_supported"]; ok {
+					t.Error("advertises ID token algorithms but issues no ID tokens")
+				}
 			}
 		})
 	}
@@ -77,4 +87,32 @@ func anyStrings(v any) []string {
 		out = append(out, x.(string))
 	}
 	return out
+}
+
+func TestIssuerRules(t *testing.T) {
+	for issuer, ok := range map[string]bool{
+		"https://auth.example.com":       true,
+		"https://auth.example.com/":      true,
+		"http://auth.example.com":        false, // RFC 8414 §2: https
+		"https://auth.example.com/realm": false, // routes are not mounted under a path
+		"https://auth.example.com?x=1":   false,
+		"https://auth.example.com#f":     false,
+		"https://user@auth.example.com":  false,
+		"auth.example.com":               false,
+	} {
+		_, err := authserver.New(authserver.Config{Issuer: issuer, Store: memory.New(), Keys: newTestServer(t).keys})
+		if (err == nil) != ok {
+			t.Errorf("issuer %q: err = %v", issuer, err)
+		}
+	}
+	_, err := authserver.New(authserver.Config{Issuer: "http://127.0.0.1:8080", AllowHTTPIssuer: true, Store: memory.New(), Keys: newTestServer(t).keys})
+	if err != nil {
+		t.Errorf("http issuer when allowed: %v", err)
+	}
+	// A limit without a window would refuse every login.
+	_, err = authserver.New(authserver.Config{Issuer: "https://a.example", Store: memory.New(), Keys: newTestServer(t).keys,
+		PerIP: throttle.Limit{Max: 5}})
+	if err == nil {
+		t.Error("a throttle limit without a window was accepted")
+	}
 }

@@ -16,7 +16,9 @@ func TestOverloadIsRefusedWith503(t *testing.T) {
 	ts := newTestServer(t, withConfig(func(c *testConfig) {
 		c.HashParams = heavy
 		c.HashPool = password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute}
-		c.PerUserIP.Max, c.PerIP.Max = 0, 0
+		// As many as the burst: attempts in flight count, so a smaller limit
+		// would refuse part of the burst with 429 instead.
+		c.PerUserIP.Max, c.PerIP.Max = 24, 24
 	}))
 	h, err := heavy.Hash([]byte(alicePassword))
 	if err != nil {
@@ -57,8 +59,14 @@ func TestOverloadIsRefusedWith503(t *testing.T) {
 	if counts[http.StatusOK] < 1 || counts[http.StatusServiceUnavailable] < 1 || counts[http.StatusOK]+counts[http.StatusServiceUnavailable] != n {
 		t.Fatalf("outcomes %v: want some 200s, some 503s and nothing else", counts)
 	}
-	// The refused requests did not count as failed logins.
-	if rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword); rec.Code != http.StatusOK {
-		t.Fatalf("after the burst: %d", rec.Code)
+	// Neither the successes nor the refusals counted as failures: the whole
+	// budget of 24 failures is still there, and the 25th is refused.
+	for i := 0; i < 24; i++ {
+		if rec := ts.token("grant_type", "password", "username", "alice", "password", "wrong"); rec.Code != http.StatusBadRequest {
+			t.Fatalf("failure %d after the burst: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	if rec := ts.token("grant_type", "password", "username", "alice", "password", "wrong"); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("25th failure: %d", rec.Code)
 	}
 }

@@ -3,6 +3,8 @@ package authserver_test
 import (
 	"context"
 	"net/http"
+	"strconv"
+	"strings"
 	"testing"
 	"time"
 
@@ -47,6 +49,10 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 		if e := decode[errorResponse](t, rec); e.Error != "temporarily_unavailable" {
 			t.Errorf("%s: error %q", name, e.Error)
 		}
+		// A token that may well be valid is not declared invalid.
+		if ch := rec.Header().Get("WWW-Authenticate"); strings.Contains(ch, "invalid_token") {
+			t.Errorf("%s: 503 challenges the token: %q", name, ch)
+		}
 	}
 	if rec := ts.doOn(ts.handler, http.MethodGet, "/readyz"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with Redis down: %d", rec.Code)
@@ -77,6 +83,29 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	}
 	if rec := ts.doOn(ts.handler, http.MethodGet, "/readyz"); rec.Code != http.StatusOK {
 		t.Errorf("readyz after recovery: %d", rec.Code)
+	}
+}
+
+// Whatever usernames clients send, throttle keys have a bounded size.
+func TestThrottleKeysHaveABoundedSize(t *testing.T) {
+	rs := redistest.Start(t)
+	ts := newTestServer(t, withStore(newRedisStore(t, rs)))
+	long := strings.Repeat("x", 253)
+	for i := 0; i < 20; i++ {
+		ts.token("grant_type", "password", "username", long[:253-len(strconv.Itoa(i))]+strconv.Itoa(i), "password", "x")
+		ts.token("grant_type", "password", "username", strings.Repeat("y", 15000)+strconv.Itoa(i), "password", "x")
+	}
+	keys, err := rs.Client().Keys(t.Context(), "*throttle*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(keys) == 0 || len(keys) > 21 {
+		t.Fatalf("%d throttle keys, want the per-IP one and one per valid username", len(keys))
+	}
+	for _, k := range keys {
+		if len(k) > 120 {
+			t.Errorf("key of %d bytes: %.60s…", len(k), k)
+		}
 	}
 }
 

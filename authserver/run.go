@@ -44,6 +44,11 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	case <-ctx.Done():
 	case err = <-errc:
 	}
+	s.draining.Store(true)
+	if err == nil && s.cfg.DrainDelay > 0 {
+		s.cfg.Logger.Info("Draining: readiness fails before the listeners close", "delay", s.cfg.DrainDelay.String())
+		time.Sleep(s.cfg.DrainDelay)
+	}
 	s.cfg.Logger.Info("Shutting down", "grace", grace.String())
 	sctx, cancel := context.WithTimeout(context.Background(), grace)
 	defer cancel()

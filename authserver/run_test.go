@@ -87,3 +87,38 @@ func TestRunShutsDownGracefully(t *testing.T) {
 		t.Fatalf("Run: %v", err)
 	}
 }
+
+// During the drain delay /readyz fails while the listeners still serve, so
+// load balancers stop routing before connections are refused.
+func TestDrainFailsReadinessFirst(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.DrainDelay = 2 * time.Second }))
+	api, _ := net.Listen("tcp", "127.0.0.1:0")
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- ts.srv.Run(ctx, authserver.Listeners{API: api}, time.Second) }()
+	ready := func() int {
+		resp, err := http.Get("http://" + api.Addr().String() + "/readyz")
+		if err != nil {
+			return 0
+		}
+		resp.Body.Close()
+		return resp.StatusCode
+	}
+	if code := ready(); code != http.StatusOK {
+		t.Fatalf("readyz before shutdown: %d", code)
+	}
+	cancel()
+	deadline := time.Now().Add(2 * time.Second)
+	for ready() != http.StatusServiceUnavailable {
+		if time.Now().After(deadline) {
+			t.Fatal("readyz never failed while draining")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	if code := ready(); code != 0 {
+		t.Fatalf("still serving after shutdown: %d", code)
+	}
+}

@@ -9,6 +9,8 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authstack/authstack/authserver/accesstoken"
@@ -26,10 +28,13 @@ import (
 
 // Config is everything the token server needs.
 type Config struct {
-	// Issuer is the iss of every token and the base of the metadata URLs.
+	// Issuer is the iss of every token and the base of the metadata URLs:
+	// an https URL without path, query or fragment (RFC 8414 §2).
 	Issuer string
-	Store  store.Store
-	Keys   signer.Source
+	// AllowHTTPIssuer accepts an http:// issuer, for development and tests.
+	AllowHTTPIssuer bool
+	Store           store.Store
+	Keys            signer.Source
 	// DefaultAudience is the aud of tokens for clients that list none.
 	DefaultAudience []string
 	AccessTokenTTL  time.Duration
@@ -43,9 +48,12 @@ type Config struct {
 	HashPool       password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
-	Logger    *slog.Logger
-	Metrics   *metrics.Metrics
-	Now       func() time.Time
+	// DrainDelay is how long /readyz reports unready after shutdown begins
+	// and before the listeners close, so load balancers stop routing first.
+	DrainDelay time.Duration
+	Logger     *slog.Logger
+	Metrics    *metrics.Metrics
+	Now        func() time.Time
 }
 
 func (c *Config) defaults() error {
@@ -53,8 +61,15 @@ func (c *Config) defaults() error {
 		return errors.New("issuer is required")
 	}
 	u, err := url.Parse(c.Issuer)
-	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" || u.RawQuery != "" || u.Fragment != "" {
-		return fmt.Errorf("issuer %q must be an http(s) URL without query or fragment", c.Issuer)
+	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Trim(u.Path, "/") != "" {
+		return fmt.Errorf("issuer %q must be a URL with a host and no path, query or fragment", c.Issuer)
+	}
+	if u.Scheme != "https" && !(u.Scheme == "http" && c.AllowHTTPIssuer) {
+		return fmt.Errorf("issuer %q must use https (RFC 8414 §2)", c.Issuer)
+	}
+	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate()); err != nil {
+		return err
 	}
 	if c.Store == nil || c.Keys == nil {
 		return errors.New("store and keys are required")
@@ -85,6 +100,8 @@ type Server struct {
 	cfg     Config
 	api     http.Handler
 	Metrics *metrics.Metrics
+	// draining is set when shutdown begins: /readyz fails from then on.
+	draining atomic.Bool
 }
 
 // New builds the server from cfg.
@@ -101,31 +118,37 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
-	// /userinfo is the issuer's own resource and only tells a token's
-	// holder who the token is for, so it takes every audience this issuer
-	// mints; aud must still be present and non-empty.
-	validator := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
+	// /userinfo is a resource of this server: it takes tokens whose aud
+	// names the server's default audience (RFC 9068 §4). A client whose
+	// tokens should reach it lists that audience among its own.
+	validator := &accesstoken.Validator{
+		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.DefaultAudience,
+		Leeway: cfg.ClockSkew, Now: cfg.Now,
+	}
 	auth := &bearer.Authenticator{Tokens: validator, Users: cfg.Store}
+	limiter := &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,
 			Verifier: verifier,
 			Pool:     password.NewPool(cfg.HashPool),
-			Limiter:  &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP},
+			Limiter:  limiter,
 			Tokens:   issuer, Metrics: cfg.Metrics,
 			DefaultAudience: cfg.DefaultAudience, AccessTokenTTL: cfg.AccessTokenTTL, Now: cfg.Now,
 		},
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword},
-		Algs: func() []string { return cfg.Keys.Current().Algs() },
 	})
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics}
 
 	mux := http.NewServeMux()
 	mux.Handle("/token", &token.Handler{
-		Clients: &token.ClientAuthenticator{Clients: cfg.Store, DefaultClient: s.defaultClient()},
-		Grants:  grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+		Clients: &token.ClientAuthenticator{
+			Clients: cfg.Store, DefaultClient: s.defaultClient(),
+			Limiter: limiter, Metrics: cfg.Metrics, Now: cfg.Now,
+		},
+		Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
 	})
 	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
@@ -178,6 +201,10 @@ func (s *Server) addProbes(mux *http.ServeMux) {
 
 // serveReady is ready when the store answers and a signing key is loaded.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
+	if s.draining.Load() {
+		http.Error(w, "shutting down", http.StatusServiceUnavailable)
+		return
+	}
 	ctx, cancel := context.WithTimeout(r.Context(), time.Second)
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"github.com/spf13/cobra"
+	"github.com/spf13/pflag"
 
 	"github.com/authstack/authstack/authserver/manifest"
 	"github.com/authstack/authstack/authserver/records"
@@ -56,6 +57,35 @@ func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {
 	}
 	if v, _ := got.Flags().GetDuration("access-token-ttl"); v != time.Minute {
 		t.Errorf("flag lost to env: %v", v)
+	}
+}
+
+// Every flag of every command is bound to its AUTHSTACK_* variable.
+func TestEveryFlagIsBoundToItsVariable(t *testing.T) {
+	for _, c := range NewRoot().Commands() {
+		fs := c.Flags()
+		n := 0
+		fs.VisitAll(func(f *pflag.Flag) {
+			if f.Name == "help" {
+				return
+			}
+			n++
+			t.Setenv(envName(f.Name), f.DefValue)
+		})
+		if n == 0 {
+			continue
+		}
+		if err := bindEnv(fs); err != nil {
+			t.Fatalf("%s: %v", c.Name(), err)
+		}
+		fs.VisitAll(func(f *pflag.Flag) {
+			if f.Name != "help" && !f.Changed {
+				t.Errorf("%s --%s was not set from %s", c.Name(), f.Name, envName(f.Name))
+			}
+			if f.Name != "help" && !strings.Contains(f.Usage, "["+envName(f.Name)+"]") {
+				t.Errorf("%s --%s: help does not name %s", c.Name(), f.Name, envName(f.Name))
+			}
+		})
 	}
 }
 

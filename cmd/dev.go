@@ -40,6 +40,7 @@ func newDevCommand() *cobra.Command {
 				return err
 			}
 			cfg := o.config()
+			cfg.AllowHTTPIssuer = true
 			st := memory.New()
 			if err := manifest.Apply(cmd.Context(), st, objs, cfg.HashParams); err != nil {
 				return err
@@ -58,8 +59,8 @@ func newDevCommand() *cobra.Command {
 			}
 			if o.issuer == "" {
 				o.issuer = "http://" + l.API.Addr().String()
-				cfg.Issuer = o.issuer
 			}
+			cfg.Issuer = o.issuer
 			cfg.Store, cfg.Keys, cfg.Logger = st, signer.Static(ks), log
 			printWelcome(cmd.OutOrStdout(), o.issuer, objs)
 			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
@@ -68,7 +69,7 @@ func newDevCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	o.addFlags(fs, "127.0.0.1:8080", "")
+	o.addFlags(fs, "127.0.0.1:8080", "", 0)
 	fs.StringArrayVarP(&files, "filename", "f", nil, "file or directory of AuthUser, AuthClient and Secret YAML (repeatable)")
 	fs.StringVar(&alg, "signing-alg", "ES256", "algorithm of the ephemeral signing key: ES256, EdDSA or RS256")
 	annotateEnv(fs)

@@ -12,26 +12,28 @@ import (
 
 // serverOptions are the flags `server` and `dev` share.
 type serverOptions struct {
-	addr           string
-	metricsAddr    string
-	issuer         string
-	audiences      []string
-	accessTokenTTL time.Duration
-	publicClientID string
-	trustedProxies []string
-	perUserIP      throttle.Limit
-	perIP          throttle.Limit
-	hashParams     password.Params
-	hashWorkers    int
-	hashQueue      int
-	hashQueueWait  time.Duration
-	clockSkew      time.Duration
-	shutdownGrace  time.Duration
-	logLevel       string
-	argon2Threads  uint
+	addr            string
+	metricsAddr     string
+	issuer          string
+	audiences       []string
+	accessTokenTTL  time.Duration
+	publicClientID  string
+	trustedProxies  []string
+	perUserIP       throttle.Limit
+	perIP           throttle.Limit
+	hashParams      password.Params
+	hashWorkers     int
+	hashQueue       int
+	hashQueueWait   time.Duration
+	clockSkew       time.Duration
+	shutdownGrace   time.Duration
+	shutdownDelay   time.Duration
+	allowHTTPIssuer bool
+	logLevel        string
+	argon2Threads   uint
 }
 
-func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string) {
+func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string, defaultDelay time.Duration) {
 	fs.StringVar(&o.addr, "addr", defaultAddr, "address of the OAuth API listener")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", defaultMetrics, "address of the /metrics, /healthz and /readyz listener (empty: none)")
 	fs.StringVar(&o.issuer, "issuer", o.issuer, "issuer URL: the iss of every token and the base of the metadata URLs")
@@ -51,6 +53,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "time in-flight requests get to finish on SIGTERM")
+	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
+	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
@@ -70,5 +74,7 @@ func (o *serverOptions) config() authserver.Config {
 		HashParams:      p,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait},
 		ClockSkew:       o.clockSkew,
+		DrainDelay:      o.shutdownDelay,
+		AllowHTTPIssuer: o.allowHTTPIssuer,
 	}
 }

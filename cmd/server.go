@@ -67,7 +67,7 @@ func newServerCommand() *cobra.Command {
 		},
 	}
 	fs := c.Flags()
-	o.addFlags(fs, ":8080", ":9090")
+	o.addFlags(fs, ":8080", ":9090", 5*time.Second)
 	fs.StringVar(&redisURL, "redis-url", "", "Redis URL (redis:// or rediss://, with user and password if ACLs are on)")
 	fs.StringVar(&keyPrefix, "redis-key-prefix", "authstack", "prefix of every Redis key")
 	fs.StringVar(&keysDir, "signing-keys", "", "directory of PEM signing keys; active.pem signs, the rest only verify")

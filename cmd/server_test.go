@@ -100,7 +100,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	root := NewRoot()
 	root.SetArgs([]string{"server", "--addr", addr, "--metrics-addr", ops, "--redis-url", rs.URL(), "--redis-key-prefix", "e2e",
 		"--issuer", base, "--signing-keys", dir, "--signing-keys-reload-interval", "100ms", "--log-level", "error",
-		"--argon2-memory", "1024", "--argon2-time", "1"})
+		"--argon2-memory", "1024", "--argon2-time", "1", "--allow-http-issuer", "--shutdown-delay", "0"})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx) }()

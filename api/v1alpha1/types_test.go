@@ -17,7 +17,9 @@ limitations under the License.
 package v1alpha1
 
 import (
+	"regexp"
 	"slices"
+	"strings"
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
@@ -137,5 +139,16 @@ func TestDeepCopy(t *testing.T) {
 	cp.Spec.Scopes[0] = "changed"
 	if u.Spec.PasswordSecretRef.Name != "alice-password" || u.Spec.Scopes[0] != "read" {
 		t.Error("DeepCopy shares memory with the original")
+	}
+}
+
+// ValidName must agree with the CRD's pattern and length limits.
+func TestValidNameMatchesTheCRDPattern(t *testing.T) {
+	re := regexp.MustCompile(`^[a-zA-Z0-9._@-]+$`)
+	for _, s := range []string{"alice", "a.b_c@d-e", "", " ", "a b", "é", "a:b", "{x}", strings.Repeat("a", 253), strings.Repeat("a", 254)} {
+		want := re.MatchString(s) && len(s) <= MaxNameLength
+		if got := ValidName(s); got != want {
+			t.Errorf("ValidName(%q) = %v, want %v", s, got, want)
+		}
 	}
 }

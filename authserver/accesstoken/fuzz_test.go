@@ -192,24 +192,32 @@ var bearerSeeds = []string{
 	"Bearer\tabc", "Basic dXNlcjpwYXNz", "Bearer a=b", "Bearer abc ", "Bearerabc", "Bearer é",
 }
 
-// TestWriteFuzzSeeds writes the seed corpus of both fuzz targets into
-// testdata/fuzz, where go test runs it every time. Run with
-// -update-fuzz-seeds after changing the fixtures or the seeds.
-func TestWriteFuzzSeeds(t *testing.T) {
-	if !*updateFuzzSeeds {
-		t.Skip("run with -update-fuzz-seeds to rewrite testdata/fuzz")
+// TestFuzzSeedCorpus keeps the seed corpus in testdata/fuzz, where go test
+// runs it every time, in step with the seeds defined here. With
+// -update-fuzz-seeds it rewrites the corpus of both targets (after a change
+// of the fixtures or the seeds); without, it checks the deterministic one.
+func TestFuzzSeedCorpus(t *testing.T) {
+	file := func(s string) string { return fmt.Sprintf("go test fuzz v1\nstring(%q)\n", s) }
+	path := func(target string, i int) string {
+		return filepath.Join("testdata", "fuzz", target, fmt.Sprintf("seed%02d", i))
 	}
-	write := func(target string, seeds []string) {
-		dir := filepath.Join("testdata", "fuzz", target)
-		must(t, os.RemoveAll(dir))
-		must(t, os.MkdirAll(dir, 0o755))
-		for i, s := range seeds {
-			data := fmt.Sprintf("go test fuzz v1\nstring(%q)\n", s)
-			must(t, os.WriteFile(filepath.Join(dir, fmt.Sprintf("seed%02d", i)), []byte(data), 0o644))
+	if *updateFuzzSeeds {
+		write := func(target string, seeds []string) {
+			must(t, os.RemoveAll(filepath.Join("testdata", "fuzz", target)))
+			must(t, os.MkdirAll(filepath.Join("testdata", "fuzz", target), 0o755))
+			for i, s := range seeds {
+				must(t, os.WriteFile(path(target, i), []byte(file(s)), 0o644))
+			}
+		}
+		write("FuzzValidate", validateSeeds(t, fixtureKeys(t)))
+		write("FuzzParseBearer", bearerSeeds)
+	}
+	for i, s := range bearerSeeds {
+		got, err := os.ReadFile(path("FuzzParseBearer", i))
+		if err != nil || string(got) != file(s) {
+			t.Errorf("%s is not seed %q (%v): run go test -run TestFuzzSeedCorpus -update-fuzz-seeds", path("FuzzParseBearer", i), s, err)
 		}
 	}
-	write("FuzzValidate", validateSeeds(t, fixtureKeys(t)))
-	write("FuzzParseBearer", bearerSeeds)
 }
 
 // TestFuzzSeedsValid checks that the committed corpus still holds a valid

@@ -11,6 +11,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/signer"
 )
 
@@ -83,26 +84,11 @@ func (is *Issuer) check(subject, clientID string, audience, scopes []string, ttl
 		return fmt.Errorf("non-positive lifetime %v", ttl)
 	}
 	for _, s := range scopes {
-		if !validScopeToken(s) {
+		if !oauth.ValidScopeToken(s) {
 			return fmt.Errorf("invalid scope token %q", s)
 		}
 	}
 	return nil
-}
-
-// validScopeToken reports whether s is a scope-token of RFC 6749 §3.3:
-// 1*( %x21 / %x23-5B / %x5D-7E ).
-func validScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c < 0x21 || c > 0x7e || c == '"' || c == '\\' {
-			return false
-		}
-	}
-	return true
 }
 
 // newTokenID returns 128 random bits, base64url encoded.

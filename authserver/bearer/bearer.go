@@ -63,9 +63,8 @@ func (a *Authenticator) Authenticate(r *http.Request) (*Principal, error) {
 	case errors.Is(err, store.ErrNotFound):
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, "token revoked")
 	case err != nil:
-		e := oauth.Unavailable("store unavailable", time.Second, err)
-		e.WWWAuthenticate = oauth.BearerChallenge(oauth.CodeInvalidToken, "").WWWAuthenticate
-		return nil, e
+		// The token may well be valid: say so by not challenging it.
+		return nil, oauth.Unavailable("store unavailable", time.Second, err)
 	}
 	if revoked(claims, user) {
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, "token revoked")

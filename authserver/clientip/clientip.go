@@ -70,13 +70,44 @@ func (r *Resolver) ClientIP(req *http.Request) netip.Addr {
 	}
 	hops := forwardedFor(req.Header.Values("X-Forwarded-For"))
 	for i := len(hops) - 1; i >= 0 && r.isTrusted(client); i-- {
-		a, err := netip.ParseAddr(strings.TrimSpace(hops[i]))
-		if err != nil {
+		a, ok := parseHop(hops[i])
+		if !ok {
 			break
 		}
-		client = a.Unmap().WithZone("")
+		client = a
 	}
 	return client
+}
+
+// IgnoresForwardedFor reports whether req carries X-Forwarded-For that is
+// not believed because its peer is not a trusted proxy. Behind a proxy that
+// is missing from the trusted list, every client shares the proxy's
+// address, and so its throttle budget: operators should hear about it.
+func (r *Resolver) IgnoresForwardedFor(req *http.Request) bool {
+	if req.Header.Get("X-Forwarded-For") == "" {
+		return false
+	}
+	host, _, err := net.SplitHostPort(req.RemoteAddr)
+	if err != nil {
+		host = req.RemoteAddr
+	}
+	peer, err := netip.ParseAddr(host)
+	return err != nil || !r.isTrusted(peer.Unmap())
+}
+
+// parseHop reads one X-Forwarded-For entry: an address, or an address with
+// a port as some proxies write it ("198.51.100.7:4711", "[2001:db8::1]:80").
+func parseHop(s string) (netip.Addr, bool) {
+	s = strings.TrimSpace(s)
+	a, err := netip.ParseAddr(s)
+	if err != nil {
+		ap, perr := netip.ParseAddrPort(s)
+		if perr != nil {
+			return netip.Addr{}, false
+		}
+		a = ap.Addr()
+	}
+	return a.Unmap().WithZone(""), true
 }
 
 // forwardedFor flattens every X-Forwarded-For header into one hop list.

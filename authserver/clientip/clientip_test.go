@@ -28,6 +28,8 @@ func TestClientIP(t *testing.T) {
 		{"malformed entry stops at last good", r, "10.1.2.3:5000", []string{"198.51.100.7, garbage"}, "10.1.2.3"},
 		{"ipv6 and mapped", r, "[fd00::1]:443", []string{"::ffff:198.51.100.8"}, "198.51.100.8"},
 		{"no XFF from trusted peer", r, "10.1.2.3:5000", nil, "10.1.2.3"},
+		{"entry with a port", r, "10.1.2.3:5000", []string{"198.51.100.7:4711"}, "198.51.100.7"},
+		{"ipv6 entry with a port", r, "10.1.2.3:5000", []string{"[2001:db8::7]:443"}, "2001:db8::7"},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
@@ -49,5 +51,26 @@ func TestNewRejectsGarbage(t *testing.T) {
 	}
 	if _, err := New([]string{"10.0.0.0/99"}); err == nil {
 		t.Fatal("expected an error")
+	}
+}
+
+func TestIgnoresForwardedFor(t *testing.T) {
+	r, _ := New([]string{"10.0.0.0/8"})
+	for _, c := range []struct {
+		remote, xff string
+		want        bool
+	}{
+		{"10.1.1.1:1", "198.51.100.1", false},
+		{"203.0.113.1:1", "198.51.100.1", true},
+		{"203.0.113.1:1", "", false},
+	} {
+		req := httptest.NewRequest("GET", "/", nil)
+		req.RemoteAddr = c.remote
+		if c.xff != "" {
+			req.Header.Set("X-Forwarded-For", c.xff)
+		}
+		if got := r.IgnoresForwardedFor(req); got != c.want {
+			t.Errorf("%s with %q: %v", c.remote, c.xff, got)
+		}
 	}
 }

@@ -23,17 +23,14 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 
 	// OpenID Connect Discovery members, served only on its path.
-	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	ClaimsSupported       []string `json:"claims_supported,omitempty"`
 }
 
 // Options describe the server for New.
 type Options struct {
 	Issuer     string
 	GrantTypes []string
-	// Algs lists the signing algorithms of the current keys.
-	Algs func() []string
 }
 
 // Handler serves both documents.
@@ -60,12 +57,13 @@ func (h *Handler) OAuth() Metadata {
 	}
 }
 
-// OpenID returns the OpenID Connect discovery document: the same metadata
-// with the members OpenID Connect Discovery 1.0 requires.
+// OpenID returns the document served at the OpenID Connect discovery path,
+// for tooling that finds jwks_uri there. authstack issues no ID tokens, so
+// it does not claim ID-token members: it is the OAuth metadata plus the
+// subject type and the claims of its access tokens and userinfo.
 func (h *Handler) OpenID() Metadata {
 	m := h.OAuth()
 	m.SubjectTypesSupported = []string{"public"}
-	m.IDTokenSigningAlgValuesSupported = h.opts.Algs()
 	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username"}
 	return m
 }

@@ -3,7 +3,6 @@ package manifest
 import (
 	"context"
 	"fmt"
-	"regexp"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -12,10 +11,6 @@ import (
 	"github.com/authstack/authstack/authserver/records"
 	"github.com/authstack/authstack/authserver/store"
 )
-
-// namePattern is the CRD's pattern for usernames and client IDs. Without an
-// API server to enforce the schema, the dev loader checks it itself.
-var namePattern = regexp.MustCompile(`^[a-zA-Z0-9._@-]{1,253}$`)
 
 // Apply writes the records of every user and client into s. Unlike the
 // controller it stops at the first problem: a dev setup should be fixed, not
@@ -39,7 +34,7 @@ func Apply(ctx context.Context, s store.Store, o *Objects, params password.Param
 	for i := range o.Clients {
 		c := &o.Clients[i]
 		id := c.EffectiveClientID()
-		if !namePattern.MatchString(id) {
+		if !v1alpha1.ValidName(id) {
 			return fmt.Errorf("authclient %s/%s: invalid client ID %q", c.Namespace, c.Name, id)
 		}
 		var secret *corev1.Secret
@@ -60,7 +55,7 @@ func Apply(ctx context.Context, s store.Store, o *Objects, params password.Param
 }
 
 func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store.User, error) {
-	if name := u.EffectiveUsername(); !namePattern.MatchString(name) {
+	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
 		return store.User{}, fmt.Errorf("invalid username %q", name)
 	}
 	secretName, _, _, err := records.UserSecretRef(u)

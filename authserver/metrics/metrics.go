@@ -32,6 +32,9 @@ type Metrics struct {
 	HTTPRequests *prometheus.CounterVec
 	// InFlight is the number of API requests being served.
 	InFlight prometheus.Gauge
+	// ForwardedForIgnored counts token requests whose X-Forwarded-For came
+	// from a peer that is not a trusted proxy.
+	ForwardedForIgnored prometheus.Counter
 }
 
 // New creates and registers the collectors, plus the Go and process collectors.
@@ -72,12 +75,16 @@ func New() *Metrics {
 			Name: "authstack_http_requests_in_flight",
 			Help: "API requests being served.",
 		}),
+		ForwardedForIgnored: prometheus.NewCounter(prometheus.CounterOpts{
+			Name: "authstack_forwarded_for_ignored_total",
+			Help: "Token requests whose X-Forwarded-For was ignored because the peer is not in --trusted-proxies.",
+		}),
 	}
 	m.Registry.MustRegister(
 		collectors.NewGoCollector(),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.TokenRequests, m.TokenDuration, m.HashDuration, m.HashOverloads,
-		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight,
+		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight, m.ForwardedForIgnored,
 	)
 	return m
 }

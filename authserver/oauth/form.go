@@ -55,7 +55,7 @@ func DecodeForm(body string) (Form, error) {
 	f := make(Form, len(vals))
 	for k, vs := range vals {
 		if len(vs) > 1 {
-			return nil, InvalidRequest("parameter " + safeName(k) + " is repeated")
+			return nil, InvalidRequest("parameter " + Echo(k) + " is repeated")
 		}
 		if vs[0] != "" {
 			f[k] = vs[0]
@@ -80,9 +80,9 @@ func readLimited(w http.ResponseWriter, r *http.Request) (string, error) {
 	return b.String(), nil
 }
 
-// safeName keeps a parameter name printable and short before it is echoed
-// back in an error description.
-func safeName(s string) string {
+// Echo makes client input safe to echo in an error description: at most 40
+// bytes, and only the characters RFC 6749 §5.2 allows there.
+func Echo(s string) string {
 	if len(s) > 40 {
 		s = s[:40]
 	}

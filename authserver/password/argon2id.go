@@ -28,12 +28,13 @@ type Params struct {
 // argon2id configuration: m=19 MiB, t=2, p=1.
 var DefaultParams = Params{Memory: 19 * 1024, Time: 2, Threads: 1, SaltLen: 16, KeyLen: 32}
 
-// Bounds on parameters read from a stored hash, so a hostile or corrupt
-// record cannot make one verification take gigabytes or minutes.
+// Bounds on parameters read from a stored hash (and on the configured ones),
+// so a hostile or corrupt record cannot make one verification take
+// gigabytes or seconds: memory per hashing worker stays under 64 MiB.
 const (
-	maxMemory  = 1 << 20 // 1 GiB in KiB
-	maxTime    = 16
-	maxThreads = 16
+	maxMemory  = 64 * 1024 // 64 MiB in KiB
+	maxTime    = 8
+	maxThreads = 4
 	maxKeyLen  = 128
 	minKeyLen  = 16
 	minSaltLen = 8
@@ -116,6 +117,10 @@ func parseArgon2id(s string) (argonHash, error) {
 		return argonHash{}, fmt.Errorf("%w: %w", ErrInvalidHash, err)
 	}
 	return h, nil
+}
+
+func (h argonHash) class() string {
+	return fmt.Sprintf("argon2id/m=%d,t=%d,p=%d,k=%d", h.params.Memory, h.params.Time, h.params.Threads, h.params.KeyLen)
 }
 
 func (h argonHash) verify(password []byte) bool {

@@ -98,6 +98,11 @@ func TestCheckRejectsBadHashes(t *testing.T) {
 		"$argon2id$v=19$m=64,t=1,p=1,x=2$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
 		"$2b$10$short", "$2x$10$" + strings.Repeat("a", 53),
 		"$2b$31$" + strings.Repeat("a", 53),
+		// Above the caps: 64 MiB + 1 KiB, 9 passes, 5 lanes, bcrypt cost 13.
+		"$argon2id$v=19$m=65537,t=1,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=1024,t=9,p=1$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		"$argon2id$v=19$m=1024,t=1,p=5$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5",
+		bcryptCost13,
 	}
 	for _, s := range bad {
 		if err := Check(s); !errors.Is(err, ErrInvalidHash) {
@@ -206,4 +211,39 @@ func TestPoolMaxWait(t *testing.T) {
 		t.Fatalf("cancelled waiter: %v", err)
 	}
 	close(release)
+}
+
+// A real bcrypt hash of "x" at cost 13, one above the cap.
+const bcryptCost13 = "$2a$13$0ZkqoIDcrCvABcq9HrvHauUgiGA4eo79Z6akim2Ks72owCDxPhl/C"
+
+// After a slower class of hash has been seen, failures must take at least
+// that class's time: the floor is the slowest class's average.
+func TestFailureFloorFollowsTheSlowestClass(t *testing.T) {
+	v, err := NewVerifier(fastParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	decoyFloor := v.FailureFloor()
+	if decoyFloor <= 0 {
+		t.Fatal("the decoy was not calibrated at start")
+	}
+	bc, _ := bcrypt.GenerateFromPassword([]byte("pw"), 8)
+	if ok, _ := v.Verify(string(bc), []byte("wrong")); ok {
+		t.Fatal("wrong password matched")
+	}
+	floor := v.FailureFloor()
+	v.mu.Lock()
+	bcryptCost := v.costs["bcrypt/8"]
+	v.mu.Unlock()
+	if bcryptCost == 0 || floor != max(bcryptCost, decoyFloor) {
+		t.Fatalf("floor %v, bcrypt class %v, decoy %v", floor, bcryptCost, decoyFloor)
+	}
+	// Unknown users run the decoy class, not a new one.
+	_, _ = v.Verify("", []byte("x"))
+	v.mu.Lock()
+	n := len(v.costs)
+	v.mu.Unlock()
+	if n != 2 {
+		t.Fatalf("%d classes, want decoy and bcrypt/8", n)
+	}
 }

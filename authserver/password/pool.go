@@ -74,3 +74,10 @@ func (p *Pool) Do(ctx context.Context, fn func()) error {
 
 // Workers returns the number of concurrent hashing slots.
 func (p *Pool) Workers() int { return cap(p.slots) }
+
+// Full reports whether a caller arriving now would be refused: every slot is
+// taken and the queue is full. Callers check it before doing work (such as
+// writing throttle counters) that a refusal would waste.
+func (p *Pool) Full() bool {
+	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.queue
+}

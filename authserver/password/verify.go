@@ -5,6 +5,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
+	"time"
 
 	"golang.org/x/crypto/bcrypt"
 )
@@ -14,12 +16,23 @@ import (
 // 72-byte password followed by anything does not match.
 const BcryptMaxBytes = 72
 
+// MaxBcryptCost is the highest bcrypt cost accepted in a stored hash (about
+// a quarter of a second per verification on current hardware).
+const MaxBcryptCost = 12
+
 // hash is a parsed stored hash of either kind.
 type hash interface {
 	verify(password []byte) bool
+	// class names the cost class: hashes of one class take the same time.
+	class() string
 }
 
 type bcryptHash []byte
+
+func (h bcryptHash) class() string {
+	cost, _ := bcrypt.Cost(h)
+	return fmt.Sprintf("bcrypt/%d", cost)
+}
 
 func (h bcryptHash) verify(password []byte) bool {
 	tooLong := len(password) > BcryptMaxBytes
@@ -41,8 +54,8 @@ func parse(s string) (hash, error) {
 		if err != nil || len(s) != 60 {
 			return nil, fmt.Errorf("%w: malformed bcrypt hash", ErrInvalidHash)
 		}
-		if cost > 16 {
-			return nil, fmt.Errorf("%w: bcrypt cost %d too high", ErrInvalidHash, cost)
+		if cost > MaxBcryptCost {
+			return nil, fmt.Errorf("%w: bcrypt cost %d above %d", ErrInvalidHash, cost, MaxBcryptCost)
 		}
 		return bcryptHash(s), nil
 	}
@@ -66,12 +79,25 @@ func Verify(stored string, password []byte) (bool, error) {
 	return h.verify(password), nil
 }
 
-// Verifier checks passwords and makes an unknown user cost the same as a
-// wrong password by verifying against a decoy hash made with the same
-// parameters as new hashes.
+// Verifier checks passwords so that failures cannot be told apart by their
+// cost or their timing:
+//   - an unknown user, or a corrupt record, is verified against a decoy hash
+//     made with the configured parameters, so it costs a full hash;
+//   - it learns how long each class of stored hash takes (argon2id with
+//     given parameters, bcrypt with a given cost), and FailureFloor tells the
+//     caller how long a failure must take so that a user whose hash is of a
+//     slower class (a bcrypt user, or one hashed before the parameters were
+//     raised) looks the same as an unknown one.
 type Verifier struct {
 	decoy hash
+
+	mu    sync.Mutex
+	costs map[string]time.Duration // moving average per hash class
 }
+
+// maxClasses bounds the cost table; stored hashes come from operators, so
+// real deployments have a handful of classes.
+const maxClasses = 64
 
 // NewVerifier returns a Verifier whose decoy is an argon2id hash of random
 // bytes made with p.
@@ -88,23 +114,59 @@ func NewVerifier(p Params) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &Verifier{decoy: decoy}, nil
+	v := &Verifier{decoy: decoy, costs: map[string]time.Duration{}}
+	v.run(decoy, secret) // calibrate the decoy's class
+	return v, nil
 }
 
 // Verify checks password against stored. An empty stored hash (the user does
 // not exist) runs the decoy and reports false. A malformed stored hash also
-// runs the decoy, so the timing is the same, and returns the parse error.
+// runs the decoy, so the work is the same, and returns the parse error.
 func (v *Verifier) Verify(stored string, password []byte) (bool, error) {
 	if stored == "" {
-		v.decoy.verify(password)
+		v.run(v.decoy, password)
 		return false, nil
 	}
 	h, err := parse(stored)
 	if err != nil {
-		v.decoy.verify(password)
+		v.run(v.decoy, password)
 		return false, err
 	}
-	return h.verify(password), nil
+	return v.run(h, password), nil
+}
+
+// run verifies and records the time taken for the hash's class.
+func (v *Verifier) run(h hash, password []byte) bool {
+	start := time.Now()
+	ok := h.verify(password)
+	v.observe(h.class(), time.Since(start))
+	return ok
+}
+
+func (v *Verifier) observe(class string, d time.Duration) {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	old, seen := v.costs[class]
+	switch {
+	case !seen && len(v.costs) >= maxClasses:
+		return
+	case !seen:
+		v.costs[class] = d
+	default:
+		v.costs[class] = (4*old + d) / 5
+	}
+}
+
+// FailureFloor is the least time a failed verification should appear to
+// take: the average time of the slowest hash class seen so far.
+func (v *Verifier) FailureFloor() time.Duration {
+	v.mu.Lock()
+	defer v.mu.Unlock()
+	var floor time.Duration
+	for _, d := range v.costs {
+		floor = max(floor, d)
+	}
+	return floor
 }
 
 // ErrOverloaded is returned by Pool.Do when no hashing slot frees up in time.

@@ -16,6 +16,14 @@ import (
 	"github.com/authstack/authstack/authserver/store"
 )
 
+// MinClientSecretLength is the shortest client secret accepted. Secrets are
+// stored as a fast hash, which only protects values too random to guess:
+// 32 characters of a random base64 string carry about 190 bits.
+const MinClientSecretLength = 32
+
+// ErrWeakClientSecret reports a client secret shorter than the minimum.
+var ErrWeakClientSecret = errors.New("client secret too short")
+
 // ErrSecretKeyMissing reports a Secret without the referenced key (or with
 // an empty value under it).
 var ErrSecretKeyMissing = errors.New("secret key missing")
@@ -104,6 +112,10 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 	value, err := SecretValue(secret, c.Spec.SecretRef.KeyOrDefault())
 	if err != nil {
 		return store.Client{}, err
+	}
+	if len(value) < MinClientSecretLength {
+		return store.Client{}, fmt.Errorf("%w: secret %s/%s holds %d characters, at least %d are required (for example: openssl rand -base64 32)",
+			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
 	}
 	rec.SecretHash = store.HashClientSecret(value)
 	return rec, nil

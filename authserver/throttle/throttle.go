@@ -12,6 +12,8 @@ package throttle
 
 import (
 	"context"
+	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
@@ -62,6 +64,14 @@ type Limiter struct {
 	PerIP     Limit
 }
 
+// Validate refuses a limit that is on but has no window.
+func (l Limit) Validate() error {
+	if l.Max > 0 && l.Window <= 0 {
+		return fmt.Errorf("throttle limit of %d needs a positive window", l.Max)
+	}
+	return nil
+}
+
 // Attempt is a counted attempt; call Forget when the credentials were right,
 // or when the attempt could not be judged, so that it does not count as a
 // failure.
@@ -72,20 +82,23 @@ type Attempt struct {
 	ipKey   string
 }
 
-// Begin counts an attempt by username from ip at now. It returns an
-// *ExceededError when either limit is already used up, and the store's error
-// (wrapping store.ErrUnavailable) when the counters cannot be reached: the
-// caller must then refuse the attempt, not let it through unchecked.
-func (l *Limiter) Begin(ctx context.Context, username string, ip netip.Addr, now time.Time) (*Attempt, error) {
+// Begin counts an attempt on subject (a username, or "client:" and a client
+// ID for client secrets) from ip at now. It returns an *ExceededError when
+// either limit is already used up, and the store's error (wrapping
+// store.ErrUnavailable) when the counters cannot be reached: the caller must
+// then refuse the attempt, not let it through unchecked.
+func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr, now time.Time) (*Attempt, error) {
 	src := source(ip)
-	a := &Attempt{l: l, now: now, ipKey: "ip:" + src, userKey: "uip:" + src + "|" + username}
+	// The subject is hashed: keys have a fixed size whatever a client sends.
+	sum := sha256.Sum256([]byte(subject))
+	a := &Attempt{l: l, now: now, ipKey: "ip:" + src, userKey: "uip:" + src + "|" + hex.EncodeToString(sum[:16])}
 	// The per-IP limit first: a spraying address is refused before its
-	// attempts touch the per-user counters at all.
+	// attempts touch the per-subject counters at all.
 	if err := l.count(ctx, a.ipKey, l.PerIP, ScopeIP, now); err != nil {
 		return nil, err
 	}
 	if err := l.count(ctx, a.userKey, l.PerUserIP, ScopeUserIP, now); err != nil {
-		if errors.As(err, new(*ExceededError)) && l.PerIP.Max > 0 {
+		if l.PerIP.Max > 0 {
 			// Not a new failure from this address: give the IP slot back.
 			_ = l.Counters.RemoveAttempt(ctx, a.ipKey, l.PerIP.Window, now)
 		}

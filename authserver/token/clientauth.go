@@ -6,11 +6,15 @@ import (
 	"encoding/base64"
 	"errors"
 	"net/http"
+	"net/netip"
 	"net/url"
 	"strings"
+	"time"
 
+	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 // ClientStore is the part of the store client authentication needs.
@@ -24,6 +28,11 @@ type ClientStore interface {
 // the default public client, when one is configured.
 type ClientAuthenticator struct {
 	Clients ClientStore
+	// Limiter counts failed client secrets per client and address (RFC 6749
+	// §2.3.1: endpoints taking a client password MUST resist brute force).
+	Limiter *throttle.Limiter
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 	// DefaultClient is used for requests that name no client. Its ID is
 	// looked up in the store first, so an AuthClient of that name overrides
 	// this built-in definition. An empty ID disables client-less requests.
@@ -33,48 +42,70 @@ type ClientAuthenticator struct {
 // Authenticate returns the authenticated client. Failures are invalid_client
 // (401 with a Basic challenge) or invalid_request for malformed credentials;
 // a store outage is a 503.
-func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request, form oauth.Form) (store.Client, error) {
+func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request, form oauth.Form, ip netip.Addr) (store.Client, error) {
 	id, secret, method, err := clientCredentials(r, form)
 	if err != nil {
 		return store.Client{}, err
 	}
-	if method == "" {
+	switch method {
+	case "client_secret_basic", "client_secret_post":
+		return a.checkSecret(ctx, id, secret, ip)
+	case "":
 		if a.DefaultClient.ID == "" {
 			return store.Client{}, oauth.InvalidClient("client authentication required")
 		}
-		c, err := a.lookup(ctx, a.DefaultClient.ID)
-		if errors.Is(err, store.ErrNotFound) {
-			return a.DefaultClient, nil
+		id = a.DefaultClient.ID
+	}
+	return a.publicClient(ctx, id)
+}
+
+// publicClient returns the public client id, which authenticates by naming
+// itself. The default client's built-in definition is used unless the store
+// holds a client of that ID.
+func (a *ClientAuthenticator) publicClient(ctx context.Context, id string) (store.Client, error) {
+	c, err := a.lookup(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && id == a.DefaultClient.ID:
+		return a.DefaultClient, nil
+	case errors.Is(err, store.ErrNotFound):
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	case err != nil:
+		return store.Client{}, err
+	case !c.Public():
+		return store.Client{}, oauth.InvalidClient("client authentication required")
+	}
+	return c, nil
+}
+
+// checkSecret authenticates a confidential client by its secret. The
+// attempt is counted before the comparison and forgiven when it succeeds.
+func (a *ClientAuthenticator) checkSecret(ctx context.Context, id, secret string, ip netip.Addr) (store.Client, error) {
+	attempt, err := a.Limiter.Begin(ctx, "client:"+id, ip, a.Now())
+	if err != nil {
+		var exceeded *throttle.ExceededError
+		if errors.As(err, &exceeded) {
+			a.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
+			return store.Client{}, oauth.TooManyRequests(exceeded.RetryAfter)
 		}
-		if err != nil {
-			return store.Client{}, err
-		}
-		if !c.Public() {
-			return store.Client{}, oauth.InvalidClient("client authentication required")
-		}
-		return c, nil
+		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	c, err := a.lookup(ctx, id)
 	if errors.Is(err, store.ErrNotFound) {
-		if id == a.DefaultClient.ID && method == "none" {
-			return a.DefaultClient, nil
-		}
 		// Spend the same (small) work as a real comparison.
 		subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(store.HashClientSecret("")))
 		return store.Client{}, oauth.InvalidClient("client authentication failed")
 	}
 	if err != nil {
+		_ = attempt.Forget(ctx)
 		return store.Client{}, err
 	}
-	switch {
-	case method == "none" && !c.Public():
+	// A public client has no secret to check; presenting one is an error
+	// rather than something to ignore.
+	if c.Public() || subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(c.SecretHash)) != 1 {
 		return store.Client{}, oauth.InvalidClient("client authentication failed")
-	case method != "none" && c.Public():
-		// A public client has no secret to check; presenting one is an error
-		// rather than something to ignore.
-		return store.Client{}, oauth.InvalidClient("client authentication failed")
-	case method != "none" && subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(c.SecretHash)) != 1:
-		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	}
+	if err := attempt.Forget(ctx); err != nil {
+		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	return c, nil
 }

@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"sync"
 	"time"
 
 	"github.com/authstack/authstack/authserver/clientip"
@@ -22,6 +23,8 @@ type Handler struct {
 	IPs     *clientip.Resolver
 	Metrics *metrics.Metrics
 	Log     *slog.Logger
+
+	warnXFF sync.Once
 }
 
 // defaultGrantTypes apply to a client that lists none.
@@ -62,10 +65,18 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 	}
 	grant, ok := h.Grants[gt]
 	if !ok {
-		return nil, oauth.UnsupportedGrantType("grant_type " + quoteLimited(gt) + " is not supported")
+		return nil, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
 	}
 	*grantLabel = gt // a known value: bounded metric cardinality
-	client, err := h.Clients.Authenticate(r.Context(), r, form)
+	ip := h.IPs.ClientIP(r)
+	if h.IPs.IgnoresForwardedFor(r) {
+		h.Metrics.ForwardedForIgnored.Inc()
+		h.warnXFF.Do(func() {
+			h.Log.Warn("X-Forwarded-For from a peer that is not a trusted proxy is ignored; behind a proxy, "+
+				"list it in --trusted-proxies or every client shares its throttle budget", "peer", ip.String())
+		})
+	}
+	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
 		return nil, err
 	}
@@ -76,7 +87,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 	if !slices.Contains(allowed, gt) {
 		return nil, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
 	}
-	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: h.IPs.ClientIP(r)})
+	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
 }
 
 // logFailure records a refused request. It never logs parameters: a failed
@@ -92,17 +103,4 @@ func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) 
 		level = slog.LevelError
 	}
 	h.Log.Log(r.Context(), level, "Token request refused", attrs...)
-}
-
-func quoteLimited(s string) string {
-	if len(s) > 40 {
-		s = s[:40]
-	}
-	b := []byte(s)
-	for i, c := range b {
-		if c < 0x20 || c > 0x7e || c == '"' || c == '\\' {
-			b[i] = '?'
-		}
-	}
-	return `"` + string(b) + `"`
 }

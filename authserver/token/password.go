@@ -7,6 +7,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
@@ -34,6 +35,9 @@ type PasswordGrant struct {
 	Limiter  *throttle.Limiter
 	Tokens   AccessTokenIssuer
 	Metrics  *metrics.Metrics
+	// Pause waits out the rest of a failure's time floor; nil means a timer
+	// that ends early when ctx does. Tests replace it.
+	Pause func(ctx context.Context, d time.Duration)
 	// DefaultAudience is used for clients that list no audiences.
 	DefaultAudience []string
 	// AccessTokenTTL is used for clients that set none.
@@ -58,12 +62,22 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	case pw == "":
 		return nil, oauth.InvalidRequest("missing parameter: password")
 	}
-	requested, err := ParseScope(req.Form.Get("scope"))
+	requested, err := oauth.ParseScope(req.Form.Get("scope"))
 	if err != nil {
 		return nil, err
 	}
 	if err := allowedByClient(requested, req.Client.Scopes); err != nil {
 		return nil, err
+	}
+	if !v1alpha1.ValidName(username) {
+		// No user can have this name (the CRD schema forbids it), and the
+		// rule is public: refuse before touching the store.
+		return nil, errBadCredentials
+	}
+	if g.Pool.Full() {
+		// Refuse overload before it writes throttle counters.
+		g.Metrics.HashOverloads.Inc()
+		return nil, oauth.Unavailable("server busy; retry later", time.Second, password.ErrOverloaded)
 	}
 
 	now := g.Now()
@@ -84,6 +98,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	}
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
+	start := time.Now()
 	ok, err := g.verify(ctx, user.PasswordHash, pw)
 	if errors.Is(err, password.ErrOverloaded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
 		_ = attempt.Forget(ctx)
@@ -93,6 +108,10 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, oauth.Unavailable("server busy; retry later", time.Second, err)
 	}
 	if !ok || user.Disabled {
+		// Every failure lasts at least as long as the slowest class of hash,
+		// so a user with a slower hash does not stand out from an unknown one.
+		// The wait is outside the hashing slot: it costs no CPU.
+		g.pause(ctx, g.Verifier.FailureFloor()-time.Since(start))
 		return nil, errBadCredentials.WithCause(err)
 	}
 	if err := attempt.Forget(ctx); err != nil {
@@ -123,6 +142,22 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		Subject:     user.Username,
 		ClientID:    req.Client.ID,
 	}, nil
+}
+
+func (g *PasswordGrant) pause(ctx context.Context, d time.Duration) {
+	if d <= 0 {
+		return
+	}
+	if g.Pause != nil {
+		g.Pause(ctx, d)
+		return
+	}
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
 }
 
 // verify runs one password check in the bounded hashing pool.

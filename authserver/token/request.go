@@ -7,7 +7,6 @@ package token
 import (
 	"context"
 	"net/netip"
-	"strings"
 
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
@@ -46,40 +45,4 @@ type Response struct {
 // failure the client should see.
 type Grant interface {
 	Handle(ctx context.Context, req *Request) (*Response, error)
-}
-
-// ParseScope splits a scope parameter (RFC 6749 §3.3): scope-tokens of
-// %x21 / %x23-5B / %x5D-7E separated by single spaces. It returns
-// invalid_scope for anything else. Duplicates are dropped.
-func ParseScope(s string) ([]string, error) {
-	if s == "" {
-		return nil, nil
-	}
-	parts := strings.Split(s, " ")
-	out := make([]string, 0, len(parts))
-	seen := make(map[string]bool, len(parts))
-	for _, p := range parts {
-		if !ValidScopeToken(p) {
-			return nil, oauth.InvalidScope("malformed scope")
-		}
-		if !seen[p] {
-			seen[p] = true
-			out = append(out, p)
-		}
-	}
-	return out, nil
-}
-
-// ValidScopeToken reports whether s is a non-empty RFC 6749 scope-token.
-func ValidScopeToken(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		c := s[i]
-		if c != 0x21 && (c < 0x23 || c > 0x5B) && (c < 0x5D || c > 0x7E) {
-			return false
-		}
-	}
-	return true
 }

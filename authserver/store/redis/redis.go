@@ -47,11 +47,9 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		}
 		o, err := goredis.ParseURL(opts.URL)
 		if err != nil {
-			// url.Error repeats the URL, which may hold a password.
-			if ue := (*url.Error)(nil); errors.As(err, &ue) {
-				err = ue.Err
-			}
-			return nil, fmt.Errorf("redis store: parse url: %w", err)
+			// Parse errors quote parts of the URL, which may hold a
+			// password: say nothing of its content.
+			return nil, errors.New("redis store: invalid redis URL (is a password with reserved characters percent-encoded?)")
 		}
 		failFast(o, opts.URL)
 		client, owned = goredis.NewClient(o), true
