@@ -133,3 +133,15 @@ func HashClientSecret(secret string) string {
 	sum := sha256.Sum256([]byte(secret))
 	return hex.EncodeToString(sum[:])
 }
+
+// WindowIndex numbers the throttle window of length w that contains now,
+// counting from the Unix epoch (floored, so times before 1970 align too).
+// Every backend and every replica computes the same index for one instant.
+func WindowIndex(now time.Time, w time.Duration) int64 {
+	n, d := now.UnixNano(), w.Nanoseconds()
+	idx := n / d
+	if n%d < 0 {
+		idx--
+	}
+	return idx
+}

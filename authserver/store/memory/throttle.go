@@ -4,6 +4,8 @@ import (
 	"context"
 	"errors"
 	"time"
+
+	"github.com/authstack/authstack/authserver/store"
 )
 
 // counterKey names the counters of one throttle key for one window length.
@@ -18,7 +20,7 @@ func (s *Store) AddAttempt(_ context.Context, key string, window time.Duration, 
 	if window <= 0 {
 		return 0, errors.New("add attempt: window must be positive")
 	}
-	idx := windowIndex(now, window)
+	idx := store.WindowIndex(now, window)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	ck := counterKey{key, window}
@@ -42,22 +44,11 @@ func (s *Store) RemoveAttempt(_ context.Context, key string, window time.Duratio
 	if window <= 0 {
 		return errors.New("remove attempt: window must be positive")
 	}
-	idx := windowIndex(now, window)
+	idx := store.WindowIndex(now, window)
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if windows := s.attempts[counterKey{key, window}]; windows[idx] > 0 {
 		windows[idx]--
 	}
 	return nil
-}
-
-// windowIndex numbers the window of length w containing now, counting from
-// the Unix epoch (floored, so times before 1970 align too).
-func windowIndex(now time.Time, w time.Duration) int64 {
-	n, d := now.UnixNano(), w.Nanoseconds()
-	idx := n / d
-	if n%d < 0 {
-		idx--
-	}
-	return idx
 }

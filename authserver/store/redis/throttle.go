@@ -6,6 +6,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authstack/authstack/authserver/store"
 )
 
 // addAttemptScript counts one attempt and sets the counter's expiry in one
@@ -36,7 +38,7 @@ func (s *Store) AddAttempt(ctx context.Context, key string, window time.Duration
 	if window <= 0 {
 		return 0, errors.New(op + ": window must be positive")
 	}
-	idx := windowIndex(now, window)
+	idx := store.WindowIndex(now, window)
 	end := time.Unix(0, 0).Add(time.Duration(idx+1) * window)
 	n, err := addAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)},
 		expireAt(end, window+throttleGrace)).Int64()
@@ -53,20 +55,9 @@ func (s *Store) RemoveAttempt(ctx context.Context, key string, window time.Durat
 	if window <= 0 {
 		return errors.New(op + ": window must be positive")
 	}
-	idx := windowIndex(now, window)
+	idx := store.WindowIndex(now, window)
 	if err := removeAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)}).Err(); err != nil {
 		return unavailable(op, err)
 	}
 	return nil
-}
-
-// windowIndex numbers the window of length w containing now, counting from
-// the Unix epoch (floored, so times before 1970 align too).
-func windowIndex(now time.Time, w time.Duration) int64 {
-	n, d := now.UnixNano(), w.Nanoseconds()
-	idx := n / d
-	if n%d < 0 {
-		idx--
-	}
-	return idx
 }
