@@ -45,9 +45,14 @@ test-deps: ## Install what the tests need (redis-server) when it is missing
 test: test-deps ## Run every test with the race detector (installs redis-server when missing)
 	$(GO) test $(GOTEST_FLAGS) ./...
 
+# The server runs as docs/operations.md recommends deploying it: with
+# GODEBUG=madvdontneed=0, so freed argon2id blocks are not returned to the
+# kernel and faulted back in on every hash (see docs/benchmarks.md).
+BENCH_GODEBUG ?= madvdontneed=0
+
 .PHONY: bench
 bench: test-deps build ## Measure hashing, /token and bearer validation; prints figures for docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./authserver/password/ ./authserver/accesstoken/
-	$(GO) run ./hack/bench -binary $(BIN)
+	GODEBUG=$(BENCH_GODEBUG) $(GO) run ./hack/bench -binary $(BIN) -out bin/bench-report.md
 
 include hack/tools.mk

@@ -613,7 +613,11 @@ func rate(n int, d time.Duration) float64 {
 // commandLine is the command that reproduces this run.
 func commandLine(o options) string {
 	var b strings.Builder
-	b.WriteString("make build && go run ./hack/bench -binary " + o.binary)
+	b.WriteString("make build && ")
+	if g := os.Getenv("GODEBUG"); g != "" {
+		b.WriteString("GODEBUG=" + g + " ")
+	}
+	b.WriteString("go run ./hack/bench -binary " + o.binary)
 	flag.Visit(func(f *flag.Flag) {
 		if f.Name != "binary" && f.Name != "out" {
 			fmt.Fprintf(&b, " -%s %s", f.Name, f.Value)
