@@ -100,7 +100,9 @@ func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr, now 
 	if err := l.count(ctx, a.userKey, l.PerUserIP, ScopeUserIP, now); err != nil {
 		if l.PerIP.Max > 0 {
 			// Not a new failure from this address: give the IP slot back.
-			_ = l.Counters.RemoveAttempt(ctx, a.ipKey, l.PerIP.Window, now)
+			gctx, cancel := giveBackContext(ctx)
+			_ = l.Counters.RemoveAttempt(gctx, a.ipKey, l.PerIP.Window, now)
+			cancel()
 		}
 		return nil, err
 	}
@@ -121,8 +123,20 @@ func (l *Limiter) count(ctx context.Context, key string, lim Limit, scope Scope,
 	return nil
 }
 
-// Forget takes the attempt back from both counters.
+// giveBackTimeout bounds how long taking an attempt back may take.
+const giveBackTimeout = time.Second
+
+// giveBackContext detaches a give-back from its request: a client that hangs
+// up after its password was checked must not leave its attempt counted.
+func giveBackContext(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), giveBackTimeout)
+}
+
+// Forget takes the attempt back from both counters. It runs to completion
+// even when ctx has been cancelled, for at most a second.
 func (a *Attempt) Forget(ctx context.Context) error {
+	ctx, cancel := giveBackContext(ctx)
+	defer cancel()
 	var errs []error
 	if a.l.PerUserIP.Max > 0 {
 		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.userKey, a.l.PerUserIP.Window, a.now))

@@ -73,3 +73,69 @@ func TestUntilWindowEnd(t *testing.T) {
 		t.Errorf("one second before the end: %v", got)
 	}
 }
+
+// A client that hangs up after its password was checked still has its
+// attempt taken back: Forget does not inherit the request's cancellation.
+func TestForgetSurvivesACancelledRequest(t *testing.T) {
+	l := &Limiter{Counters: ctxRespecting{memory.New()}, PerUserIP: Limit{Max: 1, Window: time.Minute}, PerIP: Limit{Max: 1, Window: time.Minute}}
+	now := time.Unix(1_800_000_000, 0)
+	ip := netip.MustParseAddr("198.51.100.1")
+	for i := 0; i < 3; i++ {
+		ctx, cancel := context.WithCancel(context.Background())
+		a, err := l.Begin(ctx, "alice", ip, now)
+		if err != nil {
+			t.Fatalf("attempt %d after cancelled successes: %v", i, err)
+		}
+		cancel()
+		if err := a.Forget(ctx); err != nil {
+			t.Fatalf("Forget after cancel: %v", err)
+		}
+	}
+}
+
+// An attempt refused by the per-user limit is not a new failure from the
+// address: the per-IP slot it took is given back, so other users behind the
+// same address keep their budget.
+func TestRefusedAttemptGivesTheIPSlotBack(t *testing.T) {
+	l := &Limiter{Counters: memory.New(), PerUserIP: Limit{Max: 2, Window: time.Minute}, PerIP: Limit{Max: 4, Window: time.Minute}}
+	now := time.Unix(1_800_000_000, 0)
+	ip := netip.MustParseAddr("198.51.100.1")
+	for i := 0; i < 2; i++ {
+		if _, err := l.Begin(context.Background(), "alice", ip, now); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var exceeded *ExceededError
+	for i := 0; i < 10; i++ {
+		if _, err := l.Begin(context.Background(), "alice", ip, now); !errors.As(err, &exceeded) || exceeded.Scope != ScopeUserIP {
+			t.Fatalf("alice over her limit: %v", err)
+		}
+	}
+	// Two of the four IP slots are used; bob gets the other two.
+	for i := 0; i < 2; i++ {
+		if _, err := l.Begin(context.Background(), "bob", ip, now); err != nil {
+			t.Fatalf("bob's attempt %d: %v (refused alice attempts used the address's budget)", i, err)
+		}
+	}
+	if _, err := l.Begin(context.Background(), "carol", ip, now); !errors.As(err, &exceeded) || exceeded.Scope != ScopeIP {
+		t.Fatalf("fifth counted attempt from the address: %v, want the ip limit", err)
+	}
+}
+
+// ctxRespecting refuses calls with a done context, as the Redis store does;
+// the memory store never blocks and ignores contexts.
+type ctxRespecting struct{ Counters }
+
+func (c ctxRespecting) AddAttempt(ctx context.Context, key string, w time.Duration, now time.Time) (int64, error) {
+	if err := ctx.Err(); err != nil {
+		return 0, err
+	}
+	return c.Counters.AddAttempt(ctx, key, w, now)
+}
+
+func (c ctxRespecting) RemoveAttempt(ctx context.Context, key string, w time.Duration, now time.Time) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	return c.Counters.RemoveAttempt(ctx, key, w, now)
+}

@@ -76,6 +76,13 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 				"list it in --trusted-proxies or every client shares its throttle budget", "peer", ip.String())
 		})
 	}
+	if o, ok := grant.(Overloadable); ok {
+		// Refuse overload before client authentication writes its throttle
+		// counters: a busy server must not cost the store anything.
+		if err := o.Overloaded(); err != nil {
+			return nil, err
+		}
+	}
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
 		return nil, err

@@ -74,10 +74,9 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		// rule is public: refuse before touching the store.
 		return nil, errBadCredentials
 	}
-	if g.Pool.Full() {
-		// Refuse overload before it writes throttle counters.
-		g.Metrics.HashOverloads.Inc()
-		return nil, oauth.Unavailable("server busy; retry later", time.Second, password.ErrOverloaded)
+	if err := g.Overloaded(); err != nil {
+		// Checked again: the handler's check came before client authentication.
+		return nil, err
 	}
 
 	now := g.Now()
@@ -142,6 +141,16 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		Subject:     user.Username,
 		ClientID:    req.Client.ID,
 	}, nil
+}
+
+// Overloaded refuses a request when every hashing slot is taken and the
+// queue is full, before the request writes any throttle counter.
+func (g *PasswordGrant) Overloaded() error {
+	if !g.Pool.Full() {
+		return nil
+	}
+	g.Metrics.HashOverloads.Inc()
+	return oauth.Unavailable("server busy; retry later", time.Second, password.ErrOverloaded)
 }
 
 func (g *PasswordGrant) pause(ctx context.Context, d time.Duration) {

@@ -46,3 +46,11 @@ type Response struct {
 type Grant interface {
 	Handle(ctx context.Context, req *Request) (*Response, error)
 }
+
+// Overloadable is a grant that can tell, before anything is written to the
+// store, that it has no capacity for another request.
+type Overloadable interface {
+	// Overloaded returns a 503 error when the grant would refuse a request
+	// for lack of capacity, nil otherwise.
+	Overloaded() error
+}

@@ -1,0 +1,67 @@
+package token
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/throttle"
+)
+
+// A full hash pool refuses a confidential client's password request before
+// the client's secret is checked, so overload writes no throttle counter.
+func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
+	g, _ := newGrant(t)
+	st := g.Users.(store.Store)
+	if err := st.PutClient(context.Background(), store.Client{ID: "billing", SecretHash: store.HashClientSecret("s3cret")}); err != nil {
+		t.Fatal(err)
+	}
+	spy := &countingCounters{Counters: g.Limiter.Counters}
+	ips, err := clientip.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := &Handler{
+		Clients: &ClientAuthenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics, Now: time.Now},
+		Grants:  map[string]Grant{GrantPassword: g},
+		IPs:     ips, Metrics: g.Metrics, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	post := func() *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader("grant_type=password&username=alice&password=alice-pw"))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		r.SetBasicAuth("billing", "s3cret")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := post(); rec.Code != http.StatusOK {
+		t.Fatalf("idle server: %d %s", rec.Code, rec.Body)
+	}
+	spy.adds = 0
+
+	g.Pool = password.NewPool(password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() { _ = g.Pool.Do(context.Background(), func() { close(started); <-release }) }()
+	<-started
+	go func() { _ = g.Pool.Do(context.Background(), func() {}) }() // queued
+	for !g.Pool.Full() {
+		time.Sleep(time.Millisecond)
+	}
+	defer close(release)
+	rec := post()
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
+		t.Fatalf("full pool: %d %q", rec.Code, rec.Header().Get("Retry-After"))
+	}
+	if spy.adds != 0 {
+		t.Fatalf("a request refused for overload wrote %d throttle counters", spy.adds)
+	}
+}
