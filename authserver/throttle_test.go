@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -118,5 +119,27 @@ func TestThrottleTrustedProxies(t *testing.T) {
 	}
 	if code := wrong(ts, "alice", direct, map[string]string{"X-Forwarded-For": "1.1.1.99"}); code != http.StatusTooManyRequests {
 		t.Fatalf("spoofed X-Forwarded-For escaped the limit: %d", code)
+	}
+}
+
+// X-Forwarded-For from an untrusted peer is ignored, counted, and warned
+// about once: a proxy missing from --trusted-proxies shows up in metrics and
+// logs instead of silently pooling every client's budget.
+func TestUntrustedForwardedForIsCountedAndWarnedOnce(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.TrustedProxies = []string{"10.0.0.0/8"} }))
+	const name = "authstack_forwarded_for_ignored_total"
+	wrong(ts, "alice", "10.1.1.1:3000", map[string]string{"X-Forwarded-For": "198.51.100.1"})
+	wrong(ts, "alice", "203.0.113.9:1", nil)
+	if got := ts.metric(t, name); got != 0 {
+		t.Fatalf("%s = %v after a trusted proxy and a direct client", name, got)
+	}
+	for i := 0; i < 3; i++ {
+		wrong(ts, "alice", "203.0.113.9:1", map[string]string{"X-Forwarded-For": "198.51.100.1"})
+	}
+	if got := ts.metric(t, name); got != 3 {
+		t.Fatalf("%s = %v, want 3", name, got)
+	}
+	if n := strings.Count(ts.logs.String(), "X-Forwarded-For from a peer that is not a trusted proxy"); n != 1 {
+		t.Fatalf("warned %d times, want once", n)
 	}
 }

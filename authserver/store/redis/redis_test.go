@@ -171,3 +171,19 @@ func TestFailFastDefaultsAndURLOverrides(t *testing.T) {
 		t.Fatalf("URL options overridden: %+v", o)
 	}
 }
+
+// New builds its client with the fail-fast options, not go-redis's defaults
+// (which hold a request for seconds against a dead server).
+func TestNewAppliesFailFastOptions(t *testing.T) {
+	srv := redistest.Start(t)
+	s, err := New(t.Context(), Options{URL: srv.URL()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	o := s.client.(*goredis.Client).Options()
+	if o.ReadTimeout != defaultReadTimeout || o.DialTimeout != defaultDialTimeout || o.MaxRetries != defaultMaxRetries ||
+		o.MaxRetryBackoff != defaultMaxRetryBackoff || o.DialerRetries != defaultDialerRetries {
+		t.Fatalf("client options %+v are not the fail-fast ones", o)
+	}
+}
