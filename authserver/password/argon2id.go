@@ -123,6 +123,8 @@ func (h argonHash) class() string {
 	return fmt.Sprintf("argon2id/m=%d,t=%d,p=%d,k=%d", h.params.Memory, h.params.Time, h.params.Threads, h.params.KeyLen)
 }
 
+func (h argonHash) threads() int { return int(h.params.Threads) }
+
 func (h argonHash) verify(password []byte) bool {
 	key := argon2.IDKey(password, h.salt, h.params.Time, h.params.Memory, h.params.Threads, h.params.KeyLen)
 	return subtle.ConstantTimeCompare(key, h.key) == 1

@@ -194,7 +194,7 @@ func TestPoolMaxWait(t *testing.T) {
 	p := NewPool(PoolOptions{Workers: 1, Queue: 1, MaxWait: 20 * time.Millisecond})
 	release := make(chan struct{})
 	go func() { _ = p.Do(context.Background(), func() { <-release }) }()
-	for len(p.slots) != 1 {
+	for p.inUse.Load() != 1 {
 		time.Sleep(time.Millisecond)
 	}
 	if err := p.Do(context.Background(), func() {}); !errors.Is(err, ErrOverloaded) {
@@ -204,7 +204,7 @@ func TestPoolMaxWait(t *testing.T) {
 	cancel()
 	p2 := NewPool(PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
 	go func() { _ = p2.Do(context.Background(), func() { <-release }) }()
-	for len(p2.slots) != 1 {
+	for p2.inUse.Load() != 1 {
 		time.Sleep(time.Millisecond)
 	}
 	if err := p2.Do(ctx, func() {}); !errors.Is(err, context.Canceled) {
@@ -245,5 +245,52 @@ func TestFailureFloorFollowsTheSlowestClass(t *testing.T) {
 	v.mu.Unlock()
 	if n != 2 {
 		t.Fatalf("%d classes, want decoy and bcrypt/8", n)
+	}
+}
+
+// A hash that runs on several threads holds as many slots: with two
+// workers, a p=2 verification leaves no room for another hash.
+func TestPoolWeighsMultiThreadedHashes(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 1, MaxWait: 50 * time.Millisecond})
+	release := make(chan struct{})
+	started := make(chan struct{})
+	go func() { _ = p.DoWeighted(context.Background(), 2, func() { close(started); <-release }) }()
+	<-started
+	err := p.Do(context.Background(), func() { t.Error("ran beside a two-thread hash on a two-worker pool") })
+	if !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("Do while a p=2 hash holds both workers: %v", err)
+	}
+	close(release)
+	// Weights above the pool's size are capped, so they can still run.
+	if err := p.DoWeighted(context.Background(), 9, func() {}); err != nil {
+		t.Fatalf("weight above Workers: %v", err)
+	}
+}
+
+func TestVerifierThreads(t *testing.T) {
+	v, err := NewVerifier(fastParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	p4 := fastParams
+	p4.Threads, p4.Memory = 4, 64
+	h4, _ := p4.Hash([]byte("x"))
+	b, _ := bcrypt.GenerateFromPassword([]byte("x"), bcrypt.MinCost)
+	for stored, want := range map[string]int{h4: 4, string(b): 1, "": 1, "garbage": 1} {
+		if got := v.Threads(stored); got != want {
+			t.Errorf("Threads(%.20q) = %d, want %d", stored, got, want)
+		}
+	}
+}
+
+// A stalled measurement cannot hold every failure for more than a second.
+func TestFailureFloorIsCapped(t *testing.T) {
+	v, err := NewVerifier(fastParams)
+	if err != nil {
+		t.Fatal(err)
+	}
+	v.observe("bcrypt/12", time.Minute)
+	if got := v.FailureFloor(); got != MaxFailureFloor {
+		t.Fatalf("FailureFloor = %v, want the cap %v", got, MaxFailureFloor)
 	}
 }

@@ -5,15 +5,20 @@ import (
 	"runtime"
 	"sync/atomic"
 	"time"
+
+	"golang.org/x/sync/semaphore"
 )
 
-// Pool bounds concurrent hashing. At most Workers hashes run at once and at
-// most Queue callers wait for a slot; a caller beyond that, or one that waits
-// longer than MaxWait, gets ErrOverloaded at once. Memory is therefore
-// bounded by Workers × the argon2 memory cost, and an overloaded server
-// refuses the excess quickly instead of queueing it without bound.
+// Pool bounds concurrent hashing. At most Workers hashing threads run at once
+// (an argon2id hash with parallelism p takes p of them) and at most Queue
+// callers wait; a caller beyond that, or one that waits longer than MaxWait,
+// gets ErrOverloaded at once. Memory is therefore bounded by Workers × the
+// argon2 memory cost, and an overloaded server refuses the excess quickly
+// instead of queueing it without bound.
 type Pool struct {
-	slots   chan struct{}
+	sem     *semaphore.Weighted
+	workers int64
+	inUse   atomic.Int64
 	waiting atomic.Int64
 	queue   int64
 	maxWait time.Duration
@@ -21,7 +26,7 @@ type Pool struct {
 
 // PoolOptions configure a Pool; zero values take the defaults.
 type PoolOptions struct {
-	// Workers is the number of concurrent hashes (default GOMAXPROCS).
+	// Workers is the number of concurrent hashing threads (default GOMAXPROCS).
 	Workers int
 	// Queue is how many callers may wait for a slot (default 4 × Workers).
 	Queue int
@@ -40,44 +45,51 @@ func NewPool(o PoolOptions) *Pool {
 	if o.MaxWait <= 0 {
 		o.MaxWait = 2 * time.Second
 	}
-	return &Pool{slots: make(chan struct{}, o.Workers), queue: int64(o.Queue), maxWait: o.MaxWait}
+	return &Pool{sem: semaphore.NewWeighted(int64(o.Workers)), workers: int64(o.Workers), queue: int64(o.Queue), maxWait: o.MaxWait}
 }
 
-// Do runs fn in a hashing slot. It returns ErrOverloaded when the queue is
-// full or no slot frees up within MaxWait, and ctx.Err() when ctx ends first.
+// Do runs fn in one hashing slot; see DoWeighted.
 func (p *Pool) Do(ctx context.Context, fn func()) error {
-	select {
-	case p.slots <- struct{}{}:
-	default:
+	return p.DoWeighted(ctx, 1, fn)
+}
+
+// DoWeighted runs fn holding weight slots (capped at Workers): a hash that
+// runs on several threads holds as many slots, so the pool bounds CPU, not
+// just calls. It returns ErrOverloaded when the queue is full or the slots do
+// not free up within MaxWait, and ctx.Err() when ctx ends first.
+func (p *Pool) DoWeighted(ctx context.Context, weight int, fn func()) error {
+	w := min(max(int64(weight), 1), p.workers)
+	if !p.sem.TryAcquire(w) {
 		if p.waiting.Add(1) > p.queue {
 			p.waiting.Add(-1)
 			return ErrOverloaded
 		}
-		t := time.NewTimer(p.maxWait)
-		select {
-		case p.slots <- struct{}{}:
-			p.waiting.Add(-1)
-			t.Stop()
-		case <-t.C:
-			p.waiting.Add(-1)
+		wctx, cancel := context.WithTimeout(ctx, p.maxWait)
+		err := p.sem.Acquire(wctx, w)
+		cancel()
+		p.waiting.Add(-1)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
 			return ErrOverloaded
-		case <-ctx.Done():
-			p.waiting.Add(-1)
-			t.Stop()
-			return ctx.Err()
 		}
 	}
-	defer func() { <-p.slots }()
+	p.inUse.Add(w)
+	defer func() {
+		p.inUse.Add(-w)
+		p.sem.Release(w)
+	}()
 	fn()
 	return nil
 }
 
 // Workers returns the number of concurrent hashing slots.
-func (p *Pool) Workers() int { return cap(p.slots) }
+func (p *Pool) Workers() int { return int(p.workers) }
 
 // Full reports whether a caller arriving now would be refused: every slot is
 // taken and the queue is full. Callers check it before doing work (such as
 // writing throttle counters) that a refusal would waste.
 func (p *Pool) Full() bool {
-	return len(p.slots) == cap(p.slots) && p.waiting.Load() >= p.queue
+	return p.inUse.Load() >= p.workers && p.waiting.Load() >= p.queue
 }

@@ -25,6 +25,8 @@ type hash interface {
 	verify(password []byte) bool
 	// class names the cost class: hashes of one class take the same time.
 	class() string
+	// threads is how many threads a verification runs on.
+	threads() int
 }
 
 type bcryptHash []byte
@@ -33,6 +35,8 @@ func (h bcryptHash) class() string {
 	cost, _ := bcrypt.Cost(h)
 	return fmt.Sprintf("bcrypt/%d", cost)
 }
+
+func (h bcryptHash) threads() int { return 1 }
 
 func (h bcryptHash) verify(password []byte) bool {
 	tooLong := len(password) > BcryptMaxBytes
@@ -119,6 +123,16 @@ func NewVerifier(p Params) (*Verifier, error) {
 	return v, nil
 }
 
+// Threads is how many threads verifying against stored takes: the hash's
+// argon2id parallelism, 1 for bcrypt, and the decoy's for an empty or
+// malformed hash (which Verify checks against the decoy).
+func (v *Verifier) Threads(stored string) int {
+	if h, err := parse(stored); err == nil {
+		return h.threads()
+	}
+	return v.decoy.threads()
+}
+
 // Verify checks password against stored. An empty stored hash (the user does
 // not exist) runs the decoy and reports false. A malformed stored hash also
 // runs the decoy, so the work is the same, and returns the parse error.
@@ -157,8 +171,15 @@ func (v *Verifier) observe(class string, d time.Duration) {
 	}
 }
 
+// MaxFailureFloor caps FailureFloor. The slowest legal hashes (bcrypt cost
+// 12, argon2id at the parameter bounds) take a few hundred milliseconds; a
+// measurement inflated by a stalled machine must not hold every failed login
+// for longer than this.
+const MaxFailureFloor = time.Second
+
 // FailureFloor is the least time a failed verification should appear to
-// take: the average time of the slowest hash class seen so far.
+// take: the average time of the slowest hash class seen so far, at most
+// MaxFailureFloor.
 func (v *Verifier) FailureFloor() time.Duration {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -166,7 +187,7 @@ func (v *Verifier) FailureFloor() time.Duration {
 	for _, d := range v.costs {
 		floor = max(floor, d)
 	}
-	return floor
+	return min(floor, MaxFailureFloor)
 }
 
 // ErrOverloaded is returned by Pool.Do when no hashing slot frees up in time.

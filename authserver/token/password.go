@@ -173,7 +173,7 @@ func (g *PasswordGrant) pause(ctx context.Context, d time.Duration) {
 func (g *PasswordGrant) verify(ctx context.Context, hash, pw string) (bool, error) {
 	var ok bool
 	var verr error
-	err := g.Pool.Do(ctx, func() {
+	err := g.Pool.DoWeighted(ctx, g.Verifier.Threads(hash), func() {
 		start := time.Now()
 		ok, verr = g.Verifier.Verify(hash, []byte(pw))
 		g.Metrics.HashDuration.Observe(time.Since(start).Seconds())
