@@ -48,9 +48,10 @@ func TestDiscoveryDocuments(t *testing.T) {
 				if !slices.Contains(anyStrings(m["subject_types_supported"]), "public") {
 					t.Errorf("subject_types_supported %v", m["subject_types_supported"])
 				}
-				// No ID tokens are issued, so none are advertised.
-				if _, ok := m["id_token_signing_alg_values_supported"]; ok {
-					t.Error("advertises ID token algorithms but issues no ID tokens")
+				// Required by OpenID Connect Discovery; OIDC libraries take
+				// the algorithms they accept from it (RS256 when absent).
+				if got := anyStrings(m["id_token_signing_alg_values_supported"]); !slices.Equal(got, []string{"ES256"}) {
+					t.Errorf("id_token_signing_alg_values_supported %v, want the signing keys' [ES256]", got)
 				}
 			}
 		})

@@ -118,11 +118,13 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
-	// /userinfo is a resource of this server: it takes tokens whose aud
-	// names the server's default audience (RFC 9068 §4). A client whose
-	// tokens should reach it lists that audience among its own.
+	// /userinfo is a resource of this server: it takes only tokens whose aud
+	// names the issuer (RFC 9068 §4), not every token the server signs. The
+	// default audience is the issuer unless configured otherwise; a client
+	// whose tokens should reach /userinfo lists the issuer among its
+	// audiences.
 	validator := &accesstoken.Validator{
-		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.DefaultAudience,
+		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: []string{cfg.Issuer},
 		Leeway: cfg.ClockSkew, Now: cfg.Now,
 	}
 	auth := &bearer.Authenticator{Tokens: validator, Users: cfg.Store}
@@ -139,6 +141,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword},
+		SigningAlgs: func() []string { return cfg.Keys.Current().Algs() },
 	})
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics}
 

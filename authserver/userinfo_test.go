@@ -151,3 +151,21 @@ func TestUserinfoSaysWhyATokenIsInvalid(t *testing.T) {
 		t.Fatalf("challenge %q", ch)
 	}
 }
+
+// /userinfo takes tokens meant for this server (aud holds the issuer), not
+// every token it signs: one minted for another resource is refused there.
+func TestUserinfoRequiresTheIssuerAudience(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.DefaultAudience = []string{"https://api.example.test"} }))
+	tok := ts.mustToken()
+	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusUnauthorized ||
+		!strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {
+		t.Fatalf("token for another audience at /userinfo: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if err := ts.store.PutClient(t.Context(), store.Client{ID: "portal", Audiences: []string{"https://api.example.test", issuer}}); err != nil {
+		t.Fatal(err)
+	}
+	tok = ts.mustToken("grant_type", "password", "username", "alice", "password", alicePassword, "client_id", "portal")
+	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK {
+		t.Fatalf("token whose aud holds the issuer: %d %s", rec.Code, rec.Body)
+	}
+}

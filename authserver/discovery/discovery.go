@@ -23,14 +23,17 @@ type Metadata struct {
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 
 	// OpenID Connect Discovery members, served only on its path.
-	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
-	ClaimsSupported       []string `json:"claims_supported,omitempty"`
+	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
 }
 
 // Options describe the server for New.
 type Options struct {
 	Issuer     string
 	GrantTypes []string
+	// SigningAlgs returns the algorithms of the current signing keys.
+	SigningAlgs func() []string
 }
 
 // Handler serves both documents.
@@ -58,12 +61,18 @@ func (h *Handler) OAuth() Metadata {
 }
 
 // OpenID returns the document served at the OpenID Connect discovery path,
-// for tooling that finds jwks_uri there. authstack issues no ID tokens, so
-// it does not claim ID-token members: it is the OAuth metadata plus the
-// subject type and the claims of its access tokens and userinfo.
+// for tooling that finds jwks_uri there: the OAuth metadata plus the members
+// OpenID Connect Discovery requires. authstack issues no ID tokens, but
+// id_token_signing_alg_values_supported is REQUIRED, and OIDC libraries
+// (go-oidc among them) take the algorithms they accept for any JWT from it,
+// defaulting to RS256 when it is absent; so it lists the algorithms of the
+// keys that sign access tokens.
 func (h *Handler) OpenID() Metadata {
 	m := h.OAuth()
 	m.SubjectTypesSupported = []string{"public"}
+	if h.opts.SigningAlgs != nil {
+		m.IDTokenSigningAlgValuesSupported = h.opts.SigningAlgs()
+	}
 	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username"}
 	return m
 }
