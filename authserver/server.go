@@ -60,14 +60,11 @@ func (c *Config) defaults() error {
 	if c.Issuer == "" {
 		return errors.New("issuer is required")
 	}
-	u, err := url.Parse(c.Issuer)
-	if err != nil || u.Host == "" || u.RawQuery != "" || u.Fragment != "" || u.User != nil || strings.Trim(u.Path, "/") != "" {
-		return fmt.Errorf("issuer %q must be a URL with a host and no path, query or fragment", c.Issuer)
+	iss, err := canonicalIssuer(c.Issuer, c.AllowHTTPIssuer)
+	if err != nil {
+		return err
 	}
-	if u.Scheme != "https" && !(u.Scheme == "http" && c.AllowHTTPIssuer) {
-		return fmt.Errorf("issuer %q must use https (RFC 8414 §2)", c.Issuer)
-	}
-	c.Issuer = strings.TrimSuffix(c.Issuer, "/")
+	c.Issuer = iss
 	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate()); err != nil {
 		return err
 	}
@@ -93,6 +90,27 @@ func (c *Config) defaults() error {
 		c.Now = time.Now
 	}
 	return nil
+}
+
+// canonicalIssuer checks an issuer URL and returns it as scheme://host[:port].
+// RFC 8414 §2: https, no query, no fragment. authstack serves its endpoints at
+// the root, so there is no path either. The result is the exact iss of every
+// token, so it is rebuilt rather than trimmed: a trailing "?" or "#", a mixed
+// case scheme or host, or user info cannot slip into it.
+func canonicalIssuer(raw string, allowHTTP bool) (string, error) {
+	bad := func() (string, error) {
+		return "", fmt.Errorf("issuer %q must be a URL with a host and no path, query or fragment", raw)
+	}
+	u, err := url.Parse(raw)
+	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || strings.ContainsAny(raw, "?#") ||
+		(u.Path != "" && u.Path != "/") {
+		return bad()
+	}
+	scheme := strings.ToLower(u.Scheme)
+	if scheme != "https" && !(scheme == "http" && allowHTTP) {
+		return "", fmt.Errorf("issuer %q must use https (RFC 8414 §2)", raw)
+	}
+	return scheme + "://" + strings.ToLower(u.Host), nil
 }
 
 // Server is a configured token server.

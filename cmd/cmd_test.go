@@ -192,3 +192,21 @@ func sampleClientSecret(t *testing.T) string {
 	}
 	return s
 }
+
+// An out-of-range --argon2-threads is refused, not wrapped into range by a
+// narrowing conversion (257 would otherwise become 1).
+func TestArgon2ThreadsOutOfRangeIsRefused(t *testing.T) {
+	for _, v := range []string{"0", "5", "257"} {
+		root := NewRoot()
+		root.SetArgs([]string{"dev", "-f", "../config/samples", "--argon2-threads", v, "--addr", "127.0.0.1:0", "--metrics-addr", ""})
+		root.SetOut(io.Discard)
+		root.SetErr(io.Discard)
+		// Should the value be accepted, the server runs until this ends.
+		ctx, cancel := context.WithTimeout(t.Context(), 5*time.Second)
+		err := root.ExecuteContext(ctx)
+		cancel()
+		if err == nil || !strings.Contains(err.Error(), "parallelism") {
+			t.Errorf("--argon2-threads %s: err = %v", v, err)
+		}
+	}
+}

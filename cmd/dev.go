@@ -4,9 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/spf13/cobra"
 
@@ -63,7 +60,7 @@ func newDevCommand() *cobra.Command {
 			cfg.Issuer = o.issuer
 			cfg.Store, cfg.Keys, cfg.Logger = st, signer.Static(ks), log
 			printWelcome(cmd.OutOrStdout(), o.issuer, objs)
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return serve(ctx, cfg, l, o.shutdownGrace)
 		},

@@ -1,6 +1,10 @@
 package cmd
 
 import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
 	"time"
 
 	"github.com/spf13/pflag"
@@ -61,7 +65,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 // config fills the parts of an authserver.Config these flags decide.
 func (o *serverOptions) config() authserver.Config {
 	p := o.hashParams
-	p.Threads = uint8(o.argon2Threads)
+	p.Threads = uint8(min(o.argon2Threads, 255)) // out-of-range values stay out of range for Validate
 	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
 	return authserver.Config{
 		Issuer:          o.issuer,
@@ -77,4 +81,16 @@ func (o *serverOptions) config() authserver.Config {
 		DrainDelay:      o.shutdownDelay,
 		AllowHTTPIssuer: o.allowHTTPIssuer,
 	}
+}
+
+// signalContext ends on the first SIGINT or SIGTERM and then restores the
+// default handling, so a second signal ends the process at once instead of
+// waiting out the drain and the shutdown grace.
+func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
+	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		<-ctx.Done()
+		stop()
+	}()
+	return ctx, stop
 }

@@ -6,9 +6,6 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
-	"os"
-	"os/signal"
-	"syscall"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -45,7 +42,7 @@ func newServerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
-			ctx, stop := signal.NotifyContext(cmd.Context(), os.Interrupt, syscall.SIGTERM)
+			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			goredis.SetLogger(redisLogger{log})
 			st, err := redisstore.New(ctx, redisstore.Options{URL: redisURL, KeyPrefix: keyPrefix})
