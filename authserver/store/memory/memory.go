@@ -25,6 +25,7 @@ type Store struct {
 	revokedFamilies map[string]struct{}
 	revokedJTIs     map[string]time.Time
 	attempts        map[counterKey]map[int64]int64
+	sweepAt         int // len(attempts) at which expired counters are swept
 }
 
 // New returns an empty Store.

@@ -11,3 +11,4 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.RunTests(t, func(*testing.T) store.Store { return memory.New() })
 }
+

@@ -26,16 +26,48 @@ func (s *Store) AddAttempt(_ context.Context, key string, window time.Duration, 
 	ck := counterKey{key, window}
 	windows := s.attempts[ck]
 	if windows == nil {
+		s.sweep(now)
 		windows = make(map[int64]int64)
 		s.attempts[ck] = windows
 	}
-	for i := range windows {
-		if i < idx-1 {
+	expire(windows, idx)
+	windows[idx]++
+	return windows[idx], nil
+}
+
+// minSweep is the number of counter keys below which none are swept.
+const minSweep = 1024
+
+// sweep drops every key whose counters have all expired, as Redis's TTLs
+// do, once the table has doubled since the last sweep: memory follows the
+// live keys, not every key ever seen, at amortised constant cost.
+func (s *Store) sweep(now time.Time) {
+	if len(s.attempts) < max(s.sweepAt, minSweep) {
+		return
+	}
+	for ck, windows := range s.attempts {
+		expire(windows, store.WindowIndex(now, ck.window))
+		if len(windows) == 0 {
+			delete(s.attempts, ck)
+		}
+	}
+	s.sweepAt = 2 * len(s.attempts)
+}
+
+// expire forgets windows older than the one before idx, and empty ones.
+func expire(windows map[int64]int64, idx int64) {
+	for i, n := range windows {
+		if i < idx-1 || n == 0 {
 			delete(windows, i)
 		}
 	}
-	windows[idx]++
-	return windows[idx], nil
+}
+
+// attemptKeys is the number of counter keys held, for tests.
+func (s *Store) attemptKeys() int {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return len(s.attempts)
 }
 
 // RemoveAttempt takes one attempt back from the window containing now,
@@ -47,8 +79,14 @@ func (s *Store) RemoveAttempt(_ context.Context, key string, window time.Duratio
 	idx := store.WindowIndex(now, window)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if windows := s.attempts[counterKey{key, window}]; windows[idx] > 0 {
+	ck := counterKey{key, window}
+	windows := s.attempts[ck]
+	if windows[idx] > 0 {
 		windows[idx]--
+	}
+	expire(windows, idx)
+	if windows != nil && len(windows) == 0 {
+		delete(s.attempts, ck) // a forgiven attempt leaves nothing behind
 	}
 	return nil
 }
