@@ -96,9 +96,9 @@ func unavailable(op string, err error) error {
 
 // Client defaults for an authorization server, which must answer 503 fast
 // rather than hold a login for seconds while Redis is away. go-redis's own
-// defaults (5 s dial, 3 s read, 3 retries backing off to 512 ms, 5 dial
-// attempts 100 ms apart) make a request wait about 1.7 s against a dead
-// server. Query parameters in the
+// defaults (5 s dial, 5 s read and write, 3 retries backing off up to 1 s,
+// 5 dial attempts 100 ms apart) make a request wait seconds against a dead
+// or stalled server. Query parameters in the
 // URL (dial_timeout, read_timeout, write_timeout, max_retries,
 // max_retry_backoff, pool_timeout) take precedence.
 const (
