@@ -4,6 +4,7 @@ import (
 	"context"
 	"os"
 	"os/signal"
+	"sync"
 	"syscall"
 	"time"
 
@@ -83,14 +84,34 @@ func (o *serverOptions) config() authserver.Config {
 	}
 }
 
-// signalContext ends on the first SIGINT or SIGTERM and then restores the
-// default handling, so a second signal ends the process at once instead of
-// waiting out the drain and the shutdown grace.
+// signalContext ends on the first SIGINT or SIGTERM. A second signal ends
+// the process at once, by that signal, instead of waiting out the drain and
+// the shutdown grace. The returned stop releases the signals.
 func signalContext(parent context.Context) (context.Context, context.CancelFunc) {
-	ctx, stop := signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
+	ctx, cancel := context.WithCancel(parent)
+	ch := make(chan os.Signal, 2)
+	signal.Notify(ch, os.Interrupt, syscall.SIGTERM)
+	released := make(chan struct{})
 	go func() {
-		<-ctx.Done()
-		stop()
+		select {
+		case <-ch:
+			cancel()
+		case <-released:
+			return
+		}
+		select {
+		case sig := <-ch:
+			signal.Reset(sig)
+			_ = syscall.Kill(os.Getpid(), sig.(syscall.Signal))
+		case <-released:
+		}
 	}()
-	return ctx, stop
+	var once sync.Once
+	return ctx, func() {
+		once.Do(func() {
+			signal.Stop(ch)
+			close(released)
+			cancel()
+		})
+	}
 }

@@ -11,4 +11,3 @@ import (
 func TestConformance(t *testing.T) {
 	conformance.RunTests(t, func(*testing.T) store.Store { return memory.New() })
 }
-
