@@ -122,6 +122,16 @@ type Store interface {
 	// RemoveAttempt takes one back from the same counter (never below zero).
 	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
 
+	// GetEpoch returns the store's epoch marker, or ErrNotFound when there is
+	// none. The controller writes a fresh random marker into an empty store;
+	// finding it gone means the store lost its data (a restart without
+	// persistence, FLUSHALL, failover to an empty replica), and every record
+	// must be rewritten from the Kubernetes resources.
+	GetEpoch(ctx context.Context) (string, error)
+	// InitEpoch sets the epoch marker to value unless one is set already, and
+	// returns the marker in place afterwards (value, or the existing one).
+	InitEpoch(ctx context.Context, value string) (string, error)
+
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.

@@ -46,6 +46,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ThrottleOddKeys", testThrottleOddKeys},
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ThrottleInvalidWindow", testThrottleInvalidWindow},
+		{"Epoch", testEpoch},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

@@ -26,6 +26,7 @@ type Store struct {
 	revokedJTIs     map[string]time.Time
 	attempts        map[counterKey]map[int64]int64
 	sweepAt         int // len(attempts) at which expired counters are swept
+	epoch           string
 }
 
 // New returns an empty Store.

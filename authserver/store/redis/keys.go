@@ -44,6 +44,9 @@ func (k keyspace) familyToken(family, hash string) string {
 	return k.family(family) + ":" + escape(hash)
 }
 
+// epoch is the marker whose absence means the data was lost.
+func (k keyspace) epoch() string { return k.tagged("epoch") }
+
 func (k keyspace) revoked(jti string) string { return k.tagged("revoked:" + escape(jti)) }
 
 // attempts is the counter of key for window number index of length w.

@@ -1,0 +1,31 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// GetEpoch returns the epoch marker, or store.ErrNotFound.
+func (s *Store) GetEpoch(context.Context) (string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.epoch == "" {
+		return "", fmt.Errorf("get epoch: %w", store.ErrNotFound)
+	}
+	return s.epoch, nil
+}
+
+// InitEpoch sets the marker unless one is set, and returns the marker.
+func (s *Store) InitEpoch(_ context.Context, value string) (string, error) {
+	if value == "" {
+		return "", fmt.Errorf("init epoch: empty value")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.epoch == "" {
+		s.epoch = value
+	}
+	return s.epoch, nil
+}

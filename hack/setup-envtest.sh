@@ -1,0 +1,77 @@
+#!/usr/bin/env bash
+# hack/setup-envtest.sh builds the envtest binaries (kube-apiserver and etcd)
+# from the Go module proxy, pinned, into bin/k8s/<k8s version>/, and prints
+# that directory (use it as KUBEBUILDER_ASSETS). Prebuilt envtest downloads
+# are not reachable from the build machines, so both are compiled:
+#   - kube-apiserver from k8s.io/kubernetes, built as a dependency of a
+#     scratch module with every k8s.io staging module replaced by its
+#     release of the same minor version;
+#   - etcd from go.etcd.io/etcd/server/v3, from a scratch module (its go.mod
+#     has replace directives, so `go install` refuses it).
+# It is a no-op when both binaries are present. The first build takes about
+# five minutes on two cores; the Go build cache makes later ones fast.
+set -euo pipefail
+
+K8S_VERSION="${K8S_VERSION:-v1.37.2}"
+STAGING_VERSION="${STAGING_VERSION:-v0.37.2}"
+ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+assets="${root}/bin/k8s/${K8S_VERSION}-linux-$(go env GOARCH)"
+if [[ -x "${assets}/kube-apiserver" && -x "${assets}/etcd" ]]; then
+	echo "${assets}"
+	exit 0
+fi
+mkdir -p "${assets}"
+work="$(mktemp -d "${root}/bin/k8s/build.XXXXXX")"
+trap 'rm -rf "${work}"' EXIT
+export GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
+
+log() { echo "setup-envtest: $*" >&2; }
+
+if [[ ! -x "${assets}/kube-apiserver" ]]; then
+	log "building kube-apiserver ${K8S_VERSION} (about five minutes the first time)"
+	mkdir -p "${work}/apiserver"
+	(
+		cd "${work}/apiserver"
+		go mod init kbuild >/dev/null 2>&1
+		gomod="$(go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
+		[[ -n "${gomod}" ]] || { log "cannot find the go.mod of k8s.io/kubernetes@${K8S_VERSION}"; exit 1; }
+		for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "${gomod}"); do
+			go mod edit -replace="${m}=${m}@${STAGING_VERSION}"
+		done
+		go mod edit -require="k8s.io/kubernetes@${K8S_VERSION}"
+		cat >tools.go <<'GO'
+//go:build tools
+
+package kbuild
+
+import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+GO
+		go mod tidy >/dev/null 2>&1 || go mod tidy
+		go build -trimpath \
+			-ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION}" | cut -d. -f2)" \
+			-o "${assets}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+	)
+fi
+
+if [[ ! -x "${assets}/etcd" ]]; then
+	log "building etcd ${ETCD_VERSION}"
+	mkdir -p "${work}/etcd"
+	(
+		cd "${work}/etcd"
+		go mod init ebuild >/dev/null 2>&1
+		cat >tools.go <<'GO'
+//go:build tools
+
+package ebuild
+
+import _ "go.etcd.io/etcd/server/v3"
+GO
+		go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}" >/dev/null 2>&1 || go get "go.etcd.io/etcd/server/v3@${ETCD_VERSION}"
+		go mod tidy >/dev/null 2>&1 || go mod tidy
+		go build -trimpath -ldflags "-s -w" -o "${assets}/etcd" go.etcd.io/etcd/server/v3
+	)
+fi
+
+echo "${assets}"
