@@ -121,6 +121,10 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	if err != nil {
 		return nil, err
 	}
+	// A token whose iat is not after the user's not-before second is
+	// rejected by every validator; right after a password change or a
+	// revocation, wait for the next second instead of issuing a dead token.
+	g.pause(ctx, untilAfter(user.NotBefore, g.Now()))
 	aud := req.Client.Audiences
 	if len(aud) == 0 {
 		aud = g.DefaultAudience
@@ -141,6 +145,24 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		Subject:     user.Username,
 		ClientID:    req.Client.ID,
 	}, nil
+}
+
+// maxNotBeforeWait bounds the wait for a not-before second to pass: a record
+// further in the future means skewed clocks, which waiting will not fix.
+const maxNotBeforeWait = 2 * time.Second
+
+// untilAfter is how long until a token issued would have an iat (whole
+// seconds) after notBefore's second; 0 when it already would, or when the
+// wait would exceed maxNotBeforeWait.
+func untilAfter(notBefore, now time.Time) time.Duration {
+	if notBefore.IsZero() {
+		return 0
+	}
+	d := notBefore.Truncate(time.Second).Add(time.Second).Sub(now)
+	if d <= 0 || d > maxNotBeforeWait {
+		return 0
+	}
+	return d
 }
 
 // Overloaded refuses a request when every hashing slot is taken and the

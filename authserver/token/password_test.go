@@ -135,3 +135,45 @@ func (c *countingCounters) AddAttempt(ctx context.Context, key string, w time.Du
 	c.adds++
 	return c.Counters.AddAttempt(ctx, key, w, now)
 }
+
+func TestUntilAfter(t *testing.T) {
+	base := time.Unix(1_800_000_000, 0)
+	for _, c := range []struct {
+		nb, now time.Time
+		want    time.Duration
+	}{
+		{time.Time{}, base, 0},
+		{base.Add(300 * time.Millisecond), base.Add(300 * time.Millisecond), 700 * time.Millisecond},
+		{base.Add(300 * time.Millisecond), base.Add(900 * time.Millisecond), 100 * time.Millisecond},
+		{base.Add(300 * time.Millisecond), base.Add(time.Second), 0},
+		{base.Add(-5 * time.Second), base, 0},
+		{base.Add(5 * time.Second), base, 0}, // skewed clocks: waiting would not help
+	} {
+		if got := untilAfter(c.nb, c.now); got != c.want {
+			t.Errorf("untilAfter(%v, %v) = %v, want %v", c.nb.Sub(base), c.now.Sub(base), got, c.want)
+		}
+	}
+}
+
+// A login in the same second as the user's not-before time (a record just
+// written, a password just changed) waits for the next second, so the token
+// it gets is not already revoked.
+func TestLoginRightAfterNotBeforeWaitsForTheNextSecond(t *testing.T) {
+	g, p := newGrant(t)
+	now := time.Unix(1_800_000_000, 300_000_000)
+	g.Now = func() time.Time { return now }
+	u, err := g.Users.GetUser(context.Background(), "alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.NotBefore = now
+	if err := g.Users.(store.Store).PutUser(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	if err := login(g, "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	if got := p.take(); len(got) != 1 || got[0] != 700*time.Millisecond {
+		t.Fatalf("pauses %v, want one of 700ms", got)
+	}
+}
