@@ -27,7 +27,7 @@ func NewRoot() *cobra.Command {
 			return bindEnv(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServerCommand(), newDevCommand())
+	root.AddCommand(newServerCommand(), newDevCommand(), newManagerCommand())
 	return root
 }
 

@@ -133,6 +133,11 @@ type AuthClientStatus struct {
 	// the controller.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// clientID is the client ID whose registration this AuthClient owns in
+	// the store, so that a renamed client's old registration is removed.
+	// +optional
+	ClientID string `json:"clientID,omitempty"`
 }
 
 // +kubebuilder:object:root=true

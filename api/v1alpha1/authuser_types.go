@@ -47,6 +47,9 @@ const (
 	ReasonClientIDConflict = "ClientIDConflict"
 	// ReasonStoreUnavailable means the credential store could not be reached.
 	ReasonStoreUnavailable = "StoreUnavailable"
+	// ReasonInvalidSecret means an AuthClient's secret is unusable (too
+	// short to be stored as a fast hash).
+	ReasonInvalidSecret = "InvalidSecret"
 )
 
 // Default Secret keys, applied by the API server through +kubebuilder:default
@@ -179,6 +182,12 @@ type AuthUserStatus struct {
 	// the controller.
 	// +optional
 	ObservedGeneration int64 `json:"observedGeneration,omitempty"`
+
+	// username is the username whose credential record this AuthUser owns
+	// in the store. The controller uses it to remove the record of a
+	// previous username when spec.username changes, and on deletion.
+	// +optional
+	Username string `json:"username,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -58,6 +58,9 @@ type Client struct {
 	AccessTokenTTL  time.Duration `json:"accessTokenTTL,omitempty"`
 	RefreshTokenTTL time.Duration `json:"refreshTokenTTL,omitempty"`
 	Source          string        `json:"source,omitempty"`
+	// SecretVersion identifies the Secret (and its resourceVersion) the
+	// secret hash came from, so the controller does not read it again.
+	SecretVersion string `json:"secretVersion,omitempty"`
 }
 
 // Public reports whether the client has no secret.

@@ -1,0 +1,178 @@
+package cmd
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"time"
+
+	"github.com/go-logr/logr"
+	goredis "github.com/redis/go-redis/v9"
+	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+	"k8s.io/client-go/rest"
+	"k8s.io/client-go/tools/clientcmd"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/healthz"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/password"
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/controllers"
+)
+
+type managerOptions struct {
+	kubeconfig      string
+	metricsAddr     string
+	probeAddr       string
+	leaderElect     bool
+	leaderElectNS   string
+	redisURL        string
+	keyPrefix       string
+	hashParams      password.Params
+	argon2Threads   uint
+	resyncPeriod    time.Duration
+	epochInterval   time.Duration
+	concurrency     int
+	logLevel        string
+	storeRetryDelay time.Duration
+}
+
+func newManagerCommand() *cobra.Command {
+	o := &managerOptions{}
+	c := &cobra.Command{
+		Use:   "manager",
+		Short: "Run the controller: AuthUser and AuthClient resources into Redis",
+		Long: "Run the controller manager: it reconciles AuthUser and AuthClient resources into the Redis\n" +
+			"credential store the token servers read, hashing plaintext passwords with argon2id.",
+		Args: cobra.NoArgs,
+		RunE: func(cmd *cobra.Command, _ []string) error {
+			if o.redisURL == "" {
+				return errors.New("--redis-url is required")
+			}
+			log, err := newLogger(o.logLevel)
+			if err != nil {
+				return err
+			}
+			ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
+			goredis.SetLogger(redisLogger{log})
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			return runManager(ctx, o, log)
+		},
+	}
+	fs := c.Flags()
+	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: in-cluster, or $KUBECONFIG)")
+	fs.StringVar(&o.metricsAddr, "metrics-bind-address", ":8080", "address of the metrics endpoint (0: off)")
+	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
+	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles")
+	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
+	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis:// or rediss://) of the credential store")
+	fs.StringVar(&o.keyPrefix, "redis-key-prefix", redisstore.DefaultKeyPrefix, "prefix of every Redis key (the same as the token servers')")
+	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for hashing plaintext passwords (use the token servers' value)")
+	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
+	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
+	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: GOMAXPROCS)")
+	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.DurationVar(&o.storeRetryDelay, "redis-connect-retry", 2*time.Second, "pause between attempts to reach Redis at start-up")
+	annotateEnv(fs)
+	return c
+}
+
+// scheme holds the kinds the manager reads.
+func scheme() *runtime.Scheme {
+	s := runtime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
+
+func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error {
+	p := o.hashParams
+	p.Threads = uint8(min(o.argon2Threads, 255))
+	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	cfg, err := restConfig(o.kubeconfig)
+	if err != nil {
+		return err
+	}
+	st, err := connectStore(ctx, o, log)
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	resync := o.resyncPeriod
+	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
+		Scheme:                  scheme(),
+		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
+		HealthProbeBindAddress:  o.probeAddr,
+		LeaderElection:          o.leaderElect,
+		LeaderElectionID:        "authstack-manager.authstack.dev",
+		LeaderElectionNamespace: o.leaderElectNS,
+		// Leases are released on shutdown, so a new leader takes over at
+		// once during a rolling update.
+		LeaderElectionReleaseOnCancel: true,
+		Cache:                         cache.Options{SyncPeriod: &resync},
+	})
+	if err != nil {
+		return fmt.Errorf("create manager: %w", err)
+	}
+	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		Store: st, HashParams: p, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
+	}); err != nil {
+		return err
+	}
+	if err := mgr.AddHealthzCheck("healthz", healthz.Ping); err != nil {
+		return err
+	}
+	// Ready once the cache has synced; a Redis outage is reported on each
+	// object (StoreUnavailable) rather than by taking the manager out.
+	if err := mgr.AddReadyzCheck("readyz", func(req *http.Request) error {
+		if !mgr.GetCache().WaitForCacheSync(req.Context()) {
+			return errors.New("cache not synced")
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	log.Info("Starting manager", "leaderElection", o.leaderElect, "resyncPeriod", o.resyncPeriod.String())
+	return mgr.Start(ctx)
+}
+
+// restConfig loads the kubeconfig given, else $KUBECONFIG or in-cluster.
+func restConfig(path string) (*rest.Config, error) {
+	if path != "" {
+		return clientcmd.BuildConfigFromFlags("", path)
+	}
+	return ctrl.GetConfig()
+}
+
+// connectStore connects to Redis, retrying until it answers or ctx ends:
+// a manager that starts before Redis waits for it.
+func connectStore(ctx context.Context, o *managerOptions, log *slog.Logger) (*redisstore.Store, error) {
+	for {
+		st, err := redisstore.New(ctx, redisstore.Options{URL: o.redisURL, KeyPrefix: o.keyPrefix})
+		if err == nil {
+			return st, nil
+		}
+		log.Warn("Cannot reach Redis; retrying", "error", err.Error())
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(o.storeRetryDelay):
+		}
+	}
+}

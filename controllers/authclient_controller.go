@@ -1,0 +1,254 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/records"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// ClientStore is the part of the store the AuthClient reconciler needs.
+type ClientStore interface {
+	GetClient(ctx context.Context, id string) (store.Client, error)
+	PutClient(ctx context.Context, c store.Client) error
+	DeleteClient(ctx context.Context, id string) error
+}
+
+// AuthClientReconciler writes the registration of each AuthClient.
+type AuthClientReconciler struct {
+	Client   client.Client
+	Secrets  secretReader
+	Store    ClientStore
+	Recorder events.EventRecorder
+	resync   chan event.GenericEvent
+}
+
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
+
+// Reconcile brings the store's registration of one AuthClient in line.
+func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	c := &v1alpha1.AuthClient{}
+	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !c.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, c)
+	}
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		before := c.DeepCopy()
+		controllerutil.AddFinalizer(c, Finalizer)
+		return ctrl.Result{}, r.Client.Patch(ctx, c, client.MergeFrom(before))
+	}
+	before := c.DeepCopy()
+	err := r.sync(ctx, c)
+	if perr := r.finish(ctx, before, c, err); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	if err != nil {
+		log.FromContext(ctx).Info("AuthClient not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
+	}
+	if retryable(err) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+func (r *AuthClientReconciler) finish(ctx context.Context, before, c *v1alpha1.AuthClient, err error) error {
+	w := statusWriter{client: r.Client, recorder: r.Recorder}
+	fields := statusFields{conditions: &c.Status.Conditions, observedGeneration: &c.Status.ObservedGeneration}
+	return w.finish(ctx, before, c, fields, err, fmt.Sprintf("client %q is registered", c.EffectiveClientID()))
+}
+
+func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient) error {
+	if err := r.claimClientID(ctx, c); err != nil {
+		return err
+	}
+	if old := c.Status.ClientID; old != "" && old != c.EffectiveClientID() {
+		if err := r.deleteIfOwned(ctx, old, sourceOf(c)); err != nil {
+			return err
+		}
+		c.Status.ClientID = ""
+	}
+	existing, err := r.Store.GetClient(ctx, c.EffectiveClientID())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		existing = store.Client{}
+	case err != nil:
+		return storeUnavailable(err)
+	}
+	want, err := r.desired(ctx, c, existing)
+	if err != nil {
+		return err
+	}
+	if !sameClient(want, existing) {
+		if err := r.Store.PutClient(ctx, want); err != nil {
+			return storeUnavailable(err)
+		}
+		log.FromContext(ctx).Info("Client registration written", "clientID", want.ID)
+	}
+	c.Status.ClientID = want.ID
+	return nil
+}
+
+// desired builds the registration; the Secret of a confidential client is
+// read only when it changed since the existing registration was written.
+func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClient, existing store.Client) (store.Client, error) {
+	var secret *corev1.Secret
+	ref := c.Spec.SecretRef
+	if ref != nil {
+		rv, err := r.Secrets.version(ctx, c.Namespace, ref.Name)
+		if err != nil {
+			return store.Client{}, err
+		}
+		if existing.Source == sourceOf(c) && existing.SecretHash != "" &&
+			existing.SecretVersion == fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), rv) {
+			want := clientWithoutSecret(c)
+			want.SecretHash, want.SecretVersion = existing.SecretHash, existing.SecretVersion
+			return want, nil
+		}
+		if secret, err = r.Secrets.get(ctx, c.Namespace, ref.Name); err != nil {
+			return store.Client{}, err
+		}
+	}
+	want, err := records.Client(c, secret)
+	switch {
+	case errors.Is(err, records.ErrSecretKeyMissing):
+		return store.Client{}, failed(v1alpha1.ReasonSecretKeyMissing, "Secret %q has no key %q", ref.Name, ref.KeyOrDefault())
+	case errors.Is(err, records.ErrWeakClientSecret):
+		return store.Client{}, failed(v1alpha1.ReasonInvalidSecret, "Secret %q: the client secret must be at least %d characters (for example: openssl rand -base64 32)",
+			ref.Name, records.MinClientSecretLength)
+	case err != nil:
+		return store.Client{}, err
+	}
+	if secret != nil {
+		want.SecretVersion = fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), secret.ResourceVersion)
+	}
+	return want, nil
+}
+
+// clientWithoutSecret is the registration of c without its secret.
+func clientWithoutSecret(c *v1alpha1.AuthClient) store.Client {
+	pub := c.DeepCopy()
+	pub.Spec.SecretRef = nil
+	rec, _ := records.Client(pub, nil) // cannot fail without a secret
+	return rec
+}
+
+func sameClient(a, b store.Client) bool {
+	return a.ID == b.ID && a.SecretHash == b.SecretHash && slices.Equal(a.GrantTypes, b.GrantTypes) &&
+		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Audiences, b.Audiences) &&
+		a.AccessTokenTTL == b.AccessTokenTTL && a.RefreshTokenTTL == b.RefreshTokenTTL &&
+		a.Source == b.Source && a.SecretVersion == b.SecretVersion
+}
+
+func (r *AuthClientReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.AuthClient) error {
+	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+		return nil
+	}
+	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
+		if err := r.deleteIfOwned(ctx, id, sourceOf(c)); err != nil {
+			return errors.Join(err, r.finish(ctx, c.DeepCopy(), c, err))
+		}
+	}
+	before := c.DeepCopy()
+	controllerutil.RemoveFinalizer(c, Finalizer)
+	return client.IgnoreNotFound(r.Client.Patch(ctx, c, client.MergeFrom(before)))
+}
+
+func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
+	rec, err := r.Store.GetClient(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return storeUnavailable(err)
+	case rec.Source != src:
+		return nil
+	}
+	if err := r.Store.DeleteClient(ctx, id); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
+}
+
+func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
+	var list v1alpha1.AuthClientList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexClientID: c.EffectiveClientID()}); err != nil {
+		return fmt.Errorf("list clients with ID %q: %w", c.EffectiveClientID(), err)
+	}
+	objs := []*v1alpha1.AuthClient{c}
+	for i := range list.Items {
+		if list.Items[i].UID != c.UID {
+			objs = append(objs, &list.Items[i])
+		}
+	}
+	if w := claimant(objs); w.GetUID() != c.UID {
+		return failed(v1alpha1.ReasonClientIDConflict, "client ID %q is held by AuthClient %s/%s, created earlier",
+			c.EffectiveClientID(), w.GetNamespace(), w.GetName())
+	}
+	return nil
+}
+
+// SetupWithManager registers the reconciler.
+func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	r.resync = make(chan event.GenericEvent)
+	opts.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, 10*time.Second)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("authclient").
+		For(&v1alpha1.AuthClient{}).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.readersOf)).
+		Watches(&v1alpha1.AuthClient{}, claimantsHandler(r.Client, &v1alpha1.AuthClientList{}, indexClientID,
+			func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() })).
+		WatchesRawSource(source.Channel(r.resync, &handler.EnqueueRequestForObject{})).
+		WithOptions(opts).
+		Complete(r)
+}
+
+func (r *AuthClientReconciler) readersOf(ctx context.Context, s client.Object) []reconcile.Request {
+	var list v1alpha1.AuthClientList
+	if err := r.Client.List(ctx, &list, client.InNamespace(s.GetNamespace()), client.MatchingFields{indexSecret: s.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "Cannot map Secret to AuthClients", "secret", s.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, c := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
+	}
+	return reqs
+}
+
+// Resync enqueues every AuthClient.
+func (r *AuthClientReconciler) Resync(ctx context.Context) error {
+	var list v1alpha1.AuthClientList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		select {
+		case r.resync <- event.GenericEvent{Object: &list.Items[i]}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,255 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+	"sigs.k8s.io/controller-runtime/pkg/source"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// Finalizer keeps an AuthUser or AuthClient until its record is removed
+// from the store.
+const Finalizer = "authstack.dev/credential-record"
+
+// UserStore is the part of the store the AuthUser reconciler needs.
+type UserStore interface {
+	GetUser(ctx context.Context, username string) (store.User, error)
+	PutUser(ctx context.Context, u store.User) error
+	DeleteUser(ctx context.Context, username string) error
+}
+
+// AuthUserReconciler writes the credential record of each AuthUser.
+type AuthUserReconciler struct {
+	Client  client.Client
+	Secrets secretReader
+	Store   UserStore
+	// Params hash plaintext passwords (the server's parameters).
+	Params   password.Params
+	Recorder events.EventRecorder
+	Now      func() time.Time
+	// resync receives every AuthUser when the store lost its data.
+	resync chan event.GenericEvent
+}
+
+// +kubebuilder:rbac:groups=authstack.dev,resources=authusers,verbs=get;list;watch;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authusers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authusers/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
+// +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+
+// Reconcile brings the store's record of one AuthUser in line with it.
+func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	u := &v1alpha1.AuthUser{}
+	if err := r.Client.Get(ctx, req.NamespacedName, u); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	if !u.DeletionTimestamp.IsZero() {
+		return ctrl.Result{}, r.reconcileDelete(ctx, u)
+	}
+	if !controllerutil.ContainsFinalizer(u, Finalizer) {
+		before := u.DeepCopy()
+		controllerutil.AddFinalizer(u, Finalizer)
+		// The update event brings the object back.
+		return ctrl.Result{}, r.Client.Patch(ctx, u, client.MergeFrom(before))
+	}
+	before := u.DeepCopy()
+	err := r.sync(ctx, u)
+	w := statusWriter{client: r.Client, recorder: r.Recorder}
+	fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
+	synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
+	if u.Spec.Disabled {
+		synced = fmt.Sprintf("user %q is disabled: logins and tokens are refused", u.EffectiveUsername())
+	}
+	if perr := w.finish(ctx, before, u, fields, err, synced); perr != nil {
+		return ctrl.Result{}, errors.Join(err, perr)
+	}
+	if err != nil {
+		log.FromContext(ctx).Info("AuthUser not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
+	}
+	if retryable(err) {
+		return ctrl.Result{}, err
+	}
+	return ctrl.Result{}, nil
+}
+
+// sync runs the phases; the first failure ends the pass.
+func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) error {
+	if err := r.claimUsername(ctx, u); err != nil {
+		return err
+	}
+	if err := r.releaseOldUsername(ctx, u); err != nil {
+		return err
+	}
+	existing, err := r.Store.GetUser(ctx, u.EffectiveUsername())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		existing = store.User{}
+	case err != nil:
+		return storeUnavailable(err)
+	}
+	cred, err := r.credential(ctx, u, existing)
+	if err != nil {
+		return err
+	}
+	want := desiredUser(u, cred, existing, r.Now())
+	if !sameUser(want, existing) {
+		if err := r.Store.PutUser(ctx, want); err != nil {
+			return storeUnavailable(err)
+		}
+		log.FromContext(ctx).Info("Credential record written", "username", want.Username)
+	}
+	u.Status.Username = want.Username
+	return nil
+}
+
+// reconcileDelete removes the records this AuthUser owns, then its
+// finalizer. While the store is down the finalizer stays and the delete is
+// retried: a record is never left behind.
+func (r *AuthUserReconciler) reconcileDelete(ctx context.Context, u *v1alpha1.AuthUser) error {
+	if !controllerutil.ContainsFinalizer(u, Finalizer) {
+		return nil
+	}
+	for _, name := range ownedNames(u.Status.Username, u.EffectiveUsername()) {
+		if err := r.deleteIfOwned(ctx, name, sourceOf(u)); err != nil {
+			before := u.DeepCopy()
+			w := statusWriter{client: r.Client, recorder: r.Recorder}
+			fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
+			return errors.Join(err, w.finish(ctx, before, u, fields, err, ""))
+		}
+	}
+	before := u.DeepCopy()
+	controllerutil.RemoveFinalizer(u, Finalizer)
+	log.FromContext(ctx).Info("Credential record removed", "username", u.EffectiveUsername())
+	return client.IgnoreNotFound(r.Client.Patch(ctx, u, client.MergeFrom(before)))
+}
+
+// deleteIfOwned deletes the record of username when src wrote it: a record
+// that another AuthUser holds is left alone.
+func (r *AuthUserReconciler) deleteIfOwned(ctx context.Context, username, src string) error {
+	rec, err := r.Store.GetUser(ctx, username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return nil
+	case err != nil:
+		return storeUnavailable(err)
+	case rec.Source != src:
+		return nil
+	}
+	if err := r.Store.DeleteUser(ctx, username); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
+}
+
+// releaseOldUsername removes the record of the username this AuthUser held
+// before spec.username changed.
+func (r *AuthUserReconciler) releaseOldUsername(ctx context.Context, u *v1alpha1.AuthUser) error {
+	old := u.Status.Username
+	if old == "" || old == u.EffectiveUsername() {
+		return nil
+	}
+	if err := r.deleteIfOwned(ctx, old, sourceOf(u)); err != nil {
+		return err
+	}
+	u.Status.Username = ""
+	return nil
+}
+
+// claimUsername refuses the username when an older AuthUser holds it.
+func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.AuthUser) error {
+	var list v1alpha1.AuthUserList
+	if err := r.Client.List(ctx, &list, client.MatchingFields{indexUsername: u.EffectiveUsername()}); err != nil {
+		return fmt.Errorf("list users named %q: %w", u.EffectiveUsername(), err)
+	}
+	objs := make([]*v1alpha1.AuthUser, 0, len(list.Items)+1)
+	found := false
+	for i := range list.Items {
+		objs = append(objs, &list.Items[i])
+		found = found || list.Items[i].UID == u.UID
+	}
+	if !found {
+		objs = append(objs, u) // the cache may not have seen it yet
+	}
+	if w := claimant(objs); w.GetUID() != u.UID {
+		return failed(v1alpha1.ReasonUsernameConflict, "username %q is held by AuthUser %s/%s, created earlier",
+			u.EffectiveUsername(), w.GetNamespace(), w.GetName())
+	}
+	return nil
+}
+
+// ownedNames lists the distinct non-empty names among names.
+func ownedNames(names ...string) []string {
+	var out []string
+	for _, n := range names {
+		if n != "" && (len(out) == 0 || out[len(out)-1] != n) {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// source names the resource a record came from.
+func sourceOf(o client.Object) string { return o.GetNamespace() + "/" + o.GetName() }
+
+// SetupWithManager registers the reconciler: AuthUsers, the Secrets they
+// read (metadata only), other claimants of the same username, and resyncs.
+func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	r.resync = make(chan event.GenericEvent)
+	opts.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, 10*time.Second)
+	return ctrl.NewControllerManagedBy(mgr).
+		Named("authuser").
+		For(&v1alpha1.AuthUser{}).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.readersOf)).
+		Watches(&v1alpha1.AuthUser{}, claimantsHandler(r.Client, &v1alpha1.AuthUserList{}, indexUsername,
+			func(o client.Object) string { return o.(*v1alpha1.AuthUser).EffectiveUsername() })).
+		WatchesRawSource(source.Channel(r.resync, &handler.EnqueueRequestForObject{})).
+		WithOptions(opts).
+		Complete(r)
+}
+
+// readersOf maps a Secret to the AuthUsers that read it.
+func (r *AuthUserReconciler) readersOf(ctx context.Context, s client.Object) []reconcile.Request {
+	var list v1alpha1.AuthUserList
+	if err := r.Client.List(ctx, &list, client.InNamespace(s.GetNamespace()), client.MatchingFields{indexSecret: s.GetName()}); err != nil {
+		log.FromContext(ctx).Error(err, "Cannot map Secret to AuthUsers", "secret", s.GetName())
+		return nil
+	}
+	reqs := make([]reconcile.Request, 0, len(list.Items))
+	for _, u := range list.Items {
+		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
+	}
+	return reqs
+}
+
+// Resync enqueues every AuthUser.
+func (r *AuthUserReconciler) Resync(ctx context.Context) error {
+	var list v1alpha1.AuthUserList
+	if err := r.Client.List(ctx, &list); err != nil {
+		return err
+	}
+	for i := range list.Items {
+		select {
+		case r.resync <- event.GenericEvent{Object: &list.Items[i]}:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}

@@ -1,0 +1,125 @@
+package controllers
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/records"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// credential is the password hash of an AuthUser and where it came from.
+type credential struct {
+	hash string
+	// version is the fingerprint of the Secret the hash came from.
+	version string
+	// changed is set when the password differs from the one in the
+	// existing record of this AuthUser (so its tokens must be revoked).
+	changed bool
+}
+
+// credential reads the AuthUser's Secret and returns its password hash. An
+// unchanged Secret (same fingerprint as the existing record) is not read
+// again, and a plaintext password is not hashed again.
+func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUser, existing store.User) (credential, error) {
+	name, key, isHash, err := records.UserSecretRef(u)
+	if err != nil {
+		return credential{}, failed(v1alpha1.ReasonSecretNotFound, "%s", err.Error())
+	}
+	kind := "password"
+	if isHash {
+		kind = "passwordHash"
+	}
+	rv, err := r.Secrets.version(ctx, u.Namespace, name)
+	if err != nil {
+		return credential{}, err
+	}
+	mine := existing.Source == sourceOf(u) && existing.PasswordHash != ""
+	if mine && existing.SecretVersion == fingerprint(kind, name, key, rv) {
+		return credential{hash: existing.PasswordHash, version: existing.SecretVersion}, nil
+	}
+	sec, err := r.Secrets.get(ctx, u.Namespace, name)
+	if err != nil {
+		return credential{}, err
+	}
+	cred := credential{version: fingerprint(kind, name, key, sec.ResourceVersion)}
+	value, err := records.SecretValue(sec, key)
+	if err != nil {
+		return credential{}, failed(v1alpha1.ReasonSecretKeyMissing, "Secret %q has no key %q", name, key)
+	}
+	if isHash {
+		cred.hash = strings.TrimSpace(value)
+		if err := password.Check(cred.hash); err != nil {
+			return credential{}, failed(v1alpha1.ReasonInvalidHash, "Secret %q key %q: %s", name, key,
+				strings.TrimPrefix(err.Error(), password.ErrInvalidHash.Error()+": "))
+		}
+		cred.changed = mine && cred.hash != existing.PasswordHash
+		return cred, nil
+	}
+	if mine {
+		// The Secret changed, perhaps not the password (a label, another
+		// key): keep the hash, and the user's tokens, when it still matches.
+		if ok, verr := password.Verify(existing.PasswordHash, []byte(value)); verr == nil && ok {
+			cred.hash = existing.PasswordHash
+			return cred, nil
+		}
+	}
+	h, err := r.Params.Hash([]byte(value))
+	if err != nil {
+		return credential{}, err
+	}
+	cred.hash, cred.changed = h, mine
+	return cred, nil
+}
+
+// desiredUser is the record for u: a pure function of the AuthUser, its
+// credential, the record in the store and the time.
+//
+// Its NotBefore only moves forward, so nothing revoked comes back:
+//   - a new record (none, or another resource's) starts at now, so tokens of
+//     an earlier user of that name, or from before the store lost its data,
+//     are refused;
+//   - a password change, or disabling the user, moves it to now;
+//   - spec.revokeTokensBefore moves it to that time when later.
+func desiredUser(u *v1alpha1.AuthUser, cred credential, existing store.User, now time.Time) store.User {
+	mine := existing.Source == sourceOf(u) && existing.Username == u.EffectiveUsername()
+	nb := now
+	if mine {
+		nb = existing.NotBefore
+		if cred.changed || (u.Spec.Disabled && !existing.Disabled) {
+			nb = now
+		}
+	}
+	if rtb := u.Spec.RevokeTokensBefore; rtb != nil && rtb.After(nb) {
+		nb = rtb.Time
+	}
+	return store.User{
+		Username:      u.EffectiveUsername(),
+		PasswordHash:  cred.hash,
+		Scopes:        nonEmpty(u.Spec.Scopes),
+		Groups:        nonEmpty(u.Spec.Groups),
+		Disabled:      u.Spec.Disabled,
+		NotBefore:     nb,
+		Source:        sourceOf(u),
+		SecretVersion: cred.version,
+	}
+}
+
+// sameUser compares records as the store returns them.
+func sameUser(a, b store.User) bool {
+	return a.Username == b.Username && a.PasswordHash == b.PasswordHash &&
+		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Groups, b.Groups) &&
+		a.Disabled == b.Disabled && a.NotBefore.Equal(b.NotBefore) &&
+		a.Source == b.Source && a.SecretVersion == b.SecretVersion
+}
+
+func nonEmpty(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	return slices.Clone(s)
+}

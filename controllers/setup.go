@@ -1,0 +1,78 @@
+package controllers
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// Options configure the controllers Setup registers.
+type Options struct {
+	Store store.Store
+	// HashParams hash plaintext passwords; they should be the token
+	// server's, so that records and the unknown-user decoy cost the same.
+	HashParams password.Params
+	// EpochInterval is how often the store's epoch marker is checked
+	// (default 5s): the time to notice that the store lost its data.
+	EpochInterval time.Duration
+	// MaxConcurrentReconciles per controller (default GOMAXPROCS: hashing
+	// is CPU-bound).
+	MaxConcurrentReconciles int
+	// Now is the clock of not-before times (default time.Now).
+	Now func() time.Time
+}
+
+// Setup registers the field indexes, the AuthUser and AuthClient
+// controllers, the epoch watcher and the state metrics with mgr.
+func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
+	if o.Store == nil {
+		return errors.New("controllers: a store is required")
+	}
+	if o.HashParams == (password.Params{}) {
+		o.HashParams = password.DefaultParams
+	}
+	if err := o.HashParams.Validate(); err != nil {
+		return err
+	}
+	if o.EpochInterval <= 0 {
+		o.EpochInterval = 5 * time.Second
+	}
+	if o.MaxConcurrentReconciles <= 0 {
+		o.MaxConcurrentReconciles = runtime.GOMAXPROCS(0)
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if err := setupIndexes(ctx, mgr); err != nil {
+		return err
+	}
+	secrets := secretReader{cache: mgr.GetClient(), api: mgr.GetAPIReader()}
+	recorder := mgr.GetEventRecorder("authstack-manager")
+	users := &AuthUserReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store,
+		Params: o.HashParams, Recorder: recorder, Now: o.Now}
+	if err := users.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
+		return err
+	}
+	clients := &AuthClientReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store, Recorder: recorder}
+	if err := clients.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
+		return err
+	}
+	w := &epochWatcher{store: o.Store, interval: o.EpochInterval, log: mgr.GetLogger().WithName("epoch"),
+		resync: func(ctx context.Context) error { return errors.Join(users.Resync(ctx), clients.Resync(ctx)) }}
+	if err := mgr.Add(w); err != nil {
+		return err
+	}
+	if err := metrics.Registry.Register(newStateCollector(mgr.GetClient())); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+		return err
+	}
+	return nil
+}
