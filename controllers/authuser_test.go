@@ -1,0 +1,283 @@
+package controllers_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	eventsv1 "k8s.io/api/events/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"golang.org/x/crypto/bcrypt"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+const (
+	alicePW  = "wonderland-rabbit-42"
+	alicePW2 = "through-the-looking-glass-7"
+)
+
+func TestAppliedUserCanLogIn(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	c := s.ready(u, v1alpha1.ReasonSynced)
+	if c.Status != metav1.ConditionTrue {
+		t.Fatalf("Ready = %s", c.Status)
+	}
+	tok := s.mustLogin("alice", alicePW)
+	if code := s.userinfo(tok); code != http.StatusOK {
+		t.Fatalf("userinfo with a fresh token: %d", code)
+	}
+	if code, tr := s.login("alice", "wrong"); code != http.StatusBadRequest || tr.Error != "invalid_grant" {
+		t.Fatalf("wrong password: %d %s", code, tr.Error)
+	}
+	rec, err := s.record("alice")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if rec.Source != s.ns+"/alice" || !strings.HasPrefix(rec.PasswordHash, "$argon2id$") || rec.Groups[0] != "staff" {
+		t.Fatalf("record %+v", rec)
+	}
+	if u.Status.Username != "alice" || !controllerutilContains(u.Finalizers, "authstack.dev/credential-record") {
+		t.Fatalf("status.username %q, finalizers %v", u.Status.Username, u.Finalizers)
+	}
+	// The transition is reported as an Event.
+	s.eventually("a Synced event", func() (bool, string) {
+		var evs eventsv1.EventList
+		if err := k8sClient.List(context.Background(), &evs, client.InNamespace(s.ns)); err != nil {
+			return false, err.Error()
+		}
+		for _, e := range evs.Items {
+			if e.Regarding.Name == "alice" && e.Reason == v1alpha1.ReasonSynced {
+				return true, ""
+			}
+		}
+		return false, "no event"
+	})
+}
+
+func controllerutilContains(list []string, s string) bool {
+	for _, v := range list {
+		if v == s {
+			return true
+		}
+	}
+	return false
+}
+
+// A new password works at once; the old one and tokens issued before it do
+// not. A Secret change that keeps the password (a label) keeps the tokens.
+func TestPasswordChange(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+	before, _ := s.record("alice")
+
+	// Same password, another key added: the hash and the tokens stay.
+	s.setSecret("alice-password", map[string]string{"password": alicePW, "note": "rotated soon"})
+	s.eventually("the record to note the new Secret version", func() (bool, string) {
+		rec, err := s.record("alice")
+		return err == nil && rec.SecretVersion != before.SecretVersion, rec.SecretVersion
+	})
+	if rec, _ := s.record("alice"); rec.PasswordHash != before.PasswordHash || !rec.NotBefore.Equal(before.NotBefore) {
+		t.Fatal("an unchanged password was hashed again or revoked the tokens")
+	}
+	if code := s.userinfo(tok); code != http.StatusOK {
+		t.Fatalf("token after a Secret change that kept the password: %d", code)
+	}
+
+	s.setSecret("alice-password", map[string]string{"password": alicePW2})
+	s.mustLogin("alice", alicePW2)
+	if code, _ := s.login("alice", alicePW); code != http.StatusBadRequest {
+		t.Fatalf("old password after the change: %d", code)
+	}
+	if code := s.userinfo(tok); code != http.StatusUnauthorized {
+		t.Fatalf("token issued before the password change: %d", code)
+	}
+}
+
+// Disabling refuses logins and every token; enabling again does not bring
+// the old tokens back.
+func TestDisable(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+
+	s.patchUser("alice", `{"spec":{"disabled":true}}`)
+	s.eventually("alice's token to be refused", func() (bool, string) {
+		return s.userinfo(tok) == http.StatusUnauthorized, ""
+	})
+	if code, tr := s.login("alice", alicePW); code != http.StatusBadRequest || tr.Error != "invalid_grant" {
+		t.Fatalf("disabled user's login: %d %s", code, tr.Error)
+	}
+	if c := s.ready(u, v1alpha1.ReasonSynced); !strings.Contains(c.Message, "disabled") {
+		t.Fatalf("Ready message %q does not say the user is disabled", c.Message)
+	}
+
+	s.patchUser("alice", `{"spec":{"disabled":false}}`)
+	s.mustLogin("alice", alicePW)
+	if code := s.userinfo(tok); code != http.StatusUnauthorized {
+		t.Fatalf("a token revoked by disabling came back: %d", code)
+	}
+}
+
+// kubectl patch ... revokeTokensBefore=<now> logs a user out everywhere.
+func TestRevokeTokensBefore(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+	time.Sleep(1100 * time.Millisecond) // iat has whole seconds
+	now := time.Now().UTC().Format(time.RFC3339)
+	s.patchUser("alice", `{"spec":{"revokeTokensBefore":"`+now+`"}}`)
+	s.eventually("the old token to be refused", func() (bool, string) {
+		return s.userinfo(tok) == http.StatusUnauthorized, ""
+	})
+	fresh := s.mustLogin("alice", alicePW)
+	if code := s.userinfo(fresh); code != http.StatusOK {
+		t.Fatalf("token issued after revokeTokensBefore: %d", code)
+	}
+}
+
+// Deleting the AuthUser removes its record (the finalizer waits for it) and
+// its tokens; a user re-created with the same name does not revive them.
+func TestDelete(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+	if err := k8sClient.Delete(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the AuthUser to be gone", func() (bool, string) {
+		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
+		return client.IgnoreNotFound(err) == nil && err != nil, "still there"
+	})
+	if _, err := s.record("alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record after delete: %v", err)
+	}
+	if code, _ := s.login("alice", alicePW); code != http.StatusBadRequest {
+		t.Fatalf("deleted user's login: %d", code)
+	}
+	if code := s.userinfo(tok); code != http.StatusUnauthorized {
+		t.Fatalf("deleted user's token: %d", code)
+	}
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.mustLogin("alice", alicePW)
+	if code := s.userinfo(tok); code != http.StatusUnauthorized {
+		t.Fatalf("a token of the deleted user works for the re-created one: %d", code)
+	}
+}
+
+// The oldest claimant of a username wins; the other reports the conflict
+// and writes nothing, and takes over when the holder goes.
+func TestUsernameConflict(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.secret("impostor-password", map[string]string{"password": "impostor-pw-123"})
+	first := s.user("alice")
+	s.ready(first, v1alpha1.ReasonSynced)
+	second := s.user("impostor", func(u *v1alpha1.AuthUser) { u.Spec.Username = "alice" })
+	c := s.ready(second, v1alpha1.ReasonUsernameConflict)
+	if !strings.Contains(c.Message, s.ns+"/alice") {
+		t.Fatalf("conflict message %q does not name the holder", c.Message)
+	}
+	if code, _ := s.login("alice", "impostor-pw-123"); code != http.StatusBadRequest {
+		t.Fatal("the conflicting user's password works")
+	}
+	if rec, _ := s.record("alice"); rec.Source != s.ns+"/alice" {
+		t.Fatalf("record taken over: %s", rec.Source)
+	}
+	if err := k8sClient.Delete(context.Background(), first); err != nil {
+		t.Fatal(err)
+	}
+	s.ready(second, v1alpha1.ReasonSynced)
+	s.mustLogin("alice", "impostor-pw-123")
+}
+
+// A user applied before its Secret becomes Ready when the Secret appears.
+func TestSecretCreatedAfterUser(t *testing.T) {
+	s := newStack(t)
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSecretNotFound)
+	s.secret("alice-password", map[string]string{"other": "x"})
+	s.ready(u, v1alpha1.ReasonSecretKeyMissing)
+	s.setSecret("alice-password", map[string]string{"password": alicePW})
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.mustLogin("alice", alicePW)
+}
+
+// A given hash is checked: garbage is InvalidHash and writes nothing; a
+// bcrypt hash is taken as it is.
+func TestPasswordHashSecret(t *testing.T) {
+	s := newStack(t)
+	s.secret("bob-hash", map[string]string{"passwordHash": "$2b$10$not-a-real-hash"})
+	u := s.user("bob", func(u *v1alpha1.AuthUser) {
+		u.Spec.PasswordSecretRef = nil
+		u.Spec.PasswordHashSecretRef = &v1alpha1.PasswordHashSecretRef{Name: "bob-hash"}
+	})
+	s.ready(u, v1alpha1.ReasonInvalidHash)
+	if _, err := s.record("bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record for an invalid hash: %v", err)
+	}
+	h, _ := bcrypt.GenerateFromPassword([]byte("builder-bob-77"), bcrypt.MinCost)
+	s.setSecret("bob-hash", map[string]string{"passwordHash": string(h)})
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.mustLogin("bob", "builder-bob-77")
+	if rec, _ := s.record("bob"); rec.PasswordHash != string(h) {
+		t.Fatal("the given hash was not stored as it is")
+	}
+}
+
+// Redis losing its data (FLUSHALL) is noticed through the epoch marker and
+// every record is rewritten; tokens from before are refused.
+func TestStoreDataLossIsRepaired(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+	time.Sleep(1100 * time.Millisecond) // iat has whole seconds
+	s.redis.FlushAll()
+	s.mustLogin("alice", alicePW)
+	if code := s.userinfo(tok); code != http.StatusUnauthorized {
+		t.Fatalf("a token from before the data loss: %d", code)
+	}
+}
+
+// Redis down while a user is applied: StoreUnavailable, then Ready once
+// Redis is back, without any other change.
+func TestStoreOutage(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.redis.Stop()
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonStoreUnavailable)
+	s.redis.Restart()
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.mustLogin("alice", alicePW)
+}
+
+// The CRD's CEL rule: exactly one of the two Secret references.
+func TestExactlyOneSecretReference(t *testing.T) {
+	ns := newNamespace(t)
+	for name, spec := range map[string]v1alpha1.AuthUserSpec{
+		"both": {PasswordSecretRef: &v1alpha1.PasswordSecretRef{Name: "a"}, PasswordHashSecretRef: &v1alpha1.PasswordHashSecretRef{Name: "b"}},
+		"none": {},
+	} {
+		u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
+		err := k8sClient.Create(context.Background(), u)
+		if err == nil || !strings.Contains(err.Error(), "exactly one of passwordSecretRef and passwordHashSecretRef") {
+			t.Errorf("%s: %v", name, err)
+		}
+	}
+}

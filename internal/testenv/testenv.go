@@ -1,0 +1,49 @@
+// Package testenv locates the envtest binaries that hack/setup-envtest.sh
+// builds, and holds the scheme tests share.
+package testenv
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+	"runtime"
+
+	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+)
+
+// KubernetesVersion is the version hack/setup-envtest.sh builds.
+const KubernetesVersion = "v1.37.2"
+
+// Assets returns the directory holding kube-apiserver and etcd:
+// $KUBEBUILDER_ASSETS, else bin/k8s/<version>-<os>-<arch> in the repository.
+// It panics with the command to run when neither has the binaries: tests
+// against a real API server must not be skipped silently.
+func Assets() string {
+	dir := os.Getenv("KUBEBUILDER_ASSETS")
+	if dir == "" {
+		_, file, _, _ := runtime.Caller(0)
+		root := filepath.Join(filepath.Dir(file), "..", "..")
+		dir = filepath.Join(root, "bin", "k8s", KubernetesVersion+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+	}
+	for _, bin := range []string{"kube-apiserver", "etcd"} {
+		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
+			panic(fmt.Sprintf("envtest binaries not found in %s (%v): run hack/setup-envtest.sh (make test does)", dir, err))
+		}
+	}
+	return dir
+}
+
+// Scheme holds the kinds the tests use.
+func Scheme() *k8sruntime.Scheme {
+	s := k8sruntime.NewScheme()
+	if err := clientgoscheme.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	if err := v1alpha1.AddToScheme(s); err != nil {
+		panic(err)
+	}
+	return s
+}
