@@ -42,8 +42,12 @@ test-deps: ## Install what the tests need (redis-server) when it is missing
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps ## Run every test with the race detector (installs redis-server when missing)
-	$(GO) test $(GOTEST_FLAGS) ./...
+test: test-deps envtest ## Run every test with the race detector, against real Redis and a real kube-apiserver
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+
+.PHONY: envtest
+envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)
+	@hack/setup-envtest.sh >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with
 # GODEBUG=madvdontneed=0, so freed argon2id blocks are not returned to the
