@@ -1,0 +1,69 @@
+package controllers_test
+
+import (
+	"context"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"strings"
+	"testing"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+const billingSecret = "billing-secret-with-more-than-32-characters"
+
+// A confidential client applied with kubectl authenticates with its secret;
+// a short secret is refused; deleting the client removes its registration.
+func TestConfidentialClient(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.secret("billing", map[string]string{"clientSecret": "too-short"})
+	c := &v1alpha1.AuthClient{
+		ObjectMeta: metav1.ObjectMeta{Name: "billing", Namespace: s.ns},
+		Spec: v1alpha1.AuthClientSpec{
+			SecretRef: &v1alpha1.ClientSecretRef{Name: "billing"},
+			Scopes:    []string{"read"}, Audiences: []string{"https://billing.test"},
+		},
+	}
+	if err := k8sClient.Create(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	s.ready(c, v1alpha1.ReasonInvalidSecret)
+	s.setSecret("billing", map[string]string{"clientSecret": billingSecret})
+	s.ready(c, v1alpha1.ReasonSynced)
+
+	token := func(secret string) int {
+		form := url.Values{"grant_type": {"password"}, "username": {"alice"}, "password": {alicePW}}
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form.Encode()))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.Header.Set("Authorization", "Basic "+base64.StdEncoding.EncodeToString([]byte("billing:"+secret)))
+		rec := httptest.NewRecorder()
+		s.server.ServeHTTP(rec, req)
+		return rec.Code
+	}
+	s.eventually("a token for the billing client", func() (bool, string) { return token(billingSecret) == http.StatusOK, "" })
+	if code := token(billingSecret + "x"); code != http.StatusUnauthorized {
+		t.Fatalf("wrong client secret: %d", code)
+	}
+	rec, err := s.store.GetClient(context.Background(), "billing")
+	if err != nil || rec.Audiences[0] != "https://billing.test" || rec.Source != s.ns+"/billing" {
+		t.Fatalf("registration %+v, %v", rec, err)
+	}
+	if err := k8sClient.Delete(context.Background(), c); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the registration to be removed", func() (bool, string) {
+		_, err := s.store.GetClient(context.Background(), "billing")
+		return errors.Is(err, store.ErrNotFound), ""
+	})
+	if code := token(billingSecret); code != http.StatusUnauthorized {
+		t.Fatalf("deleted client: %d", code)
+	}
+}
