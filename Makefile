@@ -42,8 +42,13 @@ test-deps: ## Install what the tests need (redis-server) when it is missing
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps envtest ## Run every test with the race detector, against real Redis and a real kube-apiserver
+test: test-deps envtest ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+	$(MAKE) test-e2e
+
+.PHONY: test-e2e
+test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager and two token servers as processes, curl
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test -tags e2e -count=1 -timeout 10m -v ./test/e2e/
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)

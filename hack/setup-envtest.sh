@@ -18,7 +18,13 @@ ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 assets="${root}/bin/k8s/${K8S_VERSION}-linux-$(go env GOARCH)"
-if [[ -x "${assets}/kube-apiserver" && -x "${assets}/etcd" ]]; then
+# kubectl is built too, from the same module, only when none is on PATH (the
+# e2e test uses the one on PATH first).
+need_kubectl=false
+if ! command -v kubectl >/dev/null 2>&1 && [[ ! -x "${assets}/kubectl" ]]; then
+	need_kubectl=true
+fi
+if [[ -x "${assets}/kube-apiserver" && -x "${assets}/etcd" && "${need_kubectl}" == false ]]; then
 	echo "${assets}"
 	exit 0
 fi
@@ -29,7 +35,7 @@ export GOFLAGS=-mod=mod GOWORK=off CGO_ENABLED=0
 
 log() { echo "setup-envtest: $*" >&2; }
 
-if [[ ! -x "${assets}/kube-apiserver" ]]; then
+if [[ ! -x "${assets}/kube-apiserver" || "${need_kubectl}" == true ]]; then
 	log "building kube-apiserver ${K8S_VERSION} (about five minutes the first time)"
 	mkdir -p "${work}/apiserver"
 	(
@@ -46,12 +52,20 @@ if [[ ! -x "${assets}/kube-apiserver" ]]; then
 
 package kbuild
 
-import _ "k8s.io/kubernetes/cmd/kube-apiserver"
+import (
+	_ "k8s.io/kubernetes/cmd/kube-apiserver"
+	_ "k8s.io/kubernetes/cmd/kubectl"
+)
 GO
 		go mod tidy >/dev/null 2>&1 || go mod tidy
-		go build -trimpath \
-			-ldflags "-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION}" | cut -d. -f2)" \
-			-o "${assets}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+		ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION}" | cut -d. -f2)"
+		if [[ ! -x "${assets}/kube-apiserver" ]]; then
+			go build -trimpath -ldflags "${ldflags}" -o "${assets}/kube-apiserver" k8s.io/kubernetes/cmd/kube-apiserver
+		fi
+		if [[ "${need_kubectl}" == true ]]; then
+			log "no kubectl on PATH: building one"
+			go build -trimpath -ldflags "${ldflags}" -o "${assets}/kubectl" k8s.io/kubernetes/cmd/kubectl
+		fi
 	)
 fi
 
