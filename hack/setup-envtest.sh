@@ -47,16 +47,12 @@ if [[ ! -x "${assets}/kube-apiserver" || "${need_kubectl}" == true ]]; then
 			go mod edit -replace="${m}=${m}@${STAGING_VERSION}"
 		done
 		go mod edit -require="k8s.io/kubernetes@${K8S_VERSION}"
-		cat >tools.go <<'GO'
-//go:build tools
-
-package kbuild
-
-import (
-	_ "k8s.io/kubernetes/cmd/kube-apiserver"
-	_ "k8s.io/kubernetes/cmd/kubectl"
-)
-GO
+		{
+			printf '//go:build tools\n\npackage kbuild\n\nimport _ "k8s.io/kubernetes/cmd/kube-apiserver"\n'
+			if [[ "${need_kubectl}" == true ]]; then
+				printf 'import _ "k8s.io/kubernetes/cmd/kubectl"\n'
+			fi
+		} >tools.go
 		go mod tidy >/dev/null 2>&1 || go mod tidy
 		ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION}" | cut -d. -f2)"
 		if [[ ! -x "${assets}/kube-apiserver" ]]; then
