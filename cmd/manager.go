@@ -41,6 +41,9 @@ type managerOptions struct {
 	concurrency     int
 	logLevel        string
 	storeRetryDelay time.Duration
+	namespaces      []string
+	kubeQPS         float32
+	kubeBurst       int
 }
 
 func newManagerCommand() *cobra.Command {
@@ -82,6 +85,9 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: GOMAXPROCS)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.storeRetryDelay, "redis-connect-retry", 2*time.Second, "pause between attempts to reach Redis at start-up")
+	fs.StringSliceVar(&o.namespaces, "namespace", nil, "namespaces to watch (default: all); AuthUsers elsewhere are ignored")
+	fs.Float32Var(&o.kubeQPS, "kube-api-qps", 100, "queries per second to the API server (each new user takes about three: finalizer, Secret, status)")
+	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server")
 	annotateEnv(fs)
 	return c
 }
@@ -109,12 +115,20 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	if err != nil {
 		return err
 	}
+	cfg.QPS, cfg.Burst = o.kubeQPS, o.kubeBurst
 	st, err := connectStore(ctx, o, log)
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	resync := o.resyncPeriod
+	cacheOpts := cache.Options{SyncPeriod: &resync}
+	if len(o.namespaces) > 0 {
+		cacheOpts.DefaultNamespaces = map[string]cache.Config{}
+		for _, ns := range o.namespaces {
+			cacheOpts.DefaultNamespaces[ns] = cache.Config{}
+		}
+	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
 		Scheme:                  scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
@@ -125,7 +139,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		// Leases are released on shutdown, so a new leader takes over at
 		// once during a rolling update.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cache.Options{SyncPeriod: &resync},
+		Cache:                         cacheOpts,
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
