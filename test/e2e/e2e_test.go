@@ -229,4 +229,3 @@ func token(t *testing.T, server, user, pw string) string {
 func userinfo(t *testing.T, server, tok string) string {
 	return curl(t, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer "+tok, server+"/userinfo")
 }
-
