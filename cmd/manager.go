@@ -82,7 +82,7 @@ func newManagerCommand() *cobra.Command {
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
 	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
 	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
-	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: GOMAXPROCS)")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: 4 × GOMAXPROCS; hashes run at most GOMAXPROCS at once)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.storeRetryDelay, "redis-connect-retry", 2*time.Second, "pause between attempts to reach Redis at start-up")
 	fs.StringSliceVar(&o.namespaces, "namespace", nil, "namespaces to watch (default: all); AuthUsers elsewhere are ignored")

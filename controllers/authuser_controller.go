@@ -41,7 +41,10 @@ type AuthUserReconciler struct {
 	Secrets secretReader
 	Store   UserStore
 	// Params hash plaintext passwords (the server's parameters).
-	Params   password.Params
+	Params password.Params
+	// Hashing bounds the hashes run at once (to the cores), so that more
+	// reconciles than cores can wait on the API server meanwhile.
+	Hashing  *password.Pool
 	Recorder events.EventRecorder
 	Now      func() time.Time
 	// resync receives every AuthUser when the store lost its data.

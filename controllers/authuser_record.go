@@ -63,12 +63,20 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 	if mine {
 		// The Secret changed, perhaps not the password (a label, another
 		// key): keep the hash, and the user's tokens, when it still matches.
-		if ok, verr := password.Verify(existing.PasswordHash, []byte(value)); verr == nil && ok {
+		var ok bool
+		var verr error
+		if err := r.Hashing.Do(ctx, func() { ok, verr = password.Verify(existing.PasswordHash, []byte(value)) }); err != nil {
+			return credential{}, err
+		}
+		if verr == nil && ok {
 			cred.hash = existing.PasswordHash
 			return cred, nil
 		}
 	}
-	h, err := r.Params.Hash([]byte(value))
+	var h string
+	if perr := r.Hashing.Do(ctx, func() { h, err = r.Params.Hash([]byte(value)) }); perr != nil {
+		return credential{}, perr
+	}
 	if err != nil {
 		return credential{}, err
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http"
+	"reflect"
 	"strings"
 	"testing"
 	"time"
@@ -279,5 +280,31 @@ func TestExactlyOneSecretReference(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "exactly one of passwordSecretRef and passwordHashSecretRef") {
 			t.Errorf("%s: %v", name, err)
 		}
+	}
+}
+
+// A reconcile that finds nothing to change writes nothing: no status patch,
+// no record rewrite, no new hash.
+func TestNoChangeWritesNothing(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	rec, _ := s.record("alice")
+	s.patchUser("alice", `{"metadata":{"labels":{"team":"wonderland"}}}`)
+	var after v1alpha1.AuthUser
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &after); err != nil {
+		t.Fatal(err)
+	}
+	time.Sleep(time.Second) // the label's event is reconciled meanwhile
+	var later v1alpha1.AuthUser
+	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &later); err != nil {
+		t.Fatal(err)
+	}
+	if later.ResourceVersion != after.ResourceVersion {
+		t.Fatalf("status was patched although nothing changed: %s → %s", after.ResourceVersion, later.ResourceVersion)
+	}
+	if again, _ := s.record("alice"); !reflect.DeepEqual(again, rec) {
+		t.Fatalf("record rewritten:\n%+v\n%+v", rec, again)
 	}
 }

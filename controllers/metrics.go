@@ -20,7 +20,9 @@ type stateCollector struct {
 	apps  *prometheus.Desc
 }
 
-func newStateCollector(c client.Reader) *stateCollector {
+// NewStateCollector returns the collector of authstack_authusers and
+// authstack_authclients, reading objects from c (the manager's cache).
+func NewStateCollector(c client.Reader) prometheus.Collector {
 	return &stateCollector{
 		cache: c,
 		users: prometheus.NewDesc("authstack_authusers", "AuthUsers by Ready status and reason.", []string{"ready", "reason"}, nil),

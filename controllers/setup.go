@@ -24,8 +24,9 @@ type Options struct {
 	// EpochInterval is how often the store's epoch marker is checked
 	// (default 5s): the time to notice that the store lost its data.
 	EpochInterval time.Duration
-	// MaxConcurrentReconciles per controller (default GOMAXPROCS: hashing
-	// is CPU-bound).
+	// MaxConcurrentReconciles per controller (default 4 × GOMAXPROCS: a
+	// reconcile mostly waits on the API server; hashes are bounded to
+	// GOMAXPROCS at once by a pool of their own).
 	MaxConcurrentReconciles int
 	// Now is the clock of not-before times (default time.Now).
 	Now func() time.Time
@@ -47,7 +48,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		o.EpochInterval = 5 * time.Second
 	}
 	if o.MaxConcurrentReconciles <= 0 {
-		o.MaxConcurrentReconciles = runtime.GOMAXPROCS(0)
+		o.MaxConcurrentReconciles = 4 * runtime.GOMAXPROCS(0)
 	}
 	if o.Now == nil {
 		o.Now = time.Now
@@ -58,7 +59,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	secrets := secretReader{cache: mgr.GetClient(), api: mgr.GetAPIReader()}
 	recorder := mgr.GetEventRecorder("authstack-manager")
 	users := &AuthUserReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store,
-		Params: o.HashParams, Recorder: recorder, Now: o.Now}
+		Params: o.HashParams, Recorder: recorder, Now: o.Now,
+		// Reconciles wait for a hashing slot rather than fail.
+		Hashing: password.NewPool(password.PoolOptions{Queue: o.MaxConcurrentReconciles, MaxWait: time.Minute})}
 	if err := users.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return err
 	}
@@ -71,7 +74,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := mgr.Add(w); err != nil {
 		return err
 	}
-	if err := metrics.Registry.Register(newStateCollector(mgr.GetClient())); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
+	if err := metrics.Registry.Register(NewStateCollector(mgr.GetClient())); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
 		return err
 	}
 	return nil
