@@ -60,8 +60,15 @@ envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minu
 BENCH_GODEBUG ?= madvdontneed=0
 
 .PHONY: bench
-bench: test-deps build ## Measure hashing, /token and bearer validation; prints figures for docs/benchmarks.md
+bench: test-deps build ## Measure hashing, /token, bearer validation and the manager; prints figures for docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./authserver/password/ ./authserver/accesstoken/
 	GODEBUG=$(BENCH_GODEBUG) $(GO) run ./hack/bench -binary $(BIN) -out bin/bench-report.md
+	$(MAKE) bench-controller
+
+BENCH_USERS ?= 2000
+
+.PHONY: bench-controller
+bench-controller: test-deps envtest build ## Measure the manager: kubectl apply of BENCH_USERS AuthUsers to all Ready, pre-hashed and plaintext
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) run ./hack/benchcontroller -users $(BENCH_USERS) -binary $(BIN) | tee bin/bench-controller.md
 
 include hack/tools.mk

@@ -94,10 +94,12 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 
 // sync runs the phases; the first failure ends the pass.
 func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) error {
-	if err := r.claimUsername(ctx, u); err != nil {
+	// A renamed user gives up its old username first, even if the new one
+	// turns out to be taken.
+	if err := r.releaseOldUsername(ctx, u); err != nil {
 		return err
 	}
-	if err := r.releaseOldUsername(ctx, u); err != nil {
+	if err := r.claimUsername(ctx, u); err != nil {
 		return err
 	}
 	existing, err := r.Store.GetUser(ctx, u.EffectiveUsername())
@@ -107,9 +109,16 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 	case err != nil:
 		return storeUnavailable(err)
 	}
-	cred, err := r.credential(ctx, u, existing)
-	if err != nil {
-		return err
+	cred, credErr := r.credential(ctx, u, existing)
+	if credErr != nil {
+		if retryable(credErr) || existing.Source != sourceOf(u) || existing.PasswordHash == "" {
+			return credErr
+		}
+		// The Secret is missing or broken, but the user has a record: keep
+		// its last good password, and still apply what the spec says
+		// (disabled, revokeTokensBefore, scopes, groups), so that a user can
+		// be disabled or logged out whatever state its Secret is in.
+		cred = credential{hash: existing.PasswordHash, version: existing.SecretVersion}
 	}
 	want := desiredUser(u, cred, existing, r.Now())
 	if !sameUser(want, existing) {
@@ -119,7 +128,7 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		log.FromContext(ctx).Info("Credential record written", "username", want.Username)
 	}
 	u.Status.Username = want.Username
-	return nil
+	return credErr
 }
 
 // reconcileDelete removes the records this AuthUser owns, then its

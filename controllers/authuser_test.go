@@ -308,3 +308,53 @@ func TestNoChangeWritesNothing(t *testing.T) {
 		t.Fatalf("record rewritten:\n%+v\n%+v", rec, again)
 	}
 }
+
+// A user whose Secret is gone can still be disabled and logged out: the
+// record keeps the last good password but follows the spec.
+func TestDisableWithTheSecretGone(t *testing.T) {
+	s := newStack(t)
+	sec := s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	tok := s.mustLogin("alice", alicePW)
+	if err := k8sClient.Delete(context.Background(), sec); err != nil {
+		t.Fatal(err)
+	}
+	s.ready(u, v1alpha1.ReasonSecretNotFound)
+	// The last good password keeps working while the Secret is missing.
+	s.mustLogin("alice", alicePW)
+	s.patchUser("alice", `{"spec":{"disabled":true}}`)
+	s.eventually("alice's token to be refused", func() (bool, string) {
+		return s.userinfo(tok) == http.StatusUnauthorized, ""
+	})
+	if code, _ := s.login("alice", alicePW); code != http.StatusBadRequest {
+		t.Fatalf("disabled user with no Secret logs in: %d", code)
+	}
+	s.ready(u, v1alpha1.ReasonSecretNotFound)
+}
+
+// Renaming a user frees the old username, even when the new one is taken.
+func TestRenameReleasesTheOldUsername(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.secret("bob-password", map[string]string{"password": "builder-bob-77"})
+	s.ready(s.user("bob"), v1alpha1.ReasonSynced)
+	time.Sleep(1100 * time.Millisecond) // creationTimestamp has whole seconds: bob is older
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.patchUser("alice", `{"spec":{"username":"alice2"}}`)
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.mustLogin("alice2", alicePW)
+	if _, err := s.record("alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("old username's record after a rename: %v", err)
+	}
+	// Into a name an older user holds: conflict, and alice2 is freed too.
+	s.patchUser("alice", `{"spec":{"username":"bob"}}`)
+	s.ready(u, v1alpha1.ReasonUsernameConflict)
+	if _, err := s.record("alice2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("renamed-away username still has a record: %v", err)
+	}
+	if code, _ := s.login("alice2", alicePW); code != http.StatusBadRequest {
+		t.Fatalf("old username logs in after a rename into a conflict: %d", code)
+	}
+}
