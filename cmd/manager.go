@@ -139,7 +139,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		// Leases are released on shutdown, so a new leader takes over at
 		// once during a rolling update.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         cacheOpts,
+		Cache:                         controllers.CacheOptions(cacheOpts),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -356,5 +357,32 @@ func TestRenameReleasesTheOldUsername(t *testing.T) {
 	}
 	if code, _ := s.login("alice2", alicePW); code != http.StatusBadRequest {
 		t.Fatalf("old username logs in after a rename into a conflict: %d", code)
+	}
+}
+
+// The manager's cache holds no Secret data: not even what kubectl apply
+// copies into the last-applied-configuration annotation.
+func TestCacheHoldsNoSecretData(t *testing.T) {
+	s := newStack(t)
+	sec := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Name: "alice-password", Namespace: s.ns, Annotations: map[string]string{
+			"kubectl.kubernetes.io/last-applied-configuration": `{"stringData":{"password":"` + alicePW + `"}}`,
+		}},
+		StringData: map[string]string{"password": alicePW},
+	}
+	if err := k8sClient.Create(context.Background(), sec); err != nil {
+		t.Fatal(err)
+	}
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	m := &metav1.PartialObjectMetadata{}
+	m.SetGroupVersionKind(corev1.SchemeGroupVersion.WithKind("Secret"))
+	if err := s.cache.Get(context.Background(), client.ObjectKeyFromObject(sec), m); err != nil {
+		t.Fatal(err)
+	}
+	if m.ResourceVersion == "" {
+		t.Fatal("cached metadata lost its resourceVersion")
+	}
+	if len(m.Annotations) != 0 || len(m.ManagedFields) != 0 || len(m.Labels) != 0 {
+		t.Fatalf("cached Secret metadata keeps annotations %v, managedFields %d, labels %v", m.Annotations, len(m.ManagedFields), m.Labels)
 	}
 }

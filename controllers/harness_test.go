@@ -45,6 +45,7 @@ type stack struct {
 	redis  *redistest.Server
 	store  store.Store
 	server http.Handler
+	cache  cache.Cache // the manager's
 }
 
 func newStack(t *testing.T) *stack {
@@ -55,7 +56,7 @@ func newStack(t *testing.T) *stack {
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  cache.Options{DefaultNamespaces: map[string]cache.Config{s.ns: {}}},
+		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{s.ns: {}}}),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
@@ -91,6 +92,7 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	s.server = srv.Handler()
+	s.cache = mgr.GetCache()
 	return s
 }
 
