@@ -146,6 +146,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Store: st, HashParams: p, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
+		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces,
 	}); err != nil {
 		return err
 	}

@@ -29,7 +29,7 @@ import (
 type ClientStore interface {
 	GetClient(ctx context.Context, id string) (store.Client, error)
 	PutClient(ctx context.Context, c store.Client) error
-	DeleteClient(ctx context.Context, id string) error
+	DeleteClientFrom(ctx context.Context, id, source string) (bool, error)
 }
 
 // AuthClientReconciler writes the registration of each AuthClient.
@@ -176,16 +176,7 @@ func (r *AuthClientReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.
 }
 
 func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
-	rec, err := r.Store.GetClient(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil
-	case err != nil:
-		return storeUnavailable(err)
-	case rec.Source != src:
-		return nil
-	}
-	if err := r.Store.DeleteClient(ctx, id); err != nil {
+	if _, err := r.Store.DeleteClientFrom(ctx, id, src); err != nil {
 		return storeUnavailable(err)
 	}
 	return nil

@@ -32,7 +32,7 @@ const Finalizer = "authstack.dev/credential-record"
 type UserStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
 	PutUser(ctx context.Context, u store.User) error
-	DeleteUser(ctx context.Context, username string) error
+	DeleteUserFrom(ctx context.Context, username, source string) (bool, error)
 }
 
 // AuthUserReconciler writes the credential record of each AuthUser.
@@ -153,18 +153,10 @@ func (r *AuthUserReconciler) reconcileDelete(ctx context.Context, u *v1alpha1.Au
 }
 
 // deleteIfOwned deletes the record of username when src wrote it: a record
-// that another AuthUser holds is left alone.
+// that another AuthUser holds, or has written meanwhile, is left alone (the
+// check and the delete are one atomic store operation).
 func (r *AuthUserReconciler) deleteIfOwned(ctx context.Context, username, src string) error {
-	rec, err := r.Store.GetUser(ctx, username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil
-	case err != nil:
-		return storeUnavailable(err)
-	case rec.Source != src:
-		return nil
-	}
-	if err := r.Store.DeleteUser(ctx, username); err != nil {
+	if _, err := r.Store.DeleteUserFrom(ctx, username, src); err != nil {
 		return storeUnavailable(err)
 	}
 	return nil

@@ -386,3 +386,34 @@ func TestCacheHoldsNoSecretData(t *testing.T) {
 		t.Fatalf("cached Secret metadata keeps annotations %v, managedFields %d, labels %v", m.Annotations, len(m.ManagedFields), m.Labels)
 	}
 }
+
+// Records whose resource is gone are removed; records of other tools or of
+// namespaces this manager does not watch are not.
+func TestOrphanedRecordsAreRemoved(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	ctx := context.Background()
+	for _, u := range []store.User{
+		{Username: "ghost", PasswordHash: "h", Source: s.ns + "/ghost"},
+		{Username: "foreign", PasswordHash: "h"},
+		{Username: "elsewhere", PasswordHash: "h", Source: "not-watched/elsewhere"},
+	} {
+		if err := s.store.PutUser(ctx, u); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := s.store.PutClient(ctx, store.Client{ID: "ghost-client", Source: s.ns + "/ghost-client"}); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("the orphans to be removed", func() (bool, string) {
+		_, uerr := s.record("ghost")
+		_, cerr := s.store.GetClient(ctx, "ghost-client")
+		return errors.Is(uerr, store.ErrNotFound) && errors.Is(cerr, store.ErrNotFound), ""
+	})
+	for _, name := range []string{"alice", "foreign", "elsewhere"} {
+		if _, err := s.record(name); err != nil {
+			t.Errorf("record %s removed: %v", name, err)
+		}
+	}
+}

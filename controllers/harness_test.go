@@ -65,6 +65,7 @@ func newStack(t *testing.T) *stack {
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
+		OrphanInterval: 300 * time.Millisecond, Namespaces: []string{s.ns},
 	}); err != nil {
 		t.Fatal(err)
 	}

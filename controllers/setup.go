@@ -28,6 +28,12 @@ type Options struct {
 	// reconcile mostly waits on the API server; hashes are bounded to
 	// GOMAXPROCS at once by a pool of their own).
 	MaxConcurrentReconciles int
+	// OrphanInterval is how often records whose resource is gone are looked
+	// for and removed (default 10m, the manager's --resync-period).
+	OrphanInterval time.Duration
+	// Namespaces the manager watches; nil for all. Records of resources in
+	// other namespaces are never treated as orphans.
+	Namespaces []string
 	// Now is the clock of not-before times (default time.Now).
 	Now func() time.Time
 }
@@ -53,6 +59,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Now == nil {
 		o.Now = time.Now
 	}
+	if o.OrphanInterval <= 0 {
+		o.OrphanInterval = 10 * time.Minute
+	}
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
@@ -72,6 +81,17 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	w := &epochWatcher{store: o.Store, interval: o.EpochInterval, log: mgr.GetLogger().WithName("epoch"),
 		resync: func(ctx context.Context) error { return errors.Join(users.Resync(ctx), clients.Resync(ctx)) }}
 	if err := mgr.Add(w); err != nil {
+		return err
+	}
+	orphans := &orphanCollector{store: o.Store, cache: mgr.GetCache(), api: mgr.GetAPIReader(),
+		interval: o.OrphanInterval, log: mgr.GetLogger().WithName("orphans")}
+	if len(o.Namespaces) > 0 {
+		orphans.namespaces = map[string]bool{}
+		for _, ns := range o.Namespaces {
+			orphans.namespaces[ns] = true
+		}
+	}
+	if err := mgr.Add(orphans); err != nil {
 		return err
 	}
 	if err := metrics.Registry.Register(NewStateCollector(mgr.GetClient())); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {

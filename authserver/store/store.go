@@ -95,12 +95,18 @@ type Store interface {
 	PutUser(ctx context.Context, u User) error
 	// DeleteUser removes the record; deleting a missing record is not an error.
 	DeleteUser(ctx context.Context, username string) error
+	// DeleteUserFrom removes the record of username only if its Source is
+	// source, atomically, and reports whether it did: the controller never
+	// deletes a record that another resource has written meanwhile.
+	DeleteUserFrom(ctx context.Context, username, source string) (bool, error)
 	// ListUsers returns every user record, in no particular order.
 	ListUsers(ctx context.Context) ([]User, error)
 
 	GetClient(ctx context.Context, id string) (Client, error)
 	PutClient(ctx context.Context, c Client) error
 	DeleteClient(ctx context.Context, id string) error
+	// DeleteClientFrom is DeleteUserFrom for client registrations.
+	DeleteClientFrom(ctx context.Context, id, source string) (bool, error)
 	ListClients(ctx context.Context) ([]Client, error)
 
 	// CreateRefreshToken stores t; ErrAlreadyExists if t.Hash is taken.

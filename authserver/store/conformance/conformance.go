@@ -29,6 +29,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"UserList", testUserList},
 		{"UserCopies", testUserCopies},
 		{"UserOddNames", testUserOddNames},
+		{"DeleteFromSource", testDeleteFromSource},
 		{"ClientCRUD", testClientCRUD},
 		{"ClientList", testClientList},
 		{"ClientCopies", testClientCopies},

@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"reflect"
 	"testing"
 	"time"
@@ -136,5 +137,43 @@ func testUserOddNames(t *testing.T, s store.Store) {
 	must(t, "ListUsers", err)
 	if len(list) != len(names) {
 		t.Fatalf("ListUsers = %d records, want %d", len(list), len(names))
+	}
+}
+
+func testDeleteFromSource(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	if err := s.PutUser(ctx, store.User{Username: "alice", PasswordHash: "h", Source: "ns/alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteUserFrom(ctx, "alice", "ns/impostor"); err != nil || ok {
+		t.Fatalf("DeleteUserFrom another source = %v, %v", ok, err)
+	}
+	if _, err := s.GetUser(ctx, "alice"); err != nil {
+		t.Fatalf("record deleted by another source: %v", err)
+	}
+	if ok, err := s.DeleteUserFrom(ctx, "alice", "ns/alice"); err != nil || !ok {
+		t.Fatalf("DeleteUserFrom its source = %v, %v", ok, err)
+	}
+	if _, err := s.GetUser(ctx, "alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record after DeleteUserFrom: %v", err)
+	}
+	if users, _ := s.ListUsers(ctx); len(users) != 0 {
+		t.Fatalf("listed after DeleteUserFrom: %v", users)
+	}
+	if ok, err := s.DeleteUserFrom(ctx, "nobody", "ns/nobody"); err != nil || ok {
+		t.Fatalf("DeleteUserFrom of a missing record = %v, %v", ok, err)
+	}
+
+	if err := s.PutClient(ctx, store.Client{ID: "billing", Source: "ns/billing"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteClientFrom(ctx, "billing", "other/billing"); err != nil || ok {
+		t.Fatalf("DeleteClientFrom another source = %v, %v", ok, err)
+	}
+	if ok, err := s.DeleteClientFrom(ctx, "billing", "ns/billing"); err != nil || !ok {
+		t.Fatalf("DeleteClientFrom its source = %v, %v", ok, err)
+	}
+	if _, err := s.GetClient(ctx, "billing"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("client after DeleteClientFrom: %v", err)
 	}
 }

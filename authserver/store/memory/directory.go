@@ -34,6 +34,17 @@ func (s *Store) DeleteUser(_ context.Context, username string) error {
 	return nil
 }
 
+// DeleteUserFrom removes the record if source wrote it.
+func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if u, ok := s.users[username]; !ok || u.Source != source {
+		return false, nil
+	}
+	delete(s.users, username)
+	return true, nil
+}
+
 // ListUsers returns copies of every user record.
 func (s *Store) ListUsers(context.Context) ([]store.User, error) {
 	s.mu.Lock()
@@ -70,6 +81,17 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 	defer s.mu.Unlock()
 	delete(s.clients, id)
 	return nil
+}
+
+// DeleteClientFrom removes the registration if source wrote it.
+func (s *Store) DeleteClientFrom(_ context.Context, id, source string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[id]; !ok || c.Source != source {
+		return false, nil
+	}
+	delete(s.clients, id)
+	return true, nil
 }
 
 // ListClients returns copies of every client registration.

@@ -3,6 +3,8 @@ package redis
 import (
 	"context"
 
+	goredis "github.com/redis/go-redis/v9"
+
 	"github.com/authstack/authstack/authserver/store"
 )
 
@@ -44,4 +46,40 @@ func (s *Store) DeleteClient(ctx context.Context, id string) error {
 // ListClients returns every client registration.
 func (s *Store) ListClients(ctx context.Context) ([]store.Client, error) {
 	return listIndexed[store.Client](ctx, s.client, "list clients", s.keys.clients(), s.keys.client)
+}
+
+// deleteFromScript deletes the JSON record at KEYS[1] if its "source" is
+// ARGV[1]; it returns 1 when it did. The index entry is removed afterwards,
+// outside the script, because the index lives in another hash slot.
+var deleteFromScript = goredis.NewScript(`
+local v = redis.call('GET', KEYS[1])
+if not v then return 0 end
+local ok, rec = pcall(cjson.decode, v)
+if not ok or rec.source ~= ARGV[1] then return 0 end
+redis.call('DEL', KEYS[1])
+return 1
+`)
+
+// DeleteUserFrom removes the record of username if source wrote it.
+func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bool, error) {
+	return s.deleteFrom(ctx, "delete user", s.keys.users(), username, s.keys.user(username), source)
+}
+
+// DeleteClientFrom removes the registration of id if source wrote it.
+func (s *Store) DeleteClientFrom(ctx context.Context, id, source string) (bool, error) {
+	return s.deleteFrom(ctx, "delete client", s.keys.clients(), id, s.keys.client(id), source)
+}
+
+func (s *Store) deleteFrom(ctx context.Context, op, index, member, key, source string) (bool, error) {
+	n, err := deleteFromScript.Run(ctx, s.client, []string{key}, source).Int()
+	if err != nil {
+		return false, unavailable(op, err)
+	}
+	if n == 0 {
+		return false, nil
+	}
+	if err := s.client.SRem(ctx, index, member).Err(); err != nil {
+		return true, unavailable(op, err)
+	}
+	return true, nil
 }
