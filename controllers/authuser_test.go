@@ -12,6 +12,7 @@ import (
 	"golang.org/x/crypto/bcrypt"
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -292,18 +293,14 @@ func TestNoChangeWritesNothing(t *testing.T) {
 	u := s.user("alice")
 	s.ready(u, v1alpha1.ReasonSynced)
 	rec, _ := s.record("alice")
-	s.patchUser("alice", `{"metadata":{"labels":{"team":"wonderland"}}}`)
-	var after v1alpha1.AuthUser
-	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &after); err != nil {
-		t.Fatal(err)
-	}
+	rv := s.patchUser("alice", `{"metadata":{"labels":{"team":"wonderland"}}}`)
 	time.Sleep(time.Second) // the label's event is reconciled meanwhile
 	var later v1alpha1.AuthUser
 	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &later); err != nil {
 		t.Fatal(err)
 	}
-	if later.ResourceVersion != after.ResourceVersion {
-		t.Fatalf("status was patched although nothing changed: %s → %s", after.ResourceVersion, later.ResourceVersion)
+	if later.ResourceVersion != rv {
+		t.Fatalf("status was patched although nothing changed: %s → %s", rv, later.ResourceVersion)
 	}
 	if again, _ := s.record("alice"); !reflect.DeepEqual(again, rec) {
 		t.Fatalf("record rewritten:\n%+v\n%+v", rec, again)
@@ -415,5 +412,37 @@ func TestOrphanedRecordsAreRemoved(t *testing.T) {
 		if _, err := s.record(name); err != nil {
 			t.Errorf("record %s removed: %v", name, err)
 		}
+	}
+}
+
+// Deleting while Redis does not answer waits (finalizer kept,
+// StoreUnavailable) and completes when it answers again: the record, still
+// in Redis, is removed.
+func TestDeleteWhileStoreIsDown(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	u := s.user("alice")
+	s.ready(u, v1alpha1.ReasonSynced)
+	// Redis stops answering (CLIENT PAUSE), keeping its data.
+	if err := s.redis.Client().Do(context.Background(), "CLIENT", "PAUSE", "6000", "ALL").Err(); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Delete(context.Background(), u); err != nil {
+		t.Fatal(err)
+	}
+	s.eventually("StoreUnavailable on the deleting user", func() (bool, string) {
+		var got v1alpha1.AuthUser
+		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &got); err != nil {
+			return false, err.Error()
+		}
+		c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionTypeReady)
+		return c != nil && c.Reason == v1alpha1.ReasonStoreUnavailable && got.DeletionTimestamp != nil, ""
+	})
+	s.eventually("the AuthUser to be gone once Redis answers", func() (bool, string) {
+		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
+		return err != nil && client.IgnoreNotFound(err) == nil, "still there"
+	})
+	if _, err := s.record("alice"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record left behind: %v", err)
 	}
 }

@@ -149,13 +149,15 @@ func (s *stack) user(name string, mutate ...func(*v1alpha1.AuthUser)) *v1alpha1.
 	return u
 }
 
-// patchUser applies a merge patch to the AuthUser.
-func (s *stack) patchUser(name, patch string) {
+// patchUser applies a merge patch to the AuthUser and returns the
+// resourceVersion the patch produced.
+func (s *stack) patchUser(name, patch string) string {
 	s.t.Helper()
 	u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
 	if err := k8sClient.Patch(context.Background(), u, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		s.t.Fatal(err)
 	}
+	return u.ResourceVersion
 }
 
 // eventually polls cond until it holds, failing the test after 20 s.
