@@ -67,3 +67,53 @@ func TestConfidentialClient(t *testing.T) {
 		t.Fatalf("deleted client: %d", code)
 	}
 }
+
+func (s *stack) client(name, secretName string, mutate ...func(*v1alpha1.AuthClient)) *v1alpha1.AuthClient {
+	s.t.Helper()
+	c := &v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
+	if secretName != "" {
+		c.Spec.SecretRef = &v1alpha1.ClientSecretRef{Name: secretName}
+	}
+	for _, m := range mutate {
+		m(c)
+	}
+	if err := k8sClient.Create(context.Background(), c); err != nil {
+		s.t.Fatal(err)
+	}
+	return c
+}
+
+// A rotated client secret replaces the old one; the registration comes back
+// after Redis loses its data; a second AuthClient with the same client ID
+// reports the conflict and writes nothing.
+func TestClientSecretRotationRestoreAndConflict(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	s.secret("billing", map[string]string{"clientSecret": billingSecret})
+	c := s.client("billing", "billing")
+	s.ready(c, v1alpha1.ReasonSynced)
+	if _, err := s.store.GetClient(ctx, "billing"); err != nil {
+		t.Fatal(err)
+	}
+	rotated := billingSecret + "-rotated"
+	s.setSecret("billing", map[string]string{"clientSecret": rotated})
+	s.eventually("the rotated secret to be registered", func() (bool, string) {
+		rec, err := s.store.GetClient(ctx, "billing")
+		return err == nil && rec.SecretHash == store.HashClientSecret(rotated), ""
+	})
+
+	s.redis.FlushAll()
+	s.eventually("the registration to be restored", func() (bool, string) {
+		rec, err := s.store.GetClient(ctx, "billing")
+		return err == nil && rec.SecretHash == store.HashClientSecret(rotated), ""
+	})
+
+	dup := s.client("zz-billing-copy", "", func(c *v1alpha1.AuthClient) { c.Spec.ClientID = "billing" })
+	cond := s.ready(dup, v1alpha1.ReasonClientIDConflict)
+	if !strings.Contains(cond.Message, s.ns+"/billing") {
+		t.Fatalf("conflict message %q", cond.Message)
+	}
+	if rec, _ := s.store.GetClient(ctx, "billing"); rec.Source != s.ns+"/billing" || rec.SecretHash == "" {
+		t.Fatalf("the conflicting client changed the registration: %+v", rec)
+	}
+}

@@ -69,11 +69,34 @@ func TestEndToEnd(t *testing.T) {
 	kubectl("apply", "-f", "config/crd/bases/")
 	kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
 
+	// The manager runs as a user holding only config/rbac/role.yaml: the
+	// generated least-privilege ClusterRole is enough for everything below.
+	kubectl("apply", "-f", "config/rbac/role.yaml")
+	kubectl("create", "clusterrolebinding", "authstack-manager", "--clusterrole", "authstack-manager", "--user", "authstack-manager")
+	mgrUser, err := env.ControlPlane.AddUser(envtest.User{Name: "authstack-manager"}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	mkc, err := mgrUser.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	managerKubeconfig := filepath.Join(work, "manager-kubeconfig")
+	if err := os.WriteFile(managerKubeconfig, mkc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if out := kubectl("auth", "can-i", "get", "secrets", "--as", "authstack-manager", "-n", "default"); strings.TrimSpace(out) != "yes" {
+		t.Fatalf("the manager's role cannot read Secrets: %s", out)
+	}
+	if out, _ := exec.Command(kubectlBin, "--kubeconfig", kubeconfig, "auth", "can-i", "create", "pods", "--as", "authstack-manager").Output(); strings.TrimSpace(string(out)) != "no" {
+		t.Fatalf("the manager's role can create pods: %s", out)
+	}
+
 	redis := redistest.Start(t)
 	keys := filepath.Join(work, "keys")
 	writeSigningKey(t, keys)
 
-	start(t, work, "manager", bin, "manager", "--kubeconfig", kubeconfig, "--redis-url", redis.URL(),
+	start(t, work, "manager", bin, "manager", "--kubeconfig", managerKubeconfig, "--redis-url", redis.URL(),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--epoch-check-interval", "1s")
 	var servers []string
 	for _, name := range []string{"server-a", "server-b"} {
