@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -203,7 +201,7 @@ func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.Au
 // SetupWithManager registers the reconciler.
 func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	r.resync = make(chan event.GenericEvent)
-	opts.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, 10*time.Second)
+	opts.RateLimiter = rateLimiter()
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("authclient").
 		For(&v1alpha1.AuthClient{}).

@@ -8,7 +8,6 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
-	"k8s.io/client-go/util/workqueue"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -216,7 +215,7 @@ func sourceOf(o client.Object) string { return o.GetNamespace() + "/" + o.GetNam
 // read (metadata only), other claimants of the same username, and resyncs.
 func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
 	r.resync = make(chan event.GenericEvent)
-	opts.RateLimiter = workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, 10*time.Second)
+	opts.RateLimiter = rateLimiter()
 	return ctrl.NewControllerManagedBy(mgr).
 		Named("authuser").
 		For(&v1alpha1.AuthUser{}).

@@ -65,7 +65,7 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 		// key): keep the hash, and the user's tokens, when it still matches.
 		var ok bool
 		var verr error
-		if err := r.Hashing.Do(ctx, func() { ok, verr = password.Verify(existing.PasswordHash, []byte(value)) }); err != nil {
+		if err := r.Hashing.DoWeighted(ctx, int(r.Params.Threads), func() { ok, verr = password.Verify(existing.PasswordHash, []byte(value)) }); err != nil {
 			return credential{}, err
 		}
 		if verr == nil && ok {
@@ -74,7 +74,7 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 		}
 	}
 	var h string
-	if perr := r.Hashing.Do(ctx, func() { h, err = r.Params.Hash([]byte(value)) }); perr != nil {
+	if perr := r.Hashing.DoWeighted(ctx, int(r.Params.Threads), func() { h, err = r.Params.Hash([]byte(value)) }); perr != nil {
 		return credential{}, perr
 	}
 	if err != nil {

@@ -157,7 +157,7 @@ func TestAuthUserCRD(t *testing.T) {
 		t.Errorf("categories = %v, want authstack", crd.Spec.Names.Categories)
 	}
 	v := servedVersion(t, crd)
-	checkColumns(t, v, readyColumns(column{"Username", "string", ".spec.username"}))
+	checkColumns(t, v, readyColumns(column{"Username", "string", ".status.username"}))
 
 	root := *v.Schema.OpenAPIV3Schema
 	if !slices.Contains(root.Required, "spec") {
