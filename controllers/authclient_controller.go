@@ -44,7 +44,7 @@ type AuthClientReconciler struct {
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
 
 // Reconcile brings the store's registration of one AuthClient in line.
-func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	c := &v1alpha1.AuthClient{}
 	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -57,11 +57,15 @@ func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		controllerutil.AddFinalizer(c, Finalizer)
 		return ctrl.Result{}, r.Client.Patch(ctx, c, client.MergeFrom(before))
 	}
+	// One deferred status patch, computed from the outcome of the phases.
 	before := c.DeepCopy()
-	err := r.sync(ctx, c)
-	if perr := r.finish(ctx, before, c, err); perr != nil {
-		return ctrl.Result{}, errors.Join(err, perr)
-	}
+	var err error
+	defer func() {
+		if perr := r.finish(ctx, before, c, err); perr != nil {
+			reterr = errors.Join(reterr, perr)
+		}
+	}()
+	err = r.sync(ctx, c)
 	if err != nil {
 		log.FromContext(ctx).Info("AuthClient not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
 	}

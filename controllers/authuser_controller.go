@@ -57,7 +57,7 @@ type AuthUserReconciler struct {
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
 
 // Reconcile brings the store's record of one AuthUser in line with it.
-func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
 	u := &v1alpha1.AuthUser{}
 	if err := r.Client.Get(ctx, req.NamespacedName, u); err != nil {
 		return ctrl.Result{}, client.IgnoreNotFound(err)
@@ -71,17 +71,21 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (c
 		// The update event brings the object back.
 		return ctrl.Result{}, r.Client.Patch(ctx, u, client.MergeFrom(before))
 	}
+	// One deferred status patch, computed from the outcome of the phases.
 	before := u.DeepCopy()
-	err := r.sync(ctx, u)
-	w := statusWriter{client: r.Client, recorder: r.Recorder}
-	fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
-	synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
-	if u.Spec.Disabled {
-		synced = fmt.Sprintf("user %q is disabled: logins and tokens are refused", u.EffectiveUsername())
-	}
-	if perr := w.finish(ctx, before, u, fields, err, synced); perr != nil {
-		return ctrl.Result{}, errors.Join(err, perr)
-	}
+	var err error
+	defer func() {
+		w := statusWriter{client: r.Client, recorder: r.Recorder}
+		fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
+		synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
+		if u.Spec.Disabled {
+			synced = fmt.Sprintf("user %q is disabled: logins and tokens are refused", u.EffectiveUsername())
+		}
+		if perr := w.finish(ctx, before, u, fields, err, synced); perr != nil {
+			reterr = errors.Join(reterr, perr)
+		}
+	}()
+	err = r.sync(ctx, u)
 	if err != nil {
 		log.FromContext(ctx).Info("AuthUser not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
 	}
