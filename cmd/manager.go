@@ -11,8 +11,6 @@ import (
 	"github.com/go-logr/logr"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
-	"k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -20,7 +18,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/password"
 	redisstore "github.com/authstack/authstack/authserver/store/redis"
 	"github.com/authstack/authstack/controllers"
@@ -92,18 +89,6 @@ func newManagerCommand() *cobra.Command {
 	return c
 }
 
-// scheme holds the kinds the manager reads.
-func scheme() *runtime.Scheme {
-	s := runtime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
-
 func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error {
 	p := o.hashParams
 	p.Threads = uint8(min(o.argon2Threads, 255))
@@ -130,7 +115,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		}
 	}
 	mgr, err := ctrl.NewManager(cfg, ctrl.Options{
-		Scheme:                  scheme(),
+		Scheme:                  controllers.Scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
 		LeaderElection:          o.leaderElect,

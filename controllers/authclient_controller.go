@@ -13,10 +13,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/records"
@@ -202,46 +199,19 @@ func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.Au
 	return nil
 }
 
-// SetupWithManager registers the reconciler.
+// SetupWithManager registers the reconciler with mgr.
 func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
-	r.resync = make(chan event.GenericEvent)
-	opts.RateLimiter = rateLimiter()
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("authclient").
-		For(&v1alpha1.AuthClient{}).
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.readersOf)).
-		Watches(&v1alpha1.AuthClient{}, claimantsHandler(r.Client, &v1alpha1.AuthClientList{}, indexClientID,
-			func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() })).
-		WatchesRawSource(source.Channel(r.resync, &handler.EnqueueRequestForObject{})).
-		WithOptions(opts).
-		Complete(r)
-}
-
-func (r *AuthClientReconciler) readersOf(ctx context.Context, s client.Object) []reconcile.Request {
-	var list v1alpha1.AuthClientList
-	if err := r.Client.List(ctx, &list, client.InNamespace(s.GetNamespace()), client.MatchingFields{indexSecret: s.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "Cannot map Secret to AuthClients", "secret", s.GetName())
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, c := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&c)})
-	}
-	return reqs
+	var err error
+	r.resync, err = setupController(mgr, watched{
+		name: "authclient", object: &v1alpha1.AuthClient{},
+		newList:   func() client.ObjectList { return &v1alpha1.AuthClientList{} },
+		nameIndex: indexClientID,
+		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() },
+	}, r, opts)
+	return err
 }
 
 // Resync enqueues every AuthClient.
 func (r *AuthClientReconciler) Resync(ctx context.Context) error {
-	var list v1alpha1.AuthClientList
-	if err := r.Client.List(ctx, &list); err != nil {
-		return err
-	}
-	for i := range list.Items {
-		select {
-		case r.resync <- event.GenericEvent{Object: &list.Items[i]}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return resyncAll(ctx, r.Client, &v1alpha1.AuthClientList{}, r.resync)
 }

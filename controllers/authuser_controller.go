@@ -6,17 +6,13 @@ import (
 	"fmt"
 	"time"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
-	"sigs.k8s.io/controller-runtime/pkg/handler"
 	"sigs.k8s.io/controller-runtime/pkg/log"
-	"sigs.k8s.io/controller-runtime/pkg/reconcile"
-	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/password"
@@ -215,48 +211,19 @@ func ownedNames(names ...string) []string {
 // source names the resource a record came from.
 func sourceOf(o client.Object) string { return o.GetNamespace() + "/" + o.GetName() }
 
-// SetupWithManager registers the reconciler: AuthUsers, the Secrets they
-// read (metadata only), other claimants of the same username, and resyncs.
+// SetupWithManager registers the reconciler with mgr.
 func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
-	r.resync = make(chan event.GenericEvent)
-	opts.RateLimiter = rateLimiter()
-	return ctrl.NewControllerManagedBy(mgr).
-		Named("authuser").
-		For(&v1alpha1.AuthUser{}).
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(r.readersOf)).
-		Watches(&v1alpha1.AuthUser{}, claimantsHandler(r.Client, &v1alpha1.AuthUserList{}, indexUsername,
-			func(o client.Object) string { return o.(*v1alpha1.AuthUser).EffectiveUsername() })).
-		WatchesRawSource(source.Channel(r.resync, &handler.EnqueueRequestForObject{})).
-		WithOptions(opts).
-		Complete(r)
-}
-
-// readersOf maps a Secret to the AuthUsers that read it.
-func (r *AuthUserReconciler) readersOf(ctx context.Context, s client.Object) []reconcile.Request {
-	var list v1alpha1.AuthUserList
-	if err := r.Client.List(ctx, &list, client.InNamespace(s.GetNamespace()), client.MatchingFields{indexSecret: s.GetName()}); err != nil {
-		log.FromContext(ctx).Error(err, "Cannot map Secret to AuthUsers", "secret", s.GetName())
-		return nil
-	}
-	reqs := make([]reconcile.Request, 0, len(list.Items))
-	for _, u := range list.Items {
-		reqs = append(reqs, reconcile.Request{NamespacedName: client.ObjectKeyFromObject(&u)})
-	}
-	return reqs
+	var err error
+	r.resync, err = setupController(mgr, watched{
+		name: "authuser", object: &v1alpha1.AuthUser{},
+		newList:   func() client.ObjectList { return &v1alpha1.AuthUserList{} },
+		nameIndex: indexUsername,
+		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthUser).EffectiveUsername() },
+	}, r, opts)
+	return err
 }
 
 // Resync enqueues every AuthUser.
 func (r *AuthUserReconciler) Resync(ctx context.Context) error {
-	var list v1alpha1.AuthUserList
-	if err := r.Client.List(ctx, &list); err != nil {
-		return err
-	}
-	for i := range list.Items {
-		select {
-		case r.resync <- event.GenericEvent{Object: &list.Items[i]}:
-		case <-ctx.Done():
-			return ctx.Err()
-		}
-	}
-	return nil
+	return resyncAll(ctx, r.Client, &v1alpha1.AuthUserList{}, r.resync)
 }

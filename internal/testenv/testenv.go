@@ -9,9 +9,8 @@ import (
 	"runtime"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
-	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 
-	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/controllers"
 )
 
 // KubernetesVersion is the version hack/setup-envtest.sh builds.
@@ -36,14 +35,5 @@ func Assets() string {
 	return dir
 }
 
-// Scheme holds the kinds the tests use.
-func Scheme() *k8sruntime.Scheme {
-	s := k8sruntime.NewScheme()
-	if err := clientgoscheme.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	if err := v1alpha1.AddToScheme(s); err != nil {
-		panic(err)
-	}
-	return s
-}
+// Scheme holds the kinds the tests use: the manager's.
+func Scheme() *k8sruntime.Scheme { return controllers.Scheme() }
