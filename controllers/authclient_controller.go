@@ -50,9 +50,7 @@ func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		return ctrl.Result{}, r.reconcileDelete(ctx, c)
 	}
 	if !controllerutil.ContainsFinalizer(c, Finalizer) {
-		before := c.DeepCopy()
-		controllerutil.AddFinalizer(c, Finalizer)
-		return ctrl.Result{}, r.Client.Patch(ctx, c, client.MergeFrom(before))
+		return ctrl.Result{}, addFinalizer(ctx, r.Client, c)
 	}
 	// One deferred status patch, computed from the outcome of the phases.
 	before := c.DeepCopy()
@@ -169,9 +167,7 @@ func (r *AuthClientReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.
 			return errors.Join(err, r.finish(ctx, c.DeepCopy(), c, err))
 		}
 	}
-	before := c.DeepCopy()
-	controllerutil.RemoveFinalizer(c, Finalizer)
-	return client.IgnoreNotFound(r.Client.Patch(ctx, c, client.MergeFrom(before)))
+	return removeFinalizer(ctx, r.Client, c)
 }
 
 func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
@@ -182,17 +178,11 @@ func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string
 }
 
 func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
-	var list v1alpha1.AuthClientList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexClientID: c.EffectiveClientID()}); err != nil {
-		return fmt.Errorf("list clients with ID %q: %w", c.EffectiveClientID(), err)
+	w, err := holder(ctx, r.Client, &v1alpha1.AuthClientList{}, indexClientID, c.EffectiveClientID(), c)
+	if err != nil {
+		return err
 	}
-	objs := []*v1alpha1.AuthClient{c}
-	for i := range list.Items {
-		if list.Items[i].UID != c.UID {
-			objs = append(objs, &list.Items[i])
-		}
-	}
-	if w := claimant(objs); w.GetUID() != c.UID {
+	if w.GetUID() != c.UID {
 		return failed(v1alpha1.ReasonClientIDConflict, "client ID %q is held by AuthClient %s/%s, created earlier",
 			c.EffectiveClientID(), w.GetNamespace(), w.GetName())
 	}

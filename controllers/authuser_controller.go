@@ -19,10 +19,6 @@ import (
 	"github.com/authstack/authstack/authserver/store"
 )
 
-// Finalizer keeps an AuthUser or AuthClient until its record is removed
-// from the store.
-const Finalizer = "authstack.dev/credential-record"
-
 // UserStore is the part of the store the AuthUser reconciler needs.
 type UserStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
@@ -62,10 +58,7 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 		return ctrl.Result{}, r.reconcileDelete(ctx, u)
 	}
 	if !controllerutil.ContainsFinalizer(u, Finalizer) {
-		before := u.DeepCopy()
-		controllerutil.AddFinalizer(u, Finalizer)
-		// The update event brings the object back.
-		return ctrl.Result{}, r.Client.Patch(ctx, u, client.MergeFrom(before))
+		return ctrl.Result{}, addFinalizer(ctx, r.Client, u)
 	}
 	// One deferred status patch, computed from the outcome of the phases.
 	before := u.DeepCopy()
@@ -145,10 +138,8 @@ func (r *AuthUserReconciler) reconcileDelete(ctx context.Context, u *v1alpha1.Au
 			return errors.Join(err, w.finish(ctx, before, u, fields, err, ""))
 		}
 	}
-	before := u.DeepCopy()
-	controllerutil.RemoveFinalizer(u, Finalizer)
 	log.FromContext(ctx).Info("Credential record removed", "username", u.EffectiveUsername())
-	return client.IgnoreNotFound(r.Client.Patch(ctx, u, client.MergeFrom(before)))
+	return removeFinalizer(ctx, r.Client, u)
 }
 
 // deleteIfOwned deletes the record of username when src wrote it: a record
@@ -177,20 +168,11 @@ func (r *AuthUserReconciler) releaseOldUsername(ctx context.Context, u *v1alpha1
 
 // claimUsername refuses the username when an older AuthUser holds it.
 func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.AuthUser) error {
-	var list v1alpha1.AuthUserList
-	if err := r.Client.List(ctx, &list, client.MatchingFields{indexUsername: u.EffectiveUsername()}); err != nil {
-		return fmt.Errorf("list users named %q: %w", u.EffectiveUsername(), err)
+	w, err := holder(ctx, r.Client, &v1alpha1.AuthUserList{}, indexUsername, u.EffectiveUsername(), u)
+	if err != nil {
+		return err
 	}
-	objs := make([]*v1alpha1.AuthUser, 0, len(list.Items)+1)
-	found := false
-	for i := range list.Items {
-		objs = append(objs, &list.Items[i])
-		found = found || list.Items[i].UID == u.UID
-	}
-	if !found {
-		objs = append(objs, u) // the cache may not have seen it yet
-	}
-	if w := claimant(objs); w.GetUID() != u.UID {
+	if w.GetUID() != u.UID {
 		return failed(v1alpha1.ReasonUsernameConflict, "username %q is held by AuthUser %s/%s, created earlier",
 			u.EffectiveUsername(), w.GetNamespace(), w.GetName())
 	}
