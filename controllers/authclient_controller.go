@@ -36,8 +36,8 @@ type AuthClientReconciler struct {
 	resync   chan event.GenericEvent
 }
 
-// +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;patch
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
 
 // Reconcile brings the store's registration of one AuthClient in line.

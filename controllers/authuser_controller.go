@@ -42,8 +42,8 @@ type AuthUserReconciler struct {
 	resync chan event.GenericEvent
 }
 
-// +kubebuilder:rbac:groups=authstack.dev,resources=authusers,verbs=get;list;watch;update;patch
-// +kubebuilder:rbac:groups=authstack.dev,resources=authusers/status,verbs=get;update;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authusers,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authusers/status,verbs=get;patch
 // +kubebuilder:rbac:groups=authstack.dev,resources=authusers/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
