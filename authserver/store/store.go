@@ -97,7 +97,8 @@ type Store interface {
 	DeleteUser(ctx context.Context, username string) error
 	// DeleteUserFrom removes the record of username only if its Source is
 	// source, atomically, and reports whether it did: the controller never
-	// deletes a record that another resource has written meanwhile.
+	// deletes a record that another resource has written meanwhile. A
+	// record without a source is never deleted this way.
 	DeleteUserFrom(ctx context.Context, username, source string) (bool, error)
 	// ListUsers returns every user record, in no particular order.
 	ListUsers(ctx context.Context) ([]User, error)

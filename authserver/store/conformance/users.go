@@ -160,6 +160,15 @@ func testDeleteFromSource(t *testing.T, s store.Store) {
 	if users, _ := s.ListUsers(ctx); len(users) != 0 {
 		t.Fatalf("listed after DeleteUserFrom: %v", users)
 	}
+	if err := s.PutUser(ctx, store.User{Username: "tool", PasswordHash: "h"}); err != nil {
+		t.Fatal(err)
+	}
+	if ok, err := s.DeleteUserFrom(ctx, "tool", ""); err != nil || ok {
+		t.Fatalf("DeleteUserFrom of a record without a source = %v, %v", ok, err)
+	}
+	if err := s.DeleteUser(ctx, "tool"); err != nil {
+		t.Fatal(err)
+	}
 	if ok, err := s.DeleteUserFrom(ctx, "nobody", "ns/nobody"); err != nil || ok {
 		t.Fatalf("DeleteUserFrom of a missing record = %v, %v", ok, err)
 	}

@@ -38,7 +38,7 @@ func (s *Store) DeleteUser(_ context.Context, username string) error {
 func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u, ok := s.users[username]; !ok || u.Source != source {
+	if u, ok := s.users[username]; !ok || source == "" || u.Source != source {
 		return false, nil
 	}
 	delete(s.users, username)
@@ -87,7 +87,7 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 func (s *Store) DeleteClientFrom(_ context.Context, id, source string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.clients[id]; !ok || c.Source != source {
+	if c, ok := s.clients[id]; !ok || source == "" || c.Source != source {
 		return false, nil
 	}
 	delete(s.clients, id)
