@@ -24,6 +24,17 @@ var (
 	// ErrTokenReused is returned by UseRefreshToken when the token was
 	// already used; the backend has revoked the whole family by then.
 	ErrTokenReused = errors.New("refresh token reused")
+	// ErrFeedReset is returned by ReadRevocations when the changes after a
+	// cursor can no longer be read in order: the epoch changed (or is gone)
+	// or the change log was trimmed past the cursor. The reader loads the
+	// whole state again with LoadRevocations.
+	ErrFeedReset = errors.New("revocation feed reset")
+	// ErrRolledBack is returned by ReadRevocations when the store holds
+	// fewer changes than the reader has already seen: it went back in time
+	// (restored from an old snapshot, or a failover to a replica that had
+	// not received the last writes). Revocations may have been lost, so the
+	// reader replaces the epoch, which rejects every token issued before.
+	ErrRolledBack = errors.New("store rolled back")
 )
 
 // User is a credential record: what the token server needs to authenticate
@@ -43,6 +54,38 @@ type User struct {
 	// SecretVersion is the resourceVersion of the Secret the hash came from,
 	// so the controller does not re-hash an unchanged Secret.
 	SecretVersion string `json:"secretVersion,omitempty"`
+}
+
+// State returns what validating the user's tokens needs of the record.
+func (u User) State() UserState { return UserState{NotBefore: u.NotBefore, Disabled: u.Disabled} }
+
+// UserState is the part of a user record that decides whether the user's
+// tokens are still good. A user without a state (no record) has none.
+type UserState struct {
+	NotBefore time.Time
+	Disabled  bool
+}
+
+// Equal reports whether two states reject the same tokens.
+func (s UserState) Equal(o UserState) bool {
+	return s.Disabled == o.Disabled && s.NotBefore.Equal(o.NotBefore)
+}
+
+// RevocationEvent is one change of the revocation state, or one piece of
+// it when the state is loaded whole. Exactly one of JTI, Grant and Username
+// is set.
+type RevocationEvent struct {
+	// JTI is an access token revoked until Until (its exp).
+	JTI string
+	// Grant is a grant (a refresh-token family, the "sid" of the access
+	// tokens issued from it) all of whose tokens are revoked until Until.
+	Grant string
+	// Until is when the revocation may be forgotten, to the millisecond.
+	Until time.Time
+	// Username names a user whose state is now User; a nil User means the
+	// user no longer exists.
+	Username string
+	User     *UserState
 }
 
 // Client is an OAuth 2.0 client registration.
@@ -72,12 +115,19 @@ type RefreshToken struct {
 	// Hash is the hex SHA-256 of the opaque token value (the key).
 	Hash string `json:"hash"`
 	// Family groups a chain of rotated tokens; reuse revokes the family.
+	// It is also the "sid" claim of the access tokens issued with them.
 	Family    string    `json:"family"`
 	ClientID  string    `json:"clientID"`
 	Username  string    `json:"username"`
 	Scopes    []string  `json:"scopes,omitempty"`
 	IssuedAt  time.Time `json:"issuedAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
+	// AuthTime is when the user last authenticated with a password; it
+	// carries over from token to token of a family.
+	AuthTime time.Time `json:"authTime"`
+	// Epoch is the store epoch the family was started in: after the store
+	// lost data, a token from an earlier epoch is refused.
+	Epoch string `json:"epoch,omitempty"`
 	// Used is set once the token has been exchanged (rotation).
 	Used bool `json:"used,omitempty"`
 }
@@ -120,10 +170,18 @@ type Store interface {
 	// RevokeRefreshFamily makes every token of the family unusable.
 	RevokeRefreshFamily(ctx context.Context, family string) error
 
-	// RevokeAccessToken records jti as revoked until exp.
+	// RevokeAccessToken records jti as revoked until exp (kept to the
+	// millisecond) and publishes the change to the revocation feed.
 	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
-	// AccessTokenRevoked reports whether jti is revoked (as of now).
+	// AccessTokenRevoked reports whether jti is revoked (as of now). It is
+	// the synchronous check; validation normally reads a RevocationFeed
+	// mirror instead.
 	AccessTokenRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
+	// RevokeGrant records every access token whose "sid" is grant as
+	// revoked until until, and publishes the change.
+	RevokeGrant(ctx context.Context, grant string, until time.Time) error
+
+	RevocationFeed
 
 	// AddAttempt adds one to the counter of key for the fixed window of the
 	// given length that contains now, and returns the new count. Windows are
@@ -141,11 +199,40 @@ type Store interface {
 	// InitEpoch sets the epoch marker to value unless one is set already, and
 	// returns the marker in place afterwards (value, or the existing one).
 	InitEpoch(ctx context.Context, value string) (string, error)
+	// ReplaceEpoch sets the marker to next if it is old, atomically, and
+	// returns the marker in place afterwards. A token server that finds the
+	// store rolled back replaces the epoch, which rejects every token and
+	// refresh token issued before and makes the controller rewrite the
+	// records.
+	ReplaceEpoch(ctx context.Context, old, next string) (string, error)
 
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
 	// Close releases the backend's resources.
 	Close() error
+}
+
+// RevocationFeed is how token servers keep a local mirror of the
+// revocation state: revoked jtis and grants, each user's state, and the
+// epoch. Every change to them (RevokeAccessToken, RevokeGrant, and PutUser,
+// DeleteUser and DeleteUserFrom when they change a user's state) is
+// written together with an entry of an ordered change log, atomically.
+type RevocationFeed interface {
+	// LoadRevocations passes the whole state to fn, one piece per call:
+	// every revocation whose Until is after now and every user's state. It
+	// returns the store's epoch ("" when it has none) and a cursor. Changes
+	// made while loading are passed to fn, or returned by ReadRevocations
+	// after the cursor, or both; replaying them converges.
+	LoadRevocations(ctx context.Context, now time.Time, fn func(RevocationEvent)) (epoch, cursor string, err error)
+	// ReadRevocations returns up to max changes after cursor, oldest
+	// first, and the cursor after the last one returned. It returns
+	// ErrFeedReset when epoch is not the store's epoch or changes after
+	// cursor were trimmed, and ErrRolledBack when the store lost changes the
+	// cursor has already passed.
+	ReadRevocations(ctx context.Context, epoch, cursor string, max int) ([]RevocationEvent, string, error)
+	// WaitRevocations returns when there may be changes after cursor, at
+	// the latest after wait, or when ctx ends. It reads nothing.
+	WaitRevocations(ctx context.Context, cursor string, wait time.Duration) error
 }
 
 // HashClientSecret returns the stored form of a client secret: hex SHA-256.

@@ -48,6 +48,12 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ThrottleInvalidWindow", testThrottleInvalidWindow},
 		{"Epoch", testEpoch},
+		{"FeedLoad", testFeedLoad},
+		{"FeedRead", testFeedRead},
+		{"FeedUserOwnership", testFeedUserOwnership},
+		{"FeedReset", testFeedReset},
+		{"FeedWait", testFeedWait},
+		{"FeedConcurrentWriters", testFeedConcurrentWriters},
 		{"Ping", testPing},
 	}
 	for _, tc := range tests {

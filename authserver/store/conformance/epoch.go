@@ -26,4 +26,17 @@ func testEpoch(t *testing.T, s store.Store) {
 	if _, err := s.InitEpoch(ctx, ""); err == nil {
 		t.Fatal("InitEpoch with an empty value succeeded")
 	}
+	// ReplaceEpoch is a compare-and-set.
+	if got, err := s.ReplaceEpoch(ctx, "not-it", "third"); err != nil || got != "first" {
+		t.Fatalf("ReplaceEpoch with a wrong old value = %q, %v; want the marker unchanged", got, err)
+	}
+	if got, err := s.ReplaceEpoch(ctx, "first", "third"); err != nil || got != "third" {
+		t.Fatalf("ReplaceEpoch = %q, %v", got, err)
+	}
+	if got, err := s.GetEpoch(ctx); err != nil || got != "third" {
+		t.Fatalf("GetEpoch after ReplaceEpoch = %q, %v", got, err)
+	}
+	if _, err := s.ReplaceEpoch(ctx, "third", ""); err == nil {
+		t.Fatal("ReplaceEpoch with an empty value succeeded")
+	}
 }

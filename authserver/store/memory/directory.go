@@ -22,7 +22,12 @@ func (s *Store) GetUser(_ context.Context, username string) (store.User, error) 
 func (s *Store) PutUser(_ context.Context, u store.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var old *store.User
+	if o, ok := s.users[u.Username]; ok {
+		old = &o
+	}
 	s.users[u.Username] = copyUser(u)
+	s.userChanged(u.Username, old, &u)
 	return nil
 }
 
@@ -30,7 +35,10 @@ func (s *Store) PutUser(_ context.Context, u store.User) error {
 func (s *Store) DeleteUser(_ context.Context, username string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.users, username)
+	if o, ok := s.users[username]; ok {
+		delete(s.users, username)
+		s.userChanged(username, &o, nil)
+	}
 	return nil
 }
 
@@ -38,10 +46,12 @@ func (s *Store) DeleteUser(_ context.Context, username string) error {
 func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if u, ok := s.users[username]; !ok || source == "" || u.Source != source {
+	u, ok := s.users[username]
+	if !ok || source == "" || u.Source != source {
 		return false, nil
 	}
 	delete(s.users, username)
+	s.userChanged(username, &u, nil)
 	return true, nil
 }
 

@@ -29,3 +29,16 @@ func (s *Store) InitEpoch(_ context.Context, value string) (string, error) {
 	}
 	return s.epoch, nil
 }
+
+// ReplaceEpoch sets the marker to next if it is old.
+func (s *Store) ReplaceEpoch(_ context.Context, old, next string) (string, error) {
+	if next == "" {
+		return "", fmt.Errorf("replace epoch: empty value")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.epoch == old {
+		s.epoch = next
+	}
+	return s.epoch, nil
+}

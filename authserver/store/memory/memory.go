@@ -24,6 +24,8 @@ type Store struct {
 	tokens          map[string]store.RefreshToken
 	revokedFamilies map[string]struct{}
 	revokedJTIs     map[string]time.Time
+	revokedGrants   map[string]time.Time
+	log             changeLog
 	attempts        map[counterKey]map[int64]int64
 	sweepAt         int // len(attempts) at which expired counters are swept
 	epoch           string
@@ -37,6 +39,7 @@ func New() *Store {
 		tokens:          make(map[string]store.RefreshToken),
 		revokedFamilies: make(map[string]struct{}),
 		revokedJTIs:     make(map[string]time.Time),
+		revokedGrants:   make(map[string]time.Time),
 		attempts:        make(map[counterKey]map[int64]int64),
 	}
 }

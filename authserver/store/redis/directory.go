@@ -13,14 +13,26 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	return getJSON[store.User](ctx, s.client, "get user", s.keys.user(username))
 }
 
-// PutUser creates or replaces the record for u.Username.
+// PutUser creates or replaces the record for u.Username. The user's state
+// (not-before, disabled) is written first, with its log entry: a disable or
+// a revocation reaches every replica's mirror even if the record write then
+// fails, and a new user whose state write failed cannot use a token.
 func (s *Store) PutUser(ctx context.Context, u store.User) error {
-	return putIndexed(ctx, s.client, "put user", s.keys.users(), u.Username, s.keys.user(u.Username), u)
+	const op = "put user"
+	if err := s.putState(ctx, op, u); err != nil {
+		return err
+	}
+	return putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u)
 }
 
-// DeleteUser removes the record for username, if any.
+// DeleteUser removes the record for username, if any; its state goes
+// first, so its tokens are refused before it can no longer log in.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
-	return deleteIndexed(ctx, s.client, "delete user", s.keys.users(), username, s.keys.user(username))
+	const op = "delete user"
+	if err := s.deleteState(ctx, op, username, ""); err != nil {
+		return err
+	}
+	return deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username))
 }
 
 // ListUsers returns every user record.
@@ -60,9 +72,16 @@ redis.call('DEL', KEYS[1])
 return 1
 `)
 
-// DeleteUserFrom removes the record of username if source wrote it.
+// DeleteUserFrom removes the record of username if source wrote it. The
+// state goes afterwards, under the same ownership rule, also when the
+// record was already gone: a retry after a failed state delete finishes it.
 func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bool, error) {
-	return s.deleteFrom(ctx, "delete user", s.keys.users(), username, s.keys.user(username), source)
+	const op = "delete user"
+	deleted, err := s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
+	if err != nil || source == "" {
+		return deleted, err
+	}
+	return deleted, s.deleteState(ctx, op, username, source)
 }
 
 // DeleteClientFrom removes the registration of id if source wrote it.

@@ -37,3 +37,25 @@ func (s *Store) InitEpoch(ctx context.Context, value string) (string, error) {
 	}
 	return old, nil
 }
+
+// replaceEpochScript is a compare-and-set of the marker.
+//
+// KEYS: epoch. ARGV: old, next.
+var replaceEpochScript = goredis.NewScript(`
+local cur = redis.call('GET', KEYS[1]) or ''
+if cur ~= ARGV[1] then return cur end
+redis.call('SET', KEYS[1], ARGV[2])
+return ARGV[2]
+`)
+
+// ReplaceEpoch sets the marker to next if it is old.
+func (s *Store) ReplaceEpoch(ctx context.Context, old, next string) (string, error) {
+	if next == "" {
+		return "", fmt.Errorf("replace epoch: empty value")
+	}
+	cur, err := replaceEpochScript.Run(ctx, s.client, []string{s.keys.epoch()}, old, next).Text()
+	if err != nil {
+		return "", unavailable("replace epoch", err)
+	}
+	return cur, nil
+}

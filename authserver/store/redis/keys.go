@@ -44,10 +44,23 @@ func (k keyspace) familyToken(family, hash string) string {
 	return k.family(family) + ":" + escape(hash)
 }
 
-// epoch is the marker whose absence means the data was lost.
-func (k keyspace) epoch() string { return k.tagged("epoch") }
+// The revocation state shares one hash tag, so that a change and its log
+// entry are written by one script, and the feed reads the epoch and the log
+// atomically.
 
-func (k keyspace) revoked(jti string) string { return k.tagged("revoked:" + escape(jti)) }
+// epoch is the marker whose absence means the data was lost.
+func (k keyspace) epoch() string { return k.tagged("rev") + ":epoch" }
+
+// revokedIDs is the sorted set of revoked jtis ("j:<jti>") and grants
+// ("g:<sid>"), scored by the millisecond they may be forgotten.
+func (k keyspace) revokedIDs() string { return k.tagged("rev") + ":ids" }
+
+// userStates is the hash of username → JSON state (not-before, disabled,
+// source): what validation needs of each user, without the password hash.
+func (k keyspace) userStates() string { return k.tagged("rev") + ":users" }
+
+// changeLog is the stream of changes to the three keys above.
+func (k keyspace) changeLog() string { return k.tagged("rev") + ":log" }
 
 // attempts is the counter of key for window number index of length w.
 func (k keyspace) attempts(key string, w time.Duration, index int64) string {

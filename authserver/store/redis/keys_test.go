@@ -55,8 +55,10 @@ func TestHashTags(t *testing.T) {
 	}
 }
 
-// TestKeyExpiry checks that only users, clients and their name sets are
-// kept forever; every other key expires.
+// TestKeyExpiry checks that only users, clients, their name sets and the
+// revocation keys are kept without expiry; every other key expires. The
+// revocation keys are bounded otherwise: the sorted set drops entries that
+// ran out, the log is capped, and there is one user state per user.
 func TestKeyExpiry(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
@@ -66,7 +68,7 @@ func TestKeyExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("KEYS: %v", err)
 	}
-	permanent := regexp.MustCompile(`^authstack:\{(users|clients|user:.*|client:.*)\}$`)
+	permanent := regexp.MustCompile(`^authstack:\{(users|clients|user:.*|client:.*)\}$|^authstack:\{rev\}:(ids|log|users|epoch)$`)
 	for _, k := range keys {
 		ttl, err := client.PTTL(t.Context(), k).Result()
 		if err != nil {
@@ -92,6 +94,8 @@ func exerciseAll(t *testing.T, s *Store) {
 		s.RevokeRefreshFamily(ctx, "f2"),
 		s.RevokeRefreshFamily(ctx, "gone"),
 		s.RevokeAccessToken(ctx, "j{1}", now.Add(time.Hour)),
+		s.RevokeGrant(ctx, "g{1}", now.Add(time.Hour)),
+		s.WaitRevocations(ctx, zeroID, time.Millisecond),
 		s.RemoveAttempt(ctx, "k{1}", time.Minute, now),
 	}
 	_, err := s.UseRefreshToken(ctx, "h{1}", now)
@@ -103,6 +107,16 @@ func exerciseAll(t *testing.T, s *Store) {
 	_, err = s.GetClient(ctx, "web{1}")
 	steps = append(steps, err)
 	_, err = s.AccessTokenRevoked(ctx, "j{1}", now)
+	steps = append(steps, err)
+	_, err = s.InitEpoch(ctx, "e{1}")
+	steps = append(steps, err)
+	_, err = s.ReplaceEpoch(ctx, "e{1}", "e{2}")
+	steps = append(steps, err)
+	epoch, cursor, err := s.LoadRevocations(ctx, now, func(store.RevocationEvent) {})
+	steps = append(steps, err)
+	_, _, err = s.ReadRevocations(ctx, epoch, cursor, 10)
+	steps = append(steps, err)
+	_, err = s.DeleteUserFrom(ctx, "a{b}", "src")
 	steps = append(steps, err)
 	if err := errors.Join(steps...); err != nil {
 		t.Fatalf("exercising the store: %v", err)

@@ -25,6 +25,10 @@ type Options struct {
 	URL string
 	// KeyPrefix starts every key; DefaultKeyPrefix if empty.
 	KeyPrefix string
+	// ChangeLogLength is the approximate number of revocation changes kept
+	// for replicas catching up (XADD MAXLEN ~); DefaultChangeLogLength when
+	// zero. A replica further behind loads the whole state again.
+	ChangeLogLength int64
 	// Client, if set, is used instead of dialling URL (tests, Sentinel,
 	// Cluster). The caller keeps ownership: Close does not close it.
 	Client goredis.UniversalClient
@@ -35,6 +39,7 @@ type Store struct {
 	client goredis.UniversalClient
 	keys   keyspace
 	owned  bool // Close closes client
+	logLen int64
 }
 
 // New connects to Redis as configured by opts and checks the connection
@@ -54,7 +59,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 		failFast(o, opts.URL)
 		client, owned = goredis.NewClient(o), true
 	}
-	s := &Store{client: client, keys: newKeyspace(opts.KeyPrefix), owned: owned}
+	s := &Store{client: client, keys: newKeyspace(opts.KeyPrefix), owned: owned, logLen: logLength(opts.ChangeLogLength)}
 	if err := s.Ping(ctx); err != nil {
 		_ = s.Close()
 		return nil, err
@@ -66,7 +71,7 @@ func New(ctx context.Context, opts Options) (*Store, error) {
 // (DefaultKeyPrefix if empty). It does not contact Redis. The caller keeps
 // ownership of client: Close does not close it.
 func NewFromClient(client goredis.UniversalClient, prefix string) *Store {
-	return &Store{client: client, keys: newKeyspace(prefix)}
+	return &Store{client: client, keys: newKeyspace(prefix), logLen: DefaultChangeLogLength}
 }
 
 // Ping checks that Redis answers.
