@@ -18,6 +18,15 @@ type Claims struct {
 	Scope string `json:"scope,omitempty"`
 	// Groups are the resource owner's groups (RFC 9068 §2.2.3.1, RFC 7643).
 	Groups []string `json:"groups,omitempty"`
+	// SessionID names the grant the token was issued under: one password
+	// login and the refresh tokens rotated from it (the "sid" of OpenID
+	// Connect). Revoking a refresh token revokes every access token that
+	// shares its sid.
+	SessionID string `json:"sid,omitempty"`
+	// Epoch is the store epoch the token was issued in. After the store
+	// lost data (and with it, possibly, revocations), validators with a
+	// revocation mirror refuse tokens from an earlier epoch.
+	Epoch string `json:"authstack_epoch,omitempty"`
 }
 
 // Scopes returns the granted scopes, split on spaces.

@@ -30,3 +30,17 @@ func (e *invalidError) Unwrap() []error {
 	}
 	return []error{ErrInvalidToken, e.cause}
 }
+
+// Invalid returns an error wrapping ErrInvalidToken with a reason that is
+// safe to show, for checks made outside this package (revocation).
+func Invalid(reason string) error { return invalid(reason, nil) }
+
+// Reason returns the short explanation of an ErrInvalidToken error ("token
+// expired"), or "invalid token" for any other error.
+func Reason(err error) string {
+	var inv *invalidError
+	if errors.As(err, &inv) {
+		return inv.reason
+	}
+	return ErrInvalidToken.Error()
+}

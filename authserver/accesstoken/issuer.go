@@ -32,6 +32,21 @@ type Issuer struct {
 // claim (each must be a valid RFC 6749 §3.3 scope token); groups go to the
 // "groups" claim. The token gets a fresh random 128-bit "jti".
 func (is *Issuer) Issue(subject, clientID string, audience, scopes, groups []string, ttl time.Duration) (string, Claims, error) {
+	return is.IssueFor(Request{Subject: subject, ClientID: clientID, Audience: audience, Scopes: scopes, Groups: groups, TTL: ttl})
+}
+
+// Request describes the access token to issue.
+type Request struct {
+	Subject, ClientID        string
+	Audience, Scopes, Groups []string
+	TTL                      time.Duration
+	// SessionID and Epoch become the "sid" and "authstack_epoch" claims.
+	SessionID, Epoch string
+}
+
+// IssueFor is Issue with the session and epoch claims.
+func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
+	subject, clientID, audience, scopes, groups, ttl := r.Subject, r.ClientID, r.Audience, r.Scopes, r.Groups, r.TTL
 	if err := is.check(subject, clientID, audience, scopes, ttl); err != nil {
 		return "", Claims{}, fmt.Errorf("issue access token: %w", err)
 	}
@@ -54,9 +69,11 @@ func (is *Issuer) Issue(subject, clientID string, audience, scopes, groups []str
 			IssuedAt:  issuedAt,
 			ID:        newTokenID(),
 		},
-		ClientID: clientID,
-		Scope:    strings.Join(scopes, " "),
-		Groups:   slices.Clone(groups),
+		ClientID:  clientID,
+		Scope:     strings.Join(scopes, " "),
+		Groups:    slices.Clone(groups),
+		SessionID: r.SessionID,
+		Epoch:     r.Epoch,
 	}
 	token, err := ks.Sign(claims)
 	if err != nil {
@@ -97,3 +114,7 @@ func newTokenID() string {
 	rand.Read(b[:]) // never fails (crypto/rand crashes the program instead)
 	return base64.RawURLEncoding.EncodeToString(b[:])
 }
+
+// NewID returns a fresh random 128-bit identifier in the form of a jti, for
+// other identifiers of the same strength (session ids).
+func NewID() string { return newTokenID() }

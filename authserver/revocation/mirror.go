@@ -1,0 +1,313 @@
+package revocation
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/store"
+)
+
+// ErrStale is returned by Check and Epoch when the mirror has not heard
+// from the store within the staleness bound (or has not loaded yet). It
+// does not wrap accesstoken.ErrInvalidToken: the token may be good, the
+// server cannot tell, and answers 503.
+var ErrStale = errors.New("revocation state is stale")
+
+// Feed is what the mirror needs of the store.
+type Feed interface {
+	store.RevocationFeed
+	InitEpoch(ctx context.Context, value string) (string, error)
+	ReplaceEpoch(ctx context.Context, old, next string) (string, error)
+}
+
+// Defaults of Options' zero fields.
+const (
+	DefaultMaxStaleness = 2 * time.Second
+	// DefaultWait is how long one blocking wait for changes lasts. The
+	// mirror is confirmed fresh after every wait, so it must stay well
+	// under the staleness bound.
+	DefaultWait = 500 * time.Millisecond
+	// DefaultRetry is the pause after a failed read, and the most a mirror
+	// lags behind a store that has come back.
+	DefaultRetry = 100 * time.Millisecond
+	// batch is the most changes read at once.
+	batch = 1000
+	// pruneEvery is how often revocations that ran out are forgotten.
+	pruneEvery = time.Minute
+)
+
+// Options configures a Mirror.
+type Options struct {
+	Feed Feed
+	// MaxStaleness is the oldest knowledge Check accepts; DefaultMaxStaleness
+	// when zero.
+	MaxStaleness time.Duration
+	// Wait bounds one blocking wait; DefaultWait when zero, and at most a
+	// quarter of MaxStaleness.
+	Wait time.Duration
+	// Retry is the pause after a failure; DefaultRetry when zero.
+	Retry time.Duration
+	// Leeway keeps revocations this long after they ran out, matching the
+	// validators' clock-skew leeway on exp.
+	Leeway time.Duration
+	Now    func() time.Time
+	Log    *slog.Logger
+}
+
+// Mirror is a local copy of the revocation state. Check is safe for
+// concurrent use with Run.
+type Mirror struct {
+	opts Options
+
+	mu sync.RWMutex
+	st *state // nil until the first load
+
+	// syncedAt is when the last successful read started (Unix nanos): the
+	// mirror knows every change made before it.
+	syncedAt atomic.Int64
+	cursor   string
+
+	reloads   atomic.Int64
+	rollbacks atomic.Int64
+}
+
+// New returns a mirror; Run fills and follows it.
+func New(opts Options) *Mirror {
+	if opts.MaxStaleness <= 0 {
+		opts.MaxStaleness = DefaultMaxStaleness
+	}
+	if opts.Wait <= 0 {
+		opts.Wait = DefaultWait
+	}
+	opts.Wait = min(opts.Wait, opts.MaxStaleness/4)
+	if opts.Retry <= 0 {
+		opts.Retry = DefaultRetry
+	}
+	if opts.Now == nil {
+		opts.Now = time.Now
+	}
+	if opts.Log == nil {
+		opts.Log = slog.New(slog.DiscardHandler)
+	}
+	return &Mirror{opts: opts}
+}
+
+// Run loads the state and follows the change log until ctx ends.
+func (m *Mirror) Run(ctx context.Context) error {
+	loaded := false
+	lastPrune := m.opts.Now()
+	failing := false
+	fail := func(what string, err error) {
+		if !failing && ctx.Err() == nil {
+			m.opts.Log.Warn("Revocation mirror cannot reach the store", "step", what, "error", err.Error())
+		}
+		failing = true
+		sleep(ctx, m.opts.Retry)
+	}
+	for ctx.Err() == nil {
+		if !loaded {
+			if err := m.load(ctx); err != nil {
+				fail("load", err)
+				continue
+			}
+			loaded = true
+		}
+		start := m.opts.Now()
+		m.mu.RLock()
+		epoch := m.st.epoch
+		m.mu.RUnlock()
+		events, next, err := m.opts.Feed.ReadRevocations(ctx, epoch, m.cursor, batch)
+		switch {
+		case errors.Is(err, store.ErrFeedReset):
+			m.opts.Log.Info("Revocation state reset in the store: loading it again", "reason", err.Error())
+			loaded = false
+			continue
+		case errors.Is(err, store.ErrRolledBack):
+			m.rollbacks.Add(1)
+			m.opts.Log.Warn("The store went back in time and may have lost revocations: starting a new epoch; "+
+				"every token issued before is refused", "reason", err.Error())
+			if _, err := m.opts.Feed.ReplaceEpoch(ctx, epoch, rand.Text()); err != nil {
+				fail("replace epoch", err)
+				continue
+			}
+			loaded = false
+			continue
+		case err != nil:
+			fail("read", err)
+			continue
+		}
+		m.mu.Lock()
+		for _, e := range events {
+			m.st.apply(e)
+		}
+		if now := m.opts.Now(); now.Sub(lastPrune) > pruneEvery {
+			m.st.prune(now.Add(-m.opts.Leeway))
+			lastPrune = now
+		}
+		m.mu.Unlock()
+		m.cursor = next
+		m.syncedAt.Store(start.UnixNano())
+		if failing {
+			m.opts.Log.Info("Revocation mirror is following the store again")
+			failing = false
+		}
+		if len(events) == batch {
+			continue
+		}
+		if err := m.opts.Feed.WaitRevocations(ctx, m.cursor, m.opts.Wait); err != nil {
+			fail("wait", err)
+		}
+	}
+	return nil
+}
+
+// load reads the whole state, writing an epoch marker into a store that
+// has none, and replaces the mirror's state with it.
+func (m *Mirror) load(ctx context.Context) error {
+	for {
+		start := m.opts.Now()
+		var st *state
+		epoch, cursor, err := m.opts.Feed.LoadRevocations(ctx, start, func(e store.RevocationEvent) {
+			if st == nil {
+				st = newState("")
+			}
+			st.apply(e)
+		})
+		if err != nil {
+			return err
+		}
+		if epoch == "" {
+			// An empty store: whoever comes first writes the marker.
+			if _, err := m.opts.Feed.InitEpoch(ctx, rand.Text()); err != nil {
+				return err
+			}
+			continue
+		}
+		if st == nil {
+			st = newState("")
+		}
+		st.epoch = epoch
+		m.mu.Lock()
+		old := m.st
+		m.st = st
+		m.mu.Unlock()
+		m.cursor = cursor
+		m.syncedAt.Store(start.UnixNano())
+		m.reloads.Add(1)
+		if old != nil && old.epoch != epoch {
+			m.opts.Log.Warn("New store epoch: tokens issued before it are refused", "revoked", st.jtis.len())
+		}
+		return nil
+	}
+}
+
+// Staleness is how old the mirror's knowledge is; a large value before the
+// first load.
+func (m *Mirror) Staleness() time.Duration {
+	at := m.syncedAt.Load()
+	if at == 0 {
+		return time.Duration(1<<63 - 1)
+	}
+	return m.opts.Now().Sub(time.Unix(0, at))
+}
+
+// Fresh reports whether the mirror is within its staleness bound.
+func (m *Mirror) Fresh() bool { return m.Staleness() <= m.opts.MaxStaleness }
+
+func (m *Mirror) stale() error {
+	if d := m.Staleness(); d > m.opts.MaxStaleness {
+		if m.syncedAt.Load() == 0 {
+			return fmt.Errorf("%w: not loaded yet", ErrStale)
+		}
+		return fmt.Errorf("%w: last synchronised %v ago", ErrStale, d.Round(time.Millisecond))
+	}
+	return nil
+}
+
+// Epoch returns the store epoch new tokens are issued in.
+func (m *Mirror) Epoch() (string, error) {
+	if err := m.stale(); err != nil {
+		return "", err
+	}
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	return m.st.epoch, nil
+}
+
+// Check reports whether the token's claims are still good as far as
+// revocation goes: nil if so, an error wrapping accesstoken.ErrInvalidToken
+// if the token was revoked (its jti or sid, its user disabled, deleted or
+// revoked since, or an earlier epoch), ErrStale if the mirror cannot tell.
+// Signature, issuer, audience and expiry are the validator's business.
+func (m *Mirror) Check(c *accesstoken.Claims) error {
+	if err := m.stale(); err != nil {
+		return err
+	}
+	nowMs := m.opts.Now().UnixMilli()
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	st := m.st
+	switch {
+	case c.Epoch != st.epoch:
+		return accesstoken.Invalid("token from an earlier store epoch")
+	case st.jtis.revoked(c.ID, nowMs):
+		return accesstoken.Invalid("token revoked")
+	case c.SessionID != "" && st.grants.revoked(c.SessionID, nowMs):
+		return accesstoken.Invalid("token revoked")
+	}
+	u, ok := st.users[c.Subject]
+	switch {
+	case !ok:
+		return accesstoken.Invalid("token revoked")
+	case u.Disabled:
+		return accesstoken.Invalid("token revoked")
+	case !u.NotBefore.IsZero() && (c.IssuedAt == nil || !c.IssuedAt.After(u.NotBefore.Truncate(time.Second))):
+		// iat has whole seconds: a token from the not-before second itself
+		// is refused (fail closed).
+		return accesstoken.Invalid("token revoked")
+	}
+	return nil
+}
+
+// Note applies a change this replica has just written to the store, so
+// that it holds here at once, before the change log brings it back.
+func (m *Mirror) Note(e store.RevocationEvent) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st != nil {
+		m.st.apply(e)
+	}
+}
+
+// Stats are figures for metrics.
+type Stats struct {
+	RevokedTokens, RevokedGrants, Users int
+	Reloads, Rollbacks                  int64
+}
+
+// Stats returns the mirror's current figures.
+func (m *Mirror) Stats() Stats {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	s := Stats{Reloads: m.reloads.Load(), Rollbacks: m.rollbacks.Load()}
+	if m.st != nil {
+		s.RevokedTokens, s.RevokedGrants, s.Users = m.st.jtis.len(), m.st.grants.len(), len(m.st.users)
+	}
+	return s
+}
+
+func sleep(ctx context.Context, d time.Duration) {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-t.C:
+	case <-ctx.Done():
+	}
+}
