@@ -165,8 +165,12 @@ type Store interface {
 	// UseRefreshToken atomically marks the token as used and returns it as
 	// it was before. It returns ErrNotFound for unknown, expired (relative to
 	// now) or revoked tokens, and ErrTokenReused (after revoking the whole
-	// family) for a token that was already used.
+	// family) for a token that was already used; then the token is returned
+	// too, so that the caller can revoke what else the family holds.
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
+	// GetRefreshToken returns the token without using it, Used set if it was
+	// used; ErrNotFound for unknown, expired or revoked tokens.
+	GetRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
 	// RevokeRefreshFamily makes every token of the family unusable.
 	RevokeRefreshFamily(ctx context.Context, family string) error
 

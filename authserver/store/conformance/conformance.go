@@ -39,6 +39,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"RefreshExpiry", testRefreshExpiry},
 		{"RefreshRevokeFamily", testRefreshRevokeFamily},
 		{"RefreshCopies", testRefreshCopies},
+		{"RefreshGet", testRefreshGet},
 		{"RefreshConcurrentUse", testRefreshConcurrentUse},
 		{"AccessTokenRevocation", testAccessTokenRevocation},
 		{"ThrottleWindows", testThrottleWindows},

@@ -82,7 +82,11 @@ func testRefreshReuseRevokesFamily(t *testing.T, s store.Store) {
 	}
 
 	useOK(t, s, t1, now)
-	useErr(t, s, "h1", now, store.ErrTokenReused)
+	reused, err := s.UseRefreshToken(t.Context(), "h1", now)
+	wantErr(t, "UseRefreshToken used", err, store.ErrTokenReused)
+	if reused.Family != "f" || reused.Hash != "h1" {
+		t.Fatalf("reuse returned %+v; want the token, to revoke what its family holds", reused)
+	}
 	useErr(t, s, "h2", now, store.ErrNotFound)
 	useErr(t, s, "h3", now, store.ErrNotFound)
 	useErr(t, s, "h1", now, store.ErrNotFound) // revoked wins over used
@@ -176,4 +180,32 @@ func testRefreshConcurrentUse(t *testing.T, s store.Store) {
 	if ok != 1 || reused != 1 || notFound != n-2 {
 		t.Fatalf("%d concurrent uses: %d ok, %d reused, %d not found; want 1, 1, %d", n, ok, reused, notFound, n-2)
 	}
+}
+
+func testRefreshGet(t *testing.T, s store.Store) {
+	ctx, now := t.Context(), time.Now()
+	tok := newToken("h1", "f", now)
+	tok.AuthTime, tok.Epoch = now.Add(-time.Minute).Truncate(time.Second), "e1"
+	create(t, s, tok)
+	_, err := s.GetRefreshToken(ctx, "missing", now)
+	wantErr(t, "GetRefreshToken missing", err, store.ErrNotFound)
+	got, err := s.GetRefreshToken(ctx, "h1", now)
+	must(t, "GetRefreshToken", err)
+	if got.Used || got.Family != "f" || got.Epoch != "e1" || !got.AuthTime.Equal(tok.AuthTime) {
+		t.Fatalf("GetRefreshToken = %+v", got)
+	}
+	// Reading does not use it.
+	if _, err := s.UseRefreshToken(ctx, "h1", now); err != nil {
+		t.Fatalf("UseRefreshToken after Get: %v", err)
+	}
+	got, err = s.GetRefreshToken(ctx, "h1", now)
+	must(t, "GetRefreshToken used", err)
+	if !got.Used {
+		t.Fatal("GetRefreshToken does not report a used token as used")
+	}
+	_, err = s.GetRefreshToken(ctx, "h1", tok.ExpiresAt)
+	wantErr(t, "GetRefreshToken expired", err, store.ErrNotFound)
+	must(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "f"))
+	_, err = s.GetRefreshToken(ctx, "h1", now)
+	wantErr(t, "GetRefreshToken revoked", err, store.ErrNotFound)
 }

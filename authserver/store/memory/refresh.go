@@ -38,11 +38,25 @@ func (s *Store) UseRefreshToken(_ context.Context, hash string, now time.Time) (
 	}
 	if t.Used {
 		s.revokedFamilies[t.Family] = struct{}{}
-		return store.RefreshToken{}, fmt.Errorf("use refresh token: %w", store.ErrTokenReused)
+		return copyToken(t), fmt.Errorf("use refresh token: %w", store.ErrTokenReused)
 	}
 	used := t
 	used.Used = true
 	s.tokens[hash] = used
+	return copyToken(t), nil
+}
+
+// GetRefreshToken returns a copy of the token without using it.
+func (s *Store) GetRefreshToken(_ context.Context, hash string, now time.Time) (store.RefreshToken, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	t, ok := s.tokens[hash]
+	if !ok {
+		return store.RefreshToken{}, fmt.Errorf("get refresh token: %w", store.ErrNotFound)
+	}
+	if _, revoked := s.revokedFamilies[t.Family]; revoked || !now.Before(t.ExpiresAt) {
+		return store.RefreshToken{}, fmt.Errorf("get refresh token: revoked or expired: %w", store.ErrNotFound)
+	}
 	return copyToken(t), nil
 }
 

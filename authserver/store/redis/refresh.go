@@ -30,7 +30,7 @@ return 1
 // useTokenScript is UseRefreshToken's single atomic step.
 //
 // KEYS: family, token. ARGV: now seconds, now nanos, revokedFamilyTTL ms.
-// Returns {"ok", data}, {"reused"} or {"notfound"|"revoked"|"expired"}.
+// Returns {"ok", data}, {"reused", data} or {"notfound"|"revoked"|"expired"}.
 var useTokenScript = goredis.NewScript(`
 local t = redis.call('HMGET', KEYS[2], 'data', 'used', 'es', 'en')
 if not t[1] then return {'notfound'} end
@@ -41,7 +41,7 @@ if ns > es or (ns == es and nn >= en) then return {'expired'} end
 if t[2] == '1' then
   redis.call('HSET', KEYS[1], 'revoked', '1')
   if redis.call('PTTL', KEYS[1]) < 0 then redis.call('PEXPIRE', KEYS[1], ARGV[3]) end
-  return {'reused'}
+  return {'reused', t[1]}
 end
 redis.call('HSET', KEYS[2], 'used', '1')
 return {'ok', t[1]}
@@ -112,23 +112,69 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 	if err != nil {
 		return store.RefreshToken{}, unavailable(op, err)
 	}
-	if len(res) == 0 || (res[0] == "ok") != (len(res) == 2) {
+	withData := len(res) > 0 && (res[0] == "ok" || res[0] == "reused")
+	if len(res) == 0 || withData != (len(res) == 2) {
 		return store.RefreshToken{}, fmt.Errorf("%s: malformed script reply", op)
+	}
+	var t store.RefreshToken
+	if withData {
+		if err := json.Unmarshal([]byte(res[1]), &t); err != nil {
+			return store.RefreshToken{}, fmt.Errorf("%s: decode: %w", op, err)
+		}
 	}
 	switch res[0] {
 	case "ok":
-		var t store.RefreshToken
-		if err := json.Unmarshal([]byte(res[1]), &t); err != nil {
-			return t, fmt.Errorf("%s: decode: %w", op, err)
-		}
 		return t, nil
 	case "reused":
-		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrTokenReused)
+		return t, fmt.Errorf("%s: %w", op, store.ErrTokenReused)
 	case "revoked", "expired":
 		return store.RefreshToken{}, fmt.Errorf("%s: %s: %w", op, res[0], store.ErrNotFound)
 	default:
 		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
 	}
+}
+
+// getTokenScript reads a token without using it.
+//
+// KEYS: family, token. ARGV: now seconds, now nanos.
+// Returns {"ok", data, used} or {"notfound"|"revoked"|"expired"}.
+var getTokenScript = goredis.NewScript(`
+local t = redis.call('HMGET', KEYS[2], 'data', 'used', 'es', 'en')
+if not t[1] then return {'notfound'} end
+if redis.call('HGET', KEYS[1], 'revoked') then return {'revoked'} end
+local es, en = tonumber(t[3]), tonumber(t[4])
+local ns, nn = tonumber(ARGV[1]), tonumber(ARGV[2])
+if ns > es or (ns == es and nn >= en) then return {'expired'} end
+return {'ok', t[1], t[2]}
+`)
+
+// GetRefreshToken returns the token without using it.
+func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error) {
+	const op = "get refresh token"
+	family, err := s.client.Get(ctx, s.keys.refreshIndex(hash)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	if err != nil {
+		return store.RefreshToken{}, unavailable(op, err)
+	}
+	keys := []string{s.keys.family(family), s.keys.familyToken(family, hash)}
+	res, err := getTokenScript.Run(ctx, s.client, keys, now.Unix(), now.Nanosecond()).StringSlice()
+	if err != nil {
+		return store.RefreshToken{}, unavailable(op, err)
+	}
+	if len(res) == 0 || (res[0] == "ok") != (len(res) == 3) {
+		return store.RefreshToken{}, fmt.Errorf("%s: malformed script reply", op)
+	}
+	if res[0] != "ok" {
+		return store.RefreshToken{}, fmt.Errorf("%s: %s: %w", op, res[0], store.ErrNotFound)
+	}
+	var t store.RefreshToken
+	if err := json.Unmarshal([]byte(res[1]), &t); err != nil {
+		return t, fmt.Errorf("%s: decode: %w", op, err)
+	}
+	t.Used = res[2] == "1"
+	return t, nil
 }
 
 // RevokeRefreshFamily makes every token of family, present or future,
