@@ -126,7 +126,38 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		t.Fatal(err)
 	}
 	ts.srv, ts.cfg, ts.handler = srv, cfg, srv.Handler()
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	srv.Start(ctx)
+	ts.waitFresh()
 	return ts
+}
+
+// waitFresh waits until the server's revocation mirror has caught up with
+// the store: it follows the store's change log, so a change (a revocation,
+// a disabled user) reaches validation a moment after it was written.
+func (ts *testServer) waitFresh() {
+	ts.t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ts.srv.Mirror().Fresh() {
+		if time.Now().After(deadline) {
+			ts.t.Fatal("the revocation mirror did not load")
+		}
+		time.Sleep(time.Millisecond)
+	}
+}
+
+// caughtUp waits until the mirror holds every change written so far.
+func (ts *testServer) caughtUp() {
+	ts.t.Helper()
+	mark := ts.srv.Mirror().Mark()
+	deadline := time.Now().Add(10 * time.Second)
+	for !ts.srv.Mirror().CaughtUp(mark) {
+		if time.Now().After(deadline) {
+			ts.t.Fatal("the revocation mirror did not catch up with the store")
+		}
+		time.Sleep(time.Millisecond)
+	}
 }
 
 func (ts *testServer) clock() time.Time {

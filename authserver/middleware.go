@@ -29,7 +29,7 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 
 // knownPaths bounds the "handler" label of the request counter.
 var knownPaths = map[string]bool{
-	"/token": true, "/userinfo": true, "/healthz": true, "/readyz": true,
+	"/token": true, "/userinfo": true, "/revoke": true, "/introspect": true, "/verify": true, "/healthz": true, "/readyz": true,
 	"/.well-known/oauth-authorization-server": true, "/.well-known/openid-configuration": true,
 	"/.well-known/jwks.json": true,
 }

@@ -29,13 +29,25 @@ func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {
 // recovers without a restart.
 func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	rs := redistest.Start(t)
-	ts := newTestServer(t, withStore(newRedisStore(t, rs)))
+	ts := newTestServer(t, withStore(newRedisStore(t, rs)), withConfig(func(c *testConfig) { c.MaxStaleness = 300 * time.Millisecond }))
 	tok := ts.mustToken()
 	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK {
 		t.Fatalf("userinfo before the outage: %d", rec.Code)
 	}
 
 	rs.Stop()
+	// Validation answers from the mirror until it is older than the bound,
+	// then fails closed: 200 for a while, 503 after, never anything else.
+	stale := time.Now().Add(10 * time.Second)
+	for ts.srv.Mirror().Fresh() {
+		if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK && rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("userinfo while the mirror is still fresh: %d", rec.Code)
+		}
+		if time.Now().After(stale) {
+			t.Fatal("the mirror stays fresh with Redis gone")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	for name, rec := range map[string]*httptestRecorder{
 		"token":    ts.token("grant_type", "password", "username", "alice", "password", alicePassword),
 		"wrong pw": ts.token("grant_type", "password", "username", "alice", "password", "guess"),
@@ -62,8 +74,10 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	}
 
 	rs.Restart()
+	ts.waitFresh()
 	// Redis came back empty: alice's record is gone until the controller
-	// rewrites it, so her old token is refused rather than trusted.
+	// rewrites it, and the epoch is new, so her old token is refused rather
+	// than trusted.
 	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusUnauthorized {
 		t.Errorf("token of a user whose record is gone: %d", rec.Code)
 	}

@@ -22,6 +22,11 @@ type Listeners struct {
 // Run serves the API and operations handlers until ctx ends, then shuts down
 // gracefully: in-flight requests get up to grace to finish.
 func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) error {
+	// The mirror outlives the listeners: in-flight requests still validate
+	// while draining.
+	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
+	defer stopBackground()
+	s.Start(bg)
 	servers := []*http.Server{s.httpServer(s.Handler())}
 	listeners := []net.Listener{l.API}
 	if l.Ops != nil {

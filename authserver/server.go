@@ -17,8 +17,12 @@ import (
 	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/discovery"
+	"github.com/authstack/authstack/authserver/forwardauth"
+	"github.com/authstack/authstack/authserver/introspect"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/revocation"
+	"github.com/authstack/authstack/authserver/revoke"
 	"github.com/authstack/authstack/authserver/signer"
 	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -48,6 +52,15 @@ type Config struct {
 	HashPool       password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
+	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
+	// set none; token.DefaultRefreshTokenTTL when zero.
+	RefreshTokenTTL time.Duration
+	// MaxStaleness bounds how old the revocation mirror's knowledge may be
+	// before validation answers 503; revocation.DefaultMaxStaleness when 0.
+	MaxStaleness time.Duration
+	// VerifyAudiences are the audiences /verify accepts when the gateway
+	// names none; DefaultAudience when empty.
+	VerifyAudiences []string
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
@@ -76,6 +89,12 @@ func (c *Config) defaults() error {
 	}
 	if c.AccessTokenTTL <= 0 {
 		c.AccessTokenTTL = 15 * time.Minute
+	}
+	if c.RefreshTokenTTL <= 0 {
+		c.RefreshTokenTTL = token.DefaultRefreshTokenTTL
+	}
+	if len(c.VerifyAudiences) == 0 {
+		c.VerifyAudiences = c.DefaultAudience
 	}
 	if c.HashParams == (password.Params{}) {
 		c.HashParams = password.DefaultParams
@@ -120,6 +139,30 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// draining is set when shutdown begins: /readyz fails from then on.
 	draining atomic.Bool
+	mirror   *revocation.Mirror
+	started  atomic.Bool
+}
+
+// Start runs the background work (the revocation mirror) until ctx ends.
+// Run calls it; tests that serve the handler directly call it themselves.
+// Calls after the first do nothing.
+func (s *Server) Start(ctx context.Context) {
+	if s.started.Swap(true) {
+		return
+	}
+	go func() { _ = s.mirror.Run(ctx) }()
+}
+
+// Mirror returns the server's revocation mirror.
+func (s *Server) Mirror() *revocation.Mirror { return s.mirror }
+
+// mirrorStats adapts the mirror to the metrics package.
+type mirrorStats struct{ m *revocation.Mirror }
+
+func (a mirrorStats) Staleness() time.Duration { return a.m.Staleness() }
+func (a mirrorStats) Counts() (tokens, grants, users int, reloads, rollbacks int64) {
+	st := a.m.Stats()
+	return st.RevokedTokens, st.RevokedGrants, st.Users, st.Reloads, st.Rollbacks
 }
 
 // New builds the server from cfg.
@@ -136,6 +179,9 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
+	mirror := revocation.New(revocation.Options{
+		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Leeway: cfg.ClockSkew, Now: cfg.Now, Log: cfg.Logger,
+	})
 	// /userinfo is a resource of this server: it takes only tokens whose aud
 	// names the issuer (RFC 9068 §4), not every token the server signs. The
 	// default audience is the issuer unless configured otherwise; a client
@@ -145,36 +191,55 @@ func New(cfg Config) (*Server, error) {
 		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: []string{cfg.Issuer},
 		Leeway: cfg.ClockSkew, Now: cfg.Now,
 	}
-	auth := &bearer.Authenticator{Tokens: validator, Users: cfg.Store}
+	// /verify, /introspect and /revoke judge tokens of every audience.
+	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
+	auth := &bearer.Authenticator{Tokens: validator, Revocations: mirror}
 	limiter := &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP}
+	minter := &token.Minter{
+		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Now: cfg.Now,
+	}
+	sessions := &token.SessionRevoker{Store: cfg.Store, Minter: minter, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,
 			Verifier: verifier,
 			Pool:     password.NewPool(cfg.HashPool),
 			Limiter:  limiter,
-			Tokens:   issuer, Metrics: cfg.Metrics,
-			DefaultAudience: cfg.DefaultAudience, AccessTokenTTL: cfg.AccessTokenTTL, Now: cfg.Now,
+			Minter:   minter, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
+		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, Now: cfg.Now},
 	}
 	disc := discovery.New(discovery.Options{
-		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword},
+		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
 		SigningAlgs: func() []string { return cfg.Keys.Current().Algs() },
 	})
-	s := &Server{cfg: cfg, Metrics: cfg.Metrics}
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
+	clients := &token.ClientAuthenticator{
+		Clients: cfg.Store, DefaultClient: s.defaultClient(),
+		Limiter: limiter, Metrics: cfg.Metrics, Now: cfg.Now,
+	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/token", &token.Handler{
-		Clients: &token.ClientAuthenticator{
-			Clients: cfg.Store, DefaultClient: s.defaultClient(),
-			Limiter: limiter, Metrics: cfg.Metrics, Now: cfg.Now,
-		},
-		Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+	})
+	mux.Handle("/revoke", &revoke.Handler{
+		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
+		Log: cfg.Logger, Now: cfg.Now,
+	})
+	mux.Handle("/introspect", &introspect.Handler{
+		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
+	})
+	mux.Handle("/verify", &forwardauth.Handler{
+		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
+		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics,
 	})
 	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
 	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	cfg.Metrics.RegisterMirror(mirrorStats{mirror})
 	s.addProbes(mux)
 	s.api = s.instrument(mux)
 	return s, nil
@@ -230,6 +295,10 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	defer cancel()
 	if err := s.cfg.Store.Ping(ctx); err != nil {
 		http.Error(w, "store unavailable", http.StatusServiceUnavailable)
+		return
+	}
+	if !s.mirror.Fresh() {
+		http.Error(w, "revocation state stale", http.StatusServiceUnavailable)
 		return
 	}
 	if ks := s.cfg.Keys.Current(); ks == nil || ks.Active == nil {

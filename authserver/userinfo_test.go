@@ -111,6 +111,7 @@ func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
 			if err := change(ts, u); err != nil {
 				t.Fatal(err)
 			}
+			ts.caughtUp()
 			ts.advance(2 * time.Second)
 			rec := ts.userinfo("Bearer " + tok)
 			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {

@@ -24,6 +24,7 @@ import (
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/revocation"
 	"github.com/authstack/authstack/authserver/signer"
 	"github.com/authstack/authstack/authserver/store"
 	redisstore "github.com/authstack/authstack/authserver/store/redis"
@@ -45,6 +46,7 @@ type stack struct {
 	redis  *redistest.Server
 	store  store.Store
 	server http.Handler
+	mirror *revocation.Mirror
 	cache  cache.Cache // the manager's
 }
 
@@ -92,7 +94,10 @@ func newStack(t *testing.T) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s.server = srv.Handler()
+	s.server, s.mirror = srv.Handler(), srv.Mirror()
+	bg, stopMirror := context.WithCancel(context.Background())
+	t.Cleanup(stopMirror)
+	srv.Start(bg)
 	s.cache = mgr.GetCache()
 	return s
 }
@@ -238,8 +243,14 @@ func (s *stack) mustLogin(username, pw string) string {
 	return tok
 }
 
-// userinfo presents the token to /userinfo and returns the status code.
+// userinfo presents the token to /userinfo and returns the status code,
+// once the server's revocation mirror holds every change written so far.
 func (s *stack) userinfo(tok string) int {
+	mark := s.mirror.Mark()
+	deadline := time.Now().Add(10 * time.Second)
+	for !s.mirror.CaughtUp(mark) && time.Now().Before(deadline) {
+		time.Sleep(time.Millisecond)
+	}
 	req := httptest.NewRequest(http.MethodGet, "/userinfo", nil)
 	req.Header.Set("Authorization", "Bearer "+tok)
 	rec := httptest.NewRecorder()

@@ -185,3 +185,6 @@ func checkClaims(c *Claims) error {
 	}
 	return nil
 }
+
+// Skew is the clock-skew leeway the validator applies to exp and iat.
+func (v *Validator) Skew() time.Duration { return v.leeway() }

@@ -16,7 +16,9 @@ type Metadata struct {
 	JWKSURI                           string   `json:"jwks_uri"`
 	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
 	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
+	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
 	IntrospectionEndpoint             string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
 	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
@@ -52,6 +54,12 @@ func (h *Handler) OAuth() Metadata {
 		TokenEndpoint:    base + "/token",
 		JWKSURI:          base + "/.well-known/jwks.json",
 		UserinfoEndpoint: base + "/userinfo",
+		// RFC 7009 and RFC 7662, registered in RFC 8414 §2. Public clients
+		// may revoke their own tokens; introspection needs a secret.
+		RevocationEndpoint:                base + "/revoke",
+		RevocationAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post", "none"},
+		IntrospectionEndpoint:             base + "/introspect",
+		IntrospectionAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
 		// There is no authorization endpoint, so no response type is
 		// supported; RFC 8414 still requires the member.
 		ResponseTypesSupported:            []string{},
@@ -73,7 +81,7 @@ func (h *Handler) OpenID() Metadata {
 	if h.opts.SigningAlgs != nil {
 		m.IDTokenSigningAlgValuesSupported = h.opts.SigningAlgs()
 	}
-	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username"}
+	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username", "sid"}
 	return m
 }
 

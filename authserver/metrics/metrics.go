@@ -4,6 +4,7 @@ package metrics
 
 import (
 	"net/http"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -92,4 +93,41 @@ func New() *Metrics {
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
+}
+
+// MirrorStats is what the revocation mirror reports.
+type MirrorStats interface {
+	Staleness() time.Duration
+	Counts() (tokens, grants, users int, reloads, rollbacks int64)
+}
+
+// RegisterMirror adds the revocation mirror's figures, read at scrape time.
+func (m *Metrics) RegisterMirror(s MirrorStats) {
+	count := func(i int) func() float64 {
+		return func() float64 {
+			t, g, u, r, rb := s.Counts()
+			return [...]float64{float64(t), float64(g), float64(u), float64(r), float64(rb)}[i]
+		}
+	}
+	m.Registry.MustRegister(
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authstack_revocation_mirror_staleness_seconds",
+			Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
+		}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authstack_revocation_mirror_revoked_tokens", Help: "Revoked access tokens (jtis) held by the mirror.",
+		}, count(0)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authstack_revocation_mirror_revoked_sessions", Help: "Revoked sessions (sids) held by the mirror.",
+		}, count(1)),
+		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+			Name: "authstack_revocation_mirror_users", Help: "User states held by the mirror.",
+		}, count(2)),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authstack_revocation_mirror_loads_total", Help: "Full loads of the revocation state (start, epoch change, trimmed log).",
+		}, count(3)),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authstack_revocation_mirror_rollbacks_total", Help: "Times the store was found rolled back and the epoch replaced.",
+		}, count(4)),
+	)
 }

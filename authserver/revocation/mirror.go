@@ -57,8 +57,10 @@ type Options struct {
 	// Leeway keeps revocations this long after they ran out, matching the
 	// validators' clock-skew leeway on exp.
 	Leeway time.Duration
-	Now    func() time.Time
-	Log    *slog.Logger
+	// Now is the clock revocations run out by (tests set it). Staleness is
+	// measured on the process's monotonic clock, whatever Now says.
+	Now func() time.Time
+	Log *slog.Logger
 }
 
 // Mirror is a local copy of the revocation state. Check is safe for
@@ -69,8 +71,10 @@ type Mirror struct {
 	mu sync.RWMutex
 	st *state // nil until the first load
 
-	// syncedAt is when the last successful read started (Unix nanos): the
-	// mirror knows every change made before it.
+	// syncedAt is when the last successful read started, in nanoseconds
+	// of the monotonic clock since base (0: never): the mirror knows every
+	// change made before it.
+	base     time.Time
 	syncedAt atomic.Int64
 	cursor   string
 
@@ -96,8 +100,11 @@ func New(opts Options) *Mirror {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Mirror{opts: opts}
+	return &Mirror{opts: opts, base: time.Now()}
 }
+
+// clock reads the monotonic clock, never 0.
+func (m *Mirror) clock() int64 { return int64(time.Since(m.base)) + 1 }
 
 // Run loads the state and follows the change log until ctx ends.
 func (m *Mirror) Run(ctx context.Context) error {
@@ -119,7 +126,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			}
 			loaded = true
 		}
-		start := m.opts.Now()
+		start := m.clock()
 		m.mu.RLock()
 		epoch := m.st.epoch
 		m.mu.RUnlock()
@@ -153,7 +160,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 		}
 		m.mu.Unlock()
 		m.cursor = next
-		m.syncedAt.Store(start.UnixNano())
+		m.syncedAt.Store(start)
 		if failing {
 			m.opts.Log.Info("Revocation mirror is following the store again")
 			failing = false
@@ -172,9 +179,9 @@ func (m *Mirror) Run(ctx context.Context) error {
 // has none, and replaces the mirror's state with it.
 func (m *Mirror) load(ctx context.Context) error {
 	for {
-		start := m.opts.Now()
+		start := m.clock()
 		var st *state
-		epoch, cursor, err := m.opts.Feed.LoadRevocations(ctx, start, func(e store.RevocationEvent) {
+		epoch, cursor, err := m.opts.Feed.LoadRevocations(ctx, m.opts.Now(), func(e store.RevocationEvent) {
 			if st == nil {
 				st = newState("")
 			}
@@ -199,7 +206,7 @@ func (m *Mirror) load(ctx context.Context) error {
 		m.st = st
 		m.mu.Unlock()
 		m.cursor = cursor
-		m.syncedAt.Store(start.UnixNano())
+		m.syncedAt.Store(start)
 		m.reloads.Add(1)
 		if old != nil && old.epoch != epoch {
 			m.opts.Log.Warn("New store epoch: tokens issued before it are refused", "revoked", st.jtis.len())
@@ -215,8 +222,15 @@ func (m *Mirror) Staleness() time.Duration {
 	if at == 0 {
 		return time.Duration(1<<63 - 1)
 	}
-	return m.opts.Now().Sub(time.Unix(0, at))
+	return time.Duration(m.clock() - at)
 }
+
+// Mark returns a point in time for CaughtUp.
+func (m *Mirror) Mark() int64 { return m.clock() }
+
+// CaughtUp reports whether the mirror has read the store since mark: it
+// then holds every change written before Mark was called.
+func (m *Mirror) CaughtUp(mark int64) bool { return m.syncedAt.Load() >= mark }
 
 // Fresh reports whether the mirror is within its staleness bound.
 func (m *Mirror) Fresh() bool { return m.Staleness() <= m.opts.MaxStaleness }

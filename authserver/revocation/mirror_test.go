@@ -6,8 +6,8 @@ import (
 	"testing"
 	"time"
 
-	goredis "github.com/redis/go-redis/v9"
 	"github.com/golang-jwt/jwt/v5"
+	goredis "github.com/redis/go-redis/v9"
 
 	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/revocation"

@@ -3,12 +3,9 @@ package token
 import (
 	"context"
 	"errors"
-	"fmt"
-	"strings"
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/password"
@@ -21,11 +18,6 @@ type UserStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
 }
 
-// AccessTokenIssuer mints access tokens.
-type AccessTokenIssuer interface {
-	Issue(subject, clientID string, audience, scopes, groups []string, ttl time.Duration) (string, accesstoken.Claims, error)
-}
-
 // PasswordGrant is the resource owner password credentials grant
 // (RFC 6749 §4.3).
 type PasswordGrant struct {
@@ -33,16 +25,12 @@ type PasswordGrant struct {
 	Verifier *password.Verifier
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
-	Tokens   AccessTokenIssuer
+	Minter   *Minter
 	Metrics  *metrics.Metrics
 	// Pause waits out the rest of a failure's time floor; nil means a timer
 	// that ends early when ctx does. Tests replace it.
 	Pause func(ctx context.Context, d time.Duration)
-	// DefaultAudience is used for clients that list no audiences.
-	DefaultAudience []string
-	// AccessTokenTTL is used for clients that set none.
-	AccessTokenTTL time.Duration
-	Now            func() time.Time
+	Now   func() time.Time
 }
 
 var _ Grant = (*PasswordGrant)(nil)
@@ -121,30 +109,15 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	if err != nil {
 		return nil, err
 	}
+	epoch, err := g.Minter.Epoch(ctx)
+	if err != nil {
+		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
 	// A token whose iat is not after the user's not-before second is
 	// rejected by every validator; right after a password change or a
 	// revocation, wait for the next second instead of issuing a dead token.
 	g.pause(ctx, untilAfter(user.NotBefore, g.Now()))
-	aud := req.Client.Audiences
-	if len(aud) == 0 {
-		aud = g.DefaultAudience
-	}
-	ttl := req.Client.AccessTokenTTL
-	if ttl <= 0 {
-		ttl = g.AccessTokenTTL
-	}
-	tok, _, err := g.Tokens.Issue(user.Username, req.Client.ID, aud, scopes, user.Groups, ttl)
-	if err != nil {
-		return nil, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
-	}
-	return &Response{
-		AccessToken: tok,
-		TokenType:   "Bearer",
-		ExpiresIn:   int64(ttl / time.Second),
-		Scope:       strings.Join(scopes, " "),
-		Subject:     user.Username,
-		ClientID:    req.Client.ID,
-	}, nil
+	return g.Minter.Mint(ctx, Session{User: user, Client: req.Client, Scopes: scopes, Epoch: epoch})
 }
 
 // maxNotBeforeWait bounds the wait for a not-before second to pass: a record

@@ -60,9 +60,9 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 	return &PasswordGrant{
 		Users: st, Verifier: v, Pool: password.NewPool(password.PoolOptions{}),
 		Limiter: &throttle.Limiter{Counters: st, PerUserIP: throttle.Limit{Max: 100, Window: time.Minute}, PerIP: throttle.Limit{Max: 100, Window: time.Minute}},
-		Tokens:  &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"},
-		Metrics: metrics.New(), DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute,
-		Now: time.Now, Pause: p.record,
+		Minter: &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"}, Store: st,
+			DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour, Now: time.Now},
+		Metrics: metrics.New(), Now: time.Now, Pause: p.record,
 	}, p
 }
 

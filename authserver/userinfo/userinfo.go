@@ -31,24 +31,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteError(w, oauth.MethodNotAllowed("GET, POST"))
 		return
 	}
-	p, err := h.Auth.Authenticate(r)
+	c, err := h.Auth.Authenticate(r)
 	if err != nil {
 		h.Metrics.BearerValidations.WithLabelValues("userinfo", outcome(err)).Inc()
 		oauth.WriteError(w, err)
 		return
 	}
 	h.Metrics.BearerValidations.WithLabelValues("userinfo", "success").Inc()
-	groups := p.User.Groups
+	// The groups are the token's: a change of groups takes effect with
+	// the next token, as with every other consumer of the token.
+	groups := c.Groups
 	if groups == nil {
 		groups = []string{}
 	}
 	w.Header().Set("Cache-Control", "no-store")
 	oauth.WriteJSON(w, http.StatusOK, Info{
-		Subject:           p.Claims.Subject,
-		PreferredUsername: p.User.Username,
+		Subject:           c.Subject,
+		PreferredUsername: c.Subject,
 		Groups:            groups,
-		Scope:             strings.Join(p.Claims.Scopes(), " "),
-		ClientID:          p.Claims.ClientID,
+		Scope:             strings.Join(c.Scopes(), " "),
+		ClientID:          c.ClientID,
 	})
 }
 

@@ -13,26 +13,28 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	return getJSON[store.User](ctx, s.client, "get user", s.keys.user(username))
 }
 
-// PutUser creates or replaces the record for u.Username. The user's state
-// (not-before, disabled) is written first, with its log entry: a disable or
-// a revocation reaches every replica's mirror even if the record write then
-// fails, and a new user whose state write failed cannot use a token.
+// PutUser creates or replaces the record for u.Username, then the user's
+// state (not-before, disabled) with its log entry, which every replica's
+// mirror follows. The record and the state live on different slots; the
+// order makes the gap between them fail closed: logins follow the record at
+// once and tokens the state a moment later, and a new user whose state
+// write failed has tokens that no validator accepts. An error leaves the
+// caller (the controller) to retry.
 func (s *Store) PutUser(ctx context.Context, u store.User) error {
 	const op = "put user"
-	if err := s.putState(ctx, op, u); err != nil {
+	if err := putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u); err != nil {
 		return err
 	}
-	return putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u)
+	return s.putState(ctx, op, u)
 }
 
-// DeleteUser removes the record for username, if any; its state goes
-// first, so its tokens are refused before it can no longer log in.
+// DeleteUser removes the record for username, if any, then its state.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	const op = "delete user"
-	if err := s.deleteState(ctx, op, username, ""); err != nil {
+	if err := deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username)); err != nil {
 		return err
 	}
-	return deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username))
+	return s.deleteState(ctx, op, username, "")
 }
 
 // ListUsers returns every user record.

@@ -1,0 +1,155 @@
+// Package introspect serves token introspection (RFC 7662) to confidential
+// clients, typically resource servers that would rather ask than validate
+// JWTs themselves. Anything that is not a good token, for whatever reason,
+// is exactly {"active":false}.
+package introspect
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/token"
+)
+
+// RefreshTokens is the part of the store introspection needs.
+type RefreshTokens interface {
+	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
+}
+
+// Handler serves POST /introspect.
+type Handler struct {
+	Clients *token.ClientAuthenticator
+	IPs     *clientip.Resolver
+	// Tokens validates access tokens of any audience.
+	Tokens      *accesstoken.Validator
+	Revocations bearer.RevocationChecker
+	Refresh     RefreshTokens
+	Now         func() time.Time
+}
+
+// Response is the introspection response of RFC 7662 §2.2.
+type Response struct {
+	Active    bool     `json:"active"`
+	Scope     string   `json:"scope,omitempty"`
+	ClientID  string   `json:"client_id,omitempty"`
+	Username  string   `json:"username,omitempty"`
+	TokenType string   `json:"token_type,omitempty"`
+	Exp       int64    `json:"exp,omitempty"`
+	Iat       int64    `json:"iat,omitempty"`
+	Sub       string   `json:"sub,omitempty"`
+	Aud       []string `json:"aud,omitempty"`
+	Iss       string   `json:"iss,omitempty"`
+	Jti       string   `json:"jti,omitempty"`
+}
+
+var inactive = &Response{}
+
+// retryAfter is the Retry-After of a 503.
+const retryAfter = time.Second
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	oauth.NoStore(w)
+	resp, err := h.serve(w, r)
+	if err != nil {
+		oauth.WriteError(w, err)
+		return
+	}
+	oauth.WriteJSON(w, http.StatusOK, resp)
+}
+
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, error) {
+	if r.Method != http.MethodPost {
+		return nil, oauth.MethodNotAllowed(http.MethodPost)
+	}
+	form, err := oauth.ParseForm(w, r)
+	if err != nil {
+		return nil, err
+	}
+	client, err := h.Clients.Authenticate(r.Context(), r, form, h.IPs.ClientIP(r))
+	if err != nil {
+		return nil, err
+	}
+	if client.Public() {
+		// RFC 7662 §2.1: the endpoint requires authorization; a client
+		// that cannot authenticate could probe any token with it.
+		return nil, oauth.InvalidClient("introspection requires an authenticated confidential client")
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		return nil, oauth.InvalidRequest("missing parameter: token")
+	}
+	if strings.Count(raw, ".") == 2 {
+		return h.accessToken(raw)
+	}
+	return h.refreshToken(r.Context(), raw, client)
+}
+
+func (h *Handler) accessToken(raw string) (*Response, error) {
+	c, err := h.Tokens.Validate(raw)
+	switch {
+	case errors.Is(err, accesstoken.ErrInvalidToken):
+		return inactive, nil
+	case err != nil:
+		return nil, oauth.ServerError(err)
+	}
+	if err := h.Revocations.Check(c); err != nil {
+		if errors.Is(err, accesstoken.ErrInvalidToken) {
+			return inactive, nil
+		}
+		// Never "active" (nor "inactive") without knowing.
+		return nil, oauth.Unavailable("revocation state unavailable; retry later", retryAfter, err)
+	}
+	return &Response{
+		Active: true, Scope: c.Scope, ClientID: c.ClientID, Username: c.Subject, TokenType: "Bearer",
+		Exp: unix(c.ExpiresAt), Iat: unix(c.IssuedAt), Sub: c.Subject, Aud: slices.Clone(c.Audience),
+		Iss: c.Issuer, Jti: c.ID,
+	}, nil
+}
+
+// refreshToken answers for a refresh token, to the client it was issued to
+// only: to any other it is a credential it must not learn about.
+func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Client) (*Response, error) {
+	t, err := h.Refresh.GetRefreshToken(ctx, token.HashRefreshToken(raw), h.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return inactive, nil
+	case err != nil:
+		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
+	}
+	if t.Used || t.ClientID != client.ID {
+		return inactive, nil
+	}
+	// The session's user and epoch are judged as for its access tokens.
+	c := &accesstoken.Claims{
+		RegisteredClaims: jwt.RegisteredClaims{Subject: t.Username, IssuedAt: jwt.NewNumericDate(t.AuthTime)},
+		SessionID:        t.Family, Epoch: t.Epoch,
+	}
+	if err := h.Revocations.Check(c); err != nil {
+		if errors.Is(err, accesstoken.ErrInvalidToken) {
+			return inactive, nil
+		}
+		return nil, oauth.Unavailable("revocation state unavailable; retry later", retryAfter, err)
+	}
+	return &Response{
+		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, Username: t.Username,
+		Sub: t.Username, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(),
+	}, nil
+}
+
+func unix(d *jwt.NumericDate) int64 {
+	if d == nil {
+		return 0
+	}
+	return d.Unix()
+}

@@ -1,0 +1,132 @@
+// Package revoke serves the token revocation endpoint (RFC 7009): a client
+// revokes an access token (by its jti, until it expires) or a refresh token
+// (its whole session, with the access tokens issued in it). Every replica
+// refuses the token once the change reaches its revocation mirror.
+package revoke
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/token"
+)
+
+// Store is the part of the store revocation needs.
+type Store interface {
+	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
+	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
+}
+
+// Handler serves POST /revoke.
+type Handler struct {
+	Clients *token.ClientAuthenticator
+	IPs     *clientip.Resolver
+	// Tokens validates access tokens of any audience.
+	Tokens   *accesstoken.Validator
+	Store    Store
+	Sessions *token.SessionRevoker
+	// Noter, if set, learns of a revoked access token at once.
+	Noter token.Noter
+	Log   *slog.Logger
+	Now   func() time.Time
+}
+
+// retryAfterStore is the Retry-After of a 503.
+const retryAfterStore = time.Second
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	oauth.NoStore(w)
+	kind, err := h.serve(w, r)
+	if err != nil {
+		e := oauth.As(err)
+		attrs := []any{"error", e.Code, "status", e.Status}
+		if e.Cause != nil {
+			attrs = append(attrs, "cause", e.Cause.Error())
+		}
+		h.Log.InfoContext(r.Context(), "Revocation refused", attrs...)
+		oauth.WriteError(w, e)
+		return
+	}
+	if kind != "" {
+		h.Log.InfoContext(r.Context(), "Token revoked", "token_type", kind)
+	}
+	// RFC 7009 §2.2: 200 also for invalid, unknown and expired tokens.
+	w.WriteHeader(http.StatusOK)
+}
+
+// serve revokes the token and returns its kind ("" when there was nothing
+// to revoke).
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, error) {
+	if r.Method != http.MethodPost {
+		return "", oauth.MethodNotAllowed(http.MethodPost)
+	}
+	form, err := oauth.ParseForm(w, r)
+	if err != nil {
+		return "", err
+	}
+	client, err := h.Clients.Authenticate(r.Context(), r, form, h.IPs.ClientIP(r))
+	if err != nil {
+		return "", err
+	}
+	raw := form.Get("token")
+	if raw == "" {
+		return "", oauth.InvalidRequest("missing parameter: token")
+	}
+	// token_type_hint is only a hint (RFC 7009 §2.1): the shape of the
+	// token tells a JWT from an opaque refresh token for certain, so an
+	// unknown or wrong hint changes nothing.
+	if strings.Count(raw, ".") == 2 {
+		return h.revokeAccessToken(r.Context(), raw, client)
+	}
+	return h.revokeRefreshToken(r.Context(), raw, client)
+}
+
+func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client store.Client) (string, error) {
+	claims, err := h.Tokens.Validate(raw)
+	switch {
+	case errors.Is(err, accesstoken.ErrInvalidToken):
+		return "", nil // expired, forged or malformed: nothing to revoke
+	case err != nil:
+		return "", oauth.ServerError(err)
+	}
+	if claims.ClientID != client.ID {
+		return "", errOtherClient
+	}
+	exp := claims.ExpiresAt.Time.Add(h.Tokens.Skew())
+	if err := h.Store.RevokeAccessToken(ctx, claims.ID, exp); err != nil {
+		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	if h.Noter != nil {
+		h.Noter.Note(store.RevocationEvent{JTI: claims.ID, Until: exp})
+	}
+	return "access_token", nil
+}
+
+func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client store.Client) (string, error) {
+	t, err := h.Store.GetRefreshToken(ctx, token.HashRefreshToken(raw), h.Now())
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return "", nil
+	case err != nil:
+		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	if t.ClientID != client.ID {
+		return "", errOtherClient
+	}
+	if err := h.Sessions.Revoke(ctx, t.Family, client); err != nil {
+		return "", err
+	}
+	return "refresh_token", nil
+}
+
+// errOtherClient refuses to revoke a token issued to another client (RFC
+// 7009 §2.1), in the words of RFC 6749 §5.2.
+var errOtherClient = oauth.UnauthorizedClient("the token was not issued to this client")
