@@ -92,6 +92,8 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
 		Logger:         slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:            ts.clock,
+		// Short waits: caughtUp does not sit out an idle wait.
+		RevocationWait: 5 * time.Millisecond,
 	}
 	for _, o := range opts {
 		o(&cfg)

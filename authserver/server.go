@@ -58,6 +58,9 @@ type Config struct {
 	// MaxStaleness bounds how old the revocation mirror's knowledge may be
 	// before validation answers 503; revocation.DefaultMaxStaleness when 0.
 	MaxStaleness time.Duration
+	// RevocationWait is how long the mirror blocks waiting for a change
+	// before it confirms it is up to date; revocation.DefaultWait when 0.
+	RevocationWait time.Duration
 	// VerifyAudiences are the audiences /verify accepts when the gateway
 	// names none; DefaultAudience when empty.
 	VerifyAudiences []string
@@ -180,7 +183,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
 	mirror := revocation.New(revocation.Options{
-		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Leeway: cfg.ClockSkew, Now: cfg.Now, Log: cfg.Logger,
+		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Wait: cfg.RevocationWait, Leeway: cfg.ClockSkew, Now: cfg.Now, Log: cfg.Logger,
 	})
 	// /userinfo is a resource of this server: it takes only tokens whose aud
 	// names the issuer (RFC 9068 §4), not every token the server signs. The
