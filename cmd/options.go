@@ -12,7 +12,9 @@ import (
 
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/revocation"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/authserver/token"
 )
 
 // serverOptions are the flags `server` and `dev` share.
@@ -22,6 +24,9 @@ type serverOptions struct {
 	issuer          string
 	audiences       []string
 	accessTokenTTL  time.Duration
+	refreshTokenTTL time.Duration
+	maxStaleness    time.Duration
+	verifyAudiences []string
 	publicClientID  string
 	trustedProxies  []string
 	perUserIP       throttle.Limit
@@ -44,6 +49,10 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.StringVar(&o.issuer, "issuer", o.issuer, "issuer URL: the iss of every token and the base of the metadata URLs")
 	fs.StringSliceVar(&o.audiences, "audience", nil, "aud of tokens for clients that list no audiences (default: the issuer)")
 	fs.DurationVar(&o.accessTokenTTL, "access-token-ttl", 15*time.Minute, "lifetime of access tokens for clients that set none")
+	fs.DurationVar(&o.refreshTokenTTL, "refresh-token-ttl", token.DefaultRefreshTokenTTL, "lifetime of refresh tokens for clients that set none")
+	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", revocation.DefaultMaxStaleness,
+		"oldest revocation state validation trusts; beyond it (Redis unreachable) validation answers 503")
+	fs.StringSliceVar(&o.verifyAudiences, "verify-audience", nil, "audiences /verify accepts when the gateway names none (default: --audience, or the issuer)")
 	fs.StringVar(&o.publicClientID, "public-client-id", "default", "client used by token requests that name no client (empty: such requests are refused)")
 	fs.StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "CIDRs of proxies whose X-Forwarded-For is believed")
 	fs.Int64Var(&o.perUserIP.Max, "throttle-user-ip-max", throttle.DefaultPerUserIP.Max, "failed logins allowed per username and client IP in a window (0: off)")
@@ -72,6 +81,9 @@ func (o *serverOptions) config() authserver.Config {
 		Issuer:          o.issuer,
 		DefaultAudience: o.audiences,
 		AccessTokenTTL:  o.accessTokenTTL,
+		RefreshTokenTTL: o.refreshTokenTTL,
+		MaxStaleness:    o.maxStaleness,
+		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,
 		TrustedProxies:  o.trustedProxies,
 		PerUserIP:       o.perUserIP,

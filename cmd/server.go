@@ -31,7 +31,7 @@ func newServerCommand() *cobra.Command {
 	c := &cobra.Command{
 		Use:   "server",
 		Short: "Run the token server on Redis",
-		Long: "Run the OAuth 2.0 token server: the password grant on /token, RFC 9068 JWT access tokens,\n" +
+		Long: "Run the OAuth 2.0 token server: the password and refresh_token grants on /token, RFC 9068 JWT\naccess tokens, /revoke, /introspect, /verify (forward auth),\n" +
 			"discovery, JWKS and /userinfo, with credentials and throttle counters in Redis.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
