@@ -1,0 +1,138 @@
+// Package serverproc runs `authstack server` processes for the multi-replica
+// tests and the benchmarks: the real binary, on free ports of 127.0.0.1,
+// with a fresh ES256 signing key shared by all replicas of a test.
+package serverproc
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/x509"
+	"encoding/pem"
+	"errors"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"syscall"
+	"time"
+)
+
+// Server is one running `authstack server`.
+type Server struct {
+	// URL is the API base (http://127.0.0.1:port), Ops the metrics base.
+	URL, Ops string
+	Log      string // path of its log file
+	cmd      *exec.Cmd
+	done     chan struct{}
+}
+
+// Build compiles the authstack binary from the module root into dir.
+func Build(root, dir string) (string, error) {
+	bin := filepath.Join(dir, "authstack")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Dir = root
+	if out, err := cmd.CombinedOutput(); err != nil {
+		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	}
+	return bin, nil
+}
+
+// WriteKey writes a fresh ES256 active.pem into dir.
+func WriteKey(dir string) error {
+	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return err
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k)
+	if err != nil {
+		return err
+	}
+	if err := os.MkdirAll(dir, 0o700); err != nil {
+		return err
+	}
+	return os.WriteFile(filepath.Join(dir, "active.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
+}
+
+// FreeAddr returns a free 127.0.0.1 address.
+func FreeAddr() (string, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer l.Close()
+	return l.Addr().String(), nil
+}
+
+// Start runs bin server with the given Redis URL, issuer and key directory,
+// plus extra flags, logging to dir/name.log, and waits until /readyz
+// answers 200.
+func Start(bin, dir, name, redisURL, issuer, keys string, env []string, extra ...string) (*Server, error) {
+	api, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	ops, err := FreeAddr()
+	if err != nil {
+		return nil, err
+	}
+	logPath := filepath.Join(dir, name+".log")
+	f, err := os.Create(logPath)
+	if err != nil {
+		return nil, err
+	}
+	args := append([]string{"server", "--addr", api, "--metrics-addr", ops, "--redis-url", redisURL,
+		"--issuer", issuer, "--allow-http-issuer", "--signing-keys", keys, "--shutdown-delay", "0"}, extra...)
+	cmd := exec.Command(bin, args...)
+	cmd.Stdout, cmd.Stderr = f, f
+	cmd.Env = append(os.Environ(), env...)
+	if err := cmd.Start(); err != nil {
+		f.Close()
+		return nil, err
+	}
+	s := &Server{URL: "http://" + api, Ops: "http://" + ops, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	go func() { _ = cmd.Wait(); f.Close(); close(s.done) }()
+	if err := s.waitReady(60 * time.Second); err != nil {
+		s.Stop()
+		return nil, fmt.Errorf("%s: %w", name, err)
+	}
+	return s, nil
+}
+
+func (s *Server) waitReady(limit time.Duration) error {
+	ctx, cancel := context.WithTimeout(context.Background(), limit)
+	defer cancel()
+	for ctx.Err() == nil {
+		select {
+		case <-s.done:
+			return errors.New("exited before it was ready")
+		default:
+		}
+		req, _ := http.NewRequestWithContext(ctx, http.MethodGet, s.Ops+"/readyz", nil)
+		if resp, err := http.DefaultClient.Do(req); err == nil {
+			resp.Body.Close()
+			if resp.StatusCode == http.StatusOK {
+				return nil
+			}
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	return errors.New("not ready in time")
+}
+
+// PID is the process ID.
+func (s *Server) PID() int { return s.cmd.Process.Pid }
+
+// Stop ends the process with SIGTERM (SIGKILL after 20 s) and waits.
+func (s *Server) Stop() {
+	_ = s.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-s.done:
+	case <-time.After(20 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.done
+	}
+}
