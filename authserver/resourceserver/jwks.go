@@ -101,8 +101,9 @@ type RemoteKeys struct {
 	client *http.Client
 	log    *slog.Logger
 
-	current atomic.Pointer[signer.KeySet]
-	ready   chan struct{} // closed when the first set is stored
+	current   atomic.Pointer[signer.KeySet]
+	ready     chan struct{} // closed when the first successful fetch ends
+	readyOnce sync.Once
 
 	mu          sync.Mutex
 	inflight    *fetchCall
@@ -134,6 +135,9 @@ func NewRemoteKeys(opts RemoteKeysOptions) (*RemoteKeys, error) {
 	if opts.Issuer != "" {
 		if err := checkURL("issuer", opts.Issuer, opts.AllowHTTP); err != nil {
 			return nil, fmt.Errorf("remote keys: %w", err)
+		}
+		if strings.Contains(opts.Issuer, "?") {
+			return nil, fmt.Errorf("remote keys: issuer %q has a query (RFC 8414 §2)", clip(opts.Issuer))
 		}
 	}
 	if opts.JWKSURL != "" {
@@ -178,7 +182,14 @@ func setDefault(d *time.Duration, def time.Duration) {
 func (r *RemoteKeys) Current() *signer.KeySet { return r.current.Load() }
 
 // Ready reports whether a key set has been fetched.
-func (r *RemoteKeys) Ready() bool { return r.current.Load() != nil }
+func (r *RemoteKeys) Ready() bool {
+	select {
+	case <-r.ready:
+		return true
+	default:
+		return false
+	}
+}
 
 // WaitReady waits until a key set has been fetched or ctx is done.
 func (r *RemoteKeys) WaitReady(ctx context.Context) error {
@@ -253,6 +264,9 @@ func (r *RemoteKeys) start(limited bool) (*fetchCall, error) {
 		r.mu.Lock()
 		r.inflight = nil
 		r.mu.Unlock()
+		if c.err == nil {
+			r.readyOnce.Do(func() { close(r.ready) })
+		}
 		close(c.done)
 	}()
 	return c, nil
@@ -369,11 +383,6 @@ func (r *RemoteKeys) store(ks *signer.KeySet, doc []byte, skipped []error) {
 	if changed && len(skipped) > 0 {
 		r.log.Warn("JWKS holds keys that cannot verify tokens; they are ignored", "skipped", errors.Join(skipped...))
 	}
-	select {
-	case <-r.ready:
-	default:
-		close(r.ready)
-	}
 }
 
 // resolveJWKSURL returns the configured or discovered jwks_uri, reading
@@ -454,8 +463,9 @@ func metadataURL(issuer string) string {
 	if err != nil {
 		return issuer // checked in NewRemoteKeys
 	}
-	u.Path = "/.well-known/oauth-authorization-server" + strings.TrimSuffix(u.Path, "/")
-	u.RawPath = ""
+	const wellKnown = "/.well-known/oauth-authorization-server"
+	u.RawPath = wellKnown + strings.TrimSuffix(u.EscapedPath(), "/")
+	u.Path = wellKnown + strings.TrimSuffix(u.Path, "/")
 	return u.String()
 }
 
@@ -463,7 +473,7 @@ func metadataURL(issuer string) string {
 // and without user info or fragment.
 func checkURL(what, raw string, allowHTTP bool) error {
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.User != nil || u.Fragment != "" || u.Opaque != "" {
+	if err != nil || u.Host == "" || u.User != nil || u.Opaque != "" || strings.Contains(raw, "#") {
 		return fmt.Errorf("%s %q is not an absolute URL with a host", what, clip(raw))
 	}
 	if !schemeAllowed(u.Scheme, allowHTTP) {
