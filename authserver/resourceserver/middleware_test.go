@@ -33,7 +33,7 @@ type nilSource struct{}
 
 func (nilSource) Current() *signer.KeySet { return nil }
 
-func newStaticMiddleware(t *testing.T, iss *staticIssuer, mutate ...func(*resourceserver.Options)) *resourceserver.Middleware {
+func newStaticMiddleware(t testing.TB, iss *staticIssuer, mutate ...func(*resourceserver.Options)) *resourceserver.Middleware {
 	t.Helper()
 	o := resourceserver.Options{Issuer: testIssuer, Audiences: []string{apiAudience}, Keys: iss.keys, Logger: discard}
 	for _, f := range mutate {
