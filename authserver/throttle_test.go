@@ -143,3 +143,43 @@ func TestUntrustedForwardedForIsCountedAndWarnedOnce(t *testing.T) {
 		t.Fatalf("warned %d times, want once", n)
 	}
 }
+
+// A confidential client is a service: many concurrent requests with the
+// right secret from one address are never throttled, and leave no count
+// behind (before failures-only counting, successes in flight filled the
+// per-client limit and locked the client out for the rest of the window).
+func TestConcurrentClientAuthenticationIsNotThrottled(t *testing.T) {
+	ts := newTestServer(t)
+	const n = 40
+	codes := make(chan int, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rec := ts.do(request{path: "/introspect", body: form("token", "x"), remote: "203.0.113.7:1",
+				headers: map[string]string{"Authorization": basic("billing", billingSecret)}})
+			codes <- rec.Code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != http.StatusOK {
+			t.Fatalf("concurrent request with the right secret: %d", code)
+		}
+	}
+	// Wrong secrets are still counted: five, then 429 even for the right one.
+	for i := range 5 {
+		rec := ts.do(request{path: "/introspect", body: form("token", "x"), remote: "203.0.113.7:1",
+			headers: map[string]string{"Authorization": basic("billing", "wrong-"+strconv.Itoa(i))}})
+		if rec.Code != http.StatusUnauthorized {
+			t.Fatalf("wrong secret %d: %d", i, rec.Code)
+		}
+	}
+	rec := ts.do(request{path: "/introspect", body: form("token", "x"), remote: "203.0.113.7:1",
+		headers: map[string]string{"Authorization": basic("billing", billingSecret)}})
+	if rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("right secret after five wrong ones: %d", rec.Code)
+	}
+}

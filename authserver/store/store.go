@@ -193,6 +193,8 @@ type Store interface {
 	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	// RemoveAttempt takes one back from the same counter (never below zero).
 	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
+	// CountAttempts returns the same counter without changing it.
+	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 
 	// GetEpoch returns the store's epoch marker, or ErrNotFound when there is
 	// none. The controller writes a fresh random marker into an empty store;

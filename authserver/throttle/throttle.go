@@ -24,6 +24,7 @@ import (
 type Counters interface {
 	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
+	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
 }
 
 // Limit allows Max attempts per Window. Max 0 disables the limit.
@@ -88,10 +89,8 @@ type Attempt struct {
 // store.ErrUnavailable) when the counters cannot be reached: the caller must
 // then refuse the attempt, not let it through unchecked.
 func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr, now time.Time) (*Attempt, error) {
-	src := source(ip)
-	// The subject is hashed: keys have a fixed size whatever a client sends.
-	sum := sha256.Sum256([]byte(subject))
-	a := &Attempt{l: l, now: now, ipKey: "ip:" + src, userKey: "uip:" + src + "|" + hex.EncodeToString(sum[:16])}
+	ipKey, userKey := l.keys(subject, ip)
+	a := &Attempt{l: l, now: now, ipKey: ipKey, userKey: userKey}
 	// The per-IP limit first: a spraying address is refused before its
 	// attempts touch the per-subject counters at all.
 	if err := l.count(ctx, a.ipKey, l.PerIP, ScopeIP, now); err != nil {
@@ -130,6 +129,59 @@ const giveBackTimeout = time.Second
 // up after its password was checked must not leave its attempt counted.
 func giveBackContext(ctx context.Context) (context.Context, context.CancelFunc) {
 	return context.WithTimeout(context.WithoutCancel(ctx), giveBackTimeout)
+}
+
+// Check refuses, with an *ExceededError, a subject whose failures from ip
+// have used up either limit; it counts nothing. With Fail it is the
+// failures-only counting used for client secrets: a right secret never
+// touches a counter, so any number of concurrent requests of a client pass,
+// and a refused client is not told whether its secret was right.
+// Concurrent wrong guesses can overshoot the limit by their concurrency,
+// which is harmless for secrets too random to guess.
+func (l *Limiter) Check(ctx context.Context, subject string, ip netip.Addr, now time.Time) error {
+	ipKey, userKey := l.keys(subject, ip)
+	for _, c := range []struct {
+		key   string
+		lim   Limit
+		scope Scope
+	}{{ipKey, l.PerIP, ScopeIP}, {userKey, l.PerUserIP, ScopeUserIP}} {
+		if c.lim.Max <= 0 {
+			continue
+		}
+		n, err := l.Counters.CountAttempts(ctx, c.key, c.lim.Window, now)
+		if err != nil {
+			return fmt.Errorf("count attempts: %w", err)
+		}
+		if n >= c.lim.Max {
+			return &ExceededError{Scope: c.scope, RetryAfter: untilWindowEnd(now, c.lim.Window)}
+		}
+	}
+	return nil
+}
+
+// Fail counts one failure of subject from ip against both limits.
+func (l *Limiter) Fail(ctx context.Context, subject string, ip netip.Addr, now time.Time) error {
+	ipKey, userKey := l.keys(subject, ip)
+	ctx, cancel := giveBackContext(ctx)
+	defer cancel()
+	var errs []error
+	if l.PerIP.Max > 0 {
+		_, err := l.Counters.AddAttempt(ctx, ipKey, l.PerIP.Window, now)
+		errs = append(errs, err)
+	}
+	if l.PerUserIP.Max > 0 {
+		_, err := l.Counters.AddAttempt(ctx, userKey, l.PerUserIP.Window, now)
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// keys returns the per-IP and per-subject-and-IP counter keys.
+func (l *Limiter) keys(subject string, ip netip.Addr) (ipKey, userKey string) {
+	src := source(ip)
+	// The subject is hashed: keys have a fixed size whatever a client sends.
+	sum := sha256.Sum256([]byte(subject))
+	return "ip:" + src, "uip:" + src + "|" + hex.EncodeToString(sum[:16])
 }
 
 // Forget takes the attempt back from both counters. It runs to completion

@@ -77,11 +77,15 @@ func (a *ClientAuthenticator) publicClient(ctx context.Context, id string) (stor
 	return c, nil
 }
 
-// checkSecret authenticates a confidential client by its secret. The
-// attempt is counted before the comparison and forgiven when it succeeds.
+// checkSecret authenticates a confidential client by its secret. Only
+// failures are counted (throttle.Limiter.Check and Fail): a confidential
+// client is a service that may send any number of requests at once, and
+// counting its successes in flight would throttle it. A client over the
+// limit is refused before its secret is compared.
 func (a *ClientAuthenticator) checkSecret(ctx context.Context, id, secret string, ip netip.Addr) (store.Client, error) {
-	attempt, err := a.Limiter.Begin(ctx, "client:"+id, ip, a.Now())
-	if err != nil {
+	now := a.Now()
+	subject := "client:" + id
+	if err := a.Limiter.Check(ctx, subject, ip, now); err != nil {
 		var exceeded *throttle.ExceededError
 		if errors.As(err, &exceeded) {
 			a.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
@@ -90,22 +94,22 @@ func (a *ClientAuthenticator) checkSecret(ctx context.Context, id, secret string
 		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	c, err := a.lookup(ctx, id)
-	if errors.Is(err, store.ErrNotFound) {
-		// Spend the same (small) work as a real comparison.
-		subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(store.HashClientSecret("")))
-		return store.Client{}, oauth.InvalidClient("client authentication failed")
-	}
-	if err != nil {
-		_ = attempt.Forget(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return store.Client{}, err
 	}
-	// A public client has no secret to check; presenting one is an error
-	// rather than something to ignore.
-	if c.Public() || subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(c.SecretHash)) != 1 {
-		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	// An unknown client spends the same (small) work as a real comparison;
+	// a public client has no secret to check, and presenting one is an
+	// error rather than something to ignore.
+	want := c.SecretHash
+	if err != nil || c.Public() {
+		want = store.HashClientSecret("")
 	}
-	if err := attempt.Forget(ctx); err != nil {
-		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	ok := subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(want)) == 1
+	if err != nil || c.Public() || !ok {
+		if err := a.Limiter.Fail(ctx, subject, ip, now); err != nil {
+			return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		}
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
 	}
 	return c, nil
 }

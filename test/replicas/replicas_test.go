@@ -81,7 +81,7 @@ func newCluster(t *testing.T) *cluster {
 	c.putRecords()
 	for _, name := range []string{"a", "b", "c"} {
 		s, err := serverproc.Start(bin, work, name, c.redis.URL(), issuer, keys, nil,
-			"--revocation-max-staleness", staleness.String(), "--throttle-user-ip-max", "5",
+			"--revocation-max-staleness", staleness.String(), "--throttle-user-ip-max", "5", "--throttle-ip-max", "1000",
 			"--argon2-memory", "1024", "--argon2-time", "1", "--log-level", "debug")
 		if err != nil {
 			t.Fatal(err)
@@ -216,11 +216,20 @@ func (c *cluster) revoke(s *serverproc.Server, tok string) {
 	}
 }
 
+// run is t.Run with the cluster's helpers failing the subtest.
+func (c *cluster) run(t *testing.T, name string, f func(t *testing.T)) {
+	t.Run(name, func(st *testing.T) {
+		c.t = st
+		defer func() { c.t = t }()
+		f(st)
+	})
+}
+
 func TestThreeReplicas(t *testing.T) {
 	c := newCluster(t)
 	a, b, cc := c.servers[0], c.servers[1], c.servers[2]
 
-	t.Run("a token from one replica validates on all", func(t *testing.T) {
+	c.run(t, "a token from one replica validates on all", func(t *testing.T) {
 		tk := c.login(a)
 		for _, s := range c.servers {
 			if code := c.verify(s, tk.Access); code != http.StatusOK {
@@ -228,12 +237,12 @@ func TestThreeReplicas(t *testing.T) {
 			}
 		}
 	})
-	t.Run("revoke on A is refused on B and C", func(t *testing.T) {
+	c.run(t, "revoke on A is refused on B and C", func(t *testing.T) {
 		tk := c.login(b)
 		c.revoke(a, tk.Access)
 		c.rejectedEverywhere("revoked access token", tk.Access)
 	})
-	t.Run("revoking a refresh token on B ends the session everywhere", func(t *testing.T) {
+	c.run(t, "revoking a refresh token on B ends the session everywhere", func(t *testing.T) {
 		tk := c.login(a)
 		c.revoke(b, tk.Refresh)
 		c.rejectedEverywhere("access token of a revoked session", tk.Access)
@@ -242,7 +251,7 @@ func TestThreeReplicas(t *testing.T) {
 			t.Fatalf("refresh with a revoked token on C: %d %s", r.code, r.body)
 		}
 	})
-	t.Run("refresh rotates across replicas; reuse on another revokes", func(t *testing.T) {
+	c.run(t, "refresh rotates across replicas; reuse on another revokes", func(t *testing.T) {
 		tk := c.login(a)
 		r := c.must(c.do(http.MethodPost, b.URL+"/token", url.Values{"grant_type": {"refresh_token"}, "refresh_token": {tk.Refresh}}, true, ""))
 		if r.code != http.StatusOK {
@@ -256,7 +265,7 @@ func TestThreeReplicas(t *testing.T) {
 		}
 		c.rejectedEverywhere("access token of a reused session", next.Access)
 	})
-	t.Run("a refresh token used as a bearer token is refused", func(t *testing.T) {
+	c.run(t, "a refresh token used as a bearer token is refused", func(t *testing.T) {
 		tk := c.login(a)
 		for _, s := range c.servers {
 			if code := c.verify(s, tk.Refresh); code != http.StatusUnauthorized {
@@ -264,7 +273,7 @@ func TestThreeReplicas(t *testing.T) {
 			}
 		}
 	})
-	t.Run("disabling a user is refused everywhere", func(t *testing.T) {
+	c.run(t, "disabling a user is refused everywhere", func(t *testing.T) {
 		tk := c.login(cc)
 		u, err := c.store.GetUser(t.Context(), "alice")
 		if err != nil {
@@ -286,7 +295,7 @@ func TestThreeReplicas(t *testing.T) {
 			t.Fatal(err)
 		}
 	})
-	t.Run("parallel wrong passwords across replicas stay within the limit", func(t *testing.T) {
+	c.run(t, "parallel wrong passwords across replicas stay within the limit", func(t *testing.T) {
 		const attempts = 30
 		var wg sync.WaitGroup
 		codes := make(chan int, attempts)
@@ -319,7 +328,7 @@ func TestThreeReplicas(t *testing.T) {
 			t.Fatalf("%d passwords checked across replicas, want 1 to 5 (the limit)", checked)
 		}
 	})
-	t.Run("FLUSHALL never revives a revoked token", func(t *testing.T) {
+	c.run(t, "FLUSHALL never revives a revoked token", func(t *testing.T) {
 		revoked, live := c.login(a), c.login(b)
 		c.revoke(a, revoked.Access)
 		c.rejectedEverywhere("revoked token", revoked.Access)
@@ -340,7 +349,7 @@ func TestThreeReplicas(t *testing.T) {
 			}
 		}
 	})
-	t.Run("SIGSTOP Redis: requests end within their timeouts", func(t *testing.T) {
+	c.run(t, "SIGSTOP Redis: requests end within their timeouts", func(t *testing.T) {
 		tk := c.login(a)
 		c.redis.Pause()
 		resumed := false
@@ -395,7 +404,7 @@ func TestThreeReplicas(t *testing.T) {
 			}
 		}
 	})
-	t.Run("Redis killed under load: 503, fail closed, recovery within a second", func(t *testing.T) {
+	c.run(t, "Redis killed under load: 503, fail closed, recovery within a second", func(t *testing.T) {
 		testKillUnderLoad(t, c)
 	})
 }

@@ -48,6 +48,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ThrottleOddKeys", testThrottleOddKeys},
 		{"ThrottleConcurrent", testThrottleConcurrent},
 		{"ThrottleInvalidWindow", testThrottleInvalidWindow},
+		{"ThrottleCount", testThrottleCount},
 		{"Epoch", testEpoch},
 		{"FeedLoad", testFeedLoad},
 		{"FeedRead", testFeedRead},

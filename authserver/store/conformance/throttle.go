@@ -111,3 +111,28 @@ func testThrottleInvalidWindow(t *testing.T, s store.Store) {
 		t.Fatal("RemoveAttempt with a negative window succeeded")
 	}
 }
+
+func testThrottleCount(t *testing.T, s store.Store) {
+	ctx, now := t.Context(), time.Now()
+	count := func(want int64, at time.Time) {
+		t.Helper()
+		n, err := s.CountAttempts(ctx, "k", time.Minute, at)
+		must(t, "CountAttempts", err)
+		if n != want {
+			t.Fatalf("CountAttempts = %d, want %d", n, want)
+		}
+	}
+	count(0, now)
+	for range 3 {
+		_, err := s.AddAttempt(ctx, "k", time.Minute, now)
+		must(t, "AddAttempt", err)
+	}
+	count(3, now)
+	count(3, now) // reading does not count
+	must(t, "RemoveAttempt", s.RemoveAttempt(ctx, "k", time.Minute, now))
+	count(2, now)
+	count(0, now.Add(2*time.Minute)) // another window
+	if _, err := s.CountAttempts(ctx, "k", 0, now); err == nil {
+		t.Fatal("CountAttempts with a zero window succeeded")
+	}
+}

@@ -90,3 +90,13 @@ func (s *Store) RemoveAttempt(_ context.Context, key string, window time.Duratio
 	}
 	return nil
 }
+
+// CountAttempts returns key's counter for the window containing now.
+func (s *Store) CountAttempts(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	if window <= 0 {
+		return 0, errors.New("count attempts: window must be positive")
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts[counterKey{key, window}][store.WindowIndex(now, window)], nil
+}

@@ -61,3 +61,19 @@ func (s *Store) RemoveAttempt(ctx context.Context, key string, window time.Durat
 	}
 	return nil
 }
+
+// CountAttempts returns key's counter for the window containing now.
+func (s *Store) CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	const op = "count attempts"
+	if window <= 0 {
+		return 0, errors.New(op + ": window must be positive")
+	}
+	n, err := s.client.Get(ctx, s.keys.attempts(key, window, store.WindowIndex(now, window))).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, unavailable(op, err)
+	}
+	return n, nil
+}
