@@ -1,0 +1,185 @@
+package main
+
+import (
+	"context"
+	"encoding/json"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"net/http/httptest"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/store/memory"
+)
+
+const apiAudience = "https://api.example.test"
+
+func TestParseFlags(t *testing.T) {
+	c, err := parseFlags([]string{"--issuer", "https://auth.example.test", "--audience", "a, b,,", "--addr", ":9000"}, io.Discard)
+	if err != nil || c.issuer != "https://auth.example.test" || !slices.Equal(c.audiences, []string{"a", "b"}) || c.addr != ":9000" {
+		t.Errorf("parseFlags = %+v, %v", c, err)
+	}
+	for _, args := range [][]string{
+		{},
+		{"--issuer", "https://auth.example.test"},
+		{"--audience", "a"},
+		{"--issuer", "https://auth.example.test", "--audience", " , "},
+		{"--issuer", "https://auth.example.test", "--audience", "a", "extra"},
+		{"--nope"},
+	} {
+		if _, err := parseFlags(args, io.Discard); err == nil {
+			t.Errorf("parseFlags(%q) accepted", args)
+		}
+	}
+}
+
+// TestService runs the service against a real token server and calls it
+// over HTTP as a client would.
+func TestService(t *testing.T) {
+	issuer, token := startTokenServer(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		done <- serve(ctx, config{issuer: issuer, audiences: []string{apiAudience}, allowHTTP: true}, ln, slog.New(slog.DiscardHandler))
+	}()
+	base := "http://" + ln.Addr().String()
+
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, base+"/readyz", "").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+
+	alice, bob := token("alice", "alice-password-1"), token("bob", "bob-password-22")
+	resp := get(t, base+"/api/whoami", "")
+	if resp.StatusCode != http.StatusUnauthorized || resp.Header.Get("WWW-Authenticate") != `Bearer realm="authstack"` {
+		t.Errorf("no token: %d %q", resp.StatusCode, resp.Header.Get("WWW-Authenticate"))
+	}
+	resp = get(t, base+"/api/whoami", alice)
+	var id identity
+	if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&id) != nil {
+		t.Fatalf("whoami: %d", resp.StatusCode)
+	}
+	if id.Subject != "alice" || id.ClientID != "default" || !slices.Equal(id.Scopes, []string{"read", "admin"}) ||
+		!slices.Equal(id.Groups, []string{"admins"}) || id.ExpiresAt.Before(time.Now()) {
+		t.Errorf("whoami %+v", id)
+	}
+	if resp := get(t, base+"/api/admin", alice); resp.StatusCode != http.StatusOK {
+		t.Errorf("admin as alice: %d", resp.StatusCode)
+	}
+	resp = get(t, base+"/api/admin", bob)
+	if wa := resp.Header.Get("WWW-Authenticate"); resp.StatusCode != http.StatusForbidden ||
+		!strings.Contains(wa, `error="insufficient_scope"`) || !strings.Contains(wa, `scope="admin"`) {
+		t.Errorf("admin as bob: %d %q", resp.StatusCode, wa)
+	}
+	if resp := get(t, base+"/api/whoami", bob+"x"); resp.StatusCode != http.StatusUnauthorized {
+		t.Errorf("bad signature: %d", resp.StatusCode)
+	}
+
+	cancel()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Errorf("serve: %v", err)
+		}
+	case <-time.After(15 * time.Second):
+		t.Fatal("serve did not stop")
+	}
+}
+
+// startTokenServer starts an authstack token server over plain HTTP with
+// users alice (scopes read, admin) and bob (read), whose tokens are for
+// apiAudience; it returns the issuer and a function getting tokens.
+func startTokenServer(t *testing.T) (string, func(user, pw string) string) {
+	t.Helper()
+	var handler atomic.Pointer[http.Handler]
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		(*handler.Load()).ServeHTTP(w, r)
+	}))
+	t.Cleanup(srv.Close)
+
+	params := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	st := memory.New()
+	for _, u := range []struct {
+		name, pw string
+		scopes   []string
+		groups   []string
+	}{
+		{"alice", "alice-password-1", []string{"read", "admin"}, []string{"admins"}},
+		{"bob", "bob-password-22", []string{"read"}, nil},
+	} {
+		hash, err := params.Hash([]byte(u.pw))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := st.PutUser(context.Background(), store.User{Username: u.name, PasswordHash: hash, Scopes: u.scopes, Groups: u.groups}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	key, err := signer.Generate(signer.AlgEdDSA)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := signer.NewKeySet(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	as, err := authserver.New(authserver.Config{
+		Issuer: srv.URL, AllowHTTPIssuer: true, Store: st, Keys: signer.Static(ks),
+		PublicClientID: "default", DefaultAudience: []string{apiAudience}, HashParams: params,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	h := as.Handler()
+	handler.Store(&h)
+
+	return srv.URL, func(user, pw string) string {
+		t.Helper()
+		resp, err := http.PostForm(srv.URL+"/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer resp.Body.Close()
+		var tr struct {
+			AccessToken string `json:"access_token"`
+		}
+		if resp.StatusCode != http.StatusOK || json.NewDecoder(resp.Body).Decode(&tr) != nil {
+			t.Fatalf("token for %s: %d", user, resp.StatusCode)
+		}
+		return tr.AccessToken
+	}
+}
+
+func get(t *testing.T, u, token string) *http.Response {
+	t.Helper()
+	req, err := http.NewRequest(http.MethodGet, u, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if token != "" {
+		req.Header.Set("Authorization", "Bearer "+token)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { resp.Body.Close() })
+	return resp
+}
