@@ -70,6 +70,7 @@ type tokenServer struct {
 	issuer string
 	keyDir string
 	keys   *signer.Manager
+	store  store.Store
 
 	jwksFetches atomic.Int64
 	metaFetches atomic.Int64
@@ -97,6 +98,7 @@ func newTokenServer(t testing.TB) *tokenServer {
 	ts.issuer = ts.srv.URL
 
 	st := memory.New()
+	ts.store = st
 	for _, u := range []store.User{
 		{Username: "alice", PasswordHash: hashOf(t, alicePassword), Scopes: []string{"read", "admin"}, Groups: []string{"readers", "admins"}},
 		{Username: "bob", PasswordHash: hashOf(t, bobPassword), Scopes: []string{"read"}},
@@ -157,6 +159,17 @@ func (ts *tokenServer) token(user, pw string, kv ...string) string {
 	}
 	must(ts.t, json.Unmarshal(body, &tr))
 	return tr.AccessToken
+}
+
+// revoke revokes tok at the server (RFC 7009, as the public client that got it).
+func (ts *tokenServer) revoke(tok string) {
+	ts.t.Helper()
+	resp, err := ts.srv.Client().PostForm(ts.issuer+"/revoke", url.Values{"token": {tok}, "client_id": {"default"}})
+	must(ts.t, err)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		ts.t.Fatalf("revoke: %d", resp.StatusCode)
+	}
 }
 
 // rotate makes a new key the active one, keeping the previous active key

@@ -322,14 +322,17 @@ func hasScopes(c *accesstoken.Claims, want []string) bool {
 	return true
 }
 
-// reason returns the short explanation of an ErrInvalidToken error, made
-// as accesstoken makes them ("invalid token: token expired"), or fallback
-// for an error not of that form, whose text might not be meant for
-// clients.
+// reason returns the short explanation of an ErrInvalidToken error: the
+// reason of one made by accesstoken (accesstoken.Invalid), or the text
+// after "invalid token: " of one made by wrapping ErrInvalidToken that
+// way; fallback for an error of any other form, whose text might not be
+// meant for clients.
 func reason(err error, fallback string) string {
-	msg := err.Error()
-	prefix := accesstoken.ErrInvalidToken.Error() + ": "
-	if r, ok := strings.CutPrefix(msg, prefix); ok && r != "" && len(r) <= 100 {
+	generic := accesstoken.ErrInvalidToken.Error()
+	if r := accesstoken.Reason(err); r != generic && r != "" {
+		return r
+	}
+	if r, ok := strings.CutPrefix(err.Error(), generic+": "); ok && r != "" && len(r) <= 100 {
 		return r
 	}
 	return fallback

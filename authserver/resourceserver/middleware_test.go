@@ -185,6 +185,8 @@ func TestMiddlewareRevocation(t *testing.T) {
 		{"not revoked", nil, 200, "", ""},
 		{"revoked", fmt.Errorf("%w: token revoked", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
 		{"user disabled", fmt.Errorf("%w: user disabled", accesstoken.ErrInvalidToken), 401, "invalid_token", "user disabled"},
+		{"accesstoken.Invalid", accesstoken.Invalid("token from an earlier store epoch"), 401, "invalid_token", "earlier store epoch"},
+		{"accesstoken.Invalid wrapped", fmt.Errorf("mirror: %w", accesstoken.Invalid("token revoked")), 401, "invalid_token", "token revoked"},
 		// A revocation error of another form: its text is not shown.
 		{"revoked, odd message", fmt.Errorf("mirror rev 42 says jti abc: %w", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
 		{"stale", errors.New("revocation mirror stale for 45s"), 503, "temporarily_unavailable", "revocation"},
