@@ -63,7 +63,15 @@ BENCH_GODEBUG ?= madvdontneed=0
 bench: test-deps build ## Measure hashing, /token, bearer validation and the manager; prints figures for docs/benchmarks.md
 	$(GO) test -run '^$$' -bench . -benchtime 2s ./authserver/password/ ./authserver/accesstoken/
 	GODEBUG=$(BENCH_GODEBUG) $(GO) run ./hack/bench -binary $(BIN) -out bin/bench-report.md
+	$(MAKE) bench-revocation
 	$(MAKE) bench-controller
+
+BENCH_REVOCATIONS ?= 1000
+BENCH_MIRROR ?= 1000000
+
+.PHONY: bench-revocation
+bench-revocation: test-deps build ## Measure revocation: validation CPU with the mirror, propagation across 3 replicas, RSS with BENCH_MIRROR revoked jtis
+	$(GO) run ./hack/benchrevocation -binary $(BIN) -revocations $(BENCH_REVOCATIONS) -mirror $(BENCH_MIRROR) -out bin/bench-revocation.md
 
 BENCH_USERS ?= 2000
 

@@ -71,14 +71,19 @@ func FreeAddr() (string, error) {
 // plus extra flags, logging to dir/name.log, and waits until /readyz
 // answers 200.
 func Start(bin, dir, name, redisURL, issuer, keys string, env []string, extra ...string) (*Server, error) {
-	api, err := FreeAddr()
+	// Both ports are held until both are chosen, so they differ.
+	la, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		return nil, err
 	}
-	ops, err := FreeAddr()
+	lo, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
+		la.Close()
 		return nil, err
 	}
+	api, ops := la.Addr().String(), lo.Addr().String()
+	la.Close()
+	lo.Close()
 	logPath := filepath.Join(dir, name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
