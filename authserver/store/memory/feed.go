@@ -61,15 +61,21 @@ func (s *Store) userChanged(username string, old, cur *store.User) {
 
 // RevokeGrant records grant as revoked until until.
 func (s *Store) RevokeGrant(_ context.Context, grant string, until time.Time) error {
-	until = until.Truncate(time.Millisecond)
+	s.revoke(s.revokedGrants, store.RevocationEvent{Grant: grant, Until: until}, grant)
+	return nil
+}
+
+// revoke records e in set under id, unless id is already revoked at least
+// as long, and logs it. Times are kept to the millisecond, as in Redis.
+func (s *Store) revoke(set map[string]time.Time, e store.RevocationEvent, id string) {
+	e.Until = e.Until.Truncate(time.Millisecond)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if cur, ok := s.revokedGrants[grant]; ok && !cur.Before(until) {
-		return nil
+	if cur, ok := set[id]; ok && !cur.Before(e.Until) {
+		return
 	}
-	s.revokedGrants[grant] = until
-	s.appendChange(store.RevocationEvent{Grant: grant, Until: until})
-	return nil
+	set[id] = e.Until
+	s.appendChange(e)
 }
 
 // LoadRevocations passes the current state to fn.

@@ -9,14 +9,7 @@ import (
 
 // RevokeAccessToken records jti as revoked until exp.
 func (s *Store) RevokeAccessToken(_ context.Context, jti string, exp time.Time) error {
-	exp = exp.Truncate(time.Millisecond)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.revokedJTIs[jti]; ok && !cur.Before(exp) {
-		return nil
-	}
-	s.revokedJTIs[jti] = exp
-	s.appendChange(store.RevocationEvent{JTI: jti, Until: exp})
+	s.revoke(s.revokedJTIs, store.RevocationEvent{JTI: jti, Until: exp}, jti)
 	return nil
 }
 

@@ -98,15 +98,10 @@ func (s *Store) CreateRefreshToken(ctx context.Context, t store.RefreshToken) er
 // see the package comment for the checks and their order.
 func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error) {
 	const op = "use refresh token"
-	family, err := s.client.Get(ctx, s.keys.refreshIndex(hash)).Result()
-	if errors.Is(err, goredis.Nil) {
-		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
-	}
+	keys, err := s.tokenKeys(ctx, op, hash)
 	if err != nil {
-		return store.RefreshToken{}, unavailable(op, err)
+		return store.RefreshToken{}, err
 	}
-
-	keys := []string{s.keys.family(family), s.keys.familyToken(family, hash)}
 	res, err := useTokenScript.Run(ctx, s.client, keys,
 		now.Unix(), now.Nanosecond(), revokedFamilyTTL.Milliseconds()).StringSlice()
 	if err != nil {
@@ -151,14 +146,10 @@ return {'ok', t[1], t[2]}
 // GetRefreshToken returns the token without using it.
 func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error) {
 	const op = "get refresh token"
-	family, err := s.client.Get(ctx, s.keys.refreshIndex(hash)).Result()
-	if errors.Is(err, goredis.Nil) {
-		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
-	}
+	keys, err := s.tokenKeys(ctx, op, hash)
 	if err != nil {
-		return store.RefreshToken{}, unavailable(op, err)
+		return store.RefreshToken{}, err
 	}
-	keys := []string{s.keys.family(family), s.keys.familyToken(family, hash)}
 	res, err := getTokenScript.Run(ctx, s.client, keys, now.Unix(), now.Nanosecond()).StringSlice()
 	if err != nil {
 		return store.RefreshToken{}, unavailable(op, err)
@@ -175,6 +166,20 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time)
 	}
 	t.Used = res[2] == "1"
 	return t, nil
+}
+
+// tokenKeys finds the token's family through its index (which never
+// changes once written, so a plain GET is safe) and returns the keys of the
+// family and the token, for one script on the family's slot.
+func (s *Store) tokenKeys(ctx context.Context, op, hash string) ([]string, error) {
+	family, err := s.client.Get(ctx, s.keys.refreshIndex(hash)).Result()
+	if errors.Is(err, goredis.Nil) {
+		return nil, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, unavailable(op, err)
+	}
+	return []string{s.keys.family(family), s.keys.familyToken(family, hash)}, nil
 }
 
 // RevokeRefreshFamily makes every token of family, present or future,
