@@ -39,3 +39,47 @@ func FuzzTokenEndpoint(f *testing.F) {
 		}
 	})
 }
+
+// FuzzRevocationEndpoints throws arbitrary bodies and headers at /revoke,
+// /introspect and /verify: the answer is an RFC error or a success, never a
+// 500 or a panic, and /introspect's inactive answer is exactly one shape.
+func FuzzRevocationEndpoints(f *testing.F) {
+	ts := newTestServer(f, withConfig(func(c *testConfig) { c.PerUserIP.Max, c.PerIP.Max = 0, 0 }))
+	good := decode[tokenResponse](f, ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword),
+		headers: map[string]string{"Authorization": basic("billing", billingSecret)}}))
+	for _, tok := range []string{good.AccessToken, good.RefreshToken, "", "a.b.c", "%zz"} {
+		f.Add("/revoke", "token="+tok, basic("billing", billingSecret), "")
+		f.Add("/introspect", "token="+tok+"&token_type_hint=refresh_token", basic("billing", billingSecret), "")
+		f.Add("/verify", "", "Bearer "+tok, "scope=read%20write&audience=x")
+	}
+	f.Add("/revoke", "token=x&token=y", "", "")
+	f.Add("/introspect", "client_id=default&token=x", "Basic !!", "")
+	f.Add("/verify", "", "Bearer", "scope=%00")
+	f.Fuzz(func(t *testing.T, path, body, auth, query string) {
+		switch path {
+		case "/revoke", "/introspect", "/verify":
+		default:
+			return
+		}
+		method := http.MethodPost
+		if path == "/verify" {
+			method = http.MethodGet
+		}
+		req := httptest.NewRequest(method, path, strings.NewReader(body))
+		req.URL.RawQuery = query
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		if auth != "" {
+			req.Header.Set("Authorization", auth)
+		}
+		rec := httptest.NewRecorder()
+		ts.handler.ServeHTTP(rec, req)
+		if rec.Code >= 500 {
+			t.Fatalf("%s: status %d for body %q: %s", path, rec.Code, body, rec.Body)
+		}
+		if path == "/introspect" && rec.Code == http.StatusOK {
+			if b := strings.TrimSpace(rec.Body.String()); !strings.HasPrefix(b, `{"active":`) {
+				t.Fatalf("introspection body %s", b)
+			}
+		}
+	})
+}

@@ -34,6 +34,7 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK {
 		t.Fatalf("userinfo before the outage: %d", rec.Code)
 	}
+	session := ts.login(t)
 
 	rs.Stop()
 	// Validation answers from the mirror until it is older than the bound,
@@ -54,6 +55,13 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 		"confidential client": ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword),
 			headers: map[string]string{"Authorization": basic("billing", billingSecret)}}),
 		"userinfo": ts.userinfo("Bearer " + tok),
+		"verify":   ts.do(request{method: http.MethodGet, path: "/verify", headers: map[string]string{"Authorization": "Bearer " + tok}}),
+		"refresh":  ts.refresh(session.RefreshToken),
+		// RFC 7009: never a 200 that did nothing.
+		"revoke access token":  ts.post("/revoke", billingAuth, "token", session.AccessToken),
+		"revoke refresh token": ts.post("/revoke", billingAuth, "token", session.RefreshToken),
+		"introspect":           ts.post("/introspect", billingAuth, "token", session.AccessToken),
+		"introspect refresh":   ts.post("/introspect", billingAuth, "token", session.RefreshToken),
 	} {
 		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 			t.Errorf("%s with Redis down: %d (Retry-After %q) %s", name, rec.Code, rec.Header().Get("Retry-After"), rec.Body)
