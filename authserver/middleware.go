@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
 )
 
@@ -47,6 +48,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		path := r.URL.Path
+		if strings.HasPrefix(path, "/verify/") {
+			path = "/verify"
+		}
 		if !knownPaths[path] {
 			path = "other"
 		}

@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync"
 	"testing"
@@ -365,6 +366,17 @@ func TestVerifyEndpoint(t *testing.T) {
 	}
 	if rec := verify("?audience="+billingAudience, "Bearer "+billing); rec.Code != http.StatusOK {
 		t.Errorf("token for the named audience: %d", rec.Code)
+	}
+	// Envoy's ext_authz asks below the path, with the client's own path and
+	// query: answered the same, but the client's query sets nothing.
+	if rec := verify("/invoices?page=2", "Bearer "+tok); rec.Code != http.StatusOK || rec.Header().Get("X-Auth-Request-User") != "alice" {
+		t.Errorf("subtree: %d", rec.Code)
+	}
+	if rec := verify("/x?audience="+url.QueryEscape(billingAudience), "Bearer "+billing); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a client's audience= below the path was honoured: %d", rec.Code)
+	}
+	if rec := verify("/x?scope=admin", "Bearer "+tok); rec.Code != http.StatusOK {
+		t.Errorf("a client's scope= below the path was honoured: %d", rec.Code)
 	}
 	if rec := ts.post("/revoke", nil, "token", tok, "client_id", "default"); rec.Code != http.StatusOK {
 		t.Fatal(rec.Code)

@@ -234,10 +234,12 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/introspect", &introspect.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
 	})
-	mux.Handle("/verify", &forwardauth.Handler{
+	verify := &forwardauth.Handler{
 		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
 		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics,
-	})
+	}
+	mux.Handle(forwardauth.Path, verify)
+	mux.Handle(forwardauth.Path+"/", verify) // Envoy ext_authz: path_prefix + the client's path
 	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
 	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)

@@ -6,6 +6,7 @@ package forwardauth
 
 import (
 	"net/http"
+	"net/url"
 	"slices"
 	"strings"
 
@@ -53,8 +54,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.WriteHeader(http.StatusOK)
 }
 
+// Path is where the handler is mounted. Requests below it (Envoy's
+// ext_authz appends the client's path and query to its path_prefix) are
+// answered the same way, but their query is the client's, not the
+// gateway's: scope and audience parameters count on Path itself only.
+const Path = "/verify"
+
 func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
-	q := r.URL.Query()
+	var q url.Values
+	if r.URL.Path == Path {
+		q = r.URL.Query()
+	}
 	required, err := oauth.ParseScope(q.Get("scope"))
 	if err != nil {
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "invalid scope parameter")
