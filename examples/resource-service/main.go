@@ -11,6 +11,11 @@
 //
 //	resource-service --issuer https://auth.example.com --audience https://api.example.com --addr :8080
 //
+// With --redis-url (the token servers' Redis) the service also keeps a
+// revocation mirror, so revoked tokens and disabled users are refused
+// within milliseconds, not only at exp; without it, a token is good until
+// it expires.
+//
 // In the cluster, --issuer is the token server's issuer (the "iss" of its
 // tokens) and the keys are fetched from the jwks_uri its metadata names;
 // --jwks-url fetches them from an explicit URL instead, such as the
@@ -35,6 +40,8 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver/resourceserver"
+	"github.com/authstack/authstack/authserver/revocation"
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
 )
 
 func main() {
@@ -53,6 +60,8 @@ type config struct {
 	addr      string
 	jwksURL   string
 	allowHTTP bool
+	redisURL  string
+	redisKeys string
 }
 
 func parseFlags(args []string, out io.Writer) (config, error) {
@@ -65,6 +74,8 @@ func parseFlags(args []string, out io.Writer) (config, error) {
 	fs.StringVar(&c.addr, "addr", ":8080", "listen address")
 	fs.StringVar(&c.jwksURL, "jwks-url", "", "JWK Set URL; by default discovered from the issuer's metadata")
 	fs.BoolVar(&c.allowHTTP, "allow-http", false, "allow http:// issuer and JWKS URLs (in-cluster Service or development)")
+	fs.StringVar(&c.redisURL, "redis-url", "", "the token servers' Redis, to mirror revocations (optional)")
+	fs.StringVar(&c.redisKeys, "redis-key-prefix", "authstack", "the token servers' --redis-key-prefix")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -98,12 +109,27 @@ func run(ctx context.Context, args []string, logOut io.Writer) error {
 // serve serves the API on ln until ctx is done, then shuts down
 // gracefully.
 func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) error {
-	m, err := resourceserver.New(resourceserver.Options{
+	opts := resourceserver.Options{
 		Issuer:    cfg.issuer,
 		Audiences: cfg.audiences,
 		Remote:    resourceserver.RemoteKeysOptions{JWKSURL: cfg.jwksURL, AllowHTTP: cfg.allowHTTP},
 		Logger:    log,
-	})
+	}
+	var mirror *revocation.Mirror
+	if cfg.redisURL != "" {
+		st, err := redisstore.New(ctx, redisstore.Options{URL: cfg.redisURL, KeyPrefix: cfg.redisKeys})
+		if err != nil {
+			ln.Close()
+			return err
+		}
+		defer st.Close()
+		mirror = revocation.New(revocation.Options{Feed: st, Log: log})
+		mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
+		defer stop()
+		go func() { _ = mirror.Run(mctx) }()
+		opts.Revocation = mirror
+	}
+	m, err := resourceserver.New(opts)
 	if err != nil {
 		ln.Close()
 		return err
@@ -111,7 +137,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 	defer m.Close()
 
 	srv := &http.Server{
-		Handler:           newHandler(m),
+		Handler:           newHandler(m, mirror),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -139,8 +165,8 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 	return nil
 }
 
-// newHandler routes the API behind m.
-func newHandler(m *resourceserver.Middleware) http.Handler {
+// newHandler routes the API behind m; mirror may be nil.
+func newHandler(m *resourceserver.Middleware, mirror *revocation.Mirror) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/whoami", m.Handler(http.HandlerFunc(whoami)))
 	mux.Handle("GET /api/admin", m.RequireScopes("admin")(http.HandlerFunc(admin)))
@@ -150,6 +176,10 @@ func newHandler(m *resourceserver.Middleware) http.Handler {
 	mux.HandleFunc("GET /readyz", func(w http.ResponseWriter, _ *http.Request) {
 		if !m.Ready() {
 			http.Error(w, "signing keys not loaded", http.StatusServiceUnavailable)
+			return
+		}
+		if mirror != nil && !mirror.Fresh() {
+			http.Error(w, "revocation state stale", http.StatusServiceUnavailable)
 			return
 		}
 		_, _ = io.WriteString(w, "ok\n")

@@ -20,6 +20,8 @@ import (
 	"github.com/authstack/authstack/authserver/signer"
 	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/store/memory"
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/authserver/store/redistest"
 )
 
 const apiAudience = "https://api.example.test"
@@ -46,7 +48,7 @@ func TestParseFlags(t *testing.T) {
 // TestService runs the service against a real token server and calls it
 // over HTTP as a client would.
 func TestService(t *testing.T) {
-	issuer, token := startTokenServer(t)
+	issuer, token := startTokenServer(t, memory.New())
 	ctx, cancel := context.WithCancel(context.Background())
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -106,7 +108,7 @@ func TestService(t *testing.T) {
 // startTokenServer starts an authstack token server over plain HTTP with
 // users alice (scopes read, admin) and bob (read), whose tokens are for
 // apiAudience; it returns the issuer and a function getting tokens.
-func startTokenServer(t *testing.T) (string, func(user, pw string) string) {
+func startTokenServer(t *testing.T, st store.Store) (string, func(user, pw string) string) {
 	t.Helper()
 	var handler atomic.Pointer[http.Handler]
 	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -115,7 +117,6 @@ func startTokenServer(t *testing.T) (string, func(user, pw string) string) {
 	t.Cleanup(srv.Close)
 
 	params := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
-	st := memory.New()
 	for _, u := range []struct {
 		name, pw string
 		scopes   []string
@@ -182,4 +183,68 @@ func get(t *testing.T, u, token string) *http.Response {
 	}
 	t.Cleanup(func() { resp.Body.Close() })
 	return resp
+}
+
+// With --redis-url the service mirrors the token servers' revocations: a
+// token revoked at the token server is refused here, long before exp.
+func TestServiceWithRevocationMirror(t *testing.T) {
+	rs := redistest.Start(t)
+	st, err := redisstore.New(t.Context(), redisstore.Options{URL: rs.URL(), KeyPrefix: "ex"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { st.Close() })
+	issuer, token := startTokenServer(t, st)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	go func() {
+		_ = serve(ctx, config{issuer: issuer, audiences: []string{apiAudience}, allowHTTP: true, redisURL: rs.URL(), redisKeys: "ex"},
+			ln, slog.New(slog.DiscardHandler))
+	}()
+	base := "http://" + ln.Addr().String()
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, base+"/readyz", "").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	alice := token("alice", "alice-password-1")
+	if resp := get(t, base+"/api/whoami", alice); resp.StatusCode != http.StatusOK {
+		t.Fatalf("whoami before revocation: %d", resp.StatusCode)
+	}
+	resp, err := http.PostForm(issuer+"/revoke", url.Values{"token": {alice}, "client_id": {"default"}})
+	if err != nil || resp.StatusCode != http.StatusOK {
+		t.Fatalf("revoke: %v %v", resp, err)
+	}
+	resp.Body.Close()
+	deadline = time.Now().Add(5 * time.Second)
+	for {
+		resp := get(t, base+"/api/whoami", alice)
+		if resp.StatusCode == http.StatusUnauthorized && strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
+			break
+		}
+		if resp.StatusCode != http.StatusOK || time.Now().After(deadline) {
+			t.Fatalf("whoami after revocation: %d", resp.StatusCode)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	// Disabling the user reaches the service the same way.
+	bob := token("bob", "bob-password-22")
+	u, _ := st.GetUser(t.Context(), "bob")
+	u.Disabled = true
+	if err := st.PutUser(t.Context(), u); err != nil {
+		t.Fatal(err)
+	}
+	deadline = time.Now().Add(5 * time.Second)
+	for get(t, base+"/api/whoami", bob).StatusCode != http.StatusUnauthorized {
+		if time.Now().After(deadline) {
+			t.Fatal("a disabled user's token is still accepted")
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
