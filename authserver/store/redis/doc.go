@@ -18,7 +18,10 @@
 //	<p>:{rt:<hash>}                   string  family of the token             ExpiresAt + 1h
 //	<p>:{rtf:<family>}                hash    gc (ms), revoked ("1")          max token gc, or revocation + 24h
 //	<p>:{rtf:<family>}:<hash>         hash    data (JSON), used, es, en       ExpiresAt + 1h
-//	<p>:{revoked:<jti>}               string  exp (RFC 3339)                  exp + 1h
+//	<p>:{rev}:ids                     zset    j:<jti>, g:<sid> → until (ms)   entries dropped 1h after until
+//	<p>:{rev}:users                   hash    username → JSON state           none
+//	<p>:{rev}:log                     stream  one entry per change            capped (MAXLEN ~)
+//	<p>:{rev}:epoch                   string  the epoch marker                none
 //	<p>:{throttle:<key>}:<w>:<index>  string  attempt counter                 window end + w + 1m
 //
 // Users and clients live on their own slots; the name sets are updated by
@@ -38,6 +41,16 @@
 // Two concurrent uses therefore never both succeed. Using a used token sets
 // revoked on the family hash, whose expiry always covers the family's
 // longest-lived token; tokens created in a revoked family are unusable too.
+//
+// # Revocation feed
+//
+// The four {rev} keys share a slot. Every revocation and every change of
+// a user's state (not-before, disabled) is written with its log entry by
+// one script; LoadRevocations scans the sorted set and the hash after
+// reading the log's position, and ReadRevocations reads the epoch, the
+// log's position (XINFO STREAM) and the entries after a cursor in one
+// script, so a reader can tell a new epoch, a trimmed log and a log that
+// went backwards (a rolled-back Redis) apart from "nothing new".
 //
 // Decisions about time use the caller's now. The Redis clock is only used
 // to collect garbage, with the margins above so that moderate clock skew
