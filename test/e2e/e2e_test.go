@@ -3,7 +3,7 @@
 // Package e2e runs the whole stack as a user would: a real kube-apiserver
 // and etcd (the envtest binaries), the CRDs installed with kubectl, the
 // authstack manager and two token servers as processes on one redis-server,
-// the samples applied with kubectl, and tokens fetched with curl.
+// the samples applied with kubectl, tokens fetched and revoked with curl.
 package e2e
 
 import (
@@ -121,15 +121,20 @@ func TestEndToEnd(t *testing.T) {
 	if code := userinfo(t, servers[1], tok); code != "200" {
 		t.Fatalf("alice's token from server A on server B: %s", code)
 	}
-	if bobTok := token(t, servers[1], "bob", "builder-bob-77"); bobTok == "" {
-		t.Fatal("no token for bob (password hash Secret)")
+	bobTok := token(t, servers[1], "bob", "builder-bob-77")
+	if code := userinfo(t, servers[0], bobTok); code != "200" {
+		t.Fatalf("bob's token (password hash Secret) on server A: %s", code)
 	}
+	// Revoked with curl on server A, refused by server B.
+	if code := curl(t, "-o", "/dev/null", "-w", "%{http_code}", "-d", "client_id=default", "--data-urlencode", "token="+bobTok,
+		servers[0]+"/revoke"); code != "200" {
+		t.Fatalf("revoke on server A: %s", code)
+	}
+	eventually(t, "server B to refuse the revoked token", func() bool { return userinfo(t, servers[1], bobTok) == "401" })
 
 	kubectl("delete", "authuser", "alice", "--wait=true", "--timeout=60s")
 	for _, s := range servers {
-		if code := userinfo(t, s, tok); code != "401" {
-			t.Errorf("%s accepts a deleted user's token: %s", s, code)
-		}
+		eventually(t, s+" to refuse a deleted user's token", func() bool { return userinfo(t, s, tok) == "401" })
 		if code := tokenStatus(t, s, "alice", "wonderland-rabbit-42"); code != "400" {
 			t.Errorf("%s: deleted user's password: %s", s, code)
 		}
@@ -137,6 +142,19 @@ func TestEndToEnd(t *testing.T) {
 }
 
 // run runs a command in dir and returns its standard output.
+// eventually polls cond for up to 2 s: a change reaches each server's
+// revocation mirror a moment after it is written.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(2 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
 func run(t *testing.T, dir, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)
