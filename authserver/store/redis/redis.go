@@ -2,10 +2,7 @@ package redis
 
 import (
 	"context"
-	"errors"
 	"fmt"
-	"net/url"
-	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
@@ -19,18 +16,47 @@ const DefaultKeyPrefix = "authstack"
 
 // Options configures New.
 type Options struct {
-	// URL is a redis:// or rediss:// (TLS) URL as understood by go-redis's
-	// ParseURL, e.g. rediss://user:password@host:6380/0. It is ignored when
-	// Client is set.
+	// URL names the deployment; it is ignored when Client is set:
+	//
+	//	redis://[user:password@]host:port[/db][?option=value...]
+	//	rediss://...                        the same over TLS
+	//	redis+sentinel://[user:password@]host:port[/db]?master_name=mymaster[&addr=host2:port2...]
+	//	rediss+sentinel://...               the same over TLS (sentinels and data nodes)
+	//	redis+cluster://[user:password@]host:port[?addr=host2:port2...]
+	//	rediss+cluster://...                the same over TLS
+	//
+	// host:port and the addr parameters name the server, the sentinels or
+	// the cluster nodes to start from. The user and password (percent-
+	// encoded; ":password@" for the default user) authenticate to Redis:
+	// to every data node, and to the sentinels unless SentinelUsername or
+	// SentinelPassword is set. They are accepted only in the user info,
+	// never as query parameters. Other query parameters are go-redis's
+	// (dial_timeout, read_timeout, max_retries, pool_size, ...); they take
+	// precedence over the store's fail-fast defaults.
 	URL string
+	// SentinelUsername and SentinelPassword, when either is set, replace
+	// the URL's user and password for the connections to the sentinels
+	// (a sentinel URL only). SentinelUsername "default" alone connects to
+	// sentinels that require no password.
+	SentinelUsername, SentinelPassword string
+	// TLSCAFile is a PEM bundle of the CAs trusted to sign the servers'
+	// certificates, instead of the system roots (rediss URLs only).
+	TLSCAFile string
+	// TLSCertFile and TLSKeyFile are a PEM client certificate and its key,
+	// presented to servers that require one (mTLS).
+	TLSCertFile, TLSKeyFile string
+	// TLSServerName is the name every server certificate is checked
+	// against; empty means the host each connection dials.
+	TLSServerName string
 	// KeyPrefix starts every key; DefaultKeyPrefix if empty.
 	KeyPrefix string
 	// ChangeLogLength is the approximate number of revocation changes kept
 	// for replicas catching up (XADD MAXLEN ~); DefaultChangeLogLength when
 	// zero. A replica further behind loads the whole state again.
 	ChangeLogLength int64
-	// Client, if set, is used instead of dialling URL (tests, Sentinel,
-	// Cluster). The caller keeps ownership: Close does not close it.
+	// Client, if set, is used instead of dialling URL (tests, or clients
+	// configured beyond what the URL can say). The caller keeps ownership:
+	// Close does not close it.
 	Client goredis.UniversalClient
 }
 
@@ -43,21 +69,16 @@ type Store struct {
 }
 
 // New connects to Redis as configured by opts and checks the connection
-// with PING. Errors reaching Redis wrap store.ErrUnavailable.
+// with PING. Errors reaching Redis wrap store.ErrUnavailable; errors in
+// opts never quote the URL, which may hold a password.
 func New(ctx context.Context, opts Options) (*Store, error) {
 	client, owned := opts.Client, false
 	if client == nil {
-		if opts.URL == "" {
-			return nil, errors.New("redis store: no URL")
-		}
-		o, err := goredis.ParseURL(opts.URL)
+		c, err := newClient(opts)
 		if err != nil {
-			// Parse errors quote parts of the URL, which may hold a
-			// password: say nothing of its content.
-			return nil, errors.New("redis store: invalid redis URL (is a password with reserved characters percent-encoded?)")
+			return nil, err
 		}
-		failFast(o, opts.URL)
-		client, owned = goredis.NewClient(o), true
+		client, owned = c, true
 	}
 	s := &Store{client: client, keys: newKeyspace(opts.KeyPrefix), owned: owned, logLen: logLength(opts.ChangeLogLength)}
 	if err := s.Ping(ctx); err != nil {
@@ -97,45 +118,4 @@ func (s *Store) Close() error {
 // callers can match both store.ErrUnavailable and the cause.
 func unavailable(op string, err error) error {
 	return fmt.Errorf("%s: %w: %w", op, store.ErrUnavailable, err)
-}
-
-// Client defaults for an authorization server, which must answer 503 fast
-// rather than hold a login for seconds while Redis is away. go-redis's own
-// defaults (5 s dial, 5 s read and write, 3 retries backing off up to 1 s,
-// 5 dial attempts 100 ms apart) make a request wait seconds against a dead
-// or stalled server. Query parameters in the
-// URL (dial_timeout, read_timeout, write_timeout, max_retries,
-// max_retry_backoff, pool_timeout) take precedence.
-const (
-	defaultDialTimeout     = time.Second
-	defaultReadTimeout     = 500 * time.Millisecond
-	defaultWriteTimeout    = 500 * time.Millisecond
-	defaultMaxRetries      = 1
-	defaultMaxRetryBackoff = 50 * time.Millisecond
-	defaultPoolTimeout     = time.Second
-	// Dial attempts per connection and the pause between them; go-redis
-	// takes these from Options only, not from the URL.
-	defaultDialerRetries      = 2
-	defaultDialerRetryTimeout = 25 * time.Millisecond
-)
-
-func failFast(o *goredis.Options, rawURL string) {
-	var q url.Values
-	if u, err := url.Parse(rawURL); err == nil {
-		q = u.Query()
-	}
-	set := func(name string, apply func()) {
-		if !q.Has(name) {
-			apply()
-		}
-	}
-	set("dial_timeout", func() { o.DialTimeout = defaultDialTimeout })
-	set("read_timeout", func() { o.ReadTimeout = defaultReadTimeout })
-	set("write_timeout", func() { o.WriteTimeout = defaultWriteTimeout })
-	set("max_retries", func() { o.MaxRetries = defaultMaxRetries })
-	set("max_retry_backoff", func() { o.MaxRetryBackoff = defaultMaxRetryBackoff })
-	set("pool_timeout", func() { o.PoolTimeout = defaultPoolTimeout })
-	if o.DialerRetries == 0 {
-		o.DialerRetries, o.DialerRetryTimeout = defaultDialerRetries, defaultDialerRetryTimeout
-	}
 }

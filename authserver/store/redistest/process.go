@@ -17,7 +17,7 @@ type process struct {
 // startProcess runs redis-server in the foreground on 127.0.0.1:port with
 // persistence off, logging to a buffer.
 func startProcess(bin, dir string, port int) (*process, error) {
-	cmd := exec.Command(bin,
+	return run(bin,
 		"--port", strconv.Itoa(port),
 		"--bind", "127.0.0.1",
 		"--save", "",
@@ -27,6 +27,11 @@ func startProcess(bin, dir string, port int) (*process, error) {
 		"--logfile", "",
 		"--loglevel", "warning",
 	)
+}
+
+// run starts bin with args, logging to a buffer.
+func run(bin string, args ...string) (*process, error) {
+	cmd := exec.Command(bin, args...)
 	p := &process{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = sysProcAttr()
