@@ -20,6 +20,7 @@ type Options struct {
 	//
 	//	redis://[user:password@]host:port[/db][?option=value...]
 	//	rediss://...                        the same over TLS
+	//	unix://[user:password@]/path/to/redis.sock[?db=N]
 	//	redis+sentinel://[user:password@]host:port[/db]?master_name=mymaster[&addr=host2:port2...]
 	//	rediss+sentinel://...               the same over TLS (sentinels and data nodes)
 	//	redis+cluster://[user:password@]host:port[?addr=host2:port2...]
@@ -74,11 +75,11 @@ type Store struct {
 func New(ctx context.Context, opts Options) (*Store, error) {
 	client, owned := opts.Client, false
 	if client == nil {
-		c, err := newClient(opts)
+		o, err := parseOptions(opts)
 		if err != nil {
 			return nil, err
 		}
-		client, owned = c, true
+		client, owned = o.newClient(), true
 	}
 	s := &Store{client: client, keys: newKeyspace(opts.KeyPrefix), owned: owned, logLen: logLength(opts.ChangeLogLength)}
 	if err := s.Ping(ctx); err != nil {

@@ -29,6 +29,7 @@ var schemes = map[string]struct {
 }{
 	"redis":           {"redis", standalone},
 	"rediss":          {"rediss", standalone},
+	"unix":            {"unix", standalone},
 	"redis+sentinel":  {"redis", sentinel},
 	"rediss+sentinel": {"rediss", sentinel},
 	"redis+cluster":   {"redis", cluster},
@@ -44,86 +45,108 @@ var errInvalidURL = errors.New("redis store: invalid redis URL (check the scheme
 // which is the one place for them in every URL form.
 var credentialParams = []string{"username", "password", "sentinel_username", "sentinel_password"}
 
-// newClient builds the go-redis client opts.URL names: a Client for
-// redis:// and rediss://, a Sentinel-backed failover Client for
-// redis+sentinel://, a ClusterClient for redis+cluster://. It does not
-// contact Redis.
-func newClient(opts Options) (goredis.UniversalClient, error) {
+// clientOptions is opts.URL parsed for one topology: exactly one field is
+// set.
+type clientOptions struct {
+	single   *goredis.Options
+	failover *goredis.FailoverOptions
+	cluster  *goredis.ClusterOptions
+}
+
+// newClient builds the client: a Client for redis:// and rediss://, a
+// Sentinel-backed failover Client for redis+sentinel://, a ClusterClient
+// for redis+cluster://. It does not contact Redis.
+func (c clientOptions) newClient() goredis.UniversalClient {
+	switch {
+	case c.failover != nil:
+		return goredis.NewFailoverClient(c.failover)
+	case c.cluster != nil:
+		return goredis.NewClusterClient(c.cluster)
+	default:
+		return goredis.NewClient(c.single)
+	}
+}
+
+// parseOptions parses opts.URL and applies the TLS options and the
+// fail-fast defaults. Its errors never quote the URL.
+func parseOptions(opts Options) (clientOptions, error) {
 	if opts.URL == "" {
-		return nil, errors.New("redis store: no URL")
+		return clientOptions{}, errors.New("redis store: no URL")
 	}
 	u, err := url.Parse(opts.URL)
 	if err != nil {
-		return nil, errInvalidURL
+		return clientOptions{}, errInvalidURL
 	}
 	s, ok := schemes[u.Scheme]
 	if !ok {
-		return nil, errors.New("redis store: unsupported URL scheme (want redis, rediss, redis+sentinel, rediss+sentinel, redis+cluster or rediss+cluster)")
+		return clientOptions{}, errors.New("redis store: unsupported URL scheme " +
+			"(want redis, rediss, unix, redis+sentinel, rediss+sentinel, redis+cluster or rediss+cluster)")
 	}
 	q := u.Query()
 	for _, p := range credentialParams {
 		if q.Has(p) {
-			return nil, fmt.Errorf("redis store: query parameter %s is not accepted: put the user and password in the URL's user info", p)
+			return clientOptions{}, fmt.Errorf("redis store: query parameter %s is not accepted: "+
+				"put the user and password in the URL's user info", p)
 		}
 	}
 	if s.topo != sentinel && (opts.SentinelUsername != "" || opts.SentinelPassword != "") {
-		return nil, errors.New("redis store: sentinel credentials need a redis+sentinel:// or rediss+sentinel:// URL")
+		return clientOptions{}, errors.New("redis store: sentinel credentials need a redis+sentinel:// or rediss+sentinel:// URL")
 	}
-	useTLS := s.base == "rediss"
-	if !useTLS && (opts.TLSCAFile != "" || opts.TLSCertFile != "" || opts.TLSKeyFile != "" || opts.TLSServerName != "") {
-		return nil, errors.New("redis store: TLS options need a rediss:// URL (rediss, rediss+sentinel or rediss+cluster)")
+	if s.base != "rediss" && (opts.TLSCAFile != "" || opts.TLSCertFile != "" || opts.TLSKeyFile != "" || opts.TLSServerName != "") {
+		return clientOptions{}, errors.New("redis store: TLS options need a rediss:// URL (rediss, rediss+sentinel or rediss+cluster)")
 	}
 	baseURL := *u
 	baseURL.Scheme = s.base
 	raw := baseURL.String()
-	user, password := userInfo(u)
 
+	var c clientOptions
 	switch s.topo {
 	case sentinel:
 		o, err := goredis.ParseFailoverURL(raw)
 		if err != nil {
-			return nil, errInvalidURL
+			return clientOptions{}, errInvalidURL
 		}
 		if o.MasterName == "" {
-			return nil, errors.New("redis store: a sentinel URL needs master_name (e.g. ?master_name=mymaster)")
+			return clientOptions{}, errors.New("redis store: a sentinel URL needs master_name (e.g. ?master_name=mymaster)")
 		}
 		// The user info authenticates to the data nodes and, unless
 		// sentinel credentials are given, to the sentinels as well.
-		o.Username, o.Password = user, password
-		o.SentinelUsername, o.SentinelPassword = user, password
+		o.Username, o.Password = userInfo(u)
+		o.SentinelUsername, o.SentinelPassword = o.Username, o.Password
 		if opts.SentinelUsername != "" || opts.SentinelPassword != "" {
 			o.SentinelUsername, o.SentinelPassword = opts.SentinelUsername, opts.SentinelPassword
 		}
 		if o.TLSConfig, err = opts.tlsConfig(o.TLSConfig); err != nil {
-			return nil, err
+			return clientOptions{}, err
 		}
 		failoverTuning(o).apply(q)
-		return goredis.NewFailoverClient(o), nil
+		c.failover = o
 	case cluster:
 		// A cluster has database 0 only; ParseClusterURL ignores the path.
 		if p := u.Path; p != "" && p != "/" && p != "/0" {
-			return nil, errors.New("redis store: a cluster URL names no database (Redis Cluster has database 0 only)")
+			return clientOptions{}, errors.New("redis store: a cluster URL names no database (Redis Cluster has database 0 only)")
 		}
 		o, err := goredis.ParseClusterURL(raw)
 		if err != nil {
-			return nil, errInvalidURL
+			return clientOptions{}, errInvalidURL
 		}
 		if o.TLSConfig, err = opts.tlsConfig(o.TLSConfig); err != nil {
-			return nil, err
+			return clientOptions{}, err
 		}
 		clusterTuning(o).apply(q)
-		return goredis.NewClusterClient(o), nil
+		c.cluster = o
 	default:
 		o, err := goredis.ParseURL(raw)
 		if err != nil {
-			return nil, errInvalidURL
+			return clientOptions{}, errInvalidURL
 		}
 		if o.TLSConfig, err = opts.tlsConfig(o.TLSConfig); err != nil {
-			return nil, err
+			return clientOptions{}, err
 		}
 		failFast(o, raw)
-		return goredis.NewClient(o), nil
+		c.single = o
 	}
+	return c, nil
 }
 
 // userInfo returns the URL's user and password as go-redis reads them: a
