@@ -31,6 +31,7 @@ type managerOptions struct {
 	leaderElectNS   string
 	redisURL        string
 	keyPrefix       string
+	redis           redisFlags
 	hashParams      password.Params
 	argon2Threads   uint
 	resyncPeriod    time.Duration
@@ -72,8 +73,9 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&o.probeAddr, "health-probe-bind-address", ":8081", "address of the /healthz and /readyz probes")
 	fs.BoolVar(&o.leaderElect, "leader-elect", false, "elect a leader, so that only one replica reconciles")
 	fs.StringVar(&o.leaderElectNS, "leader-election-namespace", "", "namespace of the leader-election Lease (default: the pod's)")
-	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL (redis:// or rediss://) of the credential store")
+	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL of the credential store: redis[s]://, redis[s]+sentinel:// or redis[s]+cluster:// (docs/redis-deployments.md)")
 	fs.StringVar(&o.keyPrefix, "redis-key-prefix", redisstore.DefaultKeyPrefix, "prefix of every Redis key (the same as the token servers')")
+	o.redis.addFlags(fs)
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for hashing plaintext passwords (use the token servers' value)")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
@@ -164,7 +166,7 @@ func restConfig(path string) (*rest.Config, error) {
 // a manager that starts before Redis waits for it.
 func connectStore(ctx context.Context, o *managerOptions, log *slog.Logger) (*redisstore.Store, error) {
 	for {
-		st, err := redisstore.New(ctx, redisstore.Options{URL: o.redisURL, KeyPrefix: o.keyPrefix})
+		st, err := redisstore.New(ctx, o.redis.options(o.redisURL, o.keyPrefix))
 		if err == nil {
 			return st, nil
 		}

@@ -27,6 +27,7 @@ func (l redisLogger) Printf(ctx context.Context, format string, v ...any) {
 func newServerCommand() *cobra.Command {
 	o := &serverOptions{}
 	var redisURL, keyPrefix, keysDir string
+	var redisOpts redisFlags
 	var keysReload time.Duration
 	c := &cobra.Command{
 		Use:   "server",
@@ -45,7 +46,7 @@ func newServerCommand() *cobra.Command {
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			goredis.SetLogger(redisLogger{log})
-			st, err := redisstore.New(ctx, redisstore.Options{URL: redisURL, KeyPrefix: keyPrefix})
+			st, err := redisstore.New(ctx, redisOpts.options(redisURL, keyPrefix))
 			if err != nil {
 				return err
 			}
@@ -65,8 +66,9 @@ func newServerCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.addFlags(fs, ":8080", ":9090", 5*time.Second)
-	fs.StringVar(&redisURL, "redis-url", "", "Redis URL (redis:// or rediss://, with user and password if ACLs are on)")
+	fs.StringVar(&redisURL, "redis-url", "", "Redis URL: redis[s]://, redis[s]+sentinel:// or redis[s]+cluster://, with user and password if ACLs are on (docs/redis-deployments.md)")
 	fs.StringVar(&keyPrefix, "redis-key-prefix", "authstack", "prefix of every Redis key")
+	redisOpts.addFlags(fs)
 	fs.StringVar(&keysDir, "signing-keys", "", "directory of PEM signing keys; active.pem signs, the rest only verify")
 	fs.DurationVar(&keysReload, "signing-keys-reload-interval", 10*time.Second, "how often the key directory is re-read")
 	annotateEnv(fs)

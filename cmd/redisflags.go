@@ -1,0 +1,40 @@
+package cmd
+
+import (
+	"github.com/spf13/pflag"
+
+	redisstore "github.com/authstack/authstack/authserver/store/redis"
+)
+
+// redisFlags are the Redis connection flags `server` and `manager` share
+// beyond --redis-url and --redis-key-prefix: TLS files and the sentinels'
+// own credentials. Secrets are best given through the environment
+// (AUTHSTACK_REDIS_URL, AUTHSTACK_REDIS_SENTINEL_PASSWORD), which does not
+// show in the process list.
+type redisFlags struct {
+	tlsCA, tlsCert, tlsKey, tlsServerName string
+	sentinelUsername, sentinelPassword    string
+}
+
+func (f *redisFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringVar(&f.tlsCA, "redis-tls-ca", "", "PEM bundle of the CAs that sign the Redis servers' certificates (default: the system roots; rediss URLs only)")
+	fs.StringVar(&f.tlsCert, "redis-tls-cert", "", "PEM client certificate for Redis servers that require one (mTLS), with --redis-tls-key")
+	fs.StringVar(&f.tlsKey, "redis-tls-key", "", "PEM key of --redis-tls-cert")
+	fs.StringVar(&f.tlsServerName, "redis-tls-server-name", "", "name every Redis certificate is checked against (default: the host of each connection)")
+	fs.StringVar(&f.sentinelUsername, "redis-sentinel-username", "", "ACL user for the sentinels, if not the URL's (\"default\" alone: sentinels without a password)")
+	fs.StringVar(&f.sentinelPassword, "redis-sentinel-password", "", "password for the sentinels, if not the URL's")
+}
+
+// options returns the store options for url and prefix with these flags.
+func (f *redisFlags) options(url, prefix string) redisstore.Options {
+	return redisstore.Options{
+		URL:              url,
+		KeyPrefix:        prefix,
+		SentinelUsername: f.sentinelUsername,
+		SentinelPassword: f.sentinelPassword,
+		TLSCAFile:        f.tlsCA,
+		TLSCertFile:      f.tlsCert,
+		TLSKeyFile:       f.tlsKey,
+		TLSServerName:    f.tlsServerName,
+	}
+}
