@@ -233,6 +233,34 @@ func testFailover(t *testing.T, s *redistest.Sentinel, o Options) {
 	}
 }
 
+// TestOpenSentinels runs the store through sentinels that require no
+// password in front of data nodes with an ACL user, in plaintext: the
+// URL's user is unknown to the sentinels, and SentinelUsername "default"
+// alone connects without a password.
+func TestOpenSentinels(t *testing.T) {
+	s := redistest.StartSentinel(t, redistest.SentinelOptions{
+		Security:      redistest.Security{User: appUser, Password: appPassword},
+		OpenSentinels: true,
+	})
+	o := Options{URL: s.URL(), SentinelUsername: "default", KeyPrefix: t.Name()}
+	if !strings.HasPrefix(o.URL, "redis+sentinel://") {
+		t.Fatalf("URL %s is not redis+sentinel://", o.URL)
+	}
+	st := openStore(t, o)
+	if err := st.PutUser(t.Context(), store.User{Username: "alice", PasswordHash: "hash-a"}); err != nil {
+		t.Fatalf("PutUser: %v", err)
+	}
+	if u, err := s.Primary().Client().Get(t.Context(), st.keys.user("alice")).Result(); err != nil || !strings.Contains(u, "hash-a") {
+		t.Fatalf("alice on the primary: %q, %v", u, err)
+	}
+
+	t.Run("Refused/URLUserOnSentinels", func(t *testing.T) {
+		o := o
+		o.SentinelUsername = ""
+		wantRefused(t, o)
+	})
+}
+
 // TestClusterDeployment runs the store on a three-master Redis Cluster
 // with TLS on clients and the bus, client certificates and an ACL user,
 // and checks that the store's keys spread over the masters while the

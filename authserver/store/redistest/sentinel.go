@@ -28,6 +28,9 @@ type SentinelOptions struct {
 	// SentinelUser and SentinelPassword, when set, add an ACL user on the
 	// sentinels only, which the sentinels also use among themselves.
 	SentinelUser, SentinelPassword string
+	// OpenSentinels leaves the sentinels without ACL users or password,
+	// while the data nodes keep theirs. It excludes SentinelUser.
+	OpenSentinels bool
 }
 
 // Sentinel is a primary, a replica and three sentinels (quorum 2)
@@ -47,6 +50,9 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 	t.Helper()
 	if (opts.SentinelUser == "") != (opts.SentinelPassword == "") {
 		t.Fatal("redistest: set both SentinelUser and SentinelPassword, or neither")
+	}
+	if opts.OpenSentinels && opts.SentinelUser != "" {
+		t.Fatal("redistest: OpenSentinels excludes SentinelUser")
 	}
 	var certs *Certs
 	if opts.TLS {
@@ -70,6 +76,9 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 	// The sentinels' own user (for the probe and among sentinels) is
 	// SentinelUser if set, else the data user; the other is added.
 	sentSec, extraUser := opts.Security, []string(nil)
+	if opts.OpenSentinels {
+		sentSec.User, sentSec.Password = "", ""
+	}
 	if opts.SentinelUser != "" {
 		sentSec.User, sentSec.Password = opts.SentinelUser, opts.SentinelPassword
 		if opts.User != "" {
