@@ -192,9 +192,9 @@ func testFailover(t *testing.T, s *redistest.Sentinel, o Options) {
 	if err := st.RevokeAccessToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {
 		t.Fatalf("RevokeAccessToken: %v", err)
 	}
-	s.WaitReplicated()
-	old := s.Primary()
-	next := s.Failover()
+	s.WaitReplicated(t)
+	old := s.Primary(t)
+	next := s.Failover(t)
 	if next == old {
 		t.Fatal("Failover kept the primary")
 	}
@@ -250,7 +250,7 @@ func TestOpenSentinels(t *testing.T) {
 	if err := st.PutUser(t.Context(), store.User{Username: "alice", PasswordHash: "hash-a"}); err != nil {
 		t.Fatalf("PutUser: %v", err)
 	}
-	if u, err := s.Primary().Client().Get(t.Context(), st.keys.user("alice")).Result(); err != nil || !strings.Contains(u, "hash-a") {
+	if u, err := s.Primary(t).Client().Get(t.Context(), st.keys.user("alice")).Result(); err != nil || !strings.Contains(u, "hash-a") {
 		t.Fatalf("alice on the primary: %q, %v", u, err)
 	}
 

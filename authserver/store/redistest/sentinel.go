@@ -167,28 +167,29 @@ func (s *Sentinel) Certs() *Certs { return s.data[0].certs }
 // Sentinels returns the three sentinels.
 func (s *Sentinel) Sentinels() []*Node { return s.sentinels[:] }
 
-// Primary returns the data node the first sentinel names as primary.
-func (s *Sentinel) Primary() *Node {
-	s.t.Helper()
+// Primary returns the data node the first sentinel names as primary. It
+// fails t, the calling test, if there is none.
+func (s *Sentinel) Primary(t testing.TB) *Node {
+	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
 	addr, err := s.sentinels[0].primaryAddr(ctx)
 	if err != nil {
-		s.t.Fatalf("redistest: ask sentinel for the primary: %v", err)
+		t.Fatalf("redistest: ask sentinel for the primary: %v", err)
 	}
 	for _, n := range s.data {
 		if n.Addr() == addr {
 			return n
 		}
 	}
-	s.t.Fatalf("redistest: sentinel names %s as primary, which is none of the data nodes", addr)
+	t.Fatalf("redistest: sentinel names %s as primary, which is none of the data nodes", addr)
 	return nil
 }
 
 // Replica returns the data node that is not Primary.
-func (s *Sentinel) Replica() *Node {
-	s.t.Helper()
-	if p := s.Primary(); p == s.data[0] {
+func (s *Sentinel) Replica(t testing.TB) *Node {
+	t.Helper()
+	if p := s.Primary(t); p == s.data[0] {
 		return s.data[1]
 	}
 	return s.data[0]
@@ -197,10 +198,10 @@ func (s *Sentinel) Replica() *Node {
 // WaitReplicated waits until the replica has every write the primary has
 // accepted so far: it writes a marker key (redistest:wait) and runs WAIT 1
 // on the same connection, which covers all earlier writes of any client.
-func (s *Sentinel) WaitReplicated() {
-	s.t.Helper()
-	c := s.Primary().Client()
-	waitFor(s.t, "replica acknowledges the primary's writes", readyTimeout, func(ctx context.Context) error {
+func (s *Sentinel) WaitReplicated(t testing.TB) {
+	t.Helper()
+	c := s.Primary(t).Client()
+	waitFor(t, "replica acknowledges the primary's writes", readyTimeout, func(ctx context.Context) error {
 		pipe := c.Pipeline()
 		pipe.Set(ctx, "redistest:wait", time.Now().UnixNano(), 0)
 		wait := pipe.Do(ctx, "WAIT", 1, 1000) // one replica, 1000 ms
@@ -216,14 +217,15 @@ func (s *Sentinel) WaitReplicated() {
 
 // Failover makes the sentinels promote the replica (SENTINEL FAILOVER,
 // which needs no agreement and no outage) and waits until every sentinel
-// names it and it answers as a primary. It returns the new primary. Writes
-// the replica had not received are lost, as in a real failover; call
-// WaitReplicated first to keep them.
-func (s *Sentinel) Failover() *Node {
-	s.t.Helper()
-	old, next := s.Primary(), s.Replica()
+// names it and it answers as a primary. It returns the new primary, and
+// fails t, the calling test, if that takes longer than the ready timeout.
+// Writes the replica had not received are lost, as in a real failover;
+// call WaitReplicated first to keep them.
+func (s *Sentinel) Failover(t testing.TB) *Node {
+	t.Helper()
+	old, next := s.Primary(t), s.Replica(t)
 	c := s.sentinels[0].sentinelClient()
-	waitFor(s.t, "SENTINEL FAILOVER accepted", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "SENTINEL FAILOVER accepted", readyTimeout, func(ctx context.Context) error {
 		err := c.Failover(ctx, MasterName).Err()
 		if err != nil && strings.HasPrefix(err.Error(), "INPROG") {
 			return nil
@@ -231,7 +233,7 @@ func (s *Sentinel) Failover() *Node {
 		return err // NOGOODSLAVE until the sentinel has fresh INFO from the replica
 	})
 	for i, sn := range s.sentinels {
-		waitFor(s.t, fmt.Sprintf("sentinel %d names the new primary", i), readyTimeout, func(ctx context.Context) error {
+		waitFor(t, fmt.Sprintf("sentinel %d names the new primary", i), readyTimeout, func(ctx context.Context) error {
 			addr, err := sn.primaryAddr(ctx)
 			if err != nil {
 				return err
@@ -243,7 +245,7 @@ func (s *Sentinel) Failover() *Node {
 		})
 	}
 	nc := next.Client()
-	waitFor(s.t, "new primary answers as primary", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "new primary answers as primary", readyTimeout, func(ctx context.Context) error {
 		info, err := nc.Info(ctx, "replication").Result()
 		if err != nil {
 			return err
