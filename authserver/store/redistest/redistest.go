@@ -6,6 +6,12 @@
 // test ends. Tests that exercise outages can Stop the server and Restart
 // it on the same port (with an empty data set).
 //
+// StartTLS, StartSentinel and StartCluster launch whole deployments with
+// the same habits: a TLS-only server with an ACL user and optional client
+// certificates, a primary and a replica behind three sentinels, and a
+// three-master Redis Cluster, with certificates made at test time
+// (NewCerts).
+//
 // redis-server must be on PATH; without it Start fails the test rather
 // than skipping it, so that a missing dependency is never mistaken for a
 // passing suite.
