@@ -233,11 +233,11 @@ func testFailover(t *testing.T, s *redistest.Sentinel, o Options) {
 	}
 }
 
-// TestOpenSentinels runs the store through sentinels that require no
+// TestOpenSentinelDeployment runs the store through sentinels that require no
 // password in front of data nodes with an ACL user, in plaintext: the
 // URL's user is unknown to the sentinels, and SentinelUsername "default"
 // alone connects without a password.
-func TestOpenSentinels(t *testing.T) {
+func TestOpenSentinelDeployment(t *testing.T) {
 	s := redistest.StartSentinel(t, redistest.SentinelOptions{
 		Security:      redistest.Security{User: appUser, Password: appPassword},
 		OpenSentinels: true,
