@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/token"
 )
 
 var billingAuth = map[string]string{"Authorization": basic("billing", billingSecret)}
@@ -426,3 +427,64 @@ func TestDiscoveryListsRevocationAndIntrospection(t *testing.T) {
 		t.Fatalf("grant_types_supported %v", gts)
 	}
 }
+
+// A refused refresh that was not an attack (a wider scope than granted)
+// does not spend the token: the client's corrected retry works.
+func TestRefreshRetryAfterARefusal(t *testing.T) {
+	ts := newTestServer(t)
+	rt := ts.login(t, "scope", "read").RefreshToken
+	if rec := ts.refresh(rt, "scope", "read write"); rec.Code != http.StatusBadRequest {
+		t.Fatalf("wider scope: %d", rec.Code)
+	}
+	if rec := ts.refresh(rt, "scope", "read"); rec.Code != http.StatusOK {
+		t.Fatalf("the retry with the granted scope: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A session whose revocation stopped half-way (its refresh tokens revoked,
+// its sid not: the second write failed) is finished by revoking again:
+// /revoke does not answer "unknown token" and leave the access tokens alive.
+func TestRevokeFinishesAHalfRevokedSession(t *testing.T) {
+	ts := newTestServer(t)
+	tr := ts.login(t)
+	tok := ts.introspect(t, tr.RefreshToken)
+	if !active(tok) {
+		t.Fatal("fresh refresh token inactive")
+	}
+	got, err := ts.store.GetRefreshToken(t.Context(), hashRefresh(tr.RefreshToken), ts.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.RevokeRefreshFamily(t.Context(), got.Family); err != nil {
+		t.Fatal(err)
+	}
+	if !active(ts.introspect(t, tr.AccessToken)) {
+		t.Fatal("the access token died with the refresh family alone")
+	}
+	if rec := ts.post("/revoke", billingAuth, "token", tr.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", rec.Code)
+	}
+	if active(ts.introspect(t, tr.AccessToken)) {
+		t.Fatal("revoking a half-revoked session again left its access token alive")
+	}
+	if active(ts.introspect(t, tr.RefreshToken)) {
+		t.Fatal("a refresh token of a revoked family is active")
+	}
+}
+
+// No access token outlives the revocation of its session: lifetimes are
+// capped at the time a revoked session is remembered.
+func TestAccessTokenLifetimeIsCapped(t *testing.T) {
+	ts := newTestServer(t)
+	c, _ := ts.store.GetClient(t.Context(), "billing")
+	c.AccessTokenTTL = 72 * time.Hour
+	if err := ts.store.PutClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), headers: billingAuth})
+	if got := decode[tokenResponse](t, rec).ExpiresIn; got != int64((24 * time.Hour).Seconds()) {
+		t.Fatalf("expires_in %d, want the 24 h cap", got)
+	}
+}
+
+func hashRefresh(raw string) string { return token.HashRefreshToken(raw) }

@@ -202,7 +202,7 @@ func New(cfg Config) (*Server, error) {
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Now: cfg.Now,
 	}
-	sessions := &token.SessionRevoker{Store: cfg.Store, Minter: minter, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
+	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,
@@ -220,7 +220,8 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
 	clients := &token.ClientAuthenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
-		Limiter: limiter, Metrics: cfg.Metrics, Now: cfg.Now,
+		Limiter: &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: "client:"},
+		Metrics: cfg.Metrics, Now: cfg.Now,
 	}
 
 	mux := http.NewServeMux()

@@ -183,3 +183,23 @@ func TestConcurrentClientAuthenticationIsNotThrottled(t *testing.T) {
 		t.Fatalf("right secret after five wrong ones: %d", rec.Code)
 	}
 }
+
+// Failed passwords and failed client secrets count separately: an address
+// that used up its password failures (a shared NAT) does not lock a
+// confidential client there out of /revoke, /introspect or refresh.
+func TestPasswordFailuresDoNotThrottleClientSecrets(t *testing.T) {
+	ts := newTestServer(t)
+	const addr = "203.0.113.77:1"
+	for i := range 25 {
+		ts.do(request{body: form("grant_type", "password", "username", "user"+strconv.Itoa(i), "password", "x"), remote: addr})
+	}
+	rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: addr})
+	if rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("the address's password budget: %d, want 429", rec.Code)
+	}
+	rec = ts.do(request{path: "/introspect", body: form("token", "x"), remote: addr,
+		headers: map[string]string{"Authorization": basic("billing", billingSecret)}})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("a confidential client at that address: %d", rec.Code)
+	}
+}

@@ -7,6 +7,8 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"os"
+	"path/filepath"
 	"regexp"
 	"strings"
 	"testing"
@@ -208,5 +210,37 @@ func TestArgon2ThreadsOutOfRangeIsRefused(t *testing.T) {
 		if err == nil || !strings.Contains(err.Error(), "parallelism") {
 			t.Errorf("--argon2-threads %s: err = %v", v, err)
 		}
+	}
+}
+
+// A configuration error is not waited out like an unreachable Redis: the
+// manager stops at once and says why.
+func TestManagerStopsOnARedisConfigurationError(t *testing.T) {
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		c := NewRoot()
+		c.SetArgs([]string{"manager", "--redis-url", "redis://127.0.0.1:1/0", "--redis-tls-ca", "/nonexistent/ca.pem",
+			"--kubeconfig", kubeconfig, "--metrics-bind-address", "0", "--health-probe-bind-address", "0"})
+		c.SetOut(io.Discard)
+		c.SetErr(io.Discard)
+		done <- c.Execute()
+	}()
+	select {
+	case err := <-done:
+		if err == nil || !strings.Contains(err.Error(), "TLS") {
+			t.Fatalf("manager: %v, want the TLS configuration error", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the manager keeps retrying a configuration error")
 	}
 }

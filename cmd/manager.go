@@ -19,6 +19,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
 	redisstore "github.com/authstack/authstack/authserver/store/redis"
 	"github.com/authstack/authstack/controllers"
 )
@@ -169,6 +170,9 @@ func connectStore(ctx context.Context, o *managerOptions, log *slog.Logger) (*re
 		st, err := redisstore.New(ctx, o.redis.options(o.redisURL, o.keyPrefix))
 		if err == nil {
 			return st, nil
+		}
+		if !errors.Is(err, store.ErrUnavailable) {
+			return nil, err // a configuration error: retrying will not help
 		}
 		log.Warn("Cannot reach Redis; retrying", "error", err.Error())
 		select {

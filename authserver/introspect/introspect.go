@@ -127,7 +127,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 	case err != nil:
 		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
 	}
-	if t.Used || t.ClientID != client.ID {
+	if t.Used || t.Revoked || t.ClientID != client.ID {
 		return inactive, nil
 	}
 	// The session's user and epoch are judged as for its access tokens.

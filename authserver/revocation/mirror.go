@@ -80,6 +80,12 @@ type Mirror struct {
 
 	reloads   atomic.Int64
 	rollbacks atomic.Int64
+
+	// loading is set while a load runs; notes made meanwhile are kept in
+	// noted and applied to the loaded state, which may have been read
+	// before they were written. Both are guarded by mu.
+	loading bool
+	noted   []store.RevocationEvent
 }
 
 // New returns a mirror; Run fills and follows it.
@@ -94,6 +100,7 @@ func New(opts Options) *Mirror {
 	if opts.Retry <= 0 {
 		opts.Retry = DefaultRetry
 	}
+	opts.Leeway = max(opts.Leeway, 0) // a negative leeway would forget revocations early
 	if opts.Now == nil {
 		opts.Now = time.Now
 	}
@@ -178,6 +185,14 @@ func (m *Mirror) Run(ctx context.Context) error {
 // load reads the whole state, writing an epoch marker into a store that
 // has none, and replaces the mirror's state with it.
 func (m *Mirror) load(ctx context.Context) error {
+	m.mu.Lock()
+	m.loading, m.noted = true, nil
+	m.mu.Unlock()
+	defer func() {
+		m.mu.Lock()
+		m.loading, m.noted = false, nil
+		m.mu.Unlock()
+	}()
 	for {
 		start := m.clock()
 		var st *state
@@ -203,6 +218,11 @@ func (m *Mirror) load(ctx context.Context) error {
 		st.epoch = epoch
 		m.mu.Lock()
 		old := m.st
+		if old == nil || old.epoch == epoch {
+			for _, e := range m.noted {
+				st.apply(e)
+			}
+		}
 		m.st = st
 		m.mu.Unlock()
 		m.cursor = cursor
@@ -297,6 +317,9 @@ func (m *Mirror) Note(e store.RevocationEvent) {
 	defer m.mu.Unlock()
 	if m.st != nil {
 		m.st.apply(e)
+	}
+	if m.loading {
+		m.noted = append(m.noted, e)
 	}
 }
 

@@ -224,6 +224,7 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 	before, _ := m.Epoch()
 
 	// Restore the snapshot: the revocation is lost, the epoch is the same.
+	c.FlushAll(ctx)
 	for k, v := range dump {
 		if err := c.RestoreReplace(ctx, k, 0, v).Err(); err != nil {
 			t.Fatal(err)

@@ -121,7 +121,9 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client sto
 	if t.ClientID != client.ID {
 		return "", errOtherClient
 	}
-	if err := h.Sessions.Revoke(ctx, t.Family, client); err != nil {
+	// Also for a session revoked already: revoking again finishes a
+	// revocation that stopped half-way, and costs nothing otherwise.
+	if err := h.Sessions.Revoke(ctx, t.Family); err != nil {
 		return "", err
 	}
 	return "refresh_token", nil

@@ -130,6 +130,9 @@ type RefreshToken struct {
 	Epoch string `json:"epoch,omitempty"`
 	// Used is set once the token has been exchanged (rotation).
 	Used bool `json:"used,omitempty"`
+	// Revoked is set, by GetRefreshToken and UseRefreshToken, when the
+	// family is revoked; it is not stored with the token.
+	Revoked bool `json:"-"`
 }
 
 // Store is what the token server and the controller share.
@@ -165,11 +168,14 @@ type Store interface {
 	// UseRefreshToken atomically marks the token as used and returns it as
 	// it was before. It returns ErrNotFound for unknown, expired (relative to
 	// now) or revoked tokens, and ErrTokenReused (after revoking the whole
-	// family) for a token that was already used; then the token is returned
-	// too, so that the caller can revoke what else the family holds.
+	// family) for a token that was already used. With ErrTokenReused, and
+	// with ErrNotFound for a token of a revoked family, the token is
+	// returned too (Revoked set for the latter), so that the caller can
+	// revoke, again if need be, what else the family holds.
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
-	// GetRefreshToken returns the token without using it, Used set if it was
-	// used; ErrNotFound for unknown, expired or revoked tokens.
+	// GetRefreshToken returns the token without using it, Used set if it
+	// was used and Revoked if its family is; ErrNotFound for unknown or
+	// expired tokens.
 	GetRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
 	// RevokeRefreshFamily makes every token of the family unusable.
 	RevokeRefreshFamily(ctx context.Context, family string) error

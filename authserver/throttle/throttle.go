@@ -63,6 +63,10 @@ type Limiter struct {
 	Counters  Counters
 	PerUserIP Limit
 	PerIP     Limit
+	// Namespace separates the counters of limiters that share a store:
+	// client-secret failures must not use up an address's budget of
+	// password failures, nor the other way round.
+	Namespace string
 }
 
 // Validate refuses a limit that is on but has no window.
@@ -181,7 +185,7 @@ func (l *Limiter) keys(subject string, ip netip.Addr) (ipKey, userKey string) {
 	src := source(ip)
 	// The subject is hashed: keys have a fixed size whatever a client sends.
 	sum := sha256.Sum256([]byte(subject))
-	return "ip:" + src, "uip:" + src + "|" + hex.EncodeToString(sum[:16])
+	return l.Namespace + "ip:" + src, l.Namespace + "uip:" + src + "|" + hex.EncodeToString(sum[:16])
 }
 
 // Forget takes the attempt back from both counters. It runs to completion

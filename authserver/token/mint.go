@@ -68,12 +68,18 @@ func (m *Minter) Epoch(ctx context.Context) (string, error) {
 	return e, err
 }
 
-// AccessTTL is the lifetime of c's access tokens.
+// MaxAccessTokenTTL caps every access token's lifetime. A revoked session
+// is remembered this long (plus margins), so that no access token of it can
+// outlive its revocation, whatever client or setting issued it.
+const MaxAccessTokenTTL = 24 * time.Hour
+
+// AccessTTL is the lifetime of c's access tokens, at most MaxAccessTokenTTL.
 func (m *Minter) AccessTTL(c store.Client) time.Duration {
+	ttl := m.AccessTokenTTL
 	if c.AccessTokenTTL > 0 {
-		return c.AccessTokenTTL
+		ttl = c.AccessTokenTTL
 	}
-	return m.AccessTokenTTL
+	return min(ttl, MaxAccessTokenTTL)
 }
 
 // Mint issues the tokens of s.

@@ -13,6 +13,7 @@ import (
 // RefreshStore is the part of the store the refresh grant needs.
 type RefreshStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
+	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
 	UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
 	RevokeRefreshFamily(ctx context.Context, family string) error
 	RevokeGrant(ctx context.Context, grant string, until time.Time) error
@@ -37,7 +38,11 @@ var _ Grant = (*RefreshGrant)(nil)
 
 var errBadRefreshToken = oauth.InvalidGrant("invalid refresh token")
 
-// Handle exchanges a refresh token for new tokens.
+// Handle exchanges a refresh token for new tokens. Every check that can
+// refuse the request without it being an attack (epoch, user, scope) runs
+// before the token is used, so a client that retries after such an answer,
+// or after a 503, is not mistaken for a replay. The store's atomic use then
+// decides between concurrent presentations of the same token.
 func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
 	raw := req.Form.Get("refresh_token")
 	delete(req.Form, "refresh_token")
@@ -51,25 +56,26 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if !plausibleRefreshToken(raw) {
 		return nil, errBadRefreshToken
 	}
-	now := g.Now()
-	t, err := g.Store.UseRefreshToken(ctx, HashRefreshToken(raw), now)
+	hash := HashRefreshToken(raw)
+	t, err := g.Store.GetRefreshToken(ctx, hash, g.Now())
 	switch {
-	case errors.Is(err, store.ErrTokenReused):
-		// Either the client or an attacker holds a stolen copy: end the
-		// session for both.
-		if err := g.Revoker.Revoke(ctx, t.Family, req.Client); err != nil {
-			return nil, err
-		}
-		return nil, oauth.InvalidGrant("refresh token already used; the session is revoked").WithCause(err)
 	case errors.Is(err, store.ErrNotFound):
 		return nil, errBadRefreshToken.WithCause(err)
 	case err != nil:
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
+	if t.Revoked {
+		// Revoke its access tokens again: an earlier revocation may have
+		// stopped half-way (the refresh tokens revoked, the sid not).
+		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
+			return nil, err
+		}
+		return nil, errBadRefreshToken
+	}
 	if t.ClientID != req.Client.ID {
 		// RFC 6749 §6: bound to the client it was issued to. Another client
-		// holding it is a leak: the token is spent, end its session.
-		if err := g.Revoker.Revoke(ctx, t.Family, req.Client); err != nil {
+		// holding it is a leak: end its session.
+		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
 			return nil, err
 		}
 		return nil, errBadRefreshToken
@@ -90,7 +96,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	}
 	if user.Disabled || (!user.NotBefore.IsZero() && !t.AuthTime.After(user.NotBefore.Truncate(time.Second))) {
 		// Disabled, password changed or tokens revoked since the login.
-		if err := g.Revoker.Revoke(ctx, t.Family, req.Client); err != nil {
+		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
 			return nil, err
 		}
 		return nil, errBadRefreshToken
@@ -112,6 +118,30 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
+
+	used, err := g.Store.UseRefreshToken(ctx, hash, g.Now())
+	switch {
+	case errors.Is(err, store.ErrTokenReused):
+		// Used already: the client or an attacker holds a stolen copy. End
+		// the session for both.
+		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
+			return nil, err
+		}
+		return nil, oauth.InvalidGrant("refresh token already used; the session is revoked").WithCause(err)
+	case errors.Is(err, store.ErrNotFound) && used.Revoked:
+		// Revoked while this request was being checked.
+		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
+			return nil, err
+		}
+		return nil, errBadRefreshToken
+	case errors.Is(err, store.ErrNotFound):
+		return nil, errBadRefreshToken.WithCause(err)
+	case err != nil:
+		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	// A failure from here on (storing the new refresh token) leaves the old
+	// one used: the client's retry ends the session and the user logs in
+	// again. That fails closed; a grace period for retries would not.
 	return g.Minter.Mint(ctx, Session{User: user, Client: req.Client, Scopes: scopes, ID: t.Family, AuthTime: t.AuthTime, Epoch: epoch})
 }
 
@@ -138,7 +168,6 @@ type SessionRevoker struct {
 		RevokeRefreshFamily(ctx context.Context, family string) error
 		RevokeGrant(ctx context.Context, grant string, until time.Time) error
 	}
-	Minter *Minter
 	// Noter, if set, learns of the revocation at once.
 	Noter Noter
 	// Leeway is the validators' clock-skew leeway on exp.
@@ -146,23 +175,28 @@ type SessionRevoker struct {
 	Now    func() time.Time
 }
 
-// minSessionRevocation is the least time a revoked session is remembered:
-// the longest access token lifetime expected of any client.
-const minSessionRevocation = 24 * time.Hour
+// sessionMargin covers an access token minted by a refresh that raced the
+// revocation and finished a little after it.
+const sessionMargin = time.Minute
 
-// Revoke ends the session family of client. Access tokens of the session
-// were issued no later than now, so they expire before now plus the
-// longest access token lifetime; the revocation is kept that long.
-func (r *SessionRevoker) Revoke(ctx context.Context, family string, client store.Client) error {
-	if err := r.Store.RevokeRefreshFamily(ctx, family); err != nil {
-		return oauth.Unavailable("store unavailable", retryAfterStore, err)
-	}
-	until := r.Now().Add(max(minSessionRevocation, r.Minter.AccessTTL(client)) + r.Leeway)
+// Revoke ends a session. Its access tokens were issued no later than now
+// (give or take a racing refresh), with lifetimes of at most
+// MaxAccessTokenTTL, so the sid is kept revoked that long plus the
+// validators' leeway and a margin. The sid goes first: if the second step
+// fails, the refresh tokens still work, so the client's retry (of /revoke,
+// or a refresh) reaches this again; the other order could leave the refresh
+// tokens revoked, retries answered "unknown token", and the access tokens
+// alive.
+func (r *SessionRevoker) Revoke(ctx context.Context, family string) error {
+	until := r.Now().Add(MaxAccessTokenTTL + r.Leeway + sessionMargin)
 	if err := r.Store.RevokeGrant(ctx, family, until); err != nil {
 		return oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	if r.Noter != nil {
 		r.Noter.Note(store.RevocationEvent{Grant: family, Until: until})
+	}
+	if err := r.Store.RevokeRefreshFamily(ctx, family); err != nil {
+		return oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	return nil
 }

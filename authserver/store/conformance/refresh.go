@@ -205,7 +205,21 @@ func testRefreshGet(t *testing.T, s store.Store) {
 	}
 	_, err = s.GetRefreshToken(ctx, "h1", tok.ExpiresAt)
 	wantErr(t, "GetRefreshToken expired", err, store.ErrNotFound)
+	if got.Revoked {
+		t.Fatal("GetRefreshToken reports a live family as revoked")
+	}
 	must(t, "RevokeRefreshFamily", s.RevokeRefreshFamily(ctx, "f"))
-	_, err = s.GetRefreshToken(ctx, "h1", now)
-	wantErr(t, "GetRefreshToken revoked", err, store.ErrNotFound)
+	got, err = s.GetRefreshToken(ctx, "h1", now)
+	must(t, "GetRefreshToken revoked", err)
+	if !got.Revoked || got.Family != "f" {
+		t.Fatalf("GetRefreshToken of a revoked family = %+v, want Revoked", got)
+	}
+	// Using a token of a revoked family: not found, with the token, so the
+	// caller can revoke the family's access tokens again.
+	create(t, s, newToken("h9", "f", now))
+	got, err = s.UseRefreshToken(ctx, "h9", now)
+	wantErr(t, "UseRefreshToken revoked", err, store.ErrNotFound)
+	if !got.Revoked || got.Family != "f" {
+		t.Fatalf("UseRefreshToken of a revoked family = %+v", got)
+	}
 }

@@ -31,7 +31,9 @@ func (s *Store) UseRefreshToken(_ context.Context, hash string, now time.Time) (
 		return store.RefreshToken{}, fmt.Errorf("use refresh token: %w", store.ErrNotFound)
 	}
 	if _, revoked := s.revokedFamilies[t.Family]; revoked {
-		return store.RefreshToken{}, fmt.Errorf("use refresh token: family revoked: %w", store.ErrNotFound)
+		t = copyToken(t)
+		t.Revoked = true
+		return t, fmt.Errorf("use refresh token: family revoked: %w", store.ErrNotFound)
 	}
 	if !now.Before(t.ExpiresAt) {
 		return store.RefreshToken{}, fmt.Errorf("use refresh token: expired: %w", store.ErrNotFound)
@@ -54,10 +56,12 @@ func (s *Store) GetRefreshToken(_ context.Context, hash string, now time.Time) (
 	if !ok {
 		return store.RefreshToken{}, fmt.Errorf("get refresh token: %w", store.ErrNotFound)
 	}
-	if _, revoked := s.revokedFamilies[t.Family]; revoked || !now.Before(t.ExpiresAt) {
-		return store.RefreshToken{}, fmt.Errorf("get refresh token: revoked or expired: %w", store.ErrNotFound)
+	if !now.Before(t.ExpiresAt) {
+		return store.RefreshToken{}, fmt.Errorf("get refresh token: expired: %w", store.ErrNotFound)
 	}
-	return copyToken(t), nil
+	t = copyToken(t)
+	_, t.Revoked = s.revokedFamilies[t.Family]
+	return t, nil
 }
 
 // RevokeRefreshFamily makes every token of family, present or future,

@@ -13,28 +13,29 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 	return getJSON[store.User](ctx, s.client, "get user", s.keys.user(username))
 }
 
-// PutUser creates or replaces the record for u.Username, then the user's
-// state (not-before, disabled) with its log entry, which every replica's
-// mirror follows. The record and the state live on different slots; the
-// order makes the gap between them fail closed: logins follow the record at
-// once and tokens the state a moment later, and a new user whose state
-// write failed has tokens that no validator accepts. An error leaves the
-// caller (the controller) to retry.
+// PutUser writes the user's state (not-before, disabled) with its log
+// entry, which every replica's mirror follows, then the record for
+// u.Username. The two live on different slots. State first: a disable or a
+// revocation reaches the mirrors even if the record write then fails, and
+// the failure is retried, because the caller (the controller) compares the
+// record, which is still the old one. (Record first, a failed state write
+// would leave the record current and the state stale for good.)
 func (s *Store) PutUser(ctx context.Context, u store.User) error {
 	const op = "put user"
-	if err := putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u); err != nil {
+	if err := s.putState(ctx, op, u); err != nil {
 		return err
 	}
-	return s.putState(ctx, op, u)
+	return putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u)
 }
 
-// DeleteUser removes the record for username, if any, then its state.
+// DeleteUser removes the user's state, then the record: tokens are refused
+// first, and a retry after a failure finishes the job.
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	const op = "delete user"
-	if err := deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username)); err != nil {
+	if err := s.deleteState(ctx, op, username, ""); err != nil {
 		return err
 	}
-	return s.deleteState(ctx, op, username, "")
+	return deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username))
 }
 
 // ListUsers returns every user record.
@@ -74,16 +75,18 @@ redis.call('DEL', KEYS[1])
 return 1
 `)
 
-// DeleteUserFrom removes the record of username if source wrote it. The
-// state goes afterwards, under the same ownership rule, also when the
-// record was already gone: a retry after a failed state delete finishes it.
+// DeleteUserFrom removes the state and then the record of username, each
+// only if source wrote it (the state records its source too). State first,
+// as in DeleteUser; a retry after a failed record delete finishes it.
 func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bool, error) {
 	const op = "delete user"
-	deleted, err := s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
-	if err != nil || source == "" {
-		return deleted, err
+	if source == "" {
+		return false, nil
 	}
-	return deleted, s.deleteState(ctx, op, username, source)
+	if err := s.deleteState(ctx, op, username, source); err != nil {
+		return false, err
+	}
+	return s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
 }
 
 // DeleteClientFrom removes the registration of id if source wrote it.

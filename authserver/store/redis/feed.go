@@ -52,8 +52,14 @@ var headScript = goredis.NewScript(headLua + "return head")
 // epoch, the log's position and the entries are one consistent reading.
 //
 // KEYS: epoch, changeLog. ARGV: cursor, count.
+//
+// It also reports whether the entry at the cursor still exists: a store
+// rolled back to before it, and written to since, has a later last ID but
+// not that entry.
 var readScript = goredis.NewScript(headLua + `
 head[5] = redis.call('XRANGE', KEYS[2], '(' .. ARGV[1], '+', 'COUNT', ARGV[2])
+head[6] = '1'
+if ARGV[1] ~= '0-0' and #redis.call('XRANGE', KEYS[2], ARGV[1], ARGV[1]) == 0 then head[6] = '0' end
 return head`)
 
 // streamID is a parsed stream entry ID, ordered as Redis orders them.
@@ -147,7 +153,7 @@ func (s *Store) ReadRevocations(ctx context.Context, epoch, cursor string, max i
 	if err != nil {
 		return nil, "", unavailable(op, err)
 	}
-	if len(raw) != 4 && len(raw) != 5 {
+	if len(raw) != 4 && len(raw) != 6 {
 		return nil, "", fmt.Errorf("%s: malformed script reply", op)
 	}
 	head := make([]string, 4)
@@ -170,9 +176,14 @@ func (s *Store) ReadRevocations(ctx context.Context, epoch, cursor string, max i
 		// Entries were trimmed and the cursor is before the oldest left:
 		// some of the changes after it may be gone.
 		return nil, "", fmt.Errorf("%s: trimmed past the cursor: %w", op, store.ErrFeedReset)
+	case len(raw) == 6 && raw[5] == "0":
+		// The entry the reader stopped at is gone, though the log was not
+		// trimmed past it: the store went back to before it and has been
+		// written to since.
+		return nil, "", fmt.Errorf("%s: the entry at %s is gone: %w", op, cursor, store.ErrRolledBack)
 	}
 	var entries []any
-	if len(raw) == 5 {
+	if len(raw) == 6 {
 		entries, _ = raw[4].([]any)
 	}
 	out := make([]store.RevocationEvent, 0, len(entries))

@@ -30,11 +30,12 @@ return 1
 // useTokenScript is UseRefreshToken's single atomic step.
 //
 // KEYS: family, token. ARGV: now seconds, now nanos, revokedFamilyTTL ms.
-// Returns {"ok", data}, {"reused", data} or {"notfound"|"revoked"|"expired"}.
+// Returns {"ok", data}, {"reused", data}, {"revoked", data} or
+// {"notfound"|"expired"}.
 var useTokenScript = goredis.NewScript(`
 local t = redis.call('HMGET', KEYS[2], 'data', 'used', 'es', 'en')
 if not t[1] then return {'notfound'} end
-if redis.call('HGET', KEYS[1], 'revoked') then return {'revoked'} end
+if redis.call('HGET', KEYS[1], 'revoked') then return {'revoked', t[1]} end
 local es, en = tonumber(t[3]), tonumber(t[4])
 local ns, nn = tonumber(ARGV[1]), tonumber(ARGV[2])
 if ns > es or (ns == es and nn >= en) then return {'expired'} end
@@ -107,7 +108,7 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 	if err != nil {
 		return store.RefreshToken{}, unavailable(op, err)
 	}
-	withData := len(res) > 0 && (res[0] == "ok" || res[0] == "reused")
+	withData := len(res) > 0 && (res[0] == "ok" || res[0] == "reused" || res[0] == "revoked")
 	if len(res) == 0 || withData != (len(res) == 2) {
 		return store.RefreshToken{}, fmt.Errorf("%s: malformed script reply", op)
 	}
@@ -122,7 +123,10 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 		return t, nil
 	case "reused":
 		return t, fmt.Errorf("%s: %w", op, store.ErrTokenReused)
-	case "revoked", "expired":
+	case "revoked":
+		t.Revoked = true
+		return t, fmt.Errorf("%s: revoked: %w", op, store.ErrNotFound)
+	case "expired":
 		return store.RefreshToken{}, fmt.Errorf("%s: %s: %w", op, res[0], store.ErrNotFound)
 	default:
 		return store.RefreshToken{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
@@ -132,15 +136,16 @@ func (s *Store) UseRefreshToken(ctx context.Context, hash string, now time.Time)
 // getTokenScript reads a token without using it.
 //
 // KEYS: family, token. ARGV: now seconds, now nanos.
-// Returns {"ok", data, used} or {"notfound"|"revoked"|"expired"}.
+// Returns {"ok", data, used, revoked} or {"notfound"|"expired"}.
 var getTokenScript = goredis.NewScript(`
 local t = redis.call('HMGET', KEYS[2], 'data', 'used', 'es', 'en')
 if not t[1] then return {'notfound'} end
-if redis.call('HGET', KEYS[1], 'revoked') then return {'revoked'} end
 local es, en = tonumber(t[3]), tonumber(t[4])
 local ns, nn = tonumber(ARGV[1]), tonumber(ARGV[2])
 if ns > es or (ns == es and nn >= en) then return {'expired'} end
-return {'ok', t[1], t[2]}
+local revoked = '0'
+if redis.call('HGET', KEYS[1], 'revoked') then revoked = '1' end
+return {'ok', t[1], t[2], revoked}
 `)
 
 // GetRefreshToken returns the token without using it.
@@ -154,7 +159,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time)
 	if err != nil {
 		return store.RefreshToken{}, unavailable(op, err)
 	}
-	if len(res) == 0 || (res[0] == "ok") != (len(res) == 3) {
+	if len(res) == 0 || (res[0] == "ok") != (len(res) == 4) {
 		return store.RefreshToken{}, fmt.Errorf("%s: malformed script reply", op)
 	}
 	if res[0] != "ok" {
@@ -164,7 +169,7 @@ func (s *Store) GetRefreshToken(ctx context.Context, hash string, now time.Time)
 	if err := json.Unmarshal([]byte(res[1]), &t); err != nil {
 		return t, fmt.Errorf("%s: decode: %w", op, err)
 	}
-	t.Used = res[2] == "1"
+	t.Used, t.Revoked = res[2] == "1", res[3] == "1"
 	return t, nil
 }
 
