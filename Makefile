@@ -16,8 +16,15 @@ help: ## Show this help
 ##@ Development
 
 .PHONY: build
-build: ## Build the authstack binary into bin/
-	$(GO) build -o $(BIN) .
+build: ## Build the authstack binary into bin/: static (CGO_ENABLED=0), as the image ships it
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(BIN) .
+
+IMG ?= authstack:dev
+CONTAINER_TOOL ?= docker
+
+.PHONY: docker-build
+docker-build: ## Build the image (Dockerfile: make build on golang, then the binary alone on distroless nonroot)
+	$(CONTAINER_TOOL) build -t $(IMG) .
 
 .PHONY: run
 run: ## Run the token server on the embedded in-memory store with the sample users (config/samples)
