@@ -161,11 +161,11 @@ func (m *Mirror) Run(ctx context.Context) error {
 		for _, e := range events {
 			m.st.apply(e)
 		}
+		m.mu.Unlock()
 		if now := m.opts.Now(); now.Sub(lastPrune) > pruneEvery {
-			m.st.prune(now.Add(-m.opts.Leeway))
+			m.prune(now.Add(-m.opts.Leeway))
 			lastPrune = now
 		}
-		m.mu.Unlock()
 		m.cursor = next
 		m.syncedAt.Store(start)
 		if failing {
@@ -180,6 +180,24 @@ func (m *Mirror) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// prune forgets revocations that ran out before t. The walk over the sets
+// runs under the read lock, so validations go on meanwhile; only the
+// deletion of what it found takes the write lock.
+func (m *Mirror) prune(t time.Time) {
+	m.mu.RLock()
+	st := m.st
+	gone := st.expired(t.UnixMilli())
+	m.mu.RUnlock()
+	if gone.empty() {
+		return
+	}
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.st == st { // not replaced by a load meanwhile
+		st.forget(gone, t.UnixMilli())
+	}
 }
 
 // load reads the whole state, writing an epoch marker into a store that

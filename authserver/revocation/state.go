@@ -2,7 +2,6 @@ package revocation
 
 import (
 	"encoding/base64"
-	"time"
 
 	"github.com/authstack/authstack/authserver/store"
 )
@@ -54,15 +53,31 @@ func (s idSet) revoked(id string, nowMs int64) bool {
 
 func (s idSet) len() int { return len(s.compact) + len(s.other) }
 
-// prune forgets identifiers revoked until before beforeMs.
-func (s idSet) prune(beforeMs int64) {
+// expired lists the identifiers revoked until before beforeMs.
+func (s idSet) expired(beforeMs int64) (compact [][16]byte, other []string) {
 	for k, until := range s.compact {
 		if until < beforeMs {
-			delete(s.compact, k)
+			compact = append(compact, k)
 		}
 	}
 	for k, until := range s.other {
 		if until < beforeMs {
+			other = append(other, k)
+		}
+	}
+	return compact, other
+}
+
+// forget deletes the listed identifiers that are still revoked until
+// before beforeMs (a later revocation of one of them keeps it).
+func (s idSet) forget(compact [][16]byte, other []string, beforeMs int64) {
+	for _, k := range compact {
+		if s.compact[k] < beforeMs {
+			delete(s.compact, k)
+		}
+	}
+	for _, k := range other {
+		if s.other[k] < beforeMs {
 			delete(s.other, k)
 		}
 	}
@@ -94,8 +109,26 @@ func (st *state) apply(e store.RevocationEvent) {
 	}
 }
 
-// prune forgets revocations that ran out before t.
-func (st *state) prune(t time.Time) {
-	st.jtis.prune(t.UnixMilli())
-	st.grants.prune(t.UnixMilli())
+// expiredIDs lists what ran out, per set.
+type expiredIDs struct {
+	jtiCompact, grantCompact [][16]byte
+	jtiOther, grantOther     []string
+}
+
+func (e expiredIDs) empty() bool {
+	return len(e.jtiCompact)+len(e.grantCompact)+len(e.jtiOther)+len(e.grantOther) == 0
+}
+
+// expired lists the revocations that ran out before beforeMs.
+func (st *state) expired(beforeMs int64) expiredIDs {
+	var e expiredIDs
+	e.jtiCompact, e.jtiOther = st.jtis.expired(beforeMs)
+	e.grantCompact, e.grantOther = st.grants.expired(beforeMs)
+	return e
+}
+
+// forget deletes what expired listed.
+func (st *state) forget(e expiredIDs, beforeMs int64) {
+	st.jtis.forget(e.jtiCompact, e.jtiOther, beforeMs)
+	st.grants.forget(e.grantCompact, e.grantOther, beforeMs)
 }
