@@ -241,3 +241,46 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 		t.Fatal("the store's epoch was not replaced")
 	}
 }
+
+// slowLoad holds the real store's LoadRevocations until released, to make
+// a Note arrive while a load is running.
+type slowLoad struct {
+	*memory.Store
+	started, release chan struct{}
+}
+
+func (f *slowLoad) LoadRevocations(ctx context.Context, now time.Time, fn func(store.RevocationEvent)) (string, string, error) {
+	select {
+	case f.started <- struct{}{}:
+	default:
+	}
+	<-f.release
+	return f.Store.LoadRevocations(ctx, now, fn)
+}
+
+// A revocation this replica notes while a load runs holds after the load,
+// even though the loaded state was read before the revocation reached it.
+func TestMirrorKeepsNotesAcrossALoad(t *testing.T) {
+	st := memory.New()
+	if err := st.PutUser(t.Context(), store.User{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := st.InitEpoch(t.Context(), "e1"); err != nil {
+		t.Fatal(err)
+	}
+	feed := &slowLoad{Store: st, started: make(chan struct{}, 1), release: make(chan struct{})}
+	m := revocation.New(revocation.Options{Feed: feed})
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() { defer close(done); _ = m.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	<-feed.started
+	// Noted, but not (yet) in the store the load reads.
+	m.Note(store.RevocationEvent{JTI: "j1", Until: time.Now().Add(time.Hour)})
+	close(feed.release)
+	eventually(t, "first load", m.Fresh)
+	tok := &accesstoken.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "alice", ID: "j1", IssuedAt: jwt.NewNumericDate(time.Now())}, Epoch: "e1"}
+	if err := m.Check(tok); !revoked(err) {
+		t.Fatalf("a token noted as revoked during the load: %v", err)
+	}
+}
