@@ -49,8 +49,8 @@ test-deps: ## Install what the tests need (redis-server) when it is missing
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps envtest ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+test: test-deps envtest helm ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" $(GO) test $(GOTEST_FLAGS) ./...
 	$(MAKE) test-e2e
 
 .PHONY: test-e2e
@@ -60,6 +60,10 @@ test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)
 	@hack/setup-envtest.sh >/dev/null
+
+.PHONY: helm
+helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart tests (about a minute the first time)
+	@hack/setup-helm.sh >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with
 # GODEBUG=madvdontneed=0, so freed argon2id blocks are not returned to the
