@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/http"
+	"os"
 	"time"
 
 	"github.com/go-logr/logr"
@@ -43,6 +44,8 @@ type managerOptions struct {
 	namespaces      []string
 	kubeQPS         float32
 	kubeBurst       int
+	signingKeys     controllers.SigningKeyOptions
+	signingKeysSet  bool // --signing-keys-secret given explicitly
 }
 
 func newManagerCommand() *cobra.Command {
@@ -63,6 +66,7 @@ func newManagerCommand() *cobra.Command {
 			}
 			ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 			goredis.SetLogger(redisLogger{log})
+			o.signingKeysSet = cmd.Flags().Changed("signing-keys-secret")
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runManager(ctx, o, log)
@@ -88,6 +92,11 @@ func newManagerCommand() *cobra.Command {
 	fs.StringSliceVar(&o.namespaces, "namespace", nil, "namespaces to watch (default: all); AuthUsers elsewhere are ignored")
 	fs.Float32Var(&o.kubeQPS, "kube-api-qps", 100, "queries per second to the API server (each new user takes about three: finalizer, Secret, status)")
 	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server")
+	fs.StringVar(&o.signingKeys.Name, "signing-keys-secret", "authstack-signing-keys", "Secret of the token servers' signing keys, created and rotated by the manager (empty: keys are not managed; docs/signing-keys.md)")
+	fs.StringVar(&o.signingKeys.Namespace, "signing-keys-namespace", "", "namespace of the signing-keys Secret (default: $POD_NAMESPACE)")
+	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", controllers.DefaultKeyRotationPeriod, "how long a signing key stays active")
+	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", controllers.DefaultKeyPublishDelay, "how long a new key is published in JWKS before it signs")
+	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256")
 	annotateEnv(fs)
 	return c
 }
@@ -97,6 +106,9 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	p.Threads = uint8(min(o.argon2Threads, 255))
 	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
 	if err := p.Validate(); err != nil {
+		return err
+	}
+	if err := resolveKeysNamespace(o, log); err != nil {
 		return err
 	}
 	cfg, err := restConfig(o.kubeconfig)
@@ -134,7 +146,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Store: st, HashParams: p, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
-		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces,
+		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces, SigningKeys: o.signingKeys,
 	}); err != nil {
 		return err
 	}
@@ -153,6 +165,25 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	}
 	log.Info("Starting manager", "leaderElection", o.leaderElect, "resyncPeriod", o.resyncPeriod.String())
 	return mgr.Start(ctx)
+}
+
+// resolveKeysNamespace defaults the signing-keys namespace to
+// $POD_NAMESPACE. Without either, key management is an error when
+// --signing-keys-secret was given, and is turned off with a warning when it
+// was left at its default (a manager run outside a pod).
+func resolveKeysNamespace(o *managerOptions, log *slog.Logger) error {
+	if o.signingKeys.Name == "" || o.signingKeys.Namespace != "" {
+		return nil
+	}
+	if o.signingKeys.Namespace = os.Getenv("POD_NAMESPACE"); o.signingKeys.Namespace != "" {
+		return nil
+	}
+	if o.signingKeysSet {
+		return errors.New("--signing-keys-namespace (or $POD_NAMESPACE) is required with --signing-keys-secret")
+	}
+	log.Warn("Signing keys are not managed: no --signing-keys-namespace or $POD_NAMESPACE")
+	o.signingKeys.Name = ""
+	return nil
 }
 
 // restConfig loads the kubeconfig given, else $KUBECONFIG or in-cluster.

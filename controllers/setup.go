@@ -36,6 +36,23 @@ type Options struct {
 	Namespaces []string
 	// Now is the clock of not-before times (default time.Now).
 	Now func() time.Time
+	// SigningKeys, when Name is set, has the manager own the token
+	// servers' signing-keys Secret (docs/signing-keys.md).
+	SigningKeys SigningKeyOptions
+}
+
+// SigningKeyOptions configure the signing-key rotation. Zero durations take
+// the Default* values; Alg "" is ES256.
+type SigningKeyOptions struct {
+	Namespace, Name string
+	Alg             string
+	RotationPeriod  time.Duration
+	PublishDelay    time.Duration
+	Retention       time.Duration
+	// CheckInterval is how often the Secret is read (to notice a deletion).
+	CheckInterval time.Duration
+	// Now is the rotation's clock (default time.Now).
+	Now func() time.Time
 }
 
 // Setup registers the field indexes, the AuthUser and AuthClient
@@ -92,6 +109,9 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		}
 	}
 	if err := mgr.Add(orphans); err != nil {
+		return err
+	}
+	if err := setupSigningKeys(mgr, o.SigningKeys); err != nil {
 		return err
 	}
 	if err := metrics.Registry.Register(NewStateCollector(mgr.GetClient())); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
