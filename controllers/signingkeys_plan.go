@@ -43,6 +43,9 @@ type keyState struct {
 	Active   *signingKey
 	Next     *signingKey
 	Previous []signingKey // oldest retirement first
+	// Undated is set by decodeKeys when a key had no times in keys.json:
+	// the plan writes the times it gave them, so that they hold.
+	Undated bool
 }
 
 // keyPolicy is the rotation schedule.
@@ -81,6 +84,9 @@ type keyPlan struct {
 func planKeys(now time.Time, cur keyState, p keyPolicy) keyPlan {
 	st := keyState{Active: cur.Active, Next: cur.Next, Previous: slices.Clone(cur.Previous)}
 	var plan keyPlan
+	if cur.Undated {
+		plan.Changes = append(plan.Changes, "dated keys found without times")
+	}
 	if st.Active == nil {
 		if st.Next != nil {
 			a := *st.Next
@@ -172,7 +178,10 @@ func decodeKeys(data map[string][]byte, now time.Time) (keyState, error) {
 			return nil, fmt.Errorf("%w: %s: want exactly one private key", ErrMalformedKeys, name)
 		}
 		k := &signingKey{PEM: data[name], Kid: keys[0].ID, Alg: keys[0].Alg, Created: now}
-		if t, ok := meta.Keys[k.Kid]; ok {
+		t, ok := meta.Keys[k.Kid]
+		if !ok {
+			st.Undated = true
+		} else {
 			k.Created = t.Created
 			if t.Activated != nil {
 				k.Activated = *t.Activated

@@ -93,6 +93,9 @@ func TestPlanKeysTimes(t *testing.T) {
 	if !p.State.Active.Activated.Equal(now) || !p.State.Previous[0].Retired.Equal(now) {
 		t.Fatalf("promotion times: %+v", p.State)
 	}
+	if u := planKeys(now.Add(-policy.Period), keyState{Active: k("a", t0, t0, time.Time{}), Undated: true}, policy); len(u.Changes) == 0 {
+		t.Fatal("undated keys are not written back")
+	}
 	if cur.Active.Kid != "a" || cur.Next == nil || len(cur.Previous) != 0 {
 		t.Fatal("planKeys changed its input")
 	}
@@ -174,7 +177,7 @@ func TestEncodeDecodeKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if got.Active.Kid != st.Active.Kid || got.Active.Alg != signer.AlgEdDSA || !got.Active.Activated.Equal(t0) ||
+	if got.Undated || got.Active.Kid != st.Active.Kid || got.Active.Alg != signer.AlgEdDSA || !got.Active.Activated.Equal(t0) ||
 		got.Next.Kid != st.Next.Kid || !got.Next.Activated.IsZero() ||
 		len(got.Previous) != 1 || !got.Previous[0].Retired.Equal(t0.Add(time.Hour)) {
 		t.Fatalf("round trip: %+v", got)
@@ -191,7 +194,7 @@ func TestEncodeDecodeKeys(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if !got.Active.Activated.Equal(now) || !got.Previous[0].Retired.Equal(now) {
+	if !got.Active.Activated.Equal(now) || !got.Previous[0].Retired.Equal(now) || !got.Undated {
 		t.Fatalf("undated keys: %+v", got)
 	}
 }

@@ -1,0 +1,297 @@
+package controllers_test
+
+import (
+	"context"
+	"crypto/x509"
+	"encoding/pem"
+	"slices"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	corev1 "k8s.io/api/core/v1"
+	eventsv1 "k8s.io/api/events/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/utils/ptr"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/cache"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/config"
+	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
+
+	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/internal/testenv"
+)
+
+// fakeClock is a settable clock for the rotation.
+type fakeClock struct {
+	mu  sync.Mutex
+	now time.Time
+}
+
+func (c *fakeClock) Now() time.Time {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return c.now
+}
+
+func (c *fakeClock) Advance(d time.Duration) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.now = c.now.Add(d)
+}
+
+const (
+	keysSecret   = "authstack-signing-keys"
+	testPeriod   = 30 * 24 * time.Hour
+	testDelay    = 5 * time.Minute
+	testRetain   = 25 * time.Hour
+	testInterval = 50 * time.Millisecond
+)
+
+// startKeyManager runs a manager that owns the signing keys of namespace
+// ns on clock.
+func startKeyManager(t *testing.T, ns string, clock *fakeClock) {
+	t.Helper()
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+		Scheme:                 testenv.Scheme(),
+		Metrics:                metricsserver.Options{BindAddress: "0"},
+		HealthProbeBindAddress: "0",
+		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}),
+		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	if err := controllers.Setup(ctx, mgr, controllers.Options{
+		Store: memory.New(), Namespaces: []string{ns},
+		SigningKeys: controllers.SigningKeyOptions{Namespace: ns, Name: keysSecret, RotationPeriod: testPeriod,
+			PublishDelay: testDelay, Retention: testRetain, CheckInterval: testInterval, Now: clock.Now},
+	}); err != nil {
+		cancel()
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() { done <- mgr.Start(ctx) }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("manager: %v", err)
+		}
+	})
+}
+
+// keySecret reads the Secret; nil if it does not exist.
+func keySecret(t *testing.T, ns string) *corev1.Secret {
+	t.Helper()
+	sec := &corev1.Secret{}
+	err := k8sClient.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: keysSecret}, sec)
+	if apierrors.IsNotFound(err) {
+		return nil
+	}
+	if err != nil {
+		t.Fatal(err)
+	}
+	return sec
+}
+
+// layout names the Secret's keys as "active=<kid> next=<kid> previous=<kids>".
+func layout(t *testing.T, sec *corev1.Secret) string {
+	t.Helper()
+	if sec == nil {
+		return "absent"
+	}
+	kid := func(name string) string {
+		data, ok := sec.Data[name]
+		if !ok {
+			return "-"
+		}
+		keys, err := signer.ParsePEM(data)
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		return keys[0].ID
+	}
+	var prev []string
+	for name := range sec.Data {
+		if strings.HasPrefix(name, "previous-") {
+			prev = append(prev, kid(name))
+		}
+	}
+	slices.Sort(prev)
+	return "active=" + kid("active.pem") + " next=" + kid("next.pem") + " previous=" + strings.Join(prev, ",")
+}
+
+// waitKeys polls the Secret until cond holds on it.
+func waitKeys(t *testing.T, ns, what string, cond func(*corev1.Secret) bool) *corev1.Secret {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	var sec *corev1.Secret
+	for time.Now().Before(deadline) {
+		if sec = keySecret(t, ns); cond(sec) {
+			return sec
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	t.Fatalf("timed out waiting for %s; Secret: %s", what, layout(t, sec))
+	return nil
+}
+
+func kidOf(t *testing.T, sec *corev1.Secret, name string) string {
+	t.Helper()
+	keys, err := signer.ParsePEM(sec.Data[name])
+	if err != nil {
+		t.Fatalf("%s: %v", name, err)
+	}
+	return keys[0].ID
+}
+
+func previousKids(sec *corev1.Secret) []string {
+	var kids []string
+	for name := range sec.Data {
+		if strings.HasPrefix(name, "previous-") {
+			kids = append(kids, strings.TrimSuffix(strings.TrimPrefix(name, "previous-"), ".pem"))
+		}
+	}
+	return kids
+}
+
+// TestSigningKeysRotation walks one key through its life: created, a next
+// key published before it signs, promoted, the old one kept for the
+// retention and then dropped.
+func TestSigningKeysRotation(t *testing.T) {
+	ns := newNamespace(t)
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	startKeyManager(t, ns, clock)
+
+	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
+	first := kidOf(t, sec, "active.pem")
+	if _, ok := sec.Data["next.pem"]; ok || len(previousKids(sec)) != 0 {
+		t.Fatalf("new Secret: %s", layout(t, sec))
+	}
+	// The Secret loads as a key directory: active.pem signs.
+	if _, ok := sec.Data["keys.json"]; !ok {
+		t.Fatal("no keys.json")
+	}
+
+	// Just before the publish time nothing changes.
+	clock.Advance(testPeriod - testDelay - time.Minute)
+	time.Sleep(5 * testInterval)
+	if got := keySecret(t, ns); got.ResourceVersion != sec.ResourceVersion {
+		t.Fatalf("Secret changed early: %s", layout(t, got))
+	}
+
+	// Publish: next.pem appears, active.pem still signs.
+	clock.Advance(time.Minute)
+	sec = waitKeys(t, ns, "next.pem", func(s *corev1.Secret) bool { return s.Data["next.pem"] != nil })
+	next := kidOf(t, sec, "next.pem")
+	if kidOf(t, sec, "active.pem") != first || next == first {
+		t.Fatalf("after publish: %s", layout(t, sec))
+	}
+	time.Sleep(5 * testInterval)
+	if kidOf(t, keySecret(t, ns), "active.pem") != first {
+		t.Fatal("next key promoted before the publish delay")
+	}
+
+	// Promote after the publish delay: the old key becomes a previous one.
+	clock.Advance(testDelay)
+	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
+	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) {
+		t.Fatalf("after promotion: %s", layout(t, sec))
+	}
+	if _, err := signer.ParsePEM(sec.Data["previous-"+first+".pem"]); err != nil {
+		t.Fatal(err)
+	}
+
+	// The previous key is kept through the retention, then dropped.
+	clock.Advance(testRetain - time.Minute)
+	time.Sleep(5 * testInterval)
+	if got := previousKids(keySecret(t, ns)); !slices.Equal(got, []string{first}) {
+		t.Fatalf("previous key dropped early: %v", got)
+	}
+	clock.Advance(time.Minute)
+	sec = waitKeys(t, ns, "previous key dropped", func(s *corev1.Secret) bool { return len(previousKids(s)) == 0 })
+	if kidOf(t, sec, "active.pem") != next {
+		t.Fatalf("after retention: %s", layout(t, sec))
+	}
+}
+
+// TestSigningKeysSecretDeleted: a deleted Secret is recreated with a new key.
+func TestSigningKeysSecretDeleted(t *testing.T) {
+	ns := newNamespace(t)
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	startKeyManager(t, ns, clock)
+	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
+	first := kidOf(t, sec, "active.pem")
+	if err := k8sClient.Delete(context.Background(), sec); err != nil {
+		t.Fatal(err)
+	}
+	sec = waitKeys(t, ns, "the Secret recreated", func(s *corev1.Secret) bool { return s != nil && s.UID != sec.UID })
+	if kidOf(t, sec, "active.pem") == first {
+		t.Fatal("recreated with the lost key")
+	}
+}
+
+// TestSigningKeysMalformed: a Secret with a bad key is left as it is, with
+// a Warning event, and is managed again once repaired.
+func TestSigningKeysMalformed(t *testing.T) {
+	ns := newNamespace(t)
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	bad := &corev1.Secret{}
+	bad.Namespace, bad.Name = ns, keysSecret
+	bad.Data = map[string][]byte{"active.pem": []byte("garbage")}
+	if err := k8sClient.Create(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	startKeyManager(t, ns, clock)
+
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var evs eventsv1.EventList
+		if err := k8sClient.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
+			t.Fatal(err)
+		}
+		if slices.ContainsFunc(evs.Items, func(e eventsv1.Event) bool {
+			return e.Reason == "MalformedSigningKeys" && e.Regarding.Name == keysSecret
+		}) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no MalformedSigningKeys event")
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	clock.Advance(testPeriod)
+	time.Sleep(5 * testInterval)
+	if got := keySecret(t, ns); got.ResourceVersion != bad.ResourceVersion {
+		t.Fatalf("malformed Secret was rewritten: %v", got.Data)
+	}
+
+	// Repaired by hand (active.pem only): adopted and completed.
+	key, err := signer.Generate(signer.AlgES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bad.Data = map[string][]byte{"active.pem": pemOf(t, key)}
+	if err := k8sClient.Update(context.Background(), bad); err != nil {
+		t.Fatal(err)
+	}
+	sec := waitKeys(t, ns, "keys.json", func(s *corev1.Secret) bool { return s.Data["keys.json"] != nil })
+	if kidOf(t, sec, "active.pem") != key.ID {
+		t.Fatalf("the repaired key was replaced: %s", layout(t, sec))
+	}
+}
+
+func pemOf(t *testing.T, k *signer.Key) []byte {
+	t.Helper()
+	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+}
