@@ -295,3 +295,33 @@ func pemOf(t *testing.T, k *signer.Key) []byte {
 	}
 	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
+
+// TestSigningKeysTwoWriters: two managers writing at once (as during a
+// leader hand-over) never replace each other's keys: they write with the
+// resourceVersion they read.
+func TestSigningKeysTwoWriters(t *testing.T) {
+	ns := newNamespace(t)
+	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	startKeyManager(t, ns, clock)
+	startKeyManager(t, ns, clock)
+	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
+	first := kidOf(t, sec, "active.pem")
+	time.Sleep(5 * testInterval)
+	if got := keySecret(t, ns); kidOf(t, got, "active.pem") != first {
+		t.Fatal("the active key was replaced")
+	}
+	clock.Advance(testPeriod - testDelay)
+	sec = waitKeys(t, ns, "next.pem", func(s *corev1.Secret) bool { return s.Data["next.pem"] != nil })
+	next := kidOf(t, sec, "next.pem")
+	time.Sleep(5 * testInterval)
+	if got := keySecret(t, ns); kidOf(t, got, "next.pem") != next {
+		t.Fatal("the published next key was replaced")
+	}
+	clock.Advance(testDelay)
+	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
+	time.Sleep(5 * testInterval)
+	sec = keySecret(t, ns)
+	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) || sec.Data["next.pem"] != nil {
+		t.Fatalf("after promotion by two writers: %s", layout(t, sec))
+	}
+}
