@@ -1,0 +1,35 @@
+package cmd
+
+import (
+	"log/slog"
+	"testing"
+
+	"github.com/authstack/authstack/controllers"
+)
+
+func TestResolveKeysNamespace(t *testing.T) {
+	for _, c := range []struct {
+		name, secret, flagNS, env string
+		explicit                  bool
+		wantName, wantNS          string
+		wantErr                   bool
+	}{
+		{"flag", "keys", "auth", "pod-ns", false, "keys", "auth", false},
+		{"pod namespace", "keys", "", "pod-ns", false, "keys", "pod-ns", false},
+		{"default secret, no namespace: off", "authstack-signing-keys", "", "", false, "", "", false},
+		{"explicit secret, no namespace: error", "keys", "", "", true, "", "", true},
+		{"disabled", "", "", "", true, "", "", false},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			t.Setenv("POD_NAMESPACE", c.env)
+			o := &managerOptions{signingKeys: controllers.SigningKeyOptions{Name: c.secret, Namespace: c.flagNS}, signingKeysSet: c.explicit}
+			err := resolveKeysNamespace(o, slog.New(slog.DiscardHandler))
+			if (err != nil) != c.wantErr {
+				t.Fatalf("err = %v", err)
+			}
+			if err == nil && (o.signingKeys.Name != c.wantName || o.signingKeys.Namespace != c.wantNS) {
+				t.Fatalf("secret %s/%s, want %s/%s", o.signingKeys.Namespace, o.signingKeys.Name, c.wantNS, c.wantName)
+			}
+		})
+	}
+}
