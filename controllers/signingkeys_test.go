@@ -19,6 +19,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/config"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/authstack/authstack/authserver/signer"
@@ -207,6 +208,9 @@ func TestSigningKeysRotation(t *testing.T) {
 	if _, err := signer.ParsePEM(sec.Data["previous-"+first+".pem"]); err != nil {
 		t.Fatal(err)
 	}
+	if got := gathered(t, "authstack_signing_key_rotations_total", ns+"/"+keysSecret); got != 1 {
+		t.Fatalf("rotations_total = %v, want 1", got)
+	}
 
 	// The previous key is kept through the retention, then dropped.
 	clock.Advance(testRetain - time.Minute)
@@ -324,4 +328,30 @@ func TestSigningKeysTwoWriters(t *testing.T) {
 	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) || sec.Data["next.pem"] != nil {
 		t.Fatalf("after promotion by two writers: %s", layout(t, sec))
 	}
+}
+
+// gathered is the value of the metric family name for the secret label in
+// the manager's registry (-1 if absent).
+func gathered(t *testing.T, name, secret string) float64 {
+	t.Helper()
+	families, err := metrics.Registry.Gather()
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range families {
+		if f.GetName() != name {
+			continue
+		}
+		for _, m := range f.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "secret" && l.GetValue() == secret {
+					if m.GetCounter() != nil {
+						return m.GetCounter().GetValue()
+					}
+					return m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return -1
 }
