@@ -169,13 +169,13 @@ func decodeKeys(data map[string][]byte, now time.Time) (keyState, error) {
 			return st, fmt.Errorf("%w: %s: %v", ErrMalformedKeys, keyMetadataFile, err)
 		}
 	}
-	load := func(name string) (*signingKey, error) {
+	load := func(name string, private bool) (*signingKey, error) {
 		keys, err := signer.ParsePEM(data[name])
 		if err != nil {
 			return nil, fmt.Errorf("%w: %s: %v", ErrMalformedKeys, name, err)
 		}
-		if len(keys) != 1 || !keys[0].CanSign() {
-			return nil, fmt.Errorf("%w: %s: want exactly one private key", ErrMalformedKeys, name)
+		if len(keys) != 1 || (private && !keys[0].CanSign()) {
+			return nil, fmt.Errorf("%w: %s: want exactly one key, private but for a previous key", ErrMalformedKeys, name)
 		}
 		k := &signingKey{PEM: data[name], Kid: keys[0].ID, Alg: keys[0].Alg, Created: now}
 		t, ok := meta.Keys[k.Kid]
@@ -200,29 +200,29 @@ func decodeKeys(data map[string][]byte, now time.Time) (keyState, error) {
 	for _, name := range names {
 		switch {
 		case name == keyActiveFile:
-			k, err := load(name)
+			k, err := load(name, true)
 			if err != nil {
 				return st, err
 			}
 			if k.Activated.IsZero() {
-				k.Activated = now
+				k.Activated, st.Undated = now, true
 			}
 			k.Retired = time.Time{}
 			st.Active = k
 		case name == keyNextFile:
-			k, err := load(name)
+			k, err := load(name, true)
 			if err != nil {
 				return st, err
 			}
 			k.Activated, k.Retired = time.Time{}, time.Time{}
 			st.Next = k
 		case strings.HasPrefix(name, keyPreviousPfx) && strings.HasSuffix(name, ".pem"):
-			k, err := load(name)
+			k, err := load(name, false) // a public key is fine: it only verifies
 			if err != nil {
 				return st, err
 			}
 			if k.Retired.IsZero() {
-				k.Retired = now
+				k.Retired, st.Undated = now, true
 			}
 			st.Previous = append(st.Previous, *k)
 		}

@@ -199,6 +199,30 @@ func TestEncodeDecodeKeys(t *testing.T) {
 	}
 }
 
+// TestDecodeKeysRenamedByHand: a key whose keys.json entry lacks the time
+// its new place needs (next.pem renamed to active.pem by hand) is dated
+// now and written back, so that it does not stay "just activated".
+func TestDecodeKeysRenamedByHand(t *testing.T) {
+	st := keyState{Active: &signingKey{Alg: signer.AlgES256, Created: t0}}
+	if err := fillKeys(&st, signer.Generate); err != nil {
+		t.Fatal(err)
+	}
+	data, err := encodeKeys(nil, keyState{Next: st.Active})
+	if err != nil {
+		t.Fatal(err)
+	}
+	data[keyActiveFile], data[keyNextFile] = data[keyNextFile], nil
+	delete(data, keyNextFile)
+	now := t0.Add(time.Hour)
+	got, err := decodeKeys(data, now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !got.Undated || !got.Active.Activated.Equal(now) || !got.Active.Created.Equal(t0) {
+		t.Fatalf("renamed key: %+v", got)
+	}
+}
+
 func TestDecodeKeysMalformed(t *testing.T) {
 	good := keyState{Active: &signingKey{Alg: signer.AlgES256}}
 	if err := fillKeys(&good, signer.Generate); err != nil {
