@@ -23,7 +23,7 @@ import (
 	"github.com/authstack/authstack/authserver/token"
 )
 
-// +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;create;update;patch
 
 // Defaults of the signing-key rotation (docs/signing-keys.md).
 const (
