@@ -70,9 +70,13 @@ func TestEndToEnd(t *testing.T) {
 	kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
 
 	// The manager runs as a user holding only config/rbac/role.yaml: the
-	// generated least-privilege ClusterRole is enough for everything below.
+	// generated least-privilege ClusterRole, and the Role that lets it write
+	// the signing-keys Secret in its own namespace, are enough for
+	// everything below.
+	kubectl("create", "namespace", "authstack-system")
 	kubectl("apply", "-f", "config/rbac/role.yaml")
 	kubectl("create", "clusterrolebinding", "authstack-manager", "--clusterrole", "authstack-manager", "--user", "authstack-manager")
+	kubectl("create", "rolebinding", "authstack-manager", "-n", "authstack-system", "--role", "authstack-manager", "--user", "authstack-manager")
 	mgrUser, err := env.ControlPlane.AddUser(envtest.User{Name: "authstack-manager"}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -88,8 +92,11 @@ func TestEndToEnd(t *testing.T) {
 	if out := kubectl("auth", "can-i", "get", "secrets", "--as", "authstack-manager", "-n", "default"); strings.TrimSpace(out) != "yes" {
 		t.Fatalf("the manager's role cannot read Secrets: %s", out)
 	}
-	if out, _ := exec.Command(kubectlBin, "--kubeconfig", kubeconfig, "auth", "can-i", "create", "pods", "--as", "authstack-manager").Output(); strings.TrimSpace(string(out)) != "no" {
-		t.Fatalf("the manager's role can create pods: %s", out)
+	for _, args := range [][]string{{"create", "pods"}, {"create", "secrets", "-n", "default"}, {"update", "secrets", "-n", "default"}} {
+		cmd := append([]string{"--kubeconfig", kubeconfig, "auth", "can-i"}, args...)
+		if out, _ := exec.Command(kubectlBin, append(cmd, "--as", "authstack-manager")...).Output(); strings.TrimSpace(string(out)) != "no" {
+			t.Fatalf("the manager's role can %v: %s", args, out)
+		}
 	}
 
 	redis := redistest.Start(t)
@@ -97,7 +104,8 @@ func TestEndToEnd(t *testing.T) {
 	writeSigningKey(t, keys)
 
 	start(t, work, "manager", bin, "manager", "--kubeconfig", managerKubeconfig, "--redis-url", redis.URL(),
-		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--epoch-check-interval", "1s")
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--epoch-check-interval", "1s",
+		"--signing-keys-namespace", "authstack-system")
 	var servers []string
 	for _, name := range []string{"server-a", "server-b"} {
 		addr := freeAddr(t)
@@ -131,6 +139,14 @@ func TestEndToEnd(t *testing.T) {
 		t.Fatalf("revoke on server A: %s", code)
 	}
 	eventually(t, "server B to refuse the revoked token", func() bool { return userinfo(t, servers[1], bobTok) == "401" })
+
+	// The manager created the signing keys in its namespace, with its
+	// namespaced Role only.
+	eventually(t, "the signing-keys Secret", func() bool {
+		out, err := exec.Command(kubectlBin, "--kubeconfig", kubeconfig, "get", "secret", "authstack-signing-keys",
+			"-n", "authstack-system", "-o", "jsonpath={.data.active\\.pem}").Output()
+		return err == nil && len(out) > 100
+	})
 
 	kubectl("delete", "authuser", "alice", "--wait=true", "--timeout=60s")
 	for _, s := range servers {
