@@ -37,10 +37,14 @@ lint: ## gofmt and go vet
 	$(GO) vet ./...
 
 .PHONY: verify
-verify: generate manifests lint ## Fail when generated files are stale or lint fails
-	@git diff --exit-code -- api config || { echo "generated files are stale: run 'make generate manifests' and commit"; exit 1; }
-	@untracked=$$(git ls-files --others --exclude-standard -- api config); \
+verify: generate manifests chart-sync lint ## Fail when generated files (and the chart's copies of them) are stale or lint fails
+	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate manifests chart-sync' and commit"; exit 1; }
+	@untracked=$$(git ls-files --others --exclude-standard -- api config charts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+.PHONY: chart-sync
+chart-sync: manifests ## Copy the generated CRDs and manager ClusterRole into charts/authstack (verify fails on drift)
+	@hack/sync-chart-crds.sh
 
 ##@ Testing
 

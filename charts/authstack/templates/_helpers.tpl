@@ -1,0 +1,108 @@
+{{/* Name of the chart, or nameOverride. */}}
+{{- define "authstack.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" }}
+{{- end }}
+
+{{/* Fully qualified name: <release>-<chart> unless the release name holds the chart name. */}}
+{{- define "authstack.fullname" -}}
+{{- if .Values.fullnameOverride }}
+{{- .Values.fullnameOverride | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- $name := default .Chart.Name .Values.nameOverride }}
+{{- if contains $name .Release.Name }}
+{{- .Release.Name | trunc 63 | trimSuffix "-" }}
+{{- else }}
+{{- printf "%s-%s" .Release.Name $name | trunc 63 | trimSuffix "-" }}
+{{- end }}
+{{- end }}
+{{- end }}
+
+{{/* Labels every object carries. */}}
+{{- define "authstack.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .Chart.Name .Chart.Version | replace "+" "_" }}
+app.kubernetes.io/name: {{ include "authstack.name" . }}
+app.kubernetes.io/instance: {{ .Release.Name }}
+app.kubernetes.io/version: {{ .Chart.AppVersion | quote }}
+app.kubernetes.io/managed-by: {{ .Release.Service }}
+{{- end }}
+
+{{/* Selector labels of one component: include with (list $ "server"). */}}
+{{- define "authstack.selectorLabels" -}}
+{{- $ := index . 0 -}}
+app.kubernetes.io/name: {{ include "authstack.name" $ }}
+app.kubernetes.io/instance: {{ $.Release.Name }}
+app.kubernetes.io/component: {{ index . 1 }}
+{{- end }}
+
+{{- define "authstack.image" -}}
+{{ .Values.image.repository }}:{{ default .Chart.AppVersion .Values.image.tag }}
+{{- end }}
+
+{{/* The Secret and key holding the Redis URL. */}}
+{{- define "authstack.redisURLSecret" -}}
+{{- if and (not .Values.redis.bundled.enabled) .Values.redis.existingSecret }}
+{{- .Values.redis.existingSecret }}
+{{- else }}
+{{- printf "%s-redis-url" (include "authstack.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{- define "authstack.redisURLKey" -}}
+{{- if and (not .Values.redis.bundled.enabled) .Values.redis.existingSecret }}
+{{- .Values.redis.existingSecretKey }}
+{{- else }}url{{- end }}
+{{- end }}
+
+{{- define "authstack.redisPasswordSecret" -}}
+{{- default (printf "%s-redis" (include "authstack.fullname" .)) .Values.redis.bundled.existingSecret }}
+{{- end }}
+
+{{/* Restricted Pod Security: the pod level. */}}
+{{- define "authstack.podSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+fsGroup: 65532
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Restricted Pod Security: every container. */}}
+{{- define "authstack.containerSecurityContext" -}}
+runAsNonRoot: true
+runAsUser: 65532
+runAsGroup: 65532
+readOnlyRootFilesystem: true
+allowPrivilegeEscalation: false
+capabilities:
+  drop:
+  - ALL
+seccompProfile:
+  type: RuntimeDefault
+{{- end }}
+
+{{/* Fails the render when no Redis is configured. */}}
+{{- define "authstack.checkRedis" -}}
+{{- if and (not .Values.redis.bundled.enabled) (not .Values.redis.url) (not .Values.redis.existingSecret) }}
+{{- fail "redis: set redis.url, redis.existingSecret or redis.bundled.enabled=true" }}
+{{- end }}
+{{- end }}
+
+{{/* AUTHSTACK_REDIS_URL: from the URL Secret, or composed from the bundled Redis's password (alphanumeric, so URL-safe). */}}
+{{- define "authstack.redisEnv" -}}
+{{- if .Values.redis.bundled.enabled }}
+- name: REDIS_PASSWORD
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "authstack.redisPasswordSecret" . }}
+      key: password
+- name: AUTHSTACK_REDIS_URL
+  value: {{ printf "redis://:$(REDIS_PASSWORD)@%s-redis:6379/0" (include "authstack.fullname" .) | quote }}
+{{- else }}
+- name: AUTHSTACK_REDIS_URL
+  valueFrom:
+    secretKeyRef:
+      name: {{ include "authstack.redisURLSecret" . }}
+      key: {{ include "authstack.redisURLKey" . }}
+{{- end }}
+{{- end }}

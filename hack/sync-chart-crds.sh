@@ -1,0 +1,16 @@
+#!/usr/bin/env bash
+# hack/sync-chart-crds.sh copies what controller-gen generates into the Helm
+# chart, so the chart installs exactly what `make manifests` produced:
+#   config/crd/bases/*.yaml -> charts/authstack/crds/
+#   config/rbac/role.yaml   -> charts/authstack/files/manager-role.yaml
+#                              (the manager ClusterRole's rules are read from it)
+# `make manifests` runs it and `make verify` fails when the copies drift.
+set -euo pipefail
+
+root="$(cd "$(dirname "$0")/.." && pwd)"
+chart="${root}/charts/authstack"
+
+mkdir -p "${chart}/crds" "${chart}/files"
+rm -f "${chart}"/crds/*.yaml
+cp "${root}"/config/crd/bases/*.yaml "${chart}/crds/"
+cp "${root}/config/rbac/role.yaml" "${chart}/files/manager-role.yaml"
