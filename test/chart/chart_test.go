@@ -1,0 +1,441 @@
+// Package chart checks charts/authstack with the real helm (built by
+// hack/setup-helm.sh, passed in $HELM): lint --strict, the rendered
+// manifests' security and RBAC, the values schema, and install, upgrade and
+// uninstall of every values file in charts/authstack/ci into a real
+// kube-apiserver (envtest), which validates every object server-side.
+package chart
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"io"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strings"
+	"testing"
+
+	appsv1 "k8s.io/api/apps/v1"
+	corev1 "k8s.io/api/core/v1"
+	rbacv1 "k8s.io/api/rbac/v1"
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
+	"k8s.io/client-go/kubernetes"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	"sigs.k8s.io/yaml"
+
+	"github.com/authstack/authstack/internal/testenv"
+)
+
+var (
+	root      = filepath.Join("..", "..")
+	chartDir  = filepath.Join(root, "charts", "authstack")
+	helmBin   string
+	helmHome  string
+	ciValues  []string
+	serverSA  = "-authstack-server"
+	managerSA = "-authstack-manager"
+)
+
+func TestMain(m *testing.M) {
+	helmBin = os.Getenv("HELM")
+	if helmBin == "" {
+		// Not a skip: the chart must be checked on every run.
+		os.Stderr.WriteString("HELM is not set: run hack/setup-helm.sh and set HELM to the path it prints (make test does)\n")
+		os.Exit(1)
+	}
+	if _, err := os.Stat(helmBin); err != nil {
+		os.Stderr.WriteString("HELM: " + err.Error() + "\n")
+		os.Exit(1)
+	}
+	var err error
+	// helm's cache, config and data stay out of $HOME.
+	if helmHome, err = os.MkdirTemp("", "chart-test-helm-"); err != nil {
+		panic(err)
+	}
+	ciValues, _ = filepath.Glob(filepath.Join(chartDir, "ci", "*-values.yaml"))
+	code := m.Run()
+	os.RemoveAll(helmHome)
+	os.Exit(code)
+}
+
+// helm runs helm and returns its standard output and error.
+func helm(kubeconfig string, args ...string) (string, string, error) {
+	cmd := exec.Command(helmBin, args...)
+	cmd.Env = append(os.Environ(),
+		"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
+		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
+		"HELM_DATA_HOME="+filepath.Join(helmHome, "data"),
+	)
+	if kubeconfig != "" {
+		cmd.Env = append(cmd.Env, "KUBECONFIG="+kubeconfig)
+	}
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	return out.String(), stderr.String(), err
+}
+
+func mustHelm(t *testing.T, kubeconfig string, args ...string) string {
+	t.Helper()
+	out, stderr, err := helm(kubeconfig, args...)
+	if err != nil {
+		t.Fatalf("helm %s: %v\n%s%s", strings.Join(args, " "), err, out, stderr)
+	}
+	return out
+}
+
+func TestValuesFiles(t *testing.T) {
+	var names []string
+	for _, f := range ciValues {
+		names = append(names, filepath.Base(f))
+	}
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml"}
+	if !reflect.DeepEqual(names, want) {
+		t.Fatalf("ci values files: %v, want %v", names, want)
+	}
+}
+
+func TestLintStrict(t *testing.T) {
+	for _, f := range ciValues {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			mustHelm(t, "", "lint", "--strict", chartDir, "-f", f)
+		})
+	}
+}
+
+// object is one rendered manifest: its kind and name, and its YAML.
+type object struct {
+	Kind, Name string
+	raw        []byte
+}
+
+func (o object) into(t *testing.T, v any) {
+	t.Helper()
+	if err := yaml.Unmarshal(o.raw, v); err != nil {
+		t.Fatalf("%s %s: %v", o.Kind, o.Name, err)
+	}
+}
+
+func render(t *testing.T, args ...string) []object {
+	t.Helper()
+	out := mustHelm(t, "", append([]string{"template", "rel", chartDir, "--namespace", "auth"}, args...)...)
+	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(out)))
+	var objs []object
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var meta struct {
+			metav1.TypeMeta   `json:",inline"`
+			metav1.ObjectMeta `json:"metadata"`
+		}
+		if err := yaml.Unmarshal(doc, &meta); err != nil {
+			t.Fatalf("rendered YAML: %v\n%s", err, doc)
+		}
+		if meta.Kind == "" {
+			continue
+		}
+		objs = append(objs, object{Kind: meta.Kind, Name: meta.Name, raw: doc})
+	}
+	return objs
+}
+
+// podSpecs returns the pod template of every workload.
+func podSpecs(t *testing.T, objs []object) map[string]corev1.PodSpec {
+	t.Helper()
+	specs := map[string]corev1.PodSpec{}
+	for _, o := range objs {
+		switch o.Kind {
+		case "Deployment":
+			var d appsv1.Deployment
+			o.into(t, &d)
+			specs[o.Kind+"/"+o.Name] = d.Spec.Template.Spec
+		case "StatefulSet":
+			var s appsv1.StatefulSet
+			o.into(t, &s)
+			specs[o.Kind+"/"+o.Name] = s.Spec.Template.Spec
+		case "DaemonSet", "Job", "CronJob", "Pod", "ReplicaSet":
+			t.Errorf("unexpected workload kind %s %s: add it to the checks", o.Kind, o.Name)
+		}
+	}
+	return specs
+}
+
+func TestRenderedManifests(t *testing.T) {
+	wantRules := roleYAMLRules(t)
+	for _, f := range ciValues {
+		t.Run(filepath.Base(f), func(t *testing.T) {
+			objs := render(t, "-f", f)
+			specs := podSpecs(t, objs)
+			if _, ok := specs["Deployment/rel-authstack-server"]; !ok {
+				t.Fatalf("no token server Deployment in %v", specs)
+			}
+			if _, ok := specs["Deployment/rel-authstack-manager"]; !ok {
+				t.Fatalf("no manager Deployment")
+			}
+			for name, spec := range specs {
+				checkRestricted(t, name, spec)
+			}
+
+			server := specs["Deployment/rel-authstack-server"]
+			if server.ServiceAccountName != "rel"+serverSA || server.AutomountServiceAccountToken == nil || *server.AutomountServiceAccountToken {
+				t.Errorf("token server: service account %q, automount %v; want its own, without a token", server.ServiceAccountName, server.AutomountServiceAccountToken)
+			}
+			if !hasEnv(server.Containers[0], "GODEBUG", "madvdontneed=0") {
+				t.Errorf("token server: no GODEBUG=madvdontneed=0")
+			}
+			manager := specs["Deployment/rel-authstack-manager"]
+			if !slices.Contains(manager.Containers[0].Args, "--leader-elect") {
+				t.Errorf("manager args %v: no --leader-elect", manager.Containers[0].Args)
+			}
+
+			for _, o := range objs {
+				switch o.Kind {
+				case "ServiceAccount":
+					var sa corev1.ServiceAccount
+					o.into(t, &sa)
+					if sa.Name == "rel"+serverSA && (sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken) {
+						t.Errorf("token server ServiceAccount mounts a token")
+					}
+				case "RoleBinding", "ClusterRoleBinding":
+					var b rbacv1.RoleBinding // the same shape as a ClusterRoleBinding
+					o.into(t, &b)
+					for _, s := range b.Subjects {
+						if s.Kind != "ServiceAccount" || s.Name != "rel"+managerSA {
+							t.Errorf("%s %s binds %s %s: only the manager holds RBAC", o.Kind, o.Name, s.Kind, s.Name)
+						}
+					}
+				case "ClusterRole":
+					var r rbacv1.ClusterRole
+					o.into(t, &r)
+					if !reflect.DeepEqual(r.Rules, wantRules) {
+						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules)
+					}
+				case "Role":
+					var r rbacv1.Role
+					o.into(t, &r)
+					for _, rule := range r.Rules {
+						if !reflect.DeepEqual(rule.APIGroups, []string{"coordination.k8s.io"}) || !reflect.DeepEqual(rule.Resources, []string{"leases"}) {
+							t.Errorf("Role %s grants %v beyond leader election", r.Name, rule)
+						}
+					}
+				}
+			}
+		})
+	}
+}
+
+func roleYAMLRules(t *testing.T) []rbacv1.PolicyRule {
+	t.Helper()
+	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var r rbacv1.ClusterRole
+	if err := yaml.Unmarshal(data, &r); err != nil {
+		t.Fatal(err)
+	}
+	if len(r.Rules) == 0 {
+		t.Fatal("config/rbac/role.yaml has no rules")
+	}
+	return r.Rules
+}
+
+func hasEnv(c corev1.Container, name, value string) bool {
+	for _, e := range c.Env {
+		if e.Name == name && e.Value == value {
+			return true
+		}
+	}
+	return false
+}
+
+// checkRestricted checks the restricted Pod Security profile, and more: a
+// read-only root filesystem and UID 65532 everywhere.
+func checkRestricted(t *testing.T, name string, spec corev1.PodSpec) {
+	t.Helper()
+	psc := spec.SecurityContext
+	if psc == nil || psc.RunAsNonRoot == nil || !*psc.RunAsNonRoot || psc.SeccompProfile == nil || psc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault {
+		t.Errorf("%s: pod securityContext %+v: want runAsNonRoot and seccomp RuntimeDefault", name, psc)
+	}
+	if spec.HostNetwork || spec.HostPID || spec.HostIPC {
+		t.Errorf("%s: uses host namespaces", name)
+	}
+	for _, v := range spec.Volumes {
+		if v.HostPath != nil {
+			t.Errorf("%s: hostPath volume %s", name, v.Name)
+		}
+	}
+	for _, c := range append(slices.Clone(spec.InitContainers), spec.Containers...) {
+		sc := c.SecurityContext
+		where := name + " container " + c.Name
+		switch {
+		case sc == nil:
+			t.Errorf("%s: no securityContext", where)
+			continue
+		case sc.RunAsNonRoot == nil || !*sc.RunAsNonRoot:
+			t.Errorf("%s: runAsNonRoot not set", where)
+		case sc.RunAsUser == nil || *sc.RunAsUser != 65532:
+			t.Errorf("%s: runAsUser %v, want 65532", where, sc.RunAsUser)
+		case sc.ReadOnlyRootFilesystem == nil || !*sc.ReadOnlyRootFilesystem:
+			t.Errorf("%s: root filesystem writable", where)
+		case sc.AllowPrivilegeEscalation == nil || *sc.AllowPrivilegeEscalation:
+			t.Errorf("%s: privilege escalation allowed", where)
+		case sc.Capabilities == nil || !reflect.DeepEqual(sc.Capabilities.Drop, []corev1.Capability{"ALL"}) || len(sc.Capabilities.Add) > 0:
+			t.Errorf("%s: capabilities %+v, want drop ALL and nothing added", where, sc.Capabilities)
+		case sc.SeccompProfile == nil || sc.SeccompProfile.Type != corev1.SeccompProfileTypeRuntimeDefault:
+			t.Errorf("%s: seccomp %+v", where, sc.SeccompProfile)
+		case sc.Privileged != nil && *sc.Privileged:
+			t.Errorf("%s: privileged", where)
+		}
+		if c.Resources.Requests.Cpu().IsZero() || c.Resources.Requests.Memory().IsZero() || c.Resources.Limits.Memory().IsZero() {
+			t.Errorf("%s: resources %+v: want cpu and memory requests and a memory limit", where, c.Resources)
+		}
+		if c.ReadinessProbe == nil || c.LivenessProbe == nil {
+			t.Errorf("%s: missing probes", where)
+		}
+	}
+}
+
+func TestSchemaRejectsBadValues(t *testing.T) {
+	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"missing issuer", []string{"--set", "redis.url=redis://redis:6379"}, "missing property 'issuer'"},
+		{"issuer with a path", []string{"--set", "issuer=https://a.example/x", "--set", "redis.url=redis://r:6379"}, "/issuer"},
+		{"replicas two", append(slices.Clone(base), "--set-string", "server.replicas=two"), "/server/replicas"},
+		{"unknown key", append(slices.Clone(base), "--set", "server.replica=2"), "additional properties 'replica' not allowed"},
+		{"log level", append(slices.Clone(base), "--set", "manager.logLevel=loud"), "/manager/logLevel"},
+		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
+		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			out, stderr, err := helm("", append([]string{"template", "rel", chartDir}, tc.args...)...)
+			if err == nil {
+				t.Fatalf("rendered:\n%s", out)
+			}
+			if !strings.Contains(stderr, tc.want) {
+				t.Fatalf("error %q does not mention %q", stderr, tc.want)
+			}
+		})
+	}
+}
+
+// serviceMonitorCRD is the least of the Prometheus Operator's CRD that lets
+// the API server accept a ServiceMonitor.
+func serviceMonitorCRD() *apiextensionsv1.CustomResourceDefinition {
+	preserve := true
+	return &apiextensionsv1.CustomResourceDefinition{
+		ObjectMeta: metav1.ObjectMeta{Name: "servicemonitors.monitoring.coreos.com"},
+		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
+			Group: "monitoring.coreos.com",
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "servicemonitors", Singular: "servicemonitor", Kind: "ServiceMonitor", ListKind: "ServiceMonitorList"},
+			Scope: apiextensionsv1.NamespaceScoped,
+			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
+				Name: "v1", Served: true, Storage: true,
+				Schema: &apiextensionsv1.CustomResourceValidation{OpenAPIV3Schema: &apiextensionsv1.JSONSchemaProps{
+					Type: "object", XPreserveUnknownFields: &preserve,
+				}},
+			}},
+		},
+	}
+}
+
+func TestInstallUpgradeUninstall(t *testing.T) {
+	env := &envtest.Environment{
+		BinaryAssetsDirectory: testenv.Assets(),
+		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{serviceMonitorCRD()},
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = env.Stop() })
+	admin, err := env.ControlPlane.AddUser(envtest.User{Name: "chart-admin", Groups: []string{"system:masters"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := admin.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	client, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+
+	for _, f := range ciValues {
+		name := strings.TrimSuffix(filepath.Base(f), "-values.yaml")
+		t.Run(name, func(t *testing.T) {
+			ns := name
+			mustHelm(t, kubeconfig, "install", "rel-"+name, chartDir, "-n", ns, "--create-namespace", "-f", f)
+			if out := mustHelm(t, kubeconfig, "status", "rel-"+name, "-n", ns); !strings.Contains(out, "STATUS: deployed") {
+				t.Fatalf("status after install:\n%s", out)
+			}
+			// The CRDs came from the chart's crds/ directory.
+			if _, err := client.Discovery().ServerResourcesForGroupVersion("authstack.dev/v1alpha1"); err != nil {
+				t.Fatalf("authstack.dev/v1alpha1 not served: %v", err)
+			}
+			deploy, err := client.AppsV1().Deployments(ns).Get(ctx, "rel-"+name+"-authstack-server", metav1.GetOptions{})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c := deploy.Spec.Template.Spec.Containers[0]; c.SecurityContext == nil || c.SecurityContext.ReadOnlyRootFilesystem == nil || !*c.SecurityContext.ReadOnlyRootFilesystem {
+				t.Errorf("stored Deployment lost its securityContext: %+v", c.SecurityContext)
+			}
+
+			var password []byte
+			redisSecret := "rel-" + name + "-authstack-redis"
+			if name == "bundled-redis" {
+				s, err := client.CoreV1().Secrets(ns).Get(ctx, redisSecret, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				password = s.Data["password"]
+				if len(password) < 32 {
+					t.Fatalf("generated Redis password of %d bytes", len(password))
+				}
+			}
+
+			mustHelm(t, kubeconfig, "upgrade", "rel-"+name, chartDir, "-n", ns, "-f", f, "--set", "server.logLevel=debug")
+			if out := mustHelm(t, kubeconfig, "status", "rel-"+name, "-n", ns); !strings.Contains(out, "REVISION: 2") {
+				t.Fatalf("status after upgrade:\n%s", out)
+			}
+			if password != nil {
+				s, err := client.CoreV1().Secrets(ns).Get(ctx, redisSecret, metav1.GetOptions{})
+				if err != nil {
+					t.Fatal(err)
+				}
+				if !bytes.Equal(s.Data["password"], password) {
+					t.Errorf("the upgrade changed the bundled Redis password")
+				}
+			}
+
+			mustHelm(t, kubeconfig, "uninstall", "rel-"+name, "-n", ns)
+			if _, err := client.AppsV1().Deployments(ns).Get(ctx, "rel-"+name+"-authstack-server", metav1.GetOptions{}); err == nil {
+				t.Errorf("token server Deployment left after uninstall")
+			}
+			if _, err := client.RbacV1().ClusterRoles().Get(ctx, "rel-"+name+"-authstack-manager", metav1.GetOptions{}); err == nil {
+				t.Errorf("manager ClusterRole left after uninstall")
+			}
+		})
+	}
+}
