@@ -199,6 +199,7 @@ func TestRenderedManifests(t *testing.T) {
 				t.Errorf("manager args %v: no --leader-elect", manager.Containers[0].Args)
 			}
 
+			managedRole := false
 			for _, o := range objs {
 				switch o.Kind {
 				case "ServiceAccount":
@@ -218,37 +219,81 @@ func TestRenderedManifests(t *testing.T) {
 				case "ClusterRole":
 					var r rbacv1.ClusterRole
 					o.into(t, &r)
-					if !reflect.DeepEqual(r.Rules, wantRules) {
-						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules)
+					if !reflect.DeepEqual(r.Rules, wantRules["ClusterRole"]) {
+						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules["ClusterRole"])
 					}
 				case "Role":
 					var r rbacv1.Role
 					o.into(t, &r)
-					for _, rule := range r.Rules {
-						if !reflect.DeepEqual(rule.APIGroups, []string{"coordination.k8s.io"}) || !reflect.DeepEqual(rule.Resources, []string{"leases"}) {
-							t.Errorf("Role %s grants %v beyond leader election", r.Name, rule)
+					switch r.Name {
+					case "rel-authstack-manager": // the signing-keys Secret
+						managedRole = true
+						if !reflect.DeepEqual(r.Rules, wantRules["Role"]) {
+							t.Errorf("Role %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules["Role"])
 						}
+					case "rel-authstack-leader-election":
+						for _, rule := range r.Rules {
+							if !reflect.DeepEqual(rule.APIGroups, []string{"coordination.k8s.io"}) || !reflect.DeepEqual(rule.Resources, []string{"leases"}) {
+								t.Errorf("Role %s grants %v beyond leader election", r.Name, rule)
+							}
+						}
+					default:
+						t.Errorf("unexpected Role %s", r.Name)
 					}
 				}
+			}
+			// The manager writes the signing keys unless told not to.
+			managed := !slices.Contains(manager.Containers[0].Args, "--signing-keys-secret=")
+			if managed != managedRole {
+				t.Errorf("signing keys managed: %v, but the manager's Role rendered: %v", managed, managedRole)
+			}
+			if managed && (!slices.Contains(manager.Containers[0].Args, "--signing-keys-secret=authstack-signing-keys") || !hasFieldEnv(manager.Containers[0], "POD_NAMESPACE", "metadata.namespace")) {
+				t.Errorf("manager: args %v, env %v: want the Secret name and POD_NAMESPACE", manager.Containers[0].Args, manager.Containers[0].Env)
 			}
 		})
 	}
 }
 
-func roleYAMLRules(t *testing.T) []rbacv1.PolicyRule {
+func hasFieldEnv(c corev1.Container, name, path string) bool {
+	for _, e := range c.Env {
+		if e.Name == name && e.ValueFrom != nil && e.ValueFrom.FieldRef != nil && e.ValueFrom.FieldRef.FieldPath == path {
+			return true
+		}
+	}
+	return false
+}
+
+// roleYAMLRules returns the rules of each kind (ClusterRole, Role) in
+// config/rbac/role.yaml, which controller-gen generates from the markers.
+func roleYAMLRules(t *testing.T) map[string][]rbacv1.PolicyRule {
 	t.Helper()
-	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "role.yaml"))
+	f, err := os.Open(filepath.Join(root, "config", "rbac", "role.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var r rbacv1.ClusterRole
-	if err := yaml.Unmarshal(data, &r); err != nil {
-		t.Fatal(err)
+	defer f.Close()
+	rules := map[string][]rbacv1.PolicyRule{}
+	r := utilyaml.NewYAMLReader(bufio.NewReader(f))
+	for {
+		doc, err := r.Read()
+		if errors.Is(err, io.EOF) {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		var role rbacv1.ClusterRole // the same shape as a Role
+		if err := yaml.Unmarshal(doc, &role); err != nil {
+			t.Fatal(err)
+		}
+		if role.Kind != "" {
+			rules[role.Kind] = role.Rules
+		}
 	}
-	if len(r.Rules) == 0 {
-		t.Fatal("config/rbac/role.yaml has no rules")
+	if len(rules["ClusterRole"]) == 0 {
+		t.Fatal("config/rbac/role.yaml has no ClusterRole rules")
 	}
-	return r.Rules
+	return rules
 }
 
 func hasEnv(c corev1.Container, name, value string) bool {

@@ -106,3 +106,15 @@ seccompProfile:
       key: {{ include "authstack.redisURLKey" . }}
 {{- end }}
 {{- end }}
+
+{{/* One document of files/manager-role.yaml (config/rbac/role.yaml) by kind: include with (list $ "Role"). */}}
+{{- define "authstack.managerRole" -}}
+{{- $ := index . 0 }}
+{{- $kind := index . 1 }}
+{{- range regexSplit "(?m)^---[ \t]*$" ($.Files.Get "files/manager-role.yaml") -1 }}
+{{- $doc := fromYaml . }}
+{{- if eq (get $doc "kind") $kind }}
+{{- toYaml $doc }}
+{{- end }}
+{{- end }}
+{{- end }}
