@@ -209,7 +209,7 @@ func New(cfg Config) (*Server, error) {
 			Verifier: verifier,
 			Pool:     password.NewPool(cfg.HashPool),
 			Limiter:  limiter,
-			Minter:   minter, Metrics: cfg.Metrics, Now: cfg.Now,
+			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, Now: cfg.Now},
 	}

@@ -328,6 +328,17 @@ func (m *Mirror) Check(c *accesstoken.Claims) error {
 	return nil
 }
 
+// NotBefore returns the user's not-before time as the mirror knows it
+// (zero when it has none, or knows no such user).
+func (m *Mirror) NotBefore(username string) time.Time {
+	m.mu.RLock()
+	defer m.mu.RUnlock()
+	if m.st == nil {
+		return time.Time{}
+	}
+	return m.st.users[username].NotBefore
+}
+
 // Note applies a change this replica has just written to the store, so
 // that it holds here at once, before the change log brings it back.
 func (m *Mirror) Note(e store.RevocationEvent) {

@@ -26,7 +26,14 @@ type PasswordGrant struct {
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
 	Minter   *Minter
-	Metrics  *metrics.Metrics
+	// States, if set, tells the user's not-before time as validators see
+	// it. The store writes a user's state before the record, so for a
+	// moment after a revocation it is later than the record's; a token
+	// issued in that moment must still wait for the next second.
+	States interface {
+		NotBefore(username string) time.Time
+	}
+	Metrics *metrics.Metrics
 	// Pause waits out the rest of a failure's time floor; nil means a timer
 	// that ends early when ctx does. Tests replace it.
 	Pause func(ctx context.Context, d time.Duration)
@@ -116,7 +123,13 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	// A token whose iat is not after the user's not-before second is
 	// rejected by every validator; right after a password change or a
 	// revocation, wait for the next second instead of issuing a dead token.
-	g.pause(ctx, untilAfter(user.NotBefore, g.Now()))
+	nbf := user.NotBefore
+	if g.States != nil {
+		if s := g.States.NotBefore(user.Username); s.After(nbf) {
+			nbf = s
+		}
+	}
+	g.pause(ctx, untilAfter(nbf, g.Now()))
 	return g.Minter.Mint(ctx, Session{User: user, Client: req.Client, Scopes: scopes, Epoch: epoch})
 }
 

@@ -177,3 +177,21 @@ func TestLoginRightAfterNotBeforeWaitsForTheNextSecond(t *testing.T) {
 		t.Fatalf("pauses %v, want one of 700ms", got)
 	}
 }
+
+type fixedStates map[string]time.Time
+
+func (f fixedStates) NotBefore(u string) time.Time { return f[u] }
+
+// Validators may know of a revocation a moment before the record does (the
+// store writes the state first): the login waits for the later of the two.
+func TestLoginWaitsForTheStateNotBefore(t *testing.T) {
+	g, p := newGrant(t)
+	g.States = fixedStates{"alice": time.Now()}
+	if err := login(g, "alice", "alice-pw"); err != nil {
+		t.Fatal(err)
+	}
+	d := p.take()
+	if len(d) != 1 || d[0] <= 0 || d[0] > time.Second {
+		t.Fatalf("pauses %v, want one wait for the next second", d)
+	}
+}
