@@ -124,7 +124,12 @@ func (o object) into(t *testing.T, v any) {
 
 func render(t *testing.T, args ...string) []object {
 	t.Helper()
-	out := mustHelm(t, "", append([]string{"template", "rel", chartDir, "--namespace", "auth"}, args...)...)
+	return parseObjects(t, mustHelm(t, "", append([]string{"template", "rel", chartDir, "--namespace", "auth"}, args...)...))
+}
+
+// parseObjects splits a multi-document YAML stream into objects.
+func parseObjects(t *testing.T, out string) []object {
+	t.Helper()
 	r := utilyaml.NewYAMLReader(bufio.NewReader(strings.NewReader(out)))
 	var objs []object
 	for {
@@ -483,4 +488,47 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 			}
 		})
 	}
+	// The same stack without Helm: kubectl apply -k config/default, checked
+	// by the API server (server-side dry run) and for the same security
+	// contexts.
+	t.Run("kustomize config/default", func(t *testing.T) {
+		kubectlBin := "kubectl"
+		if _, err := exec.LookPath(kubectlBin); err != nil {
+			kubectlBin = filepath.Join(testenv.Assets(), "kubectl") // built by hack/setup-envtest.sh
+		}
+		kubectl := func(args ...string) string {
+			t.Helper()
+			cmd := exec.Command(kubectlBin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+			cmd.Dir = filepath.Join("..", "..")
+			out, err := cmd.CombinedOutput()
+			if err != nil {
+				t.Fatalf("kubectl %v: %v\n%s", args, err, out)
+			}
+			return string(out)
+		}
+		objs := parseObjects(t, kubectl("kustomize", "config/default"))
+		specs := podSpecs(t, objs)
+		if len(specs) != 2 {
+			t.Fatalf("config/default has %d workloads, want the manager and the server", len(specs))
+		}
+		for name, spec := range specs {
+			checkRestricted(t, name, spec)
+		}
+		var server appsv1.Deployment
+		for _, o := range objs {
+			if o.Kind == "Deployment" && o.Name == "authstack-server" {
+				o.into(t, &server)
+			}
+		}
+		if server.Spec.Template.Spec.AutomountServiceAccountToken == nil || *server.Spec.Template.Spec.AutomountServiceAccountToken {
+			t.Error("the token server mounts a ServiceAccount token")
+		}
+		kubectl("create", "namespace", "authstack-system")
+		out := kubectl("apply", "-k", "config/default", "--dry-run=server")
+		for _, want := range []string{"deployment.apps/authstack-manager", "deployment.apps/authstack-server", "role.rbac.authorization.k8s.io/authstack-manager"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("kubectl apply -k config/default --dry-run=server did not apply %s:\n%s", want, out)
+			}
+		}
+	})
 }
