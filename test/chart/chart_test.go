@@ -532,3 +532,79 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		}
 	})
 }
+
+// The RBAC the manager gets (config/rbac, which the chart renders) grants
+// exactly what the table in docs/operations.md lists, verb by verb.
+func TestRBACMatchesTheDocs(t *testing.T) {
+	granted := map[string]bool{}
+	add := func(rules []rbacv1.PolicyRule) {
+		for _, r := range rules {
+			for _, res := range r.Resources {
+				for _, v := range r.Verbs {
+					granted[res+" "+v] = true
+				}
+			}
+		}
+	}
+	for _, rules := range roleYAMLRules(t) {
+		add(rules)
+	}
+	data, err := os.ReadFile(filepath.Join(root, "config", "rbac", "leader_election_role.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var le rbacv1.Role
+	if err := yaml.Unmarshal(data, &le); err != nil {
+		t.Fatal(err)
+	}
+	add(le.Rules)
+
+	doc, err := os.ReadFile(filepath.Join(root, "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	listed := map[string]bool{}
+	inTable := false
+	for _, line := range strings.Split(string(doc), "\n") {
+		if strings.HasPrefix(line, "| Resource | Verbs |") {
+			inTable = true
+			continue
+		}
+		if !inTable || strings.HasPrefix(line, "|---") {
+			continue
+		}
+		if !strings.HasPrefix(line, "|") {
+			break
+		}
+		cols := strings.Split(line, "|")
+		// Resources are the backticked words before any "(group)".
+		resCol := cols[1]
+		if i := strings.Index(resCol, "("); i >= 0 {
+			resCol = resCol[:i]
+		}
+		for _, part := range strings.Split(resCol, "`") {
+			res := strings.TrimSpace(strings.Trim(part, ", "))
+			if res == "" || strings.ContainsAny(res, " ") {
+				continue
+			}
+			for _, v := range strings.Split(cols[2], ",") {
+				listed[res+" "+strings.TrimSpace(v)] = true
+			}
+		}
+	}
+	for _, want := range []string{"authusers patch", "authclients/status patch", "secrets create", "leases delete", "events create"} {
+		if !listed[want] {
+			t.Fatalf("the RBAC table in docs/operations.md was not read (no %q)", want)
+		}
+	}
+	for g := range granted {
+		if !listed[g] {
+			t.Errorf("RBAC grants %q, which docs/operations.md does not list", g)
+		}
+	}
+	for l := range listed {
+		if !granted[l] {
+			t.Errorf("docs/operations.md lists %q, which RBAC does not grant", l)
+		}
+	}
+}
