@@ -525,7 +525,8 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		}
 		kubectl("create", "namespace", "authstack-system")
 		out := kubectl("apply", "-k", "config/default", "--dry-run=server")
-		for _, want := range []string{"deployment.apps/authstack-manager", "deployment.apps/authstack-server", "role.rbac.authorization.k8s.io/authstack-manager"} {
+		for _, want := range []string{"deployment.apps/authstack-manager", "deployment.apps/authstack-server", "role.rbac.authorization.k8s.io/authstack-manager",
+			"networkpolicy.networking.k8s.io/authstack-server", "poddisruptionbudget.policy/authstack-server"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("kubectl apply -k config/default --dry-run=server did not apply %s:\n%s", want, out)
 			}
