@@ -46,6 +46,15 @@ func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, erro
 	return a.Check(raw)
 }
 
+// Outcome labels a failed bearer authentication for metrics: the OAuth
+// error code, or "missing_token" for a request without credentials.
+func Outcome(err error) string {
+	if code := oauth.As(err).Code; code != "" {
+		return code
+	}
+	return "missing_token"
+}
+
 // Check validates raw and checks it against the revocation state.
 func (a *Authenticator) Check(raw string) (*accesstoken.Claims, error) {
 	claims, err := a.Tokens.Validate(raw)

@@ -42,7 +42,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, err := h.authorize(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("verify", outcome(err)).Inc()
+		h.Metrics.BearerValidations.WithLabelValues("verify", bearer.Outcome(err)).Inc()
 		oauth.WriteError(w, err)
 		return
 	}
@@ -96,11 +96,4 @@ func clean(s string) string {
 		}
 		return r
 	}, s)
-}
-
-func outcome(err error) string {
-	if code := oauth.As(err).Code; code != "" {
-		return code
-	}
-	return "missing_token"
 }

@@ -103,31 +103,29 @@ type MirrorStats interface {
 
 // RegisterMirror adds the revocation mirror's figures, read at scrape time.
 func (m *Metrics) RegisterMirror(s MirrorStats) {
-	count := func(i int) func() float64 {
-		return func() float64 {
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "authstack_revocation_mirror_staleness_seconds",
+		Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
+	}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }))
+	// One figure of Counts each, in its order.
+	for i, f := range []struct {
+		name, help string
+		counter    bool
+	}{
+		{"authstack_revocation_mirror_revoked_tokens", "Revoked access tokens (jtis) held by the mirror.", false},
+		{"authstack_revocation_mirror_revoked_sessions", "Revoked sessions (sids) held by the mirror.", false},
+		{"authstack_revocation_mirror_users", "User states held by the mirror.", false},
+		{"authstack_revocation_mirror_loads_total", "Full loads of the revocation state (start, epoch change, trimmed log).", true},
+		{"authstack_revocation_mirror_rollbacks_total", "Times the store was found rolled back and the epoch replaced.", true},
+	} {
+		read := func() float64 {
 			t, g, u, r, rb := s.Counts()
 			return [...]float64{float64(t), float64(g), float64(u), float64(r), float64(rb)}[i]
 		}
+		if f.counter {
+			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help}, read))
+		} else {
+			m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: f.name, Help: f.help}, read))
+		}
 	}
-	m.Registry.MustRegister(
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "authstack_revocation_mirror_staleness_seconds",
-			Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
-		}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "authstack_revocation_mirror_revoked_tokens", Help: "Revoked access tokens (jtis) held by the mirror.",
-		}, count(0)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "authstack_revocation_mirror_revoked_sessions", Help: "Revoked sessions (sids) held by the mirror.",
-		}, count(1)),
-		prometheus.NewGaugeFunc(prometheus.GaugeOpts{
-			Name: "authstack_revocation_mirror_users", Help: "User states held by the mirror.",
-		}, count(2)),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "authstack_revocation_mirror_loads_total", Help: "Full loads of the revocation state (start, epoch change, trimmed log).",
-		}, count(3)),
-		prometheus.NewCounterFunc(prometheus.CounterOpts{
-			Name: "authstack_revocation_mirror_rollbacks_total", Help: "Times the store was found rolled back and the epoch replaced.",
-		}, count(4)),
-	)
 }

@@ -33,7 +33,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	c, err := h.Auth.Authenticate(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("userinfo", outcome(err)).Inc()
+		h.Metrics.BearerValidations.WithLabelValues("userinfo", bearer.Outcome(err)).Inc()
 		oauth.WriteError(w, err)
 		return
 	}
@@ -52,13 +52,4 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Scope:             strings.Join(c.Scopes(), " "),
 		ClientID:          c.ClientID,
 	})
-}
-
-// outcome labels a failed validation: the OAuth error code, or
-// "missing_token" for a request without credentials.
-func outcome(err error) string {
-	if code := oauth.As(err).Code; code != "" {
-		return code
-	}
-	return "missing_token"
 }

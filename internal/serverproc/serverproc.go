@@ -17,7 +17,9 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"syscall"
+	"testing"
 	"time"
 )
 
@@ -39,6 +41,22 @@ func Build(root, dir string) (string, error) {
 		return "", fmt.Errorf("go build: %w\n%s", err, out)
 	}
 	return bin, nil
+}
+
+// BuildForTest builds the binary of the module this package belongs to
+// into a temporary directory of t and returns its path and that directory.
+func BuildForTest(t testing.TB) (bin, dir string) {
+	t.Helper()
+	gomod, err := exec.Command("go", "env", "GOMOD").Output() // the module of the test's directory
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir = t.TempDir()
+	bin, err = Build(filepath.Dir(strings.TrimSpace(string(gomod))), dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bin, dir
 }
 
 // WriteKey writes a fresh ES256 active.pem into dir.

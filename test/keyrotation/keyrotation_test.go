@@ -212,15 +212,7 @@ func sorted(kids ...string) []string {
 }
 
 func TestServersFollowARotation(t *testing.T) {
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	bin, err := serverproc.Build(root, work)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, work := serverproc.BuildForTest(t)
 	redis := redistest.Start(t)
 	st, err := redisstore.New(t.Context(), redisstore.Options{URL: redis.URL()})
 	if err != nil {

@@ -58,15 +58,7 @@ type cluster struct {
 // controller would, and starts three servers.
 func newCluster(t *testing.T) *cluster {
 	t.Helper()
-	root, err := filepath.Abs(filepath.Join("..", ".."))
-	if err != nil {
-		t.Fatal(err)
-	}
-	work := t.TempDir()
-	bin, err := serverproc.Build(root, work)
-	if err != nil {
-		t.Fatal(err)
-	}
+	bin, work := serverproc.BuildForTest(t)
 	keys := filepath.Join(work, "keys")
 	if err := serverproc.WriteKey(keys); err != nil {
 		t.Fatal(err)

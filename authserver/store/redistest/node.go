@@ -188,7 +188,7 @@ func (n *Node) launch() error {
 	if err != nil {
 		return err
 	}
-	if err := n.waitReady(p); err != nil {
+	if err := waitReady(n.pid, p); err != nil {
 		p.kill()
 		return fmt.Errorf("port %d: %w\n%s", n.port, err, p.output())
 	}
@@ -254,30 +254,6 @@ func (n *Node) config() []byte {
 		b.WriteByte('\n')
 	}
 	return b.Bytes()
-}
-
-// waitReady polls the node until the process answers, the process exits
-// or readyTimeout passes. It checks the pid that answers, since another
-// test's redis-server may have taken the port first.
-func (n *Node) waitReady(p *process) error {
-	deadline := time.Now().Add(readyTimeout)
-	for {
-		pid, err := n.pid()
-		if err == nil && pid != p.cmd.Process.Pid {
-			return fmt.Errorf("port taken by another redis-server (pid %d)", pid)
-		}
-		if err == nil {
-			return nil
-		}
-		select {
-		case <-p.done:
-			return fmt.Errorf("redis-server exited: %v", p.waitErr)
-		case <-time.After(25 * time.Millisecond):
-		}
-		if time.Now().After(deadline) {
-			return fmt.Errorf("no answer within %v: %w", readyTimeout, err)
-		}
-	}
 }
 
 // pid asks the node for its process id on a fresh connection.

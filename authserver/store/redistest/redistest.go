@@ -134,7 +134,7 @@ func (s *Server) launch() error {
 	if err != nil {
 		return err
 	}
-	if err := waitReady(s.Addr(), p); err != nil {
+	if err := waitReady(func() (int, error) { return serverPID(s.Addr()) }, p); err != nil {
 		p.kill()
 		return fmt.Errorf("port %d: %w\n%s", s.port, err, p.output())
 	}
@@ -155,13 +155,13 @@ func freePort() (int, error) {
 	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
-// waitReady polls addr until the process answers, the process exits or
-// readyTimeout passes. It checks the pid that answers, since another
-// test's redis-server may have taken the port first.
-func waitReady(addr string, p *process) error {
+// waitReady polls probe until the process answers, the process exits or
+// readyTimeout passes. probe returns the pid of whatever answers, since
+// another test's redis-server may have taken the port first.
+func waitReady(probe func() (int, error), p *process) error {
 	deadline := time.Now().Add(readyTimeout)
 	for {
-		pid, err := serverPID(addr)
+		pid, err := probe()
 		if err == nil && pid != p.cmd.Process.Pid {
 			return fmt.Errorf("port taken by another redis-server (pid %d)", pid)
 		}
