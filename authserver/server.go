@@ -211,7 +211,7 @@ func New(cfg Config) (*Server, error) {
 			Limiter:  limiter,
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
-		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, Now: cfg.Now},
+		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror, Now: cfg.Now},
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},

@@ -93,13 +93,18 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 //     are refused;
 //   - a password change, or disabling the user, moves it to now;
 //   - spec.revokeTokensBefore moves it to that time when later.
+//
+// Every move is to the millisecond and at least a millisecond past the
+// existing not-before: tokens carry the not-before of the record their
+// password was checked against (store.CredentialMark), and a session is
+// ended exactly when the record's moves past it.
 func desiredUser(u *v1alpha1.AuthUser, cred credential, existing store.User, now time.Time) store.User {
 	mine := existing.Source == sourceOf(u) && existing.Username == u.EffectiveUsername()
-	nb := now
+	nb := forward(existing.NotBefore, now)
 	if mine {
 		nb = existing.NotBefore
 		if cred.changed || (u.Spec.Disabled && !existing.Disabled) {
-			nb = now
+			nb = forward(existing.NotBefore, now)
 		}
 	}
 	if rtb := u.Spec.RevokeTokensBefore; rtb != nil && rtb.After(nb) {
@@ -115,6 +120,17 @@ func desiredUser(u *v1alpha1.AuthUser, cred credential, existing store.User, now
 		Source:        sourceOf(u),
 		SecretVersion: cred.version,
 	}
+}
+
+// forward is the not-before that replaces old at now: now to the
+// millisecond, and never less than a millisecond after old (a clock that
+// went back, or two changes in one millisecond, still move it).
+func forward(old, now time.Time) time.Time {
+	nb := now.Truncate(time.Millisecond)
+	if !old.IsZero() && !nb.After(old) {
+		nb = old.Truncate(time.Millisecond).Add(time.Millisecond)
+	}
+	return nb
 }
 
 // sameUser compares records as the store returns them.

@@ -93,9 +93,19 @@ func TestDesiredUserNotBefore(t *testing.T) {
 		{"older revokeTokensBefore cannot move it back", user(func(u *v1alpha1.AuthUser) {
 			u.Spec.RevokeTokensBefore = &metav1.Time{Time: earlier.Add(-time.Hour)}
 		}), credential{hash: "h"}, mine, earlier},
+		// Tokens carry the record's not-before to the millisecond: every
+		// move is a whole millisecond and at least one past the old value.
+		{"a move is to the millisecond", user(nil), credential{hash: "h2", changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: earlier}, now},
+		{"a move within the old millisecond still moves", user(nil), credential{hash: "h2", changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: now.Add(400 * time.Microsecond)}, now.Add(time.Millisecond)},
+		{"a move behind the old value (clock went back) still moves", user(nil), credential{hash: "h2", changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: later}, later.Add(time.Millisecond)},
+		{"a new record after another's later not-before", user(nil), credential{hash: "h"},
+			store.User{Username: "alice", Source: "other/alice", NotBefore: later}, later.Add(time.Millisecond)},
 	} {
 		t.Run(c.name, func(t *testing.T) {
-			got := desiredUser(c.u, c.cred, c.existing, now)
+			got := desiredUser(c.u, c.cred, c.existing, now.Add(700*time.Microsecond))
 			if !got.NotBefore.Equal(c.want) {
 				t.Fatalf("NotBefore = %v, want %v", got.NotBefore, c.want)
 			}

@@ -3,6 +3,7 @@ package accesstoken
 import (
 	"slices"
 	"strings"
+	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 )
@@ -27,6 +28,29 @@ type Claims struct {
 	// lost data (and with it, possibly, revocations), validators with a
 	// revocation mirror refuse tokens from an earlier epoch.
 	Epoch string `json:"authstack_epoch,omitempty"`
+	// AuthTime is when the user authenticated (OpenID Connect Core §2,
+	// RFC 9068 §2.2.1): when the password was checked against the user's
+	// record, not when this token was minted; a refresh carries it over.
+	// Validators compare it with the user's not-before.
+	AuthTime *jwt.NumericDate `json:"auth_time,omitempty"`
+	// Credential is the store.CredentialMark of the user record the
+	// password was checked against. Once the user's not-before has moved
+	// past it (a password change, a disable, revokeTokensBefore), the
+	// token is refused, whatever its times say.
+	Credential int64 `json:"authstack_cred,omitempty"`
+}
+
+// Session returns when the token's session was authenticated and against
+// which credential: auth_time and authstack_cred, or, for a token issued
+// before they existed, its iat and no mark.
+func (c *Claims) Session() (authTime time.Time, credential int64) {
+	if c.AuthTime != nil {
+		return c.AuthTime.Time, c.Credential
+	}
+	if c.IssuedAt != nil {
+		return c.IssuedAt.Time, 0
+	}
+	return time.Time{}, 0
 }
 
 // Scopes returns the granted scopes, split on spaces.

@@ -42,6 +42,10 @@ type Request struct {
 	TTL                      time.Duration
 	// SessionID and Epoch become the "sid" and "authstack_epoch" claims.
 	SessionID, Epoch string
+	// AuthTime and Credential become "auth_time" (whole seconds) and
+	// "authstack_cred"; a zero AuthTime leaves both out.
+	AuthTime   time.Time
+	Credential int64
 }
 
 // IssueFor is Issue with the session and epoch claims.
@@ -74,6 +78,10 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 		Groups:    slices.Clone(groups),
 		SessionID: r.SessionID,
 		Epoch:     r.Epoch,
+	}
+	if !r.AuthTime.IsZero() {
+		claims.AuthTime = jwt.NewNumericDate(r.AuthTime)
+		claims.Credential = r.Credential
 	}
 	token, err := ks.Sign(claims)
 	if err != nil {

@@ -134,6 +134,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 	c := &accesstoken.Claims{
 		RegisteredClaims: jwt.RegisteredClaims{Subject: t.Username, IssuedAt: jwt.NewNumericDate(t.AuthTime)},
 		SessionID:        t.Family, Epoch: t.Epoch,
+		AuthTime: jwt.NewNumericDate(t.AuthTime), Credential: t.Credential,
 	}
 	if err := h.Revocations.Check(c); err != nil {
 		if errors.Is(err, accesstoken.ErrInvalidToken) {

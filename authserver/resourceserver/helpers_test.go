@@ -116,6 +116,12 @@ func newTokenServer(t testing.TB) *tokenServer {
 		Logger:          discard,
 	})
 	must(t, err)
+	// The revocation mirror runs, as in a served token server: a login
+	// checks it for a change of the user made while the password was
+	// checked.
+	bg, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	as.Start(bg)
 	h := as.Handler()
 	ts.api.Store(&h)
 	return ts

@@ -77,6 +77,8 @@ type Mirror struct {
 	base     time.Time
 	syncedAt atomic.Int64
 	cursor   string
+	// synced is closed, and replaced, after every successful read.
+	synced atomic.Pointer[chan struct{}]
 
 	reloads   atomic.Int64
 	rollbacks atomic.Int64
@@ -107,7 +109,38 @@ func New(opts Options) *Mirror {
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
-	return &Mirror{opts: opts, base: time.Now()}
+	m := &Mirror{opts: opts, base: time.Now()}
+	ch := make(chan struct{})
+	m.synced.Store(&ch)
+	return m
+}
+
+// markSynced records a successful read that started at start and wakes
+// those waiting for one.
+func (m *Mirror) markSynced(start int64) {
+	m.syncedAt.Store(start)
+	next := make(chan struct{})
+	close(*m.synced.Swap(&next))
+}
+
+// waitCaughtUp waits until the mirror has read the store after mark, for
+// at most timeout; it reports whether it has.
+func (m *Mirror) waitCaughtUp(ctx context.Context, mark int64, timeout time.Duration) bool {
+	t := time.NewTimer(timeout)
+	defer t.Stop()
+	for {
+		ch := *m.synced.Load()
+		if m.CaughtUp(mark) {
+			return true
+		}
+		select {
+		case <-ch:
+		case <-t.C:
+			return false
+		case <-ctx.Done():
+			return false
+		}
+	}
 }
 
 // clock reads the monotonic clock, never 0.
@@ -167,7 +200,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			lastPrune = now
 		}
 		m.cursor = next
-		m.syncedAt.Store(start)
+		m.markSynced(start)
 		if failing {
 			m.opts.Log.Info("Revocation mirror is following the store again")
 			failing = false
@@ -244,7 +277,7 @@ func (m *Mirror) load(ctx context.Context) error {
 		m.st = st
 		m.mu.Unlock()
 		m.cursor = cursor
-		m.syncedAt.Store(start)
+		m.markSynced(start)
 		m.reloads.Add(1)
 		if old != nil && old.epoch != epoch {
 			m.opts.Log.Warn("New store epoch: tokens issued before it are refused", "revoked", st.jtis.len())
@@ -314,29 +347,43 @@ func (m *Mirror) Check(c *accesstoken.Claims) error {
 	case c.SessionID != "" && st.grants.revoked(c.SessionID, nowMs):
 		return accesstoken.Invalid("token revoked")
 	}
-	u, ok := st.users[c.Subject]
-	switch {
-	case !ok:
-		return accesstoken.Invalid("token revoked")
-	case u.Disabled:
-		return accesstoken.Invalid("token revoked")
-	case !u.NotBefore.IsZero() && (c.IssuedAt == nil || !c.IssuedAt.After(u.NotBefore.Truncate(time.Second))):
-		// iat has whole seconds: a token from the not-before second itself
-		// is refused (fail closed).
+	// A user without a state is gone; a state that ends the token's
+	// session (disabled, a password change or revocation since the
+	// credential was checked) refuses it.
+	if u, ok := st.users[c.Subject]; !ok || u.Ends(c.Session()) {
 		return accesstoken.Invalid("token revoked")
 	}
 	return nil
 }
 
-// NotBefore returns the user's not-before time as the mirror knows it
-// (zero when it has none, or knows no such user).
-func (m *Mirror) NotBefore(username string) time.Time {
+// stateWait bounds how long State waits for a user the mirror does not
+// know yet. A user's state is written, with its log entry, before its
+// record, so a user whose record was just read is known after one more
+// read of the log, a millisecond or so later.
+const stateWait = time.Second
+
+// State returns the user's state as the mirror knows it, and false when it
+// knows no such user. For a user it does not know, it first waits (at most
+// a second, or until ctx ends) for the mirror to read the store once more.
+func (m *Mirror) State(ctx context.Context, username string) (store.UserState, bool) {
+	mark := m.Mark()
+	if u, ok := m.state(username); ok {
+		return u, true
+	}
+	if !m.waitCaughtUp(ctx, mark, stateWait) {
+		return store.UserState{}, false
+	}
+	return m.state(username)
+}
+
+func (m *Mirror) state(username string) (store.UserState, bool) {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	if m.st == nil {
-		return time.Time{}
+		return store.UserState{}, false
 	}
-	return m.st.users[username].NotBefore
+	u, ok := m.st.users[username]
+	return u, ok
 }
 
 // Note applies a change this replica has just written to the store, so

@@ -71,6 +71,44 @@ func (s UserState) Equal(o UserState) bool {
 	return s.Disabled == o.Disabled && s.NotBefore.Equal(o.NotBefore)
 }
 
+// CredentialMark identifies the version of a user record a password was
+// checked against: its not-before, in Unix milliseconds, and at least 1 (a
+// record without one). The not-before moves forward, by at least a
+// millisecond, whenever the user's sessions must end (a password change, a
+// disable, revokeTokensBefore, a new record), so a session whose mark is
+// older than the user's current not-before was authenticated against a
+// credential that has been superseded, however the clocks of the writer
+// and the token server compare. Tokens and refresh tokens carry it; 0
+// means a token issued before marks existed.
+func CredentialMark(notBefore time.Time) int64 {
+	if notBefore.IsZero() {
+		return 1
+	}
+	return max(notBefore.UnixMilli(), 1)
+}
+
+// Ends reports whether the state ends a session that was authenticated at
+// authTime against the record version mark (CredentialMark). It does when
+// the user is disabled, when the not-before has moved past the mark (the
+// credential was superseded while, or after, it was checked), or when the
+// not-before is in a later second than authTime (revokeTokensBefore in
+// the future: nothing authenticated before it counts). A session without a
+// mark is judged by time alone, as before marks existed: its authTime must
+// be after the not-before's second.
+func (s UserState) Ends(authTime time.Time, mark int64) bool {
+	switch {
+	case s.Disabled:
+		return true
+	case s.NotBefore.IsZero():
+		return false
+	}
+	nb, at := s.NotBefore.Truncate(time.Second), authTime.Truncate(time.Second)
+	if mark == 0 {
+		return !at.After(nb)
+	}
+	return s.NotBefore.UnixMilli() > mark || nb.After(at)
+}
+
 // RevocationEvent is one change of the revocation state, or one piece of
 // it when the state is loaded whole. Exactly one of JTI, Grant and Username
 // is set.
@@ -122,9 +160,13 @@ type RefreshToken struct {
 	Scopes    []string  `json:"scopes,omitempty"`
 	IssuedAt  time.Time `json:"issuedAt"`
 	ExpiresAt time.Time `json:"expiresAt"`
-	// AuthTime is when the user last authenticated with a password; it
-	// carries over from token to token of a family.
+	// AuthTime is when the user last authenticated with a password (when
+	// the record the password was checked against was read); it carries
+	// over from token to token of a family.
 	AuthTime time.Time `json:"authTime"`
+	// Credential is the CredentialMark of that record, carried over too;
+	// 0 for a token stored before marks existed.
+	Credential int64 `json:"credential,omitempty"`
 	// Epoch is the store epoch the family was started in: after the store
 	// lost data, a token from an earlier epoch is refused.
 	Epoch string `json:"epoch,omitempty"`

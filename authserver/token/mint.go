@@ -54,9 +54,12 @@ type Session struct {
 	Scopes []string
 	// ID is the session (refresh-token family); empty starts a new one.
 	ID string
-	// AuthTime is when the user entered a password; zero means now.
-	AuthTime time.Time
-	Epoch    string
+	// AuthTime is when the user's password was checked against the record
+	// (the read of the record); Credential is that record's
+	// store.CredentialMark. Both carry over to every token of the session.
+	AuthTime   time.Time
+	Credential int64
+	Epoch      string
 }
 
 // Epoch returns the store's epoch, writing one into a store without.
@@ -94,7 +97,7 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 	ttl := m.AccessTTL(s.Client)
 	tok, claims, err := m.Tokens.IssueFor(accesstoken.Request{
 		Subject: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
-		TTL: ttl, SessionID: s.ID, Epoch: s.Epoch,
+		TTL: ttl, SessionID: s.ID, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential,
 	})
 	if err != nil {
 		return nil, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
@@ -121,7 +124,7 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 	now := m.Now()
 	err = m.Store.CreateRefreshToken(ctx, store.RefreshToken{
 		Hash: hash, Family: s.ID, ClientID: s.Client.ID, Username: s.User.Username, Scopes: s.Scopes,
-		IssuedAt: now, ExpiresAt: now.Add(rttl), AuthTime: s.AuthTime, Epoch: s.Epoch,
+		IssuedAt: now, ExpiresAt: now.Add(rttl), AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch,
 	})
 	if err != nil {
 		// No half answer: a client that expects a refresh token and gets

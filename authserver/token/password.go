@@ -26,13 +26,12 @@ type PasswordGrant struct {
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
 	Minter   *Minter
-	// States, if set, tells the user's not-before time as validators see
-	// it. The store writes a user's state before the record, so for a
-	// moment after a revocation it is later than the record's; a token
-	// issued in that moment must still wait for the next second.
-	States interface {
-		NotBefore(username string) time.Time
-	}
+	// States, if set, tells the user's state as validators see it (the
+	// revocation mirror). The store writes a user's state before the
+	// record, so a change that lands while a password is being checked
+	// shows there first; a login that checked a superseded credential is
+	// refused rather than issued a token.
+	States  StateSource
 	Metrics *metrics.Metrics
 	// Pause waits out the rest of a failure's time floor; nil means a timer
 	// that ends early when ctx does. Tests replace it.
@@ -85,6 +84,9 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 
+	// The session is authenticated when the record is read: the password
+	// is checked against that version of it, whenever the check ends.
+	authTime := g.Now()
 	user, err := g.Users.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		_ = attempt.Forget(ctx)
@@ -120,35 +122,55 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	if err != nil {
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	// A token whose iat is not after the user's not-before second is
-	// rejected by every validator; right after a password change or a
-	// revocation, wait for the next second instead of issuing a dead token.
-	nbf := user.NotBefore
-	if g.States != nil {
-		if s := g.States.NotBefore(user.Username); s.After(nbf) {
-			nbf = s
-		}
+	mark := store.CredentialMark(user.NotBefore)
+	if err := current(ctx, user, g.States, authTime, mark); err != nil {
+		return nil, err
 	}
-	g.pause(ctx, untilAfter(nbf, g.Now()))
-	return g.Minter.Mint(ctx, Session{User: user, Client: req.Client, Scopes: scopes, Epoch: epoch})
+	return g.Minter.Mint(ctx, Session{
+		User: user, Client: req.Client, Scopes: scopes, Epoch: epoch, AuthTime: authTime, Credential: mark,
+	})
 }
 
-// maxNotBeforeWait bounds the wait for a not-before second to pass: a record
-// further in the future means skewed clocks, which waiting will not fix.
-const maxNotBeforeWait = 2 * time.Second
+// StateSource tells a user's state as the validators see it.
+type StateSource interface {
+	State(ctx context.Context, username string) (store.UserState, bool)
+}
 
-// untilAfter is how long until a token issued would have an iat (whole
-// seconds) after notBefore's second; 0 when it already would, or when the
-// wait would exceed maxNotBeforeWait.
-func untilAfter(notBefore, now time.Time) time.Duration {
-	if notBefore.IsZero() {
-		return 0
+// maxNotBeforeRetry is the furthest a user's not-before may lie ahead of a
+// login for the login to be answered "retry" (503): that far is clock skew
+// between the manager and this server, or a revokeTokensBefore about to
+// pass. Further ahead, the user is locked out until then, like a disabled
+// one.
+const maxNotBeforeRetry = 2 * time.Second
+
+// errCredentialChanged answers a login whose password was checked against
+// a record that changed meanwhile (a password change, a disable, a
+// revocation written while the hash ran): its token would be refused, so
+// none is issued, and a retry is judged against the new record.
+var errCredentialChanged = oauth.Unavailable("the user's credentials changed during the login; retry", time.Second,
+	errors.New("credential superseded while it was checked"))
+
+// current refuses a login whose session the validators would refuse at
+// once: one whose record changed while the password was checked (the
+// mirror holds a state that ends it, or no state at all), or whose
+// not-before is still ahead. No token is issued that authstack itself
+// rejects, and none from a superseded credential, whenever the response
+// would have gone out.
+func current(ctx context.Context, user store.User, states StateSource, authTime time.Time, mark int64) error {
+	if states != nil {
+		if st, ok := states.State(ctx, user.Username); !ok || st.Ends(authTime, mark) {
+			return errCredentialChanged
+		}
 	}
-	d := notBefore.Truncate(time.Second).Add(time.Second).Sub(now)
-	if d <= 0 || d > maxNotBeforeWait {
-		return 0
+	if !user.State().Ends(authTime, mark) {
+		return nil
 	}
-	return d
+	ahead := user.NotBefore.Truncate(time.Second).Sub(authTime.Truncate(time.Second))
+	if ahead > maxNotBeforeRetry {
+		return errBadCredentials.WithCause(errors.New("tokens are revoked until a later time"))
+	}
+	return oauth.Unavailable("the user's tokens are revoked until a moment from now; retry", ahead,
+		errors.New("not-before ahead of the login"))
 }
 
 // Overloaded refuses a request when every hashing slot is taken and the

@@ -136,62 +136,117 @@ func (c *countingCounters) AddAttempt(ctx context.Context, key string, w time.Du
 	return c.Counters.AddAttempt(ctx, key, w, now)
 }
 
-func TestUntilAfter(t *testing.T) {
-	base := time.Unix(1_800_000_000, 0)
-	for _, c := range []struct {
-		nb, now time.Time
-		want    time.Duration
-	}{
-		{time.Time{}, base, 0},
-		{base.Add(300 * time.Millisecond), base.Add(300 * time.Millisecond), 700 * time.Millisecond},
-		{base.Add(300 * time.Millisecond), base.Add(900 * time.Millisecond), 100 * time.Millisecond},
-		{base.Add(300 * time.Millisecond), base.Add(time.Second), 0},
-		{base.Add(-5 * time.Second), base, 0},
-		{base.Add(5 * time.Second), base, 0}, // skewed clocks: waiting would not help
-	} {
-		if got := untilAfter(c.nb, c.now); got != c.want {
-			t.Errorf("untilAfter(%v, %v) = %v, want %v", c.nb.Sub(base), c.now.Sub(base), got, c.want)
-		}
-	}
+// loginTokens logs in as alice and returns the response.
+func loginResponse(g *PasswordGrant, user, pw string) (*Response, error) {
+	return g.Handle(context.Background(), &Request{
+		GrantType: GrantPassword, Form: oauth.Form{"username": user, "password": pw},
+		Client: store.Client{ID: "c"}, ClientIP: netip.MustParseAddr("198.51.100.1"),
+	})
 }
 
-// A login in the same second as the user's not-before time (a record just
-// written, a password just changed) waits for the next second, so the token
-// it gets is not already revoked.
-func TestLoginRightAfterNotBeforeWaitsForTheNextSecond(t *testing.T) {
-	g, p := newGrant(t)
-	now := time.Unix(1_800_000_000, 300_000_000)
-	g.Now = func() time.Time { return now }
-	u, err := g.Users.GetUser(context.Background(), "alice")
+func setNotBefore(t *testing.T, g *PasswordGrant, username string, nb time.Time) store.User {
+	t.Helper()
+	u, err := g.Users.GetUser(context.Background(), username)
 	if err != nil {
 		t.Fatal(err)
 	}
-	u.NotBefore = now
+	u.NotBefore = nb
 	if err := g.Users.(store.Store).PutUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
-	if err := login(g, "alice", "alice-pw"); err != nil {
+	return u
+}
+
+func claimsOf(t *testing.T, g *PasswordGrant, raw string) *accesstoken.Claims {
+	t.Helper()
+	iss := g.Minter.Tokens.(*accesstoken.Issuer)
+	v := &accesstoken.Validator{Keys: iss.Keys, Issuer: iss.Issuer}
+	c, err := v.Validate(raw)
+	if err != nil {
 		t.Fatal(err)
 	}
-	if got := p.take(); len(got) != 1 || got[0] != 700*time.Millisecond {
-		t.Fatalf("pauses %v, want one of 700ms", got)
+	return c
+}
+
+// A login in the same second as the user's not-before (a record just
+// written, a password just changed) is answered at once: its session is
+// judged by when the record was read and which version of it was read, so
+// the token is good, and there is nothing to wait for.
+func TestLoginInTheNotBeforeSecondIsIssuedAtOnce(t *testing.T) {
+	g, p := newGrant(t)
+	now := time.Unix(1_800_000_000, 300_000_000)
+	g.Now = func() time.Time { return now }
+	u := setNotBefore(t, g, "alice", now)
+	resp, err := loginResponse(g, "alice", "alice-pw")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.take(); len(got) != 0 {
+		t.Fatalf("the login waited: %v", got)
+	}
+	c := claimsOf(t, g, resp.AccessToken)
+	if c.AuthTime == nil || c.AuthTime.Unix() != now.Unix() || c.Credential != store.CredentialMark(u.NotBefore) {
+		t.Fatalf("auth_time %v, authstack_cred %d; want %d and %d", c.AuthTime, c.Credential, now.Unix(), store.CredentialMark(u.NotBefore))
+	}
+	if u.State().Ends(c.Session()) {
+		t.Fatal("the token issued is refused by the state it was issued under")
 	}
 }
 
-type fixedStates map[string]time.Time
+type fixedStates map[string]store.UserState
 
-func (f fixedStates) NotBefore(u string) time.Time { return f[u] }
+func (f fixedStates) State(_ context.Context, u string) (store.UserState, bool) {
+	s, ok := f[u]
+	return s, ok
+}
 
-// Validators may know of a revocation a moment before the record does (the
-// store writes the state first): the login waits for the later of the two.
-func TestLoginWaitsForTheStateNotBefore(t *testing.T) {
-	g, p := newGrant(t)
-	g.States = fixedStates{"alice": time.Now()}
-	if err := login(g, "alice", "alice-pw"); err != nil {
-		t.Fatal(err)
+// Validators may know of a change a moment before the record does (the
+// store writes the state first): a login whose password was checked
+// against the older record is refused, 503 so that the retry is judged
+// against the new one, and leaves no refresh token behind.
+func TestLoginAgainstASupersededRecordIsRefused(t *testing.T) {
+	for name, st := range map[string]store.UserState{
+		"password changed": {NotBefore: time.Now()},
+		"disabled":         {Disabled: true},
+	} {
+		t.Run(name, func(t *testing.T) {
+			g, p := newGrant(t)
+			g.States = fixedStates{"alice": st}
+			resp, err := loginResponse(g, "alice", "alice-pw")
+			e := oauth.As(err)
+			if resp != nil || e.Status != 503 || e.RetryAfter <= 0 {
+				t.Fatalf("got %+v, %v; want 503 with Retry-After", resp, err)
+			}
+			if got := p.take(); len(got) != 0 {
+				t.Fatalf("the login waited: %v", got)
+			}
+		})
 	}
-	d := p.take()
-	if len(d) != 1 || d[0] <= 0 || d[0] > time.Second {
-		t.Fatalf("pauses %v, want one wait for the next second", d)
+	g, _ := newGrant(t)
+	g.States = fixedStates{} // the validators know no such user yet
+	if e := oauth.As(login(g, "alice", "alice-pw")); e.Status != 503 {
+		t.Fatalf("a user the validators do not know: %v, want 503", e)
+	}
+	g.States = fixedStates{"alice": {}}
+	if err := login(g, "alice", "alice-pw"); err != nil {
+		t.Fatalf("an unchanged state: %v", err)
+	}
+}
+
+// A not-before ahead of the login (revokeTokensBefore in the future, or
+// the manager's clock ahead) issues no token: retry when it is a moment
+// ahead, locked out like a disabled user when it is far ahead.
+func TestLoginBeforeTheNotBeforeIsRefused(t *testing.T) {
+	g, _ := newGrant(t)
+	now := time.Unix(1_800_000_000, 300_000_000)
+	g.Now = func() time.Time { return now }
+	setNotBefore(t, g, "alice", now.Add(1500*time.Millisecond))
+	e := oauth.As(login(g, "alice", "alice-pw"))
+	if e.Status != 503 || e.RetryAfter != time.Second {
+		t.Fatalf("not-before 1.5 s ahead: %v (Retry-After %v), want 503 after 1s", e, e.RetryAfter)
+	}
+	setNotBefore(t, g, "alice", now.Add(time.Hour))
+	if e := oauth.As(login(g, "alice", "alice-pw")); e.Code != oauth.CodeInvalidGrant || e.Description != errBadCredentials.Description {
+		t.Fatalf("not-before an hour ahead: %v, want the bad-credentials answer", e)
 	}
 }

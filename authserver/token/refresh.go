@@ -31,7 +31,10 @@ type RefreshGrant struct {
 	Store   RefreshStore
 	Minter  *Minter
 	Revoker *SessionRevoker
-	Now     func() time.Time
+	// States, if set, tells the user's state as validators see it: a
+	// change written while the refresh is checked ends the session too.
+	States StateSource
+	Now    func() time.Time
 }
 
 var _ Grant = (*RefreshGrant)(nil)
@@ -94,7 +97,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	case err != nil:
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	if user.Disabled || (!user.NotBefore.IsZero() && !t.AuthTime.After(user.NotBefore.Truncate(time.Second))) {
+	if g.ended(ctx, user, t) {
 		// Disabled, password changed or tokens revoked since the login.
 		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
 			return nil, err
@@ -142,7 +145,27 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	// A failure from here on (storing the new refresh token) leaves the old
 	// one used: the client's retry ends the session and the user logs in
 	// again. That fails closed; a grace period for retries would not.
-	return g.Minter.Mint(ctx, Session{User: user, Client: req.Client, Scopes: scopes, ID: t.Family, AuthTime: t.AuthTime, Epoch: epoch})
+	// The new tokens carry the session's authentication time and
+	// credential mark, not this refresh's: a password change that lands
+	// after the checks above still ends them, at every validator and at
+	// the next refresh.
+	return g.Minter.Mint(ctx, Session{
+		User: user, Client: req.Client, Scopes: scopes, ID: t.Family,
+		AuthTime: t.AuthTime, Credential: t.Credential, Epoch: epoch,
+	})
+}
+
+// ended reports whether the user's state, in the record or as the
+// validators see it, ends the session of t.
+func (g *RefreshGrant) ended(ctx context.Context, user store.User, t store.RefreshToken) bool {
+	if user.State().Ends(t.AuthTime, t.Credential) {
+		return true
+	}
+	if g.States == nil {
+		return false
+	}
+	st, ok := g.States.State(ctx, user.Username)
+	return ok && st.Ends(t.AuthTime, t.Credential)
 }
 
 // plausibleRefreshToken rejects values no refresh token of this server can

@@ -148,6 +148,9 @@ func startTokenServer(t *testing.T, st store.Store) (string, func(user, pw strin
 	if err != nil {
 		t.Fatal(err)
 	}
+	bg, stop := context.WithCancel(context.Background())
+	t.Cleanup(stop)
+	as.Start(bg) // the revocation mirror, as in a served token server
 	h := as.Handler()
 	handler.Store(&h)
 
