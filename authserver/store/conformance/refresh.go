@@ -186,12 +186,13 @@ func testRefreshGet(t *testing.T, s store.Store) {
 	ctx, now := t.Context(), time.Now()
 	tok := newToken("h1", "f", now)
 	tok.AuthTime, tok.Epoch = now.Add(-time.Minute).Truncate(time.Second), "e1"
+	tok.Credential = store.CredentialMark(now.Add(-time.Hour))
 	create(t, s, tok)
 	_, err := s.GetRefreshToken(ctx, "missing", now)
 	wantErr(t, "GetRefreshToken missing", err, store.ErrNotFound)
 	got, err := s.GetRefreshToken(ctx, "h1", now)
 	must(t, "GetRefreshToken", err)
-	if got.Used || got.Family != "f" || got.Epoch != "e1" || !got.AuthTime.Equal(tok.AuthTime) {
+	if got.Used || got.Family != "f" || got.Epoch != "e1" || !got.AuthTime.Equal(tok.AuthTime) || got.Credential != tok.Credential {
 		t.Fatalf("GetRefreshToken = %+v", got)
 	}
 	// Reading does not use it.
