@@ -237,7 +237,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	verify := &forwardauth.Handler{
 		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
-		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics,
+		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger,
 	}
 	mux.Handle(forwardauth.Path, verify)
 	mux.Handle(forwardauth.Path+"/", verify) // Envoy ext_authz: path_prefix + the client's path
