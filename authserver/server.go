@@ -215,7 +215,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
-		SigningAlgs: func() []string { return cfg.Keys.Current().Algs() },
 	})
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
 	clients := &token.ClientAuthenticator{
