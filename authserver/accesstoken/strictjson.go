@@ -20,8 +20,11 @@ var (
 //
 //   - duplicate member names (RFC 7515 §5.2 and RFC 7519 §4: a parser MUST
 //     reject them or use the lexically last one). encoding/json keeps the
-//     last, another parser the first; authstack rejects them, so that no
-//     two readers of one token can disagree about it.
+//     last, another parser the first; authstack rejects them, so that two
+//     such readers of one token cannot disagree about it. Names are
+//     compared exactly, as the RFCs do (encoding/json also matches struct
+//     fields case-insensitively, which only tokens this server did not
+//     sign could exploit).
 //   - exp, iat and nbf that are not JSON numbers (NumericDate, RFC 7519
 //     §2). golang-jwt reads them through json.Number, which takes a JSON
 //     string holding a number as well ("exp":"9999999999").
