@@ -2,14 +2,15 @@ package authserver_test
 
 import (
 	"encoding/json"
-
-	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/store/memory"
-	"github.com/authstack/authstack/authserver/throttle"
+	"maps"
 	"net/http"
 	"slices"
 	"strings"
 	"testing"
+
+	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 func TestDiscoveryDocuments(t *testing.T) {
@@ -44,14 +45,21 @@ func TestDiscoveryDocuments(t *testing.T) {
 			if !slices.Contains(anyStrings(m["token_endpoint_auth_methods_supported"]), "client_secret_basic") {
 				t.Errorf("token_endpoint_auth_methods_supported %v", m["token_endpoint_auth_methods_supported"])
 			}
+			// No ID tokens exist, so no member may describe them.
+			for k := range m {
+				if strings.Contains(k, "id_token") || strings.Contains(k, "request_object") || strings.Contains(k, "authorization_endpoint") {
+					t.Errorf("%s advertises %s, which the server does not do", path, k)
+				}
+			}
 			if strings.Contains(path, "openid") {
 				if !slices.Contains(anyStrings(m["subject_types_supported"]), "public") {
 					t.Errorf("subject_types_supported %v", m["subject_types_supported"])
 				}
-				// Required by OpenID Connect Discovery; OIDC libraries take
-				// the algorithms they accept from it (RS256 when absent).
-				if got := anyStrings(m["id_token_signing_alg_values_supported"]); !slices.Equal(got, []string{"ES256"}) {
-					t.Errorf("id_token_signing_alg_values_supported %v, want the signing keys' [ES256]", got)
+				// claims_supported is what /userinfo returns, no more.
+				info := decode[map[string]any](t, ts.userinfo("Bearer "+ts.mustToken()))
+				got, want := anyStrings(m["claims_supported"]), slices.Sorted(maps.Keys(info))
+				if slices.Sort(got); !slices.Equal(got, want) {
+					t.Errorf("claims_supported %v, want the members of /userinfo %v", got, want)
 				}
 			}
 		})

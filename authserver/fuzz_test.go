@@ -55,6 +55,7 @@ func FuzzRevocationEndpoints(f *testing.F) {
 	f.Add("/revoke", "token=x&token=y", "", "")
 	f.Add("/introspect", "client_id=default&token=x", "Basic !!", "")
 	f.Add("/verify", "", "Bearer", "scope=%00")
+	f.Add("/verify", "", "Bearer "+good.AccessToken, "scope=read&scope=admin&audience=x&audience=y")
 	f.Fuzz(func(t *testing.T, path, body, auth, query string) {
 		switch path {
 		case "/revoke", "/introspect", "/verify":

@@ -181,7 +181,9 @@ type request struct {
 	body    string
 	ctype   string
 	headers map[string]string
-	remote  string
+	// more are added after headers, for a header sent twice.
+	more   http.Header
+	remote string
 }
 
 func (ts *testServer) do(r request) *httptest.ResponseRecorder {
@@ -205,6 +207,11 @@ func (ts *testServer) do(r request) *httptest.ResponseRecorder {
 	}
 	for k, v := range r.headers {
 		req.Header.Set(k, v)
+	}
+	for k, vs := range r.more {
+		for _, v := range vs {
+			req.Header.Add(k, v)
+		}
 	}
 	if r.remote != "" {
 		req.RemoteAddr = r.remote

@@ -215,7 +215,6 @@ func New(cfg Config) (*Server, error) {
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
-		SigningAlgs: func() []string { return cfg.Keys.Current().Algs() },
 	})
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
 	clients := &token.ClientAuthenticator{
@@ -237,7 +236,7 @@ func New(cfg Config) (*Server, error) {
 	})
 	verify := &forwardauth.Handler{
 		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
-		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics,
+		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger,
 	}
 	mux.Handle(forwardauth.Path, verify)
 	mux.Handle(forwardauth.Path+"/", verify) // Envoy ext_authz: path_prefix + the client's path

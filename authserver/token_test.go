@@ -1,6 +1,7 @@
 package authserver_test
 
 import (
+	"encoding/base64"
 	"encoding/json"
 	"net/http"
 	"slices"
@@ -213,6 +214,63 @@ func TestBasicCredentialsAreFormDecoded(t *testing.T) {
 		headers: map[string]string{"Authorization": basic(id, secret)}})
 	if rec.Code != http.StatusOK {
 		t.Fatalf("status %d: %s", rec.Code, rec.Body)
+	}
+}
+
+// curl -u id:secret sends the secret without form-encoding it, so the '+'
+// that half of all base64 secrets hold arrives as a space (RFC 6749
+// §2.3.1). The refusal says so, in the same words whether the client
+// exists, the secret was otherwise right, or neither; and never logs it.
+func TestBasicSecretWithAPlusGetsAHint(t *testing.T) {
+	ts := newTestServer(t)
+	const id, secret = "plus-client", "Qm5FUMpf+ozCYZp/hppZmc+exD/HZ9ENDOsY6+1cv5k="
+	if err := ts.store.PutClient(t.Context(), storeClient(id, secret)); err != nil {
+		t.Fatal(err)
+	}
+	raw := func(id, secret string) map[string]string { // as curl -u sends them
+		return map[string]string{"Authorization": "Basic " + base64.StdEncoding.EncodeToString([]byte(id+":"+secret))}
+	}
+	body := form("grant_type", "password", "username", "alice", "password", alicePassword)
+	const hint = "client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '+' in a secret must be sent as %2B"
+	var first string
+	for name, auth := range map[string]map[string]string{
+		"the right secret, not encoded": raw(id, secret),
+		"a wrong secret with a plus":    raw(id, "wrong+secret-of-enough-length-0123456789"),
+		"an unknown client":             raw("nobody", secret),
+		"a public client":               raw("cli", secret),
+	} {
+		rec := ts.do(request{body: body, headers: auth})
+		e := decode[errorResponse](t, rec)
+		if rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" || e.ErrorDescription != "client authentication failed; "+hint {
+			t.Errorf("%s: %d %+v, want invalid_client with the hint", name, rec.Code, e)
+		}
+		if first == "" {
+			first = rec.Body.String()
+		} else if rec.Body.String() != first {
+			t.Errorf("%s: body %s differs from %s", name, rec.Body, first)
+		}
+	}
+	// Encoded, it works; a wrong secret without a space gets no hint, nor
+	// does client_secret_post, which is not HTTP Basic.
+	if rec := ts.do(request{body: body, headers: map[string]string{"Authorization": basic(id, secret)}}); rec.Code != http.StatusOK {
+		t.Fatalf("the secret form-encoded: %d %s", rec.Code, rec.Body)
+	}
+	for name, req := range map[string]request{
+		"no space":           {body: body, headers: raw(id, "wrong-secret-of-enough-length-0123456789")},
+		"client_secret_post": {body: body + "&" + form("client_id", id, "client_secret", "wrong secret")},
+	} {
+		if e := decode[errorResponse](t, ts.do(req)); e.Error != "invalid_client" || e.ErrorDescription != "client authentication failed" {
+			t.Errorf("%s: %+v, want invalid_client without a hint", name, e)
+		}
+	}
+	// A '%' that starts no escape: the credentials were not encoded either.
+	rec := ts.do(request{body: body, headers: raw(id, "100%-not-encoded-secret-0123456789")})
+	if e := decode[errorResponse](t, rec); rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" ||
+		e.ErrorDescription != "malformed basic credentials; client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '%' must be sent as %25" {
+		t.Errorf("a bare %%: %d %+v", rec.Code, e)
+	}
+	if logs := ts.logs.String(); strings.Contains(logs, "Qm5FUMpf") || strings.Contains(logs, "not-encoded") {
+		t.Errorf("a secret reached the log: %s", logs)
 	}
 }
 

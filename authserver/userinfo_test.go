@@ -2,11 +2,13 @@ package authserver_test
 
 import (
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/authstack/authstack/authserver/resourceserver"
 	"github.com/authstack/authstack/authserver/store"
 )
 
@@ -77,6 +79,43 @@ func TestUserinfoBearerErrors(t *testing.T) {
 				t.Errorf("a request without credentials must get no error information: %q %q", ch, rec.Body)
 			}
 		})
+	}
+}
+
+// Two Authorization headers get the Go middleware's answer at /userinfo
+// and /verify: 400 invalid_request, whichever comes first, instead of
+// using the first (a gateway may have read the other).
+func TestBearerEndpointsRefuseTwoAuthorizationHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	mw, err := resourceserver.New(resourceserver.Options{Issuer: issuer, Audiences: []string{issuer}, Keys: ts.keys})
+	if err != nil {
+		t.Fatal(err)
+	}
+	protected := mw.Handler(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { t.Error("the middleware let the request through") }))
+	for name, auth := range map[string][]string{
+		"good then bad":    {"Bearer " + tok, "Bearer x"},
+		"bad then good":    {"Bearer x", "Bearer " + tok},
+		"the same twice":   {"Bearer " + tok, "Bearer " + tok},
+		"bearer and basic": {"Bearer " + tok, "Basic YTpi"},
+		"empty and good":   {"", "Bearer " + tok},
+	} {
+		req := httptest.NewRequest(http.MethodGet, "/resource", nil)
+		req.Header["Authorization"] = auth
+		want := httptest.NewRecorder()
+		protected.ServeHTTP(want, req)
+		if want.Code != http.StatusBadRequest {
+			t.Fatalf("%s: the middleware answered %d", name, want.Code)
+		}
+		for _, path := range []string{"/userinfo", "/verify", "/verify/invoices"} {
+			ts.caughtUp()
+			rec := ts.do(request{method: http.MethodGet, path: path, more: http.Header{"Authorization": auth}})
+			if rec.Code != want.Code || rec.Header().Get("WWW-Authenticate") != want.Header().Get("WWW-Authenticate") ||
+				rec.Body.String() != want.Body.String() {
+				t.Errorf("%s at %s: %d %q %s, want the middleware's %d %q %s", name, path,
+					rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Body, want.Code, want.Header().Get("WWW-Authenticate"), want.Body)
+			}
+		}
 	}
 }
 

@@ -132,7 +132,7 @@ func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClie
 	case errors.Is(err, records.ErrSecretKeyMissing):
 		return store.Client{}, failed(v1alpha1.ReasonSecretKeyMissing, "Secret %q has no key %q", ref.Name, ref.KeyOrDefault())
 	case errors.Is(err, records.ErrWeakClientSecret):
-		return store.Client{}, failed(v1alpha1.ReasonInvalidSecret, "Secret %q: the client secret must be at least %d characters (for example: openssl rand -base64 32)",
+		return store.Client{}, failed(v1alpha1.ReasonInvalidSecret, "Secret %q: the client secret must be at least %d characters (for example: openssl rand -hex 32)",
 			ref.Name, records.MinClientSecretLength)
 	case err != nil:
 		return store.Client{}, err

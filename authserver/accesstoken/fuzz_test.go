@@ -1,6 +1,7 @@
 package accesstoken
 
 import (
+	"bytes"
 	"crypto"
 	"crypto/ecdsa"
 	"crypto/ed25519"
@@ -20,6 +21,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authstack/authstack/authserver/signer"
 )
@@ -106,6 +109,12 @@ func independentCheck(ks *signer.KeySet, raw string, now time.Time) string {
 	default:
 		return "key type"
 	}
+	if reason := strictMembers(seg[0], false); reason != "" {
+		return "header: " + reason
+	}
+	if reason := strictMembers(seg[1], true); reason != "" {
+		return "payload: " + reason
+	}
 	var c map[string]any
 	if json.Unmarshal(seg[1], &c) != nil {
 		return "payload is not a JSON object"
@@ -130,6 +139,55 @@ func independentCheck(ks *signer.KeySet, raw string, now time.Time) string {
 		return "iat"
 	}
 	return ""
+}
+
+// strictMembers reads the JSON object b with json.Decoder tokens and
+// returns "duplicate member" if a name repeats, "date not a number" if,
+// with dates, exp, iat or nbf is not a number, or "" otherwise.
+func strictMembers(b []byte, dates bool) string {
+	dec := json.NewDecoder(bytes.NewReader(b))
+	dec.UseNumber()
+	if tok, err := dec.Token(); err != nil || tok != json.Delim('{') {
+		return "not a JSON object"
+	}
+	seen := map[string]bool{}
+	for dec.More() {
+		tok, err := dec.Token()
+		name, ok := tok.(string)
+		if err != nil || !ok {
+			return "not a JSON object"
+		}
+		if seen[name] {
+			return "duplicate member"
+		}
+		seen[name] = true
+		var v any
+		if dec.Decode(&v) != nil {
+			return "not a JSON object"
+		}
+		if _, isNumber := v.(json.Number); dates && !isNumber && (name == "exp" || name == "iat" || name == "nbf") {
+			return "date not a number"
+		}
+	}
+	return ""
+}
+
+// FuzzCheckObject checks the JSON scanner that runs before the signature
+// against json.Decoder: on valid JSON both find the same duplicates and
+// non-numeric dates, and on any input the scanner does not panic.
+func FuzzCheckObject(f *testing.F) {
+	// The seeds are in testdata/fuzz/FuzzCheckObject.
+	f.Fuzz(func(t *testing.T, b []byte) {
+		for _, dates := range []bool{false, true} {
+			err := checkObject(b, dates)
+			if !json.Valid(b) {
+				continue
+			}
+			if want := strictMembers(b, dates); (err == nil) != (want == "") {
+				t.Fatalf("checkObject(%q, %v) = %v, json.Decoder says %q", b, dates, err, want)
+			}
+		}
+	})
 }
 
 // validateSeeds returns valid tokens of each key and mutations of them.
@@ -159,7 +217,26 @@ func validateSeeds(t testing.TB, keys map[string]*signer.Key) []string {
 		signWith(t, "HS256", validHeader(es).with("alg", "HS256"), validPayload(), der),
 		"", ".", "..", "a.b.c", "eyJ9.eyJ9.", strings.Repeat("A", 9000),
 	)
-	return seeds
+	return append(seeds, strictJSONSeeds(t, keys)...)
+}
+
+// strictJSONSeeds are tokens, validly signed and valid at fuzzNow, whose
+// JSON repeats a member name or spells a date as a string, and one with
+// escaped names that is valid.
+func strictJSONSeeds(t testing.TB, keys map[string]*signer.Key) []string {
+	es, ed, rs := keys[signer.AlgES256], keys[signer.AlgEdDSA], keys[signer.AlgRS256]
+	p := func() jwt.MapClaims { return withClaim(validPayload(), "exp", fuzzNow.Add(time.Hour).Unix()) }
+	exp := strconv.FormatInt(fuzzNow.Add(time.Hour).Unix(), 10)
+	return []string{
+		signRaw(t, es, jsonText(t, validHeader(es)), jsonText(t, p(), `"sub":"mallory"`)),
+		signRaw(t, ed, jsonText(t, validHeader(ed)), jsonText(t, p(), `"\u0073ub":"mallory"`)),
+		signRaw(t, rs, jsonText(t, validHeader(rs), `"typ":"at+jwt"`), jsonText(t, p())),
+		signRaw(t, es, jsonText(t, validHeader(es)), jsonText(t, withClaim(p(), "exp", exp))),
+		signRaw(t, ed, jsonText(t, validHeader(ed)), jsonText(t, withClaim(p(), "iat", strconv.FormatInt(t0.Unix(), 10)))),
+		signRaw(t, rs, jsonText(t, validHeader(rs)), jsonText(t, withClaim(p(), "nbf", strconv.FormatInt(t0.Unix(), 10)))),
+		signRaw(t, es, jsonText(t, validHeader(es)), jsonText(t, withoutClaim(p(), "exp"), `"\u0065xp":"`+exp+`"`)),
+		signRaw(t, es, jsonText(t, validHeader(es)), jsonText(t, withoutClaim(p(), "exp"), `"\u0065xp":`+exp, `"x":{"a":1,"a":2}`)),
+	}
 }
 
 // FuzzParseBearer checks ParseBearer against a regular expression of

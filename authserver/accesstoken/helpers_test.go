@@ -103,6 +103,29 @@ func signWith(t testing.TB, alg string, header map[string]any, claims jwt.Claims
 	return s
 }
 
+// signRaw signs the exact JSON texts header and payload with k, for what a
+// map cannot express: duplicate members, escaped names, number spellings.
+func signRaw(t testing.TB, k *signer.Key, header, payload string) string {
+	t.Helper()
+	in := base64.RawURLEncoding.EncodeToString([]byte(header)) + "." + base64.RawURLEncoding.EncodeToString([]byte(payload))
+	sig, err := jwt.GetSigningMethod(k.Alg).Sign(in, k.Private)
+	must(t, err)
+	return in + "." + base64.RawURLEncoding.EncodeToString(sig)
+}
+
+// jsonText returns the JSON of v with members appended before its closing
+// brace: jsonText(t, p, `"sub":"x"`) repeats sub.
+func jsonText(t testing.TB, v any, members ...string) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	must(t, err)
+	s := string(b)
+	for _, m := range members {
+		s = s[:len(s)-1] + "," + m + "}"
+	}
+	return s
+}
+
 // unsigned returns header.payload. with an empty signature.
 func unsigned(t testing.TB, header map[string]any, claims any) string {
 	t.Helper()

@@ -42,7 +42,8 @@ type Validator struct {
 // by a key of the current key set with that key's algorithm, with "typ"
 // at+jwt, a "kid", the configured issuer, an accepted audience, an "exp"
 // in the future, an "iat" not in the future, and non-empty "sub", "jti" and
-// "client_id" claims.
+// "client_id" claims. Its header and claims must be JSON objects without
+// duplicate member names, and its exp, iat and nbf JSON numbers.
 //
 // Errors about the token wrap [ErrInvalidToken]; any other error is a
 // misconfiguration of the Validator.
@@ -80,6 +81,11 @@ func (v *Validator) Validate(raw string) (*Claims, error) {
 	}
 	if len(v.Audiences) > 0 {
 		opts = append(opts, jwt.WithAudience(v.Audiences...))
+	}
+	// Before the signature: the JSON is read only once it is known to
+	// mean one thing to every reader.
+	if err := checkJSON(raw); err != nil {
+		return nil, err
 	}
 	var claims Claims
 	token, err := jwt.NewParser(opts...).ParseWithClaims(raw, &claims, keyFunc(ks))

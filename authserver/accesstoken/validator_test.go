@@ -6,6 +6,7 @@ import (
 	"encoding/base64"
 	"encoding/pem"
 	"errors"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -88,6 +89,15 @@ func TestValidateRejects(t *testing.T) {
 	// A key that signed tokens, then left the set.
 	removed := newSigningKey(t, signer.AlgES256)
 
+	// raw signs exact JSON texts; members are appended to the valid ones.
+	rawPayload := func(members ...string) string {
+		return signRaw(t, es, jsonText(t, validHeader(es)), jsonText(t, validPayload(), members...))
+	}
+	rawHeader := func(members ...string) string {
+		return signRaw(t, es, jsonText(t, validHeader(es), members...), jsonText(t, validPayload()))
+	}
+	exp := strconv.FormatInt(t0.Add(5*time.Minute).Unix(), 10)
+
 	tests := []struct {
 		name   string
 		token  string
@@ -137,6 +147,24 @@ func TestValidateRejects(t *testing.T) {
 		}), "token issued in the future"},
 		{"iat missing", payload(func(p jwt.MapClaims) { delete(p, "iat") }), "missing iat claim"},
 		{"nbf in the future", payload(func(p jwt.MapClaims) { p["nbf"] = t0.Add(time.Hour).Unix() }), "token not yet valid"},
+		// NumericDate is a JSON number (RFC 7519 §2); golang-jwt would read
+		// a string holding one.
+		{"exp a JSON string", payload(func(p jwt.MapClaims) { p["exp"] = exp }), "malformed token"},
+		{"iat a JSON string", payload(func(p jwt.MapClaims) { p["iat"] = strconv.FormatInt(t0.Unix(), 10) }), "malformed token"},
+		{"nbf a JSON string", payload(func(p jwt.MapClaims) { p["nbf"] = strconv.FormatInt(t0.Unix(), 10) }), "malformed token"},
+		{"nbf null", payload(func(p jwt.MapClaims) { p["nbf"] = nil }), "malformed token"},
+		{"exp null", payload(func(p jwt.MapClaims) { p["exp"] = nil }), "malformed token"},
+
+		// Duplicate member names (RFC 7515 §5.2, RFC 7519 §4: reject or
+		// use the last; authstack rejects).
+		{"duplicate claim", rawPayload(`"sub":"mallory"`), "malformed token"},
+		{"duplicate claim with the same value", rawPayload(`"sub":"alice"`), "malformed token"},
+		{"duplicate claim spelled with an escape", rawPayload(`"\u0073ub":"mallory"`), "malformed token"},
+		{"duplicate exp", rawPayload(`"exp":` + exp), "malformed token"},
+		{"duplicate header member", rawHeader(`"typ":"at+jwt"`), "malformed token"},
+		{"duplicate alg", rawHeader(`"alg":"none"`), "malformed token"},
+		{"escaped exp holding a string", signRaw(t, es, jsonText(t, validHeader(es)),
+			jsonText(t, withoutClaim(validPayload(), "exp"), `"\u0065xp":"`+exp+`"`)), "malformed token"},
 
 		// Audience and issuer.
 		{"aud missing", payload(func(p jwt.MapClaims) { delete(p, "aud") }), "missing required claim"},
@@ -185,6 +213,84 @@ func TestValidateRejects(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// TestValidateJSONForms checks that the duplicate and date checks refuse
+// nothing else: JSON spellings encoding/json reads as a valid token.
+func TestValidateJSONForms(t *testing.T) {
+	k := fixtureKey(t, "es256")
+	v := validator(newSource(t, k))
+	h := jsonText(t, validHeader(k))
+	exp := strconv.FormatInt(t0.Add(5*time.Minute).Unix(), 10)
+	for name, payload := range map[string]string{
+		"escaped names":         jsonText(t, withoutClaim(withoutClaim(validPayload(), "scope"), "exp"), `"\u0073cope":"read"`, `"\u0065xp":`+exp),
+		"whitespace":            " \t\r\n" + strings.NewReplacer(`":`, `" : `, `,"`, ` ,`+"\n "+`"`).Replace(jsonText(t, validPayload())) + " ",
+		"exp with an exponent":  jsonText(t, withoutClaim(validPayload(), "exp"), `"exp":`+exp+`e0`),
+		"exp with a fraction":   jsonText(t, withoutClaim(validPayload(), "exp"), `"exp":`+exp+`.5`),
+		"nested repeated names": jsonText(t, validPayload(), `"x":{"a":1,"a":[{"a":2}]}`),
+		"braces in strings":     jsonText(t, validPayload(), `"x":"}\",\"sub\":\"mallory\"{"`, `"groups":["a]","{b"]`),
+		"unicode names":         jsonText(t, validPayload(), `"sübject":"x"`, `"s\u00fcbject2":"y"`),
+		"many claims":           jsonText(t, validPayload(), manyClaims(40)...),
+	} {
+		if _, err := v.Validate(signRaw(t, k, h, payload)); err != nil {
+			t.Errorf("%s: %v (%s)", name, err, payload)
+		}
+	}
+}
+
+// manyClaims returns n distinct members, more than checkObject keeps on
+// the stack.
+func manyClaims(n int) []string {
+	var m []string
+	for i := range n {
+		m = append(m, `"c`+strconv.Itoa(i)+`":`+strconv.Itoa(i))
+	}
+	return m
+}
+
+// TestCheckObject is the table of the JSON scanner.
+func TestCheckObject(t *testing.T) {
+	for _, tc := range []struct {
+		json  string
+		dates bool
+		want  error
+	}{
+		{`{}`, true, nil},
+		{` { } `, true, nil},
+		{`{"a":1,"b":"x","c":[1,{"a":2}],"d":{"a":{"a":3}},"e":null,"f":true}`, true, nil},
+		{`{"exp":1,"iat":-2,"nbf":3.5e1}`, true, nil},
+		{`{"exp":"1"}`, false, nil}, // the header: exp means nothing there
+		{`{"exp":"1"}`, true, errDateNotNumber},
+		{`{"iat":null}`, true, errDateNotNumber},
+		{`{"nbf":[1]}`, true, errDateNotNumber},
+		{`{"\u006ebf":"1"}`, true, errDateNotNumber},
+		{`{"a":1,"a":1}`, false, errDuplicateMember},
+		{`{"a":1,"\u0061":1}`, false, errDuplicateMember},
+		{`{"é":1,"\u00e9":1}`, false, errDuplicateMember},
+		{`{"\ud83d\ude00":1,"😀":1}`, false, errDuplicateMember},
+		{`{"a\"b":1,"a\u0022b":1}`, false, errDuplicateMember},
+		{`{"a":"\"","a":1}`, false, errDuplicateMember},
+		{`{"x":"}","a":1,"a":2}`, false, errDuplicateMember},
+		{`{` + strings.Join(manyClaims(30), ",") + `,"c7":1}`, false, errDuplicateMember},
+		{`{` + strings.Join(manyClaims(30), ",") + `,"c29":1}`, false, errDuplicateMember},
+		{`{` + strings.Join(manyClaims(30), ",") + `,"c30":1}`, false, nil},
+		{`{"a":1,"A":1}`, false, nil}, // names are case-sensitive (RFC 7515 §4)
+		{``, false, errNotObject},
+		{`[]`, false, errNotObject},
+		{`"a"`, false, errNotObject},
+		{`{"a":1`, false, errNotObject},
+		{`{"a":1}x`, false, errNotObject},
+		{`{"a":1,}`, false, errNotObject},
+		{`{"a"}`, false, errNotObject},
+		{`{"a":}`, false, errNotObject},
+		{`{"a:1}`, false, errNotObject},
+		{`{"a":"\"}`, false, errNotObject},
+		{`{a:1}`, false, errNotObject},
+	} {
+		if got := checkObject([]byte(tc.json), tc.dates); got != tc.want {
+			t.Errorf("checkObject(%s, %v) = %v, want %v", tc.json, tc.dates, got, tc.want)
+		}
 	}
 }
 
@@ -333,6 +439,12 @@ func newSigningKey(t testing.TB, alg string) *signer.Key {
 	k, err := signer.Generate(alg)
 	must(t, err)
 	return k
+}
+
+// withoutClaim returns p without name.
+func withoutClaim(p jwt.MapClaims, name string) jwt.MapClaims {
+	delete(p, name)
+	return p
 }
 
 // withClaim returns p with name set to value.

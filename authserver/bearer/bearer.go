@@ -33,10 +33,23 @@ type Authenticator struct {
 
 // Authenticate returns the claims of r's token or an *oauth.Error carrying
 // the RFC 6750 challenge: 401 without an error code when no token was sent,
-// 400 invalid_request for a malformed header, 401 invalid_token for a token
-// that is invalid or revoked, 503 when revocation cannot be checked.
+// 400 invalid_request for a malformed header or more than one Authorization
+// header, 401 invalid_token for a token that is invalid or revoked, 503
+// when revocation cannot be checked.
 func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, error) {
-	raw, err := accesstoken.ParseBearer(r.Header.Get("Authorization"))
+	headers := r.Header.Values("Authorization")
+	if len(headers) > 1 {
+		// RFC 6750 §3.1: a request that repeats a parameter is
+		// invalid_request. Which copy counts would be a guess a gateway in
+		// front need not share; the resourceserver middleware refuses the
+		// same way.
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "more than one authorization header")
+	}
+	var header string
+	if len(headers) == 1 {
+		header = headers[0]
+	}
+	raw, err := accesstoken.ParseBearer(header)
 	switch {
 	case errors.Is(err, accesstoken.ErrNoToken):
 		return nil, oauth.BearerChallenge("", "")

@@ -24,18 +24,16 @@ type Metadata struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 
-	// OpenID Connect Discovery members, served only on its path.
-	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
-	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
-	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
+	// OpenID Connect Discovery members, served only on its path: those
+	// that describe what the server does (there are no ID tokens).
+	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
+	ClaimsSupported       []string `json:"claims_supported,omitempty"`
 }
 
 // Options describe the server for New.
 type Options struct {
 	Issuer     string
 	GrantTypes []string
-	// SigningAlgs returns the algorithms of the current signing keys.
-	SigningAlgs func() []string
 }
 
 // Handler serves both documents.
@@ -69,19 +67,18 @@ func (h *Handler) OAuth() Metadata {
 }
 
 // OpenID returns the document served at the OpenID Connect discovery path,
-// for tooling that finds jwks_uri there: the OAuth metadata plus the members
-// OpenID Connect Discovery requires. authstack issues no ID tokens, but
-// id_token_signing_alg_values_supported is REQUIRED, and OIDC libraries
-// (go-oidc among them) take the algorithms they accept for any JWT from it,
-// defaulting to RS256 when it is absent; so it lists the algorithms of the
-// keys that sign access tokens.
+// for tooling that finds jwks_uri there: the OAuth metadata plus the OpenID
+// Connect members that are true of this server. authstack issues no ID
+// tokens, so there is no id_token_signing_alg_values_supported (or any
+// other ID-token member): a document that advertised them would describe
+// a provider that does not exist. An OIDC library used to verify access
+// tokens must be given their algorithms itself (the JWKS names each key's
+// "alg"). subject_types_supported is "public": /userinfo gives every
+// client the same sub. claims_supported lists the members of /userinfo.
 func (h *Handler) OpenID() Metadata {
 	m := h.OAuth()
 	m.SubjectTypesSupported = []string{"public"}
-	if h.opts.SigningAlgs != nil {
-		m.IDTokenSigningAlgValuesSupported = h.opts.SigningAlgs()
-	}
-	m.ClaimsSupported = []string{"iss", "sub", "aud", "exp", "iat", "jti", "client_id", "scope", "groups", "preferred_username", "sid"}
+	m.ClaimsSupported = []string{"sub", "preferred_username", "groups", "scope", "client_id"}
 	return m
 }
 

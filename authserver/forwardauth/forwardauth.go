@@ -5,10 +5,13 @@
 package forwardauth
 
 import (
+	"log/slog"
 	"net/http"
 	"net/url"
 	"slices"
 	"strings"
+	"sync/atomic"
+	"time"
 
 	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/bearer"
@@ -33,7 +36,21 @@ type Handler struct {
 	// must hold one of them.
 	Audiences []string
 	Metrics   *metrics.Metrics
+	// Log is told, at most once per IgnoredLogInterval, when scope or
+	// audience parameters arrive below Path, where they are not applied;
+	// nil discards.
+	Log *slog.Logger
+
+	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
 }
+
+// IgnoredLogInterval is the least time between two log lines about
+// parameters ignored below Path: they come from clients, who must not be
+// able to flood the log.
+const IgnoredLogInterval = time.Minute
+
+// requirementParams are the query parameters that set what a token needs.
+var requirementParams = []string{"scope", "audience"}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Gateways forward the original method (Envoy) or use GET (nginx,
@@ -57,13 +74,14 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // Path is where the handler is mounted. Requests below it (Envoy's
 // ext_authz appends the client's path and query to its path_prefix) are
 // answered the same way, but their query is the client's, not the
-// gateway's: scope and audience parameters count on Path itself only.
+// gateway's: scope and audience parameters count on Path itself only, and
+// below it are logged (see Handler.Log) and not applied.
 const Path = "/verify"
 
 func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
-	var q url.Values
-	if r.URL.Path == Path {
-		q = r.URL.Query()
+	q, err := h.query(r)
+	if err != nil {
+		return nil, err
 	}
 	required, err := oauth.ParseScope(q.Get("scope"))
 	if err != nil {
@@ -86,6 +104,46 @@ func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
 		}
 	}
 	return c, nil
+}
+
+// query returns the gateway's requirements: the query on Path itself,
+// nothing below it. A repeated scope or audience is invalid_request (RFC
+// 6750 §3.1): reading only the first would let "?scope=read&scope=admin"
+// pass a token without admin.
+func (h *Handler) query(r *http.Request) (url.Values, error) {
+	q := r.URL.Query()
+	if r.URL.Path != Path {
+		h.noteIgnored(q)
+		return nil, nil
+	}
+	for _, p := range requirementParams {
+		if len(q[p]) > 1 {
+			return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "repeated "+p+" parameter")
+		}
+	}
+	return q, nil
+}
+
+// noteIgnored logs that the client's query below Path names scope or
+// audience, which are not applied there: an operator who put them in an
+// Envoy route expects a check that does not happen. Only the names are
+// logged, never values, and at most once per IgnoredLogInterval.
+func (h *Handler) noteIgnored(q url.Values) {
+	var names []string
+	for _, p := range requirementParams {
+		if _, ok := q[p]; ok {
+			names = append(names, p)
+		}
+	}
+	if len(names) == 0 || h.Log == nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), h.lastIgnored.Load()
+	if last != 0 && now-last < int64(IgnoredLogInterval) || !h.lastIgnored.CompareAndSwap(last, now) {
+		return
+	}
+	h.Log.Warn("Query parameters below "+Path+"/ are the client's and are not applied; "+
+		"requirements count on "+Path+" itself only", "parameters", names, "repeats_suppressed_for", IgnoredLogInterval.String())
 }
 
 // clean drops characters a header value must not carry.

@@ -1,7 +1,8 @@
 // Package introspect serves token introspection (RFC 7662) to confidential
 // clients, typically resource servers that would rather ask than validate
 // JWTs themselves. Anything that is not a good token, for whatever reason,
-// is exactly {"active":false}.
+// is exactly {"active":false}, and so is a good token the caller may not
+// know about (see Handler).
 package introspect
 
 import (
@@ -27,7 +28,18 @@ type RefreshTokens interface {
 	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
 }
 
-// Handler serves POST /introspect.
+// Handler serves POST /introspect to authenticated confidential clients.
+//
+// RFC 7662 §4: the server should determine whether the caller may know
+// about the token; §2.2: one it may not is answered as a token that is not
+// active. An access token is described only to the client it was issued
+// to (its client_id) or to a client whose registered Audiences (the
+// audiences of that client's own tokens: the resource server it is)
+// include one of the token's aud values. A refresh token is described only
+// to its own client. To any other caller the answer is exactly
+// {"active":false}, as for an invalid token, and it is given before the
+// revocation state is consulted, so that a stale mirror's 503 cannot tell
+// such a caller that the token is genuine either.
 type Handler struct {
 	Clients *token.ClientAuthenticator
 	IPs     *clientip.Resolver
@@ -90,18 +102,21 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, erro
 		return nil, oauth.InvalidRequest("missing parameter: token")
 	}
 	if strings.Count(raw, ".") == 2 {
-		return h.accessToken(raw)
+		return h.accessToken(raw, client)
 	}
 	return h.refreshToken(r.Context(), raw, client)
 }
 
-func (h *Handler) accessToken(raw string) (*Response, error) {
+func (h *Handler) accessToken(raw string, client store.Client) (*Response, error) {
 	c, err := h.Tokens.Validate(raw)
 	switch {
 	case errors.Is(err, accesstoken.ErrInvalidToken):
 		return inactive, nil
 	case err != nil:
 		return nil, oauth.ServerError(err)
+	}
+	if !mayKnow(client, c) {
+		return inactive, nil
 	}
 	if err := h.Revocations.Check(c); err != nil {
 		if errors.Is(err, accesstoken.ErrInvalidToken) {
@@ -115,6 +130,16 @@ func (h *Handler) accessToken(raw string) (*Response, error) {
 		Exp: unix(c.ExpiresAt), Iat: unix(c.IssuedAt), Sub: c.Subject, Aud: slices.Clone(c.Audience),
 		Iss: c.Issuer, Jti: c.ID,
 	}, nil
+}
+
+// mayKnow reports whether client may learn about the access token c: it
+// was issued to client, or it is for a resource server client is (one of
+// its aud values is among the client's registered audiences).
+func mayKnow(client store.Client, c *accesstoken.Claims) bool {
+	if c.ClientID == client.ID {
+		return true
+	}
+	return slices.ContainsFunc(c.Audience, func(a string) bool { return a != "" && slices.Contains(client.Audiences, a) })
 }
 
 // refreshToken answers for a refresh token, to the client it was issued to

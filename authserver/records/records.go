@@ -114,7 +114,7 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 		return store.Client{}, err
 	}
 	if len(value) < MinClientSecretLength {
-		return store.Client{}, fmt.Errorf("%w: secret %s/%s holds %d characters, at least %d are required (for example: openssl rand -base64 32)",
+		return store.Client{}, fmt.Errorf("%w: secret %s/%s holds %d characters, at least %d are required (for example: openssl rand -hex 32)",
 			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
 	}
 	rec.SecretHash = store.HashClientSecret(value)

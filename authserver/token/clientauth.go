@@ -48,7 +48,13 @@ func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request,
 		return store.Client{}, err
 	}
 	switch method {
-	case "client_secret_basic", "client_secret_post":
+	case "client_secret_basic":
+		c, err := a.checkSecret(ctx, id, secret, ip)
+		if err != nil && strings.Contains(secret, " ") {
+			err = withHint(err, hintPlus)
+		}
+		return c, err
+	case "client_secret_post":
 		return a.checkSecret(ctx, id, secret, ip)
 	case "":
 		if a.DefaultClient.ID == "" {
@@ -122,6 +128,28 @@ func (a *ClientAuthenticator) lookup(ctx context.Context, id string) (store.Clie
 	return c, err
 }
 
+// Hints added to invalid_client for HTTP Basic credentials that were
+// probably not form-encoded (RFC 6749 §2.3.1), as curl -u and most HTTP
+// libraries send them: a '+' arrives as a space and a '%' starts an escape.
+// They depend on the presented credentials only, never on whether the
+// client exists or what its secret is.
+const (
+	hintPlus    = "client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '+' in a secret must be sent as %2B"
+	hintPercent = "client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '%' must be sent as %25"
+)
+
+// withHint appends hint to the description of an invalid_client error;
+// any other error (429, 503) is returned as it is.
+func withHint(err error, hint string) error {
+	e := oauth.As(err)
+	if e.Code != oauth.CodeInvalidClient {
+		return err
+	}
+	c := *e
+	c.Description += "; " + hint
+	return &c
+}
+
 // clientCredentials extracts the client's credentials and the method used:
 // "client_secret_basic", "client_secret_post", "none" (client_id only) or ""
 // (no client named). Using two methods at once is invalid_request (RFC 6749
@@ -143,10 +171,10 @@ func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method str
 		}
 		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
 		if id, err = url.QueryUnescape(u); err != nil {
-			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+			return "", "", "", withHint(oauth.InvalidClient("malformed basic credentials"), hintPercent)
 		}
 		if secret, err = url.QueryUnescape(p); err != nil {
-			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+			return "", "", "", withHint(oauth.InvalidClient("malformed basic credentials"), hintPercent)
 		}
 		if formSecret != "" {
 			return "", "", "", oauth.InvalidRequest("more than one client authentication method")

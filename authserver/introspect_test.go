@@ -1,0 +1,120 @@
+package authserver_test
+
+import (
+	"context"
+	"errors"
+	"net/http"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/store/memory"
+)
+
+// RFC 7662 §4 and §2.2: an access token is described only to its own
+// client or to a client whose registered audiences it is for; any other
+// confidential client gets exactly the answer for an invalid token.
+func TestIntrospectAnswersOnlyClientsThatMayKnow(t *testing.T) {
+	ts := newTestServer(t)
+	const reportsAudience = "https://reports.example.test"
+	callers := map[string]store.Client{
+		// The resource server billing's tokens are for: its own tokens
+		// carry the same audience.
+		"billing-api": {Audiences: []string{billingAudience}},
+		"reports":     {Audiences: []string{reportsAudience}},
+		"portal":      {Audiences: []string{reportsAudience, issuer}},
+		"no-audience": {},
+	}
+	for id, c := range callers {
+		c.ID, c.SecretHash, c.GrantTypes = id, store.HashClientSecret(id+"-secret-with-enough-entropy"), []string{"password"}
+		if err := ts.store.PutClient(t.Context(), c); err != nil {
+			t.Fatal(err)
+		}
+	}
+	billingToken := ts.login(t).AccessToken // client_id billing, aud billingAudience
+	defaultToken := ts.mustToken()          // client_id default, aud the issuer
+	ask := func(caller, tok string) string {
+		t.Helper()
+		ts.caughtUp()
+		auth := billingAuth
+		if caller != "billing" {
+			auth = map[string]string{"Authorization": basic(caller, caller+"-secret-with-enough-entropy")}
+		}
+		rec := ts.post("/introspect", auth, "token", tok)
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", caller, rec.Code, rec.Body)
+		}
+		return strings.TrimSpace(rec.Body.String())
+	}
+	invalid := ask("reports", "garbage")
+	if invalid != `{"active":false}` {
+		t.Fatalf("an invalid token: %s", invalid)
+	}
+	for _, tc := range []struct {
+		caller, token, name string
+		active              bool
+	}{
+		{"billing", billingToken, "its own client", true},
+		{"billing-api", billingToken, "the resource server of its aud", true},
+		{"reports", billingToken, "a client of another audience", false},
+		{"no-audience", billingToken, "a client without audiences", false},
+		{"portal", defaultToken, "a client listing the issuer", true},
+		{"billing", defaultToken, "another client", false},
+		{"reports", defaultToken, "a client of another audience", false},
+		{"no-audience", defaultToken, "a client without audiences", false},
+	} {
+		got := ask(tc.caller, tc.token)
+		switch {
+		case tc.active && !strings.HasPrefix(got, `{"active":true,`):
+			t.Errorf("%s (%s) was not told about the token: %s", tc.caller, tc.name, got)
+		case !tc.active && got != invalid:
+			t.Errorf("%s (%s) got %s, want exactly the answer for an invalid token %s", tc.caller, tc.name, got, invalid)
+		}
+	}
+}
+
+// stallingFeed is a store whose revocation feed can be made to fail while
+// everything else (client lookups) keeps working.
+type stallingFeed struct {
+	store.Store
+	stalled atomic.Bool
+}
+
+func (s *stallingFeed) ReadRevocations(ctx context.Context, epoch, cursor string, max int) ([]store.RevocationEvent, string, error) {
+	if s.stalled.Load() {
+		return nil, "", errors.New("feed stalled by the test")
+	}
+	return s.Store.ReadRevocations(ctx, epoch, cursor, max)
+}
+
+// A caller that may not know about a token is answered before the
+// revocation state is consulted: with a stale mirror it still gets
+// {"active":false}, where the token's own client gets a 503, so the 503
+// cannot tell it that the token is genuine.
+func TestIntrospectRefusalDoesNotDependOnTheMirror(t *testing.T) {
+	feed := &stallingFeed{Store: memory.New()}
+	ts := newTestServer(t, withStore(feed), withConfig(func(c *testConfig) { c.MaxStaleness = 100 * time.Millisecond }))
+	other := store.Client{ID: "reports", SecretHash: store.HashClientSecret("reports-secret-with-enough-entropy"),
+		Audiences: []string{"https://reports.example.test"}}
+	if err := ts.store.PutClient(t.Context(), other); err != nil {
+		t.Fatal(err)
+	}
+	tok := ts.login(t).AccessToken
+	feed.stalled.Store(true)
+	deadline := time.Now().Add(10 * time.Second)
+	for ts.srv.Mirror().Fresh() {
+		if time.Now().After(deadline) {
+			t.Fatal("the mirror stays fresh with its feed stalled")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if rec := ts.post("/introspect", billingAuth, "token", tok); rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("the token's own client with a stale mirror: %d %s", rec.Code, rec.Body)
+	}
+	rec := ts.post("/introspect", map[string]string{"Authorization": basic("reports", "reports-secret-with-enough-entropy")}, "token", tok)
+	if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"active":false}` {
+		t.Fatalf("another client with a stale mirror: %d %s, want {\"active\":false}", rec.Code, rec.Body)
+	}
+}

@@ -1,0 +1,94 @@
+package authserver_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"testing"
+)
+
+// RFC 6750 §3.1: a repeated scope or audience on /verify is invalid_request;
+// reading only the first would let ?scope=read&scope=admin pass a token
+// without admin.
+func TestVerifyRefusesRepeatedParameters(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken() // alice, scope "read write", aud the issuer
+	billing := ts.login(t).AccessToken
+	for _, q := range []string{
+		"?scope=read&scope=admin",
+		"?scope=admin&scope=read",
+		"?scope=read&scope=read",
+		"?scope=read&scope=",
+		"?audience=" + url.QueryEscape(issuer) + "&audience=" + url.QueryEscape(billingAudience),
+		"?audience=" + url.QueryEscape(billingAudience) + "&audience=" + url.QueryEscape(issuer),
+		"?scope=read&audience=" + url.QueryEscape(issuer) + "&scope=admin",
+	} {
+		for _, bearer := range []string{tok, billing} {
+			ts.caughtUp()
+			rec := ts.do(request{method: http.MethodGet, path: "/verify" + q, headers: map[string]string{"Authorization": "Bearer " + bearer}})
+			ch := rec.Header().Get("WWW-Authenticate")
+			if rec.Code != http.StatusBadRequest || !strings.HasPrefix(ch, `Bearer realm="authstack", error="invalid_request"`) ||
+				decode[errorResponse](t, rec).Error != "invalid_request" {
+				t.Errorf("%s: %d %q %s, want 400 invalid_request with a challenge", q, rec.Code, ch, rec.Body)
+			}
+			if rec.Header().Get("X-Auth-Request-User") != "" {
+				t.Errorf("%s: identity headers on a refusal", q)
+			}
+		}
+	}
+	// Each parameter once is still fine.
+	rec := ts.do(request{method: http.MethodGet, path: "/verify?scope=read&audience=" + url.QueryEscape(billingAudience),
+		headers: map[string]string{"Authorization": "Bearer " + billing}})
+	if rec.Code != http.StatusOK {
+		t.Errorf("scope and audience once each: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// Below /verify/ the query is the client's and scope and audience are not
+// applied: that is logged, with the parameter names only, and at most once
+// a minute however many requests carry them.
+func TestVerifyLogsParametersIgnoredBelowThePath(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	const msg = "Query parameters below /verify/ are the client's and are not applied"
+	lines := func() []map[string]any {
+		var out []map[string]any
+		for _, l := range strings.Split(ts.logs.String(), "\n") {
+			var m map[string]any
+			if json.Unmarshal([]byte(l), &m) == nil && strings.HasPrefix(m["msg"].(string), msg) {
+				out = append(out, m)
+			}
+		}
+		return out
+	}
+	get := func(path string) {
+		t.Helper()
+		ts.caughtUp()
+		rec := ts.do(request{method: http.MethodGet, path: path, headers: map[string]string{"Authorization": "Bearer " + tok}})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("%s: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	get("/verify/invoices?page=2")
+	get("/verify?scope=read")
+	if got := lines(); len(got) != 0 {
+		t.Fatalf("logged without ignored parameters: %v", got)
+	}
+	const secret = "s3cr3t-query-value"
+	get("/verify/invoices?scope=admin&audience=" + secret + "&page=2")
+	for range 50 {
+		get("/verify/x?scope=" + secret)
+	}
+	got := lines()
+	if len(got) != 1 {
+		t.Fatalf("%d log lines for 51 requests, want 1 (rate-limited)", len(got))
+	}
+	if got[0]["level"] != "WARN" || !slices.Equal(anyStrings(got[0]["parameters"]), []string{"scope", "audience"}) {
+		t.Errorf("log line %v, want WARN with parameters [scope audience]", got[0])
+	}
+	if logs := ts.logs.String(); strings.Contains(logs, secret) || strings.Contains(logs, tok) || strings.Contains(logs, "page=2") {
+		t.Errorf("the log holds the query or the token: %s", logs)
+	}
+}
