@@ -324,3 +324,27 @@ func TestBcrypt72ByteLimitOverHTTP(t *testing.T) {
 		t.Fatalf("72 bytes plus a suffix: %d %s", rec.Code, rec.Body)
 	}
 }
+
+// /token, /revoke and /introspect take client credentials from one
+// Authorization header: with two, which one counts would be a guess that a
+// proxy in front need not share, so the request is refused, as the bearer
+// endpoints refuse it.
+func TestClientEndpointsRefuseTwoAuthorizationHeaders(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	good, bad := basic("billing", billingSecret), basic("billing", "wrong-"+billingSecret)
+	for _, c := range []struct{ path, body string }{
+		{"/token", form("grant_type", "password", "username", "alice", "password", alicePassword)},
+		{"/revoke", form("token", tok)},
+		{"/introspect", form("token", tok)},
+	} {
+		for name, auth := range map[string][]string{
+			"good then bad": {good, bad}, "bad then good": {bad, good}, "the same twice": {good, good},
+		} {
+			rec := ts.do(request{path: c.path, body: c.body, more: http.Header{"Authorization": auth}})
+			if rec.Code != http.StatusBadRequest || decode[errorResponse](t, rec).Error != "invalid_request" {
+				t.Errorf("%s, %s: %d %s, want 400 invalid_request", c.path, name, rec.Code, rec.Body)
+			}
+		}
+	}
+}

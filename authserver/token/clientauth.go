@@ -156,6 +156,11 @@ func withHint(err error, hint string) error {
 // §2.3).
 func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method string, err error) {
 	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Which copy counts would be a guess a proxy in front need not
+		// share: refused, as the bearer endpoints refuse it.
+		return "", "", "", oauth.InvalidRequest("more than one authorization header")
+	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, payload, _ := strings.Cut(h, " ")
 		if !strings.EqualFold(scheme, "Basic") {
