@@ -13,6 +13,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/clientip"
@@ -257,7 +258,7 @@ func (s *Server) defaultClient() store.Client {
 		return store.Client{}
 	}
 	return store.Client{
-		ID:         s.cfg.PublicClientID,
+		ID:         v1alpha1.CanonicalName(s.cfg.PublicClientID),
 		GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
 		Source:     "built-in default public client",
 	}

@@ -12,6 +12,7 @@ import (
 	"github.com/go-logr/logr"
 	goredis "github.com/redis/go-redis/v9"
 	"github.com/spf13/cobra"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 	ctrl "sigs.k8s.io/controller-runtime"
@@ -46,6 +47,10 @@ type managerOptions struct {
 	kubeBurst       int
 	signingKeys     controllers.SigningKeyOptions
 	signingKeysSet  bool // --signing-keys-secret given explicitly
+	publicClientID  string
+	selfNamespace   string
+	selfPod         string
+	secretSelector  string
 }
 
 func newManagerCommand() *cobra.Command {
@@ -97,6 +102,13 @@ func newManagerCommand() *cobra.Command {
 	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", controllers.DefaultKeyRotationPeriod, "how long a signing key stays active")
 	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", controllers.DefaultKeyPublishDelay, "how long a new key is published in JWKS before it signs")
 	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256")
+	fs.StringVar(&o.publicClientID, "public-client-id", controllers.DefaultPublicClientID,
+		"the token servers' --public-client-id: only an AuthClient in the manager's namespace may define that client ID (empty: none is reserved)")
+	fs.StringVar(&o.selfNamespace, "manager-namespace", os.Getenv("POD_NAMESPACE"), "the manager's own namespace (default: $POD_NAMESPACE)")
+	fs.StringVar(&o.selfPod, "manager-pod", os.Getenv("POD_NAME"),
+		"the manager's Pod (default: $POD_NAME), which Events for the operator regard (who holds a contested name)")
+	fs.StringVar(&o.secretSelector, "secret-selector", "",
+		"label selector of the only Secrets the manager reads (e.g. authstack.dev/credentials=true); others are treated as missing")
 	annotateEnv(fs)
 	return c
 }
@@ -121,6 +133,10 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		return err
 	}
 	defer st.Close()
+	secretSel, err := labels.Parse(o.secretSelector)
+	if err != nil {
+		return fmt.Errorf("--secret-selector: %w", err)
+	}
 	resync := o.resyncPeriod
 	cacheOpts := cache.Options{SyncPeriod: &resync}
 	if len(o.namespaces) > 0 {
@@ -139,7 +155,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		// Leases are released on shutdown, so a new leader takes over at
 		// once during a rolling update.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(cacheOpts),
+		Cache:                         controllers.CacheOptions(cacheOpts, secretSel),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)
@@ -147,6 +163,8 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
 		Store: st, HashParams: p, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
 		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces, SigningKeys: o.signingKeys,
+		PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
+		SecretSelector: secretSel,
 	}); err != nil {
 		return err
 	}

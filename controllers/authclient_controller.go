@@ -33,7 +33,16 @@ type AuthClientReconciler struct {
 	Secrets  secretReader
 	Store    ClientStore
 	Recorder events.EventRecorder
-	resync   chan event.GenericEvent
+	Names    *nameLocks
+	Tenancy  tenancy
+	Operator *operatorEvents
+	Watched  func(namespace string) bool
+	// PublicClientID is the token servers' built-in public client, which
+	// only an AuthClient in ManagerNamespace may define: it governs every
+	// login that names no client. An empty ManagerNamespace lets none.
+	PublicClientID   string
+	ManagerNamespace string
+	resync           chan event.GenericEvent
 }
 
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;patch
@@ -61,9 +70,7 @@ func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 		}
 	}()
 	err = r.sync(ctx, c)
-	if err != nil {
-		log.FromContext(ctx).Info("AuthClient not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
-	}
+	logNotSynced(ctx, "AuthClient", err)
 	if retryable(err) {
 		return ctrl.Result{}, err
 	}
@@ -71,27 +78,38 @@ func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) 
 }
 
 func (r *AuthClientReconciler) finish(ctx context.Context, before, c *v1alpha1.AuthClient, err error) error {
-	w := statusWriter{client: r.Client, recorder: r.Recorder}
+	w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
 	fields := statusFields{conditions: &c.Status.Conditions, observedGeneration: &c.Status.ObservedGeneration}
 	return w.finish(ctx, before, c, fields, err, fmt.Sprintf("client %q is registered", c.EffectiveClientID()))
 }
 
 func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient) error {
-	if err := r.claimClientID(ctx, c); err != nil {
-		return err
-	}
-	if old := c.Status.ClientID; old != "" && old != c.EffectiveClientID() {
-		if err := r.deleteIfOwned(ctx, old, sourceOf(c)); err != nil {
+	id := c.EffectiveClientID()
+	// A renamed client gives up its old ID first.
+	if old := c.Status.ClientID; old != "" && old != id {
+		if err := r.release(ctx, c, old); err != nil {
 			return err
 		}
-		c.Status.ClientID = ""
 	}
-	existing, err := r.Store.GetClient(ctx, c.EffectiveClientID())
+	if err := r.admit(ctx, c); err != nil {
+		if rerr := r.release(ctx, c, id); rerr != nil {
+			return rerr
+		}
+		return err
+	}
+	defer r.Names.lock(id)()
+	existing, err := r.Store.GetClient(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		existing = store.Client{}
 	case err != nil:
 		return storeUnavailable(err)
+	}
+	if err := r.claimClientID(ctx, c, existing.Source); err != nil {
+		if c.Status.ClientID == id {
+			c.Status.ClientID = ""
+		}
+		return err
 	}
 	want, err := r.desired(ctx, c, existing)
 	if err != nil {
@@ -104,6 +122,31 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		log.FromContext(ctx).Info("Client registration written", "clientID", want.ID)
 	}
 	c.Status.ClientID = want.ID
+	return nil
+}
+
+// admit checks the client ID against the reserved public client ID and the
+// TenancyPolicies, whoever holds it.
+func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient) error {
+	id := c.EffectiveClientID()
+	if r.PublicClientID != "" && id == v1alpha1.CanonicalName(r.PublicClientID) &&
+		(r.ManagerNamespace == "" || c.Namespace != r.ManagerNamespace) {
+		return failed(v1alpha1.ReasonReservedClientID,
+			"client ID %q is the built-in public client's, which only an AuthClient in the manager's namespace may define", id)
+	}
+	return r.Tenancy.check(ctx, c.Namespace, kindClientID, id)
+}
+
+// release removes the registration of id if this AuthClient wrote it, and
+// stops claiming it in its status.
+func (r *AuthClientReconciler) release(ctx context.Context, c *v1alpha1.AuthClient, id string) error {
+	defer r.Names.lock(id)()
+	if err := r.deleteIfOwned(ctx, id, sourceOf(c)); err != nil {
+		return err
+	}
+	if c.Status.ClientID == id {
+		c.Status.ClientID = ""
+	}
 	return nil
 }
 
@@ -163,11 +206,16 @@ func (r *AuthClientReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.
 		return nil
 	}
 	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
-		if err := r.deleteIfOwned(ctx, id, sourceOf(c)); err != nil {
+		if err := r.deleteOwned(ctx, id, sourceOf(c)); err != nil {
 			return errors.Join(err, r.finish(ctx, c.DeepCopy(), c, err))
 		}
 	}
 	return removeFinalizer(ctx, r.Client, c)
+}
+
+func (r *AuthClientReconciler) deleteOwned(ctx context.Context, id, src string) error {
+	defer r.Names.lock(id)()
+	return r.deleteIfOwned(ctx, id, src)
 }
 
 func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
@@ -177,16 +225,24 @@ func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string
 	return nil
 }
 
-func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
-	w, err := holder(ctx, r.Client, &v1alpha1.AuthClientList{}, indexClientID, c.EffectiveClientID(), c)
+// claimClientID refuses the client ID when another AuthClient holds it
+// (nameHolder); record is the source of the store's registration of it.
+func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient, record string) error {
+	id := c.EffectiveClientID()
+	cs, err := claimants(ctx, r.Client, &v1alpha1.AuthClientList{}, indexClientID, id, c,
+		func(o client.Object) string { return o.(*v1alpha1.AuthClient).Status.ClientID })
 	if err != nil {
 		return err
 	}
-	if w.GetUID() != c.UID {
-		return failed(v1alpha1.ReasonClientIDConflict, "client ID %q is held by AuthClient %s/%s, created earlier",
-			c.EffectiveClientID(), w.GetNamespace(), w.GetName())
+	h, ok := nameHolder(record, visible(record, r.Watched), cs)
+	if !ok || h.source == sourceOf(c) {
+		return nil
 	}
-	return nil
+	return &syncError{
+		Reason:  v1alpha1.ReasonClientIDConflict,
+		Message: fmt.Sprintf("client ID %q is held by another AuthClient", id),
+		Notice:  fmt.Sprintf("AuthClient %s claims client ID %q, which AuthClient %s holds", sourceOf(c), id, h.source),
+	}
 }
 
 // SetupWithManager registers the reconciler with mgr.
@@ -197,6 +253,7 @@ func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controlle
 		newList:   func() client.ObjectList { return &v1alpha1.AuthClientList{} },
 		nameIndex: indexClientID,
 		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() },
+		inScope:   r.Watched,
 	}, r, opts)
 	return err
 }

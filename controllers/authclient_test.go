@@ -70,7 +70,12 @@ func TestConfidentialClient(t *testing.T) {
 
 func (s *stack) client(name, secretName string, mutate ...func(*v1alpha1.AuthClient)) *v1alpha1.AuthClient {
 	s.t.Helper()
-	c := &v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
+	return s.clientIn(s.ns, name, secretName, mutate...)
+}
+
+func (s *stack) clientIn(ns, name, secretName string, mutate ...func(*v1alpha1.AuthClient)) *v1alpha1.AuthClient {
+	s.t.Helper()
+	c := &v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 	if secretName != "" {
 		c.Spec.SecretRef = &v1alpha1.ClientSecretRef{Name: secretName}
 	}
@@ -110,7 +115,7 @@ func TestClientSecretRotationRestoreAndConflict(t *testing.T) {
 
 	dup := s.client("zz-billing-copy", "", func(c *v1alpha1.AuthClient) { c.Spec.ClientID = "billing" })
 	cond := s.ready(dup, v1alpha1.ReasonClientIDConflict)
-	if !strings.Contains(cond.Message, s.ns+"/billing") {
+	if strings.Contains(cond.Message, s.ns+"/") || !strings.Contains(cond.Message, "held by another AuthClient") {
 		t.Fatalf("conflict message %q", cond.Message)
 	}
 	if rec, _ := s.store.GetClient(ctx, "billing"); rec.Source != s.ns+"/billing" || rec.SecretHash == "" {

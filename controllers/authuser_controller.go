@@ -38,6 +38,15 @@ type AuthUserReconciler struct {
 	Hashing  *password.Pool
 	Recorder events.EventRecorder
 	Now      func() time.Time
+	// Names serialises the reconciles of one username; Tenancy reads the
+	// TenancyPolicies; Operator gets what only the operator may read.
+	Names    *nameLocks
+	Tenancy  tenancy
+	Operator *operatorEvents
+	// Watched reports whether the manager watches a namespace: a record
+	// written from a namespace it does not watch is held by an object it
+	// cannot see.
+	Watched func(namespace string) bool
 	// resync receives every AuthUser when the store lost its data.
 	resync chan event.GenericEvent
 }
@@ -47,6 +56,8 @@ type AuthUserReconciler struct {
 // +kubebuilder:rbac:groups=authstack.dev,resources=authusers/finalizers,verbs=update
 // +kubebuilder:rbac:groups="",resources=secrets,verbs=get;list;watch
 // +kubebuilder:rbac:groups=events.k8s.io,resources=events,verbs=create;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=tenancypolicies,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile brings the store's record of one AuthUser in line with it.
 func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
@@ -64,7 +75,7 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 	before := u.DeepCopy()
 	var err error
 	defer func() {
-		w := statusWriter{client: r.Client, recorder: r.Recorder}
+		w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
 		fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
 		synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
 		if u.Spec.Disabled {
@@ -75,9 +86,7 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 		}
 	}()
 	err = r.sync(ctx, u)
-	if err != nil {
-		log.FromContext(ctx).Info("AuthUser not synced", "reason", readyCondition(err, 0, "").Reason, "error", err.Error())
-	}
+	logNotSynced(ctx, "AuthUser", err)
 	if retryable(err) {
 		return ctrl.Result{}, err
 	}
@@ -86,20 +95,32 @@ func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_
 
 // sync runs the phases; the first failure ends the pass.
 func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) error {
+	name := u.EffectiveUsername()
 	// A renamed user gives up its old username first, even if the new one
 	// turns out to be taken.
 	if err := r.releaseOldUsername(ctx, u); err != nil {
 		return err
 	}
-	if err := r.claimUsername(ctx, u); err != nil {
+	if err := r.admit(ctx, u); err != nil {
+		// Not allowed (any more): the record it held goes, and its tokens.
+		if rerr := r.release(ctx, u, name); rerr != nil {
+			return rerr
+		}
 		return err
 	}
-	existing, err := r.Store.GetUser(ctx, u.EffectiveUsername())
+	defer r.Names.lock(name)()
+	existing, err := r.Store.GetUser(ctx, name)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		existing = store.User{}
 	case err != nil:
 		return storeUnavailable(err)
+	}
+	if err := r.claimUsername(ctx, u, existing.Source); err != nil {
+		if u.Status.Username == name {
+			u.Status.Username = "" // it does not hold the name
+		}
+		return err
 	}
 	cred, credErr := r.credential(ctx, u, existing)
 	if credErr != nil {
@@ -123,6 +144,34 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 	return credErr
 }
 
+// admit checks what the AuthUser may carry, whoever holds its username:
+// its groups (never "system:", nor anything a comma-joined list would
+// split) and the TenancyPolicies of its namespace.
+func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) error {
+	for _, g := range u.Spec.Groups {
+		if err := v1alpha1.ValidateGroup(g); err != nil {
+			return failed(v1alpha1.ReasonInvalidGroup, "%s", err.Error())
+		}
+	}
+	if err := r.Tenancy.check(ctx, u.Namespace, kindUsername, u.EffectiveUsername()); err != nil {
+		return err
+	}
+	return r.Tenancy.check(ctx, u.Namespace, kindGroup, u.Spec.Groups...)
+}
+
+// release removes the record of name if this AuthUser wrote it, and stops
+// claiming it in its status.
+func (r *AuthUserReconciler) release(ctx context.Context, u *v1alpha1.AuthUser, name string) error {
+	defer r.Names.lock(name)()
+	if err := r.deleteIfOwned(ctx, name, sourceOf(u)); err != nil {
+		return err
+	}
+	if u.Status.Username == name {
+		u.Status.Username = ""
+	}
+	return nil
+}
+
 // reconcileDelete removes the records this AuthUser owns, then its
 // finalizer. While the store is down the finalizer stays and the delete is
 // retried: a record is never left behind.
@@ -131,15 +180,21 @@ func (r *AuthUserReconciler) reconcileDelete(ctx context.Context, u *v1alpha1.Au
 		return nil
 	}
 	for _, name := range ownedNames(u.Status.Username, u.EffectiveUsername()) {
-		if err := r.deleteIfOwned(ctx, name, sourceOf(u)); err != nil {
+		if err := r.deleteOwned(ctx, name, sourceOf(u)); err != nil {
 			before := u.DeepCopy()
-			w := statusWriter{client: r.Client, recorder: r.Recorder}
+			w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
 			fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
 			return errors.Join(err, w.finish(ctx, before, u, fields, err, ""))
 		}
 	}
 	log.FromContext(ctx).Info("Credential record removed", "username", u.EffectiveUsername())
 	return removeFinalizer(ctx, r.Client, u)
+}
+
+// deleteOwned is deleteIfOwned under the name's lock.
+func (r *AuthUserReconciler) deleteOwned(ctx context.Context, username, src string) error {
+	defer r.Names.lock(username)()
+	return r.deleteIfOwned(ctx, username, src)
 }
 
 // deleteIfOwned deletes the record of username when src wrote it: a record
@@ -159,24 +214,27 @@ func (r *AuthUserReconciler) releaseOldUsername(ctx context.Context, u *v1alpha1
 	if old == "" || old == u.EffectiveUsername() {
 		return nil
 	}
-	if err := r.deleteIfOwned(ctx, old, sourceOf(u)); err != nil {
-		return err
-	}
-	u.Status.Username = ""
-	return nil
+	return r.release(ctx, u, old)
 }
 
-// claimUsername refuses the username when an older AuthUser holds it.
-func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.AuthUser) error {
-	w, err := holder(ctx, r.Client, &v1alpha1.AuthUserList{}, indexUsername, u.EffectiveUsername(), u)
+// claimUsername refuses the username when another AuthUser holds it
+// (nameHolder); record is the source of the store's record of it.
+func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.AuthUser, record string) error {
+	name := u.EffectiveUsername()
+	cs, err := claimants(ctx, r.Client, &v1alpha1.AuthUserList{}, indexUsername, name, u,
+		func(o client.Object) string { return o.(*v1alpha1.AuthUser).Status.Username })
 	if err != nil {
 		return err
 	}
-	if w.GetUID() != u.UID {
-		return failed(v1alpha1.ReasonUsernameConflict, "username %q is held by AuthUser %s/%s, created earlier",
-			u.EffectiveUsername(), w.GetNamespace(), w.GetName())
+	h, ok := nameHolder(record, visible(record, r.Watched), cs)
+	if !ok || h.source == sourceOf(u) {
+		return nil
 	}
-	return nil
+	return &syncError{
+		Reason:  v1alpha1.ReasonUsernameConflict,
+		Message: fmt.Sprintf("username %q is held by another AuthUser", name),
+		Notice:  fmt.Sprintf("AuthUser %s claims username %q, which AuthUser %s holds", sourceOf(u), name, h.source),
+	}
 }
 
 // ownedNames lists the distinct non-empty names among names.
@@ -201,6 +259,7 @@ func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.
 		newList:   func() client.ObjectList { return &v1alpha1.AuthUserList{} },
 		nameIndex: indexUsername,
 		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthUser).EffectiveUsername() },
+		inScope:   r.Watched,
 	}, r, opts)
 	return err
 }

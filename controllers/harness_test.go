@@ -41,8 +41,10 @@ var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 // redis-server, a manager watching only that namespace, and a token server
 // in process on the same Redis.
 type stack struct {
-	t      *testing.T
-	ns     string
+	t  *testing.T
+	ns string
+	// nss are the namespaces the manager watches: ns first.
+	nss    []string
 	redis  *redistest.Server
 	store  store.Store
 	server http.Handler
@@ -50,25 +52,57 @@ type stack struct {
 	cache  cache.Cache // the manager's
 }
 
-func newStack(t *testing.T) *stack {
+// stackConfig varies a stack: more namespaces for the manager to watch,
+// and options of its own.
+type stackConfig struct {
+	namespaces int
+	options    func(s *stack, o *controllers.Options)
+}
+
+type stackOption func(*stackConfig)
+
+// withNamespaces has the manager watch n namespaces (s.nss) instead of one.
+func withNamespaces(n int) stackOption { return func(c *stackConfig) { c.namespaces = n } }
+
+// withOptions changes the manager's options.
+func withOptions(f func(s *stack, o *controllers.Options)) stackOption {
+	return func(c *stackConfig) { c.options = f }
+}
+
+func newStack(t *testing.T, opts ...stackOption) *stack {
 	t.Helper()
-	s := &stack{t: t, ns: newNamespace(t), redis: redistest.Start(t)}
+	cfg := stackConfig{namespaces: 1}
+	for _, o := range opts {
+		o(&cfg)
+	}
+	s := &stack{t: t, redis: redistest.Start(t)}
+	watch := map[string]cache.Config{}
+	for range cfg.namespaces {
+		ns := newNamespace(t)
+		s.nss = append(s.nss, ns)
+		watch[ns] = cache.Config{}
+	}
+	s.ns = s.nss[0]
 	s.store = s.connect()
+	o := controllers.Options{
+		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
+		OrphanInterval: 300 * time.Millisecond, Namespaces: s.nss,
+	}
+	if cfg.options != nil {
+		cfg.options(s, &o)
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{s.ns: {}}}),
+		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: watch}, o.SecretSelector),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
-		OrphanInterval: 300 * time.Millisecond, Namespaces: []string{s.ns},
-	}); err != nil {
+	if err := controllers.Setup(ctx, mgr, o); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
@@ -114,7 +148,12 @@ func (s *stack) connect() store.Store {
 
 func (s *stack) secret(name string, data map[string]string) *corev1.Secret {
 	s.t.Helper()
-	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}, StringData: data}
+	return s.secretIn(s.ns, name, data)
+}
+
+func (s *stack) secretIn(ns, name string, data map[string]string) *corev1.Secret {
+	s.t.Helper()
+	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data}
 	if err := k8sClient.Create(context.Background(), sec); err != nil {
 		s.t.Fatal(err)
 	}
@@ -137,8 +176,13 @@ func (s *stack) setSecret(name string, data map[string]string) {
 // user creates an AuthUser reading the password from Secret secretName.
 func (s *stack) user(name string, mutate ...func(*v1alpha1.AuthUser)) *v1alpha1.AuthUser {
 	s.t.Helper()
+	return s.userIn(s.ns, name, mutate...)
+}
+
+func (s *stack) userIn(ns, name string, mutate ...func(*v1alpha1.AuthUser)) *v1alpha1.AuthUser {
+	s.t.Helper()
 	u := &v1alpha1.AuthUser{
-		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns},
+		ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 		Spec: v1alpha1.AuthUserSpec{
 			PasswordSecretRef: &v1alpha1.PasswordSecretRef{Name: name + "-password"},
 			Scopes:            []string{"read"},
@@ -158,7 +202,12 @@ func (s *stack) user(name string, mutate ...func(*v1alpha1.AuthUser)) *v1alpha1.
 // resourceVersion the patch produced.
 func (s *stack) patchUser(name, patch string) string {
 	s.t.Helper()
-	u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: s.ns}}
+	return s.patchUserIn(s.ns, name, patch)
+}
+
+func (s *stack) patchUserIn(ns, name, patch string) string {
+	s.t.Helper()
+	u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
 	if err := k8sClient.Patch(context.Background(), u, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		s.t.Fatal(err)
 	}

@@ -22,12 +22,12 @@ import (
 // other tools) and records of namespaces this manager does not watch are
 // left alone.
 type orphanCollector struct {
-	store      store.Store
-	cache      cache.Cache
-	api        client.Reader // confirms absence past cache lag
-	interval   time.Duration
-	namespaces map[string]bool // nil: all
-	log        logr.Logger
+	store    store.Store
+	cache    cache.Cache
+	api      client.Reader // confirms absence past cache lag
+	interval time.Duration
+	watched  func(namespace string) bool // nil: all
+	log      logr.Logger
 }
 
 // Start runs a pass once the cache has synced, then every interval, on the
@@ -90,7 +90,7 @@ func (c *orphanCollector) collect(ctx context.Context) error {
 // longer belongs to it: the resource is gone, or holds another name.
 func (c *orphanCollector) orphan(ctx context.Context, source string, obj client.Object, holds func(client.Object) bool) bool {
 	ns, name, ok := strings.Cut(source, "/")
-	if !ok || ns == "" || name == "" || (c.namespaces != nil && !c.namespaces[ns]) {
+	if !ok || ns == "" || name == "" || (c.watched != nil && !c.watched(ns)) {
 		return false
 	}
 	key := types.NamespacedName{Namespace: ns, Name: name}

@@ -17,6 +17,11 @@ type syncError struct {
 	Message string
 	Retry   bool
 	Err     error
+	// Notice is for the operator only, never the object's status: who holds
+	// a contested name, for example, which the claimant's writers must not
+	// learn when the holder is in another namespace. It goes to the
+	// manager's log and to an Event in the manager's own namespace.
+	Notice string
 }
 
 func (e *syncError) Error() string {

@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -20,6 +21,9 @@ import (
 type secretReader struct {
 	cache client.Reader // the manager's cache: metadata
 	api   client.Reader // the API server: contents
+	// selector, if set, is the only Secrets the manager uses; any other is
+	// answered as if it did not exist (the cache holds no other either).
+	selector labels.Selector
 }
 
 // version returns the resourceVersion of the Secret from the cached
@@ -41,7 +45,7 @@ func (s secretReader) version(ctx context.Context, namespace, name string) (stri
 func (s secretReader) get(ctx context.Context, namespace, name string) (*corev1.Secret, error) {
 	sec := &corev1.Secret{}
 	err := s.api.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, sec)
-	if apierrors.IsNotFound(err) {
+	if apierrors.IsNotFound(err) || (err == nil && s.selector != nil && !s.selector.Matches(labels.Set(sec.Labels))) {
 		return nil, failed(v1alpha1.ReasonSecretNotFound, "Secret %q not found", name)
 	}
 	if err != nil {

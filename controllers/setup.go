@@ -7,6 +7,9 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/labels"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -39,6 +42,16 @@ type Options struct {
 	// SigningKeys, when Name is set, has the manager own the token
 	// servers' signing-keys Secret (docs/signing-keys.md).
 	SigningKeys SigningKeyOptions
+	// ManagerNamespace is the manager's own namespace: only an AuthClient
+	// there may define PublicClientID, and Events for the operator are
+	// written there, regarding the Pod ManagerPod (when set).
+	ManagerNamespace, ManagerPod string
+	// PublicClientID is the token servers' --public-client-id
+	// (DefaultPublicClientID unless changed there); empty reserves none.
+	PublicClientID string
+	// SecretSelector, if set, restricts the manager to the Secrets it
+	// matches; pass the same selector to CacheOptions.
+	SecretSelector labels.Selector
 }
 
 // SigningKeyOptions configure the signing-key rotation. Zero durations take
@@ -53,6 +66,22 @@ type SigningKeyOptions struct {
 	CheckInterval time.Duration
 	// Now is the rotation's clock (default time.Now).
 	Now func() time.Time
+}
+
+// DefaultPublicClientID is the token servers' default --public-client-id.
+const DefaultPublicClientID = "default"
+
+// watchedNamespaces reports whether a namespace is among namespaces; nil
+// (every namespace) for none.
+func watchedNamespaces(namespaces []string) func(string) bool {
+	if len(namespaces) == 0 {
+		return nil
+	}
+	set := map[string]bool{}
+	for _, ns := range namespaces {
+		set[ns] = true
+	}
+	return func(ns string) bool { return set[ns] }
 }
 
 // Setup registers the field indexes, the AuthUser and AuthClient
@@ -82,16 +111,25 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	secrets := secretReader{cache: mgr.GetClient(), api: mgr.GetAPIReader()}
+	secrets := secretReader{cache: mgr.GetClient(), api: mgr.GetAPIReader(), selector: o.SecretSelector}
 	recorder := mgr.GetEventRecorder("authstack-manager")
+	operator := &operatorEvents{recorder: recorder}
+	if o.ManagerNamespace != "" && o.ManagerPod != "" {
+		operator.pod = &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: o.ManagerNamespace, Name: o.ManagerPod}}
+	}
+	watched := watchedNamespaces(o.Namespaces)
+	policies := tenancy{reader: mgr.GetClient()}
 	users := &AuthUserReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store,
 		Params: o.HashParams, Recorder: recorder, Now: o.Now,
 		// Reconciles wait for a hashing slot rather than fail.
-		Hashing: password.NewPool(password.PoolOptions{Queue: o.MaxConcurrentReconciles, MaxWait: time.Minute})}
+		Hashing: password.NewPool(password.PoolOptions{Queue: o.MaxConcurrentReconciles, MaxWait: time.Minute}),
+		Names:   &nameLocks{}, Tenancy: policies, Operator: operator, Watched: watched}
 	if err := users.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return err
 	}
-	clients := &AuthClientReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store, Recorder: recorder}
+	clients := &AuthClientReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store, Recorder: recorder,
+		Names: &nameLocks{}, Tenancy: policies, Operator: operator, Watched: watched,
+		PublicClientID: o.PublicClientID, ManagerNamespace: o.ManagerNamespace}
 	if err := clients.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return err
 	}
@@ -101,13 +139,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 		return err
 	}
 	orphans := &orphanCollector{store: o.Store, cache: mgr.GetCache(), api: mgr.GetAPIReader(),
-		interval: o.OrphanInterval, log: mgr.GetLogger().WithName("orphans")}
-	if len(o.Namespaces) > 0 {
-		orphans.namespaces = map[string]bool{}
-		for _, ns := range o.Namespaces {
-			orphans.namespaces[ns] = true
-		}
-	}
+		interval: o.OrphanInterval, log: mgr.GetLogger().WithName("orphans"), watched: watched}
 	if err := mgr.Add(orphans); err != nil {
 		return err
 	}

@@ -62,7 +62,7 @@ func startKeyManager(t *testing.T, ns string, clock *fakeClock) {
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}),
+		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}, nil),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {

@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"context"
+	"errors"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -32,6 +33,9 @@ func setReady(conds *[]metav1.Condition, c metav1.Condition) (transition bool) {
 type statusWriter struct {
 	client   client.Client
 	recorder events.EventRecorder
+	// operator, if set, receives the Notice of an outcome that is a
+	// transition (see syncError.Notice).
+	operator *operatorEvents
 }
 
 // finish computes Ready from the reconcile's outcome, records the observed
@@ -58,5 +62,24 @@ func (w *statusWriter) finish(ctx context.Context, before, obj client.Object, f 
 		}
 		w.recorder.Eventf(obj, nil, kind, cond.Reason, "Sync", "%s", cond.Message)
 	}
+	var se *syncError
+	if transition && errors.As(err, &se) && se.Notice != "" {
+		w.operator.notify(se.Reason, se.Notice)
+	}
 	return nil
+}
+
+// operatorEvents writes Events about objects into the manager's own
+// namespace, regarding the manager's Pod, for what only the operator may
+// read (a contested name's holder in another namespace).
+type operatorEvents struct {
+	recorder events.EventRecorder
+	pod      *corev1.Pod // the manager's; nil: log only
+}
+
+func (o *operatorEvents) notify(reason, msg string) {
+	if o == nil || o.pod == nil || o.recorder == nil {
+		return
+	}
+	o.recorder.Eventf(o.pod, nil, corev1.EventTypeWarning, reason, "Sync", "%s", msg)
 }

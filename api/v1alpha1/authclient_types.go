@@ -64,9 +64,12 @@ func (r *ClientSecretRef) KeyOrDefault() string {
 // AuthClientSpec defines the desired state of AuthClient.
 type AuthClientSpec struct {
 	// clientID used by the client to authenticate. When empty, the
-	// AuthClient's metadata.name is used (see EffectiveClientID). Effective
-	// client IDs must be unique across all AuthClients served by one auth
-	// server.
+	// AuthClient's metadata.name is used (see EffectiveClientID). Client IDs
+	// are case-insensitive (tokens carry the lower-case form) and unique
+	// across all AuthClients served by one auth server: the AuthClient that
+	// holds one keeps it until it lets it go. The built-in public client's
+	// ID ("default") may only be used by an AuthClient in the manager's own
+	// namespace.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
@@ -143,7 +146,7 @@ type AuthClientStatus struct {
 // +kubebuilder:object:root=true
 // +kubebuilder:subresource:status
 // +kubebuilder:resource:scope=Namespaced,shortName=ac,categories=authstack
-// +kubebuilder:printcolumn:name="ClientID",type=string,JSONPath=`.spec.clientID`
+// +kubebuilder:printcolumn:name="ClientID",type=string,JSONPath=`.status.clientID`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
@@ -167,15 +170,15 @@ type AuthClient struct {
 }
 
 // EffectiveClientID returns spec.clientID, or metadata.name when
-// spec.clientID is empty.
+// spec.clientID is empty, in its canonical (lower-case) form.
 func (c *AuthClient) EffectiveClientID() string {
 	if c == nil {
 		return ""
 	}
 	if c.Spec.ClientID != "" {
-		return c.Spec.ClientID
+		return CanonicalName(c.Spec.ClientID)
 	}
-	return c.Name
+	return CanonicalName(c.Name)
 }
 
 // IsPublic reports whether the client has no secret (spec.secretRef unset).

@@ -39,17 +39,28 @@ const (
 	// ReasonInvalidHash means the password hash is not a supported bcrypt
 	// ($2a$/$2b$/$2y$) or argon2id PHC string.
 	ReasonInvalidHash = "InvalidHash"
-	// ReasonUsernameConflict means another AuthUser resolves to the same
-	// effective username.
+	// ReasonUsernameConflict means another AuthUser holds the same
+	// username (case-insensitively); the holder keeps it until it lets it
+	// go (deleted or renamed). The message names no object of another
+	// namespace; the manager's log and an Event in its own namespace do.
 	ReasonUsernameConflict = "UsernameConflict"
-	// ReasonClientIDConflict means another AuthClient resolves to the same
-	// effective client ID.
+	// ReasonClientIDConflict is ReasonUsernameConflict for client IDs.
 	ReasonClientIDConflict = "ClientIDConflict"
 	// ReasonStoreUnavailable means the credential store could not be reached.
 	ReasonStoreUnavailable = "StoreUnavailable"
 	// ReasonInvalidSecret means an AuthClient's secret is unusable (too
 	// short to be stored as a fast hash).
 	ReasonInvalidSecret = "InvalidSecret"
+	// ReasonInvalidGroup means a group is reserved ("system:") or malformed
+	// (a comma, white space, a control character).
+	ReasonInvalidGroup = "InvalidGroup"
+	// ReasonNotAllowed means the TenancyPolicies do not let the object's
+	// namespace use its username, client ID or groups.
+	ReasonNotAllowed = "NotAllowed"
+	// ReasonReservedClientID means the client ID is the built-in public
+	// client's, which only an AuthClient in the manager's own namespace
+	// may define.
+	ReasonReservedClientID = "ReservedClientID"
 )
 
 // Default Secret keys, applied by the API server through +kubebuilder:default
@@ -118,8 +129,10 @@ func (r *PasswordHashSecretRef) KeyOrDefault() string {
 // +kubebuilder:validation:XValidation:rule="has(self.passwordSecretRef) != has(self.passwordHashSecretRef)",message="exactly one of passwordSecretRef and passwordHashSecretRef must be set"
 type AuthUserSpec struct {
 	// username used in the OAuth2 password grant. When empty, the AuthUser's
-	// metadata.name is used (see EffectiveUsername). Effective usernames must
-	// be unique across all AuthUsers served by one auth server.
+	// metadata.name is used (see EffectiveUsername). Usernames are
+	// case-insensitive (tokens carry the lower-case form) and unique across
+	// all AuthUsers served by one auth server: the AuthUser that holds a
+	// username keeps it until it lets it go.
 	// +optional
 	// +kubebuilder:validation:MinLength=1
 	// +kubebuilder:validation:MaxLength=253
@@ -149,12 +162,17 @@ type AuthUserSpec struct {
 	// +kubebuilder:validation:items:Pattern=`^[\x21\x23-\x5B\x5D-\x7E]+$`
 	Scopes []string `json:"scopes,omitempty"`
 
-	// groups the user belongs to; emitted as the "groups" claim.
+	// groups the user belongs to; emitted as the "groups" claim. A group
+	// may not start with "system:" (Kubernetes reserves those: system:masters
+	// is cluster-admin), nor hold a comma, white space or a control
+	// character. A TenancyPolicy may narrow the groups a namespace may use.
 	// +optional
 	// +listType=set
 	// +kubebuilder:validation:MaxItems=64
 	// +kubebuilder:validation:items:MinLength=1
 	// +kubebuilder:validation:items:MaxLength=253
+	// +kubebuilder:validation:items:Pattern=`^[^,\s\p{Z}\p{C}]+$`
+	// +kubebuilder:validation:XValidation:rule="self.all(g, !g.lowerAscii().startsWith('system:'))",message="groups starting with system: are reserved by Kubernetes"
 	Groups []string `json:"groups,omitempty"`
 
 	// disabled rejects new token requests for this user while set.
@@ -217,15 +235,16 @@ type AuthUser struct {
 }
 
 // EffectiveUsername returns spec.username, or metadata.name when
-// spec.username is empty.
+// spec.username is empty, in its canonical (lower-case) form: usernames are
+// unique case-insensitively, and tokens carry this form.
 func (u *AuthUser) EffectiveUsername() string {
 	if u == nil {
 		return ""
 	}
 	if u.Spec.Username != "" {
-		return u.Spec.Username
+		return CanonicalName(u.Spec.Username)
 	}
-	return u.Name
+	return CanonicalName(u.Name)
 }
 
 // +kubebuilder:object:root=true

@@ -201,7 +201,7 @@ func TestAuthClientCRD(t *testing.T) {
 		t.Errorf("shortNames = %v, want [ac]", crd.Spec.Names.ShortNames)
 	}
 	v := servedVersion(t, crd)
-	checkColumns(t, v, readyColumns(column{"ClientID", "string", ".spec.clientID"}))
+	checkColumns(t, v, readyColumns(column{"ClientID", "string", ".status.clientID"}))
 
 	root := *v.Schema.OpenAPIV3Schema
 	spec := root.Properties["spec"]

@@ -152,3 +152,30 @@ func TestValidNameMatchesTheCRDPattern(t *testing.T) {
 		}
 	}
 }
+
+// Usernames and client IDs are one name whatever their case: the effective
+// name is the lower-case form, which the store and tokens carry.
+func TestEffectiveNamesAreCanonical(t *testing.T) {
+	u := &AuthUser{ObjectMeta: metav1.ObjectMeta{Name: "alice"}, Spec: AuthUserSpec{Username: "Alice@Corp.Example"}}
+	if got := u.EffectiveUsername(); got != "alice@corp.example" {
+		t.Errorf("EffectiveUsername() = %q", got)
+	}
+	c := &AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "x"}, Spec: AuthClientSpec{ClientID: "Billing"}}
+	if got := c.EffectiveClientID(); got != "billing" {
+		t.Errorf("EffectiveClientID() = %q", got)
+	}
+}
+
+func TestValidateGroup(t *testing.T) {
+	for _, ok := range []string{"readers", "team-a:dev", "cn=admins;ou=x", "ünïcode", "a/b", strings.Repeat("g", MaxNameLength)} {
+		if err := ValidateGroup(ok); err != nil {
+			t.Errorf("ValidateGroup(%q) = %v", ok, err)
+		}
+	}
+	for _, bad := range []string{"", "system:masters", "System:Masters", "SYSTEM:authenticated", "a,admins", "a b", "tab\tb",
+		"nl\n", "nbsp\u00a0x", "zero\u200bwidth", "ls\u2028x", "del\x7f", "\xff", strings.Repeat("g", MaxNameLength+1)} {
+		if err := ValidateGroup(bad); err == nil {
+			t.Errorf("ValidateGroup(%q) accepted", bad)
+		}
+	}
+}

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
@@ -47,6 +48,7 @@ func (a *ClientAuthenticator) Authenticate(ctx context.Context, r *http.Request,
 	if err != nil {
 		return store.Client{}, err
 	}
+	id = v1alpha1.CanonicalName(id) // client IDs are case-insensitive, as usernames
 	switch method {
 	case "client_secret_basic":
 		c, err := a.checkSecret(ctx, id, secret, ip)

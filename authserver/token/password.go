@@ -47,7 +47,9 @@ var errBadCredentials = oauth.InvalidGrant("invalid username or password")
 
 // Handle checks the resource owner's credentials and issues a token.
 func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
-	username, pw := req.Form.Get("username"), req.Form.Get("password")
+	// Usernames are case-insensitive: records are kept, and tokens
+	// issued, under the canonical form.
+	username, pw := v1alpha1.CanonicalName(req.Form.Get("username")), req.Form.Get("password")
 	// The password leaves the request as soon as it has been read.
 	delete(req.Form, "password")
 	switch {
