@@ -56,6 +56,10 @@ type Config struct {
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
 	// set none; token.DefaultRefreshTokenTTL when zero.
 	RefreshTokenTTL time.Duration
+	// MaxAccessTokenTTL and MaxRefreshTokenTTL cap the lifetimes a client
+	// registration may ask for (token.MaxAccessTokenTTL and
+	// token.DefaultMaxRefreshTokenTTL when zero).
+	MaxAccessTokenTTL, MaxRefreshTokenTTL time.Duration
 	// MaxStaleness bounds how old the revocation mirror's knowledge may be
 	// before validation answers 503; revocation.DefaultMaxStaleness when 0.
 	MaxStaleness time.Duration
@@ -96,6 +100,9 @@ func (c *Config) defaults() error {
 	}
 	if c.RefreshTokenTTL <= 0 {
 		c.RefreshTokenTTL = token.DefaultRefreshTokenTTL
+	}
+	if c.MaxAccessTokenTTL > token.MaxAccessTokenTTL {
+		return fmt.Errorf("the longest access-token lifetime is %v (revocations are remembered that long)", token.MaxAccessTokenTTL)
 	}
 	if len(c.VerifyAudiences) == 0 {
 		c.VerifyAudiences = c.DefaultAudience
@@ -201,7 +208,8 @@ func New(cfg Config) (*Server, error) {
 	limiter := &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
-		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Now: cfg.Now,
+		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
+		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL, Now: cfg.Now,
 	}
 	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	grants := map[string]token.Grant{

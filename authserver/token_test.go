@@ -11,7 +11,10 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/store/memory"
 )
 
 // Every /token response, success or error, must forbid caching (RFC 6749 §5.1).
@@ -346,5 +349,39 @@ func TestClientEndpointsRefuseTwoAuthorizationHeaders(t *testing.T) {
 				t.Errorf("%s, %s: %d %s, want 400 invalid_request", c.path, name, rec.Code, rec.Body)
 			}
 		}
+	}
+}
+
+// Token lifetimes an AuthClient asks for are capped by the server: whoever
+// may write a client registration cannot mint ten-year refresh tokens or
+// access tokens that outlive the revocation memory.
+func TestClientTokenLifetimesAreCapped(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) {
+		c.MaxAccessTokenTTL, c.MaxRefreshTokenTTL = time.Hour, 48*time.Hour
+	}))
+	if err := ts.store.PutClient(t.Context(), store.Client{ID: "greedy", GrantTypes: []string{"password", "refresh_token"},
+		AccessTokenTTL: 10 * 365 * 24 * time.Hour, RefreshTokenTTL: 10 * 365 * 24 * time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword, "client_id", "greedy")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	tr := decode[tokenResponse](t, rec)
+	if tr.ExpiresIn != int64(time.Hour/time.Second) {
+		t.Fatalf("expires_in = %d, want the 1h cap", tr.ExpiresIn)
+	}
+	if c := parseUnverified(t, tr.AccessToken); c.ExpiresAt.Sub(c.IssuedAt.Time) != time.Hour {
+		t.Fatalf("access token lives %v", c.ExpiresAt.Sub(c.IssuedAt.Time))
+	}
+	rt, err := ts.store.GetRefreshToken(t.Context(), hashRefresh(tr.RefreshToken), ts.clock())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := rt.ExpiresAt.Sub(rt.IssuedAt); got != 48*time.Hour {
+		t.Fatalf("refresh token lives %v, want the 48h cap", got)
+	}
+	if _, err := authserver.New(authserver.Config{Issuer: issuer, Store: memory.New(), Keys: ts.keys, MaxAccessTokenTTL: 25 * time.Hour}); err == nil {
+		t.Fatal("a maximum access-token lifetime beyond the revocation memory was accepted")
 	}
 }

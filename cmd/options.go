@@ -25,6 +25,8 @@ type serverOptions struct {
 	audiences       []string
 	accessTokenTTL  time.Duration
 	refreshTokenTTL time.Duration
+	maxAccessTTL    time.Duration
+	maxRefreshTTL   time.Duration
 	maxStaleness    time.Duration
 	verifyAudiences []string
 	publicClientID  string
@@ -50,6 +52,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.StringSliceVar(&o.audiences, "audience", nil, "aud of tokens for clients that list no audiences (default: the issuer)")
 	fs.DurationVar(&o.accessTokenTTL, "access-token-ttl", 15*time.Minute, "lifetime of access tokens for clients that set none")
 	fs.DurationVar(&o.refreshTokenTTL, "refresh-token-ttl", token.DefaultRefreshTokenTTL, "lifetime of refresh tokens for clients that set none")
+	fs.DurationVar(&o.maxAccessTTL, "max-access-token-ttl", token.MaxAccessTokenTTL, "longest access-token lifetime an AuthClient may ask for (at most 24h)")
+	fs.DurationVar(&o.maxRefreshTTL, "max-refresh-token-ttl", token.DefaultMaxRefreshTokenTTL, "longest refresh-token lifetime an AuthClient may ask for")
 	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", revocation.DefaultMaxStaleness,
 		"oldest revocation state validation trusts; beyond it (Redis unreachable) validation answers 503")
 	fs.StringSliceVar(&o.verifyAudiences, "verify-audience", nil, "audiences /verify accepts when the gateway names none (default: --audience, or the issuer)")
@@ -78,10 +82,11 @@ func (o *serverOptions) config() authserver.Config {
 	p.Threads = uint8(min(o.argon2Threads, 255)) // out-of-range values stay out of range for Validate
 	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
 	return authserver.Config{
-		Issuer:          o.issuer,
-		DefaultAudience: o.audiences,
-		AccessTokenTTL:  o.accessTokenTTL,
-		RefreshTokenTTL: o.refreshTokenTTL,
+		Issuer:            o.issuer,
+		DefaultAudience:   o.audiences,
+		AccessTokenTTL:    o.accessTokenTTL,
+		RefreshTokenTTL:   o.refreshTokenTTL,
+		MaxAccessTokenTTL: o.maxAccessTTL, MaxRefreshTokenTTL: o.maxRefreshTTL,
 		MaxStaleness:    o.maxStaleness,
 		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,

@@ -58,6 +58,11 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store
 	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
 		return store.User{}, fmt.Errorf("invalid username %q", name)
 	}
+	for _, g := range u.Spec.Groups {
+		if err := v1alpha1.ValidateGroup(g); err != nil {
+			return store.User{}, err // what the CRD and the manager refuse
+		}
+	}
 	secretName, _, _, err := records.UserSecretRef(u)
 	if err != nil {
 		return store.User{}, err

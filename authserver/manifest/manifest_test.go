@@ -100,14 +100,17 @@ func TestApplyErrors(t *testing.T) {
 	}
 	secret := "apiVersion: v1\nkind: Secret\nmetadata: {name: pw}\nstringData: {password: x, passwordHash: not-a-hash}\n---\n"
 	cases := map[string]string{
-		"missing secret":     user("a", "{passwordSecretRef: {name: nope}}"),
-		"missing key":        secret + user("a", "{passwordSecretRef: {name: pw, key: other}}"),
-		"both refs":          secret + user("a", "{passwordSecretRef: {name: pw}, passwordHashSecretRef: {name: pw}}"),
-		"neither ref":        user("a", "{scopes: [x]}"),
-		"invalid hash":       secret + user("a", "{passwordHashSecretRef: {name: pw}}"),
-		"bad username":       secret + user("a", "{username: 'has space', passwordSecretRef: {name: pw}}"),
-		"duplicate username": secret + user("a", "{username: same, passwordSecretRef: {name: pw}}") + user("b", "{username: same, passwordSecretRef: {name: pw}}"),
-		"unknown field":      user("a", "{passwordSecretRef: {name: pw}, pasword: x}"),
+		"missing secret":            user("a", "{passwordSecretRef: {name: nope}}"),
+		"missing key":               secret + user("a", "{passwordSecretRef: {name: pw, key: other}}"),
+		"both refs":                 secret + user("a", "{passwordSecretRef: {name: pw}, passwordHashSecretRef: {name: pw}}"),
+		"neither ref":               user("a", "{scopes: [x]}"),
+		"invalid hash":              secret + user("a", "{passwordHashSecretRef: {name: pw}}"),
+		"bad username":              secret + user("a", "{username: 'has space', passwordSecretRef: {name: pw}}"),
+		"duplicate username":        secret + user("a", "{username: same, passwordSecretRef: {name: pw}}") + user("b", "{username: same, passwordSecretRef: {name: pw}}"),
+		"duplicate in another case": secret + user("a", "{username: Same, passwordSecretRef: {name: pw}}") + user("b", "{username: sAME, passwordSecretRef: {name: pw}}"),
+		"system group":              secret + user("a", "{groups: ['system:masters'], passwordSecretRef: {name: pw}}"),
+		"group with a comma":        secret + user("a", "{groups: ['a,admins'], passwordSecretRef: {name: pw}}"),
+		"unknown field":             user("a", "{passwordSecretRef: {name: pw}, pasword: x}"),
 	}
 	for name, doc := range cases {
 		t.Run(name, func(t *testing.T) {

@@ -44,8 +44,18 @@ type Minter struct {
 	// AccessTokenTTL and RefreshTokenTTL are used for clients that set none.
 	AccessTokenTTL  time.Duration
 	RefreshTokenTTL time.Duration
-	Now             func() time.Time
+	// MaxAccessTokenTTL and MaxRefreshTokenTTL cap what a client's
+	// registration asks for (whoever may write an AuthClient may not mint
+	// ten-year tokens); MaxAccessTokenTTL itself is at most the constant
+	// of that name, and zero means that constant, and DefaultMaxRefreshTokenTTL.
+	MaxAccessTokenTTL  time.Duration
+	MaxRefreshTokenTTL time.Duration
+	Now                func() time.Time
 }
+
+// DefaultMaxRefreshTokenTTL caps refresh-token lifetimes unless configured
+// otherwise: 30 days.
+const DefaultMaxRefreshTokenTTL = 30 * 24 * time.Hour
 
 // Session is what a grant has established.
 type Session struct {
@@ -76,13 +86,32 @@ func (m *Minter) Epoch(ctx context.Context) (string, error) {
 // outlive its revocation, whatever client or setting issued it.
 const MaxAccessTokenTTL = 24 * time.Hour
 
-// AccessTTL is the lifetime of c's access tokens, at most MaxAccessTokenTTL.
+// AccessTTL is the lifetime of c's access tokens, at most the configured
+// maximum and never more than MaxAccessTokenTTL.
 func (m *Minter) AccessTTL(c store.Client) time.Duration {
 	ttl := m.AccessTokenTTL
 	if c.AccessTokenTTL > 0 {
 		ttl = c.AccessTokenTTL
 	}
-	return min(ttl, MaxAccessTokenTTL)
+	limit := MaxAccessTokenTTL
+	if m.MaxAccessTokenTTL > 0 {
+		limit = min(limit, m.MaxAccessTokenTTL)
+	}
+	return min(ttl, limit)
+}
+
+// RefreshTTL is the lifetime of c's refresh tokens, at most the configured
+// maximum.
+func (m *Minter) RefreshTTL(c store.Client) time.Duration {
+	ttl := m.RefreshTokenTTL
+	if c.RefreshTokenTTL > 0 {
+		ttl = c.RefreshTokenTTL
+	}
+	limit := m.MaxRefreshTokenTTL
+	if limit <= 0 {
+		limit = DefaultMaxRefreshTokenTTL
+	}
+	return min(ttl, limit)
 }
 
 // Mint issues the tokens of s.
@@ -117,10 +146,7 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 		s.AuthTime = claims.IssuedAt.Time
 	}
 	raw, hash := newRefreshToken()
-	rttl := s.Client.RefreshTokenTTL
-	if rttl <= 0 {
-		rttl = m.RefreshTokenTTL
-	}
+	rttl := m.RefreshTTL(s.Client)
 	now := m.Now()
 	err = m.Store.CreateRefreshToken(ctx, store.RefreshToken{
 		Hash: hash, Family: s.ID, ClientID: s.Client.ID, Username: s.User.Username, Scopes: s.Scopes,
