@@ -3,6 +3,8 @@ package controllers_test
 import (
 	"context"
 	"net/http"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -14,6 +16,7 @@ import (
 	"k8s.io/apimachinery/pkg/labels"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/yaml"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/controllers"
@@ -339,4 +342,24 @@ func subject(t *testing.T, tok string) string {
 		t.Fatal(err)
 	}
 	return c.Subject
+}
+
+// The sample TenancyPolicy is one the API server accepts.
+func TestTenancyPolicySampleIsValid(t *testing.T) {
+	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "tenancy", "authstack_v1alpha1_tenancypolicy_team_a.yaml"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var p v1alpha1.TenancyPolicy
+	if err := yaml.UnmarshalStrict(data, &p); err != nil {
+		t.Fatal(err)
+	}
+	if err := k8sClient.Create(context.Background(), &p, client.DryRunAll); err != nil {
+		t.Fatalf("the API server refuses the sample: %v", err)
+	}
+	bad := p.DeepCopy()
+	bad.Spec.Usernames = []string{"has space"}
+	if err := k8sClient.Create(context.Background(), bad, client.DryRunAll); err == nil {
+		t.Fatal("a username pattern with a space was accepted")
+	}
 }

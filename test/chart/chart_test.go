@@ -23,6 +23,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	rbacv1 "k8s.io/api/rbac/v1"
 	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
@@ -95,7 +96,7 @@ func TestValuesFiles(t *testing.T) {
 	for _, f := range ciValues {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml"}
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("ci values files: %v, want %v", names, want)
 	}
@@ -204,6 +205,17 @@ func TestRenderedManifests(t *testing.T) {
 				t.Errorf("manager args %v: no --leader-elect", manager.Containers[0].Args)
 			}
 
+			// manager.namespaces: the rules on namespaced resources become
+			// Roles in those namespaces; the ClusterRole keeps the rest.
+			namespaces := managerNamespaces(t, f)
+			clusterRules, watchedRules := wantRules["ClusterRole"], []rbacv1.PolicyRule(nil)
+			if len(namespaces) > 0 {
+				clusterRules, watchedRules = splitRules(wantRules["ClusterRole"])
+				if !slices.Contains(manager.Containers[0].Args, "--namespace="+strings.Join(namespaces, ",")) {
+					t.Errorf("manager args %v: no --namespace for %v", manager.Containers[0].Args, namespaces)
+				}
+			}
+			watchedRoles := map[string]bool{}
 			managedRole := false
 			for _, o := range objs {
 				switch o.Kind {
@@ -224,8 +236,11 @@ func TestRenderedManifests(t *testing.T) {
 				case "ClusterRole":
 					var r rbacv1.ClusterRole
 					o.into(t, &r)
-					if !reflect.DeepEqual(r.Rules, wantRules["ClusterRole"]) {
-						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules["ClusterRole"])
+					if !reflect.DeepEqual(r.Rules, clusterRules) {
+						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, clusterRules)
+					}
+					if len(namespaces) > 0 && grants(r.Rules, "secrets") {
+						t.Errorf("with manager.namespaces, the ClusterRole grants Secrets")
 					}
 				case "Role":
 					var r rbacv1.Role
@@ -235,6 +250,15 @@ func TestRenderedManifests(t *testing.T) {
 						managedRole = true
 						if !reflect.DeepEqual(r.Rules, wantRules["Role"]) {
 							t.Errorf("Role %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, wantRules["Role"])
+						}
+					case "rel-authstack-manager-watched":
+						watchedRoles[r.Namespace] = true
+						if !reflect.DeepEqual(r.Rules, watchedRules) {
+							t.Errorf("Role %s/%s rules differ from config/rbac/role.yaml's namespaced rules:\n got %+v\nwant %+v", r.Namespace, r.Name, r.Rules, watchedRules)
+						}
+					case "rel-authstack-manager-events":
+						if len(r.Rules) != 1 || !reflect.DeepEqual(r.Rules[0].Resources, []string{"events"}) {
+							t.Errorf("Role %s grants %v beyond Events", r.Name, r.Rules)
 						}
 					case "rel-authstack-leader-election":
 						for _, rule := range r.Rules {
@@ -247,6 +271,14 @@ func TestRenderedManifests(t *testing.T) {
 					}
 				}
 			}
+			for _, ns := range namespaces {
+				if !watchedRoles[ns] {
+					t.Errorf("no manager Role in namespace %s", ns)
+				}
+			}
+			if len(watchedRoles) != len(namespaces) {
+				t.Errorf("manager Roles in %v, want %v", watchedRoles, namespaces)
+			}
 			// The manager writes the signing keys unless told not to.
 			managed := !slices.Contains(manager.Containers[0].Args, "--signing-keys-secret=")
 			if managed != managedRole {
@@ -257,6 +289,55 @@ func TestRenderedManifests(t *testing.T) {
 			}
 		})
 	}
+}
+
+// managerNamespaces returns manager.namespaces of a values file.
+func managerNamespaces(t *testing.T, valuesFile string) []string {
+	t.Helper()
+	data, err := os.ReadFile(valuesFile)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var v struct {
+		Manager struct {
+			Namespaces []string `json:"namespaces"`
+		} `json:"manager"`
+	}
+	if err := yaml.Unmarshal(data, &v); err != nil {
+		t.Fatal(err)
+	}
+	return v.Manager.Namespaces
+}
+
+// clusterScoped are the resources the manager reads cluster-wide even
+// when it serves some namespaces only.
+var clusterScoped = []string{"namespaces", "tenancypolicies"}
+
+// splitRules splits rules as the chart does for manager.namespaces: the
+// parts on cluster-scoped resources, and the rest.
+func splitRules(rules []rbacv1.PolicyRule) (cluster, namespaced []rbacv1.PolicyRule) {
+	for _, r := range rules {
+		c, n := r, r
+		c.Resources, n.Resources = nil, nil
+		for _, res := range r.Resources {
+			if slices.Contains(clusterScoped, res) {
+				c.Resources = append(c.Resources, res)
+			} else {
+				n.Resources = append(n.Resources, res)
+			}
+		}
+		if len(c.Resources) > 0 {
+			cluster = append(cluster, c)
+		}
+		if len(n.Resources) > 0 {
+			namespaced = append(namespaced, n)
+		}
+	}
+	return cluster, namespaced
+}
+
+func grants(rules []rbacv1.PolicyRule, resource string) bool {
+	return slices.ContainsFunc(rules, func(r rbacv1.PolicyRule) bool { return slices.Contains(r.Resources, resource) })
 }
 
 func hasFieldEnv(c corev1.Container, name, path string) bool {
@@ -436,7 +517,18 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), "-values.yaml")
 		t.Run(name, func(t *testing.T) {
 			ns := name
+			tenants := managerNamespaces(t, f)
+			for _, tenant := range tenants {
+				if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenant}}, metav1.CreateOptions{}); err != nil {
+					t.Fatal(err)
+				}
+			}
 			mustHelm(t, kubeconfig, "install", "rel-"+name, chartDir, "-n", ns, "--create-namespace", "-f", f)
+			if len(tenants) > 0 {
+				// What the manager's ServiceAccount may do, as the API server
+				// decides: Secrets in the served namespaces only.
+				checkCanI(t, kubeconfig, "system:serviceaccount:"+ns+":rel-"+name+managerSA, tenants)
+			}
 			if out := mustHelm(t, kubeconfig, "status", "rel-"+name, "-n", ns); !strings.Contains(out, "STATUS: deployed") {
 				t.Fatalf("status after install:\n%s", out)
 			}
@@ -531,7 +623,82 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 				t.Errorf("kubectl apply -k config/default --dry-run=server did not apply %s:\n%s", want, out)
 			}
 		}
+
+		// config/namespaced: the manager serves team-a only, through a
+		// RoleBinding there; its cluster-wide rules are the generated
+		// ClusterRole's cluster-scoped part, nothing more.
+		objs = parseObjects(t, kubectl("kustomize", "config/namespaced"))
+		cluster, _ := splitRules(roleYAMLRules(t)["ClusterRole"])
+		for _, o := range objs {
+			switch {
+			case o.Kind == "ClusterRole" && o.Name == "authstack-manager-cluster-reads":
+				var r rbacv1.ClusterRole
+				o.into(t, &r)
+				if !reflect.DeepEqual(r.Rules, cluster) {
+					t.Errorf("config/namespaced/cluster_reads.yaml drifted from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Rules, cluster)
+				}
+			case o.Kind == "ClusterRoleBinding":
+				var b rbacv1.ClusterRoleBinding
+				o.into(t, &b)
+				if b.RoleRef.Name != "authstack-manager-cluster-reads" {
+					t.Errorf("config/namespaced binds %s cluster-wide", b.RoleRef.Name)
+				}
+			case o.Kind == "Deployment" && o.Name == "authstack-manager":
+				var d appsv1.Deployment
+				o.into(t, &d)
+				if !slices.Contains(d.Spec.Template.Spec.Containers[0].Args, "--namespace=team-a") {
+					t.Errorf("config/namespaced manager args %v", d.Spec.Template.Spec.Containers[0].Args)
+				}
+			}
+		}
+		// team-a exists already when the namespaced values file was installed.
+		if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: "team-a"}}, metav1.CreateOptions{}); err != nil && !apierrors.IsAlreadyExists(err) {
+			t.Fatal(err)
+		}
+		kubectl("apply", "-k", "config/namespaced")
+		checkCanI(t, kubeconfig, "system:serviceaccount:authstack-system:authstack-manager", []string{"team-a"})
 	})
+}
+
+// checkCanI asks the API server (kubectl auth can-i) what user may do:
+// read Secrets, AuthUsers and AuthClients in the tenants' namespaces and
+// nowhere else; read namespaces and TenancyPolicies cluster-wide.
+func checkCanI(t *testing.T, kubeconfig, user string, tenants []string) {
+	t.Helper()
+	canI := func(args ...string) bool {
+		cmd := exec.Command(kubectlPath(), append([]string{"--kubeconfig", kubeconfig, "auth", "can-i", "--as", user}, args...)...)
+		out, _ := cmd.Output() // "yes" or "no"; warnings go to stderr
+		return strings.TrimSpace(string(out)) == "yes"
+	}
+	for _, tenant := range tenants {
+		for _, what := range []string{"secrets", "authusers.authstack.dev", "authclients.authstack.dev"} {
+			if !canI("list", what, "-n", tenant) {
+				t.Errorf("the manager cannot list %s in %s", what, tenant)
+			}
+		}
+	}
+	for _, other := range []string{"default", "kube-system"} {
+		for _, what := range []string{"secrets", "authusers.authstack.dev"} {
+			if canI("get", what, "-n", other) {
+				t.Errorf("the manager may get %s in %s, which it does not serve", what, other)
+			}
+		}
+	}
+	if canI("list", "secrets", "--all-namespaces") {
+		t.Error("the manager may list Secrets cluster-wide")
+	}
+	for _, what := range []string{"namespaces", "tenancypolicies.authstack.dev"} {
+		if !canI("list", what) {
+			t.Errorf("the manager cannot list %s", what)
+		}
+	}
+}
+
+func kubectlPath() string {
+	if _, err := exec.LookPath("kubectl"); err == nil {
+		return "kubectl"
+	}
+	return filepath.Join(testenv.Assets(), "kubectl") // built by hack/setup-envtest.sh
 }
 
 // The RBAC the manager gets (config/rbac, which the chart renders) grants

@@ -118,3 +118,25 @@ seccompProfile:
 {{- end }}
 {{- end }}
 {{- end }}
+
+{{/*
+authstack.splitRules splits the manager ClusterRole's rules into those on
+cluster-scoped resources (namespaces, tenancypolicies: read cluster-wide)
+and the rest, which manager.namespaces grants per namespace with Roles.
+Input: the rules; output: YAML {cluster: [...], namespaced: [...]}.
+*/}}
+{{- define "authstack.splitRules" -}}
+{{- $clusterScoped := list "namespaces" "tenancypolicies" }}
+{{- $cluster := list }}
+{{- $namespaced := list }}
+{{- range $rule := . }}
+{{- $c := list }}
+{{- $n := list }}
+{{- range $res := $rule.resources }}
+{{- if has $res $clusterScoped }}{{ $c = append $c $res }}{{ else }}{{ $n = append $n $res }}{{ end }}
+{{- end }}
+{{- if $c }}{{ $cluster = append $cluster (merge (dict "resources" $c) (omit $rule "resources")) }}{{ end }}
+{{- if $n }}{{ $namespaced = append $namespaced (merge (dict "resources" $n) (omit $rule "resources")) }}{{ end }}
+{{- end }}
+{{- toYaml (dict "cluster" $cluster "namespaced" $namespaced) }}
+{{- end }}
