@@ -31,43 +31,77 @@ import (
 
 const issuer = "https://auth.e2e.test"
 
-func TestEndToEnd(t *testing.T) {
+// cluster is a test's kube-apiserver, an admin kubeconfig and kubectl.
+type cluster struct {
+	root, work, bin string
+	env             *envtest.Environment
+	kubeconfig      string
+	kubectlBin      string
+}
+
+// newCluster builds the binary and starts a kube-apiserver with the CRDs.
+func newCluster(t *testing.T) *cluster {
+	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
 		t.Fatal(err)
 	}
-	work := t.TempDir()
-	bin := filepath.Join(work, "authstack")
-	run(t, root, "go", "build", "-o", bin, ".")
+	c := &cluster{root: root, work: t.TempDir()}
+	c.bin = filepath.Join(c.work, "authstack")
+	run(t, root, "go", "build", "-o", c.bin, ".")
+	c.env = &envtest.Environment{BinaryAssetsDirectory: testenv.Assets()}
+	if _, err := c.env.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = c.env.Stop() })
+	c.kubeconfig = c.userKubeconfig(t, envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}})
+	c.kubectlBin = "kubectl"
+	if _, err := exec.LookPath(c.kubectlBin); err != nil {
+		c.kubectlBin = filepath.Join(testenv.Assets(), "kubectl") // built by hack/setup-envtest.sh
+	}
+	c.kubectl(t, "apply", "-f", "config/crd/bases/")
+	c.kubectl(t, "wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
+	return c
+}
 
-	env := &envtest.Environment{BinaryAssetsDirectory: testenv.Assets()}
-	if _, err := env.Start(); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = env.Stop() })
-	admin, err := env.ControlPlane.AddUser(envtest.User{Name: "e2e-admin", Groups: []string{"system:masters"}}, nil)
+// kubectl runs kubectl as the admin.
+func (c *cluster) kubectl(t *testing.T, args ...string) string {
+	t.Helper()
+	return run(t, c.root, c.kubectlBin, append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
+}
+
+// canI asks the API server whether user may do args.
+func (c *cluster) canI(user string, args ...string) bool {
+	cmd := append([]string{"--kubeconfig", c.kubeconfig, "auth", "can-i"}, args...)
+	out, _ := exec.Command(c.kubectlBin, append(cmd, "--as", user)...).Output()
+	return strings.TrimSpace(string(out)) == "yes"
+}
+
+// userKubeconfig writes a kubeconfig for a new user of the API server.
+func (c *cluster) userKubeconfig(t *testing.T, u envtest.User) string {
+	t.Helper()
+	user, err := c.env.ControlPlane.AddUser(u, nil)
 	if err != nil {
 		t.Fatal(err)
 	}
-	kc, err := admin.KubeConfig()
+	kc, err := user.KubeConfig()
 	if err != nil {
 		t.Fatal(err)
 	}
-	kubeconfig := filepath.Join(work, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
+	path := filepath.Join(c.work, u.Name+"-kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
-	kubectlBin := "kubectl"
-	if _, err := exec.LookPath(kubectlBin); err != nil {
-		kubectlBin = filepath.Join(testenv.Assets(), "kubectl") // built by hack/setup-envtest.sh
-	}
+	return path
+}
+
+func TestEndToEnd(t *testing.T) {
+	c := newCluster(t)
+	work, bin, kubeconfig, kubectlBin := c.work, c.bin, c.kubeconfig, c.kubectlBin
 	kubectl := func(args ...string) string {
 		t.Helper()
-		return run(t, root, kubectlBin, append([]string{"--kubeconfig", kubeconfig}, args...)...)
+		return c.kubectl(t, args...)
 	}
-
-	kubectl("apply", "-f", "config/crd/bases/")
-	kubectl("wait", "--for=condition=Established", "crd", "--all", "--timeout=60s")
 
 	// The manager runs as a user holding only config/rbac/role.yaml: the
 	// generated least-privilege ClusterRole, and the Role that lets it write
@@ -77,18 +111,7 @@ func TestEndToEnd(t *testing.T) {
 	kubectl("apply", "-f", "config/rbac/role.yaml")
 	kubectl("create", "clusterrolebinding", "authstack-manager", "--clusterrole", "authstack-manager", "--user", "authstack-manager")
 	kubectl("create", "rolebinding", "authstack-manager", "-n", "authstack-system", "--role", "authstack-manager", "--user", "authstack-manager")
-	mgrUser, err := env.ControlPlane.AddUser(envtest.User{Name: "authstack-manager"}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	mkc, err := mgrUser.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	managerKubeconfig := filepath.Join(work, "manager-kubeconfig")
-	if err := os.WriteFile(managerKubeconfig, mkc, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	managerKubeconfig := c.userKubeconfig(t, envtest.User{Name: "authstack-manager"})
 	if out := kubectl("auth", "can-i", "get", "secrets", "--as", "authstack-manager", "-n", "default"); strings.TrimSpace(out) != "yes" {
 		t.Fatalf("the manager's role cannot read Secrets: %s", out)
 	}
@@ -285,4 +308,66 @@ func token(t *testing.T, server, user, pw string) string {
 
 func userinfo(t *testing.T, server, tok string) string {
 	return curl(t, "-o", "/dev/null", "-w", "%{http_code}", "-H", "Authorization: Bearer "+tok, server+"/userinfo")
+}
+
+// A manager serving one tenant namespace, with the RBAC config/namespaced
+// gives it (a RoleBinding there, and cluster-wide reads of namespaces and
+// TenancyPolicies only) and a Secret selector: it serves team-a's users,
+// leaves team-b's alone, reads only labelled Secrets, and follows a
+// TenancyPolicy.
+func TestEndToEndNamespacedManager(t *testing.T) {
+	c := newCluster(t)
+	kubectl := func(args ...string) string {
+		t.Helper()
+		return c.kubectl(t, args...)
+	}
+	for _, ns := range []string{"authstack-system", "team-a", "team-b"} {
+		kubectl("create", "namespace", ns)
+	}
+	kubectl("label", "namespace", "team-a", "tenant=team-a")
+	// config/namespaced's RBAC, bound to a user instead of the ServiceAccount.
+	kubectl("apply", "-f", "config/rbac/role.yaml", "-f", "config/namespaced/cluster_reads.yaml")
+	kubectl("create", "clusterrolebinding", "authstack-manager-reads", "--clusterrole", "authstack-manager-cluster-reads", "--user", "authstack-manager")
+	kubectl("create", "rolebinding", "authstack-manager", "-n", "team-a", "--clusterrole", "authstack-manager", "--user", "authstack-manager")
+	kubectl("create", "rolebinding", "authstack-manager", "-n", "authstack-system", "--role", "authstack-manager", "--user", "authstack-manager")
+	if c.canI("authstack-manager", "get", "secrets", "-n", "team-b") || !c.canI("authstack-manager", "list", "secrets", "-n", "team-a") {
+		t.Fatal("the namespaced RBAC does not confine Secrets to team-a")
+	}
+	managerKubeconfig := c.userKubeconfig(t, envtest.User{Name: "authstack-manager"})
+
+	redis := redistest.Start(t)
+	keys := filepath.Join(c.work, "keys")
+	writeSigningKey(t, keys)
+	start(t, c.work, "manager", c.bin, "manager", "--kubeconfig", managerKubeconfig, "--redis-url", redis.URL(),
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--signing-keys-namespace", "authstack-system",
+		"--namespace", "team-a", "--secret-selector", "authstack.dev/credentials=true")
+	addr := freeAddr(t)
+	start(t, c.work, "server", c.bin, "server", "--addr", addr, "--metrics-addr", "", "--redis-url", redis.URL(),
+		"--issuer", issuer, "--signing-keys", keys, "--shutdown-delay", "0s")
+	server := "http://" + addr
+	waitHTTP(t, server+"/readyz")
+
+	for _, ns := range []string{"team-a", "team-b"} {
+		kubectl("apply", "-n", ns, "-f", "config/samples/")
+	}
+	// The samples' Secrets carry no label: to the manager they do not exist.
+	kubectl("wait", "-n", "team-a", "--for=jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}=SecretNotFound", "authuser/alice", "--timeout=60s")
+	kubectl("label", "-n", "team-a", "secret", "alice-password", "authstack.dev/credentials=true")
+	kubectl("wait", "-n", "team-a", "--for=condition=Ready", "authuser/alice", "--timeout=60s")
+	tok := token(t, server, "alice", "wonderland-rabbit-42")
+	if code := userinfo(t, server, tok); code != "200" {
+		t.Fatalf("alice's token: %s", code)
+	}
+	// team-b is not served: its objects get no status at all.
+	if out := kubectl("get", "authuser", "alice", "-n", "team-b", "-o", "jsonpath={.status}"); strings.TrimSpace(out) != "" {
+		t.Fatalf("a namespace the manager does not serve got a status: %s", out)
+	}
+	// A TenancyPolicy for team-a that does not allow "alice" takes her
+	// username away, and her token with it.
+	kubectl("apply", "-f", "config/samples/tenancy/")
+	kubectl("wait", "-n", "team-a", "--for=jsonpath={.status.conditions[?(@.type==\"Ready\")].reason}=NotAllowed", "authuser/alice", "--timeout=60s")
+	eventually(t, "the token of a user the policy refuses to be refused", func() bool { return userinfo(t, server, tok) == "401" })
+	if code := tokenStatus(t, server, "alice", "wonderland-rabbit-42"); code != "400" {
+		t.Fatalf("a user the policy refuses logs in: %s", code)
+	}
 }
