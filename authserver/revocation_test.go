@@ -240,13 +240,12 @@ func TestRevokeEndpoint(t *testing.T) {
 	if rec := ts.post("/revoke", billingAuth, "token", tr.AccessToken); rec.Code != http.StatusOK {
 		t.Fatalf("revoke again: %d", rec.Code)
 	}
-	// The refresh token survives an access token's revocation (RFC 7009
-	// leaves it to the server; revoking one access token is not a logout).
-	rec := ts.refresh(tr.RefreshToken)
-	if rec.Code != http.StatusOK {
+	// Revoking an access token ends its session (RFC 7009 §2.1 lets the
+	// server revoke the grant): its refresh token goes too.
+	if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
 		t.Fatalf("refresh after revoking an access token: %d", rec.Code)
 	}
-	next := decode[tokenResponse](t, rec)
+	next := ts.login(t)
 	// A refresh token: the whole session, access tokens included.
 	if rec := ts.post("/revoke", billingAuth, "token", next.RefreshToken, "token_type_hint", "refresh_token"); rec.Code != http.StatusOK {
 		t.Fatalf("revoke refresh token: %d %s", rec.Code, rec.Body)
@@ -443,32 +442,34 @@ func TestRefreshRetryAfterARefusal(t *testing.T) {
 
 // A session whose revocation stopped half-way (its refresh tokens revoked,
 // its sid not: the second write failed) is finished by revoking again:
-// /revoke does not answer "unknown token" and leave the access tokens alive.
+// /revoke does not answer "unknown token" and leave the access tokens
+// alive, and neither does a refresh.
 func TestRevokeFinishesAHalfRevokedSession(t *testing.T) {
 	ts := newTestServer(t)
-	tr := ts.login(t)
-	tok := ts.introspect(t, tr.RefreshToken)
-	if !active(tok) {
-		t.Fatal("fresh refresh token inactive")
-	}
-	got, err := ts.store.GetRefreshToken(t.Context(), hashRefresh(tr.RefreshToken), ts.clock())
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := ts.store.RevokeRefreshFamily(t.Context(), got.Family); err != nil {
-		t.Fatal(err)
-	}
-	if !active(ts.introspect(t, tr.AccessToken)) {
-		t.Fatal("the access token died with the refresh family alone")
-	}
-	if rec := ts.post("/revoke", billingAuth, "token", tr.RefreshToken); rec.Code != http.StatusOK {
-		t.Fatalf("revoke: %d", rec.Code)
-	}
-	if active(ts.introspect(t, tr.AccessToken)) {
-		t.Fatal("revoking a half-revoked session again left its access token alive")
-	}
-	if active(ts.introspect(t, tr.RefreshToken)) {
-		t.Fatal("a refresh token of a revoked family is active")
+	for _, finish := range []string{"revoke", "refresh"} {
+		tr := ts.login(t)
+		if _, err := ts.store.RevokeSession(t.Context(), sessionOf(t, tr.RefreshToken)); err != nil {
+			t.Fatal(err)
+		}
+		if !active(ts.introspect(t, tr.AccessToken)) {
+			t.Fatal("the access token died with the refresh tokens alone")
+		}
+		switch finish {
+		case "revoke":
+			if rec := ts.post("/revoke", billingAuth, "token", tr.RefreshToken); rec.Code != http.StatusOK {
+				t.Fatalf("revoke: %d", rec.Code)
+			}
+		case "refresh":
+			if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
+				t.Fatalf("refresh of a revoked session: %d", rec.Code)
+			}
+		}
+		if active(ts.introspect(t, tr.AccessToken)) {
+			t.Fatalf("%s of a half-revoked session left its access token alive", finish)
+		}
+		if active(ts.introspect(t, tr.RefreshToken)) {
+			t.Fatal("a refresh token of a revoked session is active")
+		}
 	}
 }
 
@@ -487,7 +488,15 @@ func TestAccessTokenLifetimeIsCapped(t *testing.T) {
 	}
 }
 
-func hashRefresh(raw string) string { return token.HashRefreshToken(raw) }
+// sessionOf is the store's key of a refresh token's session.
+func sessionOf(t *testing.T, raw string) string {
+	t.Helper()
+	id, _, _, ok := token.RefreshSession(raw)
+	if !ok {
+		t.Fatalf("not a refresh token: %q", raw)
+	}
+	return id
+}
 
 // The mirror's figures are on the metrics listener.
 func TestMirrorMetrics(t *testing.T) {
@@ -498,8 +507,9 @@ func TestMirrorMetrics(t *testing.T) {
 	}
 	ts.caughtUp()
 	for name, want := range map[string]float64{
-		"authstack_revocation_mirror_revoked_tokens":   1,
-		"authstack_revocation_mirror_revoked_sessions": 0,
+		// Revoking an access token revokes its session.
+		"authstack_revocation_mirror_revoked_tokens":   0,
+		"authstack_revocation_mirror_revoked_sessions": 1,
 		"authstack_revocation_mirror_users":            3,
 		"authstack_revocation_mirror_loads_total":      1,
 		"authstack_revocation_mirror_rollbacks_total":  0,

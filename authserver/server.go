@@ -60,6 +60,13 @@ type Config struct {
 	// registration may ask for (token.MaxAccessTokenTTL and
 	// token.DefaultMaxRefreshTokenTTL when zero).
 	MaxAccessTokenTTL, MaxRefreshTokenTTL time.Duration
+	// MaxSessionLifetime bounds a session after its login, whatever its
+	// refreshes (token.DefaultMaxSessionLifetime when zero); clients may
+	// set a shorter one.
+	MaxSessionLifetime time.Duration
+	// SessionRefreshes bounds the refreshes of one session per window
+	// (DefaultSessionRefreshes when zero; Max 0 with a window is no limit).
+	SessionRefreshes throttle.Limit
 	// MaxStaleness bounds how old the revocation mirror's knowledge may be
 	// before validation answers 503; revocation.DefaultMaxStaleness when 0.
 	MaxStaleness time.Duration
@@ -101,6 +108,12 @@ func (c *Config) defaults() error {
 	if c.RefreshTokenTTL <= 0 {
 		c.RefreshTokenTTL = token.DefaultRefreshTokenTTL
 	}
+	if c.SessionRefreshes == (throttle.Limit{}) {
+		c.SessionRefreshes = DefaultSessionRefreshes
+	}
+	if err := c.SessionRefreshes.Validate(); err != nil {
+		return err
+	}
 	if c.MaxAccessTokenTTL > token.MaxAccessTokenTTL {
 		return fmt.Errorf("the longest access-token lifetime is %v (revocations are remembered that long)", token.MaxAccessTokenTTL)
 	}
@@ -121,6 +134,11 @@ func (c *Config) defaults() error {
 	}
 	return nil
 }
+
+// DefaultSessionRefreshes bounds the refreshes of one session: 30 a minute,
+// far more than a client needs (one per access-token lifetime) and far
+// fewer than a loop would make.
+var DefaultSessionRefreshes = throttle.Limit{Max: 30, Window: time.Minute}
 
 // canonicalIssuer checks an issuer URL and returns it as scheme://host[:port].
 // RFC 8414 §2: https, no query, no fragment. authstack serves its endpoints at
@@ -209,7 +227,8 @@ func New(cfg Config) (*Server, error) {
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
-		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL, Now: cfg.Now,
+		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
+		MaxSessionLifetime: cfg.MaxSessionLifetime, Now: cfg.Now,
 	}
 	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	grants := map[string]token.Grant{
@@ -220,7 +239,8 @@ func New(cfg Config) (*Server, error) {
 			Limiter:  limiter,
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
-		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror, Now: cfg.Now},
+		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
+			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Now: cfg.Now},
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},

@@ -27,7 +27,7 @@ import (
 type gatedStore struct {
 	store.Store
 	mu      sync.Mutex
-	gate    string // "GetUser" or "CreateRefreshToken"; "" when disarmed
+	gate    string // "GetUser" or "SessionWritten"; "" when disarmed
 	reached chan struct{}
 	release chan struct{}
 }
@@ -60,10 +60,18 @@ func (g *gatedStore) GetUser(ctx context.Context, username string) (store.User, 
 	return u, err
 }
 
-func (g *gatedStore) CreateRefreshToken(ctx context.Context, t store.RefreshToken) error {
-	err := g.Store.CreateRefreshToken(ctx, t)
-	g.hold("CreateRefreshToken")
+// CreateSession and RotateSession are where a login and a refresh have
+// done their checks and wait only for their access token to be signed.
+func (g *gatedStore) CreateSession(ctx context.Context, s store.Session) error {
+	err := g.Store.CreateSession(ctx, s)
+	g.hold("SessionWritten")
 	return err
+}
+
+func (g *gatedStore) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {
+	s, err := g.Store.RotateSession(ctx, id, r, now)
+	g.hold("SessionWritten")
+	return s, err
 }
 
 // The changes a manager writes; notBefore is the time it read from its
@@ -224,9 +232,9 @@ func TestTokensOfASupersededCredentialAreRefusedEverywhere(t *testing.T) {
 				f := newSupersedeFixture(t, backend())
 				start := f.ts.clock().Truncate(time.Second).Add(time.Second)
 				f.ts.advance(start.Sub(f.ts.clock())) // the login begins on a whole second
-				f.gated.arm("CreateRefreshToken")
+				f.gated.arm("SessionWritten")
 				done := f.aliceLogin()
-				<-f.gated.reached // the access token is signed, the refresh token stored
+				<-f.gated.reached // the access token is signed, the session stored
 				f.supersede(t, change, start.Add(-time.Millisecond))
 				close(f.gated.release)
 				rec := <-done
@@ -246,7 +254,7 @@ func TestTokensOfASupersededCredentialAreRefusedEverywhere(t *testing.T) {
 // refresh, or the new tokens are minted, before the change lands.
 func TestRefreshThatRacedASupersedingChangeYieldsNothingAccepted(t *testing.T) {
 	for bname, backend := range backends(t) {
-		for _, gate := range []string{"GetUser", "CreateRefreshToken"} {
+		for _, gate := range []string{"GetUser", "SessionWritten"} {
 			for cname, change := range supersedingChanges {
 				t.Run(bname+"/"+gate+"/"+cname, func(t *testing.T) {
 					f := newSupersedeFixture(t, backend())

@@ -27,6 +27,8 @@ type serverOptions struct {
 	refreshTokenTTL time.Duration
 	maxAccessTTL    time.Duration
 	maxRefreshTTL   time.Duration
+	maxSession      time.Duration
+	refreshLimit    throttle.Limit
 	maxStaleness    time.Duration
 	verifyAudiences []string
 	publicClientID  string
@@ -54,6 +56,10 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.refreshTokenTTL, "refresh-token-ttl", token.DefaultRefreshTokenTTL, "lifetime of refresh tokens for clients that set none")
 	fs.DurationVar(&o.maxAccessTTL, "max-access-token-ttl", token.MaxAccessTokenTTL, "longest access-token lifetime an AuthClient may ask for (at most 24h)")
 	fs.DurationVar(&o.maxRefreshTTL, "max-refresh-token-ttl", token.DefaultMaxRefreshTokenTTL, "longest refresh-token lifetime an AuthClient may ask for")
+	fs.DurationVar(&o.maxSession, "max-session-lifetime", token.DefaultMaxSessionLifetime,
+		"longest a session (a login and its refreshes) lasts after the login; AuthClients may set shorter")
+	fs.Int64Var(&o.refreshLimit.Max, "session-refresh-max", authserver.DefaultSessionRefreshes.Max, "refreshes allowed per session in a window (0: no limit)")
+	fs.DurationVar(&o.refreshLimit.Window, "session-refresh-window", authserver.DefaultSessionRefreshes.Window, "window of the per-session refresh limit")
 	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", revocation.DefaultMaxStaleness,
 		"oldest revocation state validation trusts; beyond it (Redis unreachable) validation answers 503")
 	fs.StringSliceVar(&o.verifyAudiences, "verify-audience", nil, "audiences /verify accepts when the gateway names none (default: --audience, or the issuer)")
@@ -87,6 +93,7 @@ func (o *serverOptions) config() authserver.Config {
 		AccessTokenTTL:    o.accessTokenTTL,
 		RefreshTokenTTL:   o.refreshTokenTTL,
 		MaxAccessTokenTTL: o.maxAccessTTL, MaxRefreshTokenTTL: o.maxRefreshTTL,
+		MaxSessionLifetime: o.maxSession, SessionRefreshes: o.refreshLimit,
 		MaxStaleness:    o.maxStaleness,
 		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,

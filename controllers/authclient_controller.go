@@ -198,6 +198,7 @@ func sameClient(a, b store.Client) bool {
 	return a.ID == b.ID && a.SecretHash == b.SecretHash && slices.Equal(a.GrantTypes, b.GrantTypes) &&
 		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Audiences, b.Audiences) &&
 		a.AccessTokenTTL == b.AccessTokenTTL && a.RefreshTokenTTL == b.RefreshTokenTTL &&
+		a.SessionMaxLifetime == b.SessionMaxLifetime &&
 		a.Source == b.Source && a.SecretVersion == b.SecretVersion
 }
 

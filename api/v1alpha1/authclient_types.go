@@ -110,14 +110,23 @@ type AuthClientSpec struct {
 	Audiences []string `json:"audiences,omitempty"`
 
 	// accessTokenTTL overrides the server's default access token lifetime
-	// (Go duration string, e.g. "15m").
+	// (Go duration string, e.g. "15m"). The server caps it
+	// (--max-access-token-ttl, at most 24h).
 	// +optional
 	AccessTokenTTL *metav1.Duration `json:"accessTokenTTL,omitempty"`
 
 	// refreshTokenTTL overrides the server's default refresh token lifetime
-	// (Go duration string, e.g. "720h").
+	// (Go duration string, e.g. "720h"). The server caps it
+	// (--max-refresh-token-ttl).
 	// +optional
 	RefreshTokenTTL *metav1.Duration `json:"refreshTokenTTL,omitempty"`
+
+	// sessionMaxLifetime bounds a session (a login and the refreshes that
+	// follow it) after the login, whatever its refreshes: the user enters
+	// the password again after it. The server's --max-session-lifetime
+	// when unset, and at most that.
+	// +optional
+	SessionMaxLifetime *metav1.Duration `json:"sessionMaxLifetime,omitempty"`
 }
 
 // AuthClientStatus defines the observed state of AuthClient.

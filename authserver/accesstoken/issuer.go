@@ -46,6 +46,10 @@ type Request struct {
 	// "authstack_cred"; a zero AuthTime leaves both out.
 	AuthTime   time.Time
 	Credential int64
+	// IssuedAt is the token's iat (whole seconds), when set: a caller that
+	// has promised the token expires by IssuedAt + TTL (a session's record
+	// of its access tokens' expiry) sets it; zero is now.
+	IssuedAt time.Time
 }
 
 // IssueFor is Issue with the session and epoch claims.
@@ -63,7 +67,11 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 	if is.Now != nil {
 		now = is.Now
 	}
-	issuedAt := jwt.NewNumericDate(now()) // truncated to whole seconds
+	at := r.IssuedAt
+	if at.IsZero() {
+		at = now()
+	}
+	issuedAt := jwt.NewNumericDate(at) // truncated to whole seconds
 	claims := Claims{
 		RegisteredClaims: jwt.RegisteredClaims{
 			Issuer:    is.Issuer,

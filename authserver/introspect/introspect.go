@@ -7,6 +7,7 @@ package introspect
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"net/http"
 	"slices"
@@ -25,7 +26,7 @@ import (
 
 // RefreshTokens is the part of the store introspection needs.
 type RefreshTokens interface {
-	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
+	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
 }
 
 // Handler serves POST /introspect to authenticated confidential clients.
@@ -143,23 +144,30 @@ func mayKnow(client store.Client, c *accesstoken.Claims) bool {
 }
 
 // refreshToken answers for a refresh token, to the client it was issued to
-// only: to any other it is a credential it must not learn about.
+// only: to any other it is a credential it must not learn about. Only the
+// session's current token is active.
 func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Client) (*Response, error) {
-	t, err := h.Refresh.GetRefreshToken(ctx, token.HashRefreshToken(raw), h.Now())
+	id, gen, hash, ok := token.RefreshSession(raw)
+	if !ok {
+		return inactive, nil
+	}
+	now := h.Now()
+	sess, err := h.Refresh.GetSession(ctx, id, now)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return inactive, nil
 	case err != nil:
 		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
 	}
-	if t.Used || t.Revoked || t.ClientID != client.ID {
+	if sess.Revoked || gen != sess.Generation || subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) != 1 ||
+		sess.ClientID != client.ID || !now.Before(sess.ExpiresAt) {
 		return inactive, nil
 	}
 	// The session's user and epoch are judged as for its access tokens.
 	c := &accesstoken.Claims{
-		RegisteredClaims: jwt.RegisteredClaims{Subject: t.Username, IssuedAt: jwt.NewNumericDate(t.AuthTime)},
-		SessionID:        t.Family, Epoch: t.Epoch,
-		AuthTime: jwt.NewNumericDate(t.AuthTime), Credential: t.Credential,
+		RegisteredClaims: jwt.RegisteredClaims{Subject: sess.Username, IssuedAt: jwt.NewNumericDate(sess.AuthTime)},
+		SessionID:        sess.ID, Epoch: sess.Epoch,
+		AuthTime: jwt.NewNumericDate(sess.AuthTime), Credential: sess.Credential,
 	}
 	if err := h.Revocations.Check(c); err != nil {
 		if errors.Is(err, accesstoken.ErrInvalidToken) {
@@ -168,8 +176,8 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 		return nil, oauth.Unavailable("revocation state unavailable; retry later", retryAfter, err)
 	}
 	return &Response{
-		Active: true, Scope: strings.Join(t.Scopes, " "), ClientID: t.ClientID, Username: t.Username,
-		Sub: t.Username, Exp: t.ExpiresAt.Unix(), Iat: t.IssuedAt.Unix(),
+		Active: true, Scope: strings.Join(sess.Scopes, " "), ClientID: sess.ClientID, Username: sess.Username,
+		Sub: sess.Username, Exp: sess.TokenExpiresAt.Unix(), Iat: sess.CreatedAt.Unix(),
 	}, nil
 }
 

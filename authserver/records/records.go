@@ -103,6 +103,9 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 	if c.Spec.RefreshTokenTTL != nil {
 		rec.RefreshTokenTTL = c.Spec.RefreshTokenTTL.Duration
 	}
+	if c.Spec.SessionMaxLifetime != nil {
+		rec.SessionMaxLifetime = c.Spec.SessionMaxLifetime.Duration
+	}
 	if c.Spec.SecretRef == nil {
 		return rec, nil
 	}

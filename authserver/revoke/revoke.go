@@ -1,11 +1,13 @@
 // Package revoke serves the token revocation endpoint (RFC 7009): a client
-// revokes an access token (by its jti, until it expires) or a refresh token
-// (its whole session, with the access tokens issued in it). Every replica
-// refuses the token once the change reaches its revocation mirror.
+// revokes an access token or a refresh token, and with either its whole
+// session: the session's refresh tokens and every access token issued in
+// it (RFC 7009 §2.1 lets revoking one token revoke the grant). Every
+// replica refuses them once the change reaches its revocation mirror.
 package revoke
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -21,8 +23,10 @@ import (
 
 // Store is the part of the store revocation needs.
 type Store interface {
+	// RevokeAccessToken is for an access token without a session (none
+	// this server issues has no sid).
 	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
-	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
+	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
 }
 
 // Handler serves POST /revoke.
@@ -100,6 +104,16 @@ func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client stor
 	if claims.ClientID != client.ID {
 		return "", errOtherClient
 	}
+	if claims.SessionID != "" {
+		// The session goes with it: one revocation per session, however
+		// many access tokens were revoked, so that revoking in a loop cannot
+		// grow every replica's mirror; and a leaked access token may mean a
+		// leaked refresh token.
+		if err := h.Sessions.Revoke(ctx, claims.SessionID, claims.ExpiresAt.Time); err != nil {
+			return "", err
+		}
+		return "access_token", nil
+	}
 	exp := claims.ExpiresAt.Time.Add(h.Tokens.Skew())
 	if err := h.Store.RevokeAccessToken(ctx, claims.ID, exp); err != nil {
 		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
@@ -110,20 +124,29 @@ func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client stor
 	return "access_token", nil
 }
 
+// revokeRefreshToken revokes the session of a refresh token of it, current
+// or used: whoever holds any of its tokens may end it.
 func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client store.Client) (string, error) {
-	t, err := h.Store.GetRefreshToken(ctx, token.HashRefreshToken(raw), h.Now())
+	id, gen, hash, ok := token.RefreshSession(raw)
+	if !ok {
+		return "", nil
+	}
+	sess, err := h.Store.GetSession(ctx, id, h.Now())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", nil
 	case err != nil:
 		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	if t.ClientID != client.ID {
+	if gen > sess.Generation || (gen == sess.Generation && subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) != 1) {
+		return "", nil // not a token this session issued
+	}
+	if sess.ClientID != client.ID {
 		return "", errOtherClient
 	}
 	// Also for a session revoked already: revoking again finishes a
 	// revocation that stopped half-way, and costs nothing otherwise.
-	if err := h.Sessions.Revoke(ctx, t.Family); err != nil {
+	if err := h.Sessions.Revoke(ctx, sess.ID, sess.AccessExpiresAt); err != nil {
 		return "", err
 	}
 	return "refresh_token", nil

@@ -21,9 +21,14 @@ var (
 	// ErrUnavailable wraps every failure to reach the backend. The token
 	// server answers 503 for it and never proceeds without the store.
 	ErrUnavailable = errors.New("store unavailable")
-	// ErrTokenReused is returned by UseRefreshToken when the token was
-	// already used; the backend has revoked the whole family by then.
+	// ErrTokenReused is returned by RotateSession when the refresh token
+	// presented is of an earlier generation (used already); the backend has
+	// revoked the session by then.
 	ErrTokenReused = errors.New("refresh token reused")
+	// ErrRateLimited is returned by RotateSession when the session was
+	// refreshed too often in the current window; nothing changed. It is
+	// wrapped by a *RateLimitError, which says when to retry.
+	ErrRateLimited = errors.New("refreshed too often")
 	// ErrFeedReset is returned by ReadRevocations when the changes after a
 	// cursor can no longer be read in order: the epoch changed (or is gone)
 	// or the change log was trimmed past the cursor. The reader loads the
@@ -115,7 +120,7 @@ func (s UserState) Ends(authTime time.Time, mark int64) bool {
 type RevocationEvent struct {
 	// JTI is an access token revoked until Until (its exp).
 	JTI string
-	// Grant is a grant (a refresh-token family, the "sid" of the access
+	// Grant is a grant (a refresh-token session, the "sid" of the access
 	// tokens issued from it) all of whose tokens are revoked until Until.
 	Grant string
 	// Until is when the revocation may be forgotten, to the millisecond.
@@ -138,7 +143,10 @@ type Client struct {
 	Audiences       []string      `json:"audiences,omitempty"`
 	AccessTokenTTL  time.Duration `json:"accessTokenTTL,omitempty"`
 	RefreshTokenTTL time.Duration `json:"refreshTokenTTL,omitempty"`
-	Source          string        `json:"source,omitempty"`
+	// SessionMaxLifetime bounds a session (a login and its refreshes) after
+	// the login; the server's maximum when zero, and at most that.
+	SessionMaxLifetime time.Duration `json:"sessionMaxLifetime,omitempty"`
+	Source             string        `json:"source,omitempty"`
 	// SecretVersion identifies the Secret (and its resourceVersion) the
 	// secret hash came from, so the controller does not read it again.
 	SecretVersion string `json:"secretVersion,omitempty"`
@@ -147,35 +155,72 @@ type Client struct {
 // Public reports whether the client has no secret.
 func (c Client) Public() bool { return c.SecretHash == "" }
 
-// RefreshToken is stored under the SHA-256 of the opaque token; the token
-// itself is never stored.
-type RefreshToken struct {
-	// Hash is the hex SHA-256 of the opaque token value (the key).
-	Hash string `json:"hash"`
-	// Family groups a chain of rotated tokens; reuse revokes the family.
-	// It is also the "sid" claim of the access tokens issued with them.
-	Family    string    `json:"family"`
-	ClientID  string    `json:"clientID"`
-	Username  string    `json:"username"`
-	Scopes    []string  `json:"scopes,omitempty"`
-	IssuedAt  time.Time `json:"issuedAt"`
+// Session is a refresh-token session: one password login and the refresh
+// tokens rotated from it, kept as one record whatever the number of
+// rotations. Its refresh tokens carry the session's secret ID, a
+// generation and a secret (token.ParseRefreshToken); only the SHA-256 of the
+// current generation's secret is stored. A token of an earlier generation
+// is a used one: presenting it revokes the session (RFC 9700 §4.14.2).
+type Session struct {
+	// ID is the store's key: the "sid" claim of the session's access
+	// tokens, derived one-way from the secret ID its refresh tokens carry,
+	// so that knowing an access token does not let anyone make a refresh
+	// token of its session.
+	ID       string   `json:"id"`
+	ClientID string   `json:"clientID"`
+	Username string   `json:"username"`
+	Scopes   []string `json:"scopes,omitempty"`
+	// AuthTime is when the user authenticated with a password (when the
+	// record the password was checked against was read); Credential is
+	// that record's CredentialMark, 0 for a session stored before marks
+	// existed.
+	AuthTime   time.Time `json:"authTime"`
+	Credential int64     `json:"credential,omitempty"`
+	// Epoch is the store epoch the session was started in: after the store
+	// lost data, a session from an earlier epoch is refused.
+	Epoch     string    `json:"epoch,omitempty"`
+	CreatedAt time.Time `json:"createdAt"`
+	// ExpiresAt is the session's absolute end (its client's maximum
+	// session lifetime after AuthTime): no refresh token outlives it.
 	ExpiresAt time.Time `json:"expiresAt"`
-	// AuthTime is when the user last authenticated with a password (when
-	// the record the password was checked against was read); it carries
-	// over from token to token of a family.
-	AuthTime time.Time `json:"authTime"`
-	// Credential is the CredentialMark of that record, carried over too;
-	// 0 for a token stored before marks existed.
-	Credential int64 `json:"credential,omitempty"`
-	// Epoch is the store epoch the family was started in: after the store
-	// lost data, a token from an earlier epoch is refused.
-	Epoch string `json:"epoch,omitempty"`
-	// Used is set once the token has been exchanged (rotation).
-	Used bool `json:"used,omitempty"`
-	// Revoked is set, by GetRefreshToken and UseRefreshToken, when the
-	// family is revoked; it is not stored with the token.
-	Revoked bool `json:"-"`
+
+	// Generation is the current refresh token's; TokenHash the hex SHA-256
+	// of its secret; TokenExpiresAt when it stops working.
+	Generation     uint64    `json:"generation"`
+	TokenHash      string    `json:"tokenHash"`
+	TokenExpiresAt time.Time `json:"tokenExpiresAt"`
+	// AccessExpiresAt is the latest exp of an access token issued in the
+	// session: revoking the session must outlast it.
+	AccessExpiresAt time.Time `json:"accessExpiresAt"`
+	// Revoked is set once the session is revoked; a revoked session is kept
+	// until its access tokens have expired.
+	Revoked bool `json:"revoked,omitempty"`
 }
+
+// Rotation is one exchange of a session's refresh token (RotateSession).
+type Rotation struct {
+	// Generation and TokenHash are the presented token's.
+	Generation uint64
+	TokenHash  string
+	// NextHash and NextExpiresAt are the new token's; AccessExpiresAt is
+	// the exp of the access token issued with it.
+	NextHash        string
+	NextExpiresAt   time.Time
+	AccessExpiresAt time.Time
+	// MaxPerWindow rotations are allowed per Window (windows aligned as
+	// WindowIndex aligns them); 0 is no limit.
+	MaxPerWindow int64
+	Window       time.Duration
+}
+
+// RateLimitError says when a rate-limited rotation may be retried.
+type RateLimitError struct{ RetryAfter time.Duration }
+
+func (e *RateLimitError) Error() string {
+	return ErrRateLimited.Error() + "; retry after " + e.RetryAfter.String()
+}
+
+func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
 // Store is what the token server and the controller share.
 //
@@ -205,22 +250,29 @@ type Store interface {
 	DeleteClientFrom(ctx context.Context, id, source string) (bool, error)
 	ListClients(ctx context.Context) ([]Client, error)
 
-	// CreateRefreshToken stores t; ErrAlreadyExists if t.Hash is taken.
-	CreateRefreshToken(ctx context.Context, t RefreshToken) error
-	// UseRefreshToken atomically marks the token as used and returns it as
-	// it was before. It returns ErrNotFound for unknown, expired (relative to
-	// now) or revoked tokens, and ErrTokenReused (after revoking the whole
-	// family) for a token that was already used. With ErrTokenReused, and
-	// with ErrNotFound for a token of a revoked family, the token is
-	// returned too (Revoked set for the latter), so that the caller can
-	// revoke, again if need be, what else the family holds.
-	UseRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
-	// GetRefreshToken returns the token without using it, Used set if it
-	// was used and Revoked if its family is; ErrNotFound for unknown or
-	// expired tokens.
-	GetRefreshToken(ctx context.Context, hash string, now time.Time) (RefreshToken, error)
-	// RevokeRefreshFamily makes every token of the family unusable.
-	RevokeRefreshFamily(ctx context.Context, family string) error
+	// CreateSession stores a new session; ErrAlreadyExists if its ID is
+	// taken.
+	CreateSession(ctx context.Context, s Session) error
+	// GetSession returns the session, or ErrNotFound when it is unknown or
+	// its current token has expired (relative to now). A revoked session is
+	// returned, Revoked set, until it is forgotten.
+	GetSession(ctx context.Context, id string, now time.Time) (Session, error)
+	// RotateSession exchanges the session's current refresh token for the
+	// next one, atomically, and returns the session as it was before. It
+	// returns ErrNotFound for an unknown, expired or revoked session (with
+	// the session, Revoked set, for a revoked one) and for a token that is
+	// not the current one's (a later generation, or the wrong secret);
+	// ErrTokenReused, after revoking the session, for a token of an earlier
+	// generation (the session is returned); and a *RateLimitError when the
+	// session's rotations in the window are used up. Of concurrent
+	// rotations with one token, exactly one succeeds.
+	RotateSession(ctx context.Context, id string, r Rotation, now time.Time) (Session, error)
+	// RevokeSession makes every refresh token of the session unusable and
+	// returns the session as revoked: from then on no rotation succeeds, so
+	// its AccessExpiresAt bounds every access token the session will ever
+	// have. ErrNotFound for an unknown (or forgotten) session. The record is
+	// kept, revoked, until its tokens have expired.
+	RevokeSession(ctx context.Context, id string) (Session, error)
 
 	// RevokeAccessToken records jti as revoked until exp (kept to the
 	// millisecond) and publishes the change to the revocation feed.

@@ -46,6 +46,8 @@ type Scope string
 const (
 	ScopeUserIP Scope = "user_ip"
 	ScopeIP     Scope = "ip"
+	// ScopeSession is the refresh grant's limit per session.
+	ScopeSession Scope = "session"
 )
 
 // ExceededError is returned when an attempt is over a limit.

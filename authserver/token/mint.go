@@ -3,9 +3,6 @@ package token
 import (
 	"context"
 	"crypto/rand"
-	"crypto/sha256"
-	"encoding/base64"
-	"encoding/hex"
 	"errors"
 	"fmt"
 	"slices"
@@ -28,7 +25,7 @@ type AccessTokenIssuer interface {
 
 // MintStore is the part of the store minting needs.
 type MintStore interface {
-	CreateRefreshToken(ctx context.Context, t store.RefreshToken) error
+	CreateSession(ctx context.Context, s store.Session) error
 	GetEpoch(ctx context.Context) (string, error)
 	InitEpoch(ctx context.Context, value string) (string, error)
 }
@@ -50,6 +47,11 @@ type Minter struct {
 	// of that name, and zero means that constant, and DefaultMaxRefreshTokenTTL.
 	MaxAccessTokenTTL  time.Duration
 	MaxRefreshTokenTTL time.Duration
+	// MaxSessionLifetime is the longest a session lasts after the password
+	// was entered, whatever its refreshes: the lifetime of clients that set
+	// none, and the cap of those that do (DefaultMaxSessionLifetime when
+	// zero).
+	MaxSessionLifetime time.Duration
 	Now                func() time.Time
 }
 
@@ -57,13 +59,15 @@ type Minter struct {
 // otherwise: 30 days.
 const DefaultMaxRefreshTokenTTL = 30 * 24 * time.Hour
 
+// DefaultMaxSessionLifetime is the absolute session lifetime unless
+// configured otherwise: 30 days after the login.
+const DefaultMaxSessionLifetime = 30 * 24 * time.Hour
+
 // Session is what a grant has established.
 type Session struct {
 	User   store.User
 	Client store.Client
 	Scopes []string
-	// ID is the session (refresh-token family); empty starts a new one.
-	ID string
 	// AuthTime is when the user's password was checked against the record
 	// (the read of the record); Credential is that record's
 	// store.CredentialMark. Both carry over to every token of the session.
@@ -114,51 +118,98 @@ func (m *Minter) RefreshTTL(c store.Client) time.Duration {
 	return min(ttl, limit)
 }
 
-// Mint issues the tokens of s.
+// SessionLifetime is how long c's sessions last after the login, at most
+// the configured maximum.
+func (m *Minter) SessionLifetime(c store.Client) time.Duration {
+	limit := m.MaxSessionLifetime
+	if limit <= 0 {
+		limit = DefaultMaxSessionLifetime
+	}
+	if c.SessionMaxLifetime > 0 {
+		return min(c.SessionMaxLifetime, limit)
+	}
+	return limit
+}
+
+// Mint issues a login's tokens: an access token and, for a client allowed
+// the refresh_token grant, a new session in the store and its first
+// refresh token.
 func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
-	if s.ID == "" {
-		s.ID = accesstoken.NewID()
-	}
-	aud := s.Client.Audiences
-	if len(aud) == 0 {
-		aud = m.DefaultAudience
-	}
-	ttl := m.AccessTTL(s.Client)
-	tok, claims, err := m.Tokens.IssueFor(accesstoken.Request{
-		Subject: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
-		TTL: ttl, SessionID: s.ID, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential,
-	})
-	if err != nil {
-		return nil, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
-	}
-	resp := &Response{
-		AccessToken: tok,
-		TokenType:   "Bearer",
-		ExpiresIn:   int64(ttl / time.Second),
-		Scope:       strings.Join(s.Scopes, " "),
-		Subject:     s.User.Username,
-		ClientID:    s.Client.ID,
-	}
-	if !allowsGrant(s.Client, GrantRefreshToken) {
-		return resp, nil
-	}
-	if s.AuthTime.IsZero() {
-		s.AuthTime = claims.IssuedAt.Time
-	}
-	raw, hash := newRefreshToken()
-	rttl := m.RefreshTTL(s.Client)
 	now := m.Now()
-	err = m.Store.CreateRefreshToken(ctx, store.RefreshToken{
-		Hash: hash, Family: s.ID, ClientID: s.Client.ID, Username: s.User.Username, Scopes: s.Scopes,
-		IssuedAt: now, ExpiresAt: now.Add(rttl), AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch,
+	end := s.AuthTime.Add(m.SessionLifetime(s.Client))
+	if !allowsGrant(s.Client, GrantRefreshToken) {
+		// No refresh token, no stored session: its ID only names the
+		// access token's session (sid).
+		resp, _, err := m.access(s, accesstoken.NewID(), now, end)
+		return resp, err
+	}
+	rt := newRefreshToken()
+	id := rt.sessionID()
+	resp, accessExp, err := m.access(s, id, now, end)
+	if err != nil {
+		return nil, err
+	}
+	err = m.Store.CreateSession(ctx, store.Session{
+		ID: id, ClientID: s.Client.ID, Username: s.User.Username, Scopes: s.Scopes,
+		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
+		TokenHash: rt.hash(), TokenExpiresAt: m.refreshExpiry(s.Client, now, end), AccessExpiresAt: accessExp,
 	})
 	if err != nil {
 		// No half answer: a client that expects a refresh token and gets
 		// none would log the user in again soon anyway.
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	resp.RefreshToken = raw
+	resp.RefreshToken = rt.String()
 	return resp, nil
+}
+
+// accessExpiry is when an access token of c issued at now expires: its
+// lifetime, but never past its session's end.
+func (m *Minter) accessExpiry(c store.Client, now, end time.Time) time.Time {
+	exp := now.Truncate(time.Second).Add(m.AccessTTL(c))
+	if exp.After(end) {
+		return end
+	}
+	return exp
+}
+
+// refreshExpiry is when a refresh token of c issued at now expires: its
+// lifetime, but never past its session's end.
+func (m *Minter) refreshExpiry(c store.Client, now, end time.Time) time.Time {
+	exp := now.Add(m.RefreshTTL(c))
+	if exp.After(end) {
+		return end
+	}
+	return exp
+}
+
+// access issues the access token of s in session id at now, living at most
+// until the session's end, and returns the response and the token's exp.
+func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, time.Time, error) {
+	aud := s.Client.Audiences
+	if len(aud) == 0 {
+		aud = m.DefaultAudience
+	}
+	exp := m.accessExpiry(s.Client, now, end)
+	ttl := exp.Sub(now.Truncate(time.Second))
+	if ttl <= 0 {
+		return nil, time.Time{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
+	}
+	tok, _, err := m.Tokens.IssueFor(accesstoken.Request{
+		Subject: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
+		TTL: ttl, SessionID: id, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential, IssuedAt: now,
+	})
+	if err != nil {
+		return nil, time.Time{}, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
+	}
+	return &Response{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(ttl / time.Second),
+		Scope:       strings.Join(s.Scopes, " "),
+		Subject:     s.User.Username,
+		ClientID:    s.Client.ID,
+	}, exp, nil
 }
 
 // allowsGrant reports whether c may use grant type gt.
@@ -168,22 +219,4 @@ func allowsGrant(c store.Client, gt string) bool {
 		allowed = defaultGrantTypes
 	}
 	return slices.Contains(allowed, gt)
-}
-
-// refreshTokenBytes is the entropy of a refresh token: 256 bits.
-const refreshTokenBytes = 32
-
-// newRefreshToken returns an opaque refresh token and its stored form.
-func newRefreshToken() (raw, hash string) {
-	b := make([]byte, refreshTokenBytes)
-	rand.Read(b) // never fails (crypto/rand crashes the program instead)
-	raw = base64.RawURLEncoding.EncodeToString(b)
-	return raw, HashRefreshToken(raw)
-}
-
-// HashRefreshToken is the stored form of a refresh token: hex SHA-256. The
-// token carries 256 random bits, so a fast hash protects it.
-func HashRefreshToken(raw string) string {
-	sum := sha256.Sum256([]byte(raw))
-	return hex.EncodeToString(sum[:])
 }

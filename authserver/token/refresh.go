@@ -2,21 +2,22 @@ package token
 
 import (
 	"context"
+	"crypto/subtle"
 	"errors"
 	"slices"
 	"time"
 
+	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 // RefreshStore is the part of the store the refresh grant needs.
 type RefreshStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
-	GetRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
-	UseRefreshToken(ctx context.Context, hash string, now time.Time) (store.RefreshToken, error)
-	RevokeRefreshFamily(ctx context.Context, family string) error
-	RevokeGrant(ctx context.Context, grant string, until time.Time) error
+	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
+	RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error)
 }
 
 // Noter learns of revocations this replica writes (the revocation mirror).
@@ -34,18 +35,26 @@ type RefreshGrant struct {
 	// States, if set, tells the user's state as validators see it: a
 	// change written while the refresh is checked ends the session too.
 	States StateSource
-	Now    func() time.Time
+	// Limit bounds the refreshes of one session per window (Max 0: none).
+	Limit throttle.Limit
+	// Metrics, if set, counts refreshes refused by Limit.
+	Metrics *metrics.Metrics
+	Now     func() time.Time
 }
 
 var _ Grant = (*RefreshGrant)(nil)
 
 var errBadRefreshToken = oauth.InvalidGrant("invalid refresh token")
 
+// errReused answers a refresh token of an earlier generation: used
+// already, by the client or by someone holding a stolen copy.
+var errReused = oauth.InvalidGrant("refresh token already used; the session is revoked")
+
 // Handle exchanges a refresh token for new tokens. Every check that can
 // refuse the request without it being an attack (epoch, user, scope) runs
 // before the token is used, so a client that retries after such an answer,
-// or after a 503, is not mistaken for a replay. The store's atomic use then
-// decides between concurrent presentations of the same token.
+// or after a 503, is not mistaken for a replay. The store's atomic rotation
+// then decides between concurrent presentations of the same token.
 func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
 	raw := req.Form.Get("refresh_token")
 	delete(req.Form, "refresh_token")
@@ -56,139 +65,163 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
-	if !plausibleRefreshToken(raw) {
+	tok, ok := parseRefreshToken(raw)
+	if !ok {
 		return nil, errBadRefreshToken
 	}
-	hash := HashRefreshToken(raw)
-	t, err := g.Store.GetRefreshToken(ctx, hash, g.Now())
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadRefreshToken.WithCause(err)
-	case err != nil:
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
-	}
-	if t.Revoked {
-		// Revoke its access tokens again: an earlier revocation may have
-		// stopped half-way (the refresh tokens revoked, the sid not).
-		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
-			return nil, err
-		}
-		return nil, errBadRefreshToken
-	}
-	if t.ClientID != req.Client.ID {
-		// RFC 6749 §6: bound to the client it was issued to. Another client
-		// holding it is a leak: end its session.
-		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
-			return nil, err
-		}
-		return nil, errBadRefreshToken
-	}
-	epoch, err := g.Minter.Epoch(ctx)
-	if err != nil {
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
-	}
-	if t.Epoch != epoch {
-		return nil, errBadRefreshToken
-	}
-	user, err := g.Store.GetUser(ctx, t.Username)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadRefreshToken
-	case err != nil:
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
-	}
-	if g.ended(ctx, user, t) {
-		// Disabled, password changed or tokens revoked since the login.
-		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
-			return nil, err
-		}
-		return nil, errBadRefreshToken
-	}
-	for _, s := range requested {
-		if !slices.Contains(t.Scopes, s) {
-			return nil, oauth.InvalidScope("requested scope exceeds the scope originally granted")
-		}
-	}
-	// What the user and the client are allowed now bounds the new tokens:
-	// scopes taken away since the login do not come back with a refresh.
-	var still []string
-	for _, s := range t.Scopes {
-		if slices.Contains(user.Scopes, s) {
-			still = append(still, s)
-		}
-	}
-	scopes, err := grantScopes(requested, still, req.Client.Scopes)
+	now := g.Now()
+	sess, err := g.current(ctx, tok, req.Client, now)
 	if err != nil {
 		return nil, err
 	}
-
-	used, err := g.Store.UseRefreshToken(ctx, hash, g.Now())
-	switch {
-	case errors.Is(err, store.ErrTokenReused):
-		// Used already: the client or an attacker holds a stolen copy. End
-		// the session for both.
-		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
-			return nil, err
-		}
-		return nil, oauth.InvalidGrant("refresh token already used; the session is revoked").WithCause(err)
-	case errors.Is(err, store.ErrNotFound) && used.Revoked:
-		// Revoked while this request was being checked.
-		if err := g.Revoker.Revoke(ctx, t.Family); err != nil {
-			return nil, err
-		}
-		return nil, errBadRefreshToken
-	case errors.Is(err, store.ErrNotFound):
-		return nil, errBadRefreshToken.WithCause(err)
-	case err != nil:
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	user, scopes, err := g.still(ctx, sess, requested, req.Client)
+	if err != nil {
+		return nil, err
 	}
-	// A failure from here on (storing the new refresh token) leaves the old
-	// one used: the client's retry ends the session and the user logs in
-	// again. That fails closed; a grace period for retries would not.
-	// The new tokens carry the session's authentication time and
-	// credential mark, not this refresh's: a password change that lands
-	// after the checks above still ends them, at every validator and at
-	// the next refresh.
-	return g.Minter.Mint(ctx, Session{
-		User: user, Client: req.Client, Scopes: scopes, ID: t.Family,
-		AuthTime: t.AuthTime, Credential: t.Credential, Epoch: epoch,
-	})
+	next := tok.next()
+	accessExp := g.Minter.accessExpiry(req.Client, now, sess.ExpiresAt)
+	_, err = g.Store.RotateSession(ctx, sess.ID, store.Rotation{
+		Generation: tok.gen, TokenHash: tok.hash(),
+		NextHash: next.hash(), NextExpiresAt: g.Minter.refreshExpiry(req.Client, now, sess.ExpiresAt), AccessExpiresAt: accessExp,
+		MaxPerWindow: g.Limit.Max, Window: g.Limit.Window,
+	}, now)
+	if err := g.rotated(ctx, sess, err); err != nil {
+		return nil, err
+	}
+	// A failure from here on leaves the old token used: the client's retry
+	// ends the session and the user logs in again. That fails closed; a
+	// grace period for retries would not. The new tokens carry the
+	// session's authentication time and credential mark, not this
+	// refresh's: a password change that lands after the checks above still
+	// ends them, at every validator and at the next refresh.
+	resp, _, err := g.Minter.access(Session{
+		User: user, Client: req.Client, Scopes: scopes,
+		AuthTime: sess.AuthTime, Credential: sess.Credential, Epoch: sess.Epoch,
+	}, sess.ID, now, sess.ExpiresAt)
+	if err != nil {
+		return nil, err
+	}
+	resp.RefreshToken = next.String()
+	return resp, nil
+}
+
+// current returns the session of tok if tok is its current refresh token,
+// for client, in the store's epoch, before the session's end. A token of
+// an earlier generation, or one presented by another client, revokes the
+// session; a session revoked already is revoked again (an earlier
+// revocation may have stopped half-way).
+func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client store.Client, now time.Time) (store.Session, error) {
+	sess, err := g.Store.GetSession(ctx, tok.sessionID(), now)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.Session{}, errBadRefreshToken.WithCause(err)
+	case err != nil:
+		return store.Session{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	switch {
+	case sess.Revoked:
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+	case tok.gen < sess.Generation:
+		return store.Session{}, g.revoke(ctx, sess, errReused)
+	case tok.gen > sess.Generation || subtle.ConstantTimeCompare([]byte(tok.hash()), []byte(sess.TokenHash)) != 1:
+		return store.Session{}, errBadRefreshToken // not a token this session issued: nothing to end
+	case sess.ClientID != client.ID:
+		// RFC 6749 §6: bound to the client it was issued to. Another client
+		// holding it is a leak: end its session.
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+	case !now.Before(sess.ExpiresAt):
+		return store.Session{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
+	}
+	epoch, err := g.Minter.Epoch(ctx)
+	if err != nil {
+		return store.Session{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	if sess.Epoch != epoch {
+		return store.Session{}, errBadRefreshToken
+	}
+	return sess, nil
+}
+
+// still returns the session's user and the scopes of the new tokens, if
+// the user may still have them: not disabled, deleted or logged out since
+// the login (which ends the session), and within what the user and the
+// client are allowed now.
+func (g *RefreshGrant) still(ctx context.Context, sess store.Session, requested []string, client store.Client) (store.User, []string, error) {
+	user, err := g.Store.GetUser(ctx, sess.Username)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		return store.User{}, nil, errBadRefreshToken
+	case err != nil:
+		return store.User{}, nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	if g.ended(ctx, user, sess) {
+		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken)
+	}
+	for _, s := range requested {
+		if !slices.Contains(sess.Scopes, s) {
+			return store.User{}, nil, oauth.InvalidScope("requested scope exceeds the scope originally granted")
+		}
+	}
+	// Scopes taken away from the user or the client since the login do not
+	// come back with a refresh.
+	var kept []string
+	for _, s := range sess.Scopes {
+		if slices.Contains(user.Scopes, s) {
+			kept = append(kept, s)
+		}
+	}
+	scopes, err := grantScopes(requested, kept, client.Scopes)
+	return user, scopes, err
+}
+
+// rotated judges the store's rotation.
+func (g *RefreshGrant) rotated(ctx context.Context, sess store.Session, err error) error {
+	var limited *store.RateLimitError
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, store.ErrTokenReused):
+		// Rotated meanwhile by a concurrent presentation of the same token:
+		// the store has revoked the session; revoke its access tokens too.
+		return g.revoke(ctx, sess, errReused.WithCause(err))
+	case errors.As(err, &limited):
+		if g.Metrics != nil {
+			g.Metrics.ThrottleRejections.WithLabelValues(string(throttle.ScopeSession)).Inc()
+		}
+		return oauth.TooManyRequests(limited.RetryAfter)
+	case errors.Is(err, store.ErrNotFound):
+		// Revoked, expired or rotated while this request was checked.
+		return g.revoke(ctx, sess, errBadRefreshToken.WithCause(err))
+	}
+	return oauth.Unavailable("store unavailable", retryAfterStore, err)
+}
+
+// revoke ends the session and answers answer, or the store's failure.
+func (g *RefreshGrant) revoke(ctx context.Context, sess store.Session, answer *oauth.Error) error {
+	if err := g.Revoker.Revoke(ctx, sess.ID, sess.AccessExpiresAt); err != nil {
+		return err
+	}
+	return answer
 }
 
 // ended reports whether the user's state, in the record or as the
-// validators see it, ends the session of t.
-func (g *RefreshGrant) ended(ctx context.Context, user store.User, t store.RefreshToken) bool {
-	if user.State().Ends(t.AuthTime, t.Credential) {
+// validators see it, ends the session.
+func (g *RefreshGrant) ended(ctx context.Context, user store.User, sess store.Session) bool {
+	if user.State().Ends(sess.AuthTime, sess.Credential) {
 		return true
 	}
 	if g.States == nil {
 		return false
 	}
 	st, ok := g.States.State(ctx, user.Username)
-	return ok && st.Ends(t.AuthTime, t.Credential)
-}
-
-// plausibleRefreshToken rejects values no refresh token of this server can
-// have before they reach the store.
-func plausibleRefreshToken(raw string) bool {
-	if len(raw) < 16 || len(raw) > 256 {
-		return false
-	}
-	for i := 0; i < len(raw); i++ {
-		switch c := raw[i]; {
-		case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9', c == '-', c == '_':
-		default:
-			return false
-		}
-	}
-	return true
+	return ok && st.Ends(sess.AuthTime, sess.Credential)
 }
 
 // SessionRevoker ends a session: its refresh tokens, and the access tokens
-// issued with them (their "sid").
+// issued in it (their "sid").
 type SessionRevoker struct {
 	Store interface {
-		RevokeRefreshFamily(ctx context.Context, family string) error
+		RevokeSession(ctx context.Context, id string) (store.Session, error)
 		RevokeGrant(ctx context.Context, grant string, until time.Time) error
 	}
 	// Noter, if set, learns of the revocation at once.
@@ -198,28 +231,37 @@ type SessionRevoker struct {
 	Now    func() time.Time
 }
 
-// sessionMargin covers an access token minted by a refresh that raced the
-// revocation and finished a little after it.
+// sessionMargin covers the clocks of other replicas, which minted some of
+// the session's access tokens.
 const sessionMargin = time.Minute
 
-// Revoke ends a session. Its access tokens were issued no later than now
-// (give or take a racing refresh), with lifetimes of at most
-// MaxAccessTokenTTL, so the sid is kept revoked that long plus the
-// validators' leeway and a margin. The sid goes first: if the second step
-// fails, the refresh tokens still work, so the client's retry (of /revoke,
-// or a refresh) reaches this again; the other order could leave the refresh
-// tokens revoked, retries answered "unknown token", and the access tokens
-// alive.
-func (r *SessionRevoker) Revoke(ctx context.Context, family string) error {
-	until := r.Now().Add(MaxAccessTokenTTL + r.Leeway + sessionMargin)
-	if err := r.Store.RevokeGrant(ctx, family, until); err != nil {
+// Revoke ends session id. The refresh tokens go first: once the store has
+// revoked the session no rotation succeeds, so the expiry it then reports
+// bounds every access token the session has or will have, and the sid is
+// remembered as revoked until then (plus the validators' leeway and a
+// margin). accessUntil is the latest access-token expiry the caller knows
+// of, for a session the store has no record of (one without refresh
+// tokens). If the second step fails, the revoked session stays in the
+// store until its tokens expire, so a retry (of /revoke, or a refresh)
+// finds it and finishes the job.
+func (r *SessionRevoker) Revoke(ctx context.Context, id string, accessUntil time.Time) error {
+	sess, err := r.Store.RevokeSession(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+	case err != nil:
+		return oauth.Unavailable("store unavailable", retryAfterStore, err)
+	case sess.AccessExpiresAt.After(accessUntil):
+		accessUntil = sess.AccessExpiresAt
+	}
+	until := accessUntil.Add(r.Leeway + sessionMargin)
+	if !until.After(r.Now()) {
+		return nil // every access token of the session has expired
+	}
+	if err := r.Store.RevokeGrant(ctx, id, until); err != nil {
 		return oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	if r.Noter != nil {
-		r.Noter.Note(store.RevocationEvent{Grant: family, Until: until})
-	}
-	if err := r.Store.RevokeRefreshFamily(ctx, family); err != nil {
-		return oauth.Unavailable("store unavailable", retryAfterStore, err)
+		r.Noter.Note(store.RevocationEvent{Grant: id, Until: until})
 	}
 	return nil
 }

@@ -1,8 +1,8 @@
 // Package memory is an in-memory store.Store for tests and single-replica
 // development. It is safe for concurrent use, never shares slices with its
-// callers, and keeps every record until it is deleted: expired refresh
-// tokens, revoked families and past throttle windows are only judged, not
-// collected, except that a throttle key keeps at most two windows.
+// callers, and keeps every record until it is deleted: expired sessions and
+// past throttle windows are only judged, not collected, except that a
+// throttle key keeps at most two windows.
 package memory
 
 import (
@@ -18,29 +18,27 @@ var _ store.Store = (*Store)(nil)
 
 // Store holds every record in maps guarded by one mutex.
 type Store struct {
-	mu              sync.Mutex
-	users           map[string]store.User
-	clients         map[string]store.Client
-	tokens          map[string]store.RefreshToken
-	revokedFamilies map[string]struct{}
-	revokedJTIs     map[string]time.Time
-	revokedGrants   map[string]time.Time
-	log             changeLog
-	attempts        map[counterKey]map[int64]int64
-	sweepAt         int // len(attempts) at which expired counters are swept
-	epoch           string
+	mu            sync.Mutex
+	users         map[string]store.User
+	clients       map[string]store.Client
+	sessions      map[string]*session
+	revokedJTIs   map[string]time.Time
+	revokedGrants map[string]time.Time
+	log           changeLog
+	attempts      map[counterKey]map[int64]int64
+	sweepAt       int // len(attempts) at which expired counters are swept
+	epoch         string
 }
 
 // New returns an empty Store.
 func New() *Store {
 	return &Store{
-		users:           make(map[string]store.User),
-		clients:         make(map[string]store.Client),
-		tokens:          make(map[string]store.RefreshToken),
-		revokedFamilies: make(map[string]struct{}),
-		revokedJTIs:     make(map[string]time.Time),
-		revokedGrants:   make(map[string]time.Time),
-		attempts:        make(map[counterKey]map[int64]int64),
+		users:         make(map[string]store.User),
+		clients:       make(map[string]store.Client),
+		sessions:      make(map[string]*session),
+		revokedJTIs:   make(map[string]time.Time),
+		revokedGrants: make(map[string]time.Time),
+		attempts:      make(map[counterKey]map[int64]int64),
 	}
 }
 

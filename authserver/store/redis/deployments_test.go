@@ -288,8 +288,8 @@ func TestClusterDeployment(t *testing.T) {
 			if err := st.PutClient(ctx, store.Client{ID: "client-" + name}); err != nil {
 				t.Fatalf("PutClient: %v", err)
 			}
-			if err := st.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h-" + name, Family: "f-" + name, ExpiresAt: now.Add(time.Hour)}); err != nil {
-				t.Fatalf("CreateRefreshToken: %v", err)
+			if err := st.CreateSession(ctx, store.Session{ID: "s-" + name, TokenHash: "h", TokenExpiresAt: now.Add(time.Hour)}); err != nil {
+				t.Fatalf("CreateSession: %v", err)
 			}
 		}
 		if err := st.RevokeAccessToken(ctx, "jti-1", now.Add(time.Hour)); err != nil {

@@ -6,13 +6,10 @@ import "time"
 // The margins keep records alive through moderate clock skew between the
 // callers and Redis.
 const (
-	// gcGrace keeps refresh tokens and revocations past their expiry.
+	// gcGrace keeps sessions and revocations past their expiry.
 	gcGrace = time.Hour
 	// throttleGrace keeps a throttle window past the window after it.
 	throttleGrace = time.Minute
-	// revokedFamilyTTL bounds the marker of a family revoked while none of
-	// its tokens are stored (so no token expiry is known).
-	revokedFamilyTTL = 24 * time.Hour
 )
 
 // expireAt returns t+grace in Unix milliseconds for PEXPIREAT/PXAT, at

@@ -33,16 +33,9 @@ func (k keyspace) users() string           { return k.tagged("users") }
 func (k keyspace) client(id string) string { return k.tagged("client:" + escape(id)) }
 func (k keyspace) clients() string         { return k.tagged("clients") }
 
-// refreshIndex maps a token hash to its family.
-func (k keyspace) refreshIndex(hash string) string { return k.tagged("rt:" + escape(hash)) }
-
-// family holds a refresh-token family's metadata.
-func (k keyspace) family(family string) string { return k.tagged("rtf:" + escape(family)) }
-
-// familyToken holds one refresh token, in its family's slot.
-func (k keyspace) familyToken(family, hash string) string {
-	return k.family(family) + ":" + escape(hash)
-}
+// session holds a refresh-token session: one hash, whatever the number of
+// rotations.
+func (k keyspace) session(id string) string { return k.tagged("rts:" + escape(id)) }
 
 // The revocation state shares one hash tag, so that a change and its log
 // entry are written by one script, and the feed reads the epoch and the log

@@ -89,16 +89,19 @@ func exerciseAll(t *testing.T, s *Store) {
 		s.PutUser(ctx, store.User{Username: "}c{"}),
 		s.DeleteUser(ctx, "}c{"),
 		s.PutClient(ctx, store.Client{ID: "web{1}"}),
-		s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h{1}", Family: "f{1}", ExpiresAt: now.Add(time.Hour)}),
-		s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h2", Family: "f2", ExpiresAt: now.Add(time.Hour)}),
-		s.RevokeRefreshFamily(ctx, "f2"),
-		s.RevokeRefreshFamily(ctx, "gone"),
+		s.CreateSession(ctx, store.Session{ID: "s{1}", TokenHash: "h{1}", TokenExpiresAt: now.Add(time.Hour)}),
+		s.CreateSession(ctx, store.Session{ID: "s2", TokenHash: "h2", TokenExpiresAt: now.Add(time.Hour)}),
+
 		s.RevokeAccessToken(ctx, "j{1}", now.Add(time.Hour)),
 		s.RevokeGrant(ctx, "g{1}", now.Add(time.Hour)),
 		s.WaitRevocations(ctx, zeroID, time.Millisecond),
 		s.RemoveAttempt(ctx, "k{1}", time.Minute, now),
 	}
-	_, err := s.UseRefreshToken(ctx, "h{1}", now)
+	_, err := s.RotateSession(ctx, "s{1}", store.Rotation{TokenHash: "h{1}", NextHash: "n{1}", NextExpiresAt: now.Add(time.Hour)}, now)
+	steps = append(steps, err)
+	_, err = s.GetSession(ctx, "s{1}", now)
+	steps = append(steps, err)
+	_, err = s.RevokeSession(ctx, "s2")
 	steps = append(steps, err)
 	_, err = s.AddAttempt(ctx, "k{1}", time.Minute, now)
 	steps = append(steps, err)

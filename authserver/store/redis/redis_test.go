@@ -97,9 +97,8 @@ func TestUnavailable(t *testing.T) {
 	}
 	t.Cleanup(func() { _ = s.Close() })
 	now := time.Now()
-	tok := store.RefreshToken{Hash: "h", Family: "f", ExpiresAt: now.Add(time.Hour)}
-	if err := s.CreateRefreshToken(t.Context(), tok); err != nil {
-		t.Fatalf("CreateRefreshToken: %v", err)
+	if err := s.CreateSession(t.Context(), store.Session{ID: "s", TokenHash: "h", TokenExpiresAt: now.Add(time.Hour)}); err != nil {
+		t.Fatalf("CreateSession: %v", err)
 	}
 
 	srv.Stop()
@@ -112,16 +111,20 @@ func TestUnavailable(t *testing.T) {
 		"PutClient":    func(ctx context.Context) error { return s.PutClient(ctx, store.Client{ID: "c"}) },
 		"DeleteClient": func(ctx context.Context) error { return s.DeleteClient(ctx, "c") },
 		"ListClients":  func(ctx context.Context) error { _, err := s.ListClients(ctx); return err },
-		"CreateRefreshToken": func(ctx context.Context) error {
-			return s.CreateRefreshToken(ctx, store.RefreshToken{Hash: "h2", Family: "f", ExpiresAt: now.Add(time.Hour)})
+		"CreateSession": func(ctx context.Context) error {
+			return s.CreateSession(ctx, store.Session{ID: "s2", TokenHash: "h", TokenExpiresAt: now.Add(time.Hour)})
 		},
-		"UseRefreshToken":     func(ctx context.Context) error { _, err := s.UseRefreshToken(ctx, "h", now); return err },
-		"RevokeRefreshFamily": func(ctx context.Context) error { return s.RevokeRefreshFamily(ctx, "f") },
-		"RevokeAccessToken":   func(ctx context.Context) error { return s.RevokeAccessToken(ctx, "j", now.Add(time.Hour)) },
-		"AccessTokenRevoked":  func(ctx context.Context) error { _, err := s.AccessTokenRevoked(ctx, "j", now); return err },
-		"AddAttempt":          func(ctx context.Context) error { _, err := s.AddAttempt(ctx, "k", time.Minute, now); return err },
-		"RemoveAttempt":       func(ctx context.Context) error { return s.RemoveAttempt(ctx, "k", time.Minute, now) },
-		"Ping":                func(ctx context.Context) error { return s.Ping(ctx) },
+		"GetSession": func(ctx context.Context) error { _, err := s.GetSession(ctx, "s", now); return err },
+		"RotateSession": func(ctx context.Context) error {
+			_, err := s.RotateSession(ctx, "s", store.Rotation{TokenHash: "h", NextHash: "n", NextExpiresAt: now.Add(time.Hour)}, now)
+			return err
+		},
+		"RevokeSession":      func(ctx context.Context) error { _, err := s.RevokeSession(ctx, "s"); return err },
+		"RevokeAccessToken":  func(ctx context.Context) error { return s.RevokeAccessToken(ctx, "j", now.Add(time.Hour)) },
+		"AccessTokenRevoked": func(ctx context.Context) error { _, err := s.AccessTokenRevoked(ctx, "j", now); return err },
+		"AddAttempt":         func(ctx context.Context) error { _, err := s.AddAttempt(ctx, "k", time.Minute, now); return err },
+		"RemoveAttempt":      func(ctx context.Context) error { return s.RemoveAttempt(ctx, "k", time.Minute, now) },
+		"Ping":               func(ctx context.Context) error { return s.Ping(ctx) },
 	}
 	const deadline = 2 * time.Second
 	t.Run("down", func(t *testing.T) {
