@@ -102,6 +102,13 @@ func (c *Config) defaults() error {
 	if len(c.DefaultAudience) == 0 {
 		c.DefaultAudience = []string{c.Issuer}
 	}
+	// Tokens must fit the validators' limit (accesstoken's budgets).
+	if len(c.Issuer) > accesstoken.MaxIssuerBytes {
+		return fmt.Errorf("issuer longer than %d bytes", accesstoken.MaxIssuerBytes)
+	}
+	if n := accesstoken.ClientClaimBytes(strings.Repeat("x", v1alpha1.MaxNameLength), c.DefaultAudience); n > accesstoken.MaxClientClaimBytes {
+		return fmt.Errorf("the default audiences take %d bytes in a token, more than %d", n, accesstoken.MaxClientClaimBytes)
+	}
 	if c.AccessTokenTTL <= 0 {
 		c.AccessTokenTTL = 15 * time.Minute
 	}

@@ -16,6 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/records"
 	"github.com/authstack/authstack/authserver/store"
 )
@@ -133,6 +134,11 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 		(r.ManagerNamespace == "" || c.Namespace != r.ManagerNamespace) {
 		return failed(v1alpha1.ReasonReservedClientID,
 			"client ID %q is the built-in public client's, which only an AuthClient in the manager's namespace may define", id)
+	}
+	if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
+		return failed(v1alpha1.ReasonTokenTooLarge,
+			"the client ID and audiences take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
+			n, accesstoken.MaxClientClaimBytes, accesstoken.DefaultMaxTokenBytes)
 	}
 	return r.Tenancy.check(ctx, c.Namespace, kindClientID, id)
 }

@@ -15,6 +15,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/store"
 )
@@ -152,6 +153,12 @@ func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) er
 		if err := v1alpha1.ValidateGroup(g); err != nil {
 			return failed(v1alpha1.ReasonInvalidGroup, "%s", err.Error())
 		}
+	}
+	// No token is issued that authstack's own validators would refuse.
+	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
+		return failed(v1alpha1.ReasonTokenTooLarge,
+			"the username, groups and scopes take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
+			n, accesstoken.MaxUserClaimBytes, accesstoken.DefaultMaxTokenBytes)
 	}
 	if err := r.Tenancy.check(ctx, u.Namespace, kindUsername, u.EffectiveUsername()); err != nil {
 		return err

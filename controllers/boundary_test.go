@@ -2,6 +2,7 @@ package controllers_test
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"os"
 	"path/filepath"
@@ -361,5 +362,44 @@ func TestTenancyPolicySampleIsValid(t *testing.T) {
 	bad.Spec.Usernames = []string{"has space"}
 	if err := k8sClient.Create(context.Background(), bad, client.DryRunAll); err == nil {
 		t.Fatal("a username pattern with a space was accepted")
+	}
+}
+
+// Issue 10 §4: a CRD-legal user or client could make access tokens larger
+// than the validators' own limit. The manager refuses such objects, and an
+// object just under the budget gets tokens that authstack accepts.
+func TestObjectsThatWouldMakeOversizedTokensAreRefused(t *testing.T) {
+	s := newStack(t)
+	ctx := context.Background()
+	s.secret("pw", map[string]string{"password": alicePW})
+	var huge []string
+	for i := range 64 {
+		huge = append(huge, fmt.Sprintf("g%02d-%s", i, strings.Repeat("x", 249)))
+	}
+	big := s.user("big", func(u *v1alpha1.AuthUser) { u.Spec.PasswordSecretRef.Name, u.Spec.Groups = "pw", huge })
+	if c := s.ready(big, v1alpha1.ReasonTokenTooLarge); !strings.Contains(c.Message, "at most") {
+		t.Fatalf("message %q", c.Message)
+	}
+	if _, err := s.record("big"); err == nil {
+		t.Fatal("a record was written for a user whose tokens would be refused")
+	}
+	var auds []string
+	for i := range 32 {
+		auds = append(auds, fmt.Sprintf("https://%02d.%s", i, strings.Repeat("a", 2030)))
+	}
+	s.ready(s.client("wide", "", func(c *v1alpha1.AuthClient) { c.Spec.Audiences = auds }), v1alpha1.ReasonTokenTooLarge)
+	if _, err := s.store.GetClient(ctx, "wide"); err == nil {
+		t.Fatal("a registration was written for a client whose tokens would be refused")
+	}
+
+	// Under the budget: the token is one /userinfo accepts.
+	var groups []string
+	for i := range 9 {
+		groups = append(groups, fmt.Sprintf("g%d-%s", i, strings.Repeat("y", 250)))
+	}
+	fits := s.user("fits", func(u *v1alpha1.AuthUser) { u.Spec.PasswordSecretRef.Name, u.Spec.Groups = "pw", groups })
+	s.ready(fits, v1alpha1.ReasonSynced)
+	if code := s.userinfo(s.mustLogin("fits", alicePW)); code != http.StatusOK {
+		t.Fatalf("the token of a user under the budget: %d", code)
 	}
 }

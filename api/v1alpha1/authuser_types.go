@@ -57,6 +57,10 @@ const (
 	// ReasonNotAllowed means the TenancyPolicies do not let the object's
 	// namespace use its username, client ID or groups.
 	ReasonNotAllowed = "NotAllowed"
+	// ReasonTokenTooLarge means the object's claims (a user's username,
+	// groups and scopes; a client's ID and audiences) would make access
+	// tokens larger than validators accept.
+	ReasonTokenTooLarge = "TokenTooLarge"
 	// ReasonReservedClientID means the client ID is the built-in public
 	// client's, which only an AuthClient in the manager's own namespace
 	// may define.

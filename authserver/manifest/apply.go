@@ -7,6 +7,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/records"
 	"github.com/authstack/authstack/authserver/store"
@@ -37,6 +38,9 @@ func Apply(ctx context.Context, s store.Store, o *Objects, params password.Param
 		if !v1alpha1.ValidName(id) {
 			return fmt.Errorf("authclient %s/%s: invalid client ID %q", c.Namespace, c.Name, id)
 		}
+		if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
+			return fmt.Errorf("authclient %s/%s: the client ID and audiences take %d bytes in a token, more than %d", c.Namespace, c.Name, n, accesstoken.MaxClientClaimBytes)
+		}
 		var secret *corev1.Secret
 		if c.Spec.SecretRef != nil {
 			if secret = o.Secret(c.Namespace, c.Spec.SecretRef.Name); secret == nil {
@@ -62,6 +66,9 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store
 		if err := v1alpha1.ValidateGroup(g); err != nil {
 			return store.User{}, err // what the CRD and the manager refuse
 		}
+	}
+	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
+		return store.User{}, fmt.Errorf("the username, groups and scopes take %d bytes in a token, more than %d", n, accesstoken.MaxUserClaimBytes)
 	}
 	secretName, _, _, err := records.UserSecretRef(u)
 	if err != nil {

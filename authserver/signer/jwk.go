@@ -67,8 +67,8 @@ func publicJWK(pub crypto.PublicKey) (JWK, error) {
 		if k.N == nil {
 			return JWK{}, fmt.Errorf("%w: rsa public key without modulus", ErrUnsupportedKey)
 		}
-		if bits := k.N.BitLen(); bits < MinRSABits {
-			return JWK{}, fmt.Errorf("%w: rsa key of %d bits (want at least %d)", ErrUnsupportedKey, bits, MinRSABits)
+		if bits := k.N.BitLen(); bits < MinRSABits || bits > MaxRSABits {
+			return JWK{}, fmt.Errorf("%w: rsa key of %d bits (want %d to %d)", ErrUnsupportedKey, bits, MinRSABits, MaxRSABits)
 		}
 		if k.E < 3 || k.E%2 == 0 {
 			return JWK{}, fmt.Errorf("%w: rsa public exponent %d", ErrUnsupportedKey, k.E)

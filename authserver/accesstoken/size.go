@@ -1,0 +1,43 @@
+package accesstoken
+
+import (
+	"encoding/json"
+	"strings"
+)
+
+// Every access token must fit the validators' limit (DefaultMaxTokenBytes),
+// or authstack itself would refuse tokens it issued. What varies in a
+// token is the issuer, the user (username, groups, scopes) and the client
+// (client ID, audiences); each gets a budget, which the token server checks
+// for its issuer and default audience at start-up and the manager for each
+// AuthUser and AuthClient it writes. With every budget used, an RS256 token
+// signed with the largest key accepted still fits (TestBudgetsFit).
+const (
+	// MaxIssuerBytes bounds the issuer.
+	MaxIssuerBytes = 512
+	// MaxUserClaimBytes bounds UserClaimBytes.
+	MaxUserClaimBytes = 2560
+	// MaxClientClaimBytes bounds ClientClaimBytes.
+	MaxClientClaimBytes = 1536
+)
+
+// UserClaimBytes is what a user's username, groups and scopes take in an
+// access token's claims at most: the JSON of "sub" and "groups", and the
+// "scope" string (a token's scopes are some of the user's).
+func UserClaimBytes(username string, groups, scopes []string) int {
+	return jsonLen(username) + jsonLen(groups) + jsonLen(strings.Join(scopes, " "))
+}
+
+// ClientClaimBytes is what a client's ID and audiences take in an access
+// token's claims: the JSON of "client_id" and "aud".
+func ClientClaimBytes(clientID string, audiences []string) int {
+	return jsonLen(clientID) + jsonLen(audiences)
+}
+
+func jsonLen(v any) int {
+	b, err := json.Marshal(v)
+	if err != nil {
+		return 1 << 30 // cannot happen for strings; fail closed
+	}
+	return len(b)
+}
