@@ -183,10 +183,10 @@ func TestForgedRefreshTokensDoNotEndTheSession(t *testing.T) {
 	tr := ts.login(t)
 	raw := tr.RefreshToken
 	forged := []string{
-		raw[:len(raw)-4] + "AAAA",                         // another secret
-		raw[:22] + "AAAAAAAAAAB" + raw[33:],               // a later generation
-		strings.Repeat("A", len(raw)),                     // an unknown session
-		raw[:len(raw)-1],                                  // not a refresh token at all
+		raw[:len(raw)-4] + "AAAA",           // another secret
+		raw[:22] + "AAAAAAAAAAB" + raw[33:], // a later generation
+		strings.Repeat("A", len(raw)),       // an unknown session
+		raw[:len(raw)-1],                    // not a refresh token at all
 	}
 	for _, f := range forged {
 		if rec := ts.refresh(f); rec.Code != http.StatusBadRequest {

@@ -39,7 +39,9 @@ func TestTenancyAllows(t *testing.T) {
 	teamA := policy([]string{"team-a"}, nil, []string{"*@Team-A.example"}, []string{"team-a:*"})
 	byLabel := policy(nil, map[string]string{"tier": "platform"}, []string{"ops-*"}, []string{"platform"})
 	everyone := policy(nil, map[string]string{}, nil, nil) // selector {}: every namespace, nothing allowed
-	ns := func(name string, labels map[string]string) namespaceInfo { return namespaceInfo{name: name, labels: labels} }
+	ns := func(name string, labels map[string]string) namespaceInfo {
+		return namespaceInfo{name: name, labels: labels}
+	}
 	for _, c := range []struct {
 		name     string
 		policies []v1alpha1.TenancyPolicy

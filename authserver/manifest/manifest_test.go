@@ -110,6 +110,7 @@ func TestApplyErrors(t *testing.T) {
 		"duplicate in another case": secret + user("a", "{username: Same, passwordSecretRef: {name: pw}}") + user("b", "{username: sAME, passwordSecretRef: {name: pw}}"),
 		"system group":              secret + user("a", "{groups: ['system:masters'], passwordSecretRef: {name: pw}}"),
 		"group with a comma":        secret + user("a", "{groups: ['a,admins'], passwordSecretRef: {name: pw}}"),
+		"tokens too large":          secret + user("a", "{groups: ["+strings.Repeat("'"+strings.Repeat("g", 250)+"',", 20)+"], passwordSecretRef: {name: pw}}"),
 		"unknown field":             user("a", "{passwordSecretRef: {name: pw}, pasword: x}"),
 	}
 	for name, doc := range cases {
