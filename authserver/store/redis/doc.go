@@ -15,9 +15,7 @@
 //	<p>:{users}                       set     usernames, for ListUsers        none
 //	<p>:{client:<id>}                 string  JSON store.Client               none
 //	<p>:{clients}                     set     client ids, for ListClients     none
-//	<p>:{rt:<hash>}                   string  family of the token             ExpiresAt + 1h
-//	<p>:{rtf:<family>}                hash    gc (ms), revoked ("1")          max token gc, or revocation + 24h
-//	<p>:{rtf:<family>}:<hash>         hash    data (JSON), used, es, en       ExpiresAt + 1h
+//	<p>:{rts:<sid>}                   hash    a refresh session (see below)   later of token, access expiry + 1h
 //	<p>:{rev}:ids                     zset    j:<jti>, g:<sid> → until (ms)   entries dropped 1h after until
 //	<p>:{rev}:users                   hash    username → JSON state           none
 //	<p>:{rev}:log                     stream  one entry per change            capped (MAXLEN ~)
@@ -30,17 +28,21 @@
 // the record and deletes remove the record before the name, so a record is
 // never left out of its set.
 //
-// # Refresh tokens
+// # Refresh sessions
 //
-// A token is found by its hash through <p>:{rt:<hash>}, which never changes
-// once written, so reading it outside a script is safe. The token itself
-// and its family's metadata share the family's tag, and one Lua script
-// checks, in order, that the token exists, that the family is not revoked,
-// that now is before ExpiresAt (seconds and nanoseconds stored in es/en,
-// compared with the caller's now) and that it is unused, then marks it used.
-// Two concurrent uses therefore never both succeed. Using a used token sets
-// revoked on the family hash, whose expiry always covers the family's
-// longest-lived token; tokens created in a revoked family are unusable too.
+// A session is one hash, whatever the number of rotations: "data", the JSON
+// of what never changes (client, user, scopes, auth time, credential mark,
+// epoch, creation, absolute end); "gen", "th", "te", the current refresh
+// token's generation, SHA-256 of its secret, and expiry (Unix ms); "ae",
+// the latest access-token expiry (Unix ms); "rev" once revoked; "rlw" and
+// "rlc", the rate limit's window and count. One Lua script rotates: it
+// checks, in order, that the session exists, is not revoked, that now is
+// before "te", that the presented generation is not an earlier one (reuse:
+// it sets "rev"), that it is the current one with the current hash, and the
+// rate limit, then moves "gen", "th", "te" and "ae" on. Of concurrent
+// rotations with one token exactly one succeeds. The key expires an hour
+// after the later of "te" and "ae", so a revoked session is kept as long as
+// its access tokens live.
 //
 // # Revocation feed
 //
