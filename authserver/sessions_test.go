@@ -49,6 +49,7 @@ func TestSessionStorageIsBoundedWhateverTheRefreshes(t *testing.T) {
 		rt = decode[tokenResponse](t, rec).RefreshToken
 	}
 	n, b := keysOf()
+	t.Logf("session keys: %d (%d bytes) after the login, %d (%d bytes) after 1000 refreshes", n0, b0, n, b)
 	if n0 != 1 || n != 1 || b > b0+64 {
 		t.Fatalf("session keys before %d (%d bytes), after 1000 refreshes %d (%d bytes); want one key of constant size", n0, b0, n, b)
 	}
