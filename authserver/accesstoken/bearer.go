@@ -2,6 +2,7 @@ package accesstoken
 
 import (
 	"errors"
+	"net/http"
 	"strings"
 )
 
@@ -14,7 +15,24 @@ var (
 	// ErrMalformedBearer means a Bearer Authorization header that does not
 	// follow RFC 6750 §2.1. Answer 400 with error="invalid_request".
 	ErrMalformedBearer = errors.New("malformed bearer authorization header")
+	// ErrRepeatedAuthorization means more than one Authorization header:
+	// which one counts would be a guess that a proxy in front need not
+	// share. Answer 400 with error="invalid_request" (RFC 6750 §3.1).
+	ErrRepeatedAuthorization = errors.New("more than one authorization header")
 )
+
+// BearerToken returns the bearer token of a request's headers: ErrNoToken
+// without one, ErrRepeatedAuthorization for several Authorization headers,
+// and ParseBearer's answer for one.
+func BearerToken(h http.Header) (string, error) {
+	switch values := h.Values("Authorization"); len(values) {
+	case 0:
+		return "", ErrNoToken
+	case 1:
+		return ParseBearer(values[0])
+	}
+	return "", ErrRepeatedAuthorization
+}
 
 // ParseBearer returns the token of an Authorization header value of the
 // form "Bearer <token>" (RFC 6750 §2.1): the scheme is case-insensitive,

@@ -37,22 +37,13 @@ type Authenticator struct {
 // header, 401 invalid_token for a token that is invalid or revoked, 503
 // when revocation cannot be checked.
 func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, error) {
-	headers := r.Header.Values("Authorization")
-	if len(headers) > 1 {
-		// RFC 6750 §3.1: a request that repeats a parameter is
-		// invalid_request. Which copy counts would be a guess a gateway in
-		// front need not share; the resourceserver middleware refuses the
-		// same way.
-		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "more than one authorization header")
-	}
-	var header string
-	if len(headers) == 1 {
-		header = headers[0]
-	}
-	raw, err := accesstoken.ParseBearer(header)
+	raw, err := accesstoken.BearerToken(r.Header)
 	switch {
 	case errors.Is(err, accesstoken.ErrNoToken):
 		return nil, oauth.BearerChallenge("", "")
+	case errors.Is(err, accesstoken.ErrRepeatedAuthorization):
+		// As the resourceserver middleware refuses it.
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, err.Error())
 	case err != nil:
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed authorization header")
 	}

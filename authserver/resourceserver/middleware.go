@@ -226,18 +226,12 @@ func (m *Middleware) require(scopes []string, next http.Handler) http.Handler {
 // the keys again (rate limited) and is then validated once more.
 // Authenticate does not check scopes.
 func (m *Middleware) Authenticate(r *http.Request) (*accesstoken.Claims, error) {
-	headers := r.Header.Values("Authorization")
-	if len(headers) > 1 {
-		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "more than one authorization header")
-	}
-	var header string
-	if len(headers) == 1 {
-		header = headers[0]
-	}
-	raw, err := accesstoken.ParseBearer(header)
+	raw, err := accesstoken.BearerToken(r.Header)
 	switch {
 	case errors.Is(err, accesstoken.ErrNoToken):
 		return nil, oauth.BearerChallenge("", "")
+	case errors.Is(err, accesstoken.ErrRepeatedAuthorization):
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, err.Error())
 	case err != nil:
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed authorization header")
 	}

@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
@@ -159,9 +160,8 @@ func withHint(err error, hint string) error {
 func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method string, err error) {
 	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
 	if len(r.Header.Values("Authorization")) > 1 {
-		// Which copy counts would be a guess a proxy in front need not
-		// share: refused, as the bearer endpoints refuse it.
-		return "", "", "", oauth.InvalidRequest("more than one authorization header")
+		// Refused, as the bearer endpoints refuse it.
+		return "", "", "", oauth.InvalidRequest(accesstoken.ErrRepeatedAuthorization.Error())
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, payload, _ := strings.Cut(h, " ")
