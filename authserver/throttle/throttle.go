@@ -203,11 +203,22 @@ func (a *Attempt) Forget(ctx context.Context) error {
 	return errors.Join(errs...)
 }
 
+// nat64 is the NAT64 well-known prefix (RFC 6052 §2.1): its addresses
+// carry an IPv4 address in their last 32 bits (§2.2, the /96 format).
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
+
 // source names the client a counter is kept for: the IPv4 address, or the
 // IPv6 /64 prefix, since one subscriber usually holds a whole /64 and could
-// otherwise rotate through its addresses to escape the limits.
+// otherwise rotate through its addresses to escape the limits. A NAT64
+// address is the IPv4 client it translates: behind a translator (an
+// IPv6-only cluster's ingress), every IPv4 client of the Internet shares
+// the prefix's /64, and grouping them by it would give them one budget.
 func source(ip netip.Addr) string {
 	ip = ip.Unmap()
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		return netip.AddrFrom4([4]byte(b[12:])).String()
+	}
 	if ip.Is6() {
 		return netip.PrefixFrom(ip, 64).Masked().String()
 	}

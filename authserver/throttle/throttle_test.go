@@ -17,6 +17,17 @@ func TestSource(t *testing.T) {
 		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
 		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
 		"2001:db8:1:3::1":      "2001:db8:1:3::/64",
+		// NAT64 (RFC 6052 §2.1, the well-known prefix 64:ff9b::/96): an IPv4
+		// client seen through a translator is that IPv4 client, not one of
+		// every IPv4 client sharing the translator's /64.
+		"64:ff9b::c633:6407":    "198.51.100.7",
+		"64:ff9b::198.51.100.8": "198.51.100.8",
+		"64:ff9b::cb00:7101":    "203.0.113.1",
+		// Only the /96: the rest of 64:ff9b::/64 is ordinary IPv6.
+		"64:ff9b::1:c633:6407": "64:ff9b::/64",
+		// RFC 8215's local-use prefix embeds IPv4 wherever the operator
+		// chose: it cannot be read, and stays per /64.
+		"64:ff9b:1::c633:6407": "64:ff9b:1::/64",
 	} {
 		if got := source(netip.MustParseAddr(in)); got != want {
 			t.Errorf("source(%s) = %s, want %s", in, got, want)
