@@ -117,7 +117,7 @@ func TestThrottleKeysHaveABoundedSize(t *testing.T) {
 		ts.token("grant_type", "password", "username", long[:253-len(strconv.Itoa(i))]+strconv.Itoa(i), "password", "x")
 		ts.token("grant_type", "password", "username", strings.Repeat("y", 15000)+strconv.Itoa(i), "password", "x")
 	}
-	keys, err := rs.Client().Keys(t.Context(), "*throttle*").Result()
+	keys, err := rs.Client().Keys(t.Context(), "*attempts*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -197,7 +197,13 @@ func New(cfg Config) (*Server, error) {
 	// /verify, /introspect and /revoke judge tokens of every audience.
 	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
 	auth := &bearer.Authenticator{Tokens: validator, Revocations: mirror}
-	limiter := &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP}
+	pool := password.NewPool(cfg.HashPool)
+	limiter := func(namespace string) *throttle.Limiter {
+		return &throttle.Limiter{
+			Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: namespace,
+			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, Now: cfg.Now,
+		}
+	}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL, Now: cfg.Now,
@@ -207,8 +213,8 @@ func New(cfg Config) (*Server, error) {
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,
 			Verifier: verifier,
-			Pool:     password.NewPool(cfg.HashPool),
-			Limiter:  limiter,
+			Pool:     pool,
+			Limiter:  limiter(""),
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror, Now: cfg.Now},
@@ -220,8 +226,7 @@ func New(cfg Config) (*Server, error) {
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
 	clients := &token.ClientAuthenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
-		Limiter: &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: "client:"},
-		Metrics: cfg.Metrics, Now: cfg.Now,
+		Limiter: limiter("client:"), Metrics: cfg.Metrics,
 	}
 
 	mux := http.NewServeMux()
@@ -249,6 +254,16 @@ func New(cfg Config) (*Server, error) {
 	s.addProbes(mux)
 	s.api = s.instrument(mux)
 	return s, nil
+}
+
+// attemptHold is how long a throttle reservation counts if its replica dies
+// mid-attempt: longer than the longest attempt, which waits at most the
+// pool's MaxWait for a slot, hashes (under a second at the parameter
+// bounds), is held to the failure floor and calls the store; the rest is
+// margin. A shorter hold could lapse while its hash still runs and let one
+// more guess in.
+func attemptHold(p *password.Pool) time.Duration {
+	return p.MaxWait() + password.MaxFailureFloor + 5*time.Second
 }
 
 // defaultClient is the built-in public client used when the store holds no

@@ -84,6 +84,9 @@ func (p *Pool) DoWeighted(ctx context.Context, weight int, fn func()) error {
 	return nil
 }
 
+// MaxWait is the longest a caller waits for a slot.
+func (p *Pool) MaxWait() time.Duration { return p.maxWait }
+
 // Workers returns the number of concurrent hashing slots.
 func (p *Pool) Workers() int { return int(p.workers) }
 

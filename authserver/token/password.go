@@ -73,15 +73,9 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 
-	now := g.Now()
-	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP, now)
+	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP)
 	if err != nil {
-		var exceeded *throttle.ExceededError
-		if errors.As(err, &exceeded) {
-			g.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
-			return nil, oauth.TooManyRequests(exceeded.RetryAfter)
-		}
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, refusal(g.Metrics, err)
 	}
 
 	// The session is authenticated when the record is read: the password
@@ -89,28 +83,34 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	authTime := g.Now()
 	user, err := g.Users.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		_ = attempt.Forget(ctx)
+		_ = attempt.Withdraw(ctx)
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
 	start := time.Now()
-	ok, err := g.verify(ctx, user.PasswordHash, pw)
-	if errors.Is(err, password.ErrOverloaded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		_ = attempt.Forget(ctx)
-		if errors.Is(err, password.ErrOverloaded) {
+	ok, verr := g.verify(ctx, user.PasswordHash, pw)
+	if errors.Is(verr, password.ErrOverloaded) || errors.Is(verr, context.Canceled) || errors.Is(verr, context.DeadlineExceeded) {
+		// Never judged: the attempt leaves nothing counted.
+		_ = attempt.Withdraw(ctx)
+		if errors.Is(verr, password.ErrOverloaded) {
 			g.Metrics.HashOverloads.Inc()
 		}
-		return nil, oauth.Unavailable("server busy; retry later", time.Second, err)
+		return nil, oauth.Unavailable("server busy; retry later", time.Second, verr)
 	}
 	if !ok || user.Disabled {
+		failed := attempt.Fail(ctx)
 		// Every failure lasts at least as long as the slowest class of hash,
 		// so a user with a slower hash does not stand out from an unknown one.
 		// The wait is outside the hashing slot: it costs no CPU.
 		g.pause(ctx, g.Verifier.FailureFloor()-time.Since(start))
-		return nil, errBadCredentials.WithCause(err)
+		if failed != nil {
+			// A failure that cannot be counted is not answered as one.
+			return nil, oauth.Unavailable("store unavailable", retryAfterStore, failed)
+		}
+		return nil, errBadCredentials.WithCause(verr)
 	}
-	if err := attempt.Forget(ctx); err != nil {
+	if err := attempt.Succeed(ctx); err != nil {
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 

@@ -2,7 +2,8 @@
 // development. It is safe for concurrent use, never shares slices with its
 // callers, and keeps every record until it is deleted: expired refresh
 // tokens, revoked families and past throttle windows are only judged, not
-// collected, except that a throttle key keeps at most two windows.
+// collected, except that a throttle key keeps at most two windows and
+// expired reservations and markers are dropped.
 package memory
 
 import (
@@ -27,7 +28,10 @@ type Store struct {
 	revokedGrants   map[string]time.Time
 	log             changeLog
 	attempts        map[counterKey]map[int64]int64
-	sweepAt         int // len(attempts) at which expired counters are swept
+	sweepAt         int                               // len(attempts) at which expired counters are swept
+	reservations    map[groupKey]map[string]time.Time // id → end of hold
+	passes          map[groupKey]time.Time            // marker → expiry
+	passSweepAt     int
 	epoch           string
 }
 
@@ -41,6 +45,8 @@ func New() *Store {
 		revokedJTIs:     make(map[string]time.Time),
 		revokedGrants:   make(map[string]time.Time),
 		attempts:        make(map[counterKey]map[int64]int64),
+		reservations:    make(map[groupKey]map[string]time.Time),
+		passes:          make(map[groupKey]time.Time),
 	}
 }
 

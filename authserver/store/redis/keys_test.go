@@ -96,7 +96,18 @@ func exerciseAll(t *testing.T, s *Store) {
 		s.RevokeAccessToken(ctx, "j{1}", now.Add(time.Hour)),
 		s.RevokeGrant(ctx, "g{1}", now.Add(time.Hour)),
 		s.WaitRevocations(ctx, zeroID, time.Millisecond),
-		s.RemoveAttempt(ctx, "k{1}", time.Minute, now),
+	}
+	// A reservation left in flight, one failed and one that succeeded: a
+	// reservation set, a failure counter and a pass marker.
+	r := store.Reservation{Group: "ip:{1}", Hold: time.Minute, Pass: "u{1}", PassTTL: time.Hour,
+		Limits: []store.ThrottleLimit{{Key: "u{1}", Max: 5, Window: time.Minute}, {Key: "ip}", Max: 5, Window: time.Hour, Waivable: true}}}
+	for id, outcome := range map[string]store.Outcome{"failed": store.Failed, "succeeded": store.Succeeded, "left": -1} {
+		r.ID = id
+		_, err := s.Reserve(ctx, r, now)
+		steps = append(steps, err)
+		if outcome >= 0 {
+			steps = append(steps, s.Settle(ctx, r, outcome, now))
+		}
 	}
 	_, err := s.UseRefreshToken(ctx, "h{1}", now)
 	steps = append(steps, err)
