@@ -262,3 +262,32 @@ func TestRefusedAttemptsAreNotFailures(t *testing.T) {
 	ts.advance(time.Minute)
 	assertFailureBudget(t, ts, "alice", addr, 5)
 }
+
+// Behind a proxy missing from --trusted-proxies (or a busy NAT), every
+// client shares one address. A sprayer there uses up the address's budget,
+// but a user who logged in from that address before still logs in, within
+// her own per-(user, address) limit; a pair with no success there is
+// refused as before.
+func TestSprayerBehindASharedAddressDoesNotLockOutItsUsers(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.PerIP.Max = 100 }))
+	const shared = "10.0.0.1:4000" // the proxy
+	if rec := ts.do(passwordLogin("alice", alicePassword, shared)); rec.Code != http.StatusOK {
+		t.Fatalf("alice before the spray: %d", rec.Code)
+	}
+	for i := range 100 {
+		if rec := ts.do(passwordLogin("user"+strconv.Itoa(i), "guess", shared)); rec.Code != http.StatusBadRequest {
+			t.Fatalf("guess %d: %d", i, rec.Code)
+		}
+	}
+	if rec := ts.do(passwordLogin("someone-new", "guess", shared)); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("101st guess from the address: %d, want 429", rec.Code)
+	}
+	if rec := ts.do(passwordLogin("alice", alicePassword, shared)); rec.Code != http.StatusOK {
+		t.Fatalf("alice, who logged in from the address before: %d, want 200", rec.Code)
+	}
+	if rec := ts.do(passwordLogin("bob", bobPassword, shared)); rec.Code != http.StatusTooManyRequests {
+		t.Fatalf("bob, who never logged in from the address: %d, want 429", rec.Code)
+	}
+	// alice is still held to her own limit there.
+	assertFailureBudget(t, ts, "alice", shared, 5)
+}

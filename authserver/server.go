@@ -48,8 +48,12 @@ type Config struct {
 	TrustedProxies []string
 	PerUserIP      throttle.Limit
 	PerIP          throttle.Limit
-	HashParams     password.Params
-	HashPool       password.PoolOptions
+	// KnownFor is how long a username (or client) that succeeded from an
+	// address is exempt from that address's per-IP limit, staying subject
+	// to its own per-(username, address) one; 0: nobody is.
+	KnownFor   time.Duration
+	HashParams password.Params
+	HashPool   password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -201,7 +205,7 @@ func New(cfg Config) (*Server, error) {
 	limiter := func(namespace string) *throttle.Limiter {
 		return &throttle.Limiter{
 			Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: namespace,
-			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, Now: cfg.Now,
+			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Now: cfg.Now,
 		}
 	}
 	minter := &token.Minter{

@@ -31,6 +31,7 @@ type serverOptions struct {
 	trustedProxies  []string
 	perUserIP       throttle.Limit
 	perIP           throttle.Limit
+	knownFor        time.Duration
 	hashParams      password.Params
 	hashWorkers     int
 	hashQueue       int
@@ -59,6 +60,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.perUserIP.Window, "throttle-user-ip-window", throttle.DefaultPerUserIP.Window, "window of the per-username-and-IP limit")
 	fs.Int64Var(&o.perIP.Max, "throttle-ip-max", throttle.DefaultPerIP.Max, "failed logins allowed per client IP in a window (0: off)")
 	fs.DurationVar(&o.perIP.Window, "throttle-ip-window", throttle.DefaultPerIP.Window, "window of the per-IP limit")
+	fs.DurationVar(&o.knownFor, "throttle-known-ttl", throttle.DefaultKnownFor,
+		"how long a username (or client) that logged in from an address is exempt from that address's per-IP limit, keeping its own (0: never)")
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
@@ -88,6 +91,7 @@ func (o *serverOptions) config() authserver.Config {
 		TrustedProxies:  o.trustedProxies,
 		PerUserIP:       o.perUserIP,
 		PerIP:           o.perIP,
+		KnownFor:        o.knownFor,
 		HashParams:      p,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait},
 		ClockSkew:       o.clockSkew,

@@ -5,7 +5,10 @@
 // Two limits judge each attempt: failures per (subject, client address),
 // and failures per client address. There is deliberately no counter per
 // username alone: an attacker elsewhere cannot lock a user out, only their
-// own address.
+// own address. And a (subject, address) pair that succeeded recently is
+// not held to the address's limit, only to its own: a sprayer sharing an
+// address with other users (a NAT, a proxy) cannot lock out those who
+// normally log in from it.
 //
 // An attempt is reserved before the credentials are checked. It is
 // admitted while the failures in the window plus the attempts still in
@@ -44,10 +47,12 @@ type Limit struct {
 }
 
 // Defaults: ten failures per user and address in ten minutes, a hundred per
-// address (NAT gateways carry many users) in ten minutes.
+// address (NAT gateways carry many users) in ten minutes, and a pair that
+// logged in from an address known there for a day.
 var (
 	DefaultPerUserIP = Limit{Max: 10, Window: 10 * time.Minute}
 	DefaultPerIP     = Limit{Max: 100, Window: 10 * time.Minute}
+	DefaultKnownFor  = 24 * time.Hour
 )
 
 const (

@@ -203,6 +203,51 @@ func TestRefusedAttemptsLeaveNothing(t *testing.T) {
 	wantExceeded(t, err, ScopeIP, 0)
 }
 
+// succeed ends one successful attempt of subject from ip.
+func succeed(t *testing.T, l *Limiter, subject, ip string) {
+	t.Helper()
+	a, err := l.Begin(context.Background(), subject, netip.MustParseAddr(ip))
+	if err != nil {
+		t.Fatalf("%s from %s: %v", subject, ip, err)
+	}
+	if err := a.Succeed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A subject that succeeded from an address is not held to the address's
+// limit for KnownFor, only to its own; everyone else is, and the
+// exemption ends.
+func TestKnownPairsAreNotHeldToTheAddressLimit(t *testing.T) {
+	now := t0
+	l := newLimiter(2, 1)
+	l.Now, l.KnownFor = func() time.Time { return now }, time.Hour
+	const ip = "198.51.100.1"
+	succeed(t, l, "alice", ip)
+	fail(t, l, "mallory", ip) // the address's one failure
+	_, err := l.Begin(context.Background(), "bob", netip.MustParseAddr(ip))
+	wantExceeded(t, err, ScopeIP, 0)
+	fail(t, l, "alice", ip)
+	fail(t, l, "alice", ip)
+	_, err = l.Begin(context.Background(), "alice", netip.MustParseAddr(ip))
+	wantExceeded(t, err, ScopeUserIP, 0)
+
+	now = now.Add(time.Hour + time.Minute) // new windows, and no exemption
+	fail(t, l, "mallory", ip)
+	if _, err := l.Begin(context.Background(), "alice", netip.MustParseAddr(ip)); !errors.As(err, new(*ExceededError)) {
+		t.Fatalf("alice after her exemption ended: %v, want the ip limit", err)
+	}
+}
+
+// Without KnownFor, a success exempts nobody.
+func TestNobodyIsKnownWithoutKnownFor(t *testing.T) {
+	l := newLimiter(2, 1)
+	succeed(t, l, "alice", "198.51.100.1")
+	fail(t, l, "mallory", "198.51.100.1")
+	_, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("198.51.100.1"))
+	wantExceeded(t, err, ScopeIP, 0)
+}
+
 // Limits that are off count nothing and need no store.
 func TestLimitsOff(t *testing.T) {
 	l := &Limiter{}
