@@ -36,6 +36,7 @@ type serverOptions struct {
 	hashWorkers     int
 	hashQueue       int
 	hashQueueWait   time.Duration
+	hashPerUser     int
 	clockSkew       time.Duration
 	shutdownGrace   time.Duration
 	shutdownDelay   time.Duration
@@ -68,6 +69,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password verifications run at once (0: GOMAXPROCS, which follows the container CPU limit)")
 	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
 	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
+	fs.IntVar(&o.hashPerUser, "hash-per-user", 1,
+		"password verifications one username may have running or queued at once; the rest wait their turn without a slot (0: no bound)")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "time in-flight requests get to finish on SIGTERM")
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
@@ -93,7 +96,7 @@ func (o *serverOptions) config() authserver.Config {
 		PerIP:           o.perIP,
 		KnownFor:        o.knownFor,
 		HashParams:      p,
-		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait},
+		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},
 		ClockSkew:       o.clockSkew,
 		DrainDelay:      o.shutdownDelay,
 		AllowHTTPIssuer: o.allowHTTPIssuer,

@@ -294,3 +294,72 @@ func TestFailureFloorIsCapped(t *testing.T) {
 		t.Fatalf("FailureFloor = %v, want the cap %v", got, MaxFailureFloor)
 	}
 }
+
+// turnRefs is how many calls of key hold or wait for a turn.
+func turnRefs(p *Pool, key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.turns[key]; t != nil {
+		return t.refs
+	}
+	return 0
+}
+
+// One key's calls take turns: past PerKey, they wait without holding a
+// slot or a place in the queue, so other keys still find the free slots;
+// past Queue waiters of one key, a call is refused at once.
+func TestPoolTakesTurnsPerKey(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 2, MaxWait: time.Minute, PerKey: 1})
+	release := make(chan struct{})
+	started := make(chan struct{}, 3)
+	errs := make(chan error, 3)
+	for range 3 { // one runs, two wait for mallory's turn
+		go func() { errs <- p.DoFor(context.Background(), "mallory", 1, func() { started <- struct{}{}; <-release }) }()
+	}
+	<-started
+	for turnRefs(p, "mallory") != 3 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.DoFor(context.Background(), "mallory", 1, func() { t.Error("ran past mallory's queue") }); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("a fourth call of mallory: %v, want ErrOverloaded", err)
+	}
+	if n := p.inUse.Load() + p.waiting.Load(); n != 1 {
+		t.Fatalf("mallory's waiting calls hold %d slots and places, want only her running one", n)
+	}
+	for _, user := range []string{"alice", "bob", "carol"} {
+		ran := false
+		if err := p.DoFor(context.Background(), user, 1, func() { ran = true }); err != nil || !ran {
+			t.Fatalf("%s while mallory waits: ran %v, %v", user, ran, err)
+		}
+	}
+	close(release)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("mallory's call: %v", err)
+		}
+	}
+	p.mu.Lock()
+	left := len(p.turns)
+	p.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d keys left after every call ended", left)
+	}
+}
+
+// A wait for a key's turn counts against MaxWait and ends with its context.
+func TestPoolTurnWaitIsBounded(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 2, MaxWait: 20 * time.Millisecond, PerKey: 1})
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	go func() { _ = p.DoFor(context.Background(), "k", 1, func() { close(started); <-release }) }()
+	<-started
+	if err := p.DoFor(context.Background(), "k", 1, func() {}); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("turn not reached within MaxWait: %v, want ErrOverloaded", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.DoFor(ctx, "k", 1, func() {}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait for a turn: %v", err)
+	}
+}

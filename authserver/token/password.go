@@ -89,7 +89,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
 	start := time.Now()
-	ok, verr := g.verify(ctx, user.PasswordHash, pw)
+	ok, verr := g.verify(ctx, username, user.PasswordHash, pw)
 	if errors.Is(verr, password.ErrOverloaded) || errors.Is(verr, context.Canceled) || errors.Is(verr, context.DeadlineExceeded) {
 		// Never judged: the attempt leaves nothing counted.
 		_ = attempt.Withdraw(ctx)
@@ -199,11 +199,12 @@ func (g *PasswordGrant) pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// verify runs one password check in the bounded hashing pool.
-func (g *PasswordGrant) verify(ctx context.Context, hash, pw string) (bool, error) {
+// verify runs one password check in the bounded hashing pool, in the
+// username's turn: one user's requests cannot take every slot.
+func (g *PasswordGrant) verify(ctx context.Context, username, hash, pw string) (bool, error) {
 	var ok bool
 	var verr error
-	err := g.Pool.DoWeighted(ctx, g.Verifier.Threads(hash), func() {
+	err := g.Pool.DoFor(ctx, username, g.Verifier.Threads(hash), func() {
 		start := time.Now()
 		ok, verr = g.Verifier.Verify(hash, []byte(pw))
 		g.Metrics.HashDuration.Observe(time.Since(start).Seconds())
