@@ -53,7 +53,12 @@ type Config struct {
 	// to its own per-(username, address) one; 0: nobody is.
 	KnownFor   time.Duration
 	HashParams password.Params
-	HashPool   password.PoolOptions
+	// HashCostFactor treats a stored hash costing more than this many times
+	// one made with HashParams (or with more argon2id lanes) as invalid: it
+	// fails as a wrong password, at the decoy's cost. 0: only the absolute
+	// bounds apply.
+	HashCostFactor uint
+	HashPool       password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -181,7 +186,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := password.NewVerifier(cfg.HashParams)
+	verifier, err := password.NewVerifier(password.Policy{Params: cfg.HashParams, CostFactor: cfg.HashCostFactor})
 	if err != nil {
 		return nil, err
 	}

@@ -43,6 +43,7 @@ type serverOptions struct {
 	allowHTTPIssuer bool
 	logLevel        string
 	argon2Threads   uint
+	hashCostFactor  uint
 }
 
 func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string, defaultDelay time.Duration) {
@@ -66,6 +67,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password verifications run at once (0: GOMAXPROCS, which follows the container CPU limit)")
 	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
 	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
@@ -76,6 +78,13 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
 	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// addCostFactorFlag adds --hash-cost-factor, which the server and the
+// manager share.
+func addCostFactorFlag(fs *pflag.FlagSet, v *uint) {
+	fs.UintVar(v, "hash-cost-factor", password.DefaultCostFactor,
+		"refuse stored hashes costing more than this many times one made with --argon2-* (or with more argon2id threads); bcrypt is weighed alike (0: only the absolute bounds)")
 }
 
 // config fills the parts of an authserver.Config these flags decide.
@@ -96,6 +105,7 @@ func (o *serverOptions) config() authserver.Config {
 		PerIP:           o.perIP,
 		KnownFor:        o.knownFor,
 		HashParams:      p,
+		HashCostFactor:  o.hashCostFactor,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},
 		ClockSkew:       o.clockSkew,
 		DrainDelay:      o.shutdownDelay,

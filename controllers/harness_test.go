@@ -50,7 +50,7 @@ type stack struct {
 	cache  cache.Cache // the manager's
 }
 
-func newStack(t *testing.T) *stack {
+func newStack(t *testing.T, opts ...func(*controllers.Options)) *stack {
 	t.Helper()
 	s := &stack{t: t, ns: newNamespace(t), redis: redistest.Start(t)}
 	s.store = s.connect()
@@ -65,10 +65,14 @@ func newStack(t *testing.T) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, controllers.Options{
+	o := controllers.Options{
 		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
 		OrphanInterval: 300 * time.Millisecond, Namespaces: []string{s.ns},
-	}); err != nil {
+	}
+	for _, opt := range opts {
+		opt(&o)
+	}
+	if err := controllers.Setup(ctx, mgr, o); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

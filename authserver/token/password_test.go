@@ -50,7 +50,7 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 			t.Fatal(err)
 		}
 	}
-	v, err := password.NewVerifier(fast)
+	v, err := password.NewVerifier(password.Policy{Params: fast})
 	if err != nil {
 		t.Fatal(err)
 	}
