@@ -51,8 +51,11 @@ type Config struct {
 	// KnownFor is how long a username (or client) that succeeded from an
 	// address is exempt from that address's per-IP limit, staying subject
 	// to its own per-(username, address) one; 0: nobody is.
-	KnownFor   time.Duration
-	HashParams password.Params
+	KnownFor time.Duration
+	// UserRate bounds each username's successful logins, ClientRate each
+	// confidential client's token requests (Max 0: off).
+	UserRate, ClientRate throttle.Limit
+	HashParams           password.Params
 	// HashCostFactor treats a stored hash costing more than this many times
 	// one made with HashParams (or with more argon2id lanes) as invalid: it
 	// fails as a wrong password, at the decoy's cost. 0: only the absolute
@@ -90,7 +93,7 @@ func (c *Config) defaults() error {
 		return err
 	}
 	c.Issuer = iss
-	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate()); err != nil {
+	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate(), c.UserRate.Validate(), c.ClientRate.Validate()); err != nil {
 		return err
 	}
 	if c.Store == nil || c.Keys == nil {
@@ -224,6 +227,7 @@ func New(cfg Config) (*Server, error) {
 			Verifier: verifier,
 			Pool:     pool,
 			Limiter:  limiter(""),
+			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Now: cfg.Now},
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror, Now: cfg.Now},
@@ -241,6 +245,7 @@ func New(cfg Config) (*Server, error) {
 	mux := http.NewServeMux()
 	mux.Handle("/token", &token.Handler{
 		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+		ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
 	})
 	mux.Handle("/revoke", &revoke.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,

@@ -32,6 +32,8 @@ type serverOptions struct {
 	perUserIP       throttle.Limit
 	perIP           throttle.Limit
 	knownFor        time.Duration
+	userRate        throttle.Limit
+	clientRate      throttle.Limit
 	hashParams      password.Params
 	hashWorkers     int
 	hashQueue       int
@@ -67,6 +69,11 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	fs.Int64Var(&o.userRate.Max, "rate-limit-user", throttle.DefaultUserRate.Max,
+		"successful logins allowed per username in a --rate-limit-window, from any address (0: off)")
+	fs.Int64Var(&o.clientRate.Max, "rate-limit-client", throttle.DefaultClientRate.Max,
+		"token requests allowed per confidential client in a --rate-limit-window, successes included (0: off)")
+	fs.DurationVar(&o.userRate.Window, "rate-limit-window", throttle.DefaultUserRate.Window, "window of the per-user and per-client rate limits")
 	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password verifications run at once (0: GOMAXPROCS, which follows the container CPU limit)")
 	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
@@ -104,6 +111,8 @@ func (o *serverOptions) config() authserver.Config {
 		PerUserIP:       o.perUserIP,
 		PerIP:           o.perIP,
 		KnownFor:        o.knownFor,
+		UserRate:        o.userRate,
+		ClientRate:      throttle.Limit{Max: o.clientRate.Max, Window: o.userRate.Window},
 		HashParams:      p,
 		HashCostFactor:  o.hashCostFactor,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},

@@ -79,6 +79,8 @@ const (
 type ExceededError struct {
 	Scope      Scope
 	RetryAfter time.Duration
+	// InFlight is set when only attempts still being checked fill the limit.
+	InFlight bool
 }
 
 func (e *ExceededError) Error() string {
@@ -159,7 +161,7 @@ func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*At
 			if ctx.Err() != nil {
 				return nil, fmt.Errorf("reserve attempt: %w", ctx.Err())
 			}
-			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: InFlightRetry}
+			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: InFlightRetry, InFlight: true}
 		}
 	}
 }

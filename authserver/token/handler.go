@@ -10,6 +10,7 @@ import (
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 // retryAfterStore is the Retry-After sent when the store is unreachable.
@@ -19,10 +20,14 @@ const retryAfterStore = time.Second
 type Handler struct {
 	Clients *ClientAuthenticator
 	// Grants maps a grant_type to its handler.
-	Grants  map[string]Grant
-	IPs     *clientip.Resolver
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
+	Grants map[string]Grant
+	IPs    *clientip.Resolver
+	// ClientRate, if set, bounds each confidential client's token requests
+	// in a window, successes included. Public clients are not counted:
+	// anyone can name one, so its budget would be everyone's.
+	ClientRate *throttle.RateLimit
+	Metrics    *metrics.Metrics
+	Log        *slog.Logger
 
 	warnXFF sync.Once
 }
@@ -86,6 +91,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
 		return nil, err
+	}
+	if !client.Public() {
+		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
+			return nil, refusal(h.Metrics, err)
+		}
 	}
 	allowed := client.GrantTypes
 	if len(allowed) == 0 {

@@ -13,9 +13,16 @@ import (
 // counters cannot be reached, so that nothing is let through unchecked.
 func refusal(m *metrics.Metrics, err error) error {
 	var exceeded *throttle.ExceededError
-	if errors.As(err, &exceeded) {
-		m.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
-		return oauth.TooManyRequests(exceeded.RetryAfter)
+	if !errors.As(err, &exceeded) {
+		return oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	return oauth.Unavailable("store unavailable", retryAfterStore, err)
+	m.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
+	desc := "too many failed attempts; retry later"
+	switch {
+	case exceeded.InFlight:
+		desc = "too many attempts at once; retry later"
+	case exceeded.Scope == throttle.ScopeUserRate || exceeded.Scope == throttle.ScopeClientRate:
+		desc = "too many requests; retry later"
+	}
+	return oauth.TooManyRequests(desc, exceeded.RetryAfter)
 }

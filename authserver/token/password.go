@@ -25,7 +25,11 @@ type PasswordGrant struct {
 	Verifier *password.Verifier
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
-	Minter   *Minter
+	// Rate, if set, bounds each username's successful logins in a window,
+	// across addresses: one credential cannot spend the pool for long.
+	// Failures are left to Limiter, so that nobody else can use it up.
+	Rate   *throttle.RateLimit
+	Minter *Minter
 	// States, if set, tells the user's state as validators see it (the
 	// revocation mirror). The store writes a user's state before the
 	// record, so a change that lands while a password is being checked
@@ -73,6 +77,9 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 
+	if err := g.Rate.Check(ctx, username); err != nil {
+		return nil, refusal(g.Metrics, err)
+	}
 	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP)
 	if err != nil {
 		return nil, refusal(g.Metrics, err)
@@ -110,7 +117,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		}
 		return nil, errBadCredentials.WithCause(verr)
 	}
-	if err := attempt.Succeed(ctx); err != nil {
+	if err := errors.Join(attempt.Succeed(ctx), g.Rate.Count(ctx, username)); err != nil {
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 
