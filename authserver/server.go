@@ -19,6 +19,7 @@ import (
 	"github.com/authstack/authstack/authserver/discovery"
 	"github.com/authstack/authstack/authserver/forwardauth"
 	"github.com/authstack/authstack/authserver/introspect"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/revocation"
@@ -79,9 +80,12 @@ type Config struct {
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Now        func() time.Time
+	// LogSummaryEvery is how often the refusal lines left out of the log
+	// during a flood are summarised; logsample.DefaultEvery when zero.
+	LogSummaryEvery time.Duration
+	Logger          *slog.Logger
+	Metrics         *metrics.Metrics
+	Now             func() time.Time
 }
 
 func (c *Config) defaults() error {
@@ -123,6 +127,9 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.LogSummaryEvery <= 0 {
+		c.LogSummaryEvery = logsample.DefaultEvery
+	}
 	return nil
 }
 
@@ -155,10 +162,12 @@ type Server struct {
 	// draining is set when shutdown begins: /readyz fails from then on.
 	draining atomic.Bool
 	mirror   *revocation.Mirror
+	sample   *logsample.Sampler
 	started  atomic.Bool
 }
 
-// Start runs the background work (the revocation mirror) until ctx ends.
+// Start runs the background work (the revocation mirror, the summaries of
+// log lines left out) until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
 func (s *Server) Start(ctx context.Context) {
@@ -166,6 +175,7 @@ func (s *Server) Start(ctx context.Context) {
 		return
 	}
 	go func() { _ = s.mirror.Run(ctx) }()
+	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
 }
 
 // Mirror returns the server's revocation mirror.
@@ -236,7 +246,9 @@ func New(cfg Config) (*Server, error) {
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
 		SigningAlgs: func() []string { return cfg.Keys.Current().Algs() },
 	})
-	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
+	// One sampler for every endpoint's refusals, by the server's clock.
+	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
 	clients := &token.ClientAuthenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
@@ -246,10 +258,11 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/token", &token.Handler{
 		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
 		ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
+		Sample:     sample,
 	})
 	mux.Handle("/revoke", &revoke.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-		Log: cfg.Logger, Now: cfg.Now,
+		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
 	})
 	mux.Handle("/introspect", &introspect.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,

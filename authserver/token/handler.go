@@ -4,10 +4,12 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -28,6 +30,9 @@ type Handler struct {
 	ClientRate *throttle.RateLimit
 	Metrics    *metrics.Metrics
 	Log        *slog.Logger
+	// Sample, if set, keeps floods of like refusals out of the log; the
+	// metrics count every request regardless.
+	Sample *logsample.Sampler
 
 	warnXFF sync.Once
 }
@@ -108,8 +113,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 }
 
 // logFailure records a refused request. It never logs parameters: a failed
-// login's username field may hold a mistyped password.
+// login's username field may hold a mistyped password. Of a flood of one
+// kind (one error, one status), only a sample is written, and a summary.
 func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
+	if !h.Sample.Allow("Token request refused " + e.Code + " " + strconv.Itoa(e.Status)) {
+		return
+	}
 	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}
 	level := slog.LevelInfo
 	if e.Cause != nil {
