@@ -113,7 +113,14 @@ type Limiter struct {
 	Now func() time.Time
 
 	mu      sync.Mutex
-	settled map[string]chan struct{} // closed when a reservation on the key settles here
+	waiting map[string]*waiters // by limit key, while attempts wait on it
+}
+
+// waiters are the attempts waiting on one limit key; ch is closed when a
+// reservation on the key settles in this process.
+type waiters struct {
+	ch chan struct{}
+	n  int
 }
 
 // Validate refuses a limit that is on but has no window.
@@ -179,8 +186,10 @@ func (l *Limiter) await(ctx context.Context, key string, deadline time.Time) err
 	}
 	t := time.NewTimer(min(left, pollInterval))
 	defer t.Stop()
+	w := l.join(key)
+	defer l.leave(key, w)
 	select {
-	case <-l.settledCh(key):
+	case <-w.ch:
 	case <-t.C:
 	case <-ctx.Done():
 		return ctx.Err()
@@ -188,18 +197,29 @@ func (l *Limiter) await(ctx context.Context, key string, deadline time.Time) err
 	return nil
 }
 
-func (l *Limiter) settledCh(key string) <-chan struct{} {
+func (l *Limiter) join(key string) *waiters {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	if l.settled == nil {
-		l.settled = make(map[string]chan struct{})
+	if l.waiting == nil {
+		l.waiting = make(map[string]*waiters)
 	}
-	ch := l.settled[key]
-	if ch == nil {
-		ch = make(chan struct{})
-		l.settled[key] = ch
+	w := l.waiting[key]
+	if w == nil {
+		w = &waiters{ch: make(chan struct{})}
+		l.waiting[key] = w
 	}
-	return ch
+	w.n++
+	return w
+}
+
+// leave forgets the key when its last waiter leaves without a wake-up:
+// places freed by other replicas are never announced here.
+func (l *Limiter) leave(key string, w *waiters) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w.n--; w.n == 0 && l.waiting[key] == w {
+		delete(l.waiting, key)
+	}
 }
 
 // wake tells the attempts waiting on r's limits that a place may be free.
@@ -208,9 +228,9 @@ func (l *Limiter) wake(r store.Reservation) {
 	defer l.mu.Unlock()
 	for _, lim := range r.Limits {
 		key := r.Group + " " + lim.Key
-		if ch := l.settled[key]; ch != nil {
-			close(ch)
-			delete(l.settled, key)
+		if w := l.waiting[key]; w != nil {
+			close(w.ch)
+			delete(l.waiting, key)
 		}
 	}
 }

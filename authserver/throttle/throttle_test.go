@@ -157,7 +157,7 @@ func TestAttemptWaitsForAPlace(t *testing.T) {
 		}
 		done <- err
 	}()
-	for waiters(l) == 0 {
+	for waitingKeys(l) == 0 {
 		time.Sleep(time.Millisecond)
 	}
 	if err := a.Succeed(context.Background()); err != nil {
@@ -175,14 +175,18 @@ func TestAttemptWaitsForAPlace(t *testing.T) {
 	if _, err := l.Begin(ctx, "alice", ip); err == nil || errors.As(err, &exceeded) {
 		t.Fatalf("cancelled wait: %v, want the context's error", err)
 	}
+	// A waiter that leaves unwoken leaves nothing behind.
+	if n := waitingKeys(l); n != 0 {
+		t.Fatalf("%d keys still waited on", n)
+	}
 	_ = a.Withdraw(context.Background())
 }
 
-// waiters is the number of keys attempts wait on.
-func waiters(l *Limiter) int {
+// waitingKeys is the number of keys attempts wait on.
+func waitingKeys(l *Limiter) int {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	return len(l.settled)
+	return len(l.waiting)
 }
 
 // An attempt refused by its own subject's limit takes nothing from the
