@@ -256,6 +256,9 @@ type Store interface {
 	// counts one failure on each, in its window containing now; Succeeded
 	// sets r's Pass marker until now + r.PassTTL (when both are set).
 	// Settling a reservation that expired still counts its failure.
+	// Withdrawn also keeps r.ID from being reserved until now + r.Hold: a
+	// caller whose Reserve failed (a timeout) withdraws it, and the Reserve
+	// may still reach the store after the withdrawal.
 	Settle(ctx context.Context, r Reservation, outcome Outcome, now time.Time) error
 
 	// GetEpoch returns the store's epoch marker, or ErrNotFound when there is
@@ -356,7 +359,7 @@ type Outcome int
 
 const (
 	// Withdrawn: the attempt was never judged (an overload, a store error,
-	// a cancelled request). Nothing is counted.
+	// a cancelled request), or its Reserve failed. Nothing is counted.
 	Withdrawn Outcome = iota
 	// Succeeded: the credentials were right. Nothing is counted; the Pass
 	// marker is set.

@@ -155,7 +155,11 @@ func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*At
 		now := l.now()
 		a, err := l.Counters.Reserve(ctx, r, now)
 		if err != nil {
-			return nil, fmt.Errorf("reserve attempt: %w", err)
+			// The reservation may have been made all the same (a command
+			// that timed out here can still run on a stalled Redis): take
+			// it back, off the request, so it does not hold a place.
+			go func() { _ = (&Attempt{l: l, r: r}).Withdraw(context.WithoutCancel(ctx)) }()
+			return nil, fmt.Errorf("throttle: %w", err)
 		}
 		if a.Admitted() {
 			return &Attempt{l: l, r: r}, nil
@@ -166,7 +170,7 @@ func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*At
 		}
 		if err := l.await(ctx, r.Group+" "+lim.Key, deadline); err != nil {
 			if ctx.Err() != nil {
-				return nil, fmt.Errorf("reserve attempt: %w", ctx.Err())
+				return nil, fmt.Errorf("throttle: %w", ctx.Err())
 			}
 			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: InFlightRetry, InFlight: true}
 		}
@@ -294,7 +298,7 @@ func (a *Attempt) settle(ctx context.Context, o store.Outcome) error {
 	err := a.l.Counters.Settle(ctx, a.r, o, a.l.now())
 	a.l.wake(a.r)
 	if err != nil {
-		return fmt.Errorf("settle attempt: %w", err)
+		return fmt.Errorf("throttle: %w", err)
 	}
 	return nil
 }

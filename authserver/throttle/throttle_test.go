@@ -3,6 +3,7 @@ package throttle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
@@ -318,4 +319,43 @@ func (c ctxRespecting) Settle(ctx context.Context, r store.Reservation, o store.
 		return err
 	}
 	return c.Counters.Settle(ctx, r, o, now)
+}
+
+// timingOut is a store whose Reserve reserves and then reports a timeout,
+// as a Redis that stalled past the client's deadline does.
+type timingOut struct {
+	Counters
+	withdrawn chan struct{}
+}
+
+func (s timingOut) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
+	_, _ = s.Counters.Reserve(ctx, r, now)
+	return store.Admission{}, fmt.Errorf("reserve attempt: %w", store.ErrUnavailable)
+}
+
+func (s timingOut) Settle(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error {
+	err := s.Counters.Settle(ctx, r, o, now)
+	if o == store.Withdrawn {
+		close(s.withdrawn)
+	}
+	return err
+}
+
+// A Reserve whose answer was lost may still have reserved: the limiter
+// withdraws it, so it does not hold a place until its hold ends.
+func TestLostReserveIsWithdrawn(t *testing.T) {
+	l := newLimiter(1, 0)
+	st := timingOut{Counters: l.Counters, withdrawn: make(chan struct{})}
+	l.Counters = st
+	ip := netip.MustParseAddr("198.51.100.1")
+	if _, err := l.Begin(context.Background(), "alice", ip); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Begin with the store timing out: %v", err)
+	}
+	select {
+	case <-st.withdrawn:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reservation whose answer was lost was not withdrawn")
+	}
+	l.Counters = st.Counters
+	succeed(t, l, "alice", "198.51.100.1")
 }

@@ -52,6 +52,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"ReserveSettle", testReserveSettle},
 		{"ReserveWindows", testReserveWindows},
 		{"ReserveHoldExpires", testReserveHoldExpires},
+		{"ReserveWithdrawnFirst", testReserveWithdrawnFirst},
 		{"ReserveEveryLimitOrNone", testReserveEveryLimitOrNone},
 		{"ReservePass", testReservePass},
 		{"ReserveGroupsAndKeys", testReserveGroupsAndKeys},

@@ -257,3 +257,18 @@ func testReserveInvalid(t *testing.T, s store.Store) {
 		}
 	}
 }
+
+// A reservation withdrawn before its Reserve arrives (the caller timed out
+// and gave up) is never made: the withdrawal wins, whichever comes first.
+func testReserveWithdrawnFirst(t *testing.T, s store.Store) {
+	now := time.Now()
+	u := limit("u", 1, time.Minute)
+	settle(t, s, attempt("late", u), store.Withdrawn, now)
+	if a, err := s.Reserve(t.Context(), attempt("late", u), now.Add(time.Second)); err != nil || a.Admitted() {
+		t.Fatalf("Reserve of a withdrawn ID = %+v, %v; want refused", a, err)
+	}
+	admit(t, s, attempt("other", u), now.Add(time.Second)) // it took no place
+	settle(t, s, attempt("other", u), store.Withdrawn, now.Add(time.Second))
+	// The mark lasts the hold; the ID may be reserved after that.
+	admit(t, s, attempt("late", u), now.Add(10*time.Second))
+}

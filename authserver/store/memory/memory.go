@@ -19,20 +19,22 @@ var _ store.Store = (*Store)(nil)
 
 // Store holds every record in maps guarded by one mutex.
 type Store struct {
-	mu              sync.Mutex
-	users           map[string]store.User
-	clients         map[string]store.Client
-	tokens          map[string]store.RefreshToken
-	revokedFamilies map[string]struct{}
-	revokedJTIs     map[string]time.Time
-	revokedGrants   map[string]time.Time
-	log             changeLog
-	attempts        map[counterKey]map[int64]int64
-	sweepAt         int                               // len(attempts) at which expired counters are swept
-	reservations    map[groupKey]map[string]time.Time // id → end of hold
-	passes          map[groupKey]time.Time            // marker → expiry
-	passSweepAt     int
-	epoch           string
+	mu               sync.Mutex
+	users            map[string]store.User
+	clients          map[string]store.Client
+	tokens           map[string]store.RefreshToken
+	revokedFamilies  map[string]struct{}
+	revokedJTIs      map[string]time.Time
+	revokedGrants    map[string]time.Time
+	log              changeLog
+	attempts         map[counterKey]map[int64]int64
+	sweepAt          int                               // len(attempts) at which expired counters are swept
+	reservations     map[groupKey]map[string]time.Time // id → end of hold
+	passes           map[groupKey]time.Time            // marker → expiry
+	passSweepAt      int
+	withdrawn        map[groupKey]time.Time // reservation ID → end of its hold
+	withdrawnSweepAt int
+	epoch            string
 }
 
 // New returns an empty Store.
@@ -47,6 +49,7 @@ func New() *Store {
 		attempts:        make(map[counterKey]map[int64]int64),
 		reservations:    make(map[groupKey]map[string]time.Time),
 		passes:          make(map[groupKey]time.Time),
+		withdrawn:       make(map[groupKey]time.Time),
 	}
 }
 

@@ -28,6 +28,16 @@ func TestThrottleCountersArePruned(t *testing.T) {
 			t.Fatalf("%d keys after a reservation settled with outcome %d", n, outcome)
 		}
 	}
+	// Withdrawal marks go once their hold has ended.
+	for i := range 4 * minSweep {
+		r.ID = fmt.Sprint("w", i)
+		if err := s.Settle(ctx, r, store.Withdrawn, now.Add(time.Duration(i)*time.Second)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n := len(s.withdrawn); n > 2*minSweep {
+		t.Fatalf("%d withdrawal marks held, their holds long over", n)
+	}
 	for i := 0; i < 10*minSweep; i++ {
 		if _, err := s.AddAttempt(ctx, fmt.Sprint("spray-", i), time.Minute, now.Add(time.Duration(i)*time.Second)); err != nil {
 			t.Fatal(err)

@@ -27,6 +27,9 @@ func (s *Store) Reserve(_ context.Context, r store.Reservation, now time.Time) (
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if until, ok := s.withdrawn[groupKey{r.Group, r.ID}]; ok && now.Before(until) {
+		return store.Admission{Refused: 0}, nil
+	}
 	passed := r.Pass != "" && s.passSet(groupKey{r.Group, r.Pass}, now)
 	for i, l := range r.Limits {
 		if l.Waivable && passed {
@@ -90,11 +93,29 @@ func (s *Store) Settle(_ context.Context, r store.Reservation, outcome store.Out
 			s.count(failureKey(r, l), store.WindowIndex(now, l.Window), now)
 		}
 	}
-	if outcome == store.Succeeded && r.Pass != "" && r.PassTTL > 0 {
+	switch {
+	case outcome == store.Succeeded && r.Pass != "" && r.PassTTL > 0:
 		s.sweepPasses(now)
 		s.passes[groupKey{r.Group, r.Pass}] = now.Add(r.PassTTL)
+	case outcome == store.Withdrawn:
+		s.sweepWithdrawn(now)
+		s.withdrawn[groupKey{r.Group, r.ID}] = now.Add(r.Hold)
 	}
 	return nil
+}
+
+// sweepWithdrawn drops the marks whose hold has ended, once the table has
+// doubled since the last sweep.
+func (s *Store) sweepWithdrawn(now time.Time) {
+	if len(s.withdrawn) < max(s.withdrawnSweepAt, minSweep) {
+		return
+	}
+	for gk, until := range s.withdrawn {
+		if !now.Before(until) {
+			delete(s.withdrawn, gk)
+		}
+	}
+	s.withdrawnSweepAt = 2 * len(s.withdrawn)
 }
 
 // sweepPasses drops expired markers once the table has doubled since the

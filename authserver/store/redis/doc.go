@@ -26,6 +26,7 @@
 //	<p>:{attempts:<g>}:f:<k>:<w>:<i>  string  failures of limit k of group g  window end + w + 1m
 //	<p>:{attempts:<g>}:r:<k>          zset    reservation ID → hold end (ms)  last hold end + 1m
 //	<p>:{attempts:<g>}:pass:<name>    string  the marker's end (ms)           its end + 1m
+//	<p>:{attempts:<g>}:x:<id>         string  a withdrawn ID's hold end (ms)  that time + 1m
 //
 // Users and clients live on their own slots; the name sets are updated by
 // a second command, so a crash between the two can leave a name without a

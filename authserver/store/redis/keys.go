@@ -84,6 +84,11 @@ func (k keyspace) reserved(group, key string) string {
 	return k.attemptGroup(group) + ":r:" + escape(key)
 }
 
+// withdrawn marks a reservation ID withdrawn, until the millisecond held.
+func (k keyspace) withdrawn(group, id string) string {
+	return k.attemptGroup(group) + ":x:" + escape(id)
+}
+
 // pass is a group's marker, holding the millisecond it ends.
 func (k keyspace) pass(group, name string) string {
 	return k.attemptGroup(group) + ":pass:" + escape(name)
