@@ -97,11 +97,12 @@ func exerciseAll(t *testing.T, s *Store) {
 		s.RevokeGrant(ctx, "g{1}", now.Add(time.Hour)),
 		s.WaitRevocations(ctx, zeroID, time.Millisecond),
 	}
-	// A reservation left in flight, one failed and one that succeeded: a
-	// reservation set, a failure counter and a pass marker.
+	// A reservation left in flight, one failed, one that succeeded and one
+	// withdrawn: a reservation set, a failure counter, a pass marker and a
+	// withdrawal mark.
 	r := store.Reservation{Group: "ip:{1}", Hold: time.Minute, Pass: "u{1}", PassTTL: time.Hour,
 		Limits: []store.ThrottleLimit{{Key: "u{1}", Max: 5, Window: time.Minute}, {Key: "ip}", Max: 5, Window: time.Hour, Waivable: true}}}
-	for id, outcome := range map[string]store.Outcome{"failed": store.Failed, "succeeded": store.Succeeded, "left": -1} {
+	for id, outcome := range map[string]store.Outcome{"failed": store.Failed, "succeeded": store.Succeeded, "withdrawn{}": store.Withdrawn, "left": -1} {
 		r.ID = id
 		_, err := s.Reserve(ctx, r, now)
 		steps = append(steps, err)
