@@ -6,6 +6,9 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+
+	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/authserver/store"
 )
 
 // metric reads one sample from the ops listener, 0 when absent.
@@ -123,5 +126,32 @@ func TestErrorDescriptionsKeepToTheRFCCharacterSet(t *testing.T) {
 		if e.Error == "" || !allowed.MatchString(e.ErrorDescription) {
 			t.Errorf("error_description %q outside RFC 6749 §5.2", e.ErrorDescription)
 		}
+	}
+}
+
+// A stored hash costing more than --hash-cost-factor times the server's
+// own (here 16 times) is an invalid hash: the right password fails like a
+// wrong one, with the same body, at the cost of one (decoy) hash.
+func TestHashAboveTheCostCapFailsLikeAWrongPassword(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.HashCostFactor = 4 }))
+	heavy := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	h, err := heavy.Hash([]byte("heavy-pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.PutUser(t.Context(), store.User{Username: "heavy", PasswordHash: h}); err != nil {
+		t.Fatal(err)
+	}
+	want := ts.token("grant_type", "password", "username", "heavy", "password", "wrong").Body.String()
+	before := ts.metric(t, hashCount)
+	rec := ts.token("grant_type", "password", "username", "heavy", "password", "heavy-pw")
+	if rec.Code != http.StatusBadRequest || rec.Body.String() != want {
+		t.Fatalf("right password, hash above the cap: %d %s, want the wrong-password answer", rec.Code, rec.Body)
+	}
+	if got := ts.metric(t, hashCount) - before; got != 1 {
+		t.Errorf("cost %v hashes, want 1", got)
+	}
+	if rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword); rec.Code != http.StatusOK {
+		t.Fatalf("alice, whose hash is the server's own: %d", rec.Code)
 	}
 }

@@ -90,6 +90,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		HashParams:     testParams,
 		PerUserIP:      throttle.Limit{Max: 5, Window: time.Minute},
 		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
+		KnownFor:       24 * time.Hour,
 		Logger:         slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
 		Now:            ts.clock,
 		// Short waits: caughtUp does not sit out an idle wait.

@@ -11,6 +11,7 @@ import (
 	"github.com/authstack/authstack/authserver/store"
 	redisstore "github.com/authstack/authstack/authserver/store/redis"
 	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {
@@ -29,7 +30,11 @@ func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {
 // recovers without a restart.
 func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	rs := redistest.Start(t)
-	ts := newTestServer(t, withStore(newRedisStore(t, rs)), withConfig(func(c *testConfig) { c.MaxStaleness = 300 * time.Millisecond }))
+	ts := newTestServer(t, withStore(newRedisStore(t, rs)), withConfig(func(c *testConfig) {
+		c.MaxStaleness = 300 * time.Millisecond
+		c.UserRate = throttle.Limit{Max: 100, Window: time.Minute}
+		c.ClientRate = throttle.Limit{Max: 100, Window: time.Minute}
+	}))
 	tok := ts.mustToken()
 	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusOK {
 		t.Fatalf("userinfo before the outage: %d", rec.Code)
@@ -117,7 +122,7 @@ func TestThrottleKeysHaveABoundedSize(t *testing.T) {
 		ts.token("grant_type", "password", "username", long[:253-len(strconv.Itoa(i))]+strconv.Itoa(i), "password", "x")
 		ts.token("grant_type", "password", "username", strings.Repeat("y", 15000)+strconv.Itoa(i), "password", "x")
 	}
-	keys, err := rs.Client().Keys(t.Context(), "*throttle*").Result()
+	keys, err := rs.Client().Keys(t.Context(), "*attempts*").Result()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -158,5 +163,34 @@ func TestThrottleIsSharedAcrossReplicas(t *testing.T) {
 	}
 	if rec := b.token("grant_type", "password", "username", "zoe", "password", "zoe-pw"); rec.Code != http.StatusOK {
 		t.Fatalf("replica b: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// stopAfterGetUser stops Redis once the user record has been read: the
+// login was reserved and its password is about to be checked.
+type stopAfterGetUser struct {
+	store.Store
+	rs *redistest.Server
+}
+
+func (s stopAfterGetUser) GetUser(ctx context.Context, name string) (store.User, error) {
+	u, err := s.Store.GetUser(ctx, name)
+	s.rs.Stop()
+	return u, err
+}
+
+// Redis lost between a login's reservation and its outcome: the outcome
+// cannot be recorded, so the login is answered 503, right password or
+// wrong, never with a token.
+func TestRedisLostMidLoginFailsClosed(t *testing.T) {
+	for _, pw := range []string{alicePassword, "wrong"} {
+		rs := redistest.Start(t)
+		ts := newTestServer(t, withStore(stopAfterGetUser{newRedisStore(t, rs), rs}), withConfig(func(c *testConfig) {
+			c.UserRate = throttle.Limit{Max: 100, Window: time.Minute}
+		}))
+		rec := ts.token("grant_type", "password", "username", "alice", "password", pw)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || strings.Contains(rec.Body.String(), "access_token") {
+			t.Errorf("password %q, Redis lost mid-login: %d %s, want 503 with Retry-After", pw, rec.Code, rec.Body)
+		}
 	}
 }

@@ -20,6 +20,7 @@ import (
 	"github.com/authstack/authstack/authserver/discovery"
 	"github.com/authstack/authstack/authserver/forwardauth"
 	"github.com/authstack/authstack/authserver/introspect"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/revocation"
@@ -49,7 +50,19 @@ type Config struct {
 	TrustedProxies []string
 	PerUserIP      throttle.Limit
 	PerIP          throttle.Limit
-	HashParams     password.Params
+	// KnownFor is how long a username (or client) that succeeded from an
+	// address is exempt from that address's per-IP limit, staying subject
+	// to its own per-(username, address) one; 0: nobody is.
+	KnownFor time.Duration
+	// UserRate bounds each username's successful logins, ClientRate each
+	// confidential client's token requests (Max 0: off).
+	UserRate, ClientRate throttle.Limit
+	HashParams           password.Params
+	// HashCostFactor treats a stored hash costing more than this many times
+	// one made with HashParams (or with more argon2id lanes) as invalid: it
+	// fails as a wrong password, at the decoy's cost. 0: only the absolute
+	// bounds apply.
+	HashCostFactor uint
 	HashPool       password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
@@ -79,9 +92,12 @@ type Config struct {
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
-	Logger     *slog.Logger
-	Metrics    *metrics.Metrics
-	Now        func() time.Time
+	// LogSummaryEvery is how often the refusal lines left out of the log
+	// during a flood are summarised; logsample.DefaultEvery when zero.
+	LogSummaryEvery time.Duration
+	Logger          *slog.Logger
+	Metrics         *metrics.Metrics
+	Now             func() time.Time
 }
 
 func (c *Config) defaults() error {
@@ -93,7 +109,7 @@ func (c *Config) defaults() error {
 		return err
 	}
 	c.Issuer = iss
-	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate()); err != nil {
+	if err := errors.Join(c.PerUserIP.Validate(), c.PerIP.Validate(), c.UserRate.Validate(), c.ClientRate.Validate()); err != nil {
 		return err
 	}
 	if c.Store == nil || c.Keys == nil {
@@ -139,6 +155,9 @@ func (c *Config) defaults() error {
 	if c.Now == nil {
 		c.Now = time.Now
 	}
+	if c.LogSummaryEvery <= 0 {
+		c.LogSummaryEvery = logsample.DefaultEvery
+	}
 	return nil
 }
 
@@ -176,10 +195,12 @@ type Server struct {
 	// draining is set when shutdown begins: /readyz fails from then on.
 	draining atomic.Bool
 	mirror   *revocation.Mirror
+	sample   *logsample.Sampler
 	started  atomic.Bool
 }
 
-// Start runs the background work (the revocation mirror) until ctx ends.
+// Start runs the background work (the revocation mirror, the summaries of
+// log lines left out) until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
 func (s *Server) Start(ctx context.Context) {
@@ -187,6 +208,7 @@ func (s *Server) Start(ctx context.Context) {
 		return
 	}
 	go func() { _ = s.mirror.Run(ctx) }()
+	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
 }
 
 // Mirror returns the server's revocation mirror.
@@ -210,7 +232,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	verifier, err := password.NewVerifier(cfg.HashParams)
+	verifier, err := password.NewVerifier(password.Policy{Params: cfg.HashParams, CostFactor: cfg.HashCostFactor})
 	if err != nil {
 		return nil, err
 	}
@@ -230,7 +252,13 @@ func New(cfg Config) (*Server, error) {
 	// /verify, /introspect and /revoke judge tokens of every audience.
 	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
 	auth := &bearer.Authenticator{Tokens: validator, Revocations: mirror}
-	limiter := &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP}
+	pool := password.NewPool(cfg.HashPool)
+	limiter := func(namespace string) *throttle.Limiter {
+		return &throttle.Limiter{
+			Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: namespace,
+			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Now: cfg.Now,
+		}
+	}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
@@ -242,8 +270,9 @@ func New(cfg Config) (*Server, error) {
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,
 			Verifier: verifier,
-			Pool:     password.NewPool(cfg.HashPool),
-			Limiter:  limiter,
+			Pool:     pool,
+			Limiter:  limiter(""),
+			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Now: cfg.Now},
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
@@ -252,20 +281,23 @@ func New(cfg Config) (*Server, error) {
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
 	})
-	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror}
+	// One sampler for every endpoint's refusals, by the server's clock.
+	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
 	clients := &token.ClientAuthenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
-		Limiter: &throttle.Limiter{Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: "client:"},
-		Metrics: cfg.Metrics, Now: cfg.Now,
+		Limiter: limiter("client:"), Metrics: cfg.Metrics,
 	}
 
 	mux := http.NewServeMux()
 	mux.Handle("/token", &token.Handler{
 		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+		ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
+		Sample:     sample,
 	})
 	mux.Handle("/revoke", &revoke.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-		Log: cfg.Logger, Now: cfg.Now,
+		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
 	})
 	mux.Handle("/introspect", &introspect.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
@@ -284,6 +316,16 @@ func New(cfg Config) (*Server, error) {
 	s.addProbes(mux)
 	s.api = s.instrument(mux)
 	return s, nil
+}
+
+// attemptHold is how long a throttle reservation counts if its replica dies
+// mid-attempt: longer than the longest attempt, which waits at most the
+// pool's MaxWait for a slot, hashes (under a second at the parameter
+// bounds), is held to the failure floor and calls the store; the rest is
+// margin. A shorter hold could lapse while its hash still runs and let one
+// more guess in.
+func attemptHold(p *password.Pool) time.Duration {
+	return p.MaxWait() + password.MaxFailureFloor + 5*time.Second
 }
 
 // defaultClient is the built-in public client used when the store holds no

@@ -23,9 +23,13 @@ func TestThrottlePerUserAndIP(t *testing.T) {
 			t.Fatalf("failure %d: status %d", i+1, code)
 		}
 	}
+	hashes := ts.metric(t, hashCount)
 	rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: attacker})
 	if rec.Code != http.StatusTooManyRequests {
 		t.Fatalf("6th attempt: %d %s, want 429 even with the right password", rec.Code, rec.Body)
+	}
+	if got := ts.metric(t, hashCount) - hashes; got != 0 {
+		t.Errorf("the refused attempt cost %v hashes", got)
 	}
 	if e := decode[errorResponse](t, rec); e.Error == "" {
 		t.Error("429 without an error body")
@@ -146,8 +150,11 @@ func TestUntrustedForwardedForIsCountedAndWarnedOnce(t *testing.T) {
 
 // A confidential client is a service: many concurrent requests with the
 // right secret from one address are never throttled, and leave no count
-// behind (before failures-only counting, successes in flight filled the
-// per-client limit and locked the client out for the rest of the window).
+// behind. (Counting every attempt before the comparison once filled the
+// per-client limit with successes in flight and locked the client out for
+// the window; reservations are released when the secret matches, and an
+// attempt that finds the limit filled only by requests in flight waits
+// for one of them.)
 func TestConcurrentClientAuthenticationIsNotThrottled(t *testing.T) {
 	ts := newTestServer(t)
 	const n = 40

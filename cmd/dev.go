@@ -8,6 +8,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authstack/authstack/authserver/manifest"
+	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/records"
 	"github.com/authstack/authstack/authserver/signer"
 	"github.com/authstack/authstack/authserver/store/memory"
@@ -39,7 +40,7 @@ func newDevCommand() *cobra.Command {
 			cfg := o.config()
 			cfg.AllowHTTPIssuer = true
 			st := memory.New()
-			if err := manifest.Apply(cmd.Context(), st, objs, cfg.HashParams); err != nil {
+			if err := manifest.Apply(cmd.Context(), st, objs, password.Policy{Params: cfg.HashParams, CostFactor: cfg.HashCostFactor}); err != nil {
 				return err
 			}
 			key, err := signer.Generate(alg)

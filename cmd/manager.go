@@ -37,6 +37,7 @@ type managerOptions struct {
 	redis           redisFlags
 	hashParams      password.Params
 	argon2Threads   uint
+	hashCostFactor  uint
 	resyncPeriod    time.Duration
 	epochInterval   time.Duration
 	concurrency     int
@@ -89,6 +90,7 @@ func newManagerCommand() *cobra.Command {
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for hashing plaintext passwords (use the token servers' value)")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
 	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
 	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: 4 × GOMAXPROCS; hashes run at most GOMAXPROCS at once)")
@@ -161,7 +163,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		return fmt.Errorf("create manager: %w", err)
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Store: st, HashParams: p, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
+		Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
 		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces, SigningKeys: o.signingKeys,
 		PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
 		SecretSelector: secretSel,

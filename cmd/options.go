@@ -35,16 +35,21 @@ type serverOptions struct {
 	trustedProxies  []string
 	perUserIP       throttle.Limit
 	perIP           throttle.Limit
+	knownFor        time.Duration
+	userRate        throttle.Limit
+	clientRate      throttle.Limit
 	hashParams      password.Params
 	hashWorkers     int
 	hashQueue       int
 	hashQueueWait   time.Duration
+	hashPerUser     int
 	clockSkew       time.Duration
 	shutdownGrace   time.Duration
 	shutdownDelay   time.Duration
 	allowHTTPIssuer bool
 	logLevel        string
 	argon2Threads   uint
+	hashCostFactor  uint
 }
 
 func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string, defaultDelay time.Duration) {
@@ -69,17 +74,34 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.perUserIP.Window, "throttle-user-ip-window", throttle.DefaultPerUserIP.Window, "window of the per-username-and-IP limit")
 	fs.Int64Var(&o.perIP.Max, "throttle-ip-max", throttle.DefaultPerIP.Max, "failed logins allowed per client IP in a window (0: off)")
 	fs.DurationVar(&o.perIP.Window, "throttle-ip-window", throttle.DefaultPerIP.Window, "window of the per-IP limit")
+	fs.DurationVar(&o.knownFor, "throttle-known-ttl", throttle.DefaultKnownFor,
+		"how long a username (or client) that logged in from an address is exempt from that address's per-IP limit, keeping its own (0: never)")
 	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
 	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
 	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	fs.Int64Var(&o.userRate.Max, "rate-limit-user", throttle.DefaultUserRate.Max,
+		"successful logins allowed per username in a --rate-limit-window, from any address (0: off)")
+	fs.Int64Var(&o.clientRate.Max, "rate-limit-client", throttle.DefaultClientRate.Max,
+		"token requests allowed per confidential client in a --rate-limit-window, successes included (0: off)")
+	fs.DurationVar(&o.userRate.Window, "rate-limit-window", throttle.DefaultUserRate.Window, "window of the per-user and per-client rate limits")
+	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.IntVar(&o.hashWorkers, "hash-workers", 0, "password verifications run at once (0: GOMAXPROCS, which follows the container CPU limit)")
 	fs.IntVar(&o.hashQueue, "hash-queue", 0, "requests that may wait for a hashing slot (default 4 × hash-workers)")
 	fs.DurationVar(&o.hashQueueWait, "hash-queue-timeout", 2*time.Second, "longest wait for a hashing slot before 503")
+	fs.IntVar(&o.hashPerUser, "hash-per-user", 1,
+		"password verifications one username may have running or queued at once; the rest wait their turn without a slot (0: no bound)")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "time in-flight requests get to finish on SIGTERM")
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
 	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// addCostFactorFlag adds --hash-cost-factor, which the server and the
+// manager share.
+func addCostFactorFlag(fs *pflag.FlagSet, v *uint) {
+	fs.UintVar(v, "hash-cost-factor", password.DefaultCostFactor,
+		"refuse stored hashes costing more than this many times one made with --argon2-* (or with more argon2id threads); bcrypt is weighed alike (0: only the absolute bounds)")
 }
 
 // config fills the parts of an authserver.Config these flags decide.
@@ -100,8 +122,12 @@ func (o *serverOptions) config() authserver.Config {
 		TrustedProxies:  o.trustedProxies,
 		PerUserIP:       o.perUserIP,
 		PerIP:           o.perIP,
+		KnownFor:        o.knownFor,
+		UserRate:        o.userRate,
+		ClientRate:      throttle.Limit{Max: o.clientRate.Max, Window: o.userRate.Window},
 		HashParams:      p,
-		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait},
+		HashCostFactor:  o.hashCostFactor,
+		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},
 		ClockSkew:       o.clockSkew,
 		DrainDelay:      o.shutdownDelay,
 		AllowHTTPIssuer: o.allowHTTPIssuer,

@@ -34,6 +34,8 @@ type AuthUserReconciler struct {
 	Store   UserStore
 	// Params hash plaintext passwords (the server's parameters).
 	Params password.Params
+	// CostFactor caps a given hash's cost relative to Params (password.Policy).
+	CostFactor uint
 	// Hashing bounds the hashes run at once (to the cores), so that more
 	// reconciles than cores can wait on the API server meanwhile.
 	Hashing  *password.Pool

@@ -38,8 +38,11 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 	if err != nil {
 		return credential{}, err
 	}
+	policy := password.Policy{Params: r.Params, CostFactor: r.CostFactor}
 	mine := existing.Source == sourceOf(u) && existing.PasswordHash != ""
-	if mine && existing.SecretVersion == fingerprint(kind, name, key, rv) {
+	// An unchanged Secret keeps its hash while the policy still admits it
+	// (the cap follows the parameters, which may have been lowered since).
+	if mine && existing.SecretVersion == fingerprint(kind, name, key, rv) && policy.Check(existing.PasswordHash) == nil {
 		return credential{hash: existing.PasswordHash, version: existing.SecretVersion}, nil
 	}
 	sec, err := r.Secrets.get(ctx, u.Namespace, name)
@@ -53,13 +56,14 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 	}
 	if isHash {
 		cred.hash = strings.TrimSpace(value)
-		if err := password.Check(cred.hash); err != nil {
+		if err := policy.Check(cred.hash); err != nil {
 			return credential{}, failed(v1alpha1.ReasonInvalidHash, "Secret %q key %q: %s", name, key,
 				strings.TrimPrefix(err.Error(), password.ErrInvalidHash.Error()+": "))
 		}
 		cred.changed = mine && cred.hash != existing.PasswordHash
 		return cred, nil
 	}
+	samePassword := false
 	if mine {
 		// The Secret changed, perhaps not the password (a label, another
 		// key): keep the hash, and the user's tokens, when it still matches.
@@ -68,10 +72,13 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 		if err := r.Hashing.DoWeighted(ctx, int(r.Params.Threads), func() { ok, verr = password.Verify(existing.PasswordHash, []byte(value)) }); err != nil {
 			return credential{}, err
 		}
-		if verr == nil && ok {
+		samePassword = verr == nil && ok
+		if samePassword && policy.Check(existing.PasswordHash) == nil {
 			cred.hash = existing.PasswordHash
 			return cred, nil
 		}
+		// Otherwise hashed again below; the same password, hashed anew
+		// within the cap, keeps the user's tokens.
 	}
 	var h string
 	if perr := r.Hashing.DoWeighted(ctx, int(r.Params.Threads), func() { h, err = r.Params.Hash([]byte(value)) }); perr != nil {
@@ -80,7 +87,7 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 	if err != nil {
 		return credential{}, err
 	}
-	cred.hash, cred.changed = h, mine
+	cred.hash, cred.changed = h, mine && !samePassword
 	return cred, nil
 }
 

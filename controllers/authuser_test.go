@@ -18,7 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/password"
 	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/controllers"
 )
 
 const (
@@ -242,6 +244,34 @@ func TestPasswordHashSecret(t *testing.T) {
 	if rec, _ := s.record("bob"); rec.PasswordHash != string(h) {
 		t.Fatal("the given hash was not stored as it is")
 	}
+}
+
+// A given hash costing more than --hash-cost-factor times the servers'
+// own is refused with InvalidHash, naming the cap, and writes nothing: the
+// token servers would treat it as invalid, so the user could not log in.
+func TestPasswordHashAboveTheCostCap(t *testing.T) {
+	s := newStack(t, withOptions(func(_ *stack, o *controllers.Options) { o.HashCostFactor = 4 }))
+	heavy, err := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash([]byte("builder-bob-77"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	s.secret("bob-hash", map[string]string{"passwordHash": heavy})
+	u := s.user("bob", func(u *v1alpha1.AuthUser) {
+		u.Spec.PasswordSecretRef = nil
+		u.Spec.PasswordHashSecretRef = &v1alpha1.PasswordHashSecretRef{Name: "bob-hash"}
+	})
+	c := s.ready(u, v1alpha1.ReasonInvalidHash)
+	want := `Secret "bob-hash" key "passwordHash": argon2id m=1024,t=1 costs 16.0 times the server's m=64,t=1, above the cap of 4 times (--hash-cost-factor)`
+	if c.Message != want {
+		t.Errorf("message %q, want %q", c.Message, want)
+	}
+	if _, err := s.record("bob"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("record for a hash above the cap: %v", err)
+	}
+	within, _ := fastParams.Hash([]byte("builder-bob-77"))
+	s.setSecret("bob-hash", map[string]string{"passwordHash": within})
+	s.ready(u, v1alpha1.ReasonSynced)
+	s.mustLogin("bob", "builder-bob-77")
 }
 
 // Redis losing its data (FLUSHALL) is noticed through the epoch marker and

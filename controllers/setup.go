@@ -24,6 +24,10 @@ type Options struct {
 	// HashParams hash plaintext passwords; they should be the token
 	// server's, so that records and the unknown-user decoy cost the same.
 	HashParams password.Params
+	// HashCostFactor refuses a given hash costing more than this many times
+	// one made with HashParams (the token servers' --hash-cost-factor, which
+	// they hold stored hashes to); 0: only the absolute bounds.
+	HashCostFactor uint
 	// EpochInterval is how often the store's epoch marker is checked
 	// (default 5s): the time to notice that the store lost its data.
 	EpochInterval time.Duration
@@ -120,7 +124,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	watched := watchedNamespaces(o.Namespaces)
 	policies := tenancy{reader: mgr.GetClient()}
 	users := &AuthUserReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store,
-		Params: o.HashParams, Recorder: recorder, Now: o.Now,
+		Params: o.HashParams, CostFactor: o.HashCostFactor, Recorder: recorder, Now: o.Now,
 		// Reconciles wait for a hashing slot rather than fail.
 		Hashing: password.NewPool(password.PoolOptions{Queue: o.MaxConcurrentReconciles, MaxWait: time.Minute}),
 		Names:   &nameLocks{}, Tenancy: policies, Operator: operator, Watched: watched}

@@ -16,11 +16,11 @@ import (
 // Apply writes the records of every user and client into s. Unlike the
 // controller it stops at the first problem: a dev setup should be fixed, not
 // half served.
-func Apply(ctx context.Context, s store.Store, o *Objects, params password.Params) error {
+func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Policy) error {
 	seen := map[string]string{}
 	for i := range o.Users {
 		u := &o.Users[i]
-		rec, err := userRecord(u, o, params)
+		rec, err := userRecord(u, o, policy)
 		if err != nil {
 			return fmt.Errorf("authuser %s/%s: %w", u.Namespace, u.Name, err)
 		}
@@ -58,7 +58,7 @@ func Apply(ctx context.Context, s store.Store, o *Objects, params password.Param
 	return nil
 }
 
-func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store.User, error) {
+func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy) (store.User, error) {
 	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
 		return store.User{}, fmt.Errorf("invalid username %q", name)
 	}
@@ -78,5 +78,5 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, params password.Params) (store
 	if secret == nil {
 		return store.User{}, fmt.Errorf("secret %s not found", secretName)
 	}
-	return records.User(u, secret, params)
+	return records.User(u, secret, policy)
 }

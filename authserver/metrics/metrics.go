@@ -62,7 +62,7 @@ func New() *Metrics {
 		}),
 		ThrottleRejections: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authstack_throttle_rejections_total",
-			Help: "Password attempts refused with 429 by limit (user_ip or ip).",
+			Help: "Token requests refused with 429 by limit (user_ip, ip, user_rate or client_rate).",
 		}, []string{"limit"}),
 		BearerValidations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authstack_bearer_validations_total",

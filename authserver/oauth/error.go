@@ -106,10 +106,11 @@ func MethodNotAllowed(allow string) *Error {
 	}
 }
 
-// TooManyRequests refuses an attempt over a throttle limit (RFC 6585 429).
-func TooManyRequests(retryAfter time.Duration) *Error {
+// TooManyRequests refuses a request over a throttle or rate limit (RFC 6585
+// §4: 429 with Retry-After); desc says which kind, never which account.
+func TooManyRequests(desc string, retryAfter time.Duration) *Error {
 	return &Error{
-		Code: CodeSlowDown, Description: "too many failed attempts; retry later",
+		Code: CodeSlowDown, Description: desc,
 		Status: http.StatusTooManyRequests, RetryAfter: retryAfter,
 	}
 }

@@ -41,7 +41,7 @@ func TestParseForm(t *testing.T) {
 
 func TestWriteError(t *testing.T) {
 	rec := httptest.NewRecorder()
-	WriteError(rec, TooManyRequests(1500*1e6))
+	WriteError(rec, TooManyRequests("too many requests; retry later", 1500*1e6))
 	if rec.Code != 429 || rec.Header().Get("Retry-After") != "2" {
 		t.Fatalf("%d Retry-After %q", rec.Code, rec.Header().Get("Retry-After"))
 	}

@@ -3,6 +3,7 @@ package password
 import (
 	"context"
 	"errors"
+	"fmt"
 	"runtime"
 	"strings"
 	"sync"
@@ -125,7 +126,7 @@ func allocated(fn func()) uint64 {
 // An unknown user and a malformed record must cost the same hash work as a
 // wrong password for a real user.
 func TestVerifierUnknownUserCostsAHash(t *testing.T) {
-	v, err := NewVerifier(DefaultParams)
+	v, err := NewVerifier(Policy{Params: DefaultParams})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -219,7 +220,7 @@ const bcryptCost13 = "$2a$13$0ZkqoIDcrCvABcq9HrvHauUgiGA4eo79Z6akim2Ks72owCDxPhl
 // After a slower class of hash has been seen, failures must take at least
 // that class's time: the floor is the slowest class's average.
 func TestFailureFloorFollowsTheSlowestClass(t *testing.T) {
-	v, err := NewVerifier(fastParams)
+	v, err := NewVerifier(Policy{Params: fastParams})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -268,7 +269,7 @@ func TestPoolWeighsMultiThreadedHashes(t *testing.T) {
 }
 
 func TestVerifierThreads(t *testing.T) {
-	v, err := NewVerifier(fastParams)
+	v, err := NewVerifier(Policy{Params: fastParams})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -285,12 +286,156 @@ func TestVerifierThreads(t *testing.T) {
 
 // A stalled measurement cannot hold every failure for more than a second.
 func TestFailureFloorIsCapped(t *testing.T) {
-	v, err := NewVerifier(fastParams)
+	v, err := NewVerifier(Policy{Params: fastParams})
 	if err != nil {
 		t.Fatal(err)
 	}
 	v.observe("bcrypt/12", time.Minute)
 	if got := v.FailureFloor(); got != MaxFailureFloor {
 		t.Fatalf("FailureFloor = %v, want the cap %v", got, MaxFailureFloor)
+	}
+}
+
+// turnRefs is how many calls of key hold or wait for a turn.
+func turnRefs(p *Pool, key string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if t := p.turns[key]; t != nil {
+		return t.refs
+	}
+	return 0
+}
+
+// One key's calls take turns: past PerKey, they wait without holding a
+// slot or a place in the queue, so other keys still find the free slots;
+// past Queue waiters of one key, a call is refused at once.
+func TestPoolTakesTurnsPerKey(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 2, MaxWait: time.Minute, PerKey: 1})
+	release := make(chan struct{})
+	started := make(chan struct{}, 3)
+	errs := make(chan error, 3)
+	for range 3 { // one runs, two wait for mallory's turn
+		go func() {
+			errs <- p.DoFor(context.Background(), "mallory", 1, func() { started <- struct{}{}; <-release })
+		}()
+	}
+	<-started
+	for turnRefs(p, "mallory") != 3 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := p.DoFor(context.Background(), "mallory", 1, func() { t.Error("ran past mallory's queue") }); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("a fourth call of mallory: %v, want ErrOverloaded", err)
+	}
+	if n := p.inUse.Load() + p.waiting.Load(); n != 1 {
+		t.Fatalf("mallory's waiting calls hold %d slots and places, want only her running one", n)
+	}
+	for _, user := range []string{"alice", "bob", "carol"} {
+		ran := false
+		if err := p.DoFor(context.Background(), user, 1, func() { ran = true }); err != nil || !ran {
+			t.Fatalf("%s while mallory waits: ran %v, %v", user, ran, err)
+		}
+	}
+	close(release)
+	for range 3 {
+		if err := <-errs; err != nil {
+			t.Errorf("mallory's call: %v", err)
+		}
+	}
+	p.mu.Lock()
+	left := len(p.turns)
+	p.mu.Unlock()
+	if left != 0 {
+		t.Errorf("%d keys left after every call ended", left)
+	}
+}
+
+// A wait for a key's turn counts against MaxWait and ends with its context.
+func TestPoolTurnWaitIsBounded(t *testing.T) {
+	p := NewPool(PoolOptions{Workers: 2, Queue: 2, MaxWait: 20 * time.Millisecond, PerKey: 1})
+	release := make(chan struct{})
+	defer close(release)
+	started := make(chan struct{})
+	go func() { _ = p.DoFor(context.Background(), "k", 1, func() { close(started); <-release }) }()
+	<-started
+	if err := p.DoFor(context.Background(), "k", 1, func() {}); !errors.Is(err, ErrOverloaded) {
+		t.Fatalf("turn not reached within MaxWait: %v, want ErrOverloaded", err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := p.DoFor(ctx, "k", 1, func() {}); !errors.Is(err, context.Canceled) {
+		t.Fatalf("cancelled wait for a turn: %v", err)
+	}
+}
+
+// synthetic returns a well-formed argon2id PHC string with the given
+// parameters (its key matches nothing): Check reads, it does not hash.
+func synthetic(m, t, p int) string {
+	return fmt.Sprintf("$argon2id$v=19$m=%d,t=%d,p=%d$c2FsdHNhbHRzYWx0$a2V5a2V5a2V5a2V5a2V5a2V5a2V5a2V5", m, t, p)
+}
+
+// A stored hash may cost at most CostFactor times the server's own, and
+// use no more lanes; bcrypt is weighed in the same unit. Refusals name the
+// cap, for the manager's InvalidHash reason.
+func TestPolicyCapsCostRelativeToTheServer(t *testing.T) {
+	server := Policy{Params: DefaultParams, CostFactor: 4} // m=19456, t=2, p=1
+	bcryptOf := func(cost int) string { return fmt.Sprintf("$2a$%02d$%s", cost, strings.Repeat("a", 53)) }
+	for _, tc := range []struct {
+		name   string
+		policy Policy
+		hash   string
+		want   string // "" admitted, else part of the refusal
+	}{
+		{"the server's own", server, synthetic(19456, 2, 1), ""},
+		{"four times, in passes", server, synthetic(19456, 8, 1), ""},
+		{"3.4 times, in memory", server, synthetic(65536, 2, 1), ""},
+		{"5.1 times", server, synthetic(65536, 3, 1), "argon2id m=65536,t=3 costs 5.1 times the server's m=19456,t=2, above the cap of 4 times (--hash-cost-factor)"},
+		{"the absolute maximum", server, synthetic(65536, 8, 4), "argon2id parallelism 4 is above the server's 1 (--argon2-threads)"},
+		{"two lanes", server, synthetic(19456, 2, 2), "parallelism 2 is above the server's 1"},
+		{"bcrypt 10", server, bcryptOf(10), ""},
+		{"bcrypt 11", server, bcryptOf(11), "bcrypt cost 11 costs about 4.2 times the server's argon2id m=19456,t=2, above the cap of 4 times (--hash-cost-factor); the highest bcrypt cost allowed is 10"},
+		{"bcrypt 12, factor 16", Policy{Params: DefaultParams, CostFactor: 16}, bcryptOf(12), ""},
+		{"no cap", Policy{Params: DefaultParams}, synthetic(65536, 8, 4), ""},
+		{"no cap, bcrypt 12", Policy{Params: DefaultParams}, bcryptOf(12), ""},
+		{"no cap, still the bounds", Policy{Params: DefaultParams}, bcryptCost13, "bcrypt cost 13 above 12"},
+		{"tiny server parameters", Policy{Params: fastParams, CostFactor: 4}, bcryptOf(4), "no bcrypt cost is allowed"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			err := tc.policy.Check(tc.hash)
+			switch {
+			case tc.want == "" && err != nil:
+				t.Fatalf("Check = %v, want admitted", err)
+			case tc.want != "" && (!errors.Is(err, ErrInvalidHash) || !strings.Contains(err.Error(), tc.want)):
+				t.Fatalf("Check = %v, want ErrInvalidHash saying %q", err, tc.want)
+			}
+		})
+	}
+}
+
+// A stored hash above the cap never matches, even with the right
+// password, and costs the decoy's work instead of its own.
+func TestVerifierTreatsHashesAboveTheCapAsInvalid(t *testing.T) {
+	heavy := Params{Memory: 4096, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+	stored, err := heavy.Hash([]byte("pw"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	capped, err := NewVerifier(Policy{Params: fastParams, CostFactor: 4}) // 64 KiB × 4 < 4 MiB
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ok bool
+	spent := allocated(func() { ok, err = capped.Verify(stored, []byte("pw")) })
+	if ok || !errors.Is(err, ErrInvalidHash) {
+		t.Fatalf("right password, hash above the cap: ok=%v err=%v; want no match and ErrInvalidHash", ok, err)
+	}
+	if spent < uint64(fastParams.Memory)*1024 || spent >= uint64(heavy.Memory)*1024 {
+		t.Errorf("allocated %d bytes: want the decoy's %d KiB, not the stored hash's %d KiB", spent, fastParams.Memory, heavy.Memory)
+	}
+	if n := capped.Threads(stored); n != 1 {
+		t.Errorf("Threads = %d, want the decoy's", n)
+	}
+	uncapped, _ := NewVerifier(Policy{Params: fastParams})
+	if ok, err := uncapped.Verify(stored, []byte("pw")); !ok || err != nil {
+		t.Fatalf("without a cap: ok=%v err=%v", ok, err)
 	}
 }

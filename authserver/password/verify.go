@@ -93,7 +93,8 @@ func Verify(stored string, password []byte) (bool, error) {
 //     slower class (a bcrypt user, or one hashed before the parameters were
 //     raised) looks the same as an unknown one.
 type Verifier struct {
-	decoy hash
+	decoy  hash
+	policy Policy
 
 	mu    sync.Mutex
 	costs map[string]time.Duration // moving average per hash class
@@ -104,13 +105,14 @@ type Verifier struct {
 const maxClasses = 64
 
 // NewVerifier returns a Verifier whose decoy is an argon2id hash of random
-// bytes made with p.
-func NewVerifier(p Params) (*Verifier, error) {
+// bytes made with pol.Params. A stored hash the policy does not admit is
+// treated as a corrupt one: it never matches, and costs the decoy.
+func NewVerifier(pol Policy) (*Verifier, error) {
 	secret := make([]byte, 32)
 	if _, err := rand.Read(secret); err != nil {
 		return nil, fmt.Errorf("read decoy password: %w", err)
 	}
-	s, err := p.Hash(secret)
+	s, err := pol.Params.Hash(secret)
 	if err != nil {
 		return nil, err
 	}
@@ -118,35 +120,48 @@ func NewVerifier(p Params) (*Verifier, error) {
 	if err != nil {
 		return nil, err
 	}
-	v := &Verifier{decoy: decoy, costs: map[string]time.Duration{}}
+	v := &Verifier{decoy: decoy, policy: pol, costs: map[string]time.Duration{}}
 	v.run(decoy, secret) // calibrate the decoy's class
 	return v, nil
 }
 
 // Threads is how many threads verifying against stored takes: the hash's
-// argon2id parallelism, 1 for bcrypt, and the decoy's for an empty or
-// malformed hash (which Verify checks against the decoy).
+// argon2id parallelism, 1 for bcrypt, and the decoy's for an empty,
+// malformed or refused hash (which Verify checks against the decoy).
 func (v *Verifier) Threads(stored string) int {
-	if h, err := parse(stored); err == nil {
+	if h, err := v.parse(stored); err == nil {
 		return h.threads()
 	}
 	return v.decoy.threads()
 }
 
 // Verify checks password against stored. An empty stored hash (the user does
-// not exist) runs the decoy and reports false. A malformed stored hash also
-// runs the decoy, so the work is the same, and returns the parse error.
+// not exist) runs the decoy and reports false. A malformed stored hash, or
+// one the policy does not admit, also runs the decoy, so the work is the
+// same, and returns the reason.
 func (v *Verifier) Verify(stored string, password []byte) (bool, error) {
 	if stored == "" {
 		v.run(v.decoy, password)
 		return false, nil
 	}
-	h, err := parse(stored)
+	h, err := v.parse(stored)
 	if err != nil {
 		v.run(v.decoy, password)
 		return false, err
 	}
 	return v.run(h, password), nil
+}
+
+// parse reads a stored hash the policy admits.
+func (v *Verifier) parse(stored string) (hash, error) {
+	h, err := parse(stored)
+	if err != nil {
+		return nil, err
+	}
+	if err := v.policy.admits(h); err != nil {
+		return nil, err
+	}
+	return h, nil
 }
 
 // run verifies and records the time taken for the hash's class.

@@ -53,9 +53,9 @@ func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err err
 }
 
 // User builds the credential record of u from the Secret it references. A
-// plaintext password is hashed with params; a given hash is checked (an
-// invalid one wraps password.ErrInvalidHash).
-func User(u *v1alpha1.AuthUser, secret *corev1.Secret, params password.Params) (store.User, error) {
+// plaintext password is hashed with policy.Params; a given hash is checked
+// against policy (an invalid one wraps password.ErrInvalidHash).
+func User(u *v1alpha1.AuthUser, secret *corev1.Secret, policy password.Policy) (store.User, error) {
 	_, key, isHash, err := UserSecretRef(u)
 	if err != nil {
 		return store.User{}, err
@@ -67,10 +67,10 @@ func User(u *v1alpha1.AuthUser, secret *corev1.Secret, params password.Params) (
 	var hash string
 	if isHash {
 		hash = strings.TrimSpace(value)
-		if err := password.Check(hash); err != nil {
+		if err := policy.Check(hash); err != nil {
 			return store.User{}, fmt.Errorf("secret %s/%s key %q: %w", secret.Namespace, secret.Name, key, err)
 		}
-	} else if hash, err = params.Hash([]byte(value)); err != nil {
+	} else if hash, err = policy.Params.Hash([]byte(value)); err != nil {
 		return store.User{}, fmt.Errorf("hash password: %w", err)
 	}
 	rec := store.User{

@@ -11,11 +11,13 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/token"
@@ -40,7 +42,9 @@ type Handler struct {
 	// Noter, if set, learns of a revoked access token at once.
 	Noter token.Noter
 	Log   *slog.Logger
-	Now   func() time.Time
+	// Sample, if set, keeps floods of like refusals out of the log.
+	Sample *logsample.Sampler
+	Now    func() time.Time
 }
 
 // retryAfterStore is the Retry-After of a 503.
@@ -51,11 +55,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	kind, err := h.serve(w, r)
 	if err != nil {
 		e := oauth.As(err)
-		attrs := []any{"error", e.Code, "status", e.Status}
-		if e.Cause != nil {
-			attrs = append(attrs, "cause", e.Cause.Error())
+		if h.Sample.Allow("Revocation refused " + e.Code + " " + strconv.Itoa(e.Status)) {
+			attrs := []any{"error", e.Code, "status", e.Status}
+			if e.Cause != nil {
+				attrs = append(attrs, "cause", e.Cause.Error())
+			}
+			h.Log.InfoContext(r.Context(), "Revocation refused", attrs...)
 		}
-		h.Log.InfoContext(r.Context(), "Revocation refused", attrs...)
 		oauth.WriteError(w, e)
 		return
 	}

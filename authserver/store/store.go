@@ -9,6 +9,7 @@ import (
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
+	"fmt"
 	"time"
 )
 
@@ -291,10 +292,26 @@ type Store interface {
 	// given length that contains now, and returns the new count. Windows are
 	// aligned to multiples of window since the Unix epoch.
 	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	// RemoveAttempt takes one back from the same counter (never below zero).
-	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
 	// CountAttempts returns the same counter without changing it.
 	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+
+	// Reserve judges an attempt against r's limits at now and, if every
+	// limit admits it, records the reservation on each of them, in one
+	// atomic step: two concurrent calls never both take a limit's last
+	// place. A limit admits an attempt while the failures counted in its
+	// window containing now plus the reservations not yet settled and
+	// not expired (now before their hold ended) are fewer than its Max;
+	// a Waivable limit is not consulted while r's Pass marker is set. A
+	// refused attempt leaves nothing behind.
+	Reserve(ctx context.Context, r Reservation, now time.Time) (Admission, error)
+	// Settle ends the reservation r.ID on every limit of r: Failed also
+	// counts one failure on each, in its window containing now; Succeeded
+	// sets r's Pass marker until now + r.PassTTL (when both are set).
+	// Settling a reservation that expired still counts its failure.
+	// Withdrawn also keeps r.ID from being reserved until now + r.Hold: a
+	// caller whose Reserve failed (a timeout) withdraws it, and the Reserve
+	// may still reach the store after the withdrawal.
+	Settle(ctx context.Context, r Reservation, outcome Outcome, now time.Time) error
 
 	// GetEpoch returns the store's epoch marker, or ErrNotFound when there is
 	// none. The controller writes a fresh random marker into an empty store;
@@ -339,6 +356,81 @@ type RevocationFeed interface {
 	// WaitRevocations returns when there may be changes after cursor, at
 	// the latest after wait, or when ctx ends. It reads nothing.
 	WaitRevocations(ctx context.Context, cursor string, wait time.Duration) error
+}
+
+// Reservation is one attempt's claim on the throttle limits it is judged
+// against, from Reserve until Settle, or until its hold ends if it is never
+// settled (the replica checking it died).
+type Reservation struct {
+	// Group holds every key of the reservation: the limits and the marker
+	// of one attempt share one group (its client address), which a backend
+	// keeps in one place (one Redis Cluster slot) so that one atomic step
+	// sees all of them.
+	Group string
+	// ID tells this reservation from every other; random.
+	ID     string
+	Limits []ThrottleLimit
+	// Hold is how long the reservation counts if it is never settled.
+	Hold time.Duration
+	// Pass names a marker in the group: while it is set, Waivable limits
+	// do not judge the attempt (they still count its failure). Empty: none.
+	Pass string
+	// PassTTL is how long a success sets the marker for; 0: it does not.
+	PassTTL time.Duration
+}
+
+// ThrottleLimit is one counter of failures an attempt is judged against.
+type ThrottleLimit struct {
+	// Key names the counter within the reservation's group.
+	Key string
+	// Max is the number of failures plus reservations in flight at which
+	// the limit refuses; at least 1.
+	Max int64
+	// Window is the length of the fixed, epoch-aligned failure windows.
+	Window time.Duration
+	// Waivable limits are not consulted while the Pass marker is set.
+	Waivable bool
+}
+
+// Admission is Reserve's verdict.
+type Admission struct {
+	// Refused is the index in Limits of the first limit that refused the
+	// attempt; -1 when it was admitted and reserved.
+	Refused int
+	// InFlight is set when that limit refused only because of reservations
+	// in flight: its failures alone are below Max, so the attempt may be
+	// admitted as soon as one of them settles.
+	InFlight bool
+}
+
+// Admitted reports whether the attempt was admitted.
+func (a Admission) Admitted() bool { return a.Refused < 0 }
+
+// Outcome is how a reservation ends.
+type Outcome int
+
+const (
+	// Withdrawn: the attempt was never judged (an overload, a store error,
+	// a cancelled request), or its Reserve failed. Nothing is counted.
+	Withdrawn Outcome = iota
+	// Succeeded: the credentials were right. Nothing is counted; the Pass
+	// marker is set.
+	Succeeded
+	// Failed: the credentials were wrong. One failure counts on every limit.
+	Failed
+)
+
+// Validate refuses a reservation a backend cannot judge.
+func (r Reservation) Validate() error {
+	if r.ID == "" || r.Hold <= 0 || len(r.Limits) == 0 {
+		return errors.New("reservation needs an ID, a positive hold and a limit")
+	}
+	for _, l := range r.Limits {
+		if l.Max < 1 || l.Window <= 0 {
+			return fmt.Errorf("throttle limit %q needs a positive max and window", l.Key)
+		}
+	}
+	return nil
 }
 
 // HashClientSecret returns the stored form of a client secret: hex SHA-256.

@@ -1,30 +1,43 @@
-// Package throttle limits password guessing (RFC 6749 §4.3.2) with counters
-// kept in the shared store, so the limits hold across every replica.
+// Package throttle limits password and client-secret guessing (RFC 6749
+// §4.3.2 and §2.3.1) with counters kept in the shared store, so the limits
+// hold across every replica.
 //
-// Two fixed-window counters are kept: one per (username, client IP) and one
-// per client IP. There is deliberately no counter per username alone: an
-// attacker elsewhere cannot lock a user out, only their own address.
+// Two limits judge each attempt: failures per (subject, client address),
+// and failures per client address. There is deliberately no counter per
+// username alone: an attacker elsewhere cannot lock a user out, only their
+// own address. And a (subject, address) pair that succeeded recently is
+// not held to the address's limit, only to its own: a sprayer sharing an
+// address with other users (a NAT, a proxy) cannot lock out those who
+// normally log in from it.
 //
-// An attempt is counted before the password is checked, so a burst of
-// parallel guesses cannot overshoot the limit while the first are still
-// hashing; a successful attempt is taken back afterwards.
+// An attempt is reserved before the credentials are checked. It is
+// admitted while the failures in the window plus the attempts still in
+// flight are below each limit, decided in one atomic store step, so a
+// burst of parallel guesses cannot overshoot a limit while the first are
+// still being checked. A success releases the reservation, a failure turns
+// it into a counted failure, and an attempt that was never judged (an
+// overload, a store error) withdraws it: only failures ever count, and a
+// refusal leaves nothing behind.
 package throttle
 
 import (
 	"context"
+	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"errors"
 	"fmt"
 	"net/netip"
+	"sync"
 	"time"
+
+	"github.com/authstack/authstack/authserver/store"
 )
 
 // Counters is the part of the store the limiter needs.
 type Counters interface {
-	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error
-	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error)
+	Settle(ctx context.Context, r store.Reservation, outcome store.Outcome, now time.Time) error
 }
 
 // Limit allows Max attempts per Window. Max 0 disables the limit.
@@ -34,10 +47,24 @@ type Limit struct {
 }
 
 // Defaults: ten failures per user and address in ten minutes, a hundred per
-// address (NAT gateways carry many users) in ten minutes.
+// address (NAT gateways carry many users) in ten minutes, and a pair that
+// logged in from an address known there for a day.
 var (
 	DefaultPerUserIP = Limit{Max: 10, Window: 10 * time.Minute}
 	DefaultPerIP     = Limit{Max: 100, Window: 10 * time.Minute}
+	DefaultKnownFor  = 24 * time.Hour
+)
+
+const (
+	// DefaultHold is how long a reservation counts when it is never settled
+	// (its replica died mid-attempt), unless the limiter says otherwise.
+	DefaultHold = 10 * time.Second
+	// InFlightRetry is the Retry-After of an attempt refused only because
+	// others were in flight: one of them settles within about a hash.
+	InFlightRetry = time.Second
+	// pollInterval is how often a waiting attempt looks again for places
+	// freed by other replicas; those freed here wake it at once.
+	pollInterval = 50 * time.Millisecond
 )
 
 // Scope names which limit refused an attempt.
@@ -54,13 +81,15 @@ const (
 type ExceededError struct {
 	Scope      Scope
 	RetryAfter time.Duration
+	// InFlight is set when only attempts still being checked fill the limit.
+	InFlight bool
 }
 
 func (e *ExceededError) Error() string {
 	return fmt.Sprintf("throttled per %s, retry after %s", e.Scope, e.RetryAfter)
 }
 
-// Limiter counts attempts.
+// Limiter judges attempts.
 type Limiter struct {
 	Counters  Counters
 	PerUserIP Limit
@@ -69,6 +98,31 @@ type Limiter struct {
 	// client-secret failures must not use up an address's budget of
 	// password failures, nor the other way round.
 	Namespace string
+	// Hold is how long an unsettled reservation counts; DefaultHold when
+	// zero. It must outlast the longest attempt (the wait for a hashing
+	// slot, the hash, the failure's pause), or a reservation could lapse
+	// while its attempt is still being checked.
+	Hold time.Duration
+	// Wait is how long an attempt refused only because others are in
+	// flight waits for one of them to settle before it is refused; zero
+	// refuses at once.
+	Wait time.Duration
+	// KnownFor is how long a subject that succeeded from an address stays
+	// exempt from that address's per-IP limit (its own per-subject limit
+	// still applies); zero exempts nobody.
+	KnownFor time.Duration
+	// Now is the clock of windows and holds; time.Now when nil.
+	Now func() time.Time
+
+	mu      sync.Mutex
+	waiting map[string]*waiters // by limit key, while attempts wait on it
+}
+
+// waiters are the attempts waiting on one limit key; ch is closed when a
+// reservation on the key settles in this process.
+type waiters struct {
+	ch chan struct{}
+	n  int
 }
 
 // Validate refuses a limit that is on but has no window.
@@ -79,137 +133,194 @@ func (l Limit) Validate() error {
 	return nil
 }
 
-// Attempt is a counted attempt; call Forget when the credentials were right,
-// or when the attempt could not be judged, so that it does not count as a
-// failure.
+// Attempt is an admitted attempt. Exactly one of Succeed, Fail and
+// Withdraw ends it.
 type Attempt struct {
-	l       *Limiter
-	now     time.Time
-	userKey string
-	ipKey   string
+	l *Limiter // nil: no limit is on
+	r store.Reservation
 }
 
-// Begin counts an attempt on subject (a username, or "client:" and a client
-// ID for client secrets) from ip at now. It returns an *ExceededError when
-// either limit is already used up, and the store's error (wrapping
-// store.ErrUnavailable) when the counters cannot be reached: the caller must
-// then refuse the attempt, not let it through unchecked.
-func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr, now time.Time) (*Attempt, error) {
-	ipKey, userKey := l.keys(subject, ip)
-	a := &Attempt{l: l, now: now, ipKey: ipKey, userKey: userKey}
-	// The per-IP limit first: a spraying address is refused before its
-	// attempts touch the per-subject counters at all.
-	if err := l.count(ctx, a.ipKey, l.PerIP, ScopeIP, now); err != nil {
-		return nil, err
+// Begin reserves an attempt on subject (a username, or "client:" and a
+// client ID for client secrets) from ip. It returns an *ExceededError when
+// a limit is used up, with a Retry-After of InFlightRetry when only
+// attempts in flight fill it (after waiting up to Wait for one of them),
+// and the store's error (wrapping store.ErrUnavailable) when the counters
+// cannot be reached: the caller must then refuse the attempt, not let it
+// through unchecked.
+func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*Attempt, error) {
+	r, scopes := l.reservation(subject, ip)
+	if len(r.Limits) == 0 {
+		return &Attempt{}, nil
 	}
-	if err := l.count(ctx, a.userKey, l.PerUserIP, ScopeUserIP, now); err != nil {
-		if l.PerIP.Max > 0 {
-			// Not a new failure from this address: give the IP slot back.
-			gctx, cancel := giveBackContext(ctx)
-			_ = l.Counters.RemoveAttempt(gctx, a.ipKey, l.PerIP.Window, now)
-			cancel()
-		}
-		return nil, err
-	}
-	return a, nil
-}
-
-func (l *Limiter) count(ctx context.Context, key string, lim Limit, scope Scope, now time.Time) error {
-	if lim.Max <= 0 {
-		return nil
-	}
-	n, err := l.Counters.AddAttempt(ctx, key, lim.Window, now)
-	if err != nil {
-		return fmt.Errorf("count attempt: %w", err)
-	}
-	if n > lim.Max {
-		return &ExceededError{Scope: scope, RetryAfter: untilWindowEnd(now, lim.Window)}
-	}
-	return nil
-}
-
-// giveBackTimeout bounds how long taking an attempt back may take.
-const giveBackTimeout = time.Second
-
-// giveBackContext detaches a give-back from its request: a client that hangs
-// up after its password was checked must not leave its attempt counted.
-func giveBackContext(ctx context.Context) (context.Context, context.CancelFunc) {
-	return context.WithTimeout(context.WithoutCancel(ctx), giveBackTimeout)
-}
-
-// Check refuses, with an *ExceededError, a subject whose failures from ip
-// have used up either limit; it counts nothing. With Fail it is the
-// failures-only counting used for client secrets: a right secret never
-// touches a counter, so any number of concurrent requests of a client pass,
-// and a refused client is not told whether its secret was right.
-// Concurrent wrong guesses can overshoot the limit by their concurrency,
-// which is harmless for secrets too random to guess.
-func (l *Limiter) Check(ctx context.Context, subject string, ip netip.Addr, now time.Time) error {
-	ipKey, userKey := l.keys(subject, ip)
-	for _, c := range []struct {
-		key   string
-		lim   Limit
-		scope Scope
-	}{{ipKey, l.PerIP, ScopeIP}, {userKey, l.PerUserIP, ScopeUserIP}} {
-		if c.lim.Max <= 0 {
-			continue
-		}
-		n, err := l.Counters.CountAttempts(ctx, c.key, c.lim.Window, now)
+	deadline := time.Now().Add(l.Wait)
+	for {
+		now := l.now()
+		a, err := l.Counters.Reserve(ctx, r, now)
 		if err != nil {
-			return fmt.Errorf("count attempts: %w", err)
+			// The reservation may have been made all the same (a command
+			// that timed out here can still run on a stalled Redis): take
+			// it back, off the request, so it does not hold a place.
+			go func() { _ = (&Attempt{l: l, r: r}).Withdraw(context.WithoutCancel(ctx)) }()
+			return nil, fmt.Errorf("throttle: %w", err)
 		}
-		if n >= c.lim.Max {
-			return &ExceededError{Scope: c.scope, RetryAfter: untilWindowEnd(now, c.lim.Window)}
+		if a.Admitted() {
+			return &Attempt{l: l, r: r}, nil
 		}
+		lim := r.Limits[a.Refused]
+		if !a.InFlight {
+			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: untilWindowEnd(now, lim.Window)}
+		}
+		if err := l.await(ctx, r.Group+" "+lim.Key, deadline); err != nil {
+			if ctx.Err() != nil {
+				return nil, fmt.Errorf("throttle: %w", ctx.Err())
+			}
+			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: InFlightRetry, InFlight: true}
+		}
+	}
+}
+
+// errWaited ends a wait that ran out.
+var errWaited = errors.New("waited for attempts in flight")
+
+// await waits until a reservation on key settles in this process, or for
+// pollInterval (places freed by other replicas are seen by looking again).
+// It returns an error when the deadline has passed or ctx ended.
+func (l *Limiter) await(ctx context.Context, key string, deadline time.Time) error {
+	left := time.Until(deadline)
+	if left <= 0 {
+		return errWaited
+	}
+	t := time.NewTimer(min(left, pollInterval))
+	defer t.Stop()
+	w := l.join(key)
+	defer l.leave(key, w)
+	select {
+	case <-w.ch:
+	case <-t.C:
+	case <-ctx.Done():
+		return ctx.Err()
 	}
 	return nil
 }
 
-// Fail counts one failure of subject from ip against both limits.
-func (l *Limiter) Fail(ctx context.Context, subject string, ip netip.Addr, now time.Time) error {
-	ipKey, userKey := l.keys(subject, ip)
-	ctx, cancel := giveBackContext(ctx)
-	defer cancel()
-	var errs []error
+func (l *Limiter) join(key string) *waiters {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if l.waiting == nil {
+		l.waiting = make(map[string]*waiters)
+	}
+	w := l.waiting[key]
+	if w == nil {
+		w = &waiters{ch: make(chan struct{})}
+		l.waiting[key] = w
+	}
+	w.n++
+	return w
+}
+
+// leave forgets the key when its last waiter leaves without a wake-up:
+// places freed by other replicas are never announced here.
+func (l *Limiter) leave(key string, w *waiters) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	if w.n--; w.n == 0 && l.waiting[key] == w {
+		delete(l.waiting, key)
+	}
+}
+
+// wake tells the attempts waiting on r's limits that a place may be free.
+func (l *Limiter) wake(r store.Reservation) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, lim := range r.Limits {
+		key := r.Group + " " + lim.Key
+		if w := l.waiting[key]; w != nil {
+			close(w.ch)
+			delete(l.waiting, key)
+		}
+	}
+}
+
+// reservation builds the reservation of an attempt on subject from ip, and
+// the scope of each of its limits. The subject is hashed: keys have a fixed
+// size whatever a client sends. The per-IP limit is judged first: an
+// address that is spraying is reported as such.
+func (l *Limiter) reservation(subject string, ip netip.Addr) (store.Reservation, []Scope) {
+	sum := sha256.Sum256([]byte(subject))
+	pair := "u|" + hex.EncodeToString(sum[:16])
+	r := store.Reservation{Group: l.Namespace + "ip:" + source(ip), ID: rand.Text(), Hold: l.Hold}
+	if r.Hold <= 0 {
+		r.Hold = DefaultHold
+	}
+	var scopes []Scope
 	if l.PerIP.Max > 0 {
-		_, err := l.Counters.AddAttempt(ctx, ipKey, l.PerIP.Window, now)
-		errs = append(errs, err)
+		r.Limits = append(r.Limits, store.ThrottleLimit{Key: "ip", Max: l.PerIP.Max, Window: l.PerIP.Window, Waivable: l.KnownFor > 0})
+		scopes = append(scopes, ScopeIP)
 	}
 	if l.PerUserIP.Max > 0 {
-		_, err := l.Counters.AddAttempt(ctx, userKey, l.PerUserIP.Window, now)
-		errs = append(errs, err)
+		r.Limits = append(r.Limits, store.ThrottleLimit{Key: pair, Max: l.PerUserIP.Max, Window: l.PerUserIP.Window})
+		scopes = append(scopes, ScopeUserIP)
 	}
-	return errors.Join(errs...)
+	if l.KnownFor > 0 {
+		r.Pass, r.PassTTL = pair, l.KnownFor
+	}
+	return r, scopes
 }
 
-// keys returns the per-IP and per-subject-and-IP counter keys.
-func (l *Limiter) keys(subject string, ip netip.Addr) (ipKey, userKey string) {
-	src := source(ip)
-	// The subject is hashed: keys have a fixed size whatever a client sends.
-	sum := sha256.Sum256([]byte(subject))
-	return l.Namespace + "ip:" + src, l.Namespace + "uip:" + src + "|" + hex.EncodeToString(sum[:16])
+func (l *Limiter) now() time.Time {
+	if l.Now == nil {
+		return time.Now()
+	}
+	return l.Now()
 }
 
-// Forget takes the attempt back from both counters. It runs to completion
-// even when ctx has been cancelled, for at most a second.
-func (a *Attempt) Forget(ctx context.Context) error {
-	ctx, cancel := giveBackContext(ctx)
+// settleTimeout bounds how long ending an attempt may take.
+const settleTimeout = time.Second
+
+// Succeed ends an attempt whose credentials were right: nothing is counted.
+func (a *Attempt) Succeed(ctx context.Context) error { return a.settle(ctx, store.Succeeded) }
+
+// Fail ends an attempt whose credentials were wrong: one failure counts on
+// every limit.
+func (a *Attempt) Fail(ctx context.Context) error { return a.settle(ctx, store.Failed) }
+
+// Withdraw ends an attempt that was never judged (overload, a store error,
+// a cancelled request): nothing is counted.
+func (a *Attempt) Withdraw(ctx context.Context) error { return a.settle(ctx, store.Withdrawn) }
+
+// settle runs detached from the request, for at most settleTimeout: a
+// client that hangs up after its password was checked must neither leave
+// its place taken nor escape its failure.
+func (a *Attempt) settle(ctx context.Context, o store.Outcome) error {
+	if a.l == nil {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	var errs []error
-	if a.l.PerUserIP.Max > 0 {
-		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.userKey, a.l.PerUserIP.Window, a.now))
+	err := a.l.Counters.Settle(ctx, a.r, o, a.l.now())
+	a.l.wake(a.r)
+	if err != nil {
+		return fmt.Errorf("throttle: %w", err)
 	}
-	if a.l.PerIP.Max > 0 {
-		errs = append(errs, a.l.Counters.RemoveAttempt(ctx, a.ipKey, a.l.PerIP.Window, a.now))
-	}
-	return errors.Join(errs...)
+	return nil
 }
+
+// nat64 is the NAT64 well-known prefix (RFC 6052 §2.1): its addresses
+// carry an IPv4 address in their last 32 bits (§2.2, the /96 format).
+var nat64 = netip.MustParsePrefix("64:ff9b::/96")
 
 // source names the client a counter is kept for: the IPv4 address, or the
 // IPv6 /64 prefix, since one subscriber usually holds a whole /64 and could
-// otherwise rotate through its addresses to escape the limits.
+// otherwise rotate through its addresses to escape the limits. A NAT64
+// address is the IPv4 client it translates: behind a translator (an
+// IPv6-only cluster's ingress), every IPv4 client of the Internet shares
+// the prefix's /64, and grouping them by it would give them one budget.
 func source(ip netip.Addr) string {
 	ip = ip.Unmap()
+	if nat64.Contains(ip) {
+		b := ip.As16()
+		return netip.AddrFrom4([4]byte(b[12:])).String()
+	}
 	if ip.Is6() {
 		return netip.PrefixFrom(ip, 64).Masked().String()
 	}

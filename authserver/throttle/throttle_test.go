@@ -3,10 +3,12 @@ package throttle
 import (
 	"context"
 	"errors"
+	"fmt"
 	"net/netip"
 	"testing"
 	"time"
 
+	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/store/memory"
 )
 
@@ -17,6 +19,17 @@ func TestSource(t *testing.T) {
 		"2001:db8:1:2:3:4:5:6": "2001:db8:1:2::/64",
 		"2001:db8:1:2:ffff::1": "2001:db8:1:2::/64",
 		"2001:db8:1:3::1":      "2001:db8:1:3::/64",
+		// NAT64 (RFC 6052 §2.1, the well-known prefix 64:ff9b::/96): an IPv4
+		// client seen through a translator is that IPv4 client, not one of
+		// every IPv4 client sharing the translator's /64.
+		"64:ff9b::c633:6407":    "198.51.100.7",
+		"64:ff9b::198.51.100.8": "198.51.100.8",
+		"64:ff9b::cb00:7101":    "203.0.113.1",
+		// Only the /96: the rest of 64:ff9b::/64 is ordinary IPv6.
+		"64:ff9b::1:c633:6407": "64:ff9b::/64",
+		// RFC 8215's local-use prefix embeds IPv4 wherever the operator
+		// chose: it cannot be read, and stays per /64.
+		"64:ff9b:1::c633:6407": "64:ff9b:1::/64",
 	} {
 		if got := source(netip.MustParseAddr(in)); got != want {
 			t.Errorf("source(%s) = %s, want %s", in, got, want)
@@ -24,42 +37,231 @@ func TestSource(t *testing.T) {
 	}
 }
 
-// Rotating through the addresses of one IPv6 /64 does not escape the limit.
-func TestIPv6RotationSharesOneBudget(t *testing.T) {
-	l := &Limiter{Counters: memory.New(), PerUserIP: Limit{Max: 3, Window: time.Minute}}
-	now := time.Unix(1_800_000_000, 0)
-	for i := 0; i < 3; i++ {
-		ip := netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)})
-		if _, err := l.Begin(context.Background(), "alice", ip, now); err != nil {
-			t.Fatalf("attempt %d: %v", i, err)
-		}
-	}
-	_, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("2001:db8::ffff"), now)
-	var exceeded *ExceededError
-	if !errors.As(err, &exceeded) || exceeded.Scope != ScopeUserIP {
-		t.Fatalf("fourth address of the /64: %v, want the user_ip limit", err)
-	}
-	if exceeded.RetryAfter <= 0 || exceeded.RetryAfter > time.Minute {
-		t.Errorf("RetryAfter %v", exceeded.RetryAfter)
-	}
-	// Another /64 is another client.
-	if _, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("2001:db8:0:1::1"), now); err != nil {
-		t.Fatalf("another /64: %v", err)
+var t0 = time.Unix(1_800_000_000, 0)
+
+func newLimiter(perUserIP, perIP int64) *Limiter {
+	return &Limiter{
+		Counters: memory.New(), Now: func() time.Time { return t0 },
+		PerUserIP: Limit{Max: perUserIP, Window: time.Minute}, PerIP: Limit{Max: perIP, Window: time.Minute},
 	}
 }
 
-func TestForgetTakesTheAttemptBack(t *testing.T) {
-	l := &Limiter{Counters: memory.New(), PerUserIP: Limit{Max: 1, Window: time.Minute}, PerIP: Limit{Max: 1, Window: time.Minute}}
-	now := time.Unix(1_800_000_000, 0)
+// fail counts one failure of subject from ip.
+func fail(t *testing.T, l *Limiter, subject, ip string) {
+	t.Helper()
+	a, err := l.Begin(context.Background(), subject, netip.MustParseAddr(ip))
+	if err != nil {
+		t.Fatalf("%s from %s: %v", subject, ip, err)
+	}
+	if err := a.Fail(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// wantExceeded fails t unless err is scope's limit with that Retry-After
+// (0: until the window's end).
+func wantExceeded(t *testing.T, err error, scope Scope, retryAfter time.Duration) {
+	t.Helper()
+	var exceeded *ExceededError
+	if !errors.As(err, &exceeded) || exceeded.Scope != scope {
+		t.Fatalf("got %v, want the %s limit", err, scope)
+	}
+	if retryAfter == 0 {
+		retryAfter = untilWindowEnd(t0, time.Minute)
+	}
+	if exceeded.RetryAfter != retryAfter {
+		t.Fatalf("Retry-After %v, want %v", exceeded.RetryAfter, retryAfter)
+	}
+}
+
+// Rotating through the addresses of one IPv6 /64 does not escape the limit.
+func TestIPv6RotationSharesOneBudget(t *testing.T) {
+	l := newLimiter(3, 0)
+	for i := range 3 {
+		fail(t, l, "alice", netip.AddrFrom16([16]byte{0x20, 0x01, 0x0d, 0xb8, 15: byte(i + 1)}).String())
+	}
+	_, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("2001:db8::ffff"))
+	wantExceeded(t, err, ScopeUserIP, 0)
+	// Another /64 is another client.
+	fail(t, l, "alice", "2001:db8:0:1::1")
+}
+
+// Two IPv4 clients seen through NAT64 have a budget each, the one they
+// have when they come in over IPv4.
+func TestNAT64ClientsHaveTheirOwnBudgets(t *testing.T) {
+	l := newLimiter(0, 2)
+	fail(t, l, "alice", "64:ff9b::198.51.100.1")
+	fail(t, l, "bob", "198.51.100.1")
+	for _, ip := range []string{"64:ff9b::198.51.100.1", "198.51.100.1"} {
+		_, err := l.Begin(context.Background(), "carol", netip.MustParseAddr(ip))
+		wantExceeded(t, err, ScopeIP, 0)
+	}
+	fail(t, l, "carol", "64:ff9b::198.51.100.2")
+}
+
+// Successes and attempts never judged leave nothing counted.
+func TestOnlyFailuresCount(t *testing.T) {
+	l := newLimiter(1, 1)
 	ip := netip.MustParseAddr("198.51.100.1")
-	for i := 0; i < 5; i++ {
-		a, err := l.Begin(context.Background(), "alice", ip, now)
+	for i := range 5 {
+		a, err := l.Begin(context.Background(), "alice", ip)
 		if err != nil {
-			t.Fatalf("attempt %d after successes: %v", i, err)
+			t.Fatalf("attempt %d after successes and withdrawals: %v", i, err)
 		}
-		if err := a.Forget(context.Background()); err != nil {
+		end := a.Succeed
+		if i%2 == 1 {
+			end = a.Withdraw
+		}
+		if err := end(context.Background()); err != nil {
 			t.Fatal(err)
 		}
+	}
+	fail(t, l, "alice", "198.51.100.1")
+	_, err := l.Begin(context.Background(), "alice", ip)
+	wantExceeded(t, err, ScopeIP, 0)
+}
+
+// An attempt in flight holds its place: a second one is refused, with a
+// short Retry-After, since the place frees within about a hash. Once the
+// first fails, the limit is used up until the window's end.
+func TestInFlightAttemptsHoldTheirPlace(t *testing.T) {
+	l := newLimiter(1, 0)
+	ip := netip.MustParseAddr("198.51.100.1")
+	a, err := l.Begin(context.Background(), "alice", ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Begin(context.Background(), "alice", ip)
+	wantExceeded(t, err, ScopeUserIP, InFlightRetry)
+	if err := a.Fail(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	_, err = l.Begin(context.Background(), "alice", ip)
+	wantExceeded(t, err, ScopeUserIP, 0)
+}
+
+// With Wait, an attempt that finds the limit filled by attempts in flight
+// waits for one of them to settle instead of being refused.
+func TestAttemptWaitsForAPlace(t *testing.T) {
+	l := newLimiter(1, 0)
+	l.Wait = time.Minute
+	ip := netip.MustParseAddr("198.51.100.1")
+	a, err := l.Begin(context.Background(), "alice", ip)
+	if err != nil {
+		t.Fatal(err)
+	}
+	done := make(chan error, 1)
+	go func() {
+		b, err := l.Begin(context.Background(), "alice", ip)
+		if err == nil {
+			err = b.Succeed(context.Background())
+		}
+		done <- err
+	}()
+	for waitingKeys(l) == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	if err := a.Succeed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+	if err := <-done; err != nil {
+		t.Fatalf("the waiting attempt, once a place was free: %v", err)
+	}
+
+	// A wait ends with its request.
+	a, _ = l.Begin(context.Background(), "alice", ip)
+	ctx, cancel := context.WithCancel(context.Background())
+	go cancel()
+	var exceeded *ExceededError
+	if _, err := l.Begin(ctx, "alice", ip); err == nil || errors.As(err, &exceeded) {
+		t.Fatalf("cancelled wait: %v, want the context's error", err)
+	}
+	// A waiter that leaves unwoken leaves nothing behind.
+	if n := waitingKeys(l); n != 0 {
+		t.Fatalf("%d keys still waited on", n)
+	}
+	_ = a.Withdraw(context.Background())
+}
+
+// waitingKeys is the number of keys attempts wait on.
+func waitingKeys(l *Limiter) int {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return len(l.waiting)
+}
+
+// An attempt refused by its own subject's limit takes nothing from the
+// address: other users behind it keep their budget.
+func TestRefusedAttemptsLeaveNothing(t *testing.T) {
+	l := newLimiter(2, 4)
+	const ip = "198.51.100.1"
+	fail(t, l, "alice", ip)
+	fail(t, l, "alice", ip)
+	for range 10 {
+		_, err := l.Begin(context.Background(), "alice", netip.MustParseAddr(ip))
+		wantExceeded(t, err, ScopeUserIP, 0)
+	}
+	// Two of the four failures of the address are used; bob gets the others.
+	fail(t, l, "bob", ip)
+	fail(t, l, "bob", ip)
+	_, err := l.Begin(context.Background(), "carol", netip.MustParseAddr(ip))
+	wantExceeded(t, err, ScopeIP, 0)
+}
+
+// succeed ends one successful attempt of subject from ip.
+func succeed(t *testing.T, l *Limiter, subject, ip string) {
+	t.Helper()
+	a, err := l.Begin(context.Background(), subject, netip.MustParseAddr(ip))
+	if err != nil {
+		t.Fatalf("%s from %s: %v", subject, ip, err)
+	}
+	if err := a.Succeed(context.Background()); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A subject that succeeded from an address is not held to the address's
+// limit for KnownFor, only to its own; everyone else is, and the
+// exemption ends.
+func TestKnownPairsAreNotHeldToTheAddressLimit(t *testing.T) {
+	now := t0
+	l := newLimiter(2, 1)
+	l.Now, l.KnownFor = func() time.Time { return now }, time.Hour
+	const ip = "198.51.100.1"
+	succeed(t, l, "alice", ip)
+	fail(t, l, "mallory", ip) // the address's one failure
+	_, err := l.Begin(context.Background(), "bob", netip.MustParseAddr(ip))
+	wantExceeded(t, err, ScopeIP, 0)
+	fail(t, l, "alice", ip)
+	fail(t, l, "alice", ip)
+	_, err = l.Begin(context.Background(), "alice", netip.MustParseAddr(ip))
+	wantExceeded(t, err, ScopeUserIP, 0)
+
+	now = now.Add(time.Hour + time.Minute) // new windows, and no exemption
+	fail(t, l, "mallory", ip)
+	if _, err := l.Begin(context.Background(), "alice", netip.MustParseAddr(ip)); !errors.As(err, new(*ExceededError)) {
+		t.Fatalf("alice after her exemption ended: %v, want the ip limit", err)
+	}
+}
+
+// Without KnownFor, a success exempts nobody.
+func TestNobodyIsKnownWithoutKnownFor(t *testing.T) {
+	l := newLimiter(2, 1)
+	succeed(t, l, "alice", "198.51.100.1")
+	fail(t, l, "mallory", "198.51.100.1")
+	_, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("198.51.100.1"))
+	wantExceeded(t, err, ScopeIP, 0)
+}
+
+// Limits that are off count nothing and need no store.
+func TestLimitsOff(t *testing.T) {
+	l := &Limiter{}
+	a, err := l.Begin(context.Background(), "alice", netip.MustParseAddr("198.51.100.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := a.Fail(context.Background()); err != nil {
+		t.Fatal(err)
 	}
 }
 
@@ -75,67 +277,85 @@ func TestUntilWindowEnd(t *testing.T) {
 }
 
 // A client that hangs up after its password was checked still has its
-// attempt taken back: Forget does not inherit the request's cancellation.
-func TestForgetSurvivesACancelledRequest(t *testing.T) {
-	l := &Limiter{Counters: ctxRespecting{memory.New()}, PerUserIP: Limit{Max: 1, Window: time.Minute}, PerIP: Limit{Max: 1, Window: time.Minute}}
-	now := time.Unix(1_800_000_000, 0)
+// attempt settled: settling does not inherit the request's cancellation.
+func TestSettleSurvivesACancelledRequest(t *testing.T) {
+	l := newLimiter(1, 1)
+	l.Counters = ctxRespecting{l.Counters}
 	ip := netip.MustParseAddr("198.51.100.1")
-	for i := 0; i < 3; i++ {
+	for i := range 3 {
 		ctx, cancel := context.WithCancel(context.Background())
-		a, err := l.Begin(ctx, "alice", ip, now)
+		a, err := l.Begin(ctx, "alice", ip)
 		if err != nil {
 			t.Fatalf("attempt %d after cancelled successes: %v", i, err)
 		}
 		cancel()
-		if err := a.Forget(ctx); err != nil {
-			t.Fatalf("Forget after cancel: %v", err)
+		if err := a.Succeed(ctx); err != nil {
+			t.Fatalf("Succeed after cancel: %v", err)
 		}
 	}
-}
-
-// An attempt refused by the per-user limit is not a new failure from the
-// address: the per-IP slot it took is given back, so other users behind the
-// same address keep their budget.
-func TestRefusedAttemptGivesTheIPSlotBack(t *testing.T) {
-	l := &Limiter{Counters: memory.New(), PerUserIP: Limit{Max: 2, Window: time.Minute}, PerIP: Limit{Max: 4, Window: time.Minute}}
-	now := time.Unix(1_800_000_000, 0)
-	ip := netip.MustParseAddr("198.51.100.1")
-	for i := 0; i < 2; i++ {
-		if _, err := l.Begin(context.Background(), "alice", ip, now); err != nil {
-			t.Fatal(err)
-		}
+	a, _ := l.Begin(context.Background(), "alice", ip)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if err := a.Fail(ctx); err != nil {
+		t.Fatalf("Fail after cancel: %v", err)
 	}
-	var exceeded *ExceededError
-	for i := 0; i < 10; i++ {
-		if _, err := l.Begin(context.Background(), "alice", ip, now); !errors.As(err, &exceeded) || exceeded.Scope != ScopeUserIP {
-			t.Fatalf("alice over her limit: %v", err)
-		}
-	}
-	// Two of the four IP slots are used; bob gets the other two.
-	for i := 0; i < 2; i++ {
-		if _, err := l.Begin(context.Background(), "bob", ip, now); err != nil {
-			t.Fatalf("bob's attempt %d: %v (refused alice attempts used the address's budget)", i, err)
-		}
-	}
-	if _, err := l.Begin(context.Background(), "carol", ip, now); !errors.As(err, &exceeded) || exceeded.Scope != ScopeIP {
-		t.Fatalf("fifth counted attempt from the address: %v, want the ip limit", err)
-	}
+	_, err := l.Begin(context.Background(), "alice", ip)
+	wantExceeded(t, err, ScopeIP, 0)
 }
 
 // ctxRespecting refuses calls with a done context, as the Redis store does;
 // the memory store never blocks and ignores contexts.
 type ctxRespecting struct{ Counters }
 
-func (c ctxRespecting) AddAttempt(ctx context.Context, key string, w time.Duration, now time.Time) (int64, error) {
+func (c ctxRespecting) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
 	if err := ctx.Err(); err != nil {
-		return 0, err
+		return store.Admission{}, err
 	}
-	return c.Counters.AddAttempt(ctx, key, w, now)
+	return c.Counters.Reserve(ctx, r, now)
 }
 
-func (c ctxRespecting) RemoveAttempt(ctx context.Context, key string, w time.Duration, now time.Time) error {
+func (c ctxRespecting) Settle(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
-	return c.Counters.RemoveAttempt(ctx, key, w, now)
+	return c.Counters.Settle(ctx, r, o, now)
+}
+
+// timingOut is a store whose Reserve reserves and then reports a timeout,
+// as a Redis that stalled past the client's deadline does.
+type timingOut struct {
+	Counters
+	withdrawn chan struct{}
+}
+
+func (s timingOut) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
+	_, _ = s.Counters.Reserve(ctx, r, now)
+	return store.Admission{}, fmt.Errorf("reserve attempt: %w", store.ErrUnavailable)
+}
+
+func (s timingOut) Settle(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error {
+	err := s.Counters.Settle(ctx, r, o, now)
+	if o == store.Withdrawn {
+		close(s.withdrawn)
+	}
+	return err
+}
+
+// A Reserve whose answer was lost may still have reserved: the limiter
+// withdraws it, so it does not hold a place until its hold ends.
+func TestLostReserveIsWithdrawn(t *testing.T) {
+	l := newLimiter(1, 0)
+	st := timingOut{Counters: l.Counters, withdrawn: make(chan struct{})}
+	l.Counters = st
+	ip := netip.MustParseAddr("198.51.100.1")
+	if _, err := l.Begin(context.Background(), "alice", ip); !errors.Is(err, store.ErrUnavailable) {
+		t.Fatalf("Begin with the store timing out: %v", err)
+	}
+	select {
+	case <-st.withdrawn:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the reservation whose answer was lost was not withdrawn")
+	}
+	l.Counters = st.Counters
+	succeed(t, l, "alice", "198.51.100.1")
 }

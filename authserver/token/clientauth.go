@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
-	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/accesstoken"
@@ -34,7 +33,6 @@ type ClientAuthenticator struct {
 	// §2.3.1: endpoints taking a client password MUST resist brute force).
 	Limiter *throttle.Limiter
 	Metrics *metrics.Metrics
-	Now     func() time.Time
 	// DefaultClient is used for requests that name no client. Its ID is
 	// looked up in the store first, so an AuthClient of that name overrides
 	// this built-in definition. An empty ID disables client-less requests.
@@ -86,24 +84,21 @@ func (a *ClientAuthenticator) publicClient(ctx context.Context, id string) (stor
 	return c, nil
 }
 
-// checkSecret authenticates a confidential client by its secret. Only
-// failures are counted (throttle.Limiter.Check and Fail): a confidential
-// client is a service that may send any number of requests at once, and
-// counting its successes in flight would throttle it. A client over the
-// limit is refused before its secret is compared.
+// checkSecret authenticates a confidential client by its secret. Like a
+// password, a secret is reserved on the throttle before it is compared, so
+// concurrent guesses never exceed the limit, and released when it matches,
+// so a client's own concurrent requests are never counted (an attempt that
+// finds the limit filled only by requests in flight waits for one of them:
+// a comparison is one SHA-256). A client over the limit is refused before
+// its secret is compared, so it is not told whether the secret was right.
 func (a *ClientAuthenticator) checkSecret(ctx context.Context, id, secret string, ip netip.Addr) (store.Client, error) {
-	now := a.Now()
-	subject := "client:" + id
-	if err := a.Limiter.Check(ctx, subject, ip, now); err != nil {
-		var exceeded *throttle.ExceededError
-		if errors.As(err, &exceeded) {
-			a.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
-			return store.Client{}, oauth.TooManyRequests(exceeded.RetryAfter)
-		}
-		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+	attempt, err := a.Limiter.Begin(ctx, "client:"+id, ip)
+	if err != nil {
+		return store.Client{}, refusal(a.Metrics, err)
 	}
 	c, err := a.lookup(ctx, id)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		_ = attempt.Withdraw(ctx)
 		return store.Client{}, err
 	}
 	// An unknown client spends the same (small) work as a real comparison;
@@ -115,10 +110,13 @@ func (a *ClientAuthenticator) checkSecret(ctx context.Context, id, secret string
 	}
 	ok := subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(want)) == 1
 	if err != nil || c.Public() || !ok {
-		if err := a.Limiter.Fail(ctx, subject, ip, now); err != nil {
+		if err := attempt.Fail(ctx); err != nil {
 			return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 		}
 		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	}
+	if err := attempt.Succeed(ctx); err != nil {
+		return store.Client{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	return c, nil
 }

@@ -4,12 +4,15 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
 	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/throttle"
 )
 
 // retryAfterStore is the Retry-After sent when the store is unreachable.
@@ -19,10 +22,17 @@ const retryAfterStore = time.Second
 type Handler struct {
 	Clients *ClientAuthenticator
 	// Grants maps a grant_type to its handler.
-	Grants  map[string]Grant
-	IPs     *clientip.Resolver
-	Metrics *metrics.Metrics
-	Log     *slog.Logger
+	Grants map[string]Grant
+	IPs    *clientip.Resolver
+	// ClientRate, if set, bounds each confidential client's token requests
+	// in a window, successes included. Public clients are not counted:
+	// anyone can name one, so its budget would be everyone's.
+	ClientRate *throttle.RateLimit
+	Metrics    *metrics.Metrics
+	Log        *slog.Logger
+	// Sample, if set, keeps floods of like refusals out of the log; the
+	// metrics count every request regardless.
+	Sample *logsample.Sampler
 
 	warnXFF sync.Once
 }
@@ -87,6 +97,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 	if err != nil {
 		return nil, err
 	}
+	if !client.Public() {
+		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
+			return nil, refusal(h.Metrics, err)
+		}
+	}
 	allowed := client.GrantTypes
 	if len(allowed) == 0 {
 		allowed = defaultGrantTypes
@@ -98,8 +113,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 }
 
 // logFailure records a refused request. It never logs parameters: a failed
-// login's username field may hold a mistyped password.
+// login's username field may hold a mistyped password. Of a flood of one
+// kind (one error, one status), only a sample is written, and a summary.
 func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
+	if !h.Sample.Allow("Token request refused " + e.Code + " " + strconv.Itoa(e.Status)) {
+		return
+	}
 	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}
 	level := slog.LevelInfo
 	if e.Cause != nil {

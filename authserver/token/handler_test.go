@@ -30,7 +30,7 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &Handler{
-		Clients: &ClientAuthenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics, Now: time.Now},
+		Clients: &ClientAuthenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics},
 		Grants:  map[string]Grant{GrantPassword: g},
 		IPs:     ips, Metrics: g.Metrics, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

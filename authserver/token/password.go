@@ -25,7 +25,11 @@ type PasswordGrant struct {
 	Verifier *password.Verifier
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
-	Minter   *Minter
+	// Rate, if set, bounds each username's successful logins in a window,
+	// across addresses: one credential cannot spend the pool for long.
+	// Failures are left to Limiter, so that nobody else can use it up.
+	Rate   *throttle.RateLimit
+	Minter *Minter
 	// States, if set, tells the user's state as validators see it (the
 	// revocation mirror). The store writes a user's state before the
 	// record, so a change that lands while a password is being checked
@@ -75,15 +79,12 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 
-	now := g.Now()
-	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP, now)
+	if err := g.Rate.Check(ctx, username); err != nil {
+		return nil, refusal(g.Metrics, err)
+	}
+	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP)
 	if err != nil {
-		var exceeded *throttle.ExceededError
-		if errors.As(err, &exceeded) {
-			g.Metrics.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
-			return nil, oauth.TooManyRequests(exceeded.RetryAfter)
-		}
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, refusal(g.Metrics, err)
 	}
 
 	// The session is authenticated when the record is read: the password
@@ -91,28 +92,34 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	authTime := g.Now()
 	user, err := g.Users.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		_ = attempt.Forget(ctx)
+		_ = attempt.Withdraw(ctx)
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
 	start := time.Now()
-	ok, err := g.verify(ctx, user.PasswordHash, pw)
-	if errors.Is(err, password.ErrOverloaded) || errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded) {
-		_ = attempt.Forget(ctx)
-		if errors.Is(err, password.ErrOverloaded) {
+	ok, verr := g.verify(ctx, username, user.PasswordHash, pw)
+	if errors.Is(verr, password.ErrOverloaded) || errors.Is(verr, context.Canceled) || errors.Is(verr, context.DeadlineExceeded) {
+		// Never judged: the attempt leaves nothing counted.
+		_ = attempt.Withdraw(ctx)
+		if errors.Is(verr, password.ErrOverloaded) {
 			g.Metrics.HashOverloads.Inc()
 		}
-		return nil, oauth.Unavailable("server busy; retry later", time.Second, err)
+		return nil, oauth.Unavailable("server busy; retry later", time.Second, verr)
 	}
 	if !ok || user.Disabled {
+		failed := attempt.Fail(ctx)
 		// Every failure lasts at least as long as the slowest class of hash,
 		// so a user with a slower hash does not stand out from an unknown one.
 		// The wait is outside the hashing slot: it costs no CPU.
 		g.pause(ctx, g.Verifier.FailureFloor()-time.Since(start))
-		return nil, errBadCredentials.WithCause(err)
+		if failed != nil {
+			// A failure that cannot be counted is not answered as one.
+			return nil, oauth.Unavailable("store unavailable", retryAfterStore, failed)
+		}
+		return nil, errBadCredentials.WithCause(verr)
 	}
-	if err := attempt.Forget(ctx); err != nil {
+	if err := errors.Join(attempt.Succeed(ctx), g.Rate.Count(ctx, username)); err != nil {
 		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 
@@ -201,11 +208,12 @@ func (g *PasswordGrant) pause(ctx context.Context, d time.Duration) {
 	}
 }
 
-// verify runs one password check in the bounded hashing pool.
-func (g *PasswordGrant) verify(ctx context.Context, hash, pw string) (bool, error) {
+// verify runs one password check in the bounded hashing pool, in the
+// username's turn: one user's requests cannot take every slot.
+func (g *PasswordGrant) verify(ctx context.Context, username, hash, pw string) (bool, error) {
 	var ok bool
 	var verr error
-	err := g.Pool.DoWeighted(ctx, g.Verifier.Threads(hash), func() {
+	err := g.Pool.DoFor(ctx, username, g.Verifier.Threads(hash), func() {
 		start := time.Now()
 		ok, verr = g.Verifier.Verify(hash, []byte(pw))
 		g.Metrics.HashDuration.Observe(time.Since(start).Seconds())

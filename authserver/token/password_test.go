@@ -50,7 +50,7 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 			t.Fatal(err)
 		}
 	}
-	v, err := password.NewVerifier(fast)
+	v, err := password.NewVerifier(password.Policy{Params: fast})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -125,15 +125,15 @@ func TestFullPoolRefusesBeforeCounting(t *testing.T) {
 	}
 }
 
-// countingCounters counts writes to the real counters it wraps.
+// countingCounters counts the reservations made on the counters it wraps.
 type countingCounters struct {
 	throttle.Counters
 	adds int
 }
 
-func (c *countingCounters) AddAttempt(ctx context.Context, key string, w time.Duration, now time.Time) (int64, error) {
+func (c *countingCounters) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
 	c.adds++
-	return c.Counters.AddAttempt(ctx, key, w, now)
+	return c.Counters.Reserve(ctx, r, now)
 }
 
 // loginTokens logs in as alice and returns the response.

@@ -188,7 +188,7 @@ func (g *RefreshGrant) rotated(ctx context.Context, sess store.Session, err erro
 		if g.Metrics != nil {
 			g.Metrics.ThrottleRejections.WithLabelValues(string(throttle.ScopeSession)).Inc()
 		}
-		return oauth.TooManyRequests(limited.RetryAfter)
+		return oauth.TooManyRequests("this session was refreshed too often; retry later", limited.RetryAfter)
 	case errors.Is(err, store.ErrNotFound):
 		// Revoked, expired or rotated while this request was checked.
 		return g.revoke(ctx, sess, errBadRefreshToken.WithCause(err))

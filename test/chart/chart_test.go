@@ -452,6 +452,10 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"log level", append(slices.Clone(base), "--set", "manager.logLevel=loud"), "/manager/logLevel"},
 		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
 		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
+		// Behind an ingress every client would share its address, and so one
+		// throttle budget: one sprayer would lock every user out.
+		{"ingress without trusted proxies", append(slices.Clone(base), "--set", "ingress.enabled=true"),
+			"ingress.enabled=true needs server.trustedProxies"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			out, stderr, err := helm("", append([]string{"template", "rel", chartDir}, tc.args...)...)

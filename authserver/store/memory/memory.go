@@ -2,7 +2,8 @@
 // development. It is safe for concurrent use, never shares slices with its
 // callers, and keeps every record until it is deleted: expired sessions and
 // past throttle windows are only judged, not collected, except that a
-// throttle key keeps at most two windows.
+// throttle key keeps at most two windows and expired reservations and
+// markers are dropped.
 package memory
 
 import (
@@ -18,16 +19,21 @@ var _ store.Store = (*Store)(nil)
 
 // Store holds every record in maps guarded by one mutex.
 type Store struct {
-	mu            sync.Mutex
-	users         map[string]store.User
-	clients       map[string]store.Client
-	sessions      map[string]*session
-	revokedJTIs   map[string]time.Time
-	revokedGrants map[string]time.Time
-	log           changeLog
-	attempts      map[counterKey]map[int64]int64
-	sweepAt       int // len(attempts) at which expired counters are swept
-	epoch         string
+	mu               sync.Mutex
+	users            map[string]store.User
+	clients          map[string]store.Client
+	sessions         map[string]*session
+	revokedJTIs      map[string]time.Time
+	revokedGrants    map[string]time.Time
+	log              changeLog
+	attempts         map[counterKey]map[int64]int64
+	sweepAt          int                               // len(attempts) at which expired counters are swept
+	reservations     map[groupKey]map[string]time.Time // id → end of hold
+	passes           map[groupKey]time.Time            // marker → expiry
+	passSweepAt      int
+	withdrawn        map[groupKey]time.Time // reservation ID → end of its hold
+	withdrawnSweepAt int
+	epoch            string
 }
 
 // New returns an empty Store.
@@ -39,6 +45,9 @@ func New() *Store {
 		revokedJTIs:   make(map[string]time.Time),
 		revokedGrants: make(map[string]time.Time),
 		attempts:      make(map[counterKey]map[int64]int64),
+		reservations:  make(map[groupKey]map[string]time.Time),
+		passes:        make(map[groupKey]time.Time),
+		withdrawn:     make(map[groupKey]time.Time),
 	}
 }
 

@@ -8,8 +8,10 @@ import (
 	"github.com/authstack/authstack/authserver/store"
 )
 
-// counterKey names the counters of one throttle key for one window length.
+// counterKey names the counters of one throttle key for one window length:
+// AddAttempt's keys (group ""), or a reservation group's failure counters.
 type counterKey struct {
+	group  string
 	key    string
 	window time.Duration
 }
@@ -20,10 +22,13 @@ func (s *Store) AddAttempt(_ context.Context, key string, window time.Duration, 
 	if window <= 0 {
 		return 0, errors.New("add attempt: window must be positive")
 	}
-	idx := store.WindowIndex(now, window)
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	ck := counterKey{key, window}
+	return s.count(counterKey{"", key, window}, store.WindowIndex(now, window), now), nil
+}
+
+// count adds one to ck's counter for window idx and returns it; s.mu held.
+func (s *Store) count(ck counterKey, idx int64, now time.Time) int64 {
 	windows := s.attempts[ck]
 	if windows == nil {
 		s.sweep(now)
@@ -32,7 +37,7 @@ func (s *Store) AddAttempt(_ context.Context, key string, window time.Duration, 
 	}
 	expire(windows, idx)
 	windows[idx]++
-	return windows[idx], nil
+	return windows[idx]
 }
 
 // minSweep is the number of counter keys below which none are swept.
@@ -70,27 +75,6 @@ func (s *Store) attemptKeys() int {
 	return len(s.attempts)
 }
 
-// RemoveAttempt takes one attempt back from the window containing now,
-// never going below zero.
-func (s *Store) RemoveAttempt(_ context.Context, key string, window time.Duration, now time.Time) error {
-	if window <= 0 {
-		return errors.New("remove attempt: window must be positive")
-	}
-	idx := store.WindowIndex(now, window)
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	ck := counterKey{key, window}
-	windows := s.attempts[ck]
-	if windows[idx] > 0 {
-		windows[idx]--
-	}
-	expire(windows, idx)
-	if windows != nil && len(windows) == 0 {
-		delete(s.attempts, ck) // a forgiven attempt leaves nothing behind
-	}
-	return nil
-}
-
 // CountAttempts returns key's counter for the window containing now.
 func (s *Store) CountAttempts(_ context.Context, key string, window time.Duration, now time.Time) (int64, error) {
 	if window <= 0 {
@@ -98,5 +82,5 @@ func (s *Store) CountAttempts(_ context.Context, key string, window time.Duratio
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.attempts[counterKey{key, window}][store.WindowIndex(now, window)], nil
+	return s.attempts[counterKey{"", key, window}][store.WindowIndex(now, window)], nil
 }

@@ -20,7 +20,11 @@
 //	<p>:{rev}:users                   hash    username → JSON state           none
 //	<p>:{rev}:log                     stream  one entry per change            capped (MAXLEN ~)
 //	<p>:{rev}:epoch                   string  the epoch marker                none
-//	<p>:{throttle:<key>}:<w>:<index>  string  attempt counter                 window end + w + 1m
+//	<p>:{throttle:<key>}:<w>:<index>  string  AddAttempt counter              window end + w + 1m
+//	<p>:{attempts:<g>}:f:<k>:<w>:<i>  string  failures of limit k of group g  window end + w + 1m
+//	<p>:{attempts:<g>}:r:<k>          zset    reservation ID → hold end (ms)  last hold end + 1m
+//	<p>:{attempts:<g>}:pass:<name>    string  the marker's end (ms)           its end + 1m
+//	<p>:{attempts:<g>}:x:<id>         string  a withdrawn ID's hold end (ms)  that time + 1m
 //
 // Users and clients live on their own slots; the name sets are updated by
 // a second command, so a crash between the two can leave a name without a
@@ -53,6 +57,16 @@
 // log's position (XINFO STREAM) and the entries after a cursor in one
 // script, so a reader can tell a new epoch, a trimmed log and a log that
 // went backwards (a rolled-back Redis) apart from "nothing new".
+//
+// # Throttle reservations
+//
+// A reservation group is one client address: its limits' failure counters
+// and reservation sets, and its pass markers, share the group's tag, so one
+// script drops expired reservations, reads the marker, judges every limit
+// (failures + reservations < max) and adds the reservation to every set,
+// or to none; another removes it and counts a failure or sets the marker.
+// Reservations are scored by the caller's clock, so a reservation that is
+// never settled stops counting when its hold ends, whatever Redis's clock.
 //
 // Decisions about time use the caller's now. The Redis clock is only used
 // to collect garbage, with the margins above so that moderate clock skew

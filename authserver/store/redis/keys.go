@@ -59,3 +59,30 @@ func (k keyspace) changeLog() string { return k.tagged("rev") + ":log" }
 func (k keyspace) attempts(key string, w time.Duration, index int64) string {
 	return k.tagged("throttle:"+escape(key)) + ":" + w.String() + ":" + strconv.FormatInt(index, 10)
 }
+
+// The throttle state of one reservation group (a client address) shares
+// one tag, so that one script judges an attempt against every limit and
+// reserves its place on all of them.
+func (k keyspace) attemptGroup(group string) string { return k.tagged("attempts:" + escape(group)) }
+
+// failures is the failure counter of a group's limit for window number
+// index of length w.
+func (k keyspace) failures(group, key string, w time.Duration, index int64) string {
+	return k.attemptGroup(group) + ":f:" + escape(key) + ":" + w.String() + ":" + strconv.FormatInt(index, 10)
+}
+
+// reserved is the sorted set of a group's limit's reservations, scored by
+// the millisecond their hold ends.
+func (k keyspace) reserved(group, key string) string {
+	return k.attemptGroup(group) + ":r:" + escape(key)
+}
+
+// withdrawn marks a reservation ID withdrawn, until the millisecond held.
+func (k keyspace) withdrawn(group, id string) string {
+	return k.attemptGroup(group) + ":x:" + escape(id)
+}
+
+// pass is a group's marker, holding the millisecond it ends.
+func (k keyspace) pass(group, name string) string {
+	return k.attemptGroup(group) + ":pass:" + escape(name)
+}

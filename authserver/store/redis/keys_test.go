@@ -95,7 +95,19 @@ func exerciseAll(t *testing.T, s *Store) {
 		s.RevokeAccessToken(ctx, "j{1}", now.Add(time.Hour)),
 		s.RevokeGrant(ctx, "g{1}", now.Add(time.Hour)),
 		s.WaitRevocations(ctx, zeroID, time.Millisecond),
-		s.RemoveAttempt(ctx, "k{1}", time.Minute, now),
+	}
+	// A reservation left in flight, one failed, one that succeeded and one
+	// withdrawn: a reservation set, a failure counter, a pass marker and a
+	// withdrawal mark.
+	r := store.Reservation{Group: "ip:{1}", Hold: time.Minute, Pass: "u{1}", PassTTL: time.Hour,
+		Limits: []store.ThrottleLimit{{Key: "u{1}", Max: 5, Window: time.Minute}, {Key: "ip}", Max: 5, Window: time.Hour, Waivable: true}}}
+	for id, outcome := range map[string]store.Outcome{"failed": store.Failed, "succeeded": store.Succeeded, "withdrawn{}": store.Withdrawn, "left": -1} {
+		r.ID = id
+		_, err := s.Reserve(ctx, r, now)
+		steps = append(steps, err)
+		if outcome >= 0 {
+			steps = append(steps, s.Settle(ctx, r, outcome, now))
+		}
 	}
 	_, err := s.RotateSession(ctx, "s{1}", store.Rotation{TokenHash: "h{1}", NextHash: "n{1}", NextExpiresAt: now.Add(time.Hour)}, now)
 	steps = append(steps, err)

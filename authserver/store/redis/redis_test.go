@@ -101,6 +101,7 @@ func TestUnavailable(t *testing.T) {
 		t.Fatalf("CreateSession: %v", err)
 	}
 
+	reservation := store.Reservation{Group: "g", ID: "r", Hold: time.Second, Limits: []store.ThrottleLimit{{Key: "k", Max: 1, Window: time.Minute}}}
 	srv.Stop()
 	calls := map[string]func(ctx context.Context) error{
 		"GetUser":      func(ctx context.Context) error { _, err := s.GetUser(ctx, "a"); return err },
@@ -123,7 +124,9 @@ func TestUnavailable(t *testing.T) {
 		"RevokeAccessToken":  func(ctx context.Context) error { return s.RevokeAccessToken(ctx, "j", now.Add(time.Hour)) },
 		"AccessTokenRevoked": func(ctx context.Context) error { _, err := s.AccessTokenRevoked(ctx, "j", now); return err },
 		"AddAttempt":         func(ctx context.Context) error { _, err := s.AddAttempt(ctx, "k", time.Minute, now); return err },
-		"RemoveAttempt":      func(ctx context.Context) error { return s.RemoveAttempt(ctx, "k", time.Minute, now) },
+		"CountAttempts":      func(ctx context.Context) error { _, err := s.CountAttempts(ctx, "k", time.Minute, now); return err },
+		"Reserve":            func(ctx context.Context) error { _, err := s.Reserve(ctx, reservation, now); return err },
+		"Settle":             func(ctx context.Context) error { return s.Settle(ctx, reservation, store.Failed, now) },
 		"Ping":               func(ctx context.Context) error { return s.Ping(ctx) },
 	}
 	const deadline = 2 * time.Second

@@ -20,16 +20,6 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[1])
 return n
 `)
 
-// removeAttemptScript takes one attempt back, never below zero, and never
-// creates a counter.
-//
-// KEYS: counter.
-var removeAttemptScript = goredis.NewScript(`
-local n = tonumber(redis.call('GET', KEYS[1]) or '0')
-if n > 0 then redis.call('DECR', KEYS[1]) end
-return n
-`)
-
 // AddAttempt adds one to key's counter for the window containing now and
 // returns the new count. The counter expires one window (plus a margin)
 // after its window ends.
@@ -46,20 +36,6 @@ func (s *Store) AddAttempt(ctx context.Context, key string, window time.Duration
 		return 0, unavailable(op, err)
 	}
 	return n, nil
-}
-
-// RemoveAttempt takes one back from key's counter for the window containing
-// now, never going below zero.
-func (s *Store) RemoveAttempt(ctx context.Context, key string, window time.Duration, now time.Time) error {
-	const op = "remove attempt"
-	if window <= 0 {
-		return errors.New(op + ": window must be positive")
-	}
-	idx := store.WindowIndex(now, window)
-	if err := removeAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)}).Err(); err != nil {
-		return unavailable(op, err)
-	}
-	return nil
 }
 
 // CountAttempts returns key's counter for the window containing now.

@@ -88,6 +88,15 @@ seccompProfile:
 {{- end }}
 {{- end }}
 
+{{/* Fails the render of an Ingress without trusted proxies: the token
+servers would see every client at the ingress's address, so one client
+guessing passwords would use up the throttle budget of all of them. */}}
+{{- define "authstack.checkIngress" -}}
+{{- if and .Values.ingress.enabled (empty .Values.server.trustedProxies) }}
+{{- fail "ingress.enabled=true needs server.trustedProxies: set it to the CIDRs of the ingress controller pods (their node CIDRs with externalTrafficPolicy: Local). Without them every client shares the ingress's address and throttle budget, and one client guessing passwords locks out everyone (docs/operations.md, Behind a proxy)" }}
+{{- end }}
+{{- end }}
+
 {{/* AUTHSTACK_REDIS_URL: from the URL Secret, or composed from the bundled Redis's password (alphanumeric, so URL-safe). */}}
 {{- define "authstack.redisEnv" -}}
 {{- if .Values.redis.bundled.enabled }}

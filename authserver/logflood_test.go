@@ -1,0 +1,59 @@
+package authserver_test
+
+import (
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/store/memory"
+)
+
+// A flood of refused requests (here: the user store failing, so each is a
+// 503 with a cause, logged at WARN) writes a bounded number of log lines,
+// then one summary of those left out; the metrics still count every one.
+func TestRefusalFloodsDoNotFloodTheLog(t *testing.T) {
+	f := &failing{Store: memory.New()}
+	ts := newTestServer(t, withStore(f), withConfig(func(c *testConfig) {
+		c.LogSummaryEvery = 10 * time.Millisecond
+	}))
+	f.set(true, false)
+	const n = 300
+	for range n {
+		if rec := ts.token("grant_type", "password", "username", "alice", "password", "x"); rec.Code != http.StatusServiceUnavailable {
+			t.Fatalf("store down: %d", rec.Code)
+		}
+	}
+	if got := ts.metric(t, `authstack_token_requests_total{grant_type="password",outcome="temporarily_unavailable"}`); got != n {
+		t.Errorf("the metric counted %v refusals, want every one of %d", got, n)
+	}
+	written := strings.Count(ts.logs.String(), `"msg":"Token request refused"`)
+	if written == 0 || written > 20 {
+		t.Fatalf("%d log lines for %d refusals, want a few", written, n)
+	}
+	// The summaries (one per period while the flood lasts) add up to the
+	// lines left out.
+	deadline := time.Now().Add(10 * time.Second)
+	for suppressed(ts.logs.String()) != n-written {
+		if time.Now().After(deadline) {
+			t.Fatalf("summaries count %d lines left out, want %d", suppressed(ts.logs.String()), n-written)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// suppressed adds up the counts of the summary lines in a JSON log.
+func suppressed(logs string) int {
+	total := 0
+	for _, line := range strings.Split(logs, "\n") {
+		var l struct {
+			Msg   string `json:"msg"`
+			Count int    `json:"count"`
+		}
+		if json.Unmarshal([]byte(line), &l) == nil && l.Msg == "Similar log lines suppressed" {
+			total += l.Count
+		}
+	}
+	return total
+}

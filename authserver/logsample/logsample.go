@@ -1,0 +1,128 @@
+// Package logsample keeps floods of like log lines out of the log. Of each
+// kind of line (a refusal with a given error and status, say) a burst and
+// then a few a second are written; the number left out is written as one
+// summary line per kind every period. Under a flood of refused requests
+// the log stays readable and its volume bounded, whatever the request
+// rate; the metrics, counted elsewhere, stay exact.
+package logsample
+
+import (
+	"context"
+	"log/slog"
+	"sort"
+	"sync"
+	"time"
+
+	"golang.org/x/time/rate"
+)
+
+// Defaults: ten lines of a kind at once, then two a second; a summary
+// every ten seconds.
+const (
+	DefaultBurst = 10
+	DefaultRate  = rate.Limit(2)
+	DefaultEvery = 10 * time.Second
+)
+
+// maxKinds bounds the table: callers' kinds come from a fixed set of
+// messages, error codes and statuses, but a bug must not grow it for ever.
+const maxKinds = 256
+
+// overflow is the kind of every line past maxKinds kinds.
+const overflow = "other"
+
+// Sampler decides which lines of each kind are written. A nil Sampler
+// writes everything. It is safe for concurrent use.
+type Sampler struct {
+	burst int
+	rate  rate.Limit
+	now   func() time.Time
+
+	mu    sync.Mutex
+	kinds map[string]*kind
+}
+
+type kind struct {
+	lim     *rate.Limiter
+	dropped int64 // since the last summary
+}
+
+// New returns a Sampler writing burst lines of a kind at once and perSecond
+// a second after that, by the clock now (time.Now when nil).
+func New(burst int, perSecond rate.Limit, now func() time.Time) *Sampler {
+	if now == nil {
+		now = time.Now
+	}
+	return &Sampler{burst: burst, rate: perSecond, now: now, kinds: make(map[string]*kind)}
+}
+
+// Allow reports whether a line of kind k may be written now; if not, it is
+// counted for the next summary.
+func (s *Sampler) Allow(k string) bool {
+	if s == nil {
+		return true
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e := s.kinds[k]
+	if e == nil {
+		if len(s.kinds) >= maxKinds-1 { // the last place is overflow's
+			k = overflow
+			e = s.kinds[k]
+		}
+		if e == nil {
+			e = &kind{lim: rate.NewLimiter(s.rate, s.burst)}
+			s.kinds[k] = e
+		}
+	}
+	if e.lim.AllowN(s.now(), 1) {
+		return true
+	}
+	e.dropped++
+	return false
+}
+
+// Flush writes one summary line per kind with lines left out since the
+// last summary, and forgets the kinds that had none.
+func (s *Sampler) Flush(ctx context.Context, log *slog.Logger) {
+	if s == nil {
+		return
+	}
+	type summary struct {
+		kind  string
+		count int64
+	}
+	var out []summary
+	s.mu.Lock()
+	for k, e := range s.kinds {
+		if e.dropped > 0 {
+			out = append(out, summary{k, e.dropped})
+			e.dropped = 0
+		} else if e.lim.TokensAt(s.now()) >= float64(s.burst) {
+			delete(s.kinds, k) // idle and refilled: nothing to remember
+		}
+	}
+	s.mu.Unlock()
+	sort.Slice(out, func(i, j int) bool { return out[i].kind < out[j].kind })
+	for _, o := range out {
+		log.WarnContext(ctx, "Similar log lines suppressed", "kind", o.kind, "count", o.count)
+	}
+}
+
+// Run flushes every period until ctx ends, and once more then.
+func (s *Sampler) Run(ctx context.Context, log *slog.Logger, every time.Duration) {
+	if s == nil {
+		return
+	}
+	t := time.NewTicker(every)
+	defer t.Stop()
+	for {
+		select {
+		case <-t.C:
+			s.Flush(ctx, log)
+		case <-ctx.Done():
+			s.Flush(context.WithoutCancel(ctx), log)
+			return
+		}
+	}
+}

@@ -1,0 +1,103 @@
+package throttle
+
+import (
+	"context"
+	"crypto/sha256"
+	"encoding/hex"
+	"fmt"
+	"time"
+)
+
+// RateCounters is the part of the store a RateLimit needs.
+type RateCounters interface {
+	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
+}
+
+const (
+	// ScopeUserRate is the rate limit of one username's logins.
+	ScopeUserRate Scope = "user_rate"
+	// ScopeClientRate is the rate limit of one client's token requests.
+	ScopeClientRate Scope = "client_rate"
+)
+
+// Default rate limits: far above what a person or a CI job does (ten
+// logins a second of one user, a hundred token requests a second of one
+// client, sustained for a minute), low enough that one credential cannot
+// spend a replica's hashing for long.
+var (
+	DefaultUserRate   = Limit{Max: 600, Window: time.Minute}
+	DefaultClientRate = Limit{Max: 6000, Window: time.Minute}
+)
+
+// RateLimit bounds requests per subject in fixed windows, successes
+// included, on a counter shared through the store. Unlike the failure
+// limits it is not tied to an address: callers count only what a subject's
+// own credentials did, so that nobody else can use its budget up.
+type RateLimit struct {
+	Counters RateCounters
+	Limit    Limit
+	Scope    Scope
+	// Now is the windows' clock; time.Now when nil.
+	Now func() time.Time
+}
+
+// key is the counter of subject; hashed, so keys have a fixed size.
+func (r *RateLimit) key(subject string) string {
+	sum := sha256.Sum256([]byte(subject))
+	return "rate:" + string(r.Scope) + ":" + hex.EncodeToString(sum[:16])
+}
+
+func (r *RateLimit) now() time.Time {
+	if r.Now == nil {
+		return time.Now()
+	}
+	return r.Now()
+}
+
+// Check refuses, with an *ExceededError, a subject whose window is used
+// up; it counts nothing. A nil or disabled RateLimit admits everything.
+func (r *RateLimit) Check(ctx context.Context, subject string) error {
+	if r == nil || r.Limit.Max <= 0 {
+		return nil
+	}
+	now := r.now()
+	n, err := r.Counters.CountAttempts(ctx, r.key(subject), r.Limit.Window, now)
+	if err != nil {
+		return fmt.Errorf("count requests: %w", err)
+	}
+	if n >= r.Limit.Max {
+		return &ExceededError{Scope: r.Scope, RetryAfter: untilWindowEnd(now, r.Limit.Window)}
+	}
+	return nil
+}
+
+// Count counts one request of subject. It runs to completion even when ctx
+// has been cancelled, for at most settleTimeout: what was done is counted.
+func (r *RateLimit) Count(ctx context.Context, subject string) error {
+	_, err := r.add(ctx, subject)
+	return err
+}
+
+// Take counts one request of subject and refuses it, with an
+// *ExceededError, when that goes over the limit.
+func (r *RateLimit) Take(ctx context.Context, subject string) error {
+	n, err := r.add(ctx, subject)
+	if err != nil || r == nil || r.Limit.Max <= 0 || n <= r.Limit.Max {
+		return err
+	}
+	return &ExceededError{Scope: r.Scope, RetryAfter: untilWindowEnd(r.now(), r.Limit.Window)}
+}
+
+func (r *RateLimit) add(ctx context.Context, subject string) (int64, error) {
+	if r == nil || r.Limit.Max <= 0 {
+		return 0, nil
+	}
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
+	defer cancel()
+	n, err := r.Counters.AddAttempt(ctx, r.key(subject), r.Limit.Window, r.now())
+	if err != nil {
+		return 0, fmt.Errorf("count request: %w", err)
+	}
+	return n, nil
+}

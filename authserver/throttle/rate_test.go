@@ -1,0 +1,47 @@
+package throttle
+
+import (
+	"context"
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/authserver/store/memory"
+)
+
+func TestRateLimit(t *testing.T) {
+	now := t0
+	r := &RateLimit{Counters: memory.New(), Limit: Limit{Max: 2, Window: time.Minute}, Scope: ScopeUserRate,
+		Now: func() time.Time { return now }}
+	ctx := context.Background()
+	for i := range 2 {
+		if err := r.Check(ctx, "alice"); err != nil {
+			t.Fatalf("check %d: %v", i, err)
+		}
+		if err := r.Count(ctx, "alice"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	wantExceeded(t, r.Check(ctx, "alice"), ScopeUserRate, 0)
+	if err := r.Check(ctx, "bob"); err != nil {
+		t.Fatalf("another subject: %v", err)
+	}
+	// Take counts and refuses past the limit.
+	r.Scope = ScopeClientRate
+	for i := range 2 {
+		if err := r.Take(ctx, "billing"); err != nil {
+			t.Fatalf("take %d: %v", i, err)
+		}
+	}
+	wantExceeded(t, r.Take(ctx, "billing"), ScopeClientRate, 0)
+	now = now.Add(time.Minute)
+	if err := r.Take(ctx, "billing"); err != nil {
+		t.Fatalf("next window: %v", err)
+	}
+	// Off, or absent, it counts nothing and needs no store.
+	for _, off := range []*RateLimit{nil, {Limit: Limit{Window: time.Minute}}} {
+		if err := errors.Join(off.Check(ctx, "x"), off.Count(ctx, "x"), off.Take(ctx, "x")); err != nil {
+			t.Fatalf("a rate limit that is off: %v", err)
+		}
+	}
+}

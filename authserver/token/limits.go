@@ -1,0 +1,28 @@
+package token
+
+import (
+	"errors"
+
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/authserver/throttle"
+)
+
+// refusal answers an attempt the throttle did not admit: 429 with
+// Retry-After over a limit (RFC 6585 §4), counted by limit; 503 when the
+// counters cannot be reached, so that nothing is let through unchecked.
+func refusal(m *metrics.Metrics, err error) error {
+	var exceeded *throttle.ExceededError
+	if !errors.As(err, &exceeded) {
+		return oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	m.ThrottleRejections.WithLabelValues(string(exceeded.Scope)).Inc()
+	desc := "too many failed attempts; retry later"
+	switch {
+	case exceeded.InFlight:
+		desc = "too many attempts at once; retry later"
+	case exceeded.Scope == throttle.ScopeUserRate || exceeded.Scope == throttle.ScopeClientRate:
+		desc = "too many requests; retry later"
+	}
+	return oauth.TooManyRequests(desc, exceeded.RetryAfter)
+}
