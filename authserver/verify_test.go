@@ -24,6 +24,11 @@ func TestVerifyRefusesRepeatedParameters(t *testing.T) {
 		"?audience=" + url.QueryEscape(issuer) + "&audience=" + url.QueryEscape(billingAudience),
 		"?audience=" + url.QueryEscape(billingAudience) + "&audience=" + url.QueryEscape(issuer),
 		"?scope=read&audience=" + url.QueryEscape(issuer) + "&scope=admin",
+		// A query that does not parse is refused whole: url.URL.Query drops
+		// the bad pair, which checked no scope, or the default audience.
+		"?scope=admin%ZZ",
+		"?scope=admin;",
+		"?audience=" + url.QueryEscape(billingAudience) + "%G0",
 	} {
 		for _, bearer := range []string{tok, billing} {
 			ts.caughtUp()

@@ -93,8 +93,10 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		}
 	}
 	if err := r.admit(ctx, c); err != nil {
-		if rerr := r.release(ctx, c, id); rerr != nil {
-			return rerr
+		if refused(err) { // a failure to tell releases nothing
+			if rerr := r.release(ctx, c, id); rerr != nil {
+				return rerr
+			}
 		}
 		return err
 	}
@@ -107,7 +109,7 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		return storeUnavailable(err)
 	}
 	if err := r.claimClientID(ctx, c, existing.Source); err != nil {
-		if c.Status.ClientID == id {
+		if refused(err) && c.Status.ClientID == id {
 			c.Status.ClientID = ""
 		}
 		return err

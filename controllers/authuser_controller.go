@@ -106,8 +106,11 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 	}
 	if err := r.admit(ctx, u); err != nil {
 		// Not allowed (any more): the record it held goes, and its tokens.
-		if rerr := r.release(ctx, u, name); rerr != nil {
-			return rerr
+		// A failure to tell (the cache) releases nothing.
+		if refused(err) {
+			if rerr := r.release(ctx, u, name); rerr != nil {
+				return rerr
+			}
 		}
 		return err
 	}
@@ -120,7 +123,7 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		return storeUnavailable(err)
 	}
 	if err := r.claimUsername(ctx, u, existing.Source); err != nil {
-		if u.Status.Username == name {
+		if refused(err) && u.Status.Username == name {
 			u.Status.Username = "" // it does not hold the name
 		}
 		return err

@@ -42,6 +42,15 @@ func storeUnavailable(err error) *syncError {
 	return &syncError{Reason: v1alpha1.ReasonStoreUnavailable, Message: "credential store unavailable", Retry: true, Err: err}
 }
 
+// refused reports whether err is a verdict on the object itself (not
+// allowed, held by another, invalid): only then may a reconcile give up
+// what the object holds. A transient failure (the cache, the API server,
+// the store) changes nothing held.
+func refused(err error) bool {
+	var se *syncError
+	return errors.As(err, &se) && !se.Retry
+}
+
 // retryable reports whether a reconcile ending in err should be retried.
 func retryable(err error) bool {
 	var se *syncError

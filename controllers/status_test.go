@@ -2,6 +2,7 @@ package controllers
 
 import (
 	"errors"
+	"fmt"
 	"testing"
 	"time"
 
@@ -169,6 +170,27 @@ func TestVisible(t *testing.T) {
 	} {
 		if got := visible(c.src, c.watched); got != c.want {
 			t.Errorf("visible(%q) = %v, want %v", c.src, got, c.want)
+		}
+	}
+}
+
+// Only a verdict on the object releases what it holds: a transient failure
+// (the cache, the API server, the store) must not delete a user's record,
+// nor drop the status that holds its name across a loss of Redis data.
+func TestRefused(t *testing.T) {
+	for _, c := range []struct {
+		err  error
+		want bool
+	}{
+		{nil, false},
+		{errors.New("list tenancy policies: cache not synced"), false},
+		{storeUnavailable(errors.New("down")), false},
+		{failed(v1alpha1.ReasonNotAllowed, "x"), true},
+		{failed(v1alpha1.ReasonUsernameConflict, "x"), true},
+		{fmt.Errorf("wrapped: %w", failed(v1alpha1.ReasonInvalidGroup, "x")), true},
+	} {
+		if got := refused(c.err); got != c.want {
+			t.Errorf("refused(%v) = %v, want %v", c.err, got, c.want)
 		}
 	}
 }

@@ -111,10 +111,17 @@ func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
 // 6750 §3.1): reading only the first would let "?scope=read&scope=admin"
 // pass a token without admin.
 func (h *Handler) query(r *http.Request) (url.Values, error) {
-	q := r.URL.Query()
 	if r.URL.Path != Path {
+		q, _ := url.ParseQuery(r.URL.RawQuery) // the client's: only looked at for the log
 		h.noteIgnored(q)
 		return nil, nil
+	}
+	// The whole query or nothing: url.URL.Query drops a pair it cannot
+	// parse ("?scope=admin%ZZ", "?scope=admin;"), which would check no
+	// scope, or the default audience, where the gateway asked for one.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed query")
 	}
 	for _, p := range requirementParams {
 		if len(q[p]) > 1 {
