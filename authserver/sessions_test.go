@@ -126,7 +126,7 @@ func TestSessionsEndAtTheirAbsoluteLifetime(t *testing.T) {
 					t.Fatalf("an access token expires at %v, after the session's end %v", exp, end)
 				}
 			}
-			sess, err := ts.store.GetSession(t.Context(), sessionOf(t, tr.RefreshToken), ts.clock())
+			sess, err := ts.store.GetSession(t.Context(), sessionOf(t, tr.RefreshToken))
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -208,8 +208,62 @@ func TestForgedRefreshTokensDoNotEndTheSession(t *testing.T) {
 	if active(ts.introspect(t, next.AccessToken)) {
 		t.Fatal("the session's access token survived a reuse")
 	}
-	if _, err := ts.store.GetSession(t.Context(), sessionOf(t, raw), ts.clock()); err != nil {
+	if _, err := ts.store.GetSession(t.Context(), sessionOf(t, raw)); err != nil {
 		t.Fatal(err)
 	}
 	_ = store.ErrNotFound
+}
+
+// A session whose refresh token expired (its client's refresh lifetime is
+// shorter than its access tokens') can still be revoked with that refresh
+// token while its access tokens live.
+func TestAnExpiredRefreshTokenStillRevokesItsSession(t *testing.T) {
+	ts := newTestServer(t)
+	cl, _ := ts.store.GetClient(t.Context(), "billing")
+	cl.RefreshTokenTTL, cl.AccessTokenTTL = 5*time.Minute, time.Hour
+	if err := ts.store.PutClient(t.Context(), cl); err != nil {
+		t.Fatal(err)
+	}
+	tr := ts.login(t)
+	ts.advance(10 * time.Minute)
+	if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
+		t.Fatalf("an expired refresh token refreshes: %d", rec.Code)
+	}
+	if !active(ts.introspect(t, tr.AccessToken)) {
+		t.Fatal("fixture: the access token should live an hour")
+	}
+	if rec := ts.post("/revoke", billingAuth, "token", tr.RefreshToken); rec.Code != http.StatusOK {
+		t.Fatalf("revoke: %d", rec.Code)
+	}
+	if active(ts.introspect(t, tr.AccessToken)) {
+		t.Fatal("revoking the session with its expired refresh token left its access token alive")
+	}
+}
+
+// A session belongs to the client registration it was started with: when
+// the AuthClient is deleted and another namespace's AuthClient takes its
+// client ID, the old sessions do not refresh through the new registration.
+func TestSessionsDoNotPassToAnotherRegistrationOfTheClientID(t *testing.T) {
+	ts := newTestServer(t)
+	ctx := t.Context()
+	app := store.Client{ID: "app", GrantTypes: []string{"password", "refresh_token"}, Source: "team-a/app"}
+	if err := ts.store.PutClient(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword, "client_id", "app")
+	if rec.Code != http.StatusOK {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	tr := decode[tokenResponse](t, rec)
+	app.Source, app.Audiences = "team-b/app", []string{"https://team-b.example"}
+	if err := ts.store.PutClient(ctx, app); err != nil {
+		t.Fatal(err)
+	}
+	if rec := ts.do(request{body: form("grant_type", "refresh_token", "refresh_token", tr.RefreshToken, "client_id", "app")}); rec.Code != http.StatusBadRequest {
+		t.Fatalf("a session of the old registration refreshed through the new one: %d %s", rec.Code, rec.Body)
+	}
+	sess, err := ts.store.GetSession(ctx, sessionOf(t, tr.RefreshToken))
+	if err != nil || !sess.Revoked {
+		t.Fatalf("the old registration's session: %+v, %v; want it revoked", sess, err)
+	}
 }

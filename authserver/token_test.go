@@ -374,7 +374,7 @@ func TestClientTokenLifetimesAreCapped(t *testing.T) {
 	if c := parseUnverified(t, tr.AccessToken); c.ExpiresAt.Sub(c.IssuedAt.Time) != time.Hour {
 		t.Fatalf("access token lives %v", c.ExpiresAt.Sub(c.IssuedAt.Time))
 	}
-	sess, err := ts.store.GetSession(t.Context(), sessionOf(t, tr.RefreshToken), ts.clock())
+	sess, err := ts.store.GetSession(t.Context(), sessionOf(t, tr.RefreshToken))
 	if err != nil {
 		t.Fatal(err)
 	}

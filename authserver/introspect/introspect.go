@@ -26,7 +26,7 @@ import (
 
 // RefreshTokens is the part of the store introspection needs.
 type RefreshTokens interface {
-	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
+	GetSession(ctx context.Context, id string) (store.Session, error)
 }
 
 // Handler serves POST /introspect to authenticated confidential clients.
@@ -152,7 +152,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 		return inactive, nil
 	}
 	now := h.Now()
-	sess, err := h.Refresh.GetSession(ctx, id, now)
+	sess, err := h.Refresh.GetSession(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return inactive, nil
@@ -160,7 +160,8 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
 	}
 	if sess.Revoked || gen != sess.Generation || subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) != 1 ||
-		sess.ClientID != client.ID || !now.Before(sess.ExpiresAt) {
+		sess.ClientID != client.ID || sess.ClientSource != client.Source ||
+		!now.Before(sess.TokenExpiresAt) || !now.Before(sess.ExpiresAt) {
 		return inactive, nil
 	}
 	// The session's user and epoch are judged as for its access tokens.

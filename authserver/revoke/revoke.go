@@ -28,7 +28,7 @@ type Store interface {
 	// RevokeAccessToken is for an access token without a session (none
 	// this server issues has no sid).
 	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
-	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
+	GetSession(ctx context.Context, id string) (store.Session, error)
 }
 
 // Handler serves POST /revoke.
@@ -137,7 +137,7 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client sto
 	if !ok {
 		return "", nil
 	}
-	sess, err := h.Store.GetSession(ctx, id, h.Now())
+	sess, err := h.Store.GetSession(ctx, id)
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", nil

@@ -167,10 +167,14 @@ type Session struct {
 	// tokens, derived one-way from the secret ID its refresh tokens carry,
 	// so that knowing an access token does not let anyone make a refresh
 	// token of its session.
-	ID       string   `json:"id"`
-	ClientID string   `json:"clientID"`
-	Username string   `json:"username"`
-	Scopes   []string `json:"scopes,omitempty"`
+	ID       string `json:"id"`
+	ClientID string `json:"clientID"`
+	// ClientSource is the Source of the client registration the session
+	// was started with: a session does not pass to another registration
+	// of the same client ID.
+	ClientSource string   `json:"clientSource,omitempty"`
+	Username     string   `json:"username"`
+	Scopes       []string `json:"scopes,omitempty"`
 	// AuthTime is when the user authenticated with a password (when the
 	// record the password was checked against was read); Credential is
 	// that record's CredentialMark, 0 for a session stored before marks
@@ -254,10 +258,12 @@ type Store interface {
 	// CreateSession stores a new session; ErrAlreadyExists if its ID is
 	// taken.
 	CreateSession(ctx context.Context, s Session) error
-	// GetSession returns the session, or ErrNotFound when it is unknown or
-	// its current token has expired (relative to now). A revoked session is
-	// returned, Revoked set, until it is forgotten.
-	GetSession(ctx context.Context, id string, now time.Time) (Session, error)
+	// GetSession returns the session, or ErrNotFound when it is unknown. It
+	// is kept, revoked or not, until its refresh token and its access
+	// tokens have all expired (callers judge TokenExpiresAt), so that a
+	// session whose refresh token expired can still be revoked while its
+	// access tokens live.
+	GetSession(ctx context.Context, id string) (Session, error)
 	// RotateSession exchanges the session's current refresh token for the
 	// next one, atomically, and returns the session as it was before. It
 	// returns ErrNotFound for an unknown, expired or revoked session (with

@@ -150,7 +150,7 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 		return nil, err
 	}
 	err = m.Store.CreateSession(ctx, store.Session{
-		ID: id, ClientID: s.Client.ID, Username: s.User.Username, Scopes: s.Scopes,
+		ID: id, ClientID: s.Client.ID, ClientSource: s.Client.Source, Username: s.User.Username, Scopes: s.Scopes,
 		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
 		TokenHash: rt.hash(), TokenExpiresAt: m.refreshExpiry(s.Client, now, end), AccessExpiresAt: accessExp,
 	})

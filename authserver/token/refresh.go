@@ -16,7 +16,7 @@ import (
 // RefreshStore is the part of the store the refresh grant needs.
 type RefreshStore interface {
 	GetUser(ctx context.Context, username string) (store.User, error)
-	GetSession(ctx context.Context, id string, now time.Time) (store.Session, error)
+	GetSession(ctx context.Context, id string) (store.Session, error)
 	RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error)
 }
 
@@ -111,7 +111,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 // session; a session revoked already is revoked again (an earlier
 // revocation may have stopped half-way).
 func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client store.Client, now time.Time) (store.Session, error) {
-	sess, err := g.Store.GetSession(ctx, tok.sessionID(), now)
+	sess, err := g.Store.GetSession(ctx, tok.sessionID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Session{}, errBadRefreshToken.WithCause(err)
@@ -121,6 +121,9 @@ func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client sto
 	switch {
 	case sess.Revoked:
 		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+	case !now.Before(sess.TokenExpiresAt):
+		// Expired: an old token presented after it is not reuse.
+		return store.Session{}, errBadRefreshToken.WithCause(errors.New("refresh token expired"))
 	case tok.gen < sess.Generation:
 		return store.Session{}, g.revoke(ctx, sess, errReused)
 	case tok.gen > sess.Generation || subtle.ConstantTimeCompare([]byte(tok.hash()), []byte(sess.TokenHash)) != 1:
@@ -128,6 +131,11 @@ func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client sto
 	case sess.ClientID != client.ID:
 		// RFC 6749 §6: bound to the client it was issued to. Another client
 		// holding it is a leak: end its session.
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+	case sess.ClientSource != client.Source:
+		// The same client ID, another registration (the AuthClient was
+		// deleted and another namespace's took the ID): the session was
+		// the old client's, and ends.
 		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
 	case !now.Before(sess.ExpiresAt):
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))

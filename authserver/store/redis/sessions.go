@@ -21,15 +21,16 @@ import (
 
 // sessionData is the part of a session that never changes.
 type sessionData struct {
-	ID         string    `json:"id"`
-	ClientID   string    `json:"clientID"`
-	Username   string    `json:"username"`
-	Scopes     []string  `json:"scopes,omitempty"`
-	AuthTime   time.Time `json:"authTime"`
-	Credential int64     `json:"credential,omitempty"`
-	Epoch      string    `json:"epoch,omitempty"`
-	CreatedAt  time.Time `json:"createdAt"`
-	ExpiresAt  time.Time `json:"expiresAt"`
+	ID           string    `json:"id"`
+	ClientID     string    `json:"clientID"`
+	ClientSource string    `json:"clientSource,omitempty"`
+	Username     string    `json:"username"`
+	Scopes       []string  `json:"scopes,omitempty"`
+	AuthTime     time.Time `json:"authTime"`
+	Credential   int64     `json:"credential,omitempty"`
+	Epoch        string    `json:"epoch,omitempty"`
+	CreatedAt    time.Time `json:"createdAt"`
+	ExpiresAt    time.Time `json:"expiresAt"`
 }
 
 // sessionFields are the fields every script returns, in this order.
@@ -45,12 +46,12 @@ redis.call('PEXPIREAT', KEYS[1], ARGV[6])
 return 1
 `)
 
-// getSessionScript returns the session unless its token has expired.
+// getSessionScript returns the session.
 //
-// KEYS: session. ARGV: now ms. Returns {"ok", fields...} or {"notfound"}.
+// KEYS: session. Returns {"ok", fields...} or {"notfound"}.
 var getSessionScript = goredis.NewScript(`
 local f = redis.call('HMGET', KEYS[1], ` + sessionFields + `)
-if not f[1] or tonumber(ARGV[1]) >= tonumber(f[4]) then return {'notfound'} end
+if not f[1] then return {'notfound'} end
 return {'ok', f[1], f[2], f[3], f[4], f[5], f[6] or ''}
 `)
 
@@ -106,7 +107,7 @@ return {'ok', f[1], f[2], f[3], f[4], f[5], f[6]}
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 	const op = "create session"
 	data, err := json.Marshal(sessionData{
-		ID: sess.ID, ClientID: sess.ClientID, Username: sess.Username, Scopes: sess.Scopes,
+		ID: sess.ID, ClientID: sess.ClientID, ClientSource: sess.ClientSource, Username: sess.Username, Scopes: sess.Scopes,
 		AuthTime: sess.AuthTime, Credential: sess.Credential, Epoch: sess.Epoch,
 		CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt,
 	})
@@ -126,9 +127,9 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 }
 
 // GetSession returns the session.
-func (s *Store) GetSession(ctx context.Context, id string, now time.Time) (store.Session, error) {
+func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
 	const op = "get session"
-	res, err := getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}, now.UnixMilli()).StringSlice()
+	res, err := getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}).StringSlice()
 	if err != nil {
 		return store.Session{}, unavailable(op, err)
 	}
@@ -202,7 +203,7 @@ func decodeSession(op string, f []string) (store.Session, error) {
 		return store.Session{}, fmt.Errorf("%s: malformed session fields", op)
 	}
 	return store.Session{
-		ID: d.ID, ClientID: d.ClientID, Username: d.Username, Scopes: d.Scopes,
+		ID: d.ID, ClientID: d.ClientID, ClientSource: d.ClientSource, Username: d.Username, Scopes: d.Scopes,
 		AuthTime: d.AuthTime, Credential: d.Credential, Epoch: d.Epoch, CreatedAt: d.CreatedAt, ExpiresAt: d.ExpiresAt,
 		Generation: gen, TokenHash: f[2], TokenExpiresAt: time.UnixMilli(te), AccessExpiresAt: time.UnixMilli(ae),
 		Revoked: f[5] == "1",
