@@ -57,3 +57,32 @@ func suppressed(logs string) int {
 	}
 	return total
 }
+
+// A flood of one kind of refusal cannot hide another: after a spray of
+// wrong passwords, a refused refresh is still logged, and so is the session
+// a reused refresh token ends (the grant logs it, never sampled).
+func TestAPasswordSprayDoesNotHideSessionEvents(t *testing.T) {
+	ts := newTestServer(t, withConfig(func(c *testConfig) {
+		c.PerUserIP.Max, c.PerIP.Max = 0, 0
+	}))
+	tr := ts.login(t)
+	next := ts.refresh(tr.RefreshToken)
+	if next.Code != http.StatusOK {
+		t.Fatalf("refresh: %d", next.Code)
+	}
+	for range 200 {
+		if rec := ts.token("grant_type", "password", "username", "alice", "password", "spray"); rec.Code != http.StatusBadRequest {
+			t.Fatalf("a wrong password: %d", rec.Code)
+		}
+	}
+	if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
+		t.Fatalf("the reused refresh token: %d", rec.Code)
+	}
+	logs := ts.logs.String()
+	if !strings.Contains(logs, `"msg":"Refresh session ended"`) || !strings.Contains(logs, `"reason":"a used refresh token was presented again"`) {
+		t.Fatal("the session a reused token ended is not in the log")
+	}
+	if !strings.Contains(logs, `"msg":"Token request refused","grant_type":"refresh_token"`) {
+		t.Fatal("the refused refresh was sampled away by the password spray")
+	}
+}

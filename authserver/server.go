@@ -276,7 +276,7 @@ func New(cfg Config) (*Server, error) {
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
-			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Now: cfg.Now},
+			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Now: cfg.Now},
 	}
 	disc := discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},

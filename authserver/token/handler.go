@@ -114,9 +114,12 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 
 // logFailure records a refused request. It never logs parameters: a failed
 // login's username field may hold a mistyped password. Of a flood of one
-// kind (one error, one status), only a sample is written, and a summary.
+// kind (one grant type, error and status: a bounded set of keys), only a
+// sample is written, and a summary; so a password spray cannot hide a
+// refresh grant's refusals. Sessions the refresh grant ends are logged by
+// the grant itself, never sampled.
 func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
-	if !h.Sample.Allow("Token request refused " + e.Code + " " + strconv.Itoa(e.Status)) {
+	if !h.Sample.Allow("Token request refused " + grantType + " " + e.Code + " " + strconv.Itoa(e.Status)) {
 		return
 	}
 	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"crypto/subtle"
 	"errors"
+	"log/slog"
 	"slices"
 	"time"
 
@@ -39,7 +40,11 @@ type RefreshGrant struct {
 	Limit throttle.Limit
 	// Metrics, if set, counts refreshes refused by Limit.
 	Metrics *metrics.Metrics
-	Now     func() time.Time
+	// Log, if set, records every session the grant ends (a reused token,
+	// one presented by another client, a user since disabled): rare and
+	// telling events, never sampled.
+	Log *slog.Logger
+	Now func() time.Time
 }
 
 var _ Grant = (*RefreshGrant)(nil)
@@ -120,23 +125,23 @@ func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client sto
 	}
 	switch {
 	case sess.Revoked:
-		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken, "already revoked")
 	case !now.Before(sess.TokenExpiresAt):
 		// Expired: an old token presented after it is not reuse.
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("refresh token expired"))
 	case tok.gen < sess.Generation:
-		return store.Session{}, g.revoke(ctx, sess, errReused)
+		return store.Session{}, g.revoke(ctx, sess, errReused, "a used refresh token was presented again")
 	case tok.gen > sess.Generation || subtle.ConstantTimeCompare([]byte(tok.hash()), []byte(sess.TokenHash)) != 1:
 		return store.Session{}, errBadRefreshToken // not a token this session issued: nothing to end
 	case sess.ClientID != client.ID:
 		// RFC 6749 §6: bound to the client it was issued to. Another client
 		// holding it is a leak: end its session.
-		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken, "presented by another client")
 	case sess.ClientSource != client.Source:
 		// The same client ID, another registration (the AuthClient was
 		// deleted and another namespace's took the ID): the session was
 		// the old client's, and ends.
-		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken)
+		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken, "its client was registered anew")
 	case !now.Before(sess.ExpiresAt):
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
 	}
@@ -163,7 +168,7 @@ func (g *RefreshGrant) still(ctx context.Context, sess store.Session, requested 
 		return store.User{}, nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
 	if g.ended(ctx, user, sess) {
-		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken)
+		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken, "the user was disabled, deleted or logged out")
 	}
 	for _, s := range requested {
 		if !slices.Contains(sess.Scopes, s) {
@@ -191,7 +196,7 @@ func (g *RefreshGrant) rotated(ctx context.Context, sess store.Session, err erro
 	case errors.Is(err, store.ErrTokenReused):
 		// Rotated meanwhile by a concurrent presentation of the same token:
 		// the store has revoked the session; revoke its access tokens too.
-		return g.revoke(ctx, sess, errReused.WithCause(err))
+		return g.revoke(ctx, sess, errReused.WithCause(err), "a used refresh token was presented again")
 	case errors.As(err, &limited):
 		if g.Metrics != nil {
 			g.Metrics.ThrottleRejections.WithLabelValues(string(throttle.ScopeSession)).Inc()
@@ -199,15 +204,20 @@ func (g *RefreshGrant) rotated(ctx context.Context, sess store.Session, err erro
 		return oauth.TooManyRequests("this session was refreshed too often; retry later", limited.RetryAfter)
 	case errors.Is(err, store.ErrNotFound):
 		// Revoked, expired or rotated while this request was checked.
-		return g.revoke(ctx, sess, errBadRefreshToken.WithCause(err))
+		return g.revoke(ctx, sess, errBadRefreshToken.WithCause(err), "revoked or expired while the refresh was checked")
 	}
 	return oauth.Unavailable("store unavailable", retryAfterStore, err)
 }
 
-// revoke ends the session and answers answer, or the store's failure.
-func (g *RefreshGrant) revoke(ctx context.Context, sess store.Session, answer *oauth.Error) error {
+// revoke ends the session, for why, and answers answer, or the store's
+// failure.
+func (g *RefreshGrant) revoke(ctx context.Context, sess store.Session, answer *oauth.Error, why string) error {
 	if err := g.Revoker.Revoke(ctx, sess.ID, sess.AccessExpiresAt); err != nil {
 		return err
+	}
+	if g.Log != nil && !sess.Revoked {
+		g.Log.WarnContext(ctx, "Refresh session ended", "sid", sess.ID, "client_id", sess.ClientID, "sub", sess.Username,
+			"reason", why)
 	}
 	return answer
 }
