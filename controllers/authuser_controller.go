@@ -168,6 +168,9 @@ func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) er
 	if err := r.Tenancy.check(ctx, u.Namespace, kindUsername, u.EffectiveUsername()); err != nil {
 		return err
 	}
+	if err := r.Tenancy.check(ctx, u.Namespace, kindScope, u.Spec.Scopes...); err != nil {
+		return err
+	}
 	return r.Tenancy.check(ctx, u.Namespace, kindGroup, u.Spec.Groups...)
 }
 

@@ -217,6 +217,8 @@ func TestTenancyPolicy(t *testing.T) {
 			Usernames:  []string{"*@team-a.example"},
 			ClientIDs:  []string{"team-a-*"},
 			Groups:     []string{"team-a:*"},
+			Audiences:  []string{"https://*.team-a.example"},
+			Scopes:     []string{"read", "team-a:*"},
 		},
 	}
 	if err := k8sClient.Create(ctx, policy); err != nil {
@@ -248,10 +250,25 @@ func TestTenancyPolicy(t *testing.T) {
 			t.Errorf("%s: %q", c.name, cond.Message)
 		}
 	}
-	s.ready(s.userIn(other, "free", pw, named("dave", "readers")), v1alpha1.ReasonSynced)
+	// "read" is team-a's (its policy lists it): dave may not use it, but
+	// what no policy matches.
+	noScopes := func(u *v1alpha1.AuthUser) { u.Spec.Scopes = []string{"dave:own"} }
+	s.ready(s.userIn(other, "free", pw, named("dave", "readers"), noScopes), v1alpha1.ReasonSynced)
+	s.ready(s.userIn(other, "reader", pw, named("frank")), v1alpha1.ReasonNotAllowed)
 	cl := s.clientIn(other, "team-a-api", "")
 	s.ready(cl, v1alpha1.ReasonNotAllowed)
 	s.ready(s.clientIn(teamA, "team-a-api", ""), v1alpha1.ReasonSynced)
+	// Audiences and scopes: another namespace cannot mint tokens for
+	// team-a's services, nor grant team-a's scopes.
+	aud := func(a ...string) func(*v1alpha1.AuthClient) {
+		return func(c *v1alpha1.AuthClient) { c.Spec.Audiences = a }
+	}
+	s.ready(s.clientIn(other, "minter", "", aud("https://billing.team-a.example")), v1alpha1.ReasonNotAllowed)
+	s.ready(s.clientIn(other, "scoper", "", func(c *v1alpha1.AuthClient) { c.Spec.Scopes = []string{"team-a:admin"} }), v1alpha1.ReasonNotAllowed)
+	s.ready(s.userIn(other, "scoped", pw, named("erin"), func(u *v1alpha1.AuthUser) { u.Spec.Scopes = []string{"team-a:admin"} }),
+		v1alpha1.ReasonNotAllowed)
+	s.ready(s.clientIn(teamA, "team-a-billing", "", aud("https://billing.team-a.example")), v1alpha1.ReasonSynced)
+	s.ready(s.clientIn(teamA, "team-a-other", "", aud("https://api.example.org")), v1alpha1.ReasonNotAllowed)
 
 	// Narrowed: team-a may no longer use dev@team-a.example.
 	tok := s.mustLogin("dev@team-a.example", alicePW)

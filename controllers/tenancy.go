@@ -22,10 +22,12 @@ const (
 	kindUsername nameKind = iota
 	kindClientID
 	kindGroup
+	kindAudience
+	kindScope
 )
 
 func (k nameKind) String() string {
-	return [...]string{"username", "client ID", "group"}[k]
+	return [...]string{"username", "client ID", "group", "audience", "scope"}[k]
 }
 
 // patterns returns the policy's patterns of kind k.
@@ -35,8 +37,12 @@ func patterns(p *v1alpha1.TenancyPolicy, k nameKind) []string {
 		return p.Spec.Usernames
 	case kindClientID:
 		return p.Spec.ClientIDs
+	case kindGroup:
+		return p.Spec.Groups
+	case kindAudience:
+		return p.Spec.Audiences
 	}
-	return p.Spec.Groups
+	return p.Spec.Scopes
 }
 
 // namespaceInfo is what selecting a namespace needs of it.
@@ -79,46 +85,48 @@ func matchGlob(pattern, s string) bool {
 	return strings.HasSuffix(s, parts[len(parts)-1])
 }
 
-// matchAny reports whether value matches one of the patterns; names are
-// compared in canonical form, groups as they are.
-func matchAny(pats []string, k nameKind, value string) bool {
-	return slices.ContainsFunc(pats, func(p string) bool {
-		if k != kindGroup {
-			p = v1alpha1.CanonicalName(p)
+// bestMatch returns the specificity (the characters other than "*") of the
+// most specific of pats that matches value, compared case-insensitively, or
+// -1 when none does.
+func bestMatch(pats []string, value string) int {
+	value = strings.ToLower(value)
+	best := -1
+	for _, p := range pats {
+		if p = strings.ToLower(p); matchGlob(p, value) {
+			best = max(best, len(p)-strings.Count(p, "*"))
 		}
-		return matchGlob(p, value)
-	})
+	}
+	return best
 }
 
-// tenancyAllows decides whether namespace ns may use value (a canonical
-// username or client ID, or a group) under the policies: a pure function,
-// table-tested.
+// tenancyAllows decides whether namespace ns may use value (a username,
+// client ID, group, audience or scope) under the policies: a pure
+// function, table-tested.
 //
 //   - No policy at all: yes (a single-team cluster).
-//   - ns selected by one or more policies: only if one of them allows it.
-//   - ns selected by none: only if no policy's patterns match it, since a
-//     name a policy matches is reserved for the namespaces it selects.
+//   - ns selected by one or more policies: only if one of them matches
+//     value, at least as specifically as any policy that does not select
+//     ns (so a broad "*" does not reach what another tenant's pattern
+//     reserves; equal patterns share).
+//   - ns selected by none: only if no policy matches value, since what a
+//     policy matches is reserved for the namespaces it selects.
 func tenancyAllows(policies []v1alpha1.TenancyPolicy, ns namespaceInfo, k nameKind, value string) bool {
 	selected := false
+	in, out := -1, -1
 	for i := range policies {
 		p := &policies[i]
-		if !selects(p, ns) {
-			continue
-		}
-		selected = true
-		if matchAny(patterns(p, k), k, value) {
-			return true
+		m := bestMatch(patterns(p, k), value)
+		if selects(p, ns) {
+			selected = true
+			in = max(in, m)
+		} else {
+			out = max(out, m)
 		}
 	}
 	if selected {
-		return false
+		return in >= 0 && in >= out
 	}
-	for i := range policies {
-		if matchAny(patterns(&policies[i], k), k, value) {
-			return false
-		}
-	}
-	return true
+	return out < 0
 }
 
 // tenancy reads the policies and the namespaces they select, from the

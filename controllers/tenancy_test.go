@@ -39,6 +39,8 @@ func TestTenancyAllows(t *testing.T) {
 	teamA := policy([]string{"team-a"}, nil, []string{"*@Team-A.example"}, []string{"team-a:*"})
 	byLabel := policy(nil, map[string]string{"tier": "platform"}, []string{"ops-*"}, []string{"platform"})
 	everyone := policy(nil, map[string]string{}, nil, nil) // selector {}: every namespace, nothing allowed
+	anything := func(n string) v1alpha1.TenancyPolicy { return policy([]string{n}, nil, []string{"*"}, []string{"*"}) }
+	shared := func(n string) v1alpha1.TenancyPolicy { return policy([]string{n}, nil, nil, []string{"readers"}) }
 	ns := func(name string, labels map[string]string) namespaceInfo {
 		return namespaceInfo{name: name, labels: labels}
 	}
@@ -58,7 +60,19 @@ func TestTenancyAllows(t *testing.T) {
 		{"groups: selected, allowed", []v1alpha1.TenancyPolicy{teamA}, ns("team-a", nil), kindGroup, "team-a:dev", true},
 		{"groups: selected, not allowed", []v1alpha1.TenancyPolicy{teamA}, ns("team-a", nil), kindGroup, "admins", false},
 		{"groups: unselected, reserved", []v1alpha1.TenancyPolicy{teamA}, ns("team-b", nil), kindGroup, "team-a:admins", false},
-		{"groups are case-sensitive", []v1alpha1.TenancyPolicy{teamA}, ns("team-a", nil), kindGroup, "Team-A:dev", false},
+		// Patterns match case-insensitively: a reservation cannot be passed
+		// by capitals (a consumer may compare groups without case).
+		{"groups match whatever their case", []v1alpha1.TenancyPolicy{teamA}, ns("team-a", nil), kindGroup, "Team-A:dev", true},
+		{"a reservation whatever the case", []v1alpha1.TenancyPolicy{teamA}, ns("team-b", nil), kindGroup, "TEAM-A:admins", false},
+		// The most specific pattern decides: another tenant's "*" does not
+		// reach what team-a reserves; equal patterns share.
+		{"a broad allowance does not reach a reservation", []v1alpha1.TenancyPolicy{teamA, anything("team-b")},
+			ns("team-b", nil), kindUsername, "boss@team-a.example", false},
+		{"a broad allowance elsewhere", []v1alpha1.TenancyPolicy{teamA, anything("team-b")}, ns("team-b", nil), kindUsername, "carol", true},
+		{"the reserving tenant keeps it", []v1alpha1.TenancyPolicy{teamA, anything("team-b")}, ns("team-a", nil), kindUsername, "boss@team-a.example", true},
+		{"equal patterns share", []v1alpha1.TenancyPolicy{shared("team-a"), shared("team-b")}, ns("team-b", nil), kindGroup, "readers", true},
+		{"a more specific allowance wins", []v1alpha1.TenancyPolicy{teamA, policy([]string{"team-b"}, nil, []string{"boss@team-a.example"}, nil)},
+			ns("team-b", nil), kindUsername, "boss@team-a.example", true},
 		{"client IDs: a policy without any allows none", []v1alpha1.TenancyPolicy{teamA}, ns("team-a", nil), kindClientID, "team-a-api", false},
 		{"selected by label", []v1alpha1.TenancyPolicy{teamA, byLabel}, ns("infra", map[string]string{"tier": "platform"}), kindUsername, "ops-1", true},
 		{"label does not match", []v1alpha1.TenancyPolicy{teamA, byLabel}, ns("infra", map[string]string{"tier": "apps"}), kindUsername, "ops-1", false},

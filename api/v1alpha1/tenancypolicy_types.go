@@ -38,22 +38,28 @@ type NamespaceSelection struct {
 }
 
 // TenancyPolicySpec lets the namespaces it selects use the usernames,
-// client IDs and groups its patterns match, and reserves those names for
-// them.
+// client IDs, groups, audiences and scopes its patterns match, and reserves
+// them for those namespaces.
 //
 // Patterns are globs in which "*" matches any run of characters and
-// everything else matches itself; usernames and client IDs are matched in
-// their canonical lower-case form.
+// everything else matches itself, compared case-insensitively. A pattern's
+// specificity is its number of characters other than "*".
 //
 // With no TenancyPolicy at all, any namespace may use any name that no
-// other object holds (a single-team cluster). Once policies exist:
-//   - a namespace selected by one or more policies may use only what one
-//     of them allows;
-//   - a namespace selected by none may use only what no policy's patterns
-//     match (what is reserved for others stays theirs).
+// other object holds (a single-team cluster). Once policies exist, for a
+// value of one kind:
+//   - a namespace selected by one or more policies may use it only if one
+//     of them matches it, and no policy that does not select the namespace
+//     matches it with a more specific pattern (so "*" for team-b does not
+//     reach what "*@team-a.example" reserves for team-a; two policies
+//     listing the same value share it);
+//   - a namespace selected by none may use it only if no policy matches it.
 //
-// A refused object reports Ready=False with reason NotAllowed, and the
-// record it held is removed (its tokens stop working).
+// A policy that selects a namespace defines all it may use: a kind it
+// lists nothing of is a kind the namespace may use nothing of (unless
+// another policy selecting it does). A refused object reports Ready=False
+// with reason NotAllowed, and the record it held is removed (its tokens
+// stop working).
 type TenancyPolicySpec struct {
 	// namespaces this policy applies to.
 	// +required
@@ -86,6 +92,26 @@ type TenancyPolicySpec struct {
 	// +kubebuilder:validation:items:MaxLength=253
 	// +kubebuilder:validation:items:Pattern=`^[^,\s\p{Z}\p{C}]+$`
 	Groups []string `json:"groups,omitempty"`
+
+	// audiences (patterns) the selected namespaces' AuthClients may put in
+	// their tokens' "aud": the resource servers whose tokens they may mint.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=2048
+	// +kubebuilder:validation:items:Pattern=`^[^\s\p{Z}\p{C}]+$`
+	Audiences []string `json:"audiences,omitempty"`
+
+	// scopes (patterns) the selected namespaces' AuthUsers and AuthClients
+	// may grant.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=128
+	// +kubebuilder:validation:items:Pattern=`^[\x21\x23-\x5B\x5D-\x7E]+$`
+	Scopes []string `json:"scopes,omitempty"`
 }
 
 // +kubebuilder:object:root=true
