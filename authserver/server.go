@@ -77,6 +77,10 @@ type Config struct {
 	// refreshes (token.DefaultMaxSessionLifetime when zero); clients may
 	// set a shorter one.
 	MaxSessionLifetime time.Duration
+	// MaxSessionsPerUser bounds a user's live sessions
+	// (token.DefaultMaxSessionsPerUser when zero, none when negative): a new
+	// one ends the oldest.
+	MaxSessionsPerUser int
 	// SessionRefreshes bounds the refreshes of one session per window
 	// (DefaultSessionRefreshes when zero; Max 0 with a window is no limit).
 	SessionRefreshes throttle.Limit
@@ -130,6 +134,9 @@ func (c *Config) defaults() error {
 	}
 	if c.RefreshTokenTTL <= 0 {
 		c.RefreshTokenTTL = token.DefaultRefreshTokenTTL
+	}
+	if c.MaxSessionsPerUser == 0 {
+		c.MaxSessionsPerUser = token.DefaultMaxSessionsPerUser
 	}
 	if c.SessionRefreshes == (throttle.Limit{}) {
 		c.SessionRefreshes = DefaultSessionRefreshes
@@ -259,13 +266,13 @@ func New(cfg Config) (*Server, error) {
 			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Now: cfg.Now,
 		}
 	}
+	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
-		MaxSessionLifetime: cfg.MaxSessionLifetime, Now: cfg.Now,
+		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Now: cfg.Now,
 	}
-	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Users:    cfg.Store,

@@ -267,3 +267,32 @@ func TestSessionsDoNotPassToAnotherRegistrationOfTheClientID(t *testing.T) {
 		t.Fatalf("the old registration's session: %+v, %v; want it revoked", sess, err)
 	}
 }
+
+// A user has at most --max-sessions-per-user live sessions: whoever knows
+// one password cannot fill Redis with them. A new login ends the session
+// that expires first beyond the bound, refresh and access tokens alike.
+func TestSessionsPerUserAreBounded(t *testing.T) {
+	rs := redistest.Start(t)
+	ts := newTestServer(t, withStore(newRedisStore(t, rs)), withConfig(func(c *testConfig) {
+		c.MaxSessionsPerUser = 3
+		c.PerUserIP.Max, c.PerIP.Max = 0, 0
+	}))
+	var logins []tokenResponse
+	for range 5 {
+		logins = append(logins, ts.login(t))
+		ts.advance(time.Second) // each later session expires later
+	}
+	for i, tr := range logins {
+		want := i >= 2 // the first two were ended
+		if got := active(ts.introspect(t, tr.AccessToken)); got != want {
+			t.Errorf("login %d: access token active %v, want %v", i, got, want)
+		}
+		if got := ts.refresh(tr.RefreshToken).Code == http.StatusOK; got != want {
+			t.Errorf("login %d: refresh works %v, want %v", i, got, want)
+		}
+	}
+	n, err := rs.Client().ZCard(t.Context(), "it:{us:alice}").Result()
+	if err != nil || n != 3 {
+		t.Fatalf("alice's counted sessions: %d, %v; want 3", n, err)
+	}
+}

@@ -28,6 +28,7 @@ type serverOptions struct {
 	maxAccessTTL    time.Duration
 	maxRefreshTTL   time.Duration
 	maxSession      time.Duration
+	maxSessions     int
 	refreshLimit    throttle.Limit
 	maxStaleness    time.Duration
 	verifyAudiences []string
@@ -63,6 +64,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.maxRefreshTTL, "max-refresh-token-ttl", token.DefaultMaxRefreshTokenTTL, "longest refresh-token lifetime an AuthClient may ask for")
 	fs.DurationVar(&o.maxSession, "max-session-lifetime", token.DefaultMaxSessionLifetime,
 		"longest a session (a login and its refreshes) lasts after the login; AuthClients may set shorter")
+	fs.IntVar(&o.maxSessions, "max-sessions-per-user", token.DefaultMaxSessionsPerUser,
+		"live sessions (refresh tokens) a user may have; a new login ends the one expiring first beyond it (-1: no limit)")
 	fs.Int64Var(&o.refreshLimit.Max, "session-refresh-max", authserver.DefaultSessionRefreshes.Max, "refreshes allowed per session in a window (0: no limit)")
 	fs.DurationVar(&o.refreshLimit.Window, "session-refresh-window", authserver.DefaultSessionRefreshes.Window, "window of the per-session refresh limit")
 	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", revocation.DefaultMaxStaleness,
@@ -115,7 +118,7 @@ func (o *serverOptions) config() authserver.Config {
 		AccessTokenTTL:    o.accessTokenTTL,
 		RefreshTokenTTL:   o.refreshTokenTTL,
 		MaxAccessTokenTTL: o.maxAccessTTL, MaxRefreshTokenTTL: o.maxRefreshTTL,
-		MaxSessionLifetime: o.maxSession, SessionRefreshes: o.refreshLimit,
+		MaxSessionLifetime: o.maxSession, MaxSessionsPerUser: o.maxSessions, SessionRefreshes: o.refreshLimit,
 		MaxStaleness:    o.maxStaleness,
 		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,

@@ -274,6 +274,11 @@ type Store interface {
 	// session's rotations in the window are used up. Of concurrent
 	// rotations with one token, exactly one succeeds.
 	RotateSession(ctx context.Context, id string, r Rotation, now time.Time) (Session, error)
+	// AddUserSession counts session id, live until expires, among the
+	// username's sessions and returns the IDs of those beyond max (the ones
+	// that expire first), which it stops counting: the caller revokes them.
+	// Sessions that expired by now are forgotten first. max 0 is no limit.
+	AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error)
 	// RevokeSession makes every refresh token of the session unusable and
 	// returns the session as revoked: from then on no rotation succeeds, so
 	// its AccessExpiresAt bounds every access token the session will ever

@@ -26,6 +26,7 @@ type AccessTokenIssuer interface {
 // MintStore is the part of the store minting needs.
 type MintStore interface {
 	CreateSession(ctx context.Context, s store.Session) error
+	AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error)
 	GetEpoch(ctx context.Context) (string, error)
 	InitEpoch(ctx context.Context, value string) (string, error)
 }
@@ -52,8 +53,18 @@ type Minter struct {
 	// none, and the cap of those that do (DefaultMaxSessionLifetime when
 	// zero).
 	MaxSessionLifetime time.Duration
+	// MaxSessionsPerUser bounds a user's live sessions (0: no bound); a new
+	// one ends those beyond it, the soonest to expire first, with Revoker.
+	// Without it, whoever knows one password could fill Redis with
+	// sessions.
+	MaxSessionsPerUser int
+	Revoker            *SessionRevoker
 	Now                func() time.Time
 }
+
+// DefaultMaxSessionsPerUser bounds a user's live sessions unless configured
+// otherwise: about 0.9 MB of Redis per user at most.
+const DefaultMaxSessionsPerUser = 1000
 
 // DefaultMaxRefreshTokenTTL caps refresh-token lifetimes unless configured
 // otherwise: 30 days.
@@ -149,10 +160,18 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 	if err != nil {
 		return nil, err
 	}
+	tokenExp := m.refreshExpiry(s.Client, now, end)
+	until := tokenExp
+	if accessExp.After(until) {
+		until = accessExp
+	}
+	if err := m.bound(ctx, s.User.Username, id, until, now); err != nil {
+		return nil, err
+	}
 	err = m.Store.CreateSession(ctx, store.Session{
 		ID: id, ClientID: s.Client.ID, ClientSource: s.Client.Source, Username: s.User.Username, Scopes: s.Scopes,
 		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
-		TokenHash: rt.hash(), TokenExpiresAt: m.refreshExpiry(s.Client, now, end), AccessExpiresAt: accessExp,
+		TokenHash: rt.hash(), TokenExpiresAt: tokenExp, AccessExpiresAt: accessExp,
 	})
 	if err != nil {
 		// No half answer: a client that expects a refresh token and gets
@@ -161,6 +180,22 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 	}
 	resp.RefreshToken = rt.String()
 	return resp, nil
+}
+
+// bound counts the new session among the user's before it is stored, and
+// ends the sessions beyond MaxSessionsPerUser.
+func (m *Minter) bound(ctx context.Context, username, id string, until, now time.Time) error {
+	evicted, err := m.Store.AddUserSession(ctx, username, id, until, m.MaxSessionsPerUser, now)
+	if err != nil {
+		return oauth.Unavailable("store unavailable", retryAfterStore, err)
+	}
+	for _, old := range evicted {
+		// Its access tokens expire by now plus the longest lifetime at most.
+		if err := m.Revoker.Revoke(ctx, old, now.Add(MaxAccessTokenTTL)); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // accessExpiry is when an access token of c issued at now expires: its

@@ -40,6 +40,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) store.Store) {
 		{"SessionRevoke", testSessionRevoke},
 		{"SessionRateLimit", testSessionRateLimit},
 		{"SessionConcurrentRotate", testSessionConcurrentRotate},
+		{"UserSessions", testUserSessions},
 		{"AccessTokenRevocation", testAccessTokenRevocation},
 		{"ThrottleWindows", testThrottleWindows},
 		{"ThrottleIndependentKeys", testThrottleIndependentKeys},

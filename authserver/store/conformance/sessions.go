@@ -262,3 +262,39 @@ func testSessionConcurrentRotate(t *testing.T, s store.Store) {
 		t.Fatalf("%d concurrent rotations: %d ok, %d reused, %d not found; want 1, 1, %d", n, ok, reused, notFound, n-2)
 	}
 }
+
+// A user's sessions beyond the limit are returned, the soonest to expire
+// first, and no longer counted; expired ones are forgotten; other users'
+// are apart.
+func testUserSessions(t *testing.T, s store.Store) {
+	ctx, now := t.Context(), time.Now().Truncate(time.Millisecond)
+	add := func(user, id string, ttl time.Duration, max int) []string {
+		t.Helper()
+		evicted, err := s.AddUserSession(ctx, user, id, now.Add(ttl), max, now)
+		must(t, "AddUserSession", err)
+		return evicted
+	}
+	for i, ttl := range []time.Duration{3 * time.Hour, time.Hour, 2 * time.Hour} {
+		if got := add("alice", "s"+string(rune('1'+i)), ttl, 3); len(got) != 0 {
+			t.Fatalf("within the limit: evicted %v", got)
+		}
+	}
+	if got := add("bob", "b1", time.Hour, 3); len(got) != 0 {
+		t.Fatalf("another user's first session: evicted %v", got)
+	}
+	if got := add("alice", "s4", 4*time.Hour, 3); !reflect.DeepEqual(got, []string{"s2"}) {
+		t.Fatalf("a fourth session: evicted %v, want the one expiring first (s2)", got)
+	}
+	if got := add("alice", "s5", 5*time.Hour, 2); !reflect.DeepEqual(got, []string{"s3", "s1"}) {
+		t.Fatalf("a lower limit: evicted %v, want s3 and s1", got)
+	}
+	if got := add("alice", "s6", time.Hour, 0); len(got) != 0 {
+		t.Fatalf("no limit: evicted %v", got)
+	}
+	// Expired sessions are not counted.
+	later, err := s.AddUserSession(ctx, "bob", "b2", now.Add(3*time.Hour), 1, now.Add(2*time.Hour))
+	must(t, "AddUserSession", err)
+	if len(later) != 0 {
+		t.Fatalf("an expired session was counted: evicted %v", later)
+	}
+}

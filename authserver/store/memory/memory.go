@@ -23,6 +23,7 @@ type Store struct {
 	users            map[string]store.User
 	clients          map[string]store.Client
 	sessions         map[string]*session
+	userSessions     map[string]map[string]time.Time // username → session ID → expiry
 	revokedJTIs      map[string]time.Time
 	revokedGrants    map[string]time.Time
 	log              changeLog
@@ -42,6 +43,7 @@ func New() *Store {
 		users:         make(map[string]store.User),
 		clients:       make(map[string]store.Client),
 		sessions:      make(map[string]*session),
+		userSessions:  make(map[string]map[string]time.Time),
 		revokedJTIs:   make(map[string]time.Time),
 		revokedGrants: make(map[string]time.Time),
 		attempts:      make(map[counterKey]map[int64]int64),

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/subtle"
 	"fmt"
+	"slices"
+	"sort"
 	"time"
 
 	"github.com/authstack/authstack/authserver/store"
@@ -93,4 +95,40 @@ func (s *Store) RevokeSession(_ context.Context, id string) (store.Session, erro
 func copySession(sess store.Session) store.Session {
 	sess.Scopes = clone(sess.Scopes)
 	return sess
+}
+
+// AddUserSession counts the session among the user's and returns those
+// beyond max, the soonest to expire first.
+func (s *Store) AddUserSession(_ context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	live := s.userSessions[username]
+	if live == nil {
+		live = make(map[string]time.Time)
+		s.userSessions[username] = live
+	}
+	for sid, exp := range live {
+		if !exp.After(now) {
+			delete(live, sid)
+		}
+	}
+	live[id] = expires
+	if max <= 0 || len(live) <= max {
+		return nil, nil
+	}
+	ids := make([]string, 0, len(live))
+	for sid := range live {
+		ids = append(ids, sid)
+	}
+	sort.Slice(ids, func(i, j int) bool {
+		if !live[ids[i]].Equal(live[ids[j]]) {
+			return live[ids[i]].Before(live[ids[j]])
+		}
+		return ids[i] < ids[j]
+	})
+	evicted := ids[:len(ids)-max]
+	for _, sid := range evicted {
+		delete(live, sid)
+	}
+	return slices.Clone(evicted), nil
 }

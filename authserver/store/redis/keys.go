@@ -37,6 +37,10 @@ func (k keyspace) clients() string         { return k.tagged("clients") }
 // rotations.
 func (k keyspace) session(id string) string { return k.tagged("rts:" + escape(id)) }
 
+// userSessions is the sorted set of a user's live sessions, scored by the
+// millisecond each expires.
+func (k keyspace) userSessions(username string) string { return k.tagged("us:" + escape(username)) }
+
 // The revocation state shares one hash tag, so that a change and its log
 // entry are written by one script, and the feed reads the epoch and the log
 // atomically.

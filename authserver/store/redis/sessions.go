@@ -209,3 +209,34 @@ func decodeSession(op string, f []string) (store.Session, error) {
 		Revoked: f[5] == "1",
 	}, nil
 }
+
+// addUserSessionScript counts a session among its user's, forgets the
+// expired ones, and pops those beyond the limit, the soonest to expire
+// first.
+//
+// KEYS: userSessions. ARGV: session ID, expiry ms, max, now ms, grace ms.
+var addUserSessionScript = goredis.NewScript(`
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', ARGV[4])
+redis.call('ZADD', KEYS[1], ARGV[2], ARGV[1])
+local evicted = {}
+local max = tonumber(ARGV[3])
+local n = redis.call('ZCARD', KEYS[1])
+if max > 0 and n > max then
+  evicted = redis.call('ZRANGE', KEYS[1], 0, n - max - 1)
+  redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - max - 1)
+end
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if last[2] then redis.call('PEXPIREAT', KEYS[1], tonumber(last[2]) + tonumber(ARGV[5])) end
+return evicted
+`)
+
+// AddUserSession counts the session among the user's and returns those
+// beyond max.
+func (s *Store) AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error) {
+	evicted, err := addUserSessionScript.Run(ctx, s.client, []string{s.keys.userSessions(username)},
+		id, expires.UnixMilli(), max, now.UnixMilli(), gcGrace.Milliseconds()).StringSlice()
+	if err != nil {
+		return nil, unavailable("add user session", err)
+	}
+	return evicted, nil
+}
