@@ -142,15 +142,8 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 			"the client ID and audiences take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
 			n, accesstoken.MaxClientClaimBytes, accesstoken.DefaultMaxTokenBytes)
 	}
-	for _, check := range []struct {
-		kind   nameKind
-		values []string
-	}{{kindClientID, []string{id}}, {kindAudience, c.Spec.Audiences}, {kindScope, c.Spec.Scopes}} {
-		if err := r.Tenancy.check(ctx, c.Namespace, check.kind, check.values...); err != nil {
-			return err
-		}
-	}
-	return nil
+	return r.Tenancy.check(ctx, c.Namespace,
+		uses{kindClientID, []string{id}}, uses{kindAudience, c.Spec.Audiences}, uses{kindScope, c.Spec.Scopes})
 }
 
 // release removes the registration of id if this AuthClient wrote it, and

@@ -165,13 +165,8 @@ func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) er
 			"the username, groups and scopes take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
 			n, accesstoken.MaxUserClaimBytes, accesstoken.DefaultMaxTokenBytes)
 	}
-	if err := r.Tenancy.check(ctx, u.Namespace, kindUsername, u.EffectiveUsername()); err != nil {
-		return err
-	}
-	if err := r.Tenancy.check(ctx, u.Namespace, kindScope, u.Spec.Scopes...); err != nil {
-		return err
-	}
-	return r.Tenancy.check(ctx, u.Namespace, kindGroup, u.Spec.Groups...)
+	return r.Tenancy.check(ctx, u.Namespace,
+		uses{kindUsername, []string{u.EffectiveUsername()}}, uses{kindScope, u.Spec.Scopes}, uses{kindGroup, u.Spec.Groups})
 }
 
 // release removes the record of name if this AuthUser wrote it, and stops

@@ -46,10 +46,7 @@ func storeUnavailable(err error) *syncError {
 // allowed, held by another, invalid): only then may a reconcile give up
 // what the object holds. A transient failure (the cache, the API server,
 // the store) changes nothing held.
-func refused(err error) bool {
-	var se *syncError
-	return errors.As(err, &se) && !se.Retry
-}
+func refused(err error) bool { return err != nil && !retryable(err) }
 
 // retryable reports whether a reconcile ending in err should be retried.
 func retryable(err error) bool {

@@ -135,9 +135,15 @@ type tenancy struct {
 	reader client.Reader
 }
 
-// check refuses, with a NotAllowed outcome, the first of the values of
-// kind k that the policies do not let the namespace use.
-func (t tenancy) check(ctx context.Context, namespace string, k nameKind, values ...string) error {
+// uses is what an object uses of one kind.
+type uses struct {
+	kind   nameKind
+	values []string
+}
+
+// check refuses, with a NotAllowed outcome, the first value an object uses
+// that the policies do not let its namespace use.
+func (t tenancy) check(ctx context.Context, namespace string, all ...uses) error {
 	var list v1alpha1.TenancyPolicyList
 	if err := t.reader.List(ctx, &list); err != nil {
 		return fmt.Errorf("list tenancy policies: %w", err)
@@ -149,9 +155,11 @@ func (t tenancy) check(ctx context.Context, namespace string, k nameKind, values
 	if err != nil {
 		return err
 	}
-	for _, v := range values {
-		if !tenancyAllows(list.Items, ns, k, v) {
-			return failed(v1alpha1.ReasonNotAllowed, "the tenancy policies do not let namespace %q use the %s %q", namespace, k, v)
+	for _, u := range all {
+		for _, v := range u.values {
+			if !tenancyAllows(list.Items, ns, u.kind, v) {
+				return failed(v1alpha1.ReasonNotAllowed, "the tenancy policies do not let namespace %q use the %s %q", namespace, u.kind, v)
+			}
 		}
 	}
 	return nil

@@ -7,7 +7,6 @@ package introspect
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"net/http"
 	"slices"
@@ -159,7 +158,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 	case err != nil:
 		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
 	}
-	if sess.Revoked || gen != sess.Generation || subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) != 1 ||
+	if sess.Revoked || token.StandingIn(sess, gen, hash) != token.Current ||
 		sess.ClientID != client.ID || sess.ClientSource != client.Source ||
 		!now.Before(sess.TokenExpiresAt) || !now.Before(sess.ExpiresAt) {
 		return inactive, nil

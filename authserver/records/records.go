@@ -18,7 +18,7 @@ import (
 
 // MinClientSecretLength is the shortest client secret accepted. Secrets are
 // stored as a fast hash, which only protects values too random to guess:
-// 32 characters of a random base64 string carry about 190 bits.
+// 32 random characters carry at least 128 bits (hex) and about 190 (base64url).
 const MinClientSecretLength = 32
 
 // ErrWeakClientSecret reports a client secret shorter than the minimum.

@@ -7,7 +7,6 @@ package revoke
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"net/http"
@@ -144,7 +143,7 @@ func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client sto
 	case err != nil:
 		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
-	if gen > sess.Generation || (gen == sess.Generation && subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) != 1) {
+	if token.StandingIn(sess, gen, hash) == token.Foreign {
 		return "", nil // not a token this session issued
 	}
 	if sess.ClientID != client.ID {

@@ -2,7 +2,6 @@ package token
 
 import (
 	"context"
-	"crypto/subtle"
 	"errors"
 	"log/slog"
 	"slices"
@@ -123,15 +122,16 @@ func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client sto
 	case err != nil:
 		return store.Session{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
 	}
+	standing := StandingIn(sess, tok.gen, tok.hash())
 	switch {
 	case sess.Revoked:
 		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken, "already revoked")
 	case !now.Before(sess.TokenExpiresAt):
 		// Expired: an old token presented after it is not reuse.
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("refresh token expired"))
-	case tok.gen < sess.Generation:
+	case standing == Used:
 		return store.Session{}, g.revoke(ctx, sess, errReused, "a used refresh token was presented again")
-	case tok.gen > sess.Generation || subtle.ConstantTimeCompare([]byte(tok.hash()), []byte(sess.TokenHash)) != 1:
+	case standing == Foreign:
 		return store.Session{}, errBadRefreshToken // not a token this session issued: nothing to end
 	case sess.ClientID != client.ID:
 		// RFC 6749 §6: bound to the client it was issued to. Another client

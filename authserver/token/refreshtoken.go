@@ -3,9 +3,12 @@ package token
 import (
 	"crypto/rand"
 	"crypto/sha256"
+	"crypto/subtle"
 	"encoding/base64"
 	"encoding/binary"
 	"encoding/hex"
+
+	"github.com/authstack/authstack/authserver/store"
 )
 
 // A refresh token is opaque to clients: base64url (no padding) of
@@ -95,4 +98,31 @@ func RefreshSession(raw string) (id string, gen uint64, hash string, ok bool) {
 		return "", 0, "", false
 	}
 	return t.sessionID(), t.gen, t.hash(), true
+}
+
+// Standing is what a refresh token is to its session.
+type Standing int
+
+const (
+	// Foreign: not a token the session issued (a later generation, or
+	// another secret); it says nothing about the session.
+	Foreign Standing = iota
+	// Used: a token of an earlier generation, exchanged already. Its
+	// secret is not kept, but only a holder of one of the session's tokens
+	// knows the secret session ID it carries.
+	Used
+	// Current: the session's current token.
+	Current
+)
+
+// StandingIn judges the refresh token of generation gen whose secret has
+// the stored form hash (RefreshSession) against sess, in constant time.
+func StandingIn(sess store.Session, gen uint64, hash string) Standing {
+	switch {
+	case gen < sess.Generation:
+		return Used
+	case gen == sess.Generation && subtle.ConstantTimeCompare([]byte(hash), []byte(sess.TokenHash)) == 1:
+		return Current
+	}
+	return Foreign
 }

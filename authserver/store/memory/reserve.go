@@ -95,39 +95,25 @@ func (s *Store) Settle(_ context.Context, r store.Reservation, outcome store.Out
 	}
 	switch {
 	case outcome == store.Succeeded && r.Pass != "" && r.PassTTL > 0:
-		s.sweepPasses(now)
+		sweepExpired(s.passes, &s.passSweepAt, now)
 		s.passes[groupKey{r.Group, r.Pass}] = now.Add(r.PassTTL)
 	case outcome == store.Withdrawn:
-		s.sweepWithdrawn(now)
+		sweepExpired(s.withdrawn, &s.withdrawnSweepAt, now)
 		s.withdrawn[groupKey{r.Group, r.ID}] = now.Add(r.Hold)
 	}
 	return nil
 }
 
-// sweepWithdrawn drops the marks whose hold has ended, once the table has
-// doubled since the last sweep.
-func (s *Store) sweepWithdrawn(now time.Time) {
-	if len(s.withdrawn) < max(s.withdrawnSweepAt, minSweep) {
+// sweepExpired drops the entries of m whose time has come, once m has
+// doubled since its last sweep (*at), as sweep does for counters.
+func sweepExpired(m map[groupKey]time.Time, at *int, now time.Time) {
+	if len(m) < max(*at, minSweep) {
 		return
 	}
-	for gk, until := range s.withdrawn {
+	for gk, until := range m {
 		if !now.Before(until) {
-			delete(s.withdrawn, gk)
+			delete(m, gk)
 		}
 	}
-	s.withdrawnSweepAt = 2 * len(s.withdrawn)
-}
-
-// sweepPasses drops expired markers once the table has doubled since the
-// last sweep, as sweep does for counters.
-func (s *Store) sweepPasses(now time.Time) {
-	if len(s.passes) < max(s.passSweepAt, minSweep) {
-		return
-	}
-	for gk, until := range s.passes {
-		if !now.Before(until) {
-			delete(s.passes, gk)
-		}
-	}
-	s.passSweepAt = 2 * len(s.passes)
+	*at = 2 * len(m)
 }

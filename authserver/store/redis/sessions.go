@@ -129,14 +129,7 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 // GetSession returns the session.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
 	const op = "get session"
-	res, err := getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}).StringSlice()
-	if err != nil {
-		return store.Session{}, unavailable(op, err)
-	}
-	if len(res) == 0 || res[0] != "ok" {
-		return store.Session{}, fmt.Errorf("%s: %w", op, store.ErrNotFound)
-	}
-	return decodeSession(op, res[1:])
+	return sessionReply(op, getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}))
 }
 
 // RotateSession exchanges the session's current token for the next one.
@@ -176,7 +169,12 @@ func (s *Store) RotateSession(ctx context.Context, id string, r store.Rotation, 
 // RevokeSession marks the session revoked and returns it.
 func (s *Store) RevokeSession(ctx context.Context, id string) (store.Session, error) {
 	const op = "revoke session"
-	res, err := revokeSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}).StringSlice()
+	return sessionReply(op, revokeSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}))
+}
+
+// sessionReply reads a script's {"ok", fields...} or {"notfound"}.
+func sessionReply(op string, cmd *goredis.Cmd) (store.Session, error) {
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return store.Session{}, unavailable(op, err)
 	}
