@@ -9,8 +9,8 @@ import (
 	"testing"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/store/memory"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func TestDiscoveryDocuments(t *testing.T) {

@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // One user with a valid credential and a costly hash, hammering the token

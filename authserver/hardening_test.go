@@ -7,8 +7,8 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // metric reads one sample from the ops listener, 0 when absent.

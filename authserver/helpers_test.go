@@ -18,12 +18,12 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 )
@@ -46,7 +46,7 @@ type testServer struct {
 	srv     *authserver.Server
 	cfg     authserver.Config
 	store   store.Store
-	keys    *signer.Manager
+	keys    signer.Source
 	handler http.Handler
 	logs    *syncBuffer
 	now     time.Time

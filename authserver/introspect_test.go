@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 // RFC 7662 §4 and §2.2: an access token is described only to its own

@@ -10,8 +10,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 // barrier is a store whose GetUser (or GetClient, for clients), once

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 // A flood of refused requests (here: the user store failing, so each is a

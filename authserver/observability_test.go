@@ -6,7 +6,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
 )
 
 func (ts *testServer) doOn(h http.Handler, method, path string) *httptest.ResponseRecorder {

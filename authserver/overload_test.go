@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/internal/password"
 )
 
 // Past the hashing pool's queue, /token answers 503 with Retry-After at

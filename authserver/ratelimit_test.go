@@ -8,9 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 // A username's successful logins are rate limited across addresses,

@@ -8,10 +8,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/authserver/store/redistest"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
 func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {

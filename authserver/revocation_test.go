@@ -9,8 +9,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/store"
 )
 
 var billingAuth = map[string]string{"Authorization": basic("billing", billingSecret)}
@@ -491,11 +491,11 @@ func TestAccessTokenLifetimeIsCapped(t *testing.T) {
 // sessionOf is the store's key of a refresh token's session.
 func sessionOf(t *testing.T, raw string) string {
 	t.Helper()
-	id, _, _, ok := token.RefreshSession(raw)
+	tok, ok := session.Parse(raw)
 	if !ok {
 		t.Fatalf("not a refresh token: %q", raw)
 	}
-	return id
+	return tok.ID()
 }
 
 // The mirror's figures are on the metrics listener.

@@ -14,22 +14,24 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/discovery"
-	"github.com/authstack/authstack/authserver/forwardauth"
 	"github.com/authstack/authstack/authserver/introspect"
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/revocation"
 	"github.com/authstack/authstack/authserver/revoke"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/authserver/token"
 	"github.com/authstack/authstack/authserver/userinfo"
+	"github.com/authstack/authstack/authserver/verify"
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Config is everything the token server needs.
@@ -70,7 +72,7 @@ type Config struct {
 	// set none; token.DefaultRefreshTokenTTL when zero.
 	RefreshTokenTTL time.Duration
 	// MaxAccessTokenTTL and MaxRefreshTokenTTL cap the lifetimes a client
-	// registration may ask for (token.MaxAccessTokenTTL and
+	// registration may ask for (accesstoken.MaxTTL and
 	// token.DefaultMaxRefreshTokenTTL when zero).
 	MaxAccessTokenTTL, MaxRefreshTokenTTL time.Duration
 	// MaxSessionLifetime bounds a session after its login, whatever its
@@ -85,10 +87,10 @@ type Config struct {
 	// (DefaultSessionRefreshes when zero; Max 0 with a window is no limit).
 	SessionRefreshes throttle.Limit
 	// MaxStaleness bounds how old the revocation mirror's knowledge may be
-	// before validation answers 503; revocation.DefaultMaxStaleness when 0.
+	// before validation answers 503; mirror.DefaultMaxStaleness when 0.
 	MaxStaleness time.Duration
 	// RevocationWait is how long the mirror blocks waiting for a change
-	// before it confirms it is up to date; revocation.DefaultWait when 0.
+	// before it confirms it is up to date; mirror.DefaultWait when 0.
 	RevocationWait time.Duration
 	// VerifyAudiences are the audiences /verify accepts when the gateway
 	// names none; DefaultAudience when empty.
@@ -144,8 +146,8 @@ func (c *Config) defaults() error {
 	if err := c.SessionRefreshes.Validate(); err != nil {
 		return err
 	}
-	if c.MaxAccessTokenTTL > token.MaxAccessTokenTTL {
-		return fmt.Errorf("the longest access-token lifetime is %v (revocations are remembered that long)", token.MaxAccessTokenTTL)
+	if c.MaxAccessTokenTTL > accesstoken.MaxTTL {
+		return fmt.Errorf("the longest access-token lifetime is %v (revocations are remembered that long)", accesstoken.MaxTTL)
 	}
 	if len(c.VerifyAudiences) == 0 {
 		c.VerifyAudiences = c.DefaultAudience
@@ -201,7 +203,7 @@ type Server struct {
 	Metrics *metrics.Metrics
 	// draining is set when shutdown begins: /readyz fails from then on.
 	draining atomic.Bool
-	mirror   *revocation.Mirror
+	mirror   *mirror.Mirror
 	sample   *logsample.Sampler
 	started  atomic.Bool
 }
@@ -219,10 +221,10 @@ func (s *Server) Start(ctx context.Context) {
 }
 
 // Mirror returns the server's revocation mirror.
-func (s *Server) Mirror() *revocation.Mirror { return s.mirror }
+func (s *Server) Mirror() *mirror.Mirror { return s.mirror }
 
 // mirrorStats adapts the mirror to the metrics package.
-type mirrorStats struct{ m *revocation.Mirror }
+type mirrorStats struct{ m *mirror.Mirror }
 
 func (a mirrorStats) Staleness() time.Duration { return a.m.Staleness() }
 func (a mirrorStats) Counts() (tokens, grants, users int, reloads, rollbacks int64) {
@@ -244,7 +246,7 @@ func New(cfg Config) (*Server, error) {
 		return nil, err
 	}
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
-	mirror := revocation.New(revocation.Options{
+	mirror := mirror.New(mirror.Options{
 		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Wait: cfg.RevocationWait, Leeway: cfg.ClockSkew, Now: cfg.Now, Log: cfg.Logger,
 	})
 	// /userinfo is a resource of this server: it takes only tokens whose aud
@@ -266,7 +268,7 @@ func New(cfg Config) (*Server, error) {
 			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Now: cfg.Now,
 		}
 	}
-	sessions := &token.SessionRevoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
+	sessions := &session.Revoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
@@ -291,7 +293,7 @@ func New(cfg Config) (*Server, error) {
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
-	clients := &token.ClientAuthenticator{
+	clients := &clientauth.Authenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
 	}
@@ -309,12 +311,12 @@ func New(cfg Config) (*Server, error) {
 	mux.Handle("/introspect", &introspect.Handler{
 		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
 	})
-	verify := &forwardauth.Handler{
+	verifyHandler := &verify.Handler{
 		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
 		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger,
 	}
-	mux.Handle(forwardauth.Path, verify)
-	mux.Handle(forwardauth.Path+"/", verify) // Envoy ext_authz: path_prefix + the client's path
+	mux.Handle(verify.Path, verifyHandler)
+	mux.Handle(verify.Path+"/", verifyHandler) // Envoy ext_authz: path_prefix + the client's path
 	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
 	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)

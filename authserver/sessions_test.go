@@ -7,8 +7,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
 // Issue 10 §4: a session's storage is bounded whatever its refreshes, its

@@ -9,10 +9,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/resourceserver"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
-	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/resourceserver"
 )
 
 // Issue 10 §1: a login (or a refresh) that read the user's record before a

@@ -12,9 +12,9 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Every /token response, success or error, must forbid caching (RFC 6749 §5.1).

@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/resourceserver"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver"
 )
 
 type userinfoResponse struct {

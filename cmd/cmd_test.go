@@ -17,8 +17,8 @@ import (
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
 
-	"github.com/authstack/authstack/authserver/manifest"
-	"github.com/authstack/authstack/authserver/records"
+	"github.com/authstack/authstack/internal/manifest"
+	"github.com/authstack/authstack/internal/records"
 )
 
 func TestEveryFlagHasAnEnvironmentVariable(t *testing.T) {

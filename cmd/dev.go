@@ -7,11 +7,11 @@ import (
 
 	"github.com/spf13/cobra"
 
-	"github.com/authstack/authstack/authserver/manifest"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/records"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/manifest"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/records"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func newDevCommand() *cobra.Command {

@@ -20,10 +20,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/healthz"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
 	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
 
 type managerOptions struct {

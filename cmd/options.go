@@ -11,10 +11,11 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/revocation"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // serverOptions are the flags `server` and `dev` share.
@@ -60,7 +61,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.StringSliceVar(&o.audiences, "audience", nil, "aud of tokens for clients that list no audiences (default: the issuer)")
 	fs.DurationVar(&o.accessTokenTTL, "access-token-ttl", 15*time.Minute, "lifetime of access tokens for clients that set none")
 	fs.DurationVar(&o.refreshTokenTTL, "refresh-token-ttl", token.DefaultRefreshTokenTTL, "lifetime of refresh tokens for clients that set none")
-	fs.DurationVar(&o.maxAccessTTL, "max-access-token-ttl", token.MaxAccessTokenTTL, "longest access-token lifetime an AuthClient may ask for (at most 24h)")
+	fs.DurationVar(&o.maxAccessTTL, "max-access-token-ttl", accesstoken.MaxTTL, "longest access-token lifetime an AuthClient may ask for (at most 24h)")
 	fs.DurationVar(&o.maxRefreshTTL, "max-refresh-token-ttl", token.DefaultMaxRefreshTokenTTL, "longest refresh-token lifetime an AuthClient may ask for")
 	fs.DurationVar(&o.maxSession, "max-session-lifetime", token.DefaultMaxSessionLifetime,
 		"longest a session (a login and its refreshes) lasts after the login; AuthClients may set shorter")
@@ -68,7 +69,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 		"live sessions (refresh tokens) a user may have; a new login ends the one expiring first beyond it (-1: no limit)")
 	fs.Int64Var(&o.refreshLimit.Max, "session-refresh-max", authserver.DefaultSessionRefreshes.Max, "refreshes allowed per session in a window (0: no limit)")
 	fs.DurationVar(&o.refreshLimit.Window, "session-refresh-window", authserver.DefaultSessionRefreshes.Window, "window of the per-session refresh limit")
-	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", revocation.DefaultMaxStaleness,
+	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", mirror.DefaultMaxStaleness,
 		"oldest revocation state validation trusts; beyond it (Redis unreachable) validation answers 503")
 	fs.StringSliceVar(&o.verifyAudiences, "verify-audience", nil, "audiences /verify accepts when the gateway names none (default: --audience, or the issuer)")
 	fs.StringVar(&o.publicClientID, "public-client-id", "default", "client used by token requests that name no client (empty: such requests are refused)")

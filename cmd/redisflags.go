@@ -3,7 +3,7 @@ package cmd
 import (
 	"github.com/spf13/pflag"
 
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
 
 // redisFlags are the Redis connection flags `server` and `manager` share

@@ -12,7 +12,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
 var redisConnectionFlags = []string{

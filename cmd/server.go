@@ -12,8 +12,8 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/signer"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/internal/signer"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
 
 // redisLogger sends go-redis's own messages (dial failures, pool events)

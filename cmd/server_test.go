@@ -21,10 +21,10 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
 func writeKey(t *testing.T, path string, key any) {

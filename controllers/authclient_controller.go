@@ -16,9 +16,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/records"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/records"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // ClientStore is the part of the store the AuthClient reconciler needs.

@@ -15,9 +15,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // UserStore is the part of the store the AuthUser reconciler needs.

@@ -7,9 +7,9 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/records"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/records"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // credential is the password hash of an AuthUser and where it came from.

@@ -18,9 +18,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
 )
 
 const (

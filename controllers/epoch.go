@@ -8,7 +8,7 @@ import (
 
 	"github.com/go-logr/logr"
 
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // EpochStore is the part of the store the epoch watcher needs.

@@ -23,14 +23,14 @@ import (
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/revocation"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/authserver/store/redistest"
 	"github.com/authstack/authstack/controllers"
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 // Fast argon2id parameters: the manager hashes and the server verifies with
@@ -48,7 +48,7 @@ type stack struct {
 	redis  *redistest.Server
 	store  store.Store
 	server http.Handler
-	mirror *revocation.Mirror
+	mirror *mirror.Mirror
 	cache  cache.Cache // the manager's
 }
 

@@ -7,7 +7,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/records"
+	"github.com/authstack/authstack/internal/records"
 )
 
 // Field indexes on the manager's cache.

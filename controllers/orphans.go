@@ -12,7 +12,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // orphanCollector removes records whose resource is gone: a finalizer

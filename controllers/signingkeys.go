@@ -19,8 +19,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/manager"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;create;update;patch
@@ -34,7 +34,7 @@ const (
 	DefaultKeyPublishDelay = 5 * time.Minute
 	// DefaultKeyRetention covers the longest access token lifetime plus
 	// the time servers may still sign with a retired key.
-	DefaultKeyRetention = token.MaxAccessTokenTTL + 15*time.Minute
+	DefaultKeyRetention = accesstoken.MaxTTL + 15*time.Minute
 	// DefaultKeyCheckInterval bounds the time to notice a deleted Secret.
 	DefaultKeyCheckInterval = 30 * time.Second
 )
@@ -189,8 +189,8 @@ func setupSigningKeys(mgr manager.Manager, o SigningKeyOptions) error {
 	if p.Retention <= 0 {
 		p.Retention = DefaultKeyRetention
 	}
-	if p.Retention < token.MaxAccessTokenTTL {
-		return fmt.Errorf("controllers: signing key retention %s is shorter than the longest token lifetime %s", p.Retention, token.MaxAccessTokenTTL)
+	if p.Retention < accesstoken.MaxTTL {
+		return fmt.Errorf("controllers: signing key retention %s is shorter than the longest token lifetime %s", p.Retention, accesstoken.MaxTTL)
 	}
 	if o.CheckInterval <= 0 {
 		o.CheckInterval = DefaultKeyCheckInterval

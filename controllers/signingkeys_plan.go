@@ -10,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/internal/signer"
 )
 
 // The keys of the signing-keys Secret. The servers mount the Secret as a

@@ -7,7 +7,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/internal/signer"
 )
 
 var (

@@ -22,10 +22,10 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store/memory"
 	"github.com/authstack/authstack/controllers"
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 // fakeClock is a settable clock for the rotation.

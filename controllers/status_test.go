@@ -9,7 +9,7 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
 )
 
 func TestReadyCondition(t *testing.T) {

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 // One real kube-apiserver and etcd for the whole package (envtest), started

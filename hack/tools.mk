@@ -13,11 +13,11 @@ CONTROLLER_TOOLS_VERSION ?= v0.23.0
 ## Tool binaries
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
 
-## Packages `make manifests` scans for CRD/RBAC/webhook markers: ./api/... plus
-## ./controllers/... and ./internal/controller/... when those directories exist.
+## Packages `make manifests` scans for CRD/RBAC/webhook markers: the API types
+## and the manager's controllers (the kubebuilder v3 layout PROJECT declares).
 ## Not ./... so that packages elsewhere in the tree that do not compile cannot
 ## break CRD generation. Override with e.g. MANIFESTS_PATHS=./...
-MANIFESTS_PATHS ?= ./api/...$(foreach d,$(wildcard controllers internal/controller),;./$(d)/...)
+MANIFESTS_PATHS ?= ./api/...;./controllers/...
 
 .PHONY: generate
 generate: controller-gen ## Generate deepcopy code (DeepCopy, DeepCopyInto, DeepCopyObject) for ./api/...

@@ -9,8 +9,8 @@ import (
 	"net/http"
 	"time"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // TokenValidator validates access tokens.

@@ -15,12 +15,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // RefreshTokens is the part of the store introspection needs.
@@ -41,7 +42,7 @@ type RefreshTokens interface {
 // revocation state is consulted, so that a stale mirror's 503 cannot tell
 // such a caller that the token is genuine either.
 type Handler struct {
-	Clients *token.ClientAuthenticator
+	Clients *clientauth.Authenticator
 	IPs     *clientip.Resolver
 	// Tokens validates access tokens of any audience.
 	Tokens      *accesstoken.Validator
@@ -146,19 +147,19 @@ func mayKnow(client store.Client, c *accesstoken.Claims) bool {
 // only: to any other it is a credential it must not learn about. Only the
 // session's current token is active.
 func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Client) (*Response, error) {
-	id, gen, hash, ok := token.RefreshSession(raw)
+	tok, ok := session.Parse(raw)
 	if !ok {
 		return inactive, nil
 	}
 	now := h.Now()
-	sess, err := h.Refresh.GetSession(ctx, id)
+	sess, err := h.Refresh.GetSession(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return inactive, nil
 	case err != nil:
-		return nil, oauth.Unavailable("store unavailable", retryAfter, err)
+		return nil, oauth.StoreUnavailable(err)
 	}
-	if sess.Revoked || token.StandingIn(sess, gen, hash) != token.Current ||
+	if sess.Revoked || tok.StandingIn(sess) != session.Current ||
 		sess.ClientID != client.ID || sess.ClientSource != client.Source ||
 		!now.Before(sess.TokenExpiresAt) || !now.Before(sess.ExpiresAt) {
 		return inactive, nil

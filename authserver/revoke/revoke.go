@@ -14,12 +14,13 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/logsample"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Store is the part of the store revocation needs.
@@ -32,22 +33,19 @@ type Store interface {
 
 // Handler serves POST /revoke.
 type Handler struct {
-	Clients *token.ClientAuthenticator
+	Clients *clientauth.Authenticator
 	IPs     *clientip.Resolver
 	// Tokens validates access tokens of any audience.
 	Tokens   *accesstoken.Validator
 	Store    Store
-	Sessions *token.SessionRevoker
+	Sessions *session.Revoker
 	// Noter, if set, learns of a revoked access token at once.
-	Noter token.Noter
+	Noter session.Noter
 	Log   *slog.Logger
 	// Sample, if set, keeps floods of like refusals out of the log.
 	Sample *logsample.Sampler
 	Now    func() time.Time
 }
-
-// retryAfterStore is the Retry-After of a 503.
-const retryAfterStore = time.Second
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oauth.NoStore(w)
@@ -121,7 +119,7 @@ func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client stor
 	}
 	exp := claims.ExpiresAt.Time.Add(h.Tokens.Skew())
 	if err := h.Store.RevokeAccessToken(ctx, claims.ID, exp); err != nil {
-		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return "", oauth.StoreUnavailable(err)
 	}
 	if h.Noter != nil {
 		h.Noter.Note(store.RevocationEvent{JTI: claims.ID, Until: exp})
@@ -132,18 +130,18 @@ func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client stor
 // revokeRefreshToken revokes the session of a refresh token of it, current
 // or used: whoever holds any of its tokens may end it.
 func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client store.Client) (string, error) {
-	id, gen, hash, ok := token.RefreshSession(raw)
+	tok, ok := session.Parse(raw)
 	if !ok {
 		return "", nil
 	}
-	sess, err := h.Store.GetSession(ctx, id)
+	sess, err := h.Store.GetSession(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return "", nil
 	case err != nil:
-		return "", oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return "", oauth.StoreUnavailable(err)
 	}
-	if token.StandingIn(sess, gen, hash) == token.Foreign {
+	if tok.StandingIn(sess) == session.Foreign {
 		return "", nil // not a token this session issued
 	}
 	if sess.ClientID != client.ID {

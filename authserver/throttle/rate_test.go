@@ -6,7 +6,7 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store/memory"
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func TestRateLimit(t *testing.T) {

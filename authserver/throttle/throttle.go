@@ -31,7 +31,7 @@ import (
 	"sync"
 	"time"
 
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // Counters is the part of the store the limiter needs.

@@ -8,19 +8,17 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/oauth"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/oauth"
 )
-
-// retryAfterStore is the Retry-After sent when the store is unreachable.
-const retryAfterStore = time.Second
 
 // Handler serves POST /token.
 type Handler struct {
-	Clients *ClientAuthenticator
+	Clients *clientauth.Authenticator
 	// Grants maps a grant_type to its handler.
 	Grants map[string]Grant
 	IPs    *clientip.Resolver
@@ -99,7 +97,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 	}
 	if !client.Public() {
 		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
-			return nil, refusal(h.Metrics, err)
+			return nil, throttle.Refusal(h.Metrics, err)
 		}
 	}
 	allowed := client.GrantTypes

@@ -10,10 +10,11 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // A full hash pool refuses a confidential client's password request before
@@ -30,7 +31,7 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 		t.Fatal(err)
 	}
 	h := &Handler{
-		Clients: &ClientAuthenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics},
+		Clients: &clientauth.Authenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics},
 		Grants:  map[string]Grant{GrantPassword: g},
 		IPs:     ips, Metrics: g.Metrics, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}

@@ -9,9 +9,10 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // DefaultRefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -44,8 +45,9 @@ type Minter struct {
 	RefreshTokenTTL time.Duration
 	// MaxAccessTokenTTL and MaxRefreshTokenTTL cap what a client's
 	// registration asks for (whoever may write an AuthClient may not mint
-	// ten-year tokens); MaxAccessTokenTTL itself is at most the constant
-	// of that name, and zero means that constant, and DefaultMaxRefreshTokenTTL.
+	// ten-year tokens); MaxAccessTokenTTL itself is at most
+	// accesstoken.MaxTTL, and zero means that constant, and
+	// DefaultMaxRefreshTokenTTL.
 	MaxAccessTokenTTL  time.Duration
 	MaxRefreshTokenTTL time.Duration
 	// MaxSessionLifetime is the longest a session lasts after the password
@@ -58,7 +60,7 @@ type Minter struct {
 	// Without it, whoever knows one password could fill Redis with
 	// sessions.
 	MaxSessionsPerUser int
-	Revoker            *SessionRevoker
+	Revoker            *session.Revoker
 	Now                func() time.Time
 }
 
@@ -96,11 +98,6 @@ func (m *Minter) Epoch(ctx context.Context) (string, error) {
 	return e, err
 }
 
-// MaxAccessTokenTTL caps every access token's lifetime. A revoked session
-// is remembered this long (plus margins), so that no access token of it can
-// outlive its revocation, whatever client or setting issued it.
-const MaxAccessTokenTTL = 24 * time.Hour
-
 // AccessTTL is the lifetime of c's access tokens, at most the configured
 // maximum and never more than MaxAccessTokenTTL.
 func (m *Minter) AccessTTL(c store.Client) time.Duration {
@@ -108,7 +105,7 @@ func (m *Minter) AccessTTL(c store.Client) time.Duration {
 	if c.AccessTokenTTL > 0 {
 		ttl = c.AccessTokenTTL
 	}
-	limit := MaxAccessTokenTTL
+	limit := accesstoken.MaxTTL
 	if m.MaxAccessTokenTTL > 0 {
 		limit = min(limit, m.MaxAccessTokenTTL)
 	}
@@ -154,8 +151,8 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 		resp, _, err := m.access(s, accesstoken.NewID(), now, end)
 		return resp, err
 	}
-	rt := newRefreshToken()
-	id := rt.sessionID()
+	rt := session.New()
+	id := rt.ID()
 	resp, accessExp, err := m.access(s, id, now, end)
 	if err != nil {
 		return nil, err
@@ -171,12 +168,12 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 	err = m.Store.CreateSession(ctx, store.Session{
 		ID: id, ClientID: s.Client.ID, ClientSource: s.Client.Source, Username: s.User.Username, Scopes: s.Scopes,
 		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
-		TokenHash: rt.hash(), TokenExpiresAt: tokenExp, AccessExpiresAt: accessExp,
+		TokenHash: rt.Hash(), TokenExpiresAt: tokenExp, AccessExpiresAt: accessExp,
 	})
 	if err != nil {
 		// No half answer: a client that expects a refresh token and gets
 		// none would log the user in again soon anyway.
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, oauth.StoreUnavailable(err)
 	}
 	resp.RefreshToken = rt.String()
 	return resp, nil
@@ -187,11 +184,11 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 func (m *Minter) bound(ctx context.Context, username, id string, until, now time.Time) error {
 	evicted, err := m.Store.AddUserSession(ctx, username, id, until, m.MaxSessionsPerUser, now)
 	if err != nil {
-		return oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return oauth.StoreUnavailable(err)
 	}
 	for _, old := range evicted {
 		// Its access tokens expire by now plus the longest lifetime at most.
-		if err := m.Revoker.Revoke(ctx, old, now.Add(MaxAccessTokenTTL)); err != nil {
+		if err := m.Revoker.Revoke(ctx, old, now.Add(accesstoken.MaxTTL)); err != nil {
 			return err
 		}
 	}

@@ -7,10 +7,10 @@ import (
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // UserStore is the part of the store the password grant needs.
@@ -80,11 +80,11 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	}
 
 	if err := g.Rate.Check(ctx, username); err != nil {
-		return nil, refusal(g.Metrics, err)
+		return nil, throttle.Refusal(g.Metrics, err)
 	}
 	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP)
 	if err != nil {
-		return nil, refusal(g.Metrics, err)
+		return nil, throttle.Refusal(g.Metrics, err)
 	}
 
 	// The session is authenticated when the record is read: the password
@@ -93,7 +93,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	user, err := g.Users.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		_ = attempt.Withdraw(ctx)
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, oauth.StoreUnavailable(err)
 	}
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
@@ -115,12 +115,12 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		g.pause(ctx, g.Verifier.FailureFloor()-time.Since(start))
 		if failed != nil {
 			// A failure that cannot be counted is not answered as one.
-			return nil, oauth.Unavailable("store unavailable", retryAfterStore, failed)
+			return nil, oauth.StoreUnavailable(failed)
 		}
 		return nil, errBadCredentials.WithCause(verr)
 	}
 	if err := errors.Join(attempt.Succeed(ctx), g.Rate.Count(ctx, username)); err != nil {
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, oauth.StoreUnavailable(err)
 	}
 
 	scopes, err := grantScopes(requested, user.Scopes, req.Client.Scopes)
@@ -129,7 +129,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	}
 	epoch, err := g.Minter.Epoch(ctx)
 	if err != nil {
-		return nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return nil, oauth.StoreUnavailable(err)
 	}
 	mark := store.CredentialMark(user.NotBefore)
 	if err := current(ctx, user, g.States, authTime, mark); err != nil {

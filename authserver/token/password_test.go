@@ -9,14 +9,14 @@ import (
 
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 type pauses struct {

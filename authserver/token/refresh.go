@@ -8,9 +8,10 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // RefreshStore is the part of the store the refresh grant needs.
@@ -20,18 +21,13 @@ type RefreshStore interface {
 	RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error)
 }
 
-// Noter learns of revocations this replica writes (the revocation mirror).
-type Noter interface {
-	Note(e store.RevocationEvent)
-}
-
 // RefreshGrant is the refresh token grant (RFC 6749 §6) with rotation: each
 // refresh token is used once and replaced, and presenting a used one revokes
 // its whole session (RFC 9700 §4.14.2).
 type RefreshGrant struct {
 	Store   RefreshStore
 	Minter  *Minter
-	Revoker *SessionRevoker
+	Revoker *session.Revoker
 	// States, if set, tells the user's state as validators see it: a
 	// change written while the refresh is checked ends the session too.
 	States StateSource
@@ -69,7 +65,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
-	tok, ok := parseRefreshToken(raw)
+	tok, ok := session.Parse(raw)
 	if !ok {
 		return nil, errBadRefreshToken
 	}
@@ -82,11 +78,11 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
-	next := tok.next()
+	next := tok.Next()
 	accessExp := g.Minter.accessExpiry(req.Client, now, sess.ExpiresAt)
 	_, err = g.Store.RotateSession(ctx, sess.ID, store.Rotation{
-		Generation: tok.gen, TokenHash: tok.hash(),
-		NextHash: next.hash(), NextExpiresAt: g.Minter.refreshExpiry(req.Client, now, sess.ExpiresAt), AccessExpiresAt: accessExp,
+		Generation: tok.Generation(), TokenHash: tok.Hash(),
+		NextHash: next.Hash(), NextExpiresAt: g.Minter.refreshExpiry(req.Client, now, sess.ExpiresAt), AccessExpiresAt: accessExp,
 		MaxPerWindow: g.Limit.Max, Window: g.Limit.Window,
 	}, now)
 	if err := g.rotated(ctx, sess, err); err != nil {
@@ -114,24 +110,24 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 // an earlier generation, or one presented by another client, revokes the
 // session; a session revoked already is revoked again (an earlier
 // revocation may have stopped half-way).
-func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client store.Client, now time.Time) (store.Session, error) {
-	sess, err := g.Store.GetSession(ctx, tok.sessionID())
+func (g *RefreshGrant) current(ctx context.Context, tok session.Token, client store.Client, now time.Time) (store.Session, error) {
+	sess, err := g.Store.GetSession(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Session{}, errBadRefreshToken.WithCause(err)
 	case err != nil:
-		return store.Session{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return store.Session{}, oauth.StoreUnavailable(err)
 	}
-	standing := StandingIn(sess, tok.gen, tok.hash())
+	standing := tok.StandingIn(sess)
 	switch {
 	case sess.Revoked:
 		return store.Session{}, g.revoke(ctx, sess, errBadRefreshToken, "already revoked")
 	case !now.Before(sess.TokenExpiresAt):
 		// Expired: an old token presented after it is not reuse.
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("refresh token expired"))
-	case standing == Used:
+	case standing == session.Used:
 		return store.Session{}, g.revoke(ctx, sess, errReused, "a used refresh token was presented again")
-	case standing == Foreign:
+	case standing == session.Foreign:
 		return store.Session{}, errBadRefreshToken // not a token this session issued: nothing to end
 	case sess.ClientID != client.ID:
 		// RFC 6749 §6: bound to the client it was issued to. Another client
@@ -147,7 +143,7 @@ func (g *RefreshGrant) current(ctx context.Context, tok refreshToken, client sto
 	}
 	epoch, err := g.Minter.Epoch(ctx)
 	if err != nil {
-		return store.Session{}, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return store.Session{}, oauth.StoreUnavailable(err)
 	}
 	if sess.Epoch != epoch {
 		return store.Session{}, errBadRefreshToken
@@ -165,7 +161,7 @@ func (g *RefreshGrant) still(ctx context.Context, sess store.Session, requested 
 	case errors.Is(err, store.ErrNotFound):
 		return store.User{}, nil, errBadRefreshToken
 	case err != nil:
-		return store.User{}, nil, oauth.Unavailable("store unavailable", retryAfterStore, err)
+		return store.User{}, nil, oauth.StoreUnavailable(err)
 	}
 	if g.ended(ctx, user, sess) {
 		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken, "the user was disabled, deleted or logged out")
@@ -206,7 +202,7 @@ func (g *RefreshGrant) rotated(ctx context.Context, sess store.Session, err erro
 		// Revoked, expired or rotated while this request was checked.
 		return g.revoke(ctx, sess, errBadRefreshToken.WithCause(err), "revoked or expired while the refresh was checked")
 	}
-	return oauth.Unavailable("store unavailable", retryAfterStore, err)
+	return oauth.StoreUnavailable(err)
 }
 
 // revoke ends the session, for why, and answers answer, or the store's
@@ -233,53 +229,4 @@ func (g *RefreshGrant) ended(ctx context.Context, user store.User, sess store.Se
 	}
 	st, ok := g.States.State(ctx, user.Username)
 	return ok && st.Ends(sess.AuthTime, sess.Credential)
-}
-
-// SessionRevoker ends a session: its refresh tokens, and the access tokens
-// issued in it (their "sid").
-type SessionRevoker struct {
-	Store interface {
-		RevokeSession(ctx context.Context, id string) (store.Session, error)
-		RevokeGrant(ctx context.Context, grant string, until time.Time) error
-	}
-	// Noter, if set, learns of the revocation at once.
-	Noter Noter
-	// Leeway is the validators' clock-skew leeway on exp.
-	Leeway time.Duration
-	Now    func() time.Time
-}
-
-// sessionMargin covers the clocks of other replicas, which minted some of
-// the session's access tokens.
-const sessionMargin = time.Minute
-
-// Revoke ends session id. The refresh tokens go first: once the store has
-// revoked the session no rotation succeeds, so the expiry it then reports
-// bounds every access token the session has or will have, and the sid is
-// remembered as revoked until then (plus the validators' leeway and a
-// margin). accessUntil is the latest access-token expiry the caller knows
-// of, for a session the store has no record of (one without refresh
-// tokens). If the second step fails, the revoked session stays in the
-// store until its tokens expire, so a retry (of /revoke, or a refresh)
-// finds it and finishes the job.
-func (r *SessionRevoker) Revoke(ctx context.Context, id string, accessUntil time.Time) error {
-	sess, err := r.Store.RevokeSession(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-	case err != nil:
-		return oauth.Unavailable("store unavailable", retryAfterStore, err)
-	case sess.AccessExpiresAt.After(accessUntil):
-		accessUntil = sess.AccessExpiresAt
-	}
-	until := accessUntil.Add(r.Leeway + sessionMargin)
-	if !until.After(r.Now()) {
-		return nil // every access token of the session has expired
-	}
-	if err := r.Store.RevokeGrant(ctx, id, until); err != nil {
-		return oauth.Unavailable("store unavailable", retryAfterStore, err)
-	}
-	if r.Noter != nil {
-		r.Noter.Note(store.RevocationEvent{Grant: id, Until: until})
-	}
-	return nil
 }

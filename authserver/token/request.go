@@ -8,8 +8,8 @@ import (
 	"context"
 	"net/netip"
 
-	"github.com/authstack/authstack/authserver/oauth"
-	"github.com/authstack/authstack/authserver/store"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // Grant types this server knows.

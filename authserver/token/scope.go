@@ -3,7 +3,7 @@ package token
 import (
 	"slices"
 
-	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/internal/oauth"
 )
 
 // allowedByClient checks requested scopes against the client's list. A

@@ -8,7 +8,7 @@ import (
 
 	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/metrics"
-	"github.com/authstack/authstack/authserver/oauth"
+	"github.com/authstack/authstack/internal/oauth"
 )
 
 // Info is the response body.

@@ -39,9 +39,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authstack/authstack/authserver/resourceserver"
-	"github.com/authstack/authstack/authserver/revocation"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/internal/mirror"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/resourceserver"
 )
 
 func main() {
@@ -115,7 +115,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 		Remote:    resourceserver.RemoteKeysOptions{JWKSURL: cfg.jwksURL, AllowHTTP: cfg.allowHTTP},
 		Logger:    log,
 	}
-	var mirror *revocation.Mirror
+	var revocations *mirror.Mirror
 	if cfg.redisURL != "" {
 		st, err := redisstore.New(ctx, redisstore.Options{URL: cfg.redisURL, KeyPrefix: cfg.redisKeys})
 		if err != nil {
@@ -123,11 +123,11 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 			return err
 		}
 		defer st.Close()
-		mirror = revocation.New(revocation.Options{Feed: st, Log: log})
+		revocations = mirror.New(mirror.Options{Feed: st, Log: log})
 		mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
 		defer stop()
-		go func() { _ = mirror.Run(mctx) }()
-		opts.Revocation = mirror
+		go func() { _ = revocations.Run(mctx) }()
+		opts.Revocation = revocations
 	}
 	m, err := resourceserver.New(opts)
 	if err != nil {
@@ -137,7 +137,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 	defer m.Close()
 
 	srv := &http.Server{
-		Handler:           newHandler(m, mirror),
+		Handler:           newHandler(m, revocations),
 		ReadHeaderTimeout: 5 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      30 * time.Second,
@@ -165,8 +165,8 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 	return nil
 }
 
-// newHandler routes the API behind m; mirror may be nil.
-func newHandler(m *resourceserver.Middleware, mirror *revocation.Mirror) http.Handler {
+// newHandler routes the API behind m; revocations may be nil.
+func newHandler(m *resourceserver.Middleware, revocations *mirror.Mirror) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/whoami", m.Handler(http.HandlerFunc(whoami)))
 	mux.Handle("GET /api/admin", m.RequireScopes("admin")(http.HandlerFunc(admin)))
@@ -178,7 +178,7 @@ func newHandler(m *resourceserver.Middleware, mirror *revocation.Mirror) http.Ha
 			http.Error(w, "signing keys not loaded", http.StatusServiceUnavailable)
 			return
 		}
-		if mirror != nil && !mirror.Fresh() {
+		if revocations != nil && !revocations.Fresh() {
 			http.Error(w, "revocation state stale", http.StatusServiceUnavailable)
 			return
 		}

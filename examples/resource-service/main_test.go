@@ -16,12 +16,12 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	"github.com/authstack/authstack/authserver/store/memory"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/authserver/store/redistest"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
 const apiAudience = "https://api.example.test"

@@ -15,7 +15,7 @@ import (
 	"os"
 	"path/filepath"
 
-	"github.com/authstack/authstack/authserver/signer"
+	"github.com/authstack/authstack/internal/signer"
 )
 
 // algs are the signing algorithms measured, in report order.

@@ -41,9 +41,9 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
 
 type options struct {

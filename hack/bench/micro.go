@@ -14,10 +14,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/signer"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // cpuCost is the CPU one operation costs, measured in this process.

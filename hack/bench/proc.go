@@ -17,7 +17,7 @@ import (
 	"syscall"
 	"time"
 
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
 
 // readyTimeout bounds how long a child gets to start answering.

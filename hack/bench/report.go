@@ -13,7 +13,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authstack/authstack/authserver/password"
+	"github.com/authstack/authstack/internal/password"
 )
 
 // Goals the report checks.

@@ -30,8 +30,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 func main() {

@@ -44,13 +44,13 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/authstack/authstack/authserver/accesstoken"
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/revocation"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/internal/serverproc"
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/serverproc"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 const (
@@ -188,7 +188,7 @@ func measureValidation(ctx context.Context, st *redisstore.Store, rds *redisProc
 	if err := st.PutUser(ctx, store.User{Username: "alice", PasswordHash: "x"}); err != nil {
 		return v, err
 	}
-	m := revocation.New(revocation.Options{Feed: st})
+	m := mirror.New(mirror.Options{Feed: st})
 	mctx, stop := context.WithCancel(ctx)
 	defer stop()
 	go func() { _ = m.Run(mctx) }()

@@ -30,7 +30,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 	"sigs.k8s.io/yaml"
 
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 var (

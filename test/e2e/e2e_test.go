@@ -25,8 +25,8 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
-	"github.com/authstack/authstack/authserver/store/redistest"
-	"github.com/authstack/authstack/internal/testenv"
+	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
 const issuer = "https://auth.e2e.test"

@@ -25,12 +25,12 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/authstack/authstack/authserver/password"
-	"github.com/authstack/authstack/authserver/signer"
-	"github.com/authstack/authstack/authserver/store"
-	redisstore "github.com/authstack/authstack/authserver/store/redis"
-	"github.com/authstack/authstack/authserver/store/redistest"
-	"github.com/authstack/authstack/internal/serverproc"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
+	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/internal/testing/serverproc"
 )
 
 const (

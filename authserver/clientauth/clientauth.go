@@ -1,0 +1,208 @@
+// Package clientauth authenticates the client of a request to the token,
+// revocation and introspection endpoints (RFC 6749 §2.3): HTTP Basic,
+// client_secret_post, or a public client naming itself, throttled like a
+// password.
+package clientauth
+
+import (
+	"context"
+	"crypto/subtle"
+	"encoding/base64"
+	"errors"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"strings"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// Clients is the part of the store client authentication needs.
+type Clients interface {
+	GetClient(ctx context.Context, id string) (store.Client, error)
+}
+
+// Authenticator authenticates the client of a token request (RFC 6749
+// §2.3): HTTP Basic (client_secret_basic), client_secret_post, or a public
+// client naming itself with client_id. A request with no client at all uses
+// the default public client, when one is configured.
+type Authenticator struct {
+	Clients Clients
+	// Limiter counts failed client secrets per client and address (RFC 6749
+	// §2.3.1: endpoints taking a client password MUST resist brute force).
+	Limiter *throttle.Limiter
+	Metrics *metrics.Metrics
+	// DefaultClient is used for requests that name no client. Its ID is
+	// looked up in the store first, so an AuthClient of that name overrides
+	// this built-in definition. An empty ID disables client-less requests.
+	DefaultClient store.Client
+}
+
+// Authenticate returns the authenticated client. Failures are invalid_client
+// (401 with a Basic challenge) or invalid_request for malformed credentials;
+// a store outage is a 503.
+func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, form oauth.Form, ip netip.Addr) (store.Client, error) {
+	id, secret, method, err := clientCredentials(r, form)
+	if err != nil {
+		return store.Client{}, err
+	}
+	id = v1alpha1.CanonicalName(id) // client IDs are case-insensitive, as usernames
+	switch method {
+	case "client_secret_basic":
+		c, err := a.checkSecret(ctx, id, secret, ip)
+		if err != nil && strings.Contains(secret, " ") {
+			err = withHint(err, hintPlus)
+		}
+		return c, err
+	case "client_secret_post":
+		return a.checkSecret(ctx, id, secret, ip)
+	case "":
+		if a.DefaultClient.ID == "" {
+			return store.Client{}, oauth.InvalidClient("client authentication required")
+		}
+		id = a.DefaultClient.ID
+	}
+	return a.publicClient(ctx, id)
+}
+
+// publicClient returns the public client id, which authenticates by naming
+// itself. The default client's built-in definition is used unless the store
+// holds a client of that ID.
+func (a *Authenticator) publicClient(ctx context.Context, id string) (store.Client, error) {
+	c, err := a.lookup(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound) && id == a.DefaultClient.ID:
+		return a.DefaultClient, nil
+	case errors.Is(err, store.ErrNotFound):
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	case err != nil:
+		return store.Client{}, err
+	case !c.Public():
+		return store.Client{}, oauth.InvalidClient("client authentication required")
+	}
+	return c, nil
+}
+
+// checkSecret authenticates a confidential client by its secret. Like a
+// password, a secret is reserved on the throttle before it is compared, so
+// concurrent guesses never exceed the limit, and released when it matches,
+// so a client's own concurrent requests are never counted (an attempt that
+// finds the limit filled only by requests in flight waits for one of them:
+// a comparison is one SHA-256). A client over the limit is refused before
+// its secret is compared, so it is not told whether the secret was right.
+func (a *Authenticator) checkSecret(ctx context.Context, id, secret string, ip netip.Addr) (store.Client, error) {
+	attempt, err := a.Limiter.Begin(ctx, "client:"+id, ip)
+	if err != nil {
+		return store.Client{}, throttle.Refusal(a.Metrics, err)
+	}
+	c, err := a.lookup(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		_ = attempt.Withdraw(ctx)
+		return store.Client{}, err
+	}
+	// An unknown client spends the same (small) work as a real comparison;
+	// a public client has no secret to check, and presenting one is an
+	// error rather than something to ignore.
+	want := c.SecretHash
+	if err != nil || c.Public() {
+		want = store.HashClientSecret("")
+	}
+	ok := subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(want)) == 1
+	if err != nil || c.Public() || !ok {
+		if err := attempt.Fail(ctx); err != nil {
+			return store.Client{}, oauth.StoreUnavailable(err)
+		}
+		return store.Client{}, oauth.InvalidClient("client authentication failed")
+	}
+	if err := attempt.Succeed(ctx); err != nil {
+		return store.Client{}, oauth.StoreUnavailable(err)
+	}
+	return c, nil
+}
+
+func (a *Authenticator) lookup(ctx context.Context, id string) (store.Client, error) {
+	c, err := a.Clients.GetClient(ctx, id)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Client{}, oauth.StoreUnavailable(err)
+	}
+	return c, err
+}
+
+// Hints added to invalid_client for HTTP Basic credentials that were
+// probably not form-encoded (RFC 6749 §2.3.1), as curl -u and most HTTP
+// libraries send them: a '+' arrives as a space and a '%' starts an escape.
+// They depend on the presented credentials only, never on whether the
+// client exists or what its secret is.
+const (
+	hintPlus    = "client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '+' in a secret must be sent as %2B"
+	hintPercent = "client credentials in HTTP Basic are form-encoded (RFC 6749 section 2.3.1): a '%' must be sent as %25"
+)
+
+// withHint appends hint to the description of an invalid_client error;
+// any other error (429, 503) is returned as it is.
+func withHint(err error, hint string) error {
+	e := oauth.As(err)
+	if e.Code != oauth.CodeInvalidClient {
+		return err
+	}
+	c := *e
+	c.Description += "; " + hint
+	return &c
+}
+
+// clientCredentials extracts the client's credentials and the method used:
+// "client_secret_basic", "client_secret_post", "none" (client_id only) or ""
+// (no client named). Using two methods at once is invalid_request (RFC 6749
+// §2.3).
+func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method string, err error) {
+	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
+	if len(r.Header.Values("Authorization")) > 1 {
+		// Refused, as the bearer endpoints refuse it.
+		return "", "", "", oauth.InvalidRequest(accesstoken.ErrRepeatedAuthorization.Error())
+	}
+	if h := r.Header.Get("Authorization"); h != "" {
+		scheme, payload, _ := strings.Cut(h, " ")
+		if !strings.EqualFold(scheme, "Basic") {
+			return "", "", "", oauth.InvalidClient("unsupported client authentication scheme")
+		}
+		raw, derr := base64.StdEncoding.DecodeString(strings.TrimSpace(payload))
+		if derr != nil {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		u, p, ok := strings.Cut(string(raw), ":")
+		if !ok {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		// RFC 6749 §2.3.1: both parts are form-urlencoded before base64.
+		if id, err = url.QueryUnescape(u); err != nil {
+			return "", "", "", withHint(oauth.InvalidClient("malformed basic credentials"), hintPercent)
+		}
+		if secret, err = url.QueryUnescape(p); err != nil {
+			return "", "", "", withHint(oauth.InvalidClient("malformed basic credentials"), hintPercent)
+		}
+		if formSecret != "" {
+			return "", "", "", oauth.InvalidRequest("more than one client authentication method")
+		}
+		if formID != "" && formID != id {
+			return "", "", "", oauth.InvalidRequest("client_id does not match the authenticated client")
+		}
+		if id == "" {
+			return "", "", "", oauth.InvalidClient("malformed basic credentials")
+		}
+		return id, secret, "client_secret_basic", nil
+	}
+	switch {
+	case formSecret != "" && formID == "":
+		return "", "", "", oauth.InvalidRequest("client_secret without client_id")
+	case formSecret != "":
+		return formID, formSecret, "client_secret_post", nil
+	case formID != "":
+		return formID, "", "none", nil
+	}
+	return "", "", "", nil
+}

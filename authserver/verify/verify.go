@@ -1,0 +1,164 @@
+// Package verify serves GET /verify, the forward-auth endpoint that
+// gateways (ingress-nginx auth-url, Traefik ForwardAuth, Envoy ext_authz
+// over HTTP) call for each request they route: 200 with the user's identity
+// in headers lets the request through; 401, 403 or 503 stop it.
+package verify
+
+import (
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"sync/atomic"
+	"time"
+
+	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// Response headers of a granted request.
+const (
+	HeaderUser     = "X-Auth-Request-User"
+	HeaderGroups   = "X-Auth-Request-Groups"
+	HeaderScopes   = "X-Auth-Request-Scopes"
+	HeaderClientID = "X-Auth-Request-Client-Id"
+)
+
+// Handler serves /verify.
+type Handler struct {
+	// Auth validates tokens of any audience; the handler checks the
+	// audience itself.
+	Auth *bearer.Authenticator
+	// Audiences are accepted when the request names none: the token's aud
+	// must hold one of them.
+	Audiences []string
+	Metrics   *metrics.Metrics
+	// Log is told, at most once per IgnoredLogInterval, when scope or
+	// audience parameters arrive below Path, where they are not applied;
+	// nil discards.
+	Log *slog.Logger
+
+	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
+}
+
+// IgnoredLogInterval is the least time between two log lines about
+// parameters ignored below Path: they come from clients, who must not be
+// able to flood the log.
+const IgnoredLogInterval = time.Minute
+
+// requirementParams are the query parameters that set what a token needs.
+var requirementParams = []string{"scope", "audience"}
+
+func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	// Gateways forward the original method (Envoy) or use GET (nginx,
+	// Traefik); the answer depends on the token only. Never cached: a
+	// revoked token must stop working at once.
+	w.Header().Set("Cache-Control", "no-store")
+	c, err := h.authorize(r)
+	if err != nil {
+		h.Metrics.BearerValidations.WithLabelValues("verify", bearer.Outcome(err)).Inc()
+		oauth.WriteError(w, err)
+		return
+	}
+	h.Metrics.BearerValidations.WithLabelValues("verify", "success").Inc()
+	w.Header().Set(HeaderUser, clean(c.Subject))
+	w.Header().Set(HeaderGroups, clean(strings.Join(c.Groups, ",")))
+	w.Header().Set(HeaderScopes, clean(c.Scope))
+	w.Header().Set(HeaderClientID, clean(c.ClientID))
+	w.WriteHeader(http.StatusOK)
+}
+
+// Path is where the handler is mounted. Requests below it (Envoy's
+// ext_authz appends the client's path and query to its path_prefix) are
+// answered the same way, but their query is the client's, not the
+// gateway's: scope and audience parameters count on Path itself only, and
+// below it are logged (see Handler.Log) and not applied.
+const Path = "/verify"
+
+func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
+	q, err := h.query(r)
+	if err != nil {
+		return nil, err
+	}
+	required, err := oauth.ParseScope(q.Get("scope"))
+	if err != nil {
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "invalid scope parameter")
+	}
+	audiences := h.Audiences
+	if a := q.Get("audience"); a != "" {
+		audiences = []string{a}
+	}
+	c, err := h.Auth.Authenticate(r)
+	if err != nil {
+		return nil, err
+	}
+	if !slices.ContainsFunc(c.Audience, func(a string) bool { return slices.Contains(audiences, a) }) {
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, "wrong audience")
+	}
+	for _, s := range required {
+		if !c.HasScope(s) {
+			return nil, oauth.BearerChallenge(oauth.CodeInsufficientScope, "the token lacks a required scope", required...)
+		}
+	}
+	return c, nil
+}
+
+// query returns the gateway's requirements: the query on Path itself,
+// nothing below it. A repeated scope or audience is invalid_request (RFC
+// 6750 §3.1): reading only the first would let "?scope=read&scope=admin"
+// pass a token without admin.
+func (h *Handler) query(r *http.Request) (url.Values, error) {
+	if r.URL.Path != Path {
+		q, _ := url.ParseQuery(r.URL.RawQuery) // the client's: only looked at for the log
+		h.noteIgnored(q)
+		return nil, nil
+	}
+	// The whole query or nothing: url.URL.Query drops a pair it cannot
+	// parse ("?scope=admin%ZZ", "?scope=admin;"), which would check no
+	// scope, or the default audience, where the gateway asked for one.
+	q, err := url.ParseQuery(r.URL.RawQuery)
+	if err != nil {
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed query")
+	}
+	for _, p := range requirementParams {
+		if len(q[p]) > 1 {
+			return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "repeated "+p+" parameter")
+		}
+	}
+	return q, nil
+}
+
+// noteIgnored logs that the client's query below Path names scope or
+// audience, which are not applied there: an operator who put them in an
+// Envoy route expects a check that does not happen. Only the names are
+// logged, never values, and at most once per IgnoredLogInterval.
+func (h *Handler) noteIgnored(q url.Values) {
+	var names []string
+	for _, p := range requirementParams {
+		if _, ok := q[p]; ok {
+			names = append(names, p)
+		}
+	}
+	if len(names) == 0 || h.Log == nil {
+		return
+	}
+	now, last := time.Now().UnixNano(), h.lastIgnored.Load()
+	if last != 0 && now-last < int64(IgnoredLogInterval) || !h.lastIgnored.CompareAndSwap(last, now) {
+		return
+	}
+	h.Log.Warn("Query parameters below "+Path+"/ are the client's and are not applied; "+
+		"requirements count on "+Path+" itself only", "parameters", names, "repeats_suppressed_for", IgnoredLogInterval.String())
+}
+
+// clean drops characters a header value must not carry.
+func clean(s string) string {
+	return strings.Map(func(r rune) rune {
+		if r < 0x20 || r == 0x7f {
+			return -1
+		}
+		return r
+	}, s)
+}

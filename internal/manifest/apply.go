@@ -1,0 +1,82 @@
+package manifest
+
+import (
+	"context"
+	"fmt"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/records"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// Apply writes the records of every user and client into s. Unlike the
+// controller it stops at the first problem: a dev setup should be fixed, not
+// half served.
+func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Policy) error {
+	seen := map[string]string{}
+	for i := range o.Users {
+		u := &o.Users[i]
+		rec, err := userRecord(u, o, policy)
+		if err != nil {
+			return fmt.Errorf("authuser %s/%s: %w", u.Namespace, u.Name, err)
+		}
+		if prev, dup := seen[rec.Username]; dup {
+			return fmt.Errorf("authuser %s/%s: username %q already used by %s", u.Namespace, u.Name, rec.Username, prev)
+		}
+		seen[rec.Username] = rec.Source
+		if err := s.PutUser(ctx, rec); err != nil {
+			return err
+		}
+	}
+	for i := range o.Clients {
+		c := &o.Clients[i]
+		id := c.EffectiveClientID()
+		if !v1alpha1.ValidName(id) {
+			return fmt.Errorf("authclient %s/%s: invalid client ID %q", c.Namespace, c.Name, id)
+		}
+		if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
+			return fmt.Errorf("authclient %s/%s: the client ID and audiences take %d bytes in a token, more than %d", c.Namespace, c.Name, n, accesstoken.MaxClientClaimBytes)
+		}
+		var secret *corev1.Secret
+		if c.Spec.SecretRef != nil {
+			if secret = o.Secret(c.Namespace, c.Spec.SecretRef.Name); secret == nil {
+				return fmt.Errorf("authclient %s/%s: secret %s not found", c.Namespace, c.Name, c.Spec.SecretRef.Name)
+			}
+		}
+		rec, err := records.Client(c, secret)
+		if err != nil {
+			return fmt.Errorf("authclient %s/%s: %w", c.Namespace, c.Name, err)
+		}
+		if err := s.PutClient(ctx, rec); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy) (store.User, error) {
+	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
+		return store.User{}, fmt.Errorf("invalid username %q", name)
+	}
+	for _, g := range u.Spec.Groups {
+		if err := v1alpha1.ValidateGroup(g); err != nil {
+			return store.User{}, err // what the CRD and the manager refuse
+		}
+	}
+	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
+		return store.User{}, fmt.Errorf("the username, groups and scopes take %d bytes in a token, more than %d", n, accesstoken.MaxUserClaimBytes)
+	}
+	secretName, _, _, err := records.UserSecretRef(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	secret := o.Secret(u.Namespace, secretName)
+	if secret == nil {
+		return store.User{}, fmt.Errorf("secret %s not found", secretName)
+	}
+	return records.User(u, secret, policy)
+}

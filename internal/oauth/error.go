@@ -1,0 +1,203 @@
+// Package oauth holds the OAuth 2.0 protocol primitives shared by every
+// endpoint: the typed error that is rendered in exactly one place, and the
+// strict parsing of form-encoded requests.
+package oauth
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"time"
+)
+
+// Error codes from RFC 6749 §5.2, RFC 6750 §3.1 and RFC 7009 §2.2.1.
+const (
+	CodeInvalidRequest         = "invalid_request"
+	CodeInvalidClient          = "invalid_client"
+	CodeInvalidGrant           = "invalid_grant"
+	CodeUnauthorizedClient     = "unauthorized_client"
+	CodeUnsupportedGrantType   = "unsupported_grant_type"
+	CodeInvalidScope           = "invalid_scope"
+	CodeInvalidToken           = "invalid_token"
+	CodeInsufficientScope      = "insufficient_scope"
+	CodeServerError            = "server_error"
+	CodeTemporarilyUnavailable = "temporarily_unavailable"
+	CodeSlowDown               = "slow_down"
+	CodeUnsupportedTokenType   = "unsupported_token_type"
+)
+
+// Error is an OAuth 2.0 error response. Its Description is shown to the
+// client, so it must never carry internal details; Cause is kept for logs.
+// An empty Code is a bare challenge: status and headers, no body.
+type Error struct {
+	Code        string
+	Description string
+	Status      int
+	// RetryAfter, when set, is sent as a Retry-After header (whole seconds).
+	RetryAfter time.Duration
+	// WWWAuthenticate, when set, is sent as the WWW-Authenticate header.
+	WWWAuthenticate string
+	// Cause is the internal error behind a server-side failure; never rendered.
+	Cause error
+
+	allow string
+}
+
+func (e *Error) Error() string {
+	if e.Cause != nil {
+		return fmt.Sprintf("%s: %s: %v", e.Code, e.Description, e.Cause)
+	}
+	return e.Code + ": " + e.Description
+}
+
+func (e *Error) Unwrap() error { return e.Cause }
+
+// WithCause returns a copy of e that records cause for logging.
+func (e *Error) WithCause(cause error) *Error {
+	c := *e
+	c.Cause = cause
+	return &c
+}
+
+// InvalidRequest is RFC 6749's "invalid_request": a missing, repeated or
+// malformed parameter.
+func InvalidRequest(desc string) *Error {
+	return &Error{Code: CodeInvalidRequest, Description: desc, Status: http.StatusBadRequest}
+}
+
+// InvalidClient is "invalid_client" (RFC 6749 §5.2): 401 with a challenge
+// for the scheme the client used, or Basic when it used none.
+func InvalidClient(desc string) *Error {
+	return &Error{
+		Code: CodeInvalidClient, Description: desc, Status: http.StatusUnauthorized,
+		WWWAuthenticate: `Basic realm="authstack", charset="UTF-8"`,
+	}
+}
+
+// InvalidGrant is "invalid_grant": bad resource owner credentials or a bad
+// refresh token. One body for every cause, so none can be told apart.
+func InvalidGrant(desc string) *Error {
+	return &Error{Code: CodeInvalidGrant, Description: desc, Status: http.StatusBadRequest}
+}
+
+// UnauthorizedClient is "unauthorized_client": the client may not use this grant.
+func UnauthorizedClient(desc string) *Error {
+	return &Error{Code: CodeUnauthorizedClient, Description: desc, Status: http.StatusBadRequest}
+}
+
+// UnsupportedGrantType is "unsupported_grant_type".
+func UnsupportedGrantType(desc string) *Error {
+	return &Error{Code: CodeUnsupportedGrantType, Description: desc, Status: http.StatusBadRequest}
+}
+
+// InvalidScope is "invalid_scope".
+func InvalidScope(desc string) *Error {
+	return &Error{Code: CodeInvalidScope, Description: desc, Status: http.StatusBadRequest}
+}
+
+// MethodNotAllowed answers a request with the wrong HTTP method; allow is the
+// value of the Allow header.
+func MethodNotAllowed(allow string) *Error {
+	return &Error{
+		Code: CodeInvalidRequest, Description: "method not allowed; use " + allow,
+		Status: http.StatusMethodNotAllowed, allow: allow,
+	}
+}
+
+// TooManyRequests refuses a request over a throttle or rate limit (RFC 6585
+// §4: 429 with Retry-After); desc says which kind, never which account.
+func TooManyRequests(desc string, retryAfter time.Duration) *Error {
+	return &Error{
+		Code: CodeSlowDown, Description: desc,
+		Status: http.StatusTooManyRequests, RetryAfter: retryAfter,
+	}
+}
+
+// Unavailable is a 503: a dependency (the store, the hash pool) cannot serve
+// the request now. The request had no effect.
+func Unavailable(desc string, retryAfter time.Duration, cause error) *Error {
+	return &Error{
+		Code: CodeTemporarilyUnavailable, Description: desc,
+		Status: http.StatusServiceUnavailable, RetryAfter: retryAfter, Cause: cause,
+	}
+}
+
+// StoreRetryAfter is the Retry-After of a 503 for an unreachable store.
+const StoreRetryAfter = time.Second
+
+// StoreUnavailable is the 503 of every endpoint whose store (Redis) cannot
+// answer: fail closed, and ask the client to come back in a second.
+func StoreUnavailable(cause error) *Error {
+	return Unavailable("store unavailable", StoreRetryAfter, cause)
+}
+
+// ServerError is a 500 for a bug; the cause is logged, never shown.
+func ServerError(cause error) *Error {
+	return &Error{
+		Code: CodeServerError, Description: "internal error",
+		Status: http.StatusInternalServerError, Cause: cause,
+	}
+}
+
+// As converts any error into an *Error: an *Error anywhere in the chain is
+// used as it is, anything else becomes a server_error.
+func As(err error) *Error {
+	var e *Error
+	if errors.As(err, &e) {
+		return e
+	}
+	return ServerError(err)
+}
+
+// body is the JSON error document of RFC 6749 §5.2.
+type body struct {
+	Error            string `json:"error"`
+	ErrorDescription string `json:"error_description,omitempty"`
+}
+
+// WriteError renders err as the JSON error response. It is the only place
+// an OAuth error reaches the wire.
+func WriteError(w http.ResponseWriter, err error) {
+	e := As(err)
+	h := w.Header()
+	if e.WWWAuthenticate != "" {
+		h.Set("WWW-Authenticate", e.WWWAuthenticate)
+	}
+	if e.allow != "" {
+		h.Set("Allow", e.allow)
+	}
+	if e.RetryAfter > 0 {
+		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(e.RetryAfter)))
+	}
+	if e.Code == "" {
+		// RFC 6750 §3.1: a request without credentials gets the challenge
+		// and no error information.
+		w.WriteHeader(e.Status)
+		return
+	}
+	WriteJSON(w, e.Status, body{Error: e.Code, ErrorDescription: e.Description})
+}
+
+// WriteJSON writes v as a JSON response with the given status.
+func WriteJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json;charset=UTF-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// NoStore sets the headers RFC 6749 §5.1 requires on responses carrying
+// tokens or credentials.
+func NoStore(w http.ResponseWriter) {
+	w.Header().Set("Cache-Control", "no-store")
+	w.Header().Set("Pragma", "no-cache")
+}
+
+func retryAfterSeconds(d time.Duration) int {
+	s := int((d + time.Second - 1) / time.Second)
+	if s < 1 {
+		s = 1
+	}
+	return s
+}

@@ -1,0 +1,125 @@
+// Package records turns AuthUser and AuthClient resources, with the Secrets
+// they reference, into the store's credential records. The controller and
+// the dev server both use it, so a record means the same thing whichever
+// wrote it.
+package records
+
+import (
+	"errors"
+	"fmt"
+	"strings"
+
+	corev1 "k8s.io/api/core/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/store"
+)
+
+// MinClientSecretLength is the shortest client secret accepted. Secrets are
+// stored as a fast hash, which only protects values too random to guess:
+// 32 random characters carry at least 128 bits (hex) and about 190 (base64url).
+const MinClientSecretLength = 32
+
+// ErrWeakClientSecret reports a client secret shorter than the minimum.
+var ErrWeakClientSecret = errors.New("client secret too short")
+
+// ErrSecretKeyMissing reports a Secret without the referenced key (or with
+// an empty value under it).
+var ErrSecretKeyMissing = errors.New("secret key missing")
+
+// SecretValue returns the value under key, honouring stringData the way the
+// API server does when it stores a Secret (stringData wins over data).
+func SecretValue(s *corev1.Secret, key string) (string, error) {
+	if v, ok := s.StringData[key]; ok && v != "" {
+		return v, nil
+	}
+	if v, ok := s.Data[key]; ok && len(v) > 0 {
+		return string(v), nil
+	}
+	return "", fmt.Errorf("%w: secret %s/%s has no key %q", ErrSecretKeyMissing, s.Namespace, s.Name, key)
+}
+
+// UserSecretRef returns the name and key of the Secret an AuthUser reads,
+// and whether it holds a hash (true) or a plaintext password (false).
+func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err error) {
+	switch ref, hashRef := u.Spec.PasswordSecretRef, u.Spec.PasswordHashSecretRef; {
+	case ref != nil && hashRef == nil:
+		return ref.Name, ref.KeyOrDefault(), false, nil
+	case hashRef != nil && ref == nil:
+		return hashRef.Name, hashRef.KeyOrDefault(), true, nil
+	}
+	return "", "", false, errors.New("exactly one of passwordSecretRef and passwordHashSecretRef must be set")
+}
+
+// User builds the credential record of u from the Secret it references. A
+// plaintext password is hashed with policy.Params; a given hash is checked
+// against policy (an invalid one wraps password.ErrInvalidHash).
+func User(u *v1alpha1.AuthUser, secret *corev1.Secret, policy password.Policy) (store.User, error) {
+	_, key, isHash, err := UserSecretRef(u)
+	if err != nil {
+		return store.User{}, err
+	}
+	value, err := SecretValue(secret, key)
+	if err != nil {
+		return store.User{}, err
+	}
+	var hash string
+	if isHash {
+		hash = strings.TrimSpace(value)
+		if err := policy.Check(hash); err != nil {
+			return store.User{}, fmt.Errorf("secret %s/%s key %q: %w", secret.Namespace, secret.Name, key, err)
+		}
+	} else if hash, err = policy.Params.Hash([]byte(value)); err != nil {
+		return store.User{}, fmt.Errorf("hash password: %w", err)
+	}
+	rec := store.User{
+		Username:      u.EffectiveUsername(),
+		PasswordHash:  hash,
+		Scopes:        u.Spec.Scopes,
+		Groups:        u.Spec.Groups,
+		Disabled:      u.Spec.Disabled,
+		Source:        u.Namespace + "/" + u.Name,
+		SecretVersion: secret.ResourceVersion,
+	}
+	if u.Spec.RevokeTokensBefore != nil {
+		rec.NotBefore = u.Spec.RevokeTokensBefore.Time
+	}
+	return rec, nil
+}
+
+// Client builds the record of c. secret is nil for a public client.
+func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error) {
+	rec := store.Client{
+		ID:         c.EffectiveClientID(),
+		GrantTypes: c.EffectiveGrantTypes(),
+		Scopes:     c.Spec.Scopes,
+		Audiences:  c.Spec.Audiences,
+		Source:     c.Namespace + "/" + c.Name,
+	}
+	if c.Spec.AccessTokenTTL != nil {
+		rec.AccessTokenTTL = c.Spec.AccessTokenTTL.Duration
+	}
+	if c.Spec.RefreshTokenTTL != nil {
+		rec.RefreshTokenTTL = c.Spec.RefreshTokenTTL.Duration
+	}
+	if c.Spec.SessionMaxLifetime != nil {
+		rec.SessionMaxLifetime = c.Spec.SessionMaxLifetime.Duration
+	}
+	if c.Spec.SecretRef == nil {
+		return rec, nil
+	}
+	if secret == nil {
+		return store.Client{}, fmt.Errorf("client %s/%s: secret %s not given", c.Namespace, c.Name, c.Spec.SecretRef.Name)
+	}
+	value, err := SecretValue(secret, c.Spec.SecretRef.KeyOrDefault())
+	if err != nil {
+		return store.Client{}, err
+	}
+	if len(value) < MinClientSecretLength {
+		return store.Client{}, fmt.Errorf("%w: secret %s/%s holds %d characters, at least %d are required (for example: openssl rand -hex 32)",
+			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
+	}
+	rec.SecretHash = store.HashClientSecret(value)
+	return rec, nil
+}

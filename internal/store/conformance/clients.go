@@ -1,0 +1,122 @@
+package conformance
+
+import (
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/internal/store"
+)
+
+func sampleClient(id string) store.Client {
+	return store.Client{
+		ID:              id,
+		SecretHash:      "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08",
+		GrantTypes:      []string{"password", "refresh_token"},
+		Scopes:          []string{"read"},
+		Audiences:       []string{"api"},
+		AccessTokenTTL:  15 * time.Minute,
+		RefreshTokenTTL: 720 * time.Hour,
+		Source:          "default/" + id,
+	}
+}
+
+func normClient(c store.Client) store.Client {
+	c.GrantTypes = nilIfEmpty(c.GrantTypes)
+	c.Scopes = nilIfEmpty(c.Scopes)
+	c.Audiences = nilIfEmpty(c.Audiences)
+	return c
+}
+
+func checkClient(t *testing.T, got, want store.Client) {
+	t.Helper()
+	if g, w := normClient(got), normClient(want); !reflect.DeepEqual(g, w) {
+		t.Fatalf("client mismatch:\n got %+v\nwant %+v", g, w)
+	}
+}
+
+func testClientCRUD(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	_, err := s.GetClient(ctx, "web")
+	wantErr(t, "GetClient before put", err, store.ErrNotFound)
+
+	c := sampleClient("web")
+	must(t, "PutClient", s.PutClient(ctx, c))
+	got, err := s.GetClient(ctx, "web")
+	must(t, "GetClient", err)
+	checkClient(t, got, c)
+	if got.Public() {
+		t.Fatal("confidential client reported as public")
+	}
+
+	// Replace with a public client: the secret hash must be gone.
+	c2 := store.Client{ID: "web", GrantTypes: []string{"refresh_token"}}
+	must(t, "PutClient replace", s.PutClient(ctx, c2))
+	got, err = s.GetClient(ctx, "web")
+	must(t, "GetClient after replace", err)
+	checkClient(t, got, c2)
+	if !got.Public() {
+		t.Fatal("public client reported as confidential")
+	}
+
+	must(t, "DeleteClient", s.DeleteClient(ctx, "web"))
+	_, err = s.GetClient(ctx, "web")
+	wantErr(t, "GetClient after delete", err, store.ErrNotFound)
+	must(t, "DeleteClient missing", s.DeleteClient(ctx, "web"))
+}
+
+func testClientList(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	list, err := s.ListClients(ctx)
+	must(t, "ListClients empty", err)
+	if len(list) != 0 {
+		t.Fatalf("ListClients on empty store = %d records, want 0", len(list))
+	}
+
+	want := map[string]store.Client{}
+	for _, id := range []string{"web", "cli", "batch"} {
+		c := sampleClient(id)
+		must(t, "PutClient", s.PutClient(ctx, c))
+		want[id] = c
+	}
+	must(t, "DeleteClient", s.DeleteClient(ctx, "cli"))
+	delete(want, "cli")
+
+	list, err = s.ListClients(ctx)
+	must(t, "ListClients", err)
+	if len(list) != len(want) {
+		t.Fatalf("ListClients = %d records, want %d: %+v", len(list), len(want), list)
+	}
+	for _, got := range list {
+		w, ok := want[got.ID]
+		if !ok {
+			t.Fatalf("ListClients returned unexpected client %q", got.ID)
+		}
+		checkClient(t, got, w)
+	}
+}
+
+func testClientCopies(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	c := sampleClient("web")
+	want := sampleClient("web")
+	must(t, "PutClient", s.PutClient(ctx, c))
+	c.GrantTypes[0], c.Scopes[0], c.Audiences[0] = "mutated", "mutated", "mutated"
+
+	got, err := s.GetClient(ctx, "web")
+	must(t, "GetClient", err)
+	checkClient(t, got, want)
+	got.GrantTypes[0], got.Scopes[0], got.Audiences[0] = "mutated", "mutated", "mutated"
+
+	list, err := s.ListClients(ctx)
+	must(t, "ListClients", err)
+	if len(list) != 1 {
+		t.Fatalf("ListClients = %d records, want 1", len(list))
+	}
+	checkClient(t, list[0], want)
+	list[0].Scopes[0] = "mutated"
+
+	got, err = s.GetClient(ctx, "web")
+	must(t, "GetClient again", err)
+	checkClient(t, got, want)
+}

@@ -1,0 +1,129 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/authstack/authstack/internal/store"
+)
+
+// GetUser returns a copy of the record for username.
+func (s *Store) GetUser(_ context.Context, username string) (store.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok {
+		return store.User{}, fmt.Errorf("get user %q: %w", username, store.ErrNotFound)
+	}
+	return copyUser(u), nil
+}
+
+// PutUser stores a copy of u.
+func (s *Store) PutUser(_ context.Context, u store.User) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var old *store.User
+	if o, ok := s.users[u.Username]; ok {
+		old = &o
+	}
+	s.users[u.Username] = copyUser(u)
+	s.userChanged(u.Username, old, &u)
+	return nil
+}
+
+// DeleteUser removes the record for username, if any.
+func (s *Store) DeleteUser(_ context.Context, username string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if o, ok := s.users[username]; ok {
+		delete(s.users, username)
+		s.userChanged(username, &o, nil)
+	}
+	return nil
+}
+
+// DeleteUserFrom removes the record if source wrote it.
+func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	u, ok := s.users[username]
+	if !ok || source == "" || u.Source != source {
+		return false, nil
+	}
+	delete(s.users, username)
+	s.userChanged(username, &u, nil)
+	return true, nil
+}
+
+// ListUsers returns copies of every user record.
+func (s *Store) ListUsers(context.Context) ([]store.User, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]store.User, 0, len(s.users))
+	for _, u := range s.users {
+		out = append(out, copyUser(u))
+	}
+	return out, nil
+}
+
+// GetClient returns a copy of the registration for id.
+func (s *Store) GetClient(_ context.Context, id string) (store.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	c, ok := s.clients[id]
+	if !ok {
+		return store.Client{}, fmt.Errorf("get client %q: %w", id, store.ErrNotFound)
+	}
+	return copyClient(c), nil
+}
+
+// PutClient stores a copy of c.
+func (s *Store) PutClient(_ context.Context, c store.Client) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	s.clients[c.ID] = copyClient(c)
+	return nil
+}
+
+// DeleteClient removes the registration for id, if any.
+func (s *Store) DeleteClient(_ context.Context, id string) error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	delete(s.clients, id)
+	return nil
+}
+
+// DeleteClientFrom removes the registration if source wrote it.
+func (s *Store) DeleteClientFrom(_ context.Context, id, source string) (bool, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if c, ok := s.clients[id]; !ok || source == "" || c.Source != source {
+		return false, nil
+	}
+	delete(s.clients, id)
+	return true, nil
+}
+
+// ListClients returns copies of every client registration.
+func (s *Store) ListClients(context.Context) ([]store.Client, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	out := make([]store.Client, 0, len(s.clients))
+	for _, c := range s.clients {
+		out = append(out, copyClient(c))
+	}
+	return out, nil
+}
+
+func copyUser(u store.User) store.User {
+	u.Scopes = clone(u.Scopes)
+	u.Groups = clone(u.Groups)
+	return u
+}
+
+func copyClient(c store.Client) store.Client {
+	c.GrantTypes = clone(c.GrantTypes)
+	c.Scopes = clone(c.Scopes)
+	c.Audiences = clone(c.Audiences)
+	return c
+}

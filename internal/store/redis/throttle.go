@@ -1,0 +1,55 @@
+package redis
+
+import (
+	"context"
+	"errors"
+	"time"
+
+	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authstack/authstack/internal/store"
+)
+
+// addAttemptScript counts one attempt and sets the counter's expiry in one
+// step, so no counter is ever left without one.
+//
+// KEYS: counter. ARGV: expiry ms.
+var addAttemptScript = goredis.NewScript(`
+local n = redis.call('INCR', KEYS[1])
+redis.call('PEXPIREAT', KEYS[1], ARGV[1])
+return n
+`)
+
+// AddAttempt adds one to key's counter for the window containing now and
+// returns the new count. The counter expires one window (plus a margin)
+// after its window ends.
+func (s *Store) AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	const op = "add attempt"
+	if window <= 0 {
+		return 0, errors.New(op + ": window must be positive")
+	}
+	idx := store.WindowIndex(now, window)
+	end := time.Unix(0, 0).Add(time.Duration(idx+1) * window)
+	n, err := addAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)},
+		expireAt(end, window+throttleGrace)).Int64()
+	if err != nil {
+		return 0, unavailable(op, err)
+	}
+	return n, nil
+}
+
+// CountAttempts returns key's counter for the window containing now.
+func (s *Store) CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
+	const op = "count attempts"
+	if window <= 0 {
+		return 0, errors.New(op + ": window must be positive")
+	}
+	n, err := s.client.Get(ctx, s.keys.attempts(key, window, store.WindowIndex(now, window))).Int64()
+	if errors.Is(err, goredis.Nil) {
+		return 0, nil
+	}
+	if err != nil {
+		return 0, unavailable(op, err)
+	}
+	return n, nil
+}

@@ -1,0 +1,39 @@
+package resourceserver
+
+import (
+	"context"
+
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// claimsKey is the context key of the authenticated request's claims.
+type claimsKey struct{}
+
+// authenticated is the context value: the claims and the middleware that
+// validated them, so that a second middleware (another audience or
+// issuer) does not take claims it did not check for its own.
+type authenticated struct {
+	m      *Middleware
+	claims *accesstoken.Claims
+}
+
+// ClaimsFromContext returns the claims of the access token that
+// authenticated the request, as put in its context by
+// [Middleware.Handler] or [Middleware.RequireScopes]. Treat them as
+// read-only.
+func ClaimsFromContext(ctx context.Context) (*accesstoken.Claims, bool) {
+	a, ok := ctx.Value(claimsKey{}).(*authenticated)
+	if !ok || a.claims == nil {
+		return nil, false
+	}
+	return a.claims, true
+}
+
+// fromContext returns the claims m itself put in ctx.
+func (m *Middleware) fromContext(ctx context.Context) (*accesstoken.Claims, bool) {
+	a, ok := ctx.Value(claimsKey{}).(*authenticated)
+	if !ok || a.m != m || a.claims == nil {
+		return nil, false
+	}
+	return a.claims, true
+}
