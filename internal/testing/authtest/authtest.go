@@ -1,0 +1,93 @@
+// Package authtest is the test kit the packages' tests share: cheap hash
+// parameters, ephemeral signing keys, a goroutine-safe log sink and free
+// loopback addresses. Only tests, test/ and hack/ import it.
+package authtest
+
+import (
+	"bytes"
+	"net"
+	"sync"
+	"testing"
+
+	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+)
+
+// FastParams are argon2id parameters cheap enough for a test to hash with
+// freely: the smallest memory and time the encoding allows. Never use them
+// outside tests.
+var FastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
+
+// Hash is the PHC string of pw under FastParams.
+func Hash(t testing.TB, pw string) string {
+	t.Helper()
+	h, err := FastParams.Hash([]byte(pw))
+	if err != nil {
+		t.Fatal(err)
+	}
+	return h
+}
+
+// Key is a new signing key of alg (signer.AlgES256 and so on).
+func Key(t testing.TB, alg string) *signer.Key {
+	t.Helper()
+	k, err := signer.Generate(alg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return k
+}
+
+// KeySet is a key set whose active key is a new key of alg, with the
+// other keys (if any) accepted beside it.
+func KeySet(t testing.TB, alg string, others ...*signer.Key) *signer.KeySet {
+	t.Helper()
+	ks, err := signer.NewKeySet(Key(t, alg), others...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ks
+}
+
+// SyncBuffer is a log sink that several goroutines may write while a test
+// reads it.
+type SyncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *SyncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+// String is everything written so far.
+func (s *SyncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}
+
+// FreeAddr is a loopback host:port nothing listens on at the moment of
+// the call. Another process may take it before the caller does, so only
+// use it for a child process that must be told its address in advance;
+// a listener in the test itself listens on port 0 instead.
+func FreeAddr() (string, error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", err
+	}
+	defer ln.Close()
+	return ln.Addr().String(), nil
+}
+
+// MustFreeAddr is FreeAddr for a test: it fails the test on error.
+func MustFreeAddr(t testing.TB) string {
+	t.Helper()
+	addr, err := FreeAddr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return addr
+}
