@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/discovery"
@@ -31,6 +30,7 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -260,7 +260,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	// /verify, /introspect and /revoke judge tokens of every audience.
 	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
-	auth := &bearer.Authenticator{Tokens: validator, Revocations: mirror}
+	// The bearer endpoints authenticate as resource servers do. A key
+	// source that can refetch (resourceserver.KeyRefetcher) is asked to
+	// when a token names a key it does not hold.
+	bearerAuth := func(v *accesstoken.Validator) *resourceserver.Authenticator {
+		return &resourceserver.Authenticator{Validator: v, Revocation: mirror, Log: cfg.Logger}
+	}
 	pool := password.NewPool(cfg.HashPool)
 	limiter := func(namespace string) *throttle.Limiter {
 		return &throttle.Limiter{
@@ -309,15 +314,16 @@ func New(cfg Config) (*Server, error) {
 		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
 	})
 	mux.Handle("/introspect", &introspect.Handler{
-		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
+		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,
+		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
 	})
 	verifyHandler := &verify.Handler{
-		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
-		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger,
+		Auth:      bearerAuth(anyAudience),
+		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 	}
 	mux.Handle(verify.Path, verifyHandler)
 	mux.Handle(verify.Path+"/", verifyHandler) // Envoy ext_authz: path_prefix + the client's path
-	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
+	mux.Handle("/userinfo", &userinfo.Handler{Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample})
 	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
 	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)
 	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)

@@ -184,7 +184,10 @@ func TestMiddlewareRevocation(t *testing.T) {
 	}{
 		{"not revoked", nil, 200, "", ""},
 		{"revoked", fmt.Errorf("%w: token revoked", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
-		{"user disabled", fmt.Errorf("%w: user disabled", accesstoken.ErrInvalidToken), 401, "invalid_token", "user disabled"},
+		{"user disabled", accesstoken.Invalid("user disabled"), 401, "invalid_token", "user disabled"},
+		// The reason of an error accesstoken did not make is not read out
+		// of its text: only accesstoken.Invalid gives one.
+		{"user disabled, by hand", fmt.Errorf("%w: user disabled", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
 		{"accesstoken.Invalid", accesstoken.Invalid("token from an earlier store epoch"), 401, "invalid_token", "earlier store epoch"},
 		{"accesstoken.Invalid wrapped", fmt.Errorf("mirror: %w", accesstoken.Invalid("token revoked")), 401, "invalid_token", "token revoked"},
 		// A revocation error of another form: its text is not shown.

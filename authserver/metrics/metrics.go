@@ -6,6 +6,8 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authstack/authstack/internal/oauth"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -88,6 +90,16 @@ func New() *Metrics {
 		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight, m.ForwardedForIgnored,
 	)
 	return m
+}
+
+// BearerOutcome labels a failed bearer authentication for
+// BearerValidations: the OAuth error code, or "missing_token" for a
+// request without credentials.
+func BearerOutcome(err error) string {
+	if code := oauth.As(err).Code; code != "" {
+		return code
+	}
+	return "missing_token"
 }
 
 // Handler serves the registry in the Prometheus exposition format.

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -46,10 +45,15 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	resp, err := h.serve(w, r, &grantType)
 	outcome := "success"
 	if err != nil {
-		e := oauth.As(err)
-		outcome = e.Code
-		h.logFailure(r, grantType, e)
-		oauth.WriteError(w, e)
+		outcome = oauth.As(err).Code
+		// Never the parameters: a failed login's username field may hold
+		// a mistyped password. Of a flood of one kind (one grant type,
+		// error and status: a bounded set of keys), only a sample is
+		// written, and a summary; so a password spray cannot hide a
+		// refresh grant's refusals. Sessions the refresh grant ends are
+		// logged by the grant itself, never sampled.
+		(&oauth.Responder{Log: h.Log, Msg: "Token request refused", Sample: h.Sample}).
+			Respond(w, r, err, grantType, "grant_type", grantType, "client_ip", h.IPs.ClientIP(r).String())
 	} else {
 		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_id", resp.ClientID,
 			"client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
@@ -108,26 +112,4 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 		return nil, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
 	}
 	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
-}
-
-// logFailure records a refused request. It never logs parameters: a failed
-// login's username field may hold a mistyped password. Of a flood of one
-// kind (one grant type, error and status: a bounded set of keys), only a
-// sample is written, and a summary; so a password spray cannot hide a
-// refresh grant's refusals. Sessions the refresh grant ends are logged by
-// the grant itself, never sampled.
-func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
-	if !h.Sample.Allow("Token request refused " + grantType + " " + e.Code + " " + strconv.Itoa(e.Status)) {
-		return
-	}
-	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}
-	level := slog.LevelInfo
-	if e.Cause != nil {
-		attrs = append(attrs, "cause", e.Cause.Error())
-		level = slog.LevelWarn
-	}
-	if e.Status >= 500 && e.Status != http.StatusServiceUnavailable {
-		level = slog.LevelError
-	}
-	h.Log.Log(r.Context(), level, "Token request refused", attrs...)
 }
