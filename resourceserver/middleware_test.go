@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -307,5 +308,78 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if _, ok := resourceserver.ClaimsFromContext(req.Context()); ok {
 		t.Error("claims in a context no middleware handled")
+	}
+}
+
+// A revocation checker that cannot tell gets a 503 with the words of the
+// token server's endpoints and the configured Retry-After
+// (DefaultRetryAfter by default).
+func TestMiddlewareRevocationUnavailable(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	tok := iss.token(t, apiAudience, "read")
+	for _, tc := range []struct {
+		retryAfter time.Duration
+		want       string
+	}{{0, "5"}, {2 * time.Second, "2"}} {
+		fc := &fakeChecker{err: errors.New("revocation mirror stale for 45s")}
+		h := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Revocation = fc; o.RetryAfter = tc.retryAfter }).Handler(echoClaims)
+		rec := call(h, "Bearer "+tok)
+		expectError(t, rec, 503, "temporarily_unavailable", "")
+		var b errorBody
+		must(t, json.Unmarshal(rec.Body.Bytes(), &b))
+		if b.ErrorDescription != "revocation state unavailable; retry later" || rec.Header().Get("Retry-After") != tc.want {
+			t.Errorf("RetryAfter %v: %q, Retry-After %q; want %q and %s", tc.retryAfter, b.ErrorDescription, rec.Header().Get("Retry-After"),
+				"revocation state unavailable; retry later", tc.want)
+		}
+	}
+}
+
+// The middleware logs what it refuses as the token server's endpoints do
+// (oauth.Responder): a 503 at WARN with its cause, a refused token or a
+// malformed request at DEBUG (the latter used not to be logged), the path
+// but never the token.
+func TestMiddlewareLogsRefusals(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	tok := iss.token(t, apiAudience, "read")
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fc := &fakeChecker{}
+	h := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Revocation = fc; o.Logger = log }).Handler(echoClaims)
+
+	lastLine := func() map[string]any {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		var m map[string]any
+		must(t, json.Unmarshal([]byte(lines[len(lines)-1]), &m))
+		return m
+	}
+	fc.err = errors.New("revocation mirror stale for 45s")
+	call(h, "Bearer "+tok)
+	if l := lastLine(); l["msg"] != "Request refused" || l["level"] != "WARN" || l["status"] != float64(503) ||
+		l["cause"] != "revocation mirror stale for 45s" || l["path"] != "/api/thing" {
+		t.Errorf("503 logged as %v", l)
+	}
+	fc.err = nil
+	call(h, "Bearer "+iss.token(t, otherAudience))
+	if l := lastLine(); l["level"] != "DEBUG" || l["error"] != "invalid_token" || l["reason"] != "wrong audience" {
+		t.Errorf("401 logged as %v", l)
+	}
+	call(h, "Bearer "+tok, "Bearer "+tok)
+	if l := lastLine(); l["level"] != "DEBUG" || l["error"] != "invalid_request" || l["status"] != float64(400) {
+		t.Errorf("400 logged as %v", l)
+	}
+	if strings.Contains(buf.String(), tok) {
+		t.Error("the log holds the token")
+	}
+}
+
+// The error of a refused token still wraps accesstoken.ErrInvalidToken.
+func TestAuthenticateErrorWrapsTheCause(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	m := newStaticMiddleware(t, iss)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.token(t, otherAudience))
+	if _, err := m.Authenticate(req); !errors.Is(err, accesstoken.ErrInvalidToken) {
+		t.Errorf("Authenticate = %v, want an error wrapping ErrInvalidToken", err)
 	}
 }
