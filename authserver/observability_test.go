@@ -75,3 +75,29 @@ func TestMetrics(t *testing.T) {
 		t.Error("/metrics is served on the API listener")
 	}
 }
+
+// Every request is counted under its route's label, whatever its method,
+// and one no route serves under "other"; probes are counted too.
+func TestRequestMetricLabels(t *testing.T) {
+	ts := newTestServer(t)
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, "/verify/invoices"},
+		{http.MethodGet, "/nope"},
+		{http.MethodGet, "/token/"},
+		{http.MethodPost, "/.well-known/jwks.json"},
+		{http.MethodGet, "/healthz"},
+	} {
+		ts.doOn(ts.handler, r.method, r.path)
+	}
+	body := ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String()
+	for _, want := range []string{
+		`authstack_http_requests_total{code="401",handler="/verify"} 1`,
+		`authstack_http_requests_total{code="404",handler="other"} 2`,
+		`authstack_http_requests_total{code="405",handler="/.well-known/jwks.json"} 1`,
+		`authstack_http_requests_total{code="200",handler="/healthz"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}

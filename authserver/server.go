@@ -205,6 +205,7 @@ type Server struct {
 	draining atomic.Bool
 	mirror   *mirror.Mirror
 	sample   *logsample.Sampler
+	routes   *routeTable
 	started  atomic.Bool
 }
 
@@ -292,9 +293,6 @@ func New(cfg Config) (*Server, error) {
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
 			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Now: cfg.Now},
 	}
-	disc := discovery.New(discovery.Options{
-		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
-	})
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
@@ -303,33 +301,43 @@ func New(cfg Config) (*Server, error) {
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/token", &token.Handler{
-		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
-		ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
-		Sample:     sample,
-	})
-	mux.Handle("/revoke", &revoke.Handler{
-		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
-	})
-	mux.Handle("/introspect", &introspect.Handler{
-		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,
-		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
-	})
 	verifyHandler := &verify.Handler{
 		Auth:      bearerAuth(anyAudience),
 		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 	}
-	mux.Handle(verify.Path, verifyHandler)
-	mux.Handle(verify.Path+"/", verifyHandler) // Envoy ext_authz: path_prefix + the client's path
-	mux.Handle("/userinfo", &userinfo.Handler{Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample})
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
-	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)
-	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
+	disc := &discovery.Handler{} // configured below, from the routes
+	routes := []route{
+		{path: "/token", member: discovery.TokenEndpoint, handler: &token.Handler{
+			Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
+			Sample:     sample,
+		}},
+		{path: "/revoke", member: discovery.RevocationEndpoint, handler: &revoke.Handler{
+			Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
+			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+		}},
+		{path: "/introspect", member: discovery.IntrospectionEndpoint, handler: &introspect.Handler{
+			Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,
+			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+		}},
+		{path: verify.Path, handler: verifyHandler},
+		// Envoy ext_authz: path_prefix + the client's path.
+		{path: verify.Path + "/", handler: verifyHandler},
+		{path: "/userinfo", member: discovery.UserinfoEndpoint, handler: &userinfo.Handler{
+			Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+		}},
+		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", handler: http.HandlerFunc(disc.ServeOAuth)},
+		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
+		{method: http.MethodGet, path: "/.well-known/jwks.json", member: discovery.JWKSURI, handler: http.HandlerFunc(s.serveJWKS)},
+	}
+	routes = append(routes, s.probes()...)
+	*disc = *discovery.New(discovery.Options{
+		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
+		Endpoints: advertised(routes),
+	})
+	s.routes = newRouteTable(routes)
 	cfg.Metrics.RegisterMirror(mirrorStats{mirror})
-	s.addProbes(mux)
-	s.api = s.instrument(mux)
+	s.api = s.instrument(s.routes.mux())
 	return s, nil
 }
 
@@ -364,7 +372,9 @@ func (s *Server) Handler() http.Handler { return s.api }
 func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.Metrics.Handler())
-	s.addProbes(mux)
+	for _, rt := range s.probes() {
+		mux.Handle(rt.pattern(), rt.handler)
+	}
 	return mux
 }
 
@@ -376,11 +386,15 @@ func (s *Server) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(s.cfg.Keys.Current().JWKS())
 }
 
-func (s *Server) addProbes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.serveReady)
+// probes are the routes of the liveness and readiness probes, served on
+// both listeners.
+func (s *Server) probes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/healthz", handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("ok\n"))
+		}), quiet: true},
+		{method: http.MethodGet, path: "/readyz", handler: http.HandlerFunc(s.serveReady), quiet: true},
+	}
 }
 
 // serveReady is ready when the store answers and a signing key is loaded.
