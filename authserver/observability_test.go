@@ -101,3 +101,28 @@ func TestRequestMetricLabels(t *testing.T) {
 		}
 	}
 }
+
+// The mirror's figures are on the metrics listener.
+func TestMirrorMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	if rec := ts.post("/revoke", nil, "token", tok, "client_id", "default"); rec.Code != http.StatusOK {
+		t.Fatal(rec.Code)
+	}
+	ts.caughtUp()
+	for name, want := range map[string]float64{
+		// Revoking an access token revokes its session.
+		"authstack_revocation_mirror_revoked_tokens":   0,
+		"authstack_revocation_mirror_revoked_sessions": 1,
+		"authstack_revocation_mirror_users":            3,
+		"authstack_revocation_mirror_loads_total":      1,
+		"authstack_revocation_mirror_rollbacks_total":  0,
+	} {
+		if got := ts.metric(t, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := ts.metric(t, "authstack_revocation_mirror_staleness_seconds"); got <= 0 || got > 2 {
+		t.Errorf("staleness %v s", got)
+	}
+}
