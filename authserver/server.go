@@ -224,15 +224,6 @@ func (s *Server) Start(ctx context.Context) {
 // Mirror returns the server's revocation mirror.
 func (s *Server) Mirror() *mirror.Mirror { return s.mirror }
 
-// mirrorStats adapts the mirror to the metrics package.
-type mirrorStats struct{ m *mirror.Mirror }
-
-func (a mirrorStats) Staleness() time.Duration { return a.m.Staleness() }
-func (a mirrorStats) Counts() (tokens, grants, users int, reloads, rollbacks int64) {
-	st := a.m.Stats()
-	return st.RevokedTokens, st.RevokedGrants, st.Users, st.Reloads, st.Rollbacks
-}
-
 // New builds the server from cfg.
 func New(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
@@ -336,7 +327,7 @@ func New(cfg Config) (*Server, error) {
 		Endpoints: advertised(routes),
 	})
 	s.routes = newRouteTable(routes)
-	cfg.Metrics.RegisterMirror(mirrorStats{mirror})
+	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil
 }

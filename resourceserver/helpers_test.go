@@ -332,7 +332,7 @@ func newStaticIssuer(t testing.TB, now func() time.Time) *staticIssuer {
 
 func (s *staticIssuer) token(t testing.TB, aud string, scopes ...string) string {
 	t.Helper()
-	tok, _, err := s.issuer.Issue("alice", "cli", []string{aud}, scopes, []string{"readers"}, time.Hour)
+	tok, _, err := s.issuer.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{aud}, Scopes: scopes, Groups: []string{"readers"}, TTL: time.Hour})
 	must(t, err)
 	return tok
 }

@@ -290,7 +290,7 @@ func TestMiddlewareStackedAudiences(t *testing.T) {
 	inner := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Audiences = []string{otherAudience} })
 	h := outer.Handler(inner.RequireScopes()(echoClaims))
 	expectError(t, call(h, "Bearer "+iss.token(t, apiAudience)), 401, "invalid_token", "audience")
-	both, _, err := iss.issuer.Issue("alice", "cli", []string{apiAudience, otherAudience}, nil, nil, time.Hour)
+	both, _, err := iss.issuer.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{apiAudience, otherAudience}, TTL: time.Hour})
 	must(t, err)
 	if rec := call(h, "Bearer "+both); rec.Code != 200 {
 		t.Errorf("token for both audiences: %d %s", rec.Code, rec.Body)

@@ -41,8 +41,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	// RFC 6749 §5.1: no response of the token endpoint may be cached.
 	oauth.NoStore(w)
-	grantType := "unknown"
-	resp, err := h.serve(w, r, &grantType)
+	resp, grantType, err := h.serve(w, r)
 	outcome := "success"
 	if err != nil {
 		outcome = oauth.As(err).Code
@@ -63,23 +62,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Metrics.TokenDuration.WithLabelValues(grantType).Observe(time.Since(start).Seconds())
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *string) (*Response, error) {
+// serve handles the request and returns the tokens, or the error, and the
+// grant type for the metrics: the request's once it names a grant the
+// server serves (a bounded set), "unknown" before.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, string, error) {
+	const unknown = "unknown"
 	if r.Method != http.MethodPost {
-		return nil, oauth.MethodNotAllowed(http.MethodPost)
+		return nil, unknown, oauth.MethodNotAllowed(http.MethodPost)
 	}
 	form, err := oauth.ParseForm(w, r)
 	if err != nil {
-		return nil, err
+		return nil, unknown, err
 	}
 	gt := form.Get("grant_type")
 	if gt == "" {
-		return nil, oauth.InvalidRequest("missing parameter: grant_type")
+		return nil, unknown, oauth.InvalidRequest("missing parameter: grant_type")
 	}
 	grant, ok := h.Grants[gt]
 	if !ok {
-		return nil, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
+		return nil, unknown, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
 	}
-	*grantLabel = gt // a known value: bounded metric cardinality
 	ip := h.IPs.ClientIP(r)
 	if h.IPs.IgnoresForwardedFor(r) {
 		h.Metrics.ForwardedForIgnored.Inc()
@@ -92,16 +94,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 		// Refuse overload before client authentication writes its throttle
 		// counters: a busy server must not cost the store anything.
 		if err := o.Overloaded(); err != nil {
-			return nil, err
+			return nil, gt, err
 		}
 	}
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
-		return nil, err
+		return nil, gt, err
 	}
 	if !client.Public() {
 		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
-			return nil, throttle.Refusal(h.Metrics, err)
+			return nil, gt, throttle.Refusal(h.Metrics, err)
 		}
 	}
 	allowed := client.GrantTypes
@@ -109,7 +111,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 		allowed = defaultGrantTypes
 	}
 	if !slices.Contains(allowed, gt) {
-		return nil, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
+		return nil, gt, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
 	}
-	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
+	resp, err := grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
+	return resp, gt, err
 }
