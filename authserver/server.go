@@ -41,17 +41,30 @@ type Config struct {
 	Issuer string
 	// AllowHTTPIssuer accepts an http:// issuer, for development and tests.
 	AllowHTTPIssuer bool
-	Store           store.Store
-	Keys            signer.Source
-	// DefaultAudience is the aud of tokens for clients that list none.
+	// Store holds users, clients, sessions, throttle counters and the
+	// revocation log (Redis in production). Required.
+	Store store.Store
+	// Keys provides the signing and verification keys (a directory
+	// watcher in production). Required. One that implements
+	// resourceserver.KeyRefetcher is asked to refetch when a token names a
+	// key it does not hold.
+	Keys signer.Source
+	// DefaultAudience is the aud of tokens for clients that list none; the
+	// issuer when empty.
 	DefaultAudience []string
-	AccessTokenTTL  time.Duration
+	// AccessTokenTTL is the lifetime of access tokens for clients that set
+	// none; 15 minutes when zero.
+	AccessTokenTTL time.Duration
 	// PublicClientID names the default public client used by requests that
 	// name no client; empty disables them.
 	PublicClientID string
+	// TrustedProxies are the addresses or CIDR ranges whose
+	// X-Forwarded-For is believed when finding a client's address.
 	TrustedProxies []string
-	PerUserIP      throttle.Limit
-	PerIP          throttle.Limit
+	// PerUserIP and PerIP bound failed logins per (username, address) and
+	// per address in a window (Max 0: off).
+	PerUserIP throttle.Limit
+	PerIP     throttle.Limit
 	// KnownFor is how long a username (or client) that succeeded from an
 	// address is exempt from that address's per-IP limit, staying subject
 	// to its own per-(username, address) one; 0: nobody is.
@@ -59,13 +72,18 @@ type Config struct {
 	// UserRate bounds each username's successful logins, ClientRate each
 	// confidential client's token requests (Max 0: off).
 	UserRate, ClientRate throttle.Limit
-	HashParams           password.Params
+	// HashParams are the argon2id parameters of the server's own hashes
+	// (the decoy, the cost cap's reference); password.DefaultParams when
+	// zero.
+	HashParams password.Params
 	// HashCostFactor treats a stored hash costing more than this many times
 	// one made with HashParams (or with more argon2id lanes) as invalid: it
 	// fails as a wrong password, at the decoy's cost. 0: only the absolute
 	// bounds apply.
 	HashCostFactor uint
-	HashPool       password.PoolOptions
+	// HashPool bounds the password verifications that run at once and
+	// wait for a slot (password.PoolOptions' defaults when zero).
+	HashPool password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -101,9 +119,12 @@ type Config struct {
 	// LogSummaryEvery is how often the refusal lines left out of the log
 	// during a flood are summarised; logsample.DefaultEvery when zero.
 	LogSummaryEvery time.Duration
-	Logger          *slog.Logger
-	Metrics         *metrics.Metrics
-	Now             func() time.Time
+	// Logger receives the server's log; nil discards it.
+	Logger *slog.Logger
+	// Metrics are the collectors the server updates; a new set when nil.
+	Metrics *metrics.Metrics
+	// Now is the server's clock; time.Now when nil.
+	Now func() time.Time
 }
 
 func (c *Config) defaults() error {

@@ -1,6 +1,7 @@
 // Package oauth holds the OAuth 2.0 protocol primitives shared by every
-// endpoint: the typed error that is rendered in exactly one place, and the
-// strict parsing of form-encoded requests.
+// endpoint: the typed error, rendered in exactly one place (WriteError)
+// and rendered and logged by one Responder, and the strict parsing of
+// form-encoded requests.
 package oauth
 
 import (
