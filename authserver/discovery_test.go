@@ -125,3 +125,14 @@ func TestIssuerRules(t *testing.T) {
 		t.Error("a throttle limit without a window was accepted")
 	}
 }
+
+func TestDiscoveryListsRevocationAndIntrospection(t *testing.T) {
+	ts := newTestServer(t)
+	m := decode[map[string]any](t, ts.do(request{method: http.MethodGet, path: "/.well-known/oauth-authorization-server"}))
+	if m["revocation_endpoint"] != issuer+"/revoke" || m["introspection_endpoint"] != issuer+"/introspect" {
+		t.Fatalf("metadata %v", m)
+	}
+	if gts := anyStrings(m["grant_types_supported"]); len(gts) != 2 || gts[1] != "refresh_token" {
+		t.Fatalf("grant_types_supported %v", gts)
+	}
+}

@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
@@ -368,3 +369,51 @@ func publicKeyFromJWKS(t *testing.T, doc []byte, kid string) *ecdsa.PublicKey {
 type httptestRecorder = httptest.ResponseRecorder
 
 func b64url(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
+
+var billingAuth = map[string]string{"Authorization": basic("billing", billingSecret)}
+
+// login gets alice's tokens through the confidential billing client.
+func (ts *testServer) login(t *testing.T, kv ...string) tokenResponse {
+	t.Helper()
+	body := append([]string{"grant_type", "password", "username", "alice", "password", alicePassword}, kv...)
+	rec := ts.do(request{body: form(body...), headers: billingAuth})
+	if rec.Code != http.StatusOK {
+		t.Fatalf("login: %d %s", rec.Code, rec.Body)
+	}
+	tr := decode[tokenResponse](t, rec)
+	if tr.RefreshToken == "" {
+		t.Fatal("no refresh token for a client allowed the refresh_token grant")
+	}
+	return tr
+}
+
+func (ts *testServer) refresh(rt string, kv ...string) *httptest.ResponseRecorder {
+	return ts.do(request{body: form(append([]string{"grant_type", "refresh_token", "refresh_token", rt}, kv...)...), headers: billingAuth})
+}
+
+func (ts *testServer) post(path string, auth map[string]string, kv ...string) *httptest.ResponseRecorder {
+	return ts.do(request{path: path, body: form(kv...), headers: auth})
+}
+
+// introspect returns the introspection response for tok, asked by billing.
+func (ts *testServer) introspect(t *testing.T, tok string) map[string]any {
+	t.Helper()
+	ts.caughtUp()
+	rec := ts.post("/introspect", billingAuth, "token", tok)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("introspect: %d %s", rec.Code, rec.Body)
+	}
+	return decode[map[string]any](t, rec)
+}
+
+func active(m map[string]any) bool { return m["active"] == true }
+
+// sessionOf is the store's key of a refresh token's session.
+func sessionOf(t *testing.T, raw string) string {
+	t.Helper()
+	tok, ok := session.Parse(raw)
+	if !ok {
+		t.Fatalf("not a refresh token: %q", raw)
+	}
+	return tok.ID()
+}

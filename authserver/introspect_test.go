@@ -118,3 +118,56 @@ func TestIntrospectRefusalDoesNotDependOnTheMirror(t *testing.T) {
 		t.Fatalf("another client with a stale mirror: %d %s, want {\"active\":false}", rec.Code, rec.Body)
 	}
 }
+
+func TestIntrospectEndpoint(t *testing.T) {
+	ts := newTestServer(t)
+	tr := ts.login(t)
+	// Confidential clients only.
+	if rec := ts.post("/introspect", nil, "token", tr.AccessToken, "client_id", "default"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("public client: %d %s", rec.Code, rec.Body)
+	}
+	if rec := ts.post("/introspect", billingAuth); rec.Code != http.StatusBadRequest {
+		t.Fatalf("no token: %d", rec.Code)
+	}
+	got := ts.introspect(t, tr.AccessToken)
+	for k, want := range map[string]any{
+		"active": true, "scope": "read write", "client_id": "billing", "username": "alice", "sub": "alice",
+		"iss": issuer, "token_type": "Bearer",
+	} {
+		if got[k] != want {
+			t.Errorf("%s = %v, want %v", k, got[k], want)
+		}
+	}
+	for _, k := range []string{"exp", "iat", "jti", "aud"} {
+		if got[k] == nil {
+			t.Errorf("%s missing", k)
+		}
+	}
+	// Inactive is exactly {"active":false}: nothing about why.
+	for _, tok := range []string{"garbage", tamper(t, tr.AccessToken), strings.Repeat("A", 43)} {
+		rec := ts.post("/introspect", billingAuth, "token", tok)
+		if rec.Code != http.StatusOK || strings.TrimSpace(rec.Body.String()) != `{"active":false}` {
+			t.Errorf("%.20s: %d %s", tok, rec.Code, rec.Body)
+		}
+	}
+	ts.advance(10 * time.Minute) // billing's tokens live 5 minutes
+	if active(ts.introspect(t, tr.AccessToken)) {
+		t.Error("expired token is active")
+	}
+	// A refresh token is described to its own client only.
+	tr = ts.login(t)
+	if got := ts.introspect(t, tr.RefreshToken); !active(got) || got["client_id"] != "billing" || got["username"] != "alice" {
+		t.Fatalf("refresh token to its client: %v", got)
+	}
+	other := store.Client{ID: "reports", SecretHash: store.HashClientSecret(billingSecret + "-reports")}
+	if err := ts.store.PutClient(t.Context(), other); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.post("/introspect", map[string]string{"Authorization": basic("reports", billingSecret+"-reports")}, "token", tr.RefreshToken)
+	if strings.TrimSpace(rec.Body.String()) != `{"active":false}` {
+		t.Fatalf("refresh token to another client: %s", rec.Body)
+	}
+	if rec.Header().Get("Cache-Control") != "no-store" {
+		t.Error("introspection response may be cached")
+	}
+}

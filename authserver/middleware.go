@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
-	"strings"
 	"time"
 )
 
@@ -28,15 +27,14 @@ func (r *statusRecorder) Write(b []byte) (int, error) {
 	return r.ResponseWriter.Write(b)
 }
 
-// knownPaths bounds the "handler" label of the request counter.
-var knownPaths = map[string]bool{
-	"/token": true, "/userinfo": true, "/revoke": true, "/introspect": true, "/verify": true, "/healthz": true, "/readyz": true,
-	"/.well-known/oauth-authorization-server": true, "/.well-known/openid-configuration": true,
-	"/.well-known/jwks.json": true,
-}
+// Unwrap gives http.ResponseController the underlying writer (Flush,
+// deadlines).
+func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter }
 
-// instrument counts and logs every request. It logs the path only: query
-// strings can carry credentials and are never logged.
+// instrument counts and logs every request, labelled by the route that
+// served it (the route table's label: a bounded set) or "other". It logs
+// that label only, not the path: query strings can carry credentials and
+// are never logged.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
@@ -47,15 +45,13 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		path := r.URL.Path
-		if strings.HasPrefix(path, "/verify/") {
-			path = "/verify"
-		}
-		if !knownPaths[path] {
-			path = "other"
+		path := otherLabel
+		rt, ok := s.routes.match(r.URL.Path)
+		if ok {
+			path = rt.label()
 		}
 		s.Metrics.HTTPRequests.WithLabelValues(path, strconv.Itoa(rec.status)).Inc()
-		if path == "/healthz" || path == "/readyz" {
+		if rt.quiet {
 			return
 		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "HTTP request",

@@ -75,3 +75,54 @@ func TestMetrics(t *testing.T) {
 		t.Error("/metrics is served on the API listener")
 	}
 }
+
+// Every request is counted under its route's label, whatever its method,
+// and one no route serves under "other"; probes are counted too.
+func TestRequestMetricLabels(t *testing.T) {
+	ts := newTestServer(t)
+	for _, r := range []struct{ method, path string }{
+		{http.MethodGet, "/verify/invoices"},
+		{http.MethodGet, "/nope"},
+		{http.MethodGet, "/token/"},
+		{http.MethodPost, "/.well-known/jwks.json"},
+		{http.MethodGet, "/healthz"},
+	} {
+		ts.doOn(ts.handler, r.method, r.path)
+	}
+	body := ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String()
+	for _, want := range []string{
+		`authstack_http_requests_total{code="401",handler="/verify"} 1`,
+		`authstack_http_requests_total{code="404",handler="other"} 2`,
+		`authstack_http_requests_total{code="405",handler="/.well-known/jwks.json"} 1`,
+		`authstack_http_requests_total{code="200",handler="/healthz"} 1`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
+	}
+}
+
+// The mirror's figures are on the metrics listener.
+func TestMirrorMetrics(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken()
+	if rec := ts.post("/revoke", nil, "token", tok, "client_id", "default"); rec.Code != http.StatusOK {
+		t.Fatal(rec.Code)
+	}
+	ts.caughtUp()
+	for name, want := range map[string]float64{
+		// Revoking an access token revokes its session.
+		"authstack_revocation_mirror_revoked_tokens":   0,
+		"authstack_revocation_mirror_revoked_sessions": 1,
+		"authstack_revocation_mirror_users":            3,
+		"authstack_revocation_mirror_loads_total":      1,
+		"authstack_revocation_mirror_rollbacks_total":  0,
+	} {
+		if got := ts.metric(t, name); got != want {
+			t.Errorf("%s = %v, want %v", name, got, want)
+		}
+	}
+	if got := ts.metric(t, "authstack_revocation_mirror_staleness_seconds"); got <= 0 || got > 2 {
+		t.Errorf("staleness %v s", got)
+	}
+}

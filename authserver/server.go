@@ -14,7 +14,6 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/discovery"
@@ -31,6 +30,7 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -41,17 +41,30 @@ type Config struct {
 	Issuer string
 	// AllowHTTPIssuer accepts an http:// issuer, for development and tests.
 	AllowHTTPIssuer bool
-	Store           store.Store
-	Keys            signer.Source
-	// DefaultAudience is the aud of tokens for clients that list none.
+	// Store holds users, clients, sessions, throttle counters and the
+	// revocation log (Redis in production). Required.
+	Store store.Store
+	// Keys provides the signing and verification keys (a directory
+	// watcher in production). Required. One that implements
+	// resourceserver.KeyRefetcher is asked to refetch when a token names a
+	// key it does not hold.
+	Keys signer.Source
+	// DefaultAudience is the aud of tokens for clients that list none; the
+	// issuer when empty.
 	DefaultAudience []string
-	AccessTokenTTL  time.Duration
+	// AccessTokenTTL is the lifetime of access tokens for clients that set
+	// none; 15 minutes when zero.
+	AccessTokenTTL time.Duration
 	// PublicClientID names the default public client used by requests that
 	// name no client; empty disables them.
 	PublicClientID string
+	// TrustedProxies are the addresses or CIDR ranges whose
+	// X-Forwarded-For is believed when finding a client's address.
 	TrustedProxies []string
-	PerUserIP      throttle.Limit
-	PerIP          throttle.Limit
+	// PerUserIP and PerIP bound failed logins per (username, address) and
+	// per address in a window (Max 0: off).
+	PerUserIP throttle.Limit
+	PerIP     throttle.Limit
 	// KnownFor is how long a username (or client) that succeeded from an
 	// address is exempt from that address's per-IP limit, staying subject
 	// to its own per-(username, address) one; 0: nobody is.
@@ -59,13 +72,18 @@ type Config struct {
 	// UserRate bounds each username's successful logins, ClientRate each
 	// confidential client's token requests (Max 0: off).
 	UserRate, ClientRate throttle.Limit
-	HashParams           password.Params
+	// HashParams are the argon2id parameters of the server's own hashes
+	// (the decoy, the cost cap's reference); password.DefaultParams when
+	// zero.
+	HashParams password.Params
 	// HashCostFactor treats a stored hash costing more than this many times
 	// one made with HashParams (or with more argon2id lanes) as invalid: it
 	// fails as a wrong password, at the decoy's cost. 0: only the absolute
 	// bounds apply.
 	HashCostFactor uint
-	HashPool       password.PoolOptions
+	// HashPool bounds the password verifications that run at once and
+	// wait for a slot (password.PoolOptions' defaults when zero).
+	HashPool password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -101,9 +119,12 @@ type Config struct {
 	// LogSummaryEvery is how often the refusal lines left out of the log
 	// during a flood are summarised; logsample.DefaultEvery when zero.
 	LogSummaryEvery time.Duration
-	Logger          *slog.Logger
-	Metrics         *metrics.Metrics
-	Now             func() time.Time
+	// Logger receives the server's log; nil discards it.
+	Logger *slog.Logger
+	// Metrics are the collectors the server updates; a new set when nil.
+	Metrics *metrics.Metrics
+	// Now is the server's clock; time.Now when nil.
+	Now func() time.Time
 }
 
 func (c *Config) defaults() error {
@@ -205,6 +226,7 @@ type Server struct {
 	draining atomic.Bool
 	mirror   *mirror.Mirror
 	sample   *logsample.Sampler
+	routes   *routeTable
 	started  atomic.Bool
 }
 
@@ -222,15 +244,6 @@ func (s *Server) Start(ctx context.Context) {
 
 // Mirror returns the server's revocation mirror.
 func (s *Server) Mirror() *mirror.Mirror { return s.mirror }
-
-// mirrorStats adapts the mirror to the metrics package.
-type mirrorStats struct{ m *mirror.Mirror }
-
-func (a mirrorStats) Staleness() time.Duration { return a.m.Staleness() }
-func (a mirrorStats) Counts() (tokens, grants, users int, reloads, rollbacks int64) {
-	st := a.m.Stats()
-	return st.RevokedTokens, st.RevokedGrants, st.Users, st.Reloads, st.Rollbacks
-}
 
 // New builds the server from cfg.
 func New(cfg Config) (*Server, error) {
@@ -260,7 +273,12 @@ func New(cfg Config) (*Server, error) {
 	}
 	// /verify, /introspect and /revoke judge tokens of every audience.
 	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
-	auth := &bearer.Authenticator{Tokens: validator, Revocations: mirror}
+	// The bearer endpoints authenticate as resource servers do. A key
+	// source that can refetch (resourceserver.KeyRefetcher) is asked to
+	// when a token names a key it does not hold.
+	bearerAuth := func(v *accesstoken.Validator) *resourceserver.Authenticator {
+		return &resourceserver.Authenticator{Validator: v, Revocation: mirror, Log: cfg.Logger}
+	}
 	pool := password.NewPool(cfg.HashPool)
 	limiter := func(namespace string) *throttle.Limiter {
 		return &throttle.Limiter{
@@ -287,9 +305,6 @@ func New(cfg Config) (*Server, error) {
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
 			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Now: cfg.Now},
 	}
-	disc := discovery.New(discovery.Options{
-		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
-	})
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
@@ -298,32 +313,43 @@ func New(cfg Config) (*Server, error) {
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
 	}
 
-	mux := http.NewServeMux()
-	mux.Handle("/token", &token.Handler{
-		Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
-		ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
-		Sample:     sample,
-	})
-	mux.Handle("/revoke", &revoke.Handler{
-		Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-		Log: cfg.Logger, Sample: sample, Now: cfg.Now,
-	})
-	mux.Handle("/introspect", &introspect.Handler{
-		Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store, Now: cfg.Now,
-	})
 	verifyHandler := &verify.Handler{
-		Auth:      &bearer.Authenticator{Tokens: anyAudience, Revocations: mirror},
-		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger,
+		Auth:      bearerAuth(anyAudience),
+		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 	}
-	mux.Handle(verify.Path, verifyHandler)
-	mux.Handle(verify.Path+"/", verifyHandler) // Envoy ext_authz: path_prefix + the client's path
-	mux.Handle("/userinfo", &userinfo.Handler{Auth: auth, Metrics: cfg.Metrics})
-	mux.HandleFunc("GET /.well-known/oauth-authorization-server", disc.ServeOAuth)
-	mux.HandleFunc("GET /.well-known/openid-configuration", disc.ServeOpenID)
-	mux.HandleFunc("GET /.well-known/jwks.json", s.serveJWKS)
-	cfg.Metrics.RegisterMirror(mirrorStats{mirror})
-	s.addProbes(mux)
-	s.api = s.instrument(mux)
+	disc := &discovery.Handler{} // configured below, from the routes
+	routes := []route{
+		{path: "/token", member: discovery.TokenEndpoint, handler: &token.Handler{
+			Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
+			Sample:     sample,
+		}},
+		{path: "/revoke", member: discovery.RevocationEndpoint, handler: &revoke.Handler{
+			Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
+			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+		}},
+		{path: "/introspect", member: discovery.IntrospectionEndpoint, handler: &introspect.Handler{
+			Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,
+			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+		}},
+		{path: verify.Path, handler: verifyHandler},
+		// Envoy ext_authz: path_prefix + the client's path.
+		{path: verify.Path + "/", handler: verifyHandler},
+		{path: "/userinfo", member: discovery.UserinfoEndpoint, handler: &userinfo.Handler{
+			Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+		}},
+		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", handler: http.HandlerFunc(disc.ServeOAuth)},
+		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
+		{method: http.MethodGet, path: "/.well-known/jwks.json", member: discovery.JWKSURI, handler: http.HandlerFunc(s.serveJWKS)},
+	}
+	routes = append(routes, s.probes()...)
+	*disc = *discovery.New(discovery.Options{
+		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
+		Endpoints: advertised(routes),
+	})
+	s.routes = newRouteTable(routes)
+	cfg.Metrics.RegisterMirror(mirror)
+	s.api = s.instrument(s.routes.mux())
 	return s, nil
 }
 
@@ -358,7 +384,9 @@ func (s *Server) Handler() http.Handler { return s.api }
 func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.Metrics.Handler())
-	s.addProbes(mux)
+	for _, rt := range s.probes() {
+		mux.Handle(rt.pattern(), rt.handler)
+	}
 	return mux
 }
 
@@ -370,11 +398,15 @@ func (s *Server) serveJWKS(w http.ResponseWriter, _ *http.Request) {
 	_, _ = w.Write(s.cfg.Keys.Current().JWKS())
 }
 
-func (s *Server) addProbes(mux *http.ServeMux) {
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		_, _ = w.Write([]byte("ok\n"))
-	})
-	mux.HandleFunc("GET /readyz", s.serveReady)
+// probes are the routes of the liveness and readiness probes, served on
+// both listeners.
+func (s *Server) probes() []route {
+	return []route{
+		{method: http.MethodGet, path: "/healthz", handler: http.HandlerFunc(func(w http.ResponseWriter, _ *http.Request) {
+			_, _ = w.Write([]byte("ok\n"))
+		}), quiet: true},
+		{method: http.MethodGet, path: "/readyz", handler: http.HandlerFunc(s.serveReady), quiet: true},
+	}
 }
 
 // serveReady is ready when the store answers and a signing key is loaded.

@@ -385,3 +385,18 @@ func TestClientTokenLifetimesAreCapped(t *testing.T) {
 		t.Fatal("a maximum access-token lifetime beyond the revocation memory was accepted")
 	}
 }
+
+// No access token outlives the revocation of its session: lifetimes are
+// capped at the time a revoked session is remembered.
+func TestAccessTokenLifetimeIsCapped(t *testing.T) {
+	ts := newTestServer(t)
+	c, _ := ts.store.GetClient(t.Context(), "billing")
+	c.AccessTokenTTL = 72 * time.Hour
+	if err := ts.store.PutClient(t.Context(), c); err != nil {
+		t.Fatal(err)
+	}
+	rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), headers: billingAuth})
+	if got := decode[tokenResponse](t, rec).ExpiresIn; got != int64((24 * time.Hour).Seconds()) {
+		t.Fatalf("expires_in %d, want the 24 h cap", got)
+	}
+}

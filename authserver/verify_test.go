@@ -3,6 +3,7 @@ package authserver_test
 import (
 	"encoding/json"
 	"net/http"
+	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -95,5 +96,84 @@ func TestVerifyLogsParametersIgnoredBelowThePath(t *testing.T) {
 	}
 	if logs := ts.logs.String(); strings.Contains(logs, secret) || strings.Contains(logs, tok) || strings.Contains(logs, "page=2") {
 		t.Errorf("the log holds the query or the token: %s", logs)
+	}
+}
+
+// A refresh token is not an access token.
+func TestRefreshTokenAsBearerIsRefused(t *testing.T) {
+	ts := newTestServer(t)
+	rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword)
+	rt := decode[tokenResponse](t, rec).RefreshToken
+	if rt == "" {
+		t.Fatal("the default client gets no refresh token")
+	}
+	for _, path := range []string{"/userinfo", "/verify"} {
+		req := request{method: http.MethodGet, path: path, headers: map[string]string{"Authorization": "Bearer " + rt}}
+		if got := ts.do(req); got.Code != http.StatusUnauthorized || !strings.Contains(got.Header().Get("WWW-Authenticate"), "invalid_token") {
+			t.Errorf("%s with a refresh token: %d %q", path, got.Code, got.Header().Get("WWW-Authenticate"))
+		}
+	}
+}
+
+func TestVerifyEndpoint(t *testing.T) {
+	ts := newTestServer(t)
+	tok := ts.mustToken() // alice through the default client: aud is the issuer
+	verify := func(q, auth string) *httptest.ResponseRecorder {
+		h := map[string]string{}
+		if auth != "" {
+			h["Authorization"] = auth
+		}
+		ts.caughtUp()
+		return ts.do(request{method: http.MethodGet, path: "/verify" + q, headers: h})
+	}
+	rec := verify("", "Bearer "+tok)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("verify: %d %s", rec.Code, rec.Body)
+	}
+	for h, want := range map[string]string{
+		"X-Auth-Request-User": "alice", "X-Auth-Request-Groups": "readers,writers",
+		"X-Auth-Request-Scopes": "read write", "X-Auth-Request-Client-Id": "default",
+	} {
+		if got := rec.Header().Get(h); got != want {
+			t.Errorf("%s = %q, want %q", h, got, want)
+		}
+	}
+	if rec := verify("", ""); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="authstack"` {
+		t.Errorf("no token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if rec := verify("", "Bearer x"); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
+		t.Errorf("bad token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	}
+	if rec := verify("?scope=read", "Bearer "+tok); rec.Code != http.StatusOK {
+		t.Errorf("scope held: %d", rec.Code)
+	}
+	rec = verify("?scope=read%20admin", "Bearer "+tok)
+	if ch := rec.Header().Get("WWW-Authenticate"); rec.Code != http.StatusForbidden || !strings.Contains(ch, `error="insufficient_scope"`) || !strings.Contains(ch, `scope="read admin"`) {
+		t.Errorf("scope missing: %d %q", rec.Code, ch)
+	}
+	// Audiences: billing's tokens are for billing, not for the default set.
+	billing := ts.login(t).AccessToken
+	if rec := verify("", "Bearer "+billing); rec.Code != http.StatusUnauthorized {
+		t.Errorf("token for another audience: %d", rec.Code)
+	}
+	if rec := verify("?audience="+billingAudience, "Bearer "+billing); rec.Code != http.StatusOK {
+		t.Errorf("token for the named audience: %d", rec.Code)
+	}
+	// Envoy's ext_authz asks below the path, with the client's own path and
+	// query: answered the same, but the client's query sets nothing.
+	if rec := verify("/invoices?page=2", "Bearer "+tok); rec.Code != http.StatusOK || rec.Header().Get("X-Auth-Request-User") != "alice" {
+		t.Errorf("subtree: %d", rec.Code)
+	}
+	if rec := verify("/x?audience="+url.QueryEscape(billingAudience), "Bearer "+billing); rec.Code != http.StatusUnauthorized {
+		t.Errorf("a client's audience= below the path was honoured: %d", rec.Code)
+	}
+	if rec := verify("/x?scope=admin", "Bearer "+tok); rec.Code != http.StatusOK {
+		t.Errorf("a client's scope= below the path was honoured: %d", rec.Code)
+	}
+	if rec := ts.post("/revoke", nil, "token", tok, "client_id", "default"); rec.Code != http.StatusOK {
+		t.Fatal(rec.Code)
+	}
+	if rec := verify("", "Bearer "+tok); rec.Code != http.StatusUnauthorized {
+		t.Errorf("revoked token: %d", rec.Code)
 	}
 }

@@ -23,7 +23,7 @@ func BenchmarkMiddleware(b *testing.B) {
 		must(b, err)
 		keys := signer.Static(ks)
 		is := &accesstoken.Issuer{Keys: keys, Issuer: testIssuer}
-		tok, _, err := is.Issue("alice", "cli", []string{apiAudience}, []string{"read", "admin"}, []string{"g"}, time.Hour)
+		tok, _, err := is.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{apiAudience}, Scopes: []string{"read", "admin"}, Groups: []string{"g"}, TTL: time.Hour})
 		must(b, err)
 
 		b.Run(alg+"/validate", func(b *testing.B) {

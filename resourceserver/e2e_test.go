@@ -109,7 +109,7 @@ func TestEndToEndRejectsBadTokens(t *testing.T) {
 		"another issuer's name": {func() string {
 			// Signed by the server's own key, but naming another issuer.
 			is := &accesstoken.Issuer{Keys: ts.keys, Issuer: "https://evil.example.test"}
-			s, _, err := is.Issue("alice", "default", []string{apiAudience}, []string{"admin"}, nil, time.Hour)
+			s, _, err := is.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "default", Audience: []string{apiAudience}, Scopes: []string{"admin"}, TTL: time.Hour})
 			must(t, err)
 			return s
 		}(), "wrong issuer"},

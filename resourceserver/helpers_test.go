@@ -332,7 +332,25 @@ func newStaticIssuer(t testing.TB, now func() time.Time) *staticIssuer {
 
 func (s *staticIssuer) token(t testing.TB, aud string, scopes ...string) string {
 	t.Helper()
-	tok, _, err := s.issuer.Issue("alice", "cli", []string{aud}, scopes, []string{"readers"}, time.Hour)
+	tok, _, err := s.issuer.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{aud}, Scopes: scopes, Groups: []string{"readers"}, TTL: time.Hour})
 	must(t, err)
 	return tok
+}
+
+// syncBuffer is a goroutine-safe log sink.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  strings.Builder
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

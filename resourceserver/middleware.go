@@ -2,14 +2,11 @@ package resourceserver
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
 	"slices"
-	"strings"
 	"time"
 
 	"github.com/authstack/authstack/internal/oauth"
@@ -28,9 +25,10 @@ var ErrKeysUnavailable = errors.New("signing keys not loaded")
 // RevocationChecker tells whether a validated token has been revoked.
 //
 // Check returns nil if the token is not revoked; an error wrapping
-// [accesstoken.ErrInvalidToken] if it is, whose message is
-// "invalid token: <reason>" with a reason safe to show to the client
-// (answered 401 invalid_token); and any other error if it cannot tell,
+// [accesstoken.ErrInvalidToken] if it is (answered 401 invalid_token, with
+// the reason of an error made by [accesstoken.Invalid], which must be safe
+// to show to the client, or "token revoked" for any other: its text is
+// never shown); and any other error if it cannot tell,
 // for example because its copy of the revocation state is stale (answered
 // 503: the request is refused, never let through). Check is called once
 // per authenticated request, concurrently, and must be fast.
@@ -79,7 +77,8 @@ type Options struct {
 	// time.Now.
 	Now func() time.Time
 	// Logger receives refused requests (503s and 500s at warning and error
-	// level, 401s at debug level), never a token; nil means slog.Default().
+	// level with their cause, 4xx at debug level; see oauth.Responder) and
+	// failed key refetches, never a token; nil means slog.Default().
 	Logger *slog.Logger
 }
 
@@ -87,15 +86,11 @@ type Options struct {
 // access tokens (RFC 6750 bearer tokens in the JWT profile of RFC 9068).
 // It is safe for concurrent use.
 type Middleware struct {
-	validator  accesstoken.Validator
-	keys       signer.Source
-	refetcher  KeyRefetcher
-	owned      *RemoteKeys
-	scopes     []string
-	revocation RevocationChecker
-	retryAfter time.Duration
-	maxBytes   int
-	log        *slog.Logger
+	auth   Authenticator
+	keys   signer.Source
+	owned  *RemoteKeys
+	scopes []string
+	errors oauth.Responder
 }
 
 // New checks o and returns the middleware. When o.Keys is nil it starts a
@@ -113,18 +108,13 @@ func New(o Options) (*Middleware, error) {
 			return nil, fmt.Errorf("resource server: invalid scope %q", s)
 		}
 	}
+	log := o.Logger
+	if log == nil {
+		log = slog.Default()
+	}
 	m := &Middleware{
-		keys: o.Keys, scopes: slices.Clone(o.RequiredScopes), revocation: o.Revocation,
-		retryAfter: o.RetryAfter, log: o.Logger, maxBytes: o.MaxTokenBytes,
-	}
-	if m.retryAfter <= 0 {
-		m.retryAfter = DefaultRetryAfter
-	}
-	if m.maxBytes <= 0 {
-		m.maxBytes = accesstoken.DefaultMaxTokenBytes
-	}
-	if m.log == nil {
-		m.log = slog.Default()
+		keys: o.Keys, scopes: slices.Clone(o.RequiredScopes),
+		errors: oauth.Responder{Log: log, Msg: "Request refused", ClientLevel: slog.LevelDebug},
 	}
 	if m.keys == nil {
 		ro := o.Remote
@@ -135,7 +125,7 @@ func New(o Options) (*Middleware, error) {
 			return nil, fmt.Errorf("resource server: remote issuer %q is not the issuer %q", ro.Issuer, o.Issuer)
 		}
 		if ro.Logger == nil {
-			ro.Logger = m.log
+			ro.Logger = log
 		}
 		rk, err := NewRemoteKeys(ro)
 		if err != nil {
@@ -143,10 +133,16 @@ func New(o Options) (*Middleware, error) {
 		}
 		m.keys, m.owned = rk, rk
 	}
-	m.refetcher, _ = m.keys.(KeyRefetcher)
-	m.validator = accesstoken.Validator{
-		Keys: m.keys, Issuer: o.Issuer, Audiences: slices.Clone(o.Audiences),
-		Leeway: o.Leeway, Now: o.Now, MaxTokenBytes: m.maxBytes,
+	retryAfter := o.RetryAfter
+	if retryAfter <= 0 {
+		retryAfter = DefaultRetryAfter
+	}
+	m.auth = Authenticator{
+		Validator: &accesstoken.Validator{
+			Keys: m.keys, Issuer: o.Issuer, Audiences: slices.Clone(o.Audiences),
+			Leeway: o.Leeway, Now: o.Now, MaxTokenBytes: o.MaxTokenBytes,
+		},
+		Revocation: o.Revocation, RetryAfter: retryAfter, Log: log,
 	}
 	return m, nil
 }
@@ -210,99 +206,13 @@ func (m *Middleware) require(scopes []string, next http.Handler) http.Handler {
 }
 
 // Authenticate returns the claims of the request's bearer token, or an
-// *oauth.Error to render with oauth.WriteError:
-//
-//   - no Authorization header with the Bearer scheme: 401 with a bare
-//     challenge (RFC 6750 §3.1); tokens in the query string or a form body
-//     (RFC 6750 §2.2, §2.3) are not looked at;
-//   - a malformed Bearer header, or more than one Authorization header:
-//     400 invalid_request;
-//   - a token that is invalid, expired, not for these audiences or
-//     revoked: 401 invalid_token;
-//   - no keys loaded yet, or a revocation checker that cannot tell: 503
-//     with Retry-After.
-//
+// *oauth.Error to render with oauth.WriteError, as
+// [Authenticator.Authenticate] answers; its 503s carry Options.RetryAfter.
 // A token naming a key the set does not hold makes a KeyRefetcher fetch
 // the keys again (rate limited) and is then validated once more.
 // Authenticate does not check scopes.
 func (m *Middleware) Authenticate(r *http.Request) (*accesstoken.Claims, error) {
-	raw, err := accesstoken.BearerToken(r.Header)
-	switch {
-	case errors.Is(err, accesstoken.ErrNoToken):
-		return nil, oauth.BearerChallenge("", "")
-	case errors.Is(err, accesstoken.ErrRepeatedAuthorization):
-		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, err.Error())
-	case err != nil:
-		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed authorization header")
-	}
-	if m.keys.Current() == nil {
-		return nil, oauth.Unavailable("signing keys not loaded yet", m.retryAfter, ErrKeysUnavailable)
-	}
-	claims, err := m.validate(r.Context(), raw)
-	switch {
-	case errors.Is(err, accesstoken.ErrInvalidToken):
-		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reason(err, "invalid token")).WithCause(err)
-	case err != nil:
-		return nil, oauth.ServerError(err)
-	}
-	if m.revocation != nil {
-		switch err := m.revocation.Check(claims); {
-		case errors.Is(err, accesstoken.ErrInvalidToken):
-			return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reason(err, "token revoked")).WithCause(err)
-		case err != nil:
-			return nil, oauth.Unavailable("revocation state unavailable", m.retryAfter, err)
-		}
-	}
-	return claims, nil
-}
-
-// validate validates raw and, if it names a key the current set does not
-// hold, asks the key source to fetch the keys again and validates once
-// more if the key has appeared.
-func (m *Middleware) validate(ctx context.Context, raw string) (*accesstoken.Claims, error) {
-	claims, err := m.validator.Validate(raw)
-	if err == nil || m.refetcher == nil || !errors.Is(err, accesstoken.ErrInvalidToken) || len(raw) > m.maxBytes {
-		return claims, err
-	}
-	kid := unverifiedKID(raw)
-	if kid == "" {
-		return nil, err
-	}
-	if ks := m.keys.Current(); ks != nil {
-		if _, ok := ks.Lookup(kid); ok {
-			return nil, err // a known key: the token is bad for another reason
-		}
-	}
-	if ferr := m.refetcher.Refetch(ctx); ferr != nil && !errors.Is(ferr, ErrRefetchLimited) {
-		m.log.Warn("Refetching signing keys for an unknown kid failed", "kid", clip(kid), "error", ferr)
-	}
-	if ks := m.keys.Current(); ks != nil {
-		if _, ok := ks.Lookup(kid); ok {
-			return m.validator.Validate(raw)
-		}
-	}
-	return nil, err
-}
-
-// unverifiedKID returns the "kid" of a JWS header without verifying
-// anything, or "" if it has none or the header cannot be read.
-func unverifiedKID(raw string) string {
-	const maxHeader = 1024
-	i := strings.IndexByte(raw, '.')
-	if i <= 0 || i > maxHeader {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(raw[:i])
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(b, &h) != nil {
-		return ""
-	}
-	return h.Kid
+	return m.auth.Authenticate(r)
 }
 
 // hasScopes reports whether the token grants every scope of want.
@@ -316,32 +226,8 @@ func hasScopes(c *accesstoken.Claims, want []string) bool {
 	return true
 }
 
-// reason returns the short explanation of an ErrInvalidToken error: the
-// reason of one made by accesstoken (accesstoken.Invalid), or the text
-// after "invalid token: " of one made by wrapping ErrInvalidToken that
-// way; fallback for an error of any other form, whose text might not be
-// meant for clients.
-func reason(err error, fallback string) string {
-	generic := accesstoken.ErrInvalidToken.Error()
-	if r := accesstoken.Reason(err); r != generic && r != "" {
-		return r
-	}
-	if r, ok := strings.CutPrefix(err.Error(), generic+": "); ok && r != "" && len(r) <= 100 {
-		return r
-	}
-	return fallback
-}
-
-// writeError renders err and logs what the client is not told.
+// writeError renders err and logs what the client is not told (see
+// oauth.Responder: 5xx with their cause, 4xx at debug level).
 func (m *Middleware) writeError(w http.ResponseWriter, r *http.Request, err error) {
-	e := oauth.As(err)
-	switch {
-	case e.Status >= 500 && e.Status != http.StatusServiceUnavailable:
-		m.log.ErrorContext(r.Context(), "Request refused: internal error", "path", r.URL.Path, "error", e.Cause)
-	case e.Status == http.StatusServiceUnavailable:
-		m.log.WarnContext(r.Context(), "Request refused: cannot validate tokens now", "path", r.URL.Path, "error", e.Cause)
-	case e.Code == oauth.CodeInvalidToken:
-		m.log.DebugContext(r.Context(), "Request refused: invalid token", "path", r.URL.Path, "reason", e.Description)
-	}
-	oauth.WriteError(w, e)
+	m.errors.Respond(w, r, err, "", "path", r.URL.Path)
 }

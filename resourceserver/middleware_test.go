@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"net/url"
@@ -184,7 +185,10 @@ func TestMiddlewareRevocation(t *testing.T) {
 	}{
 		{"not revoked", nil, 200, "", ""},
 		{"revoked", fmt.Errorf("%w: token revoked", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
-		{"user disabled", fmt.Errorf("%w: user disabled", accesstoken.ErrInvalidToken), 401, "invalid_token", "user disabled"},
+		{"user disabled", accesstoken.Invalid("user disabled"), 401, "invalid_token", "user disabled"},
+		// The reason of an error accesstoken did not make is not read out
+		// of its text: only accesstoken.Invalid gives one.
+		{"user disabled, by hand", fmt.Errorf("%w: user disabled", accesstoken.ErrInvalidToken), 401, "invalid_token", "token revoked"},
 		{"accesstoken.Invalid", accesstoken.Invalid("token from an earlier store epoch"), 401, "invalid_token", "earlier store epoch"},
 		{"accesstoken.Invalid wrapped", fmt.Errorf("mirror: %w", accesstoken.Invalid("token revoked")), 401, "invalid_token", "token revoked"},
 		// A revocation error of another form: its text is not shown.
@@ -286,7 +290,7 @@ func TestMiddlewareStackedAudiences(t *testing.T) {
 	inner := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Audiences = []string{otherAudience} })
 	h := outer.Handler(inner.RequireScopes()(echoClaims))
 	expectError(t, call(h, "Bearer "+iss.token(t, apiAudience)), 401, "invalid_token", "audience")
-	both, _, err := iss.issuer.Issue("alice", "cli", []string{apiAudience, otherAudience}, nil, nil, time.Hour)
+	both, _, err := iss.issuer.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{apiAudience, otherAudience}, TTL: time.Hour})
 	must(t, err)
 	if rec := call(h, "Bearer "+both); rec.Code != 200 {
 		t.Errorf("token for both audiences: %d %s", rec.Code, rec.Body)
@@ -304,5 +308,78 @@ func TestAuthenticate(t *testing.T) {
 	}
 	if _, ok := resourceserver.ClaimsFromContext(req.Context()); ok {
 		t.Error("claims in a context no middleware handled")
+	}
+}
+
+// A revocation checker that cannot tell gets a 503 with the words of the
+// token server's endpoints and the configured Retry-After
+// (DefaultRetryAfter by default).
+func TestMiddlewareRevocationUnavailable(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	tok := iss.token(t, apiAudience, "read")
+	for _, tc := range []struct {
+		retryAfter time.Duration
+		want       string
+	}{{0, "5"}, {2 * time.Second, "2"}} {
+		fc := &fakeChecker{err: errors.New("revocation mirror stale for 45s")}
+		h := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Revocation = fc; o.RetryAfter = tc.retryAfter }).Handler(echoClaims)
+		rec := call(h, "Bearer "+tok)
+		expectError(t, rec, 503, "temporarily_unavailable", "")
+		var b errorBody
+		must(t, json.Unmarshal(rec.Body.Bytes(), &b))
+		if b.ErrorDescription != "revocation state unavailable; retry later" || rec.Header().Get("Retry-After") != tc.want {
+			t.Errorf("RetryAfter %v: %q, Retry-After %q; want %q and %s", tc.retryAfter, b.ErrorDescription, rec.Header().Get("Retry-After"),
+				"revocation state unavailable; retry later", tc.want)
+		}
+	}
+}
+
+// The middleware logs what it refuses as the token server's endpoints do
+// (oauth.Responder): a 503 at WARN with its cause, a refused token or a
+// malformed request at DEBUG (the latter used not to be logged), the path
+// but never the token.
+func TestMiddlewareLogsRefusals(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	tok := iss.token(t, apiAudience, "read")
+	var buf syncBuffer
+	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
+	fc := &fakeChecker{}
+	h := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Revocation = fc; o.Logger = log }).Handler(echoClaims)
+
+	lastLine := func() map[string]any {
+		t.Helper()
+		lines := strings.Split(strings.TrimSpace(buf.String()), "\n")
+		var m map[string]any
+		must(t, json.Unmarshal([]byte(lines[len(lines)-1]), &m))
+		return m
+	}
+	fc.err = errors.New("revocation mirror stale for 45s")
+	call(h, "Bearer "+tok)
+	if l := lastLine(); l["msg"] != "Request refused" || l["level"] != "WARN" || l["status"] != float64(503) ||
+		l["cause"] != "revocation mirror stale for 45s" || l["path"] != "/api/thing" {
+		t.Errorf("503 logged as %v", l)
+	}
+	fc.err = nil
+	call(h, "Bearer "+iss.token(t, otherAudience))
+	if l := lastLine(); l["level"] != "DEBUG" || l["error"] != "invalid_token" || l["reason"] != "wrong audience" {
+		t.Errorf("401 logged as %v", l)
+	}
+	call(h, "Bearer "+tok, "Bearer "+tok)
+	if l := lastLine(); l["level"] != "DEBUG" || l["error"] != "invalid_request" || l["status"] != float64(400) {
+		t.Errorf("400 logged as %v", l)
+	}
+	if strings.Contains(buf.String(), tok) {
+		t.Error("the log holds the token")
+	}
+}
+
+// The error of a refused token still wraps accesstoken.ErrInvalidToken.
+func TestAuthenticateErrorWrapsTheCause(t *testing.T) {
+	iss := newStaticIssuer(t, nil)
+	m := newStaticMiddleware(t, iss)
+	req := httptest.NewRequest(http.MethodGet, "/", nil)
+	req.Header.Set("Authorization", "Bearer "+iss.token(t, otherAudience))
+	if _, err := m.Authenticate(req); !errors.Is(err, accesstoken.ErrInvalidToken) {
+		t.Errorf("Authenticate = %v, want an error wrapping ErrInvalidToken", err)
 	}
 }

@@ -8,8 +8,9 @@ import (
 	"strings"
 )
 
-// Metadata is the RFC 8414 document. Fields later endpoints add (revocation,
-// introspection) are filled in when those endpoints are served.
+// Metadata is the RFC 8414 document. The endpoint URLs are the issuer
+// followed by the paths Options.Endpoints gives; a member without a path
+// is left out (the optional ones) or empty.
 type Metadata struct {
 	Issuer                            string   `json:"issuer"`
 	TokenEndpoint                     string   `json:"token_endpoint"`
@@ -30,10 +31,24 @@ type Metadata struct {
 	ClaimsSupported       []string `json:"claims_supported,omitempty"`
 }
 
+// Members of the metadata that hold an endpoint's URL (RFC 8414 §2).
+const (
+	TokenEndpoint         = "token_endpoint"
+	JWKSURI               = "jwks_uri"
+	UserinfoEndpoint      = "userinfo_endpoint"
+	RevocationEndpoint    = "revocation_endpoint"
+	IntrospectionEndpoint = "introspection_endpoint"
+)
+
 // Options describe the server for New.
 type Options struct {
-	Issuer     string
+	// Issuer is the issuer identifier, and the base of every endpoint URL.
+	Issuer string
+	// GrantTypes are the grant types /token serves.
 	GrantTypes []string
+	// Endpoints maps each member above to the path of the endpoint the
+	// server serves there (the server's route table).
+	Endpoints map[string]string
 }
 
 // Handler serves both documents.
@@ -47,23 +62,34 @@ func New(o Options) *Handler { return &Handler{opts: o} }
 // OAuth returns the RFC 8414 metadata.
 func (h *Handler) OAuth() Metadata {
 	base := strings.TrimSuffix(h.opts.Issuer, "/")
-	return Metadata{
+	url := func(member string) string {
+		if p, ok := h.opts.Endpoints[member]; ok {
+			return base + p
+		}
+		return ""
+	}
+	m := Metadata{
 		Issuer:           h.opts.Issuer,
-		TokenEndpoint:    base + "/token",
-		JWKSURI:          base + "/.well-known/jwks.json",
-		UserinfoEndpoint: base + "/userinfo",
+		TokenEndpoint:    url(TokenEndpoint),
+		JWKSURI:          url(JWKSURI),
+		UserinfoEndpoint: url(UserinfoEndpoint),
 		// RFC 7009 and RFC 7662, registered in RFC 8414 §2. Public clients
 		// may revoke their own tokens; introspection needs a secret.
-		RevocationEndpoint:                base + "/revoke",
-		RevocationAuthMethodsSupported:    []string{"client_secret_basic", "client_secret_post", "none"},
-		IntrospectionEndpoint:             base + "/introspect",
-		IntrospectionAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post"},
+		RevocationEndpoint:    url(RevocationEndpoint),
+		IntrospectionEndpoint: url(IntrospectionEndpoint),
 		// There is no authorization endpoint, so no response type is
 		// supported; RFC 8414 still requires the member.
 		ResponseTypesSupported:            []string{},
 		GrantTypesSupported:               h.opts.GrantTypes,
 		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
 	}
+	if m.RevocationEndpoint != "" {
+		m.RevocationAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+	}
+	if m.IntrospectionEndpoint != "" {
+		m.IntrospectionAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+	}
+	return m
 }
 
 // OpenID returns the document served at the OpenID Connect discovery path,

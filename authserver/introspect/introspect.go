@@ -8,6 +8,7 @@ package introspect
 import (
 	"context"
 	"errors"
+	"log/slog"
 	"net/http"
 	"slices"
 	"strings"
@@ -15,12 +16,13 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/authstack/authstack/authserver/bearer"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -46,9 +48,14 @@ type Handler struct {
 	IPs     *clientip.Resolver
 	// Tokens validates access tokens of any audience.
 	Tokens      *accesstoken.Validator
-	Revocations bearer.RevocationChecker
+	Revocations resourceserver.RevocationChecker
 	Refresh     RefreshTokens
-	Now         func() time.Time
+	// Log receives refusals (see oauth.Responder: 5xx with their cause,
+	// 4xx at info level); nil discards.
+	Log *slog.Logger
+	// Sample, if set, keeps floods of like refusals out of the log.
+	Sample *logsample.Sampler
+	Now    func() time.Time
 }
 
 // Response is the introspection response of RFC 7662 §2.2.
@@ -68,14 +75,11 @@ type Response struct {
 
 var inactive = &Response{}
 
-// retryAfter is the Retry-After of a 503.
-const retryAfter = time.Second
-
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oauth.NoStore(w)
 	resp, err := h.serve(w, r)
 	if err != nil {
-		oauth.WriteError(w, err)
+		(&oauth.Responder{Log: h.Log, Msg: "Introspection refused", Sample: h.Sample}).Respond(w, r, err, "")
 		return
 	}
 	oauth.WriteJSON(w, http.StatusOK, resp)
@@ -124,7 +128,7 @@ func (h *Handler) accessToken(raw string, client store.Client) (*Response, error
 			return inactive, nil
 		}
 		// Never "active" (nor "inactive") without knowing.
-		return nil, oauth.Unavailable("revocation state unavailable; retry later", retryAfter, err)
+		return nil, oauth.RevocationUnavailable(err)
 	}
 	return &Response{
 		Active: true, Scope: c.Scope, ClientID: c.ClientID, Username: c.Subject, TokenType: "Bearer",
@@ -174,7 +178,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 		if errors.Is(err, accesstoken.ErrInvalidToken) {
 			return inactive, nil
 		}
-		return nil, oauth.Unavailable("revocation state unavailable; retry later", retryAfter, err)
+		return nil, oauth.RevocationUnavailable(err)
 	}
 	return &Response{
 		Active: true, Scope: strings.Join(sess.Scopes, " "), ClientID: sess.ClientID, Username: sess.Username,

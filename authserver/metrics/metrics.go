@@ -6,6 +6,9 @@ import (
 	"net/http"
 	"time"
 
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/oauth"
+
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
@@ -90,15 +93,25 @@ func New() *Metrics {
 	return m
 }
 
+// BearerOutcome labels a failed bearer authentication for
+// BearerValidations: the OAuth error code, or "missing_token" for a
+// request without credentials.
+func BearerOutcome(err error) string {
+	if code := oauth.As(err).Code; code != "" {
+		return code
+	}
+	return "missing_token"
+}
+
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
 }
 
-// MirrorStats is what the revocation mirror reports.
+// MirrorStats is what the revocation mirror (*mirror.Mirror) reports.
 type MirrorStats interface {
 	Staleness() time.Duration
-	Counts() (tokens, grants, users int, reloads, rollbacks int64)
+	Stats() mirror.Stats
 }
 
 // RegisterMirror adds the revocation mirror's figures, read at scrape time.
@@ -107,21 +120,23 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 		Name: "authstack_revocation_mirror_staleness_seconds",
 		Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
 	}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }))
-	// One figure of Counts each, in its order.
-	for i, f := range []struct {
+	for _, f := range []struct {
 		name, help string
 		counter    bool
+		read       func(mirror.Stats) float64
 	}{
-		{"authstack_revocation_mirror_revoked_tokens", "Revoked access tokens (jtis) held by the mirror.", false},
-		{"authstack_revocation_mirror_revoked_sessions", "Revoked sessions (sids) held by the mirror.", false},
-		{"authstack_revocation_mirror_users", "User states held by the mirror.", false},
-		{"authstack_revocation_mirror_loads_total", "Full loads of the revocation state (start, epoch change, trimmed log).", true},
-		{"authstack_revocation_mirror_rollbacks_total", "Times the store was found rolled back and the epoch replaced.", true},
+		{"authstack_revocation_mirror_revoked_tokens", "Revoked access tokens (jtis) held by the mirror.", false,
+			func(st mirror.Stats) float64 { return float64(st.RevokedTokens) }},
+		{"authstack_revocation_mirror_revoked_sessions", "Revoked sessions (sids) held by the mirror.", false,
+			func(st mirror.Stats) float64 { return float64(st.RevokedGrants) }},
+		{"authstack_revocation_mirror_users", "User states held by the mirror.", false,
+			func(st mirror.Stats) float64 { return float64(st.Users) }},
+		{"authstack_revocation_mirror_loads_total", "Full loads of the revocation state (start, epoch change, trimmed log).", true,
+			func(st mirror.Stats) float64 { return float64(st.Reloads) }},
+		{"authstack_revocation_mirror_rollbacks_total", "Times the store was found rolled back and the epoch replaced.", true,
+			func(st mirror.Stats) float64 { return float64(st.Rollbacks) }},
 	} {
-		read := func() float64 {
-			t, g, u, r, rb := s.Counts()
-			return [...]float64{float64(t), float64(g), float64(u), float64(r), float64(rb)}[i]
-		}
+		read := func() float64 { return f.read(s.Stats()) }
 		if f.counter {
 			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help}, read))
 		} else {

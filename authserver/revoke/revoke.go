@@ -10,7 +10,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -51,15 +50,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oauth.NoStore(w)
 	kind, err := h.serve(w, r)
 	if err != nil {
-		e := oauth.As(err)
-		if h.Sample.Allow("Revocation refused " + e.Code + " " + strconv.Itoa(e.Status)) {
-			attrs := []any{"error", e.Code, "status", e.Status}
-			if e.Cause != nil {
-				attrs = append(attrs, "cause", e.Cause.Error())
-			}
-			h.Log.InfoContext(r.Context(), "Revocation refused", attrs...)
-		}
-		oauth.WriteError(w, e)
+		(&oauth.Responder{Log: h.Log, Msg: "Revocation refused", Sample: h.Sample}).Respond(w, r, err, "")
 		return
 	}
 	if kind != "" {

@@ -4,7 +4,6 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
-	"strconv"
 	"sync"
 	"time"
 
@@ -42,14 +41,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	// RFC 6749 §5.1: no response of the token endpoint may be cached.
 	oauth.NoStore(w)
-	grantType := "unknown"
-	resp, err := h.serve(w, r, &grantType)
+	resp, grantType, err := h.serve(w, r)
 	outcome := "success"
 	if err != nil {
-		e := oauth.As(err)
-		outcome = e.Code
-		h.logFailure(r, grantType, e)
-		oauth.WriteError(w, e)
+		outcome = oauth.As(err).Code
+		// Never the parameters: a failed login's username field may hold
+		// a mistyped password. Of a flood of one kind (one grant type,
+		// error and status: a bounded set of keys), only a sample is
+		// written, and a summary; so a password spray cannot hide a
+		// refresh grant's refusals. Sessions the refresh grant ends are
+		// logged by the grant itself, never sampled.
+		(&oauth.Responder{Log: h.Log, Msg: "Token request refused", Sample: h.Sample}).
+			Respond(w, r, err, grantType, "grant_type", grantType, "client_ip", h.IPs.ClientIP(r).String())
 	} else {
 		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_id", resp.ClientID,
 			"client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
@@ -59,23 +62,26 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	h.Metrics.TokenDuration.WithLabelValues(grantType).Observe(time.Since(start).Seconds())
 }
 
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *string) (*Response, error) {
+// serve handles the request and returns the tokens, or the error, and the
+// grant type for the metrics: the request's once it names a grant the
+// server serves (a bounded set), "unknown" before.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, string, error) {
+	const unknown = "unknown"
 	if r.Method != http.MethodPost {
-		return nil, oauth.MethodNotAllowed(http.MethodPost)
+		return nil, unknown, oauth.MethodNotAllowed(http.MethodPost)
 	}
 	form, err := oauth.ParseForm(w, r)
 	if err != nil {
-		return nil, err
+		return nil, unknown, err
 	}
 	gt := form.Get("grant_type")
 	if gt == "" {
-		return nil, oauth.InvalidRequest("missing parameter: grant_type")
+		return nil, unknown, oauth.InvalidRequest("missing parameter: grant_type")
 	}
 	grant, ok := h.Grants[gt]
 	if !ok {
-		return nil, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
+		return nil, unknown, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
 	}
-	*grantLabel = gt // a known value: bounded metric cardinality
 	ip := h.IPs.ClientIP(r)
 	if h.IPs.IgnoresForwardedFor(r) {
 		h.Metrics.ForwardedForIgnored.Inc()
@@ -88,16 +94,16 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 		// Refuse overload before client authentication writes its throttle
 		// counters: a busy server must not cost the store anything.
 		if err := o.Overloaded(); err != nil {
-			return nil, err
+			return nil, gt, err
 		}
 	}
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
-		return nil, err
+		return nil, gt, err
 	}
 	if !client.Public() {
 		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
-			return nil, throttle.Refusal(h.Metrics, err)
+			return nil, gt, throttle.Refusal(h.Metrics, err)
 		}
 	}
 	allowed := client.GrantTypes
@@ -105,29 +111,8 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request, grantLabel *stri
 		allowed = defaultGrantTypes
 	}
 	if !slices.Contains(allowed, gt) {
-		return nil, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
+		return nil, gt, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
 	}
-	return grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
-}
-
-// logFailure records a refused request. It never logs parameters: a failed
-// login's username field may hold a mistyped password. Of a flood of one
-// kind (one grant type, error and status: a bounded set of keys), only a
-// sample is written, and a summary; so a password spray cannot hide a
-// refresh grant's refusals. Sessions the refresh grant ends are logged by
-// the grant itself, never sampled.
-func (h *Handler) logFailure(r *http.Request, grantType string, e *oauth.Error) {
-	if !h.Sample.Allow("Token request refused " + grantType + " " + e.Code + " " + strconv.Itoa(e.Status)) {
-		return
-	}
-	attrs := []any{"grant_type", grantType, "error", e.Code, "status", e.Status, "client_ip", h.IPs.ClientIP(r).String()}
-	level := slog.LevelInfo
-	if e.Cause != nil {
-		attrs = append(attrs, "cause", e.Cause.Error())
-		level = slog.LevelWarn
-	}
-	if e.Status >= 500 && e.Status != http.StatusServiceUnavailable {
-		level = slog.LevelError
-	}
-	h.Log.Log(r.Context(), level, "Token request refused", attrs...)
+	resp, err := grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
+	return resp, gt, err
 }

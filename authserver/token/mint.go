@@ -86,7 +86,9 @@ type Session struct {
 	// store.CredentialMark. Both carry over to every token of the session.
 	AuthTime   time.Time
 	Credential int64
-	Epoch      string
+	// Epoch is the store epoch of the session's tokens: Mint sets the
+	// store's for a login; a refresh carries its session's.
+	Epoch string
 }
 
 // Epoch returns the store's epoch, writing one into a store without.
@@ -139,10 +141,16 @@ func (m *Minter) SessionLifetime(c store.Client) time.Duration {
 	return limit
 }
 
-// Mint issues a login's tokens: an access token and, for a client allowed
-// the refresh_token grant, a new session in the store and its first
-// refresh token.
+// Mint issues a login's tokens, in the store's current epoch (it fetches
+// it, writing one into a store without): an access token and, for a
+// client allowed the refresh_token grant, a new session in the store and
+// its first refresh token.
 func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
+	epoch, err := m.Epoch(ctx)
+	if err != nil {
+		return nil, oauth.StoreUnavailable(err)
+	}
+	s.Epoch = epoch
 	now := m.Now()
 	end := s.AuthTime.Add(m.SessionLifetime(s.Client))
 	if !allowsGrant(s.Client, GrantRefreshToken) {

@@ -127,16 +127,12 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	if err != nil {
 		return nil, err
 	}
-	epoch, err := g.Minter.Epoch(ctx)
-	if err != nil {
-		return nil, oauth.StoreUnavailable(err)
-	}
 	mark := store.CredentialMark(user.NotBefore)
 	if err := current(ctx, user, g.States, authTime, mark); err != nil {
 		return nil, err
 	}
 	return g.Minter.Mint(ctx, Session{
-		User: user, Client: req.Client, Scopes: scopes, Epoch: epoch, AuthTime: authTime, Credential: mark,
+		User: user, Client: req.Client, Scopes: scopes, AuthTime: authTime, Credential: mark,
 	})
 }
 

@@ -3,12 +3,14 @@
 package userinfo
 
 import (
+	"log/slog"
 	"net/http"
 	"strings"
 
-	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver"
 )
 
 // Info is the response body.
@@ -22,19 +24,25 @@ type Info struct {
 
 // Handler serves GET and POST /userinfo.
 type Handler struct {
-	Auth    *bearer.Authenticator
+	// Auth validates tokens whose audience is the issuer.
+	Auth    *resourceserver.Authenticator
 	Metrics *metrics.Metrics
+	// Log receives refusals (see oauth.Responder: 5xx with their cause,
+	// 4xx at debug level); nil discards.
+	Log *slog.Logger
+	// Sample, if set, keeps floods of like refusals out of the log.
+	Sample *logsample.Sampler
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	if r.Method != http.MethodGet && r.Method != http.MethodPost {
-		oauth.WriteError(w, oauth.MethodNotAllowed("GET, POST"))
+		h.refuse(w, r, oauth.MethodNotAllowed("GET, POST"))
 		return
 	}
 	c, err := h.Auth.Authenticate(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("userinfo", bearer.Outcome(err)).Inc()
-		oauth.WriteError(w, err)
+		h.Metrics.BearerValidations.WithLabelValues("userinfo", metrics.BearerOutcome(err)).Inc()
+		h.refuse(w, r, err)
 		return
 	}
 	h.Metrics.BearerValidations.WithLabelValues("userinfo", "success").Inc()
@@ -52,4 +60,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		Scope:             strings.Join(c.Scopes(), " "),
 		ClientID:          c.ClientID,
 	})
+}
+
+// refuse renders and logs err.
+func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, err error) {
+	(&oauth.Responder{Log: h.Log, Msg: "Userinfo request refused", Sample: h.Sample, ClientLevel: slog.LevelDebug}).
+		Respond(w, r, err, "")
 }

@@ -13,9 +13,10 @@ import (
 	"sync/atomic"
 	"time"
 
-	"github.com/authstack/authstack/authserver/bearer"
+	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -31,15 +32,18 @@ const (
 type Handler struct {
 	// Auth validates tokens of any audience; the handler checks the
 	// audience itself.
-	Auth *bearer.Authenticator
+	Auth *resourceserver.Authenticator
 	// Audiences are accepted when the request names none: the token's aud
 	// must hold one of them.
 	Audiences []string
 	Metrics   *metrics.Metrics
-	// Log is told, at most once per IgnoredLogInterval, when scope or
-	// audience parameters arrive below Path, where they are not applied;
-	// nil discards.
+	// Log receives refusals (see oauth.Responder: 5xx with their cause,
+	// 4xx at debug level) and is told, at most once per
+	// IgnoredLogInterval, when scope or audience parameters arrive below
+	// Path, where they are not applied; nil discards.
 	Log *slog.Logger
+	// Sample, if set, keeps floods of like refusals out of the log.
+	Sample *logsample.Sampler
 
 	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
 }
@@ -59,8 +63,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	c, err := h.authorize(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("verify", bearer.Outcome(err)).Inc()
-		oauth.WriteError(w, err)
+		h.Metrics.BearerValidations.WithLabelValues("verify", metrics.BearerOutcome(err)).Inc()
+		(&oauth.Responder{Log: h.Log, Msg: "Verification refused", Sample: h.Sample, ClientLevel: slog.LevelDebug}).
+			Respond(w, r, err, "")
 		return
 	}
 	h.Metrics.BearerValidations.WithLabelValues("verify", "success").Inc()

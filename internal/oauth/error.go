@@ -1,6 +1,7 @@
 // Package oauth holds the OAuth 2.0 protocol primitives shared by every
-// endpoint: the typed error that is rendered in exactly one place, and the
-// strict parsing of form-encoded requests.
+// endpoint: the typed error, rendered in exactly one place (WriteError)
+// and rendered and logged by one Responder, and the strict parsing of
+// form-encoded requests.
 package oauth
 
 import (
@@ -124,13 +125,29 @@ func Unavailable(desc string, retryAfter time.Duration, cause error) *Error {
 	}
 }
 
-// StoreRetryAfter is the Retry-After of a 503 for an unreachable store.
+// StoreRetryAfter is the Retry-After of a 503 for an unreachable store,
+// and of one for revocation state that cannot be checked.
 const StoreRetryAfter = time.Second
 
 // StoreUnavailable is the 503 of every endpoint whose store (Redis) cannot
 // answer: fail closed, and ask the client to come back in a second.
 func StoreUnavailable(cause error) *Error {
 	return Unavailable("store unavailable", StoreRetryAfter, cause)
+}
+
+// RevocationUnavailable is the 503 of every check of a valid token whose
+// revocation state cannot be consulted (a stale mirror): the token may
+// well be good, so it is neither let through nor challenged. Retry-After
+// is StoreRetryAfter; WithRetryAfter sets another.
+func RevocationUnavailable(cause error) *Error {
+	return Unavailable("revocation state unavailable; retry later", StoreRetryAfter, cause)
+}
+
+// WithRetryAfter returns a copy of e with the given Retry-After.
+func (e *Error) WithRetryAfter(d time.Duration) *Error {
+	c := *e
+	c.RetryAfter = d
+	return &c
 }
 
 // ServerError is a 500 for a bug; the cause is logged, never shown.

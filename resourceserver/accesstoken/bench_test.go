@@ -22,7 +22,7 @@ func BenchmarkValidate(b *testing.B) {
 			}
 			src := signer.Static(ks)
 			is := &Issuer{Keys: src, Issuer: "https://auth.example"}
-			tok, _, err := is.Issue("alice", "cli", []string{"api"}, []string{"read"}, []string{"g"}, time.Hour)
+			tok, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read"}, Groups: []string{"g"}, TTL: time.Hour})
 			if err != nil {
 				b.Fatal(err)
 			}

@@ -38,9 +38,19 @@ func Invalid(reason string) error { return invalid(reason, nil) }
 // Reason returns the short explanation of an ErrInvalidToken error ("token
 // expired"), or "invalid token" for any other error.
 func Reason(err error) string {
-	var inv *invalidError
-	if errors.As(err, &inv) {
-		return inv.reason
+	if r, ok := ReasonOf(err); ok {
+		return r
 	}
 	return ErrInvalidToken.Error()
+}
+
+// ReasonOf returns the reason of an error made by this package (by
+// Validate or Invalid) and true, or "" and false for any other error, even
+// one wrapping ErrInvalidToken: its text is not known to be safe to show.
+func ReasonOf(err error) (string, bool) {
+	var inv *invalidError
+	if errors.As(err, &inv) {
+		return inv.reason, true
+	}
+	return "", false
 }

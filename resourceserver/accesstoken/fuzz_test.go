@@ -198,7 +198,7 @@ func validateSeeds(t testing.TB, keys map[string]*signer.Key) []string {
 		ks, err := signer.NewKeySet(k)
 		must(t, err)
 		is := &Issuer{Keys: signer.Static(ks), Issuer: testIssuer, Now: clock(t0)}
-		tok, _, err := is.Issue("alice", "cli", []string{"api"}, []string{"read"}, []string{"g"}, time.Hour)
+		tok, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read"}, Groups: []string{"g"}, TTL: time.Hour})
 		must(t, err)
 		parts := strings.Split(tok, ".")
 		seeds = append(seeds,

@@ -26,15 +26,6 @@ type Issuer struct {
 	Now func() time.Time
 }
 
-// Issue returns a signed access token, and its claims, for subject acting
-// through clientID. audience must name at least one resource server; the
-// token lives for ttl. Scopes are joined into the space-separated "scope"
-// claim (each must be a valid RFC 6749 §3.3 scope token); groups go to the
-// "groups" claim. The token gets a fresh random 128-bit "jti".
-func (is *Issuer) Issue(subject, clientID string, audience, scopes, groups []string, ttl time.Duration) (string, Claims, error) {
-	return is.IssueFor(Request{Subject: subject, ClientID: clientID, Audience: audience, Scopes: scopes, Groups: groups, TTL: ttl})
-}
-
 // Request describes the access token to issue.
 type Request struct {
 	Subject, ClientID        string
@@ -52,7 +43,12 @@ type Request struct {
 	IssuedAt time.Time
 }
 
-// IssueFor is Issue with the session and epoch claims.
+// IssueFor returns a signed access token, and its claims, for r.Subject
+// acting through r.ClientID. r.Audience must name at least one resource
+// server; the token lives for r.TTL. Scopes are joined into the
+// space-separated "scope" claim (each must be a valid RFC 6749 §3.3 scope
+// token); groups go to the "groups" claim. The token gets a fresh random
+// 128-bit "jti".
 func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 	subject, clientID, audience, scopes, groups, ttl := r.Subject, r.ClientID, r.Audience, r.Scopes, r.Groups, r.TTL
 	if err := is.check(subject, clientID, audience, scopes, ttl); err != nil {
@@ -98,7 +94,7 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 	return token, claims, nil
 }
 
-// check validates the arguments of Issue.
+// check validates the arguments of IssueFor.
 func (is *Issuer) check(subject, clientID string, audience, scopes []string, ttl time.Duration) error {
 	switch {
 	case is.Issuer == "":

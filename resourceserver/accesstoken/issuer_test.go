@@ -13,7 +13,7 @@ func TestIssue(t *testing.T) {
 	for alg, k := range fixtureKeys(t) {
 		t.Run(alg, func(t *testing.T) {
 			is := &Issuer{Keys: newSource(t, k), Issuer: testIssuer, Now: clock(t0.Add(500 * time.Millisecond))}
-			raw, claims, err := is.Issue("alice", "cli", []string{"api"}, []string{"read", "write"}, []string{"admins"}, 10*time.Minute)
+			raw, claims, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read", "write"}, Groups: []string{"admins"}, TTL: 10 * time.Minute})
 			must(t, err)
 
 			if claims.Issuer != testIssuer || claims.Subject != "alice" || claims.ClientID != "cli" ||
@@ -54,7 +54,7 @@ func TestIssueUniqueJTI(t *testing.T) {
 	is := &Issuer{Keys: newSource(t, fixtureKey(t, "eddsa")), Issuer: testIssuer}
 	seen := map[string]bool{}
 	for range 100 {
-		_, c, err := is.Issue("alice", "cli", []string{"api"}, nil, nil, time.Minute)
+		_, c, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, TTL: time.Minute})
 		must(t, err)
 		if seen[c.ID] {
 			t.Fatalf("duplicate jti %s", c.ID)
@@ -92,7 +92,7 @@ func TestIssueRejects(t *testing.T) {
 		{"scope with quote", good, "a", "c", []string{"api"}, []string{`a"b`}, time.Minute},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			if raw, _, err := tc.is.Issue(tc.sub, tc.cli, tc.aud, tc.scopes, nil, tc.ttl); err == nil {
+			if raw, _, err := tc.is.IssueFor(Request{Subject: tc.sub, ClientID: tc.cli, Audience: tc.aud, Scopes: tc.scopes, TTL: tc.ttl}); err == nil {
 				t.Errorf("Issue = %q, want error", raw)
 			}
 		})

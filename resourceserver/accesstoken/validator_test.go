@@ -357,13 +357,13 @@ func TestValidateRotation(t *testing.T) {
 	is := &Issuer{Keys: src, Issuer: testIssuer, Now: clock(t0)}
 	v := validator(src)
 
-	oldToken, _, err := is.Issue("alice", "cli", []string{"api"}, nil, nil, time.Hour)
+	oldToken, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, TTL: time.Hour})
 	must(t, err)
 
 	oldPublic, err := signer.NewPublicKey(oldKey.Public)
 	must(t, err)
 	src.set(t, newKey, oldPublic)
-	newToken, _, err := is.Issue("bob", "cli", []string{"api"}, nil, nil, time.Hour)
+	newToken, _, err := is.IssueFor(Request{Subject: "bob", ClientID: "cli", Audience: []string{"api"}, TTL: time.Hour})
 	must(t, err)
 	for _, tok := range []string{oldToken, newToken} {
 		if _, err := v.Validate(tok); err != nil {

@@ -1,0 +1,106 @@
+package authserver
+
+import (
+	"net/http"
+	"strings"
+)
+
+// route is one endpoint of the API listener. The route table of New is
+// the one list of the server's endpoints: it feeds the mux, the "handler"
+// label of the request metrics and the endpoint URLs of the discovery
+// documents.
+type route struct {
+	// method, when set, is the only method the mux routes here (others
+	// get 405); empty routes every method.
+	method string
+	// path is the ServeMux path; one ending in "/" also matches every
+	// path below it.
+	path    string
+	handler http.Handler
+	// member, when set, is the discovery metadata member that holds the
+	// route's URL (discovery.TokenEndpoint, ...).
+	member string
+	// quiet routes (the probes) are counted but not logged per request.
+	quiet bool
+}
+
+// pattern is the route's ServeMux pattern: "[METHOD ]PATH".
+func (rt route) pattern() string {
+	if rt.method == "" {
+		return rt.path
+	}
+	return rt.method + " " + rt.path
+}
+
+// label is the route's "handler" label: its path, without the trailing
+// slash of a subtree (every path below /verify/ is counted as /verify).
+func (rt route) label() string {
+	if rt.path != "/" {
+		return strings.TrimSuffix(rt.path, "/")
+	}
+	return rt.path
+}
+
+// otherLabel is the "handler" label of a request that matches no route.
+const otherLabel = "other"
+
+// routeTable is the server's routes, indexed for the metrics.
+type routeTable struct {
+	routes  []route
+	exact   map[string]route
+	subtree []route // paths ending in "/", longest first
+}
+
+func newRouteTable(routes []route) *routeTable {
+	t := &routeTable{routes: routes, exact: make(map[string]route, len(routes))}
+	for _, rt := range routes {
+		if strings.HasSuffix(rt.path, "/") {
+			t.subtree = append(t.subtree, rt)
+			continue
+		}
+		t.exact[rt.path] = rt
+	}
+	// Longest first, so that the most specific subtree labels a path.
+	for i := 1; i < len(t.subtree); i++ {
+		for j := i; j > 0 && len(t.subtree[j].path) > len(t.subtree[j-1].path); j-- {
+			t.subtree[j], t.subtree[j-1] = t.subtree[j-1], t.subtree[j]
+		}
+	}
+	return t
+}
+
+// mux returns a ServeMux serving every route.
+func (t *routeTable) mux() *http.ServeMux {
+	mux := http.NewServeMux()
+	for _, rt := range t.routes {
+		mux.Handle(rt.pattern(), rt.handler)
+	}
+	return mux
+}
+
+// match returns the route whose path is path, or whose subtree holds it;
+// ok is false for a path no route serves. The method is not looked at: a
+// request with the wrong one is counted under the route it was refused by
+// (405).
+func (t *routeTable) match(path string) (rt route, ok bool) {
+	if rt, ok := t.exact[path]; ok {
+		return rt, true
+	}
+	for _, rt := range t.subtree {
+		if strings.HasPrefix(path, rt.path) {
+			return rt, true
+		}
+	}
+	return route{}, false
+}
+
+// advertised maps each discovery member of routes to its route's path.
+func advertised(routes []route) map[string]string {
+	m := make(map[string]string)
+	for _, rt := range routes {
+		if rt.member != "" {
+			m[rt.member] = rt.path
+		}
+	}
+	return m
+}

@@ -1,0 +1,78 @@
+package oauth_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/authstack/authstack/internal/oauth"
+)
+
+type denyAll struct{ asked []string }
+
+func (d *denyAll) Allow(kind string) bool { d.asked = append(d.asked, kind); return false }
+
+// Respond renders the error and logs it by status class: 5xx at ERROR, 503
+// at WARN, both with the cause; a 4xx at ClientLevel, raised to WARN by a
+// cause only when ClientLevel is INFO or above.
+func TestRespondLogsByStatusClass(t *testing.T) {
+	cause := errors.New("redis: connection refused")
+	for _, tc := range []struct {
+		name        string
+		err         error
+		clientLevel slog.Level
+		level       string
+		withCause   bool
+	}{
+		{"bug", errors.New("nil map"), slog.LevelInfo, "ERROR", true},
+		{"unavailable", oauth.StoreUnavailable(cause), slog.LevelDebug, "WARN", true},
+		{"revocation unavailable", oauth.RevocationUnavailable(cause), slog.LevelInfo, "WARN", true},
+		{"client error", oauth.InvalidRequest("missing parameter: token"), slog.LevelInfo, "INFO", false},
+		{"client error with a cause", oauth.InvalidGrant("bad").WithCause(cause), slog.LevelInfo, "WARN", true},
+		{"routine client error with a cause", oauth.BearerChallenge(oauth.CodeInvalidToken, "token expired").WithCause(cause), slog.LevelDebug, "DEBUG", true},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			var buf bytes.Buffer
+			p := &oauth.Responder{Log: slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug})),
+				Msg: "Refused", ClientLevel: tc.clientLevel}
+			rec := httptest.NewRecorder()
+			p.Respond(rec, httptest.NewRequest(http.MethodGet, "/", nil), tc.err, "", "endpoint", "test")
+			e := oauth.As(tc.err)
+			if rec.Code != e.Status {
+				t.Errorf("status %d, want %d", rec.Code, e.Status)
+			}
+			var l map[string]any
+			if err := json.Unmarshal(buf.Bytes(), &l); err != nil {
+				t.Fatalf("log %q: %v", buf.String(), err)
+			}
+			_, hasCause := l["cause"]
+			if l["msg"] != "Refused" || l["level"] != tc.level || l["endpoint"] != "test" || l["status"] != float64(e.Status) ||
+				l["error"] != e.Code || hasCause != tc.withCause {
+				t.Errorf("log line %v, want level %s, cause %v", l, tc.level, tc.withCause)
+			}
+		})
+	}
+}
+
+// With a Sample, every line is asked for by kind (message, caller's kind,
+// code and status) and left out when refused; the answer is written all
+// the same.
+func TestRespondSamples(t *testing.T) {
+	var buf bytes.Buffer
+	d := &denyAll{}
+	p := &oauth.Responder{Log: slog.New(slog.NewJSONHandler(&buf, nil)), Msg: "Token request refused", Sample: d}
+	rec := httptest.NewRecorder()
+	p.Respond(rec, httptest.NewRequest(http.MethodPost, "/token", nil), oauth.InvalidGrant("bad"), "password")
+	if rec.Code != http.StatusBadRequest || buf.Len() != 0 {
+		t.Errorf("status %d, log %q; want 400 and no line", rec.Code, buf.String())
+	}
+	if len(d.asked) != 1 || d.asked[0] != "Token request refused password invalid_grant 400" {
+		t.Errorf("sampler asked %q", d.asked)
+	}
+	// A nil Log discards.
+	(&oauth.Responder{}).Respond(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), errors.New("x"), "")
+}

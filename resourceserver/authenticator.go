@@ -1,0 +1,170 @@
+package resourceserver
+
+import (
+	"context"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strings"
+	"time"
+
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// Authenticator checks the bearer token of a request: it reads the RFC
+// 6750 Authorization header, validates the RFC 9068 access token and asks
+// the revocation checker about it. It is the one implementation behind the
+// [Middleware] and the token server's own protected endpoints (/verify,
+// /userinfo). Its fields are read-only once in use; it is safe for
+// concurrent use.
+type Authenticator struct {
+	// Validator validates the tokens. Required. When its key source is a
+	// [KeyRefetcher], a token naming a key the source does not hold makes
+	// it fetch the keys again (it rate limits itself), and the token is
+	// validated once more.
+	Validator *accesstoken.Validator
+	// Revocation, when set, is asked about every valid token.
+	Revocation RevocationChecker
+	// RetryAfter is the Retry-After of 503 answers (oauth.StoreRetryAfter,
+	// one second, when zero).
+	RetryAfter time.Duration
+	// Log receives failed refetches of the keys; nil discards.
+	Log *slog.Logger
+}
+
+// Reasons of invalid_token answers for an error wrapping
+// accesstoken.ErrInvalidToken that carries no reason of its own (one not
+// made by accesstoken.Invalid): its text is never shown.
+const (
+	reasonInvalid = "invalid token"
+	reasonRevoked = "token revoked"
+)
+
+// Authenticate returns the claims of the request's bearer token, or an
+// *oauth.Error to render with oauth.WriteError:
+//
+//   - no Authorization header with the Bearer scheme: 401 with a bare
+//     challenge (RFC 6750 §3.1); tokens in the query string or a form body
+//     (RFC 6750 §2.2, §2.3) are not looked at;
+//   - a malformed Bearer header, or more than one Authorization header:
+//     400 invalid_request;
+//   - a token that is invalid, expired, not for the validator's audiences
+//     or revoked: 401 invalid_token, with the reason of accesstoken.Reason
+//     (or "invalid token", "token revoked" for an error that has none),
+//     and the validator's or checker's error as its Cause, for logs and
+//     errors.Is;
+//   - no keys loaded yet, or a revocation checker that cannot tell: 503
+//     with Retry-After;
+//   - a misconfigured validator: 500.
+//
+// Authenticate does not check scopes.
+func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, error) {
+	raw, err := accesstoken.BearerToken(r.Header)
+	switch {
+	case errors.Is(err, accesstoken.ErrNoToken):
+		return nil, oauth.BearerChallenge("", "")
+	case errors.Is(err, accesstoken.ErrRepeatedAuthorization):
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, err.Error())
+	case err != nil:
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidRequest, "malformed authorization header")
+	}
+	return a.Check(r.Context(), raw)
+}
+
+// Check validates the token raw and asks the revocation checker about it,
+// with the answers of Authenticate.
+func (a *Authenticator) Check(ctx context.Context, raw string) (*accesstoken.Claims, error) {
+	if keys := a.Validator.Keys; keys != nil && keys.Current() == nil {
+		return nil, oauth.Unavailable("signing keys not loaded yet", a.retryAfter(), ErrKeysUnavailable)
+	}
+	claims, err := a.validate(ctx, raw)
+	switch {
+	case errors.Is(err, accesstoken.ErrInvalidToken):
+		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reasonOr(err, reasonInvalid)).WithCause(err)
+	case err != nil:
+		return nil, oauth.ServerError(err)
+	}
+	if a.Revocation != nil {
+		switch err := a.Revocation.Check(claims); {
+		case errors.Is(err, accesstoken.ErrInvalidToken):
+			return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reasonOr(err, reasonRevoked)).WithCause(err)
+		case err != nil:
+			return nil, oauth.RevocationUnavailable(err).WithRetryAfter(a.retryAfter())
+		}
+	}
+	return claims, nil
+}
+
+func (a *Authenticator) retryAfter() time.Duration {
+	if a.RetryAfter > 0 {
+		return a.RetryAfter
+	}
+	return oauth.StoreRetryAfter
+}
+
+// validate validates raw and, if it names a key the current set does not
+// hold and the key source can refetch, asks it to fetch the keys again and
+// validates once more if the key has appeared.
+func (a *Authenticator) validate(ctx context.Context, raw string) (*accesstoken.Claims, error) {
+	claims, err := a.Validator.Validate(raw)
+	refetcher, ok := a.Validator.Keys.(KeyRefetcher)
+	maxBytes := a.Validator.MaxTokenBytes
+	if maxBytes <= 0 {
+		maxBytes = accesstoken.DefaultMaxTokenBytes
+	}
+	if err == nil || !ok || !errors.Is(err, accesstoken.ErrInvalidToken) || len(raw) > maxBytes {
+		return claims, err
+	}
+	kid := unverifiedKID(raw)
+	if kid == "" {
+		return nil, err
+	}
+	if ks := refetcher.Current(); ks != nil {
+		if _, ok := ks.Lookup(kid); ok {
+			return nil, err // a known key: the token is bad for another reason
+		}
+	}
+	if ferr := refetcher.Refetch(ctx); ferr != nil && !errors.Is(ferr, ErrRefetchLimited) && a.Log != nil {
+		a.Log.WarnContext(ctx, "Refetching signing keys for an unknown kid failed", "kid", clip(kid), "error", ferr)
+	}
+	if ks := refetcher.Current(); ks != nil {
+		if _, ok := ks.Lookup(kid); ok {
+			return a.Validator.Validate(raw)
+		}
+	}
+	return nil, err
+}
+
+// unverifiedKID returns the "kid" of a JWS header without verifying
+// anything, or "" if it has none or the header cannot be read.
+func unverifiedKID(raw string) string {
+	const maxHeader = 1024
+	i := strings.IndexByte(raw, '.')
+	if i <= 0 || i > maxHeader {
+		return ""
+	}
+	b, err := base64.RawURLEncoding.DecodeString(raw[:i])
+	if err != nil {
+		return ""
+	}
+	var h struct {
+		Kid string `json:"kid"`
+	}
+	if json.Unmarshal(b, &h) != nil {
+		return ""
+	}
+	return h.Kid
+}
+
+// reasonOr returns the reason of an ErrInvalidToken error made by
+// accesstoken (Validate or Invalid), or fallback for one of any other
+// form, whose text might not be meant for clients.
+func reasonOr(err error, fallback string) string {
+	if r, ok := accesstoken.ReasonOf(err); ok {
+		return r
+	}
+	return fallback
+}
