@@ -71,7 +71,7 @@ func TestBearerEndpointsAnswerAsTheMiddleware(t *testing.T) {
 	// server's is a second, as for its other 503s.
 	mw, err := resourceserver.New(resourceserver.Options{
 		Issuer: issuer, Audiences: []string{issuer}, Keys: keys, Revocation: ts.srv.Mirror(),
-		RetryAfter: time.Second, Now: ts.clock, Logger: slog.New(slog.DiscardHandler),
+		RetryAfter: time.Second, Clock: ts.clock, Logger: slog.New(slog.DiscardHandler),
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -140,8 +140,8 @@ func TestBearerEndpointsAnswerAsTheMiddleware(t *testing.T) {
 	same("garbage", bearer("abc.def.ghi"), 401, "malformed token", "", nil)
 	same("modified payload", bearer(tamper(t, tok)), 401, "invalid signature", "", nil)
 	same("revoked", bearer(revoked), 401, "token revoked", "", nil)
-	same("expired", bearer(tok), 401, "token expired", "", func() { ts.advance(time.Hour) })
-	ts.advance(-3 * time.Hour)
+	same("expired", bearer(tok), 401, "token expired", "", func() { ts.clock.Step(time.Hour) })
+	ts.clock.Step(-3 * time.Hour)
 
 	// keyA has left the source's set; a refetch brings it back.
 	without, with := newKeySet(t, keyC), newKeySet(t, keyC, keyA)

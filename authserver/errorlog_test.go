@@ -120,7 +120,7 @@ func TestEveryEndpointLogsTheCauseOfA503(t *testing.T) {
 func TestBearerEndpointsLogRefusalsAtDebug(t *testing.T) {
 	ts := newTestServer(t)
 	tok := ts.mustToken()
-	ts.advance(time.Hour)
+	ts.clock.Step(time.Hour)
 	for path, msg := range map[string]string{"/verify": "Verification refused", "/userinfo": "Userinfo request refused"} {
 		rec := ts.do(request{method: http.MethodGet, path: path, headers: map[string]string{"Authorization": "Bearer " + tok}})
 		if rec.Code != http.StatusUnauthorized {

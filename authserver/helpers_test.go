@@ -27,6 +27,7 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 // Fast argon2id parameters keep handler tests quick; cost equality is tested
@@ -50,8 +51,7 @@ type testServer struct {
 	keys    signer.Source
 	handler http.Handler
 	logs    *syncBuffer
-	now     time.Time
-	mu      sync.Mutex
+	clock   *clocktesting.FakeClock
 }
 
 type option func(*authserver.Config)
@@ -73,7 +73,7 @@ func hashOf(t testing.TB, pw string) string {
 // billing (confidential), cli (public) and refresh-only.
 func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, logs: &syncBuffer{}, now: time.Now()}
+	ts := &testServer{t: t, logs: &syncBuffer{}, clock: clocktesting.NewFakeClock(time.Now())}
 	key, err := signer.Generate("ES256")
 	if err != nil {
 		t.Fatal(err)
@@ -93,7 +93,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
 		KnownFor:       24 * time.Hour,
 		Logger:         slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
-		Now:            ts.clock,
+		Clock:          ts.clock,
 		// Short waits: caughtUp does not sit out an idle wait.
 		RevocationWait: 5 * time.Millisecond,
 	}
@@ -162,18 +162,6 @@ func (ts *testServer) caughtUp() {
 		}
 		time.Sleep(time.Millisecond)
 	}
-}
-
-func (ts *testServer) clock() time.Time {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	return ts.now
-}
-
-func (ts *testServer) advance(d time.Duration) {
-	ts.mu.Lock()
-	defer ts.mu.Unlock()
-	ts.now = ts.now.Add(d)
 }
 
 // request describes one HTTP request to the handler.

@@ -150,7 +150,7 @@ func TestIntrospectEndpoint(t *testing.T) {
 			t.Errorf("%.20s: %d %s", tok, rec.Code, rec.Body)
 		}
 	}
-	ts.advance(10 * time.Minute) // billing's tokens live 5 minutes
+	ts.clock.Step(10 * time.Minute) // billing's tokens live 5 minutes
 	if active(ts.introspect(t, tr.AccessToken)) {
 		t.Error("expired token is active")
 	}

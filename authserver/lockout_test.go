@@ -185,7 +185,7 @@ func TestParallelWrongSecretsAreComparedAtMostTheLimit(t *testing.T) {
 // untilMinuteEnds is the Retry-After, in whole seconds, of a limit of the
 // test server's one-minute windows that is used up.
 func untilMinuteEnds(ts *testServer) string {
-	left := time.Minute - time.Duration(ts.clock().UnixNano()%int64(time.Minute))
+	left := time.Minute - time.Duration(ts.clock.Now().UnixNano()%int64(time.Minute))
 	return strconv.Itoa(int((left + time.Second - 1) / time.Second))
 }
 
@@ -259,7 +259,7 @@ func TestRefusedAttemptsAreNotFailures(t *testing.T) {
 	f.set(false, false)
 	// The reservations whose settling failed lapse after their hold, as
 	// those of a replica that died mid-attempt do.
-	ts.advance(time.Minute)
+	ts.clock.Step(time.Minute)
 	assertFailureBudget(t, ts, "alice", addr, 5)
 }
 

@@ -36,7 +36,7 @@ func TestUserRateLimitCountsTheUsersSuccesses(t *testing.T) {
 	if rec := ts.token("grant_type", "password", "username", "bob", "password", bobPassword); rec.Code != http.StatusOK {
 		t.Fatalf("another user: %d", rec.Code)
 	}
-	ts.advance(time.Minute)
+	ts.clock.Step(time.Minute)
 	if rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword); rec.Code != http.StatusOK {
 		t.Fatalf("the next window: %d", rec.Code)
 	}

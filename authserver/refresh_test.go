@@ -85,11 +85,11 @@ func TestRefreshRules(t *testing.T) {
 			ts := newTestServer(t)
 			rt := ts.login(t).RefreshToken
 			u, _ := ts.store.GetUser(t.Context(), "alice")
-			change(&u, ts.clock())
+			change(&u, ts.clock.Now())
 			if err := ts.store.PutUser(t.Context(), u); err != nil {
 				t.Fatal(err)
 			}
-			ts.advance(5 * time.Second)
+			ts.clock.Step(5 * time.Second)
 			rec := ts.refresh(rt)
 			if rec.Code != http.StatusBadRequest || decode[errorResponse](t, rec).Error != "invalid_grant" {
 				t.Fatalf("refresh: %d %s", rec.Code, rec.Body)
@@ -109,7 +109,7 @@ func TestRefreshRules(t *testing.T) {
 	t.Run("expired", func(t *testing.T) {
 		ts := newTestServer(t)
 		rt := ts.login(t).RefreshToken
-		ts.advance(25 * time.Hour)
+		ts.clock.Step(25 * time.Hour)
 		if rec := ts.refresh(rt); rec.Code != http.StatusBadRequest {
 			t.Fatalf("refresh: %d %s", rec.Code, rec.Body)
 		}

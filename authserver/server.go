@@ -26,12 +26,14 @@ import (
 	"github.com/authstack/authstack/authserver/token"
 	"github.com/authstack/authstack/authserver/userinfo"
 	"github.com/authstack/authstack/authserver/verify"
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"k8s.io/utils/clock"
 )
 
 // Config is everything the token server needs.
@@ -123,8 +125,8 @@ type Config struct {
 	Logger *slog.Logger
 	// Metrics are the collectors the server updates; a new set when nil.
 	Metrics *metrics.Metrics
-	// Now is the server's clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the server's clock; the real clock when nil.
+	Clock clock.PassiveClock
 }
 
 func (c *Config) defaults() error {
@@ -182,9 +184,7 @@ func (c *Config) defaults() error {
 	if c.Metrics == nil {
 		c.Metrics = metrics.New()
 	}
-	if c.Now == nil {
-		c.Now = time.Now
-	}
+	c.Clock = clocks.Or(c.Clock)
 	if c.LogSummaryEvery <= 0 {
 		c.LogSummaryEvery = logsample.DefaultEvery
 	}
@@ -258,9 +258,9 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, err
 	}
-	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Now: cfg.Now}
+	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Clock: cfg.Clock}
 	mirror := mirror.New(mirror.Options{
-		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Wait: cfg.RevocationWait, Leeway: cfg.ClockSkew, Now: cfg.Now, Log: cfg.Logger,
+		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Wait: cfg.RevocationWait, Leeway: cfg.ClockSkew, Clock: cfg.Clock, Log: cfg.Logger,
 	})
 	// /userinfo is a resource of this server: it takes only tokens whose aud
 	// names the issuer (RFC 9068 §4), not every token the server signs. The
@@ -269,10 +269,10 @@ func New(cfg Config) (*Server, error) {
 	// audiences.
 	validator := &accesstoken.Validator{
 		Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: []string{cfg.Issuer},
-		Leeway: cfg.ClockSkew, Now: cfg.Now,
+		Leeway: cfg.ClockSkew, Clock: cfg.Clock,
 	}
 	// /verify, /introspect and /revoke judge tokens of every audience.
-	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Now: cfg.Now}
+	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Clock: cfg.Clock}
 	// The bearer endpoints authenticate as resource servers do. A key
 	// source that can refetch (resourceserver.KeyRefetcher) is asked to
 	// when a token names a key it does not hold.
@@ -283,15 +283,15 @@ func New(cfg Config) (*Server, error) {
 	limiter := func(namespace string) *throttle.Limiter {
 		return &throttle.Limiter{
 			Counters: cfg.Store, PerUserIP: cfg.PerUserIP, PerIP: cfg.PerIP, Namespace: namespace,
-			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Now: cfg.Now,
+			Hold: attemptHold(pool), Wait: throttle.InFlightRetry, KnownFor: cfg.KnownFor, Clock: cfg.Clock,
 		}
 	}
-	sessions := &session.Revoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Now: cfg.Now}
+	sessions := &session.Revoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Clock: cfg.Clock}
 	minter := &token.Minter{
 		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
-		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Now: cfg.Now,
+		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Clock: cfg.Clock,
 	}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
@@ -299,14 +299,14 @@ func New(cfg Config) (*Server, error) {
 			Verifier: verifier,
 			Pool:     pool,
 			Limiter:  limiter(""),
-			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Now: cfg.Now},
-			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Now: cfg.Now,
+			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Clock: cfg.Clock},
+			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
-			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Now: cfg.Now},
+			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Clock: cfg.Clock},
 	}
 	// One sampler for every endpoint's refusals, by the server's clock.
-	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Now)
+	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Clock)
 	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
 	clients := &clientauth.Authenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
@@ -321,16 +321,16 @@ func New(cfg Config) (*Server, error) {
 	routes := []route{
 		{path: "/token", member: discovery.TokenEndpoint, handler: &token.Handler{
 			Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
-			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Now: cfg.Now},
+			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Clock: cfg.Clock},
 			Sample:     sample,
 		}},
 		{path: "/revoke", member: discovery.RevocationEndpoint, handler: &revoke.Handler{
 			Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+			Log: cfg.Logger, Sample: sample,
 		}},
 		{path: "/introspect", member: discovery.IntrospectionEndpoint, handler: &introspect.Handler{
 			Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,
-			Log: cfg.Logger, Sample: sample, Now: cfg.Now,
+			Log: cfg.Logger, Sample: sample, Clock: cfg.Clock,
 		}},
 		{path: verify.Path, handler: verifyHandler},
 		// Envoy ext_authz: path_prefix + the client's path.

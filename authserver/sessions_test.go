@@ -62,7 +62,7 @@ func TestRefreshesAreRateLimitedPerSession(t *testing.T) {
 	ts := newTestServer(t, withConfig(func(c *testConfig) {
 		c.SessionRefreshes.Max, c.SessionRefreshes.Window = 5, time.Minute
 	}))
-	ts.advance(time.Duration(60-ts.clock().Second()) * time.Second) // the start of a window
+	ts.clock.Step(time.Duration(60-ts.clock.Now().Second()) * time.Second) // the start of a window
 	rt := ts.login(t).RefreshToken
 	other := ts.login(t).RefreshToken
 	for i := range 5 {
@@ -83,7 +83,7 @@ func TestRefreshesAreRateLimitedPerSession(t *testing.T) {
 	if rec := ts.refresh(other); rec.Code != http.StatusOK {
 		t.Fatalf("another session's refresh: %d", rec.Code)
 	}
-	ts.advance(time.Minute)
+	ts.clock.Step(time.Minute)
 	if rec := ts.refresh(rt); rec.Code != http.StatusOK {
 		t.Fatalf("the refused token after the window (it was not spent): %d %s", rec.Code, rec.Body)
 	}
@@ -112,14 +112,14 @@ func TestSessionsEndAtTheirAbsoluteLifetime(t *testing.T) {
 			if err := ts.store.PutClient(t.Context(), cl); err != nil {
 				t.Fatal(err)
 			}
-			login := ts.clock()
+			login := ts.clock.Now()
 			end := login.Add(c.wantLifetime)
 			tr := ts.login(t)
-			for ts.clock().Add(10 * time.Minute).Before(end) {
-				ts.advance(10 * time.Minute)
+			for ts.clock.Now().Add(10 * time.Minute).Before(end) {
+				ts.clock.Step(10 * time.Minute)
 				rec := ts.refresh(tr.RefreshToken)
 				if rec.Code != http.StatusOK {
-					t.Fatalf("refresh %v after the login: %d %s", ts.clock().Sub(login), rec.Code, rec.Body)
+					t.Fatalf("refresh %v after the login: %d %s", ts.clock.Now().Sub(login), rec.Code, rec.Body)
 				}
 				tr = decode[tokenResponse](t, rec)
 				if exp := parseUnverified(t, tr.AccessToken).ExpiresAt.Time; exp.After(end) {
@@ -133,7 +133,7 @@ func TestSessionsEndAtTheirAbsoluteLifetime(t *testing.T) {
 			if sess.TokenExpiresAt.After(end) || !sess.ExpiresAt.Equal(end) {
 				t.Fatalf("the refresh token expires %v, the session %v; want both at most %v", sess.TokenExpiresAt, sess.ExpiresAt, end)
 			}
-			ts.advance(end.Sub(ts.clock()))
+			ts.clock.Step(end.Sub(ts.clock.Now()))
 			if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
 				t.Fatalf("a refresh at the session's end: %d %s", rec.Code, rec.Body)
 			}
@@ -171,7 +171,7 @@ func TestRefreshAndRevokeLoopDoesNotGrowTheMirror(t *testing.T) {
 		t.Fatalf("revoked ids in Redis: %v, %v", members, err)
 	}
 	until := time.UnixMilli(int64(members[0].Score))
-	if keep := until.Sub(ts.clock()); keep > 5*time.Minute+5*time.Second+time.Minute+time.Second || keep < 5*time.Minute {
+	if keep := until.Sub(ts.clock.Now()); keep > 5*time.Minute+5*time.Second+time.Minute+time.Second || keep < 5*time.Minute {
 		t.Fatalf("the session is remembered %v", keep)
 	}
 }
@@ -225,7 +225,7 @@ func TestAnExpiredRefreshTokenStillRevokesItsSession(t *testing.T) {
 		t.Fatal(err)
 	}
 	tr := ts.login(t)
-	ts.advance(10 * time.Minute)
+	ts.clock.Step(10 * time.Minute)
 	if rec := ts.refresh(tr.RefreshToken); rec.Code != http.StatusBadRequest {
 		t.Fatalf("an expired refresh token refreshes: %d", rec.Code)
 	}
@@ -280,7 +280,7 @@ func TestSessionsPerUserAreBounded(t *testing.T) {
 	var logins []tokenResponse
 	for range 5 {
 		logins = append(logins, ts.login(t))
-		ts.advance(time.Second) // each later session expires later
+		ts.clock.Step(time.Second) // each later session expires later
 	}
 	for i, tr := range logins {
 		want := i >= 2 // the first two were ended

@@ -13,6 +13,7 @@ import (
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/resourceserver"
+	"k8s.io/utils/clock"
 )
 
 // Issue 10 §1: a login (or a refresh) that read the user's record before a
@@ -113,7 +114,7 @@ func newSupersedeFixture(t *testing.T, backend store.Store, opts ...option) *sup
 		t.Fatal(err)
 	}
 	mw, err := resourceserver.New(resourceserver.Options{
-		Issuer: issuer, Audiences: []string{issuer}, Keys: ts.keys, Revocation: ts.srv.Mirror(), Now: ts.cfg.Now,
+		Issuer: issuer, Audiences: []string{issuer}, Keys: ts.keys, Revocation: ts.srv.Mirror(), Clock: ts.cfg.Clock,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -191,7 +192,7 @@ func TestLoginThatCheckedASupersededCredentialIssuesNoToken(t *testing.T) {
 	for bname, backend := range backends(t) {
 		for cname, change := range supersedingChanges {
 			t.Run(bname+"/"+cname, func(t *testing.T) {
-				f := newSupersedeFixture(t, backend(), withConfig(func(c *testConfig) { c.Now = time.Now }))
+				f := newSupersedeFixture(t, backend(), withConfig(func(c *testConfig) { c.Clock = clock.RealClock{} }))
 				f.gated.arm("GetUser")
 				done := f.aliceLogin()
 				<-f.gated.reached // the old record has been read
@@ -230,8 +231,8 @@ func TestTokensOfASupersededCredentialAreRefusedEverywhere(t *testing.T) {
 		for cname, change := range supersedingChanges {
 			t.Run(bname+"/"+cname, func(t *testing.T) {
 				f := newSupersedeFixture(t, backend())
-				start := f.ts.clock().Truncate(time.Second).Add(time.Second)
-				f.ts.advance(start.Sub(f.ts.clock())) // the login begins on a whole second
+				start := f.ts.clock.Now().Truncate(time.Second).Add(time.Second)
+				f.ts.clock.Step(start.Sub(f.ts.clock.Now())) // the login begins on a whole second
 				f.gated.arm("SessionWritten")
 				done := f.aliceLogin()
 				<-f.gated.reached // the access token is signed, the session stored
@@ -241,7 +242,7 @@ func TestTokensOfASupersededCredentialAreRefusedEverywhere(t *testing.T) {
 				if rec.Code != http.StatusOK {
 					t.Fatalf("login: %d %s", rec.Code, rec.Body)
 				}
-				f.ts.advance(2 * time.Second)
+				f.ts.clock.Step(2 * time.Second)
 				if got := f.accepted(t, decode[tokenResponse](t, rec)); len(got) != 0 {
 					t.Fatalf("tokens of the superseded credential accepted by %v", got)
 				}
@@ -263,9 +264,9 @@ func TestRefreshThatRacedASupersedingChangeYieldsNothingAccepted(t *testing.T) {
 						t.Fatalf("login: %d %s", first.Code, first.Body)
 					}
 					session := decode[tokenResponse](t, first)
-					f.ts.advance(time.Minute)
-					start := f.ts.clock().Truncate(time.Second).Add(time.Second)
-					f.ts.advance(start.Sub(f.ts.clock()))
+					f.ts.clock.Step(time.Minute)
+					start := f.ts.clock.Now().Truncate(time.Second).Add(time.Second)
+					f.ts.clock.Step(start.Sub(f.ts.clock.Now()))
 					f.gated.arm(gate)
 					done := make(chan *httptest.ResponseRecorder, 1)
 					go func() {
@@ -276,7 +277,7 @@ func TestRefreshThatRacedASupersedingChangeYieldsNothingAccepted(t *testing.T) {
 					f.ts.caughtUp()
 					close(f.gated.release)
 					rec := <-done
-					f.ts.advance(2 * time.Second)
+					f.ts.clock.Step(2 * time.Second)
 					if rec.Code == http.StatusOK {
 						if got := f.accepted(t, decode[tokenResponse](t, rec)); len(got) != 0 {
 							t.Fatalf("tokens of a refresh that raced the change accepted by %v", got)
@@ -298,7 +299,7 @@ func TestRefreshThatRacedASupersedingChangeYieldsNothingAccepted(t *testing.T) {
 // those issued before it (a password change logs the user out).
 func TestConcurrentLoginsAndAPasswordChange(t *testing.T) {
 	f := newSupersedeFixture(t, newRedisStore(t, redistest.Start(t)), withConfig(func(c *testConfig) {
-		c.Now = time.Now
+		c.Clock = clock.RealClock{}
 		c.PerUserIP.Max, c.PerIP.Max = 0, 0
 	}))
 	pw := alicePassword

@@ -49,7 +49,7 @@ func TestThrottlePerUserAndIP(t *testing.T) {
 		t.Fatalf("other user from the attacker: %d", code)
 	}
 	// The window passes and the attacker may try again.
-	ts.advance(time.Minute)
+	ts.clock.Step(time.Minute)
 	if rec := ts.do(request{body: form("grant_type", "password", "username", "alice", "password", alicePassword), remote: attacker}); rec.Code != http.StatusOK {
 		t.Fatalf("after the window: %d %s", rec.Code, rec.Body)
 	}

@@ -122,7 +122,7 @@ func TestBearerEndpointsRefuseTwoAuthorizationHeaders(t *testing.T) {
 func TestUserinfoExpiredToken(t *testing.T) {
 	ts := newTestServer(t)
 	tok := ts.mustToken()
-	ts.advance(16 * time.Minute)
+	ts.clock.Step(16 * time.Minute)
 	rec := ts.userinfo("Bearer " + tok)
 	if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {
 		t.Fatalf("expired token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
@@ -136,7 +136,7 @@ func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
 		"disabled": func(ts *testServer, u store.User) error { u.Disabled = true; return ts.store.PutUser(t.Context(), u) },
 		"deleted":  func(ts *testServer, u store.User) error { return ts.store.DeleteUser(t.Context(), u.Username) },
 		"not-before": func(ts *testServer, u store.User) error {
-			u.NotBefore = ts.clock().Add(time.Second)
+			u.NotBefore = ts.clock.Now().Add(time.Second)
 			return ts.store.PutUser(t.Context(), u)
 		},
 	} {
@@ -151,7 +151,7 @@ func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
 				t.Fatal(err)
 			}
 			ts.caughtUp()
-			ts.advance(2 * time.Second)
+			ts.clock.Step(2 * time.Second)
 			rec := ts.userinfo("Bearer " + tok)
 			if rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), "invalid_token") {
 				t.Fatalf("%d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
@@ -161,7 +161,7 @@ func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
 	// A token issued after the not-before time works.
 	ts := newTestServer(t)
 	u, _ := ts.store.GetUser(t.Context(), "alice")
-	u.NotBefore = ts.clock().Add(-time.Minute)
+	u.NotBefore = ts.clock.Now().Add(-time.Minute)
 	if err := ts.store.PutUser(t.Context(), u); err != nil {
 		t.Fatal(err)
 	}
@@ -185,7 +185,7 @@ func tamper(t *testing.T, tok string) string {
 func TestUserinfoSaysWhyATokenIsInvalid(t *testing.T) {
 	ts := newTestServer(t)
 	tok := ts.mustToken()
-	ts.advance(time.Hour)
+	ts.clock.Step(time.Hour)
 	ch := ts.userinfo("Bearer " + tok).Header().Get("WWW-Authenticate")
 	if !strings.Contains(ch, `error_description="token expired"`) {
 		t.Fatalf("challenge %q", ch)

@@ -120,7 +120,7 @@ func TestEndToEndRejectsBadTokens(t *testing.T) {
 	}
 
 	t.Run("expired", func(t *testing.T) {
-		clk.Advance(15*time.Minute + accesstoken.DefaultLeeway + time.Second)
+		clk.Step(15*time.Minute + accesstoken.DefaultLeeway + time.Second)
 		expectError(t, call(h, "Bearer "+tok), http.StatusUnauthorized, "invalid_token", "expired")
 	})
 }
@@ -180,7 +180,7 @@ func TestEndToEndRefetchRateLimit(t *testing.T) {
 		t.Fatalf("%d JWKS fetches within the interval, want 2", n)
 	}
 
-	clk.Advance(resourceserver.DefaultRefetchInterval)
+	clk.Step(resourceserver.DefaultRefetchInterval)
 	// Concurrent requests with the new kid share one fetch.
 	gate := make(chan struct{})
 	ts.jwksGate.Store(&gate)
@@ -212,7 +212,7 @@ func TestEndToEndJWKSDownKeepsLastGoodSet(t *testing.T) {
 	var rk *resourceserver.RemoteKeys
 	m := ts.middleware(clk, func(o *resourceserver.Options) {
 		r, err := resourceserver.NewRemoteKeys(resourceserver.RemoteKeysOptions{
-			Issuer: ts.issuer, HTTPClient: ts.srv.Client(), Now: clk.Now, Logger: discard,
+			Issuer: ts.issuer, HTTPClient: ts.srv.Client(), Clock: clk, Logger: discard,
 			MinRefreshInterval: 10 * time.Millisecond, MaxRefreshInterval: 10 * time.Millisecond,
 		})
 		must(t, err)
@@ -233,7 +233,7 @@ func TestEndToEndJWKSDownKeepsLastGoodSet(t *testing.T) {
 	}
 	// An unknown kid while down: the refetch fails, the token is refused,
 	// known tokens still pass.
-	clk.Advance(resourceserver.DefaultRefetchInterval)
+	clk.Step(resourceserver.DefaultRefetchInterval)
 	ts.rotate()
 	expectError(t, call(h, "Bearer "+ts.token("alice", alicePassword)), http.StatusUnauthorized, "invalid_token", "unknown key id")
 	if rec := call(h, "Bearer "+tok); rec.Code != http.StatusOK {

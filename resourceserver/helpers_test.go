@@ -26,6 +26,8 @@ import (
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const (
@@ -40,25 +42,8 @@ var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, K
 
 var discard = slog.New(slog.DiscardHandler)
 
-// clock is a settable time source.
-type clock struct {
-	mu sync.Mutex
-	t  time.Time
-}
-
-func newClock() *clock { return &clock{t: time.Now()} }
-
-func (c *clock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.t
-}
-
-func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
-}
+// newClock is a settable clock that starts now.
+func newClock() *clocktesting.FakeClock { return clocktesting.NewFakeClock(time.Now()) }
 
 // tokenServer is a real authstack token server (memory store) behind an
 // httptest TLS server. Its signing keys live in a directory watched by a
@@ -204,13 +189,13 @@ func (ts *tokenServer) writeKey(name string, k *signer.Key) {
 
 // middleware returns a Middleware for the server, with keys fetched by a
 // RemoteKeys (discovery from the issuer) on the clock clk, ready.
-func (ts *tokenServer) middleware(clk *clock, mutate ...func(*resourceserver.Options)) *resourceserver.Middleware {
+func (ts *tokenServer) middleware(clk *clocktesting.FakeClock, mutate ...func(*resourceserver.Options)) *resourceserver.Middleware {
 	ts.t.Helper()
 	o := resourceserver.Options{
 		Issuer:    ts.issuer,
 		Audiences: []string{apiAudience},
-		Remote:    resourceserver.RemoteKeysOptions{HTTPClient: ts.srv.Client(), Now: clk.Now, Logger: discard},
-		Now:       clk.Now,
+		Remote:    resourceserver.RemoteKeysOptions{HTTPClient: ts.srv.Client(), Clock: clk, Logger: discard},
+		Clock:     clk,
 		Logger:    discard,
 	}
 	for _, f := range mutate {
@@ -321,13 +306,13 @@ type staticIssuer struct {
 
 const testIssuer = "https://auth.example.test"
 
-func newStaticIssuer(t testing.TB, now func() time.Time) *staticIssuer {
+func newStaticIssuer(t testing.TB, clk clock.PassiveClock) *staticIssuer {
 	t.Helper()
 	k := newSigningKey(t)
 	ks, err := signer.NewKeySet(k)
 	must(t, err)
 	m := signer.Static(ks)
-	return &staticIssuer{key: k, keys: m, issuer: &accesstoken.Issuer{Keys: m, Issuer: testIssuer, Now: now}}
+	return &staticIssuer{key: k, keys: m, issuer: &accesstoken.Issuer{Keys: m, Issuer: testIssuer, Clock: clk}}
 }
 
 func (s *staticIssuer) token(t testing.TB, aud string, scopes ...string) string {

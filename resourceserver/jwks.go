@@ -17,7 +17,9 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/signer"
+	"k8s.io/utils/clock"
 )
 
 // Defaults of RemoteKeysOptions.
@@ -80,9 +82,9 @@ type RemoteKeysOptions struct {
 	// Logger receives fetch failures and key set changes; nil means
 	// slog.Default().
 	Logger *slog.Logger
-	// Now returns the current time for the refetch rate limit; nil means
-	// time.Now. Scheduled refreshes use real timers.
-	Now func() time.Time
+	// Clock is the clock of the refetch rate limit; nil is the real
+	// clock. Scheduled refreshes use real timers.
+	Clock clock.PassiveClock
 }
 
 // RemoteKeys is a [signer.Source] of an authorization server's public
@@ -153,9 +155,7 @@ func NewRemoteKeys(opts RemoteKeysOptions) (*RemoteKeys, error) {
 	if opts.MinRefreshInterval > opts.MaxRefreshInterval {
 		return nil, fmt.Errorf("remote keys: min refresh interval %v exceeds max %v", opts.MinRefreshInterval, opts.MaxRefreshInterval)
 	}
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Clock = clocks.Or(opts.Clock)
 	log := opts.Logger
 	if log == nil {
 		log = slog.Default()
@@ -249,7 +249,7 @@ func (r *RemoteKeys) start(limited bool) (*fetchCall, error) {
 		return c, nil
 	}
 	if limited {
-		now := r.opts.Now()
+		now := r.opts.Clock.Now()
 		if !r.lastRefetch.IsZero() && now.Sub(r.lastRefetch) < r.opts.RefetchInterval {
 			return nil, ErrRefetchLimited
 		}

@@ -343,7 +343,7 @@ func TestRemoteKeysDefaultInterval(t *testing.T) {
 func TestRemoteKeysRefetchRateLimit(t *testing.T) {
 	clk := newClock()
 	js := newJWKSServer(t, newSigningKey(t))
-	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Now = clk.Now; o.RefetchInterval = 30 * time.Second })
+	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Clock = clk; o.RefetchInterval = 30 * time.Second })
 	waitReady(t, rk)
 	base := js.fetches.Load()
 
@@ -353,11 +353,11 @@ func TestRemoteKeysRefetchRateLimit(t *testing.T) {
 			t.Fatalf("Refetch = %v, want ErrRefetchLimited", err)
 		}
 	}
-	clk.Advance(29 * time.Second)
+	clk.Step(29 * time.Second)
 	if err := rk.Refetch(context.Background()); !errors.Is(err, resourceserver.ErrRefetchLimited) {
 		t.Fatalf("Refetch after 29 s = %v", err)
 	}
-	clk.Advance(time.Second)
+	clk.Step(time.Second)
 	must(t, rk.Refetch(context.Background()))
 	if got := js.fetches.Load() - base; got != 2 {
 		t.Errorf("%d fetches, want 2", got)
@@ -374,7 +374,7 @@ func TestRemoteKeysRefetchShared(t *testing.T) {
 	clk := newClock()
 	k1, k2 := newSigningKey(t), newSigningKey(t)
 	js := newJWKSServer(t, k1)
-	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Now = clk.Now })
+	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Clock = clk })
 	waitReady(t, rk)
 	base := js.fetches.Load()
 	js.setKeys(t, k2)

@@ -12,6 +12,7 @@ import (
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"k8s.io/utils/clock"
 )
 
 // DefaultRetryAfter is the Retry-After of 503 answers when Options leave
@@ -73,9 +74,8 @@ type Options struct {
 	// RetryAfter is the Retry-After of 503 answers (DefaultRetryAfter when
 	// zero).
 	RetryAfter time.Duration
-	// Now returns the current time for token validation; nil means
-	// time.Now.
-	Now func() time.Time
+	// Clock is the clock of token validation; nil is the real clock.
+	Clock clock.PassiveClock
 	// Logger receives refused requests (503s and 500s at warning and error
 	// level with their cause, 4xx at debug level; see oauth.Responder) and
 	// failed key refetches, never a token; nil means slog.Default().
@@ -140,7 +140,7 @@ func New(o Options) (*Middleware, error) {
 	m.auth = Authenticator{
 		Validator: &accesstoken.Validator{
 			Keys: m.keys, Issuer: o.Issuer, Audiences: slices.Clone(o.Audiences),
-			Leeway: o.Leeway, Now: o.Now, MaxTokenBytes: o.MaxTokenBytes,
+			Leeway: o.Leeway, Clock: o.Clock, MaxTokenBytes: o.MaxTokenBytes,
 		},
 		Revocation: o.Revocation, RetryAfter: retryAfter, Log: log,
 	}

@@ -79,11 +79,11 @@ func TestNewChecksOptions(t *testing.T) {
 // TestMiddlewareAnswers covers the RFC 6750 answer to each kind of request.
 func TestMiddlewareAnswers(t *testing.T) {
 	clk := newClock()
-	iss := newStaticIssuer(t, clk.Now)
-	m := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Now = clk.Now })
+	iss := newStaticIssuer(t, clk)
+	m := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Clock = clk })
 	h := m.Handler(echoClaims)
 	tok := iss.token(t, apiAudience, "read")
-	other := newStaticIssuer(t, clk.Now)
+	other := newStaticIssuer(t, clk)
 
 	for _, tc := range []struct {
 		name   string
@@ -133,8 +133,8 @@ func TestMiddlewareAnswers(t *testing.T) {
 	}
 
 	t.Run("expired", func(t *testing.T) {
-		clk.Advance(time.Hour + accesstoken.DefaultLeeway + time.Second)
-		defer clk.Advance(-(time.Hour + accesstoken.DefaultLeeway + time.Second))
+		clk.Step(time.Hour + accesstoken.DefaultLeeway + time.Second)
+		defer clk.Step(-(time.Hour + accesstoken.DefaultLeeway + time.Second))
 		expectError(t, call(h, "Bearer "+tok), 401, "invalid_token", "expired")
 	})
 }

@@ -12,14 +12,15 @@ import (
 	"net/http"
 	"slices"
 	"strings"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/utils/clock"
 
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver"
@@ -55,7 +56,8 @@ type Handler struct {
 	Log *slog.Logger
 	// Sample, if set, keeps floods of like refusals out of the log.
 	Sample *logsample.Sampler
-	Now    func() time.Time
+	// Clock decides expiry; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // Response is the introspection response of RFC 7662 §2.2.
@@ -155,7 +157,7 @@ func (h *Handler) refreshToken(ctx context.Context, raw string, client store.Cli
 	if !ok {
 		return inactive, nil
 	}
-	now := h.Now()
+	now := clocks.Or(h.Clock).Now()
 	sess, err := h.Refresh.GetSession(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):

@@ -13,7 +13,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"golang.org/x/time/rate"
+	"k8s.io/utils/clock"
 )
 
 // Defaults: ten lines of a kind at once, then two a second; a summary
@@ -36,7 +38,7 @@ const overflow = "other"
 type Sampler struct {
 	burst int
 	rate  rate.Limit
-	now   func() time.Time
+	clock clock.PassiveClock
 
 	mu    sync.Mutex
 	kinds map[string]*kind
@@ -48,12 +50,9 @@ type kind struct {
 }
 
 // New returns a Sampler writing burst lines of a kind at once and perSecond
-// a second after that, by the clock now (time.Now when nil).
-func New(burst int, perSecond rate.Limit, now func() time.Time) *Sampler {
-	if now == nil {
-		now = time.Now
-	}
-	return &Sampler{burst: burst, rate: perSecond, now: now, kinds: make(map[string]*kind)}
+// a second after that, by clk (the real clock when nil).
+func New(burst int, perSecond rate.Limit, clk clock.PassiveClock) *Sampler {
+	return &Sampler{burst: burst, rate: perSecond, clock: clocks.Or(clk), kinds: make(map[string]*kind)}
 }
 
 // Allow reports whether a line of kind k may be written now; if not, it is
@@ -75,7 +74,7 @@ func (s *Sampler) Allow(k string) bool {
 			s.kinds[k] = e
 		}
 	}
-	if e.lim.AllowN(s.now(), 1) {
+	if e.lim.AllowN(s.clock.Now(), 1) {
 		return true
 	}
 	e.dropped++
@@ -98,7 +97,7 @@ func (s *Sampler) Flush(ctx context.Context, log *slog.Logger) {
 		if e.dropped > 0 {
 			out = append(out, summary{k, e.dropped})
 			e.dropped = 0
-		} else if e.lim.TokensAt(s.now()) >= float64(s.burst) {
+		} else if e.lim.TokensAt(s.clock.Now()) >= float64(s.burst) {
 			delete(s.kinds, k) // idle and refilled: nothing to remember
 		}
 	}

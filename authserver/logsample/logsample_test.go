@@ -8,11 +8,13 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestSamplerBoundsEachKindAndCountsTheRest(t *testing.T) {
-	now := time.Unix(1_800_000_000, 0)
-	s := New(3, 1, func() time.Time { return now })
+	clk := clocktesting.NewFakeClock(time.Unix(1_800_000_000, 0))
+	s := New(3, 1, clk)
 	var buf bytes.Buffer
 	log := slog.New(slog.NewJSONHandler(&buf, nil))
 	allowed := func(k string, n int) int {
@@ -30,7 +32,7 @@ func TestSamplerBoundsEachKindAndCountsTheRest(t *testing.T) {
 	if got := allowed("b", 2); got != 2 {
 		t.Fatalf("another kind: %d of 2 written", got)
 	}
-	now = now.Add(2 * time.Second)
+	clk.Step(2 * time.Second)
 	if got := allowed("a", 10); got != 2 {
 		t.Fatalf("two seconds later: %d written, want 2 (one a second)", got)
 	}
@@ -46,7 +48,7 @@ func TestSamplerBoundsEachKindAndCountsTheRest(t *testing.T) {
 		t.Fatalf("a second summary with nothing left out: %q", buf.String())
 	}
 	// Kinds that went quiet are forgotten once refilled.
-	now = now.Add(time.Minute)
+	clk.Step(time.Minute)
 	s.Flush(context.Background(), log)
 	if n := len(s.kinds); n != 0 {
 		t.Fatalf("%d idle kinds kept", n)
@@ -54,7 +56,7 @@ func TestSamplerBoundsEachKindAndCountsTheRest(t *testing.T) {
 }
 
 func TestSamplerTableIsBounded(t *testing.T) {
-	s := New(1, 1, func() time.Time { return time.Unix(0, 0) })
+	s := New(1, 1, clocktesting.NewFakePassiveClock(time.Unix(0, 0)))
 	for i := range 2 * maxKinds {
 		s.Allow(strconv.Itoa(i))
 	}

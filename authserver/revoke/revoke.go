@@ -43,7 +43,6 @@ type Handler struct {
 	Log   *slog.Logger
 	// Sample, if set, keeps floods of like refusals out of the log.
 	Sample *logsample.Sampler
-	Now    func() time.Time
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

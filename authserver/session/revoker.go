@@ -5,8 +5,10 @@ import (
 	"errors"
 	"time"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
+	"k8s.io/utils/clock"
 )
 
 // Noter learns of revocations this replica writes (the revocation mirror).
@@ -25,7 +27,8 @@ type Revoker struct {
 	Noter Noter
 	// Leeway is the validators' clock-skew leeway on exp.
 	Leeway time.Duration
-	Now    func() time.Time
+	// Clock decides whether the grant has run out; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // sessionMargin covers the clocks of other replicas, which minted some of
@@ -51,7 +54,7 @@ func (r *Revoker) Revoke(ctx context.Context, id string, accessUntil time.Time) 
 		accessUntil = sess.AccessExpiresAt
 	}
 	until := accessUntil.Add(r.Leeway + sessionMargin)
-	if !until.After(r.Now()) {
+	if !until.After(clocks.Or(r.Clock).Now()) {
 		return nil // every access token of the session has expired
 	}
 	if err := r.Store.RevokeGrant(ctx, id, until); err != nil {

@@ -6,6 +6,9 @@ import (
 	"encoding/hex"
 	"fmt"
 	"time"
+
+	"github.com/authstack/authstack/internal/clocks"
+	"k8s.io/utils/clock"
 )
 
 // RateCounters is the part of the store a RateLimit needs.
@@ -38,8 +41,8 @@ type RateLimit struct {
 	Counters RateCounters
 	Limit    Limit
 	Scope    Scope
-	// Now is the windows' clock; time.Now when nil.
-	Now func() time.Time
+	// Clock is the windows' clock; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // key is the counter of subject; hashed, so keys have a fixed size.
@@ -48,12 +51,7 @@ func (r *RateLimit) key(subject string) string {
 	return "rate:" + string(r.Scope) + ":" + hex.EncodeToString(sum[:16])
 }
 
-func (r *RateLimit) now() time.Time {
-	if r.Now == nil {
-		return time.Now()
-	}
-	return r.Now()
-}
+func (r *RateLimit) now() time.Time { return clocks.Or(r.Clock).Now() }
 
 // Check refuses, with an *ExceededError, a subject whose window is used
 // up; it counts nothing. A nil or disabled RateLimit admits everything.

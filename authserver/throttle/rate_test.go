@@ -7,12 +7,12 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/store/memory"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestRateLimit(t *testing.T) {
-	now := t0
-	r := &RateLimit{Counters: memory.New(), Limit: Limit{Max: 2, Window: time.Minute}, Scope: ScopeUserRate,
-		Now: func() time.Time { return now }}
+	clk := clocktesting.NewFakeClock(t0)
+	r := &RateLimit{Counters: memory.New(), Limit: Limit{Max: 2, Window: time.Minute}, Scope: ScopeUserRate, Clock: clk}
 	ctx := context.Background()
 	for i := range 2 {
 		if err := r.Check(ctx, "alice"); err != nil {
@@ -34,7 +34,7 @@ func TestRateLimit(t *testing.T) {
 		}
 	}
 	wantExceeded(t, r.Take(ctx, "billing"), ScopeClientRate, 0)
-	now = now.Add(time.Minute)
+	clk.Step(time.Minute)
 	if err := r.Take(ctx, "billing"); err != nil {
 		t.Fatalf("next window: %v", err)
 	}

@@ -31,7 +31,9 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/store"
+	"k8s.io/utils/clock"
 )
 
 // Counters is the part of the store the limiter needs.
@@ -111,8 +113,8 @@ type Limiter struct {
 	// exempt from that address's per-IP limit (its own per-subject limit
 	// still applies); zero exempts nobody.
 	KnownFor time.Duration
-	// Now is the clock of windows and holds; time.Now when nil.
-	Now func() time.Time
+	// Clock is the clock of windows and holds; nil is the real clock.
+	Clock clock.PassiveClock
 
 	mu      sync.Mutex
 	waiting map[string]*waiters // by limit key, while attempts wait on it
@@ -267,12 +269,7 @@ func (l *Limiter) reservation(subject string, ip netip.Addr) (store.Reservation,
 	return r, scopes
 }
 
-func (l *Limiter) now() time.Time {
-	if l.Now == nil {
-		return time.Now()
-	}
-	return l.Now()
-}
+func (l *Limiter) now() time.Time { return clocks.Or(l.Clock).Now() }
 
 // settleTimeout bounds how long ending an attempt may take.
 const settleTimeout = time.Second

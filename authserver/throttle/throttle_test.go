@@ -10,6 +10,7 @@ import (
 
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestSource(t *testing.T) {
@@ -41,7 +42,7 @@ var t0 = time.Unix(1_800_000_000, 0)
 
 func newLimiter(perUserIP, perIP int64) *Limiter {
 	return &Limiter{
-		Counters: memory.New(), Now: func() time.Time { return t0 },
+		Counters: memory.New(), Clock: clocktesting.NewFakePassiveClock(t0),
 		PerUserIP: Limit{Max: perUserIP, Window: time.Minute}, PerIP: Limit{Max: perIP, Window: time.Minute},
 	}
 }
@@ -224,9 +225,9 @@ func succeed(t *testing.T, l *Limiter, subject, ip string) {
 // limit for KnownFor, only to its own; everyone else is, and the
 // exemption ends.
 func TestKnownPairsAreNotHeldToTheAddressLimit(t *testing.T) {
-	now := t0
+	clk := clocktesting.NewFakeClock(t0)
 	l := newLimiter(2, 1)
-	l.Now, l.KnownFor = func() time.Time { return now }, time.Hour
+	l.Clock, l.KnownFor = clk, time.Hour
 	const ip = "198.51.100.1"
 	succeed(t, l, "alice", ip)
 	fail(t, l, "mallory", ip) // the address's one failure
@@ -237,7 +238,7 @@ func TestKnownPairsAreNotHeldToTheAddressLimit(t *testing.T) {
 	_, err = l.Begin(context.Background(), "alice", netip.MustParseAddr(ip))
 	wantExceeded(t, err, ScopeUserIP, 0)
 
-	now = now.Add(time.Hour + time.Minute) // new windows, and no exemption
+	clk.Step(time.Hour + time.Minute) // new windows, and no exemption
 	fail(t, l, "mallory", ip)
 	if _, err := l.Begin(context.Background(), "alice", netip.MustParseAddr(ip)); !errors.As(err, new(*ExceededError)) {
 		t.Fatalf("alice after her exemption ended: %v, want the ip limit", err)

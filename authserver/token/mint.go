@@ -10,9 +10,11 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver/session"
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"k8s.io/utils/clock"
 )
 
 // DefaultRefreshTokenTTL is the lifetime of refresh tokens for clients that
@@ -61,7 +63,8 @@ type Minter struct {
 	// sessions.
 	MaxSessionsPerUser int
 	Revoker            *session.Revoker
-	Now                func() time.Time
+	// Clock stamps the sessions; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 // DefaultMaxSessionsPerUser bounds a user's live sessions unless configured
@@ -151,7 +154,7 @@ func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
 		return nil, oauth.StoreUnavailable(err)
 	}
 	s.Epoch = epoch
-	now := m.Now()
+	now := clocks.Or(m.Clock).Now()
 	end := s.AuthTime.Add(m.SessionLifetime(s.Client))
 	if !allowsGrant(s.Client, GrantRefreshToken) {
 		// No refresh token, no stored session: its ID only names the

@@ -21,7 +21,7 @@ func TestMintUsesTheStoresEpoch(t *testing.T) {
 	key, _ := signer.Generate("ES256")
 	ks, _ := signer.NewKeySet(key)
 	m := &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"}, Store: st,
-		DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour, Now: time.Now}
+		DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour}
 	for _, callers := range []string{"", "a stale epoch"} {
 		resp, err := m.Mint(ctx, Session{User: store.User{Username: "alice"}, Client: store.Client{ID: "c"}, AuthTime: time.Now(), Epoch: callers})
 		if err != nil {

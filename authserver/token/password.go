@@ -8,9 +8,11 @@ import (
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
+	"k8s.io/utils/clock"
 )
 
 // UserStore is the part of the store the password grant needs.
@@ -40,7 +42,8 @@ type PasswordGrant struct {
 	// Pause waits out the rest of a failure's time floor; nil means a timer
 	// that ends early when ctx does. Tests replace it.
 	Pause func(ctx context.Context, d time.Duration)
-	Now   func() time.Time
+	// Clock stamps auth_time; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 var _ Grant = (*PasswordGrant)(nil)
@@ -89,7 +92,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 
 	// The session is authenticated when the record is read: the password
 	// is checked against that version of it, whenever the check ends.
-	authTime := g.Now()
+	authTime := clocks.Or(g.Clock).Now()
 	user, err := g.Users.GetUser(ctx, username)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		_ = attempt.Withdraw(ctx)

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"golang.org/x/crypto/bcrypt"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -61,8 +62,8 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 		Users: st, Verifier: v, Pool: password.NewPool(password.PoolOptions{}),
 		Limiter: &throttle.Limiter{Counters: st, PerUserIP: throttle.Limit{Max: 100, Window: time.Minute}, PerIP: throttle.Limit{Max: 100, Window: time.Minute}},
 		Minter: &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"}, Store: st,
-			DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour, Now: time.Now},
-		Metrics: metrics.New(), Now: time.Now, Pause: p.record,
+			DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour},
+		Metrics: metrics.New(), Pause: p.record,
 	}, p
 }
 
@@ -175,7 +176,7 @@ func claimsOf(t *testing.T, g *PasswordGrant, raw string) *accesstoken.Claims {
 func TestLoginInTheNotBeforeSecondIsIssuedAtOnce(t *testing.T) {
 	g, p := newGrant(t)
 	now := time.Unix(1_800_000_000, 300_000_000)
-	g.Now = func() time.Time { return now }
+	g.Clock = clocktesting.NewFakePassiveClock(now)
 	u := setNotBefore(t, g, "alice", now)
 	resp, err := loginResponse(g, "alice", "alice-pw")
 	if err != nil {
@@ -239,7 +240,7 @@ func TestLoginAgainstASupersededRecordIsRefused(t *testing.T) {
 func TestLoginBeforeTheNotBeforeIsRefused(t *testing.T) {
 	g, _ := newGrant(t)
 	now := time.Unix(1_800_000_000, 300_000_000)
-	g.Now = func() time.Time { return now }
+	g.Clock = clocktesting.NewFakePassiveClock(now)
 	setNotBefore(t, g, "alice", now.Add(1500*time.Millisecond))
 	e := oauth.As(login(g, "alice", "alice-pw"))
 	if e.Status != 503 || e.RetryAfter != time.Second {

@@ -10,8 +10,10 @@ import (
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
+	"k8s.io/utils/clock"
 )
 
 // RefreshStore is the part of the store the refresh grant needs.
@@ -39,7 +41,8 @@ type RefreshGrant struct {
 	// one presented by another client, a user since disabled): rare and
 	// telling events, never sampled.
 	Log *slog.Logger
-	Now func() time.Time
+	// Clock decides expiry; nil is the real clock.
+	Clock clock.PassiveClock
 }
 
 var _ Grant = (*RefreshGrant)(nil)
@@ -69,7 +72,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if !ok {
 		return nil, errBadRefreshToken
 	}
-	now := g.Now()
+	now := clocks.Or(g.Clock).Now()
 	sess, err := g.current(ctx, tok, req.Client, now)
 	if err != nil {
 		return nil, err

@@ -10,8 +10,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"k8s.io/utils/clock"
 )
 
 // ErrStale is returned by Check and Epoch when the mirror has not heard
@@ -57,10 +59,11 @@ type Options struct {
 	// Leeway keeps revocations this long after they ran out, matching the
 	// validators' clock-skew leeway on exp.
 	Leeway time.Duration
-	// Now is the clock revocations run out by (tests set it). Staleness is
-	// measured on the process's monotonic clock, whatever Now says.
-	Now func() time.Time
-	Log *slog.Logger
+	// Clock is the clock revocations run out by (tests set it); nil is the
+	// real clock. Staleness is measured on the process's monotonic clock,
+	// whatever Clock says.
+	Clock clock.PassiveClock
+	Log   *slog.Logger
 }
 
 // Mirror is a local copy of the revocation state. Check is safe for
@@ -103,9 +106,7 @@ func New(opts Options) *Mirror {
 		opts.Retry = DefaultRetry
 	}
 	opts.Leeway = max(opts.Leeway, 0) // a negative leeway would forget revocations early
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
+	opts.Clock = clocks.Or(opts.Clock)
 	if opts.Log == nil {
 		opts.Log = slog.New(slog.DiscardHandler)
 	}
@@ -149,7 +150,7 @@ func (m *Mirror) clock() int64 { return int64(time.Since(m.base)) + 1 }
 // Run loads the state and follows the change log until ctx ends.
 func (m *Mirror) Run(ctx context.Context) error {
 	loaded := false
-	lastPrune := m.opts.Now()
+	lastPrune := m.opts.Clock.Now()
 	failing := false
 	fail := func(what string, err error) {
 		if !failing && ctx.Err() == nil {
@@ -195,7 +196,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			m.st.apply(e)
 		}
 		m.mu.Unlock()
-		if now := m.opts.Now(); now.Sub(lastPrune) > pruneEvery {
+		if now := m.opts.Clock.Now(); now.Sub(lastPrune) > pruneEvery {
 			m.prune(now.Add(-m.opts.Leeway))
 			lastPrune = now
 		}
@@ -247,7 +248,7 @@ func (m *Mirror) load(ctx context.Context) error {
 	for {
 		start := m.clock()
 		var st *state
-		epoch, cursor, err := m.opts.Feed.LoadRevocations(ctx, m.opts.Now(), func(e store.RevocationEvent) {
+		epoch, cursor, err := m.opts.Feed.LoadRevocations(ctx, m.opts.Clock.Now(), func(e store.RevocationEvent) {
 			if st == nil {
 				st = newState("")
 			}
@@ -335,7 +336,7 @@ func (m *Mirror) Check(c *accesstoken.Claims) error {
 	if err := m.stale(); err != nil {
 		return err
 	}
-	nowMs := m.opts.Now().UnixMilli()
+	nowMs := m.opts.Clock.Now().UnixMilli()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st := m.st

@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/internal/signer"
 )
@@ -40,7 +41,7 @@ func FuzzValidate(f *testing.F) {
 	keys := fixtureKeys(f)
 	ks, err := signer.NewKeySet(keys[signer.AlgES256], keys[signer.AlgEdDSA], keys[signer.AlgRS256])
 	must(f, err)
-	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Now: clock(fuzzNow)}
+	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Clock: clocktesting.NewFakePassiveClock(fuzzNow)}
 	// The seeds are in testdata/fuzz/FuzzValidate (see TestWriteFuzzSeeds).
 	f.Fuzz(func(t *testing.T, raw string) {
 		claims, err := v.Validate(raw)
@@ -197,7 +198,7 @@ func validateSeeds(t testing.TB, keys map[string]*signer.Key) []string {
 		k := keys[alg]
 		ks, err := signer.NewKeySet(k)
 		must(t, err)
-		is := &Issuer{Keys: signer.Static(ks), Issuer: testIssuer, Now: clock(t0)}
+		is := &Issuer{Keys: signer.Static(ks), Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0)}
 		tok, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read"}, Groups: []string{"g"}, TTL: time.Hour})
 		must(t, err)
 		parts := strings.Split(tok, ".")
@@ -303,7 +304,7 @@ func TestFuzzSeedsValid(t *testing.T) {
 	keys := fixtureKeys(t)
 	ks, err := signer.NewKeySet(keys[signer.AlgES256], keys[signer.AlgEdDSA], keys[signer.AlgRS256])
 	must(t, err)
-	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Now: clock(fuzzNow)}
+	v := &Validator{Keys: signer.Static(ks), Issuer: testIssuer, Audiences: []string{"api"}, Clock: clocktesting.NewFakePassiveClock(fuzzNow)}
 	files, err := filepath.Glob(filepath.Join("testdata", "fuzz", "FuzzValidate", "*"))
 	must(t, err)
 	algs := map[string]bool{}

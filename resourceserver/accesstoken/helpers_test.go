@@ -21,8 +21,6 @@ const testIssuer = "https://auth.example.test"
 // t0 is the fixed "now" of the tests.
 var t0 = time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 
-func clock(t time.Time) func() time.Time { return func() time.Time { return t } }
-
 // source is a signer.Source whose set the test can swap, counting calls.
 type source struct {
 	ks    atomic.Pointer[signer.KeySet]

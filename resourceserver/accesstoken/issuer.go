@@ -10,7 +10,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/utils/clock"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
 )
@@ -22,8 +24,9 @@ type Issuer struct {
 	// Issuer is the "iss" claim: the authorization server's issuer
 	// identifier (RFC 8414), an https URL.
 	Issuer string
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock stamps "iat" when the request has no IssuedAt; nil is the
+	// real clock.
+	Clock clock.PassiveClock
 }
 
 // Request describes the access token to issue.
@@ -59,13 +62,9 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 		return "", Claims{}, errors.New("issue access token: no key set")
 	}
 
-	now := time.Now
-	if is.Now != nil {
-		now = is.Now
-	}
 	at := r.IssuedAt
 	if at.IsZero() {
-		at = now()
+		at = clocks.Or(is.Clock).Now()
 	}
 	issuedAt := jwt.NewNumericDate(at) // truncated to whole seconds
 	claims := Claims{

@@ -7,12 +7,13 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestIssue(t *testing.T) {
 	for alg, k := range fixtureKeys(t) {
 		t.Run(alg, func(t *testing.T) {
-			is := &Issuer{Keys: newSource(t, k), Issuer: testIssuer, Now: clock(t0.Add(500 * time.Millisecond))}
+			is := &Issuer{Keys: newSource(t, k), Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0.Add(500 * time.Millisecond))}
 			raw, claims, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read", "write"}, Groups: []string{"admins"}, TTL: 10 * time.Minute})
 			must(t, err)
 
@@ -40,7 +41,7 @@ func TestIssue(t *testing.T) {
 				t.Error("token has nbf")
 			}
 
-			v := &Validator{Keys: is.Keys, Issuer: testIssuer, Audiences: []string{"api"}, Now: clock(t0.Add(time.Minute))}
+			v := &Validator{Keys: is.Keys, Issuer: testIssuer, Audiences: []string{"api"}, Clock: clocktesting.NewFakePassiveClock(t0.Add(time.Minute))}
 			got, err := v.Validate(raw)
 			must(t, err)
 			if got.ID != claims.ID || got.Subject != "alice" || !slices.Equal(got.Groups, claims.Groups) {

@@ -7,7 +7,9 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	"k8s.io/utils/clock"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/signer"
 )
 
@@ -31,8 +33,8 @@ type Validator struct {
 	// Leeway is the clock skew tolerated on "exp" and "iat": DefaultLeeway
 	// when zero, none when negative.
 	Leeway time.Duration
-	// Now returns the current time; nil means time.Now.
-	Now func() time.Time
+	// Clock is the current time of the checks; nil is the real clock.
+	Clock clock.PassiveClock
 	// MaxTokenBytes bounds the token length, checked before any decoding;
 	// DefaultMaxTokenBytes when zero or negative.
 	MaxTokenBytes int
@@ -108,12 +110,7 @@ func (v *Validator) leeway() time.Duration {
 	return v.Leeway
 }
 
-func (v *Validator) now() time.Time {
-	if v.Now != nil {
-		return v.Now()
-	}
-	return time.Now()
-}
+func (v *Validator) now() time.Time { return clocks.Or(v.Clock).Now() }
 
 // keyFunc checks the header of a parsed, not yet verified, token and
 // returns the verification key. The key is returned only when the header

@@ -12,13 +12,14 @@ import (
 	"time"
 
 	"github.com/golang-jwt/jwt/v5"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/internal/signer"
 )
 
 // validator returns a Validator at t0+1m for the keys of src.
 func validator(src signer.Source) *Validator {
-	return &Validator{Keys: src, Issuer: testIssuer, Audiences: []string{"api", "other-api"}, Now: clock(t0.Add(time.Minute))}
+	return &Validator{Keys: src, Issuer: testIssuer, Audiences: []string{"api", "other-api"}, Clock: clocktesting.NewFakePassiveClock(t0.Add(time.Minute))}
 }
 
 func TestValidateAccepts(t *testing.T) {
@@ -354,7 +355,7 @@ func TestValidateOversizeNotParsed(t *testing.T) {
 func TestValidateRotation(t *testing.T) {
 	oldKey, newKey := newSigningKey(t, signer.AlgES256), newSigningKey(t, signer.AlgES256)
 	src := newSource(t, oldKey)
-	is := &Issuer{Keys: src, Issuer: testIssuer, Now: clock(t0)}
+	is := &Issuer{Keys: src, Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0)}
 	v := validator(src)
 
 	oldToken, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, TTL: time.Hour})
@@ -401,7 +402,7 @@ func TestValidateLeeway(t *testing.T) {
 		{-1, t0.Add(5*time.Minute - time.Second), true},
 		{time.Minute, t0.Add(5*time.Minute + 59*time.Second), true},
 	} {
-		v := &Validator{Keys: newSource(t, k), Issuer: testIssuer, Leeway: tc.leeway, Now: clock(tc.now)}
+		v := &Validator{Keys: newSource(t, k), Issuer: testIssuer, Leeway: tc.leeway, Clock: clocktesting.NewFakePassiveClock(tc.now)}
 		if _, err := v.Validate(tok); (err == nil) != tc.ok {
 			t.Errorf("leeway %v at exp%+v: error %v, want ok=%v", tc.leeway, tc.now.Sub(t0.Add(5*time.Minute)), err, tc.ok)
 		}
@@ -414,9 +415,9 @@ func TestValidateMisconfigured(t *testing.T) {
 	k := fixtureKey(t, "es256")
 	tok := signWith(t, k.Alg, validHeader(k), validPayload(), k.Private)
 	for name, v := range map[string]*Validator{
-		"no issuer": {Keys: newSource(t, k), Now: clock(t0)},
-		"no keys":   {Issuer: testIssuer, Now: clock(t0)},
-		"nil set":   {Keys: &source{}, Issuer: testIssuer, Now: clock(t0)},
+		"no issuer": {Keys: newSource(t, k), Clock: clocktesting.NewFakePassiveClock(t0)},
+		"no keys":   {Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0)},
+		"nil set":   {Keys: &source{}, Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0)},
 	} {
 		_, err := v.Validate(tok)
 		if err == nil || errors.Is(err, ErrInvalidToken) {
