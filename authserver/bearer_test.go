@@ -12,6 +12,7 @@ import (
 
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -41,15 +42,6 @@ func newKeySet(t *testing.T, active *signer.Key, more ...*signer.Key) *signer.Ke
 	return ks
 }
 
-func newKey(t *testing.T) *signer.Key {
-	t.Helper()
-	k, err := signer.Generate("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k
-}
-
 // The token server's bearer endpoints (/userinfo, /verify) and the Go
 // middleware are one authenticator: for every kind of request they give
 // the same status, challenge, Retry-After and body. Where the two copies
@@ -59,7 +51,7 @@ func newKey(t *testing.T) *signer.Key {
 // stale revocation state is 503 "revocation state unavailable; retry
 // later" (the middleware said it without "; retry later").
 func TestBearerEndpointsAnswerAsTheMiddleware(t *testing.T) {
-	keyA, keyC := newKey(t), newKey(t)
+	keyA, keyC := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	keys := &refetchingKeys{}
 	keys.cur.Store(newKeySet(t, keyA))
 	feed := &stallingFeed{Store: memory.New()}

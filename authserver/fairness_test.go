@@ -9,6 +9,7 @@ import (
 
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // One user with a valid credential and a costly hash, hammering the token
@@ -28,7 +29,7 @@ func TestOneUsersHashesDoNotStarveOthers(t *testing.T) {
 	}
 	users := []store.User{{Username: "mallory", PasswordHash: h}}
 	for i := range 20 {
-		users = append(users, store.User{Username: "user" + strconv.Itoa(i), PasswordHash: hashOf(t, "pw"+strconv.Itoa(i))})
+		users = append(users, store.User{Username: "user" + strconv.Itoa(i), PasswordHash: authtest.Hash(t, "pw"+strconv.Itoa(i))})
 	}
 	for _, u := range users {
 		if err := ts.store.PutUser(t.Context(), u); err != nil {

@@ -1,7 +1,6 @@
 package authserver_test
 
 import (
-	"bytes"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -13,26 +12,21 @@ import (
 	"net/http/httptest"
 	"net/url"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 	clocktesting "k8s.io/utils/clock/testing"
 )
-
-// Fast argon2id parameters keep handler tests quick; cost equality is tested
-// in package password with the defaults.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 const (
 	issuer          = "https://auth.example.test"
@@ -50,7 +44,7 @@ type testServer struct {
 	store   store.Store
 	keys    signer.Source
 	handler http.Handler
-	logs    *syncBuffer
+	logs    *authtest.SyncBuffer
 	clock   *clocktesting.FakeClock
 }
 
@@ -59,36 +53,19 @@ type option func(*authserver.Config)
 func withStore(s store.Store) option               { return func(c *authserver.Config) { c.Store = s } }
 func withConfig(f func(*authserver.Config)) option { return f }
 
-func hashOf(t testing.TB, pw string) string {
-	t.Helper()
-	h, err := testParams.Hash([]byte(pw))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return h
-}
-
 // newTestServer builds a token server on the memory store (or the given one)
 // with users alice (argon2id), bob (bcrypt), carol (disabled) and clients
 // billing (confidential), cli (public) and refresh-only.
 func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, logs: &syncBuffer{}, clock: clocktesting.NewFakeClock(time.Now())}
-	key, err := signer.Generate("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(key)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ts.keys = signer.Static(ks)
+	ts := &testServer{t: t, logs: &authtest.SyncBuffer{}, clock: clocktesting.NewFakeClock(time.Now())}
+	ts.keys = signer.Static(authtest.KeySet(t, signer.AlgES256))
 	cfg := authserver.Config{
 		Issuer:         issuer,
 		Store:          memory.New(),
 		Keys:           ts.keys,
 		PublicClientID: "default",
-		HashParams:     testParams,
+		HashParams:     authtest.FastParams,
 		PerUserIP:      throttle.Limit{Max: 5, Window: time.Minute},
 		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
 		KnownFor:       24 * time.Hour,
@@ -107,9 +84,9 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		t.Fatal(err)
 	}
 	for _, u := range []store.User{
-		{Username: "alice", PasswordHash: hashOf(t, alicePassword), Scopes: []string{"read", "write"}, Groups: []string{"readers", "writers"}},
+		{Username: "alice", PasswordHash: authtest.Hash(t, alicePassword), Scopes: []string{"read", "write"}, Groups: []string{"readers", "writers"}},
 		{Username: "bob", PasswordHash: string(bobHash), Scopes: []string{"read"}},
-		{Username: "carol", PasswordHash: hashOf(t, carolPassword), Scopes: []string{"read"}, Disabled: true},
+		{Username: "carol", PasswordHash: authtest.Hash(t, carolPassword), Scopes: []string{"read"}, Disabled: true},
 	} {
 		if err := cfg.Store.PutUser(ctx, u); err != nil {
 			t.Fatal(err)
@@ -263,24 +240,6 @@ func (ts *testServer) mustToken(kv ...string) string {
 		ts.t.Fatalf("token: %d %s", rec.Code, rec.Body)
 	}
 	return decode[tokenResponse](ts.t, rec).AccessToken
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 type testConfig = authserver.Config

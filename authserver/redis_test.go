@@ -11,6 +11,7 @@ import (
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
@@ -94,7 +95,7 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	if rec := ts.userinfo("Bearer " + tok); rec.Code != http.StatusUnauthorized {
 		t.Errorf("token of a user whose record is gone: %d", rec.Code)
 	}
-	if err := ts.store.PutUser(t.Context(), store.User{Username: "alice", PasswordHash: hashOf(t, alicePassword)}); err != nil {
+	if err := ts.store.PutUser(t.Context(), store.User{Username: "alice", PasswordHash: authtest.Hash(t, alicePassword)}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(5 * time.Second)
@@ -158,7 +159,7 @@ func TestThrottleIsSharedAcrossReplicas(t *testing.T) {
 		}
 	}
 	// And a user record written through one is seen by the other.
-	if err := a.store.PutUser(context.Background(), store.User{Username: "zoe", PasswordHash: hashOf(t, "zoe-pw")}); err != nil {
+	if err := a.store.PutUser(context.Background(), store.User{Username: "zoe", PasswordHash: authtest.Hash(t, "zoe-pw")}); err != nil {
 		t.Fatal(err)
 	}
 	if rec := b.token("grant_type", "password", "username", "zoe", "password", "zoe-pw"); rec.Code != http.StatusOK {

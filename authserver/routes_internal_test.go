@@ -9,19 +9,12 @@ import (
 
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 func newRouteTestServer(t *testing.T) *Server {
 	t.Helper()
-	k, err := signer.Generate(signer.AlgES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := New(Config{Issuer: "https://auth.example.test", Store: memory.New(), Keys: signer.Static(ks)})
+	s, err := New(Config{Issuer: "https://auth.example.test", Store: memory.New(), Keys: signer.Static(authtest.KeySet(t, signer.AlgES256))})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/resourceserver"
 	"k8s.io/utils/clock"
@@ -86,7 +87,7 @@ var supersedingChanges = map[string]func(u *store.User, notBefore time.Time){
 }
 
 func mustHash(pw string) string {
-	h, err := testParams.Hash([]byte(pw))
+	h, err := authtest.FastParams.Hash([]byte(pw))
 	if err != nil {
 		panic(err)
 	}

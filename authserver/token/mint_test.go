@@ -10,6 +10,7 @@ import (
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -18,9 +19,7 @@ import (
 func TestMintUsesTheStoresEpoch(t *testing.T) {
 	ctx := context.Background()
 	st := memory.New()
-	key, _ := signer.Generate("ES256")
-	ks, _ := signer.NewKeySet(key)
-	m := &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"}, Store: st,
+	m := &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: "https://a.example"}, Store: st,
 		DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour}
 	for _, callers := range []string{"", "a stale epoch"} {
 		resp, err := m.Mint(ctx, Session{User: store.User{Username: "alice"}, Client: store.Client{ID: "c"}, AuthTime: time.Now(), Epoch: callers})

@@ -17,6 +17,7 @@ import (
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -41,9 +42,8 @@ func (p *pauses) take() []time.Duration {
 
 func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 	t.Helper()
-	fast := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	st := memory.New()
-	aliceHash, _ := fast.Hash([]byte("alice-pw"))
+	aliceHash := authtest.Hash(t, "alice-pw")
 	// bob's hash is of a slower class than the decoy: bcrypt cost 8.
 	bobHash, _ := bcrypt.GenerateFromPassword([]byte("bob-pw"), 8)
 	for _, u := range []store.User{{Username: "alice", PasswordHash: aliceHash}, {Username: "bob", PasswordHash: string(bobHash)}} {
@@ -51,17 +51,15 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 			t.Fatal(err)
 		}
 	}
-	v, err := password.NewVerifier(password.Policy{Params: fast})
+	v, err := password.NewVerifier(password.Policy{Params: authtest.FastParams})
 	if err != nil {
 		t.Fatal(err)
 	}
-	key, _ := signer.Generate("ES256")
-	ks, _ := signer.NewKeySet(key)
 	p := &pauses{}
 	return &PasswordGrant{
 		Users: st, Verifier: v, Pool: password.NewPool(password.PoolOptions{}),
 		Limiter: &throttle.Limiter{Counters: st, PerUserIP: throttle.Limit{Max: 100, Window: time.Minute}, PerIP: throttle.Limit{Max: 100, Window: time.Minute}},
-		Minter: &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(ks), Issuer: "https://a.example"}, Store: st,
+		Minter: &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: "https://a.example"}, Store: st,
 			DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour},
 		Metrics: metrics.New(), Pause: p.record,
 	}, p
