@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -17,11 +18,7 @@ import (
 // check that answers at once) to a handler that writes nothing.
 func BenchmarkMiddleware(b *testing.B) {
 	for _, alg := range []string{signer.AlgES256, signer.AlgEdDSA, signer.AlgRS256} {
-		key, err := signer.Generate(alg)
-		must(b, err)
-		ks, err := signer.NewKeySet(key)
-		must(b, err)
-		keys := signer.Static(ks)
+		keys := signer.Static(authtest.KeySet(b, alg))
 		is := &accesstoken.Issuer{Keys: keys, Issuer: testIssuer}
 		tok, _, err := is.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{apiAudience}, Scopes: []string{"read", "admin"}, Groups: []string{"g"}, TTL: time.Hour})
 		must(b, err)

@@ -16,6 +16,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -62,7 +64,7 @@ func TestEndToEndRejectsBadTokens(t *testing.T) {
 		must(t, err)
 		j := jwt.NewWithClaims(jwt.SigningMethodES256, c)
 		j.Header["kid"], j.Header["typ"] = key.ID, "at+jwt"
-		s, err := j.SignedString(newSigningKey(t).Private)
+		s, err := j.SignedString(authtest.Key(t, signer.AlgES256).Private)
 		must(t, err)
 		return s
 	}()

@@ -13,17 +13,16 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/internal/oauth"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 	"k8s.io/utils/clock"
@@ -36,9 +35,6 @@ const (
 	alicePassword = "wonderland-rabbit-42"
 	bobPassword   = "builder-bob-77"
 )
-
-// Fast argon2id parameters, as in the token server's own tests.
-var testParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 var discard = slog.New(slog.DiscardHandler)
 
@@ -71,7 +67,7 @@ type tokenServer struct {
 func newTokenServer(t testing.TB) *tokenServer {
 	t.Helper()
 	ts := &tokenServer{t: t, keyDir: t.TempDir()}
-	ts.writeKey(signer.ActiveFile, newSigningKey(t))
+	ts.writeKey(signer.ActiveFile, authtest.Key(t, signer.AlgES256))
 	ctx, cancel := context.WithCancel(context.Background())
 	t.Cleanup(cancel)
 	var err error
@@ -85,8 +81,8 @@ func newTokenServer(t testing.TB) *tokenServer {
 	st := memory.New()
 	ts.store = st
 	for _, u := range []store.User{
-		{Username: "alice", PasswordHash: hashOf(t, alicePassword), Scopes: []string{"read", "admin"}, Groups: []string{"readers", "admins"}},
-		{Username: "bob", PasswordHash: hashOf(t, bobPassword), Scopes: []string{"read"}},
+		{Username: "alice", PasswordHash: authtest.Hash(t, alicePassword), Scopes: []string{"read", "admin"}, Groups: []string{"readers", "admins"}},
+		{Username: "bob", PasswordHash: authtest.Hash(t, bobPassword), Scopes: []string{"read"}},
 	} {
 		must(t, st.PutUser(ctx, u))
 	}
@@ -97,7 +93,7 @@ func newTokenServer(t testing.TB) *tokenServer {
 		Keys:            ts.keys,
 		PublicClientID:  "default",
 		DefaultAudience: []string{apiAudience},
-		HashParams:      testParams,
+		HashParams:      authtest.FastParams,
 		Logger:          discard,
 	})
 	must(t, err)
@@ -168,7 +164,7 @@ func (ts *tokenServer) revoke(tok string) {
 func (ts *tokenServer) rotate() *signer.Key {
 	ts.t.Helper()
 	prev := ts.keys.Current().Active
-	next := newSigningKey(ts.t)
+	next := authtest.Key(ts.t, signer.AlgES256)
 	ts.writeKey("previous-"+prev.ID[:8]+".pem", prev)
 	ts.writeKey(signer.ActiveFile, next)
 	changed, err := ts.keys.Reload()
@@ -213,20 +209,6 @@ func (ts *tokenServer) middleware(clk *clocktesting.FakeClock, mutate ...func(*r
 		time.Sleep(5 * time.Millisecond)
 	}
 	return m
-}
-
-func newSigningKey(t testing.TB) *signer.Key {
-	t.Helper()
-	k, err := signer.Generate(signer.AlgES256)
-	must(t, err)
-	return k
-}
-
-func hashOf(t testing.TB, pw string) string {
-	t.Helper()
-	h, err := testParams.Hash([]byte(pw))
-	must(t, err)
-	return h
 }
 
 func must(t testing.TB, err error) {
@@ -308,11 +290,9 @@ const testIssuer = "https://auth.example.test"
 
 func newStaticIssuer(t testing.TB, clk clock.PassiveClock) *staticIssuer {
 	t.Helper()
-	k := newSigningKey(t)
-	ks, err := signer.NewKeySet(k)
-	must(t, err)
+	ks := authtest.KeySet(t, signer.AlgES256)
 	m := signer.Static(ks)
-	return &staticIssuer{key: k, keys: m, issuer: &accesstoken.Issuer{Keys: m, Issuer: testIssuer, Clock: clk}}
+	return &staticIssuer{key: ks.Active, keys: m, issuer: &accesstoken.Issuer{Keys: m, Issuer: testIssuer, Clock: clk}}
 }
 
 func (s *staticIssuer) token(t testing.TB, aud string, scopes ...string) string {
@@ -320,22 +300,4 @@ func (s *staticIssuer) token(t testing.TB, aud string, scopes ...string) string 
 	tok, _, err := s.issuer.IssueFor(accesstoken.Request{Subject: "alice", ClientID: "cli", Audience: []string{aud}, Scopes: scopes, Groups: []string{"readers"}, TTL: time.Hour})
 	must(t, err)
 	return tok
-}
-
-// syncBuffer is a goroutine-safe log sink.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  strings.Builder
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }

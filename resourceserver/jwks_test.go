@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -131,7 +132,7 @@ func hasKID(rk *resourceserver.RemoteKeys, kid string) bool {
 }
 
 func TestRemoteKeysDiscovery(t *testing.T) {
-	k := newSigningKey(t)
+	k := authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k)
 	rk := js.remote(t)
 	waitReady(t, rk)
@@ -144,7 +145,7 @@ func TestRemoteKeysDiscovery(t *testing.T) {
 }
 
 func TestRemoteKeysExplicitURL(t *testing.T) {
-	k := newSigningKey(t)
+	k := authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k)
 	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Issuer = ""; o.JWKSURL = js.srv.URL + "/jwks" })
 	waitReady(t, rk)
@@ -155,7 +156,7 @@ func TestRemoteKeysExplicitURL(t *testing.T) {
 
 // Keys that never load: the set stays nil and the loop keeps trying.
 func TestRemoteKeysRefusesBadSources(t *testing.T) {
-	k := newSigningKey(t)
+	k := authtest.Key(t, signer.AlgES256)
 	for name, tc := range map[string]struct {
 		setup  func(*jwksServer)
 		opts   func(*jwksServer, *resourceserver.RemoteKeysOptions)
@@ -252,7 +253,7 @@ func TestNewRemoteKeysChecksOptions(t *testing.T) {
 
 // A failed refresh, of any kind, keeps the last good set.
 func TestRemoteKeysKeepsLastGoodSet(t *testing.T) {
-	k := newSigningKey(t)
+	k := authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k)
 	rk := js.remote(t)
 	waitReady(t, rk)
@@ -276,7 +277,7 @@ func TestRemoteKeysKeepsLastGoodSet(t *testing.T) {
 
 // An unchanged document keeps the same KeySet; a new one replaces it.
 func TestRemoteKeysRefreshSwapsOnChange(t *testing.T) {
-	k1, k2 := newSigningKey(t), newSigningKey(t)
+	k1, k2 := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k1)
 	rk := js.remote(t)
 	waitReady(t, rk)
@@ -295,7 +296,7 @@ func TestRemoteKeysRefreshSwapsOnChange(t *testing.T) {
 // The background loop refreshes by the response's max-age within the
 // configured bounds, and retries failures.
 func TestRemoteKeysBackgroundRefresh(t *testing.T) {
-	k1, k2 := newSigningKey(t), newSigningKey(t)
+	k1, k2 := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k1)
 	js.set(func(js *jwksServer) { js.cacheCtl = "max-age=0" }) // clamped to the minimum
 	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) {
@@ -331,7 +332,7 @@ func TestRemoteKeysBackgroundRefresh(t *testing.T) {
 
 // Without max-age, the loop waits RefreshInterval: no fetch in between.
 func TestRemoteKeysDefaultInterval(t *testing.T) {
-	js := newJWKSServer(t, newSigningKey(t))
+	js := newJWKSServer(t, authtest.Key(t, signer.AlgES256))
 	rk := js.remote(t)
 	waitReady(t, rk)
 	time.Sleep(50 * time.Millisecond)
@@ -342,7 +343,7 @@ func TestRemoteKeysDefaultInterval(t *testing.T) {
 
 func TestRemoteKeysRefetchRateLimit(t *testing.T) {
 	clk := newClock()
-	js := newJWKSServer(t, newSigningKey(t))
+	js := newJWKSServer(t, authtest.Key(t, signer.AlgES256))
 	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Clock = clk; o.RefetchInterval = 30 * time.Second })
 	waitReady(t, rk)
 	base := js.fetches.Load()
@@ -372,7 +373,7 @@ func TestRemoteKeysRefetchRateLimit(t *testing.T) {
 // Concurrent refetches share one fetch.
 func TestRemoteKeysRefetchShared(t *testing.T) {
 	clk := newClock()
-	k1, k2 := newSigningKey(t), newSigningKey(t)
+	k1, k2 := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k1)
 	rk := js.remote(t, func(o *resourceserver.RemoteKeysOptions) { o.Clock = clk })
 	waitReady(t, rk)
@@ -405,7 +406,7 @@ func TestRemoteKeysRefetchShared(t *testing.T) {
 
 // A caller whose context ends stops waiting; the fetch goes on for others.
 func TestRemoteKeysRefetchContext(t *testing.T) {
-	k1, k2 := newSigningKey(t), newSigningKey(t)
+	k1, k2 := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	js := newJWKSServer(t, k1)
 	rk := js.remote(t)
 	waitReady(t, rk)

@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -341,7 +342,7 @@ func TestMiddlewareRevocationUnavailable(t *testing.T) {
 func TestMiddlewareLogsRefusals(t *testing.T) {
 	iss := newStaticIssuer(t, nil)
 	tok := iss.token(t, apiAudience, "read")
-	var buf syncBuffer
+	var buf authtest.SyncBuffer
 	log := slog.New(slog.NewJSONHandler(&buf, &slog.HandlerOptions{Level: slog.LevelDebug}))
 	fc := &fakeChecker{}
 	h := newStaticMiddleware(t, iss, func(o *resourceserver.Options) { o.Revocation = fc; o.Logger = log }).Handler(echoClaims)

@@ -5,6 +5,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // BenchmarkValidate measures full validation of an access token (parse,
@@ -12,15 +13,7 @@ import (
 func BenchmarkValidate(b *testing.B) {
 	for _, alg := range []string{signer.AlgES256, signer.AlgEdDSA, signer.AlgRS256} {
 		b.Run(alg, func(b *testing.B) {
-			key, err := signer.Generate(alg)
-			if err != nil {
-				b.Fatal(err)
-			}
-			ks, err := signer.NewKeySet(key)
-			if err != nil {
-				b.Fatal(err)
-			}
-			src := signer.Static(ks)
+			src := signer.Static(authtest.KeySet(b, alg))
 			is := &Issuer{Keys: src, Issuer: "https://auth.example"}
 			tok, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read"}, Groups: []string{"g"}, TTL: time.Hour})
 			if err != nil {
@@ -39,15 +32,7 @@ func BenchmarkValidate(b *testing.B) {
 // BenchmarkCheckJSON measures the duplicate-member and date check alone,
 // the part of Validate's cost it adds before the jwt parser.
 func BenchmarkCheckJSON(b *testing.B) {
-	key, err := signer.Generate(signer.AlgES256)
-	if err != nil {
-		b.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(key)
-	if err != nil {
-		b.Fatal(err)
-	}
-	is := &Issuer{Keys: signer.Static(ks), Issuer: "https://auth.example"}
+	is := &Issuer{Keys: signer.Static(authtest.KeySet(b, signer.AlgES256)), Issuer: "https://auth.example"}
 	tok, _, err := is.IssueFor(Request{Subject: "alice", ClientID: "cli", Audience: []string{"api"}, Scopes: []string{"read"},
 		Groups: []string{"g"}, TTL: time.Hour, SessionID: NewID(), Epoch: NewID()})
 	if err != nil {

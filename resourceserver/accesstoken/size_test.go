@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // With the issuer, the user and the client at their budgets, a token still
@@ -14,14 +15,6 @@ import (
 // (its signature is counted; the token is signed with ES256 to keep the
 // test fast).
 func TestBudgetsFit(t *testing.T) {
-	key, err := signer.Generate(signer.AlgES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(key)
-	if err != nil {
-		t.Fatal(err)
-	}
 	iss := "https://" + strings.Repeat("i", MaxIssuerBytes-len("https://"))
 	// A user at its budget: a long name, groups, scopes with characters
 	// JSON escapes.
@@ -39,7 +32,7 @@ func TestBudgetsFit(t *testing.T) {
 	if UserClaimBytes(username, groups, scopes) > MaxUserClaimBytes || ClientClaimBytes(clientID, aud) > MaxClientClaimBytes {
 		t.Fatal("fixture over budget")
 	}
-	is := &Issuer{Keys: signer.Static(ks), Issuer: iss}
+	is := &Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: iss}
 	tok, _, err := is.IssueFor(Request{Subject: username, ClientID: clientID, Audience: aud, Scopes: scopes, Groups: groups,
 		TTL: time.Hour, SessionID: NewID(), Epoch: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", AuthTime: time.Now(), Credential: 1 << 50})
 	if err != nil {

@@ -15,6 +15,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // validator returns a Validator at t0+1m for the keys of src.
@@ -88,7 +89,7 @@ func TestValidateRejects(t *testing.T) {
 	parts := strings.Split(valid, ".")
 
 	// A key that signed tokens, then left the set.
-	removed := newSigningKey(t, signer.AlgES256)
+	removed := authtest.Key(t, signer.AlgES256)
 
 	// raw signs exact JSON texts; members are appended to the valid ones.
 	rawPayload := func(members ...string) string {
@@ -353,7 +354,7 @@ func TestValidateOversizeNotParsed(t *testing.T) {
 // previous key validate while it stays in the set as verify-only, and fail
 // once it is removed.
 func TestValidateRotation(t *testing.T) {
-	oldKey, newKey := newSigningKey(t, signer.AlgES256), newSigningKey(t, signer.AlgES256)
+	oldKey, newKey := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgES256)
 	src := newSource(t, oldKey)
 	is := &Issuer{Keys: src, Issuer: testIssuer, Clock: clocktesting.NewFakePassiveClock(t0)}
 	v := validator(src)
@@ -381,7 +382,7 @@ func TestValidateRotation(t *testing.T) {
 	}
 
 	// With the last ES256 key gone, ES256 itself is no longer accepted.
-	src.set(t, newSigningKey(t, signer.AlgEdDSA))
+	src.set(t, authtest.Key(t, signer.AlgEdDSA))
 	if _, err := v.Validate(newToken); err == nil || err.Error() != "invalid token: unsupported algorithm" {
 		t.Errorf("after algorithm change: %v, want unsupported algorithm", err)
 	}
@@ -433,13 +434,6 @@ func flipPadBits(s string) string {
 	const alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_"
 	last := strings.IndexByte(alphabet, s[len(s)-1])
 	return s[:len(s)-1] + string(alphabet[last|0x03])
-}
-
-func newSigningKey(t testing.TB, alg string) *signer.Key {
-	t.Helper()
-	k, err := signer.Generate(alg)
-	must(t, err)
-	return k
 }
 
 // withoutClaim returns p without name.
