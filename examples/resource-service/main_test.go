@@ -16,11 +16,11 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
@@ -60,13 +60,7 @@ func TestService(t *testing.T) {
 	}()
 	base := "http://" + ln.Addr().String()
 
-	deadline := time.Now().Add(10 * time.Second)
-	for get(t, base+"/readyz", "").StatusCode != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("never ready")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitReady(t, base)
 
 	alice, bob := token("alice", "alice-password-1"), token("bob", "bob-password-22")
 	resp := get(t, base+"/api/whoami", "")
@@ -116,7 +110,6 @@ func startTokenServer(t *testing.T, st store.Store) (string, func(user, pw strin
 	}))
 	t.Cleanup(srv.Close)
 
-	params := password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 	for _, u := range []struct {
 		name, pw string
 		scopes   []string
@@ -125,25 +118,13 @@ func startTokenServer(t *testing.T, st store.Store) (string, func(user, pw strin
 		{"alice", "alice-password-1", []string{"read", "admin"}, []string{"admins"}},
 		{"bob", "bob-password-22", []string{"read"}, nil},
 	} {
-		hash, err := params.Hash([]byte(u.pw))
-		if err != nil {
+		if err := st.PutUser(context.Background(), store.User{Username: u.name, PasswordHash: authtest.Hash(t, u.pw), Scopes: u.scopes, Groups: u.groups}); err != nil {
 			t.Fatal(err)
 		}
-		if err := st.PutUser(context.Background(), store.User{Username: u.name, PasswordHash: hash, Scopes: u.scopes, Groups: u.groups}); err != nil {
-			t.Fatal(err)
-		}
-	}
-	key, err := signer.Generate(signer.AlgEdDSA)
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(key)
-	if err != nil {
-		t.Fatal(err)
 	}
 	as, err := authserver.New(authserver.Config{
-		Issuer: srv.URL, AllowHTTPIssuer: true, Store: st, Keys: signer.Static(ks),
-		PublicClientID: "default", DefaultAudience: []string{apiAudience}, HashParams: params,
+		Issuer: srv.URL, AllowHTTPIssuer: true, Store: st, Keys: signer.Static(authtest.KeySet(t, signer.AlgEdDSA)),
+		PublicClientID: "default", DefaultAudience: []string{apiAudience}, HashParams: authtest.FastParams,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -209,13 +190,7 @@ func TestServiceWithRevocationMirror(t *testing.T) {
 			ln, slog.New(slog.DiscardHandler))
 	}()
 	base := "http://" + ln.Addr().String()
-	deadline := time.Now().Add(10 * time.Second)
-	for get(t, base+"/readyz", "").StatusCode != http.StatusOK {
-		if time.Now().After(deadline) {
-			t.Fatal("never ready")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	waitReady(t, base)
 	alice := token("alice", "alice-password-1")
 	if resp := get(t, base+"/api/whoami", alice); resp.StatusCode != http.StatusOK {
 		t.Fatalf("whoami before revocation: %d", resp.StatusCode)
@@ -225,7 +200,7 @@ func TestServiceWithRevocationMirror(t *testing.T) {
 		t.Fatalf("revoke: %v %v", resp, err)
 	}
 	resp.Body.Close()
-	deadline = time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		resp := get(t, base+"/api/whoami", alice)
 		if resp.StatusCode == http.StatusUnauthorized && strings.Contains(resp.Header.Get("WWW-Authenticate"), "invalid_token") {
@@ -249,5 +224,17 @@ func TestServiceWithRevocationMirror(t *testing.T) {
 			t.Fatal("a disabled user's token is still accepted")
 		}
 		time.Sleep(5 * time.Millisecond)
+	}
+}
+
+// waitReady waits until the service at base answers /readyz with 200.
+func waitReady(t *testing.T, base string) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for get(t, base+"/readyz", "").StatusCode != http.StatusOK {
+		if time.Now().After(deadline) {
+			t.Fatal("never ready")
+		}
+		time.Sleep(10 * time.Millisecond)
 	}
 }
