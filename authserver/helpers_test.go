@@ -119,26 +119,20 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 // a disabled user) reaches validation a moment after it was written.
 func (ts *testServer) waitFresh() {
 	ts.t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ts.srv.Mirror().Fresh() {
-		if time.Now().After(deadline) {
-			ts.t.Fatal("the revocation mirror did not load")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	authtest.Eventually(ts.t, "the revocation mirror to load", ts.srv.Mirror().Fresh)
+}
+
+// waitStale waits until the mirror, its feed stalled, is no longer fresh.
+func (ts *testServer) waitStale() {
+	ts.t.Helper()
+	authtest.Eventually(ts.t, "the mirror to go stale with its feed stalled", func() bool { return !ts.srv.Mirror().Fresh() })
 }
 
 // caughtUp waits until the mirror holds every change written so far.
 func (ts *testServer) caughtUp() {
 	ts.t.Helper()
 	mark := ts.srv.Mirror().Mark()
-	deadline := time.Now().Add(10 * time.Second)
-	for !ts.srv.Mirror().CaughtUp(mark) {
-		if time.Now().After(deadline) {
-			ts.t.Fatal("the revocation mirror did not catch up with the store")
-		}
-		time.Sleep(time.Millisecond)
-	}
+	authtest.Eventually(ts.t, "the revocation mirror to catch up with the store", func() bool { return ts.srv.Mirror().CaughtUp(mark) })
 }
 
 // request describes one HTTP request to the handler.

@@ -103,13 +103,7 @@ func TestIntrospectRefusalDoesNotDependOnTheMirror(t *testing.T) {
 	}
 	tok := ts.login(t).AccessToken
 	feed.stalled.Store(true)
-	deadline := time.Now().Add(10 * time.Second)
-	for ts.srv.Mirror().Fresh() {
-		if time.Now().After(deadline) {
-			t.Fatal("the mirror stays fresh with its feed stalled")
-		}
-		time.Sleep(10 * time.Millisecond)
-	}
+	ts.waitStale()
 	if rec := ts.post("/introspect", billingAuth, "token", tok); rec.Code != http.StatusServiceUnavailable {
 		t.Fatalf("the token's own client with a stale mirror: %d %s", rec.Code, rec.Body)
 	}

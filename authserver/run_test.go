@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // On shutdown, a request already in flight completes; new connections are
@@ -47,19 +48,15 @@ func TestRunShutsDownGracefully(t *testing.T) {
 		res <- result{code: resp.StatusCode}
 	}()
 	// Wait until the server is inside the handler, reading the body.
-	deadline := time.Now().Add(10 * time.Second)
-	for !strings.Contains(ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String(), "authstack_http_requests_in_flight 1") {
-		if time.Now().After(deadline) {
-			t.Fatal("request never reached the handler")
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	authtest.Eventually(t, "the request to reach the handler", func() bool {
+		return strings.Contains(ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String(), "authstack_http_requests_in_flight 1")
+	})
 	if _, err := writer.Write([]byte("grant_type=password&username=alice&")); err != nil {
 		t.Fatal(err)
 	}
 	cancel()
 	// Shutdown closes the listeners first: wait until new dials fail.
-	deadline = time.Now().Add(5 * time.Second)
+	deadline := time.Now().Add(5 * time.Second)
 	for {
 		c, err := net.Dial("tcp", api.Addr().String())
 		if err != nil {

@@ -191,7 +191,7 @@ func TestEndToEndRefetchRateLimit(t *testing.T) {
 	for i := range codes {
 		wg.Go(func() { codes[i] = call(h, "Bearer "+fresh).Code })
 	}
-	eventually(t, "the refetch", func() bool { return ts.jwksFetches.Load() == 3 })
+	authtest.Eventually(t, "the refetch", func() bool { return ts.jwksFetches.Load() == 3 })
 	time.Sleep(20 * time.Millisecond)
 	ts.jwksGate.Store(nil)
 	close(gate)
@@ -226,7 +226,7 @@ func TestEndToEndJWKSDownKeepsLastGoodSet(t *testing.T) {
 
 	ts.jwksDown.Store(true)
 	n := ts.jwksFetches.Load()
-	eventually(t, "failed background refreshes", func() bool { return ts.jwksFetches.Load() >= n+3 })
+	authtest.Eventually(t, "failed background refreshes", func() bool { return ts.jwksFetches.Load() >= n+3 })
 	if err := rk.Refresh(t.Context()); err == nil || !strings.Contains(err.Error(), "503") {
 		t.Errorf("Refresh = %v, want the 503", err)
 	}
@@ -243,7 +243,7 @@ func TestEndToEndJWKSDownKeepsLastGoodSet(t *testing.T) {
 	}
 	ts.jwksDown.Store(false)
 	fresh := ts.token("alice", alicePassword)
-	eventually(t, "recovery", func() bool { return call(h, "Bearer "+fresh).Code == http.StatusOK })
+	authtest.Eventually(t, "recovery", func() bool { return call(h, "Bearer "+fresh).Code == http.StatusOK })
 }
 
 // The JWKS never loads: requests with a token are refused with 503.
@@ -256,7 +256,7 @@ func TestEndToEndKeysNeverLoaded(t *testing.T) {
 	})
 	must(t, err)
 	defer m.Close()
-	eventually(t, "a failed fetch", func() bool { return ts.jwksFetches.Load() > 0 })
+	authtest.Eventually(t, "a failed fetch", func() bool { return ts.jwksFetches.Load() > 0 })
 	if m.Ready() {
 		t.Fatal("ready without keys")
 	}

@@ -110,18 +110,6 @@ func waitReady(t *testing.T, rk *resourceserver.RemoteKeys) {
 	must(t, rk.WaitReady(ctx))
 }
 
-// eventually polls cond for up to 10 s.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(2 * time.Millisecond)
-	}
-}
-
 func hasKID(rk *resourceserver.RemoteKeys, kid string) bool {
 	ks := rk.Current()
 	if ks == nil {
@@ -305,12 +293,12 @@ func TestRemoteKeysBackgroundRefresh(t *testing.T) {
 	})
 	waitReady(t, rk)
 	js.setKeys(t, k2)
-	eventually(t, "the rotated key", func() bool { return hasKID(rk, k2.ID) })
+	authtest.Eventually(t, "the rotated key", func() bool { return hasKID(rk, k2.ID) })
 
 	// The server fails: the loop keeps retrying, the set stays.
 	js.set(func(js *jwksServer) { js.status = 503 })
 	n := js.fetches.Load()
-	eventually(t, "retries", func() bool { return js.fetches.Load() >= n+3 })
+	authtest.Eventually(t, "retries", func() bool { return js.fetches.Load() >= n+3 })
 	if !hasKID(rk, k2.ID) {
 		t.Error("the last good set was dropped")
 	}
@@ -392,7 +380,7 @@ func TestRemoteKeysRefetchShared(t *testing.T) {
 			}
 		})
 	}
-	eventually(t, "the fetch", func() bool { return js.fetches.Load() > base })
+	authtest.Eventually(t, "the fetch", func() bool { return js.fetches.Load() > base })
 	time.Sleep(20 * time.Millisecond) // let the others join
 	close(hang)
 	wg.Wait()
@@ -419,5 +407,5 @@ func TestRemoteKeysRefetchContext(t *testing.T) {
 		t.Errorf("Refetch = %v", err)
 	}
 	close(hang)
-	eventually(t, "the shared fetch", func() bool { return hasKID(rk, k2.ID) })
+	authtest.Eventually(t, "the shared fetch", func() bool { return hasKID(rk, k2.ID) })
 }

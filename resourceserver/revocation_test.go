@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -29,7 +30,7 @@ func TestEndToEndRevocationMirror(t *testing.T) {
 			t.Errorf("mirror: %v", err)
 		}
 	})
-	eventually(t, "the mirror to load", m.Fresh)
+	authtest.Eventually(t, "the mirror to load", m.Fresh)
 
 	h := ts.middleware(newClock(), func(o *resourceserver.Options) { o.Revocation = m }).Handler(echoClaims)
 	tok, other := ts.token("alice", alicePassword), ts.token("alice", alicePassword)
@@ -37,7 +38,7 @@ func TestEndToEndRevocationMirror(t *testing.T) {
 		t.Fatalf("before revocation: %d %s", rec.Code, rec.Body)
 	}
 	ts.revoke(tok)
-	eventually(t, "the revocation to reach the mirror", func() bool { return call(h, "Bearer "+tok).Code != http.StatusOK })
+	authtest.Eventually(t, "the revocation to reach the mirror", func() bool { return call(h, "Bearer "+tok).Code != http.StatusOK })
 	expectError(t, call(h, "Bearer "+tok), http.StatusUnauthorized, "invalid_token", "revoked")
 	if rec := call(h, "Bearer "+other); rec.Code != http.StatusOK {
 		t.Errorf("another token of the user: %d %s", rec.Code, rec.Body)

@@ -13,6 +13,7 @@ import (
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -35,20 +36,8 @@ func start(t *testing.T, feed mirror.Feed, opts mirror.Options) *mirror.Mirror {
 	done := make(chan struct{})
 	go func() { defer close(done); _ = m.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
-	eventually(t, "first load", func() bool { return m.Fresh() })
+	authtest.Eventually(t, "first load", func() bool { return m.Fresh() })
 	return m
-}
-
-// eventually polls cond for up to 10 s: propagation is asynchronous.
-func eventually(t *testing.T, what string, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatalf("timed out waiting for %s", what)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
 }
 
 func claims(m *mirror.Mirror, sub, jti, sid string, iat time.Time) *accesstoken.Claims {
@@ -101,7 +90,7 @@ func TestMirrorFollowsChanges(t *testing.T) {
 			if err := st.RevokeAccessToken(ctx, tok.ID, time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "jti revocation", func() bool { return revoked(m.Check(tok)) })
+			authtest.Eventually(t, "jti revocation", func() bool { return revoked(m.Check(tok)) })
 			tok2 := claims(m, "alice", "j2", "s{2}", iat)
 			if err := m.Check(tok2); err != nil {
 				t.Fatal(err)
@@ -109,7 +98,7 @@ func TestMirrorFollowsChanges(t *testing.T) {
 			if err := st.RevokeGrant(ctx, "s{2}", time.Now().Add(time.Hour)); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "grant revocation", func() bool { return revoked(m.Check(tok2)) })
+			authtest.Eventually(t, "grant revocation", func() bool { return revoked(m.Check(tok2)) })
 
 			// Not-before: tokens from before (and from its second) die.
 			tok3 := claims(m, "alice", "j3", "s3", time.Now().Add(-time.Second))
@@ -117,7 +106,7 @@ func TestMirrorFollowsChanges(t *testing.T) {
 			if err := st.PutUser(ctx, store.User{Username: "alice", NotBefore: nbf}); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "not-before", func() bool { return revoked(m.Check(tok3)) })
+			authtest.Eventually(t, "not-before", func() bool { return revoked(m.Check(tok3)) })
 			if err := m.Check(claims(m, "alice", "j4", "s4", nbf.Truncate(time.Second))); !revoked(err) {
 				t.Fatalf("token from the not-before second: %v", err)
 			}
@@ -129,15 +118,15 @@ func TestMirrorFollowsChanges(t *testing.T) {
 			if err := st.PutUser(ctx, store.User{Username: "alice", NotBefore: nbf, Disabled: true}); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "disable", func() bool { return revoked(m.Check(later)) })
+			authtest.Eventually(t, "disable", func() bool { return revoked(m.Check(later)) })
 			if err := st.PutUser(ctx, store.User{Username: "alice", NotBefore: nbf}); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "re-enable", func() bool { return m.Check(later) == nil })
+			authtest.Eventually(t, "re-enable", func() bool { return m.Check(later) == nil })
 			if err := st.DeleteUser(ctx, "alice"); err != nil {
 				t.Fatal(err)
 			}
-			eventually(t, "delete", func() bool { return revoked(m.Check(later)) })
+			authtest.Eventually(t, "delete", func() bool { return revoked(m.Check(later)) })
 			if s := m.Stats(); s.RevokedTokens != 1 || s.RevokedGrants != 1 || s.Users != 0 {
 				t.Fatalf("stats %+v", s)
 			}
@@ -177,7 +166,7 @@ func TestMirrorFailsClosedAndRecovers(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Stop()
-	eventually(t, "staleness", func() bool { return errors.Is(m.Check(tok), mirror.ErrStale) })
+	authtest.Eventually(t, "staleness", func() bool { return errors.Is(m.Check(tok), mirror.ErrStale) })
 	if _, err := m.Epoch(); !errors.Is(err, mirror.ErrStale) {
 		t.Fatalf("Epoch while stale: %v", err)
 	}
@@ -189,7 +178,7 @@ func TestMirrorFailsClosedAndRecovers(t *testing.T) {
 		time.Sleep(10 * time.Millisecond)
 	}
 	srv.Restart() // empty: the data is lost
-	eventually(t, "recovery", func() bool { return m.Fresh() })
+	authtest.Eventually(t, "recovery", func() bool { return m.Fresh() })
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("token from before the data loss: %v", err)
 	}
@@ -220,7 +209,7 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 	if err := s.RevokeAccessToken(ctx, "j1", time.Now().Add(time.Hour)); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "revocation", func() bool { return revoked(m.Check(tok)) })
+	authtest.Eventually(t, "revocation", func() bool { return revoked(m.Check(tok)) })
 	before, _ := m.Epoch()
 
 	// Restore the snapshot: the revocation is lost, the epoch is the same.
@@ -230,7 +219,7 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	eventually(t, "a new epoch", func() bool { e, err := m.Epoch(); return err == nil && e != before })
+	authtest.Eventually(t, "a new epoch", func() bool { e, err := m.Epoch(); return err == nil && e != before })
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("the revoked token after the rollback: %v", err)
 	}
@@ -278,7 +267,7 @@ func TestMirrorKeepsNotesAcrossALoad(t *testing.T) {
 	// Noted, but not (yet) in the store the load reads.
 	m.Note(store.RevocationEvent{JTI: "j1", Until: time.Now().Add(time.Hour)})
 	close(feed.release)
-	eventually(t, "first load", m.Fresh)
+	authtest.Eventually(t, "first load", m.Fresh)
 	tok := &accesstoken.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "alice", ID: "j1", IssuedAt: jwt.NewNumericDate(time.Now())}, Epoch: "e1"}
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("a token noted as revoked during the load: %v", err)

@@ -1,6 +1,7 @@
 // Package authtest is the test kit the packages' tests share: cheap hash
-// parameters, ephemeral signing keys, a goroutine-safe log sink and free
-// loopback addresses. Only tests, test/ and hack/ import it.
+// parameters, ephemeral signing keys, a goroutine-safe log sink, free
+// loopback addresses and a poll for asynchronous effects. Only tests,
+// test/ and hack/ import it.
 package authtest
 
 import (
@@ -8,6 +9,7 @@ import (
 	"net"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
@@ -90,4 +92,18 @@ func MustFreeAddr(t testing.TB) string {
 		t.Fatal(err)
 	}
 	return addr
+}
+
+// Eventually polls cond until it holds, failing the test after 10 s: for
+// effects that propagate asynchronously (a mirror catching up, keys
+// refetched). The limit only bounds a hung test; nothing is timed.
+func Eventually(t testing.TB, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(2 * time.Millisecond)
+	}
 }
