@@ -9,9 +9,8 @@ import (
 
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
-
-var fast = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 const multiDoc = `
 apiVersion: v1
@@ -59,7 +58,7 @@ func TestLoadAndApplyMultiDocument(t *testing.T) {
 		t.Fatalf("loaded %d users, %d clients, %d secrets, skipped %v", len(objs.Users), len(objs.Clients), len(objs.Secrets), objs.Skipped)
 	}
 	st := memory.New()
-	if err := Apply(context.Background(), st, objs, password.Policy{Params: fast}); err != nil {
+	if err := Apply(context.Background(), st, objs, password.Policy{Params: authtest.FastParams}); err != nil {
 		t.Fatal(err)
 	}
 	u, err := st.GetUser(context.Background(), "dave@example.com")
@@ -86,7 +85,7 @@ func TestLoadSamples(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := Apply(context.Background(), memory.New(), objs, password.Policy{Params: fast}); err != nil {
+	if err := Apply(context.Background(), memory.New(), objs, password.Policy{Params: authtest.FastParams}); err != nil {
 		t.Fatal(err)
 	}
 	if len(objs.Users) < 2 || len(objs.Clients) < 1 {
@@ -119,7 +118,7 @@ func TestApplyErrors(t *testing.T) {
 			write(t, dir, "x.yaml", doc)
 			objs, err := Load(dir)
 			if err == nil {
-				err = Apply(context.Background(), memory.New(), objs, password.Policy{Params: fast})
+				err = Apply(context.Background(), memory.New(), objs, password.Policy{Params: authtest.FastParams})
 			}
 			if err == nil {
 				t.Fatal("accepted")
