@@ -12,18 +12,17 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
@@ -36,16 +35,6 @@ func writeKey(t *testing.T, path string, key any) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func getJSON(t *testing.T, u string, v any) int {
@@ -95,7 +84,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	dir := t.TempDir()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	writeKey(t, filepath.Join(dir, "active.pem"), ec)
-	addr, ops := freeAddr(t), freeAddr(t)
+	addr, ops := authtest.MustFreeAddr(t), authtest.MustFreeAddr(t)
 	base := "http://" + addr
 	root := NewRoot()
 	root.SetArgs([]string{"server", "--addr", addr, "--metrics-addr", ops, "--redis-url", rs.URL(), "--redis-key-prefix", "e2e",
@@ -110,7 +99,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 			t.Errorf("server exited with %v", err)
 		}
 	}()
-	waitFor(t, func() bool {
+	authtest.Eventually(t, "the server to be ready", func() bool {
 		resp, err := http.Get("http://" + ops + "/readyz")
 		if err != nil {
 			return false
@@ -159,7 +148,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	}
 	_, ed, _ := ed25519.GenerateKey(rand.Reader)
 	writeKey(t, filepath.Join(dir, "active.pem"), ed)
-	waitFor(t, func() bool { return len(kids(t, base)) == 2 })
+	authtest.Eventually(t, "two keys in the JWKS", func() bool { return len(kids(t, base)) == 2 })
 	fresh := login()
 	var header struct {
 		Alg string `json:"alg"`
@@ -176,7 +165,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	if err := os.Remove(filepath.Join(dir, "previous.pem")); err != nil {
 		t.Fatal(err)
 	}
-	waitFor(t, func() bool { return len(kids(t, base)) == 1 })
+	authtest.Eventually(t, "one key in the JWKS", func() bool { return len(kids(t, base)) == 1 })
 	if code := userinfo(old); code != http.StatusUnauthorized {
 		t.Errorf("token of a removed key: %d", code)
 	}
@@ -188,17 +177,6 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	resp.Body.Close()
 	if !strings.Contains(string(body), `authstack_token_requests_total{grant_type="password",outcome="success"} 2`) {
 		t.Error("metrics listener does not count the logins")
-	}
-}
-
-func waitFor(t *testing.T, cond func() bool) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for !cond() {
-		if time.Now().After(deadline) {
-			t.Fatal("condition not met within 10s")
-		}
-		time.Sleep(20 * time.Millisecond)
 	}
 }
 
