@@ -8,12 +8,10 @@ import (
 	"net/http/httptest"
 	"strings"
 	"testing"
-	"time"
 
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/throttle"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 )
 
@@ -48,16 +46,8 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 	}
 	spy.adds = 0
 
-	g.Pool = password.NewPool(password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
-	release := make(chan struct{})
-	started := make(chan struct{})
-	go func() { _ = g.Pool.Do(context.Background(), func() { close(started); <-release }) }()
-	<-started
-	go func() { _ = g.Pool.Do(context.Background(), func() {}) }() // queued
-	for !g.Pool.Full() {
-		time.Sleep(time.Millisecond)
-	}
-	defer close(release)
+	release := fillPool(g)
+	defer release()
 	rec := post()
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("full pool: %d %q", rec.Code, rec.Header().Get("Retry-After"))

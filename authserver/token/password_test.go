@@ -103,25 +103,32 @@ func TestFailuresAreHeldToTheSlowestHashClass(t *testing.T) {
 // A full hash pool refuses at once, without touching the throttle counters.
 func TestFullPoolRefusesBeforeCounting(t *testing.T) {
 	g, _ := newGrant(t)
-	g.Pool = password.NewPool(password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
-	release := make(chan struct{})
-	started := make(chan struct{})
-	go func() { _ = g.Pool.Do(context.Background(), func() { close(started); <-release }) }()
-	<-started
-	go func() { _ = g.Pool.Do(context.Background(), func() {}) }() // queued
-	for !g.Pool.Full() {
-		time.Sleep(time.Millisecond)
-	}
+	release := fillPool(g)
 	spy := &countingCounters{Counters: g.Limiter.Counters}
 	g.Limiter.Counters = spy
 	err := login(g, "alice", "alice-pw")
 	if e := oauth.As(err); e.Status != 503 {
 		t.Fatalf("full pool: %v", err)
 	}
-	close(release)
+	release()
 	if spy.adds != 0 {
 		t.Fatalf("a refused request wrote %d throttle counters", spy.adds)
 	}
+}
+
+// fillPool gives g a hash pool of one worker and one queue slot and takes
+// both; release frees them.
+func fillPool(g *PasswordGrant) (release func()) {
+	g.Pool = password.NewPool(password.PoolOptions{Workers: 1, Queue: 1, MaxWait: time.Minute})
+	done := make(chan struct{})
+	started := make(chan struct{})
+	go func() { _ = g.Pool.Do(context.Background(), func() { close(started); <-done }) }()
+	<-started
+	go func() { _ = g.Pool.Do(context.Background(), func() {}) }() // queued
+	for !g.Pool.Full() {
+		time.Sleep(time.Millisecond)
+	}
+	return func() { close(done) }
 }
 
 // countingCounters counts the reservations made on the counters it wraps.
