@@ -11,6 +11,7 @@ import (
 
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/conformance"
 	"github.com/authstack/authstack/internal/store/memory"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
 	"github.com/authstack/authstack/internal/testing/redistest"
@@ -77,7 +78,7 @@ func TestMirrorFollowsChanges(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			feed := newFeed(t)
-			st := feed.(store.Store)
+			st := feed.(conformance.Store)
 			ctx := t.Context()
 			if err := st.PutUser(ctx, store.User{Username: "alice"}); err != nil {
 				t.Fatal(err)
