@@ -21,6 +21,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
+	"github.com/authstack/authstack/controllers/signingkeys"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
@@ -46,7 +48,7 @@ type managerOptions struct {
 	namespaces      []string
 	kubeQPS         float32
 	kubeBurst       int
-	signingKeys     controllers.SigningKeyOptions
+	signingKeys     signingkeys.Options
 	signingKeysSet  bool // --signing-keys-secret given explicitly
 	publicClientID  string
 	selfNamespace   string
@@ -101,10 +103,10 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server")
 	fs.StringVar(&o.signingKeys.Name, "signing-keys-secret", "authstack-signing-keys", "Secret of the token servers' signing keys, created and rotated by the manager (empty: keys are not managed; docs/signing-keys.md)")
 	fs.StringVar(&o.signingKeys.Namespace, "signing-keys-namespace", "", "namespace of the signing-keys Secret (default: $POD_NAMESPACE)")
-	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", controllers.DefaultKeyRotationPeriod, "how long a signing key stays active")
-	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", controllers.DefaultKeyPublishDelay, "how long a new key is published in JWKS before it signs")
+	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", signingkeys.DefaultRotationPeriod, "how long a signing key stays active")
+	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", signingkeys.DefaultPublishDelay, "how long a new key is published in JWKS before it signs")
 	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256")
-	fs.StringVar(&o.publicClientID, "public-client-id", controllers.DefaultPublicClientID,
+	fs.StringVar(&o.publicClientID, "public-client-id", credentials.DefaultPublicClientID,
 		"the token servers' --public-client-id: only an AuthClient in the manager's namespace may define that client ID (empty: none is reserved)")
 	fs.StringVar(&o.selfNamespace, "manager-namespace", os.Getenv("POD_NAMESPACE"), "the manager's own namespace (default: $POD_NAMESPACE)")
 	fs.StringVar(&o.selfPod, "manager-pod", os.Getenv("POD_NAME"),
@@ -163,10 +165,13 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		return fmt.Errorf("create manager: %w", err)
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
-		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces, SigningKeys: o.signingKeys,
-		PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
-		SecretSelector: secretSel,
+		Credentials: credentials.Options{
+			Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
+			OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces,
+			PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
+			SecretSelector: secretSel,
+		},
+		SigningKeys: o.signingKeys,
 	}); err != nil {
 		return err
 	}

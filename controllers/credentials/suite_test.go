@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"
@@ -35,7 +35,7 @@ func TestMain(m *testing.M) {
 	}
 	logf.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join("..", "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join("..", "..", "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: testenv.Assets(),
 	}

@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"
@@ -11,7 +11,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/testutil"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
 )
 
 // authstack_authusers counts AuthUsers by Ready state, read from the API.
@@ -20,7 +20,7 @@ func TestStateMetrics(t *testing.T) {
 	s.secret("alice-password", map[string]string{"password": alicePW})
 	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
 	s.ready(s.user("nosecret"), v1alpha1.ReasonSecretNotFound)
-	got, err := testutil.CollectAndFormat(controllers.NewStateCollector(namespaced{s.ns}), expfmt.TypeTextPlain, "authstack_authusers")
+	got, err := testutil.CollectAndFormat(credentials.NewStateCollector(namespaced{s.ns}), expfmt.TypeTextPlain, "authstack_authusers")
 	if err != nil {
 		t.Fatal(err)
 	}

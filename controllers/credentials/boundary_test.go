@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"
@@ -20,7 +20,7 @@ import (
 	"sigs.k8s.io/yaml"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
 )
 
 // Issue 10 §2: a writer of AuthUsers and AuthClients in one namespace must
@@ -29,7 +29,7 @@ import (
 
 // managerNamespaceIsFirst makes the stack's first namespace the manager's
 // own, with a Pod name for the operator's Events.
-func managerNamespaceIsFirst(s *stack, o *controllers.Options) {
+func managerNamespaceIsFirst(s *stack, o *credentials.Options) {
 	o.ManagerNamespace, o.ManagerPod, o.PublicClientID = s.nss[0], "authstack-manager-0", "default"
 }
 
@@ -296,7 +296,7 @@ func TestSecretSelectorHidesOtherSecrets(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	s := newStack(t, withOptions(func(_ *stack, o *controllers.Options) { o.SecretSelector = sel }))
+	s := newStack(t, withOptions(func(_ *stack, o *credentials.Options) { o.SecretSelector = sel }))
 	ctx := context.Background()
 	s.secret("unlabelled", map[string]string{"password": alicePW})
 	probe := s.user("probe", func(u *v1alpha1.AuthUser) { u.Spec.PasswordSecretRef.Name = "unlabelled" })
@@ -364,7 +364,7 @@ func subject(t *testing.T, tok string) string {
 
 // The sample TenancyPolicy is one the API server accepts.
 func TestTenancyPolicySampleIsValid(t *testing.T) {
-	data, err := os.ReadFile(filepath.Join("..", "config", "samples", "tenancy", "authstack_v1alpha1_tenancypolicy_team_a.yaml"))
+	data, err := os.ReadFile(filepath.Join("..", "..", "config", "samples", "tenancy", "authstack_v1alpha1_tenancypolicy_team_a.yaml"))
 	if err != nil {
 		t.Fatal(err)
 	}

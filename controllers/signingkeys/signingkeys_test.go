@@ -1,4 +1,4 @@
-package controllers_test
+package signingkeys_test
 
 import (
 	"context"
@@ -23,6 +23,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
+	"github.com/authstack/authstack/controllers/signingkeys"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/testenv"
@@ -70,8 +72,8 @@ func startKeyManager(t *testing.T, ns string, clock *fakeClock) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Store: memory.New(), Namespaces: []string{ns},
-		SigningKeys: controllers.SigningKeyOptions{Namespace: ns, Name: keysSecret, RotationPeriod: testPeriod,
+		Credentials: credentials.Options{Store: memory.New(), Namespaces: []string{ns}},
+		SigningKeys: signingkeys.Options{Namespace: ns, Name: keysSecret, RotationPeriod: testPeriod,
 			PublishDelay: testDelay, Retention: testRetain, CheckInterval: testInterval, Now: clock.Now},
 	}); err != nil {
 		cancel()

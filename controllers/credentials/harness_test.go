@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"
@@ -24,6 +24,7 @@ import (
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
@@ -56,7 +57,7 @@ type stack struct {
 // and options of its own.
 type stackConfig struct {
 	namespaces int
-	options    func(s *stack, o *controllers.Options)
+	options    func(s *stack, o *credentials.Options)
 }
 
 type stackOption func(*stackConfig)
@@ -65,7 +66,7 @@ type stackOption func(*stackConfig)
 func withNamespaces(n int) stackOption { return func(c *stackConfig) { c.namespaces = n } }
 
 // withOptions changes the manager's options.
-func withOptions(f func(s *stack, o *controllers.Options)) stackOption {
+func withOptions(f func(s *stack, o *credentials.Options)) stackOption {
 	return func(c *stackConfig) { c.options = f }
 }
 
@@ -84,7 +85,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	}
 	s.ns = s.nss[0]
 	s.store = s.connect()
-	o := controllers.Options{
+	o := credentials.Options{
 		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
 		OrphanInterval: 300 * time.Millisecond, Namespaces: s.nss,
 	}
@@ -102,7 +103,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, o); err != nil {
+	if err := controllers.Setup(ctx, mgr, controllers.Options{Credentials: o}); err != nil {
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)

@@ -1,4 +1,4 @@
-package controllers
+package signingkeys
 
 import (
 	"crypto/x509"

@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"

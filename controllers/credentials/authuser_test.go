@@ -1,4 +1,4 @@
-package controllers_test
+package credentials_test
 
 import (
 	"context"
@@ -18,7 +18,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 )
@@ -250,7 +250,7 @@ func TestPasswordHashSecret(t *testing.T) {
 // own is refused with InvalidHash, naming the cap, and writes nothing: the
 // token servers would treat it as invalid, so the user could not log in.
 func TestPasswordHashAboveTheCostCap(t *testing.T) {
-	s := newStack(t, withOptions(func(_ *stack, o *controllers.Options) { o.HashCostFactor = 4 }))
+	s := newStack(t, withOptions(func(_ *stack, o *credentials.Options) { o.HashCostFactor = 4 }))
 	heavy, err := password.Params{Memory: 1024, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}.Hash([]byte("builder-bob-77"))
 	if err != nil {
 		t.Fatal(err)

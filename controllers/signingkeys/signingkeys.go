@@ -1,4 +1,4 @@
-package controllers
+package signingkeys
 
 import (
 	"context"
@@ -27,16 +27,16 @@ import (
 
 // Defaults of the signing-key rotation (docs/signing-keys.md).
 const (
-	DefaultKeyRotationPeriod = 30 * 24 * time.Hour
-	// DefaultKeyPublishDelay covers the kubelet's Secret volume update
+	DefaultRotationPeriod = 30 * 24 * time.Hour
+	// DefaultPublishDelay covers the kubelet's Secret volume update
 	// (about a minute), the servers' reload (10 s) and the JWKS max-age
 	// (60 s), with a margin.
-	DefaultKeyPublishDelay = 5 * time.Minute
-	// DefaultKeyRetention covers the longest access token lifetime plus
+	DefaultPublishDelay = 5 * time.Minute
+	// DefaultRetention covers the longest access token lifetime plus
 	// the time servers may still sign with a retired key.
-	DefaultKeyRetention = accesstoken.MaxTTL + 15*time.Minute
-	// DefaultKeyCheckInterval bounds the time to notice a deleted Secret.
-	DefaultKeyCheckInterval = 30 * time.Second
+	DefaultRetention = accesstoken.MaxTTL + 15*time.Minute
+	// DefaultCheckInterval bounds the time to notice a deleted Secret.
+	DefaultCheckInterval = 30 * time.Second
 )
 
 var (
@@ -165,8 +165,22 @@ func (r *keyRotator) sync(ctx context.Context) (time.Time, error) {
 	return wakeAt(plan.State, r.policy), nil
 }
 
-// setupSigningKeys adds the key rotator to mgr when o names a Secret.
-func setupSigningKeys(mgr manager.Manager, o SigningKeyOptions) error {
+// Options configure the signing-key rotation. Zero durations take the
+// Default* values; Alg "" is ES256.
+type Options struct {
+	Namespace, Name string
+	Alg             string
+	RotationPeriod  time.Duration
+	PublishDelay    time.Duration
+	Retention       time.Duration
+	// CheckInterval is how often the Secret is read (to notice a deletion).
+	CheckInterval time.Duration
+	// Now is the rotation's clock (default time.Now).
+	Now func() time.Time
+}
+
+// Setup adds the key rotator to mgr when o names a Secret.
+func Setup(mgr manager.Manager, o Options) error {
 	if o.Name == "" {
 		return nil
 	}
@@ -181,19 +195,19 @@ func setupSigningKeys(mgr manager.Manager, o SigningKeyOptions) error {
 		return fmt.Errorf("controllers: signing key algorithm: %w", err)
 	}
 	if p.Period <= 0 {
-		p.Period = DefaultKeyRotationPeriod
+		p.Period = DefaultRotationPeriod
 	}
 	if p.PublishDelay <= 0 {
-		p.PublishDelay = DefaultKeyPublishDelay
+		p.PublishDelay = DefaultPublishDelay
 	}
 	if p.Retention <= 0 {
-		p.Retention = DefaultKeyRetention
+		p.Retention = DefaultRetention
 	}
 	if p.Retention < accesstoken.MaxTTL {
 		return fmt.Errorf("controllers: signing key retention %s is shorter than the longest token lifetime %s", p.Retention, accesstoken.MaxTTL)
 	}
 	if o.CheckInterval <= 0 {
-		o.CheckInterval = DefaultKeyCheckInterval
+		o.CheckInterval = DefaultCheckInterval
 	}
 	if o.Now == nil {
 		o.Now = time.Now
