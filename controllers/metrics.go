@@ -7,14 +7,42 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/controllers/credentials"
+	"github.com/authstack/authstack/controllers/signingkeys"
 )
 
-// registerMetrics registers the manager's own metrics (controller-runtime
-// registers the reconcile metrics itself). A collector registered by an
-// earlier manager of the same process is kept.
-func registerMetrics(reg prometheus.Registerer, cache client.Reader) error {
-	if err := reg.Register(credentials.NewStateCollector(cache)); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
-		return err
+// registerMetrics registers every metric of the manager's own with reg
+// (controller-runtime registers the reconcile metrics itself): the state of
+// AuthUsers and AuthClients, read from cache when scraped, and the signing-key
+// rotation's, which it returns for the signing-keys controller. A metric an
+// earlier manager of the process registered is kept and shared.
+func registerMetrics(reg prometheus.Registerer, cache client.Reader) (*signingkeys.Metrics, error) {
+	keys := signingkeys.NewMetrics()
+	var err error
+	if _, err = register(reg, credentials.NewStateCollector(cache)); err != nil {
+		return nil, err
 	}
-	return nil
+	if keys.Age, err = register(reg, keys.Age); err != nil {
+		return nil, err
+	}
+	if keys.Rotations, err = register(reg, keys.Rotations); err != nil {
+		return nil, err
+	}
+	if keys.Errors, err = register(reg, keys.Errors); err != nil {
+		return nil, err
+	}
+	return keys, nil
+}
+
+// register registers c, or returns the collector already registered in
+// its place.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var dup prometheus.AlreadyRegisteredError
+	if errors.As(err, &dup) {
+		if existing, ok := dup.ExistingCollector.(C); ok {
+			return existing, nil
+		}
+		return c, nil
+	}
+	return c, err
 }

@@ -20,11 +20,12 @@ type Options struct {
 
 // Setup registers the manager's controllers and metrics with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	if err := registerMetrics(metrics.Registry, mgr.GetClient()); err != nil {
+	keyMetrics, err := registerMetrics(metrics.Registry, mgr.GetClient())
+	if err != nil {
 		return err
 	}
 	if err := credentials.Setup(ctx, mgr, o.Credentials); err != nil {
 		return err
 	}
-	return signingkeys.Setup(mgr, o.SigningKeys)
+	return signingkeys.Setup(mgr, o.SigningKeys, keyMetrics)
 }

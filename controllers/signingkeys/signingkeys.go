@@ -5,25 +5,26 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 	"time"
 
-	"github.com/go-logr/logr"
 	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/client-go/util/workqueue"
+	"k8s.io/utils/clock"
+	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
-	"sigs.k8s.io/controller-runtime/pkg/manager"
-	"sigs.k8s.io/controller-runtime/pkg/metrics"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;create;update;patch
+// +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;list;watch;create;update;patch
 
 // Defaults of the signing-key rotation (docs/signing-keys.md).
 const (
@@ -35,89 +36,112 @@ const (
 	// DefaultRetention covers the longest access token lifetime plus
 	// the time servers may still sign with a retired key.
 	DefaultRetention = accesstoken.MaxTTL + 15*time.Minute
-	// DefaultCheckInterval bounds the time to notice a deleted Secret.
-	DefaultCheckInterval = 30 * time.Second
+	// DefaultCheckInterval is the longest wait between two passes.
+	DefaultCheckInterval = 5 * time.Minute
 )
 
-var (
-	keyMetricsOnce sync.Once
-	keyAge         = prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_age_seconds",
-		Help: "Time since the active signing key was activated."}, []string{"secret"})
-	keyRotations = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_rotations_total",
-		Help: "Promotions of a next signing key to active."}, []string{"secret"})
-	keyErrors = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_errors_total",
-		Help: "Failed passes of the signing-key manager, by reason."}, []string{"secret", "reason"})
-)
-
-func registerKeyMetrics() {
-	keyMetricsOnce.Do(func() {
-		for _, c := range []prometheus.Collector{keyAge, keyRotations, keyErrors} {
-			if err := metrics.Registry.Register(c); err != nil && !errors.As(err, new(prometheus.AlreadyRegisteredError)) {
-				panic(err)
-			}
-		}
-	})
+// Options configure the signing-key rotation. Zero durations take the
+// Default* values; Alg "" is ES256.
+type Options struct {
+	Namespace, Name string
+	Alg             string
+	RotationPeriod  time.Duration
+	PublishDelay    time.Duration
+	Retention       time.Duration
+	// CheckInterval is the longest wait between two passes, and between
+	// two attempts after a failure. A change to the Secret (its deletion
+	// included) starts a pass at once; the plan's steps are due at times of
+	// Clock, which a wait on the process's timers can miss (a suspended
+	// node, a stepped clock), so no wait is longer than this.
+	CheckInterval time.Duration
+	// Clock is the rotation's clock (default: the real one).
+	Clock clock.PassiveClock
 }
 
-// keyRotator owns the signing-keys Secret: it creates it, rotates its keys
-// on the policy's schedule and drops retired keys. It runs on the leader
-// only (the manager's default for runnables), and writes with the
-// resourceVersion it read, so two writers cannot overwrite each other.
-type keyRotator struct {
-	api       client.Reader // uncached reads: the cache holds Secret metadata only
-	client    client.Client // writes
-	recorder  events.EventRecorder
-	log       logr.Logger
-	namespace string
-	name      string
-	policy    keyPolicy
-	interval  time.Duration
-	now       func() time.Time
-	generate  func(alg string) (*signer.Key, error)
+// Metrics are the rotation's metrics, labelled by the Secret's
+// namespace/name. The manager registers them (controllers.Setup).
+type Metrics struct {
+	Age       *prometheus.GaugeVec
+	Rotations *prometheus.CounterVec
+	Errors    *prometheus.CounterVec
+}
+
+// NewMetrics returns unregistered metrics.
+func NewMetrics() *Metrics {
+	return &Metrics{
+		Age: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_age_seconds",
+			Help: "Time since the active signing key was activated."}, []string{"secret"}),
+		Rotations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_rotations_total",
+			Help: "Promotions of a next signing key to active."}, []string{"secret"}),
+		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_errors_total",
+			Help: "Failed passes of the signing-key manager, by reason."}, []string{"secret", "reason"}),
+	}
+}
+
+// Reconciler owns the signing-keys Secret: it creates it, rotates its keys
+// on the policy's schedule and drops retired keys. It reconciles that one
+// Secret, on the leader only (the default for controllers), and writes
+// with the resourceVersion it read, so two writers cannot overwrite each
+// other.
+type Reconciler struct {
+	api      client.Reader // uncached reads: no cache holds Secret data
+	client   client.Client // writes
+	recorder events.EventRecorder
+	key      types.NamespacedName
+	policy   keyPolicy
+	interval time.Duration
+	clock    clock.PassiveClock
+	generate func(alg string) (*signer.Key, error)
+	metrics  *Metrics
 
 	badVersion string // resourceVersion of the last malformed Secret reported
 }
 
-// Start syncs the Secret until ctx ends: every interval, or sooner when a
-// step is due.
-func (r *keyRotator) Start(ctx context.Context) error {
-	registerKeyMetrics()
-	for {
-		wait := r.interval
-		wake, err := r.sync(ctx)
-		if err != nil && ctx.Err() == nil {
-			r.log.Info("Cannot sync the signing keys", "secret", r.namespace+"/"+r.name, "error", err.Error())
-		} else if d := wake.Sub(r.now()); err == nil && d < wait {
-			wait = max(d, 0)
-		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-time.After(wait):
-		}
+// Reconcile brings the Secret to the planned state and asks to be called
+// again when the next step is due.
+func (r *Reconciler) Reconcile(ctx context.Context, _ ctrl.Request) (ctrl.Result, error) {
+	wake, err := r.sync(ctx)
+	if errors.Is(err, ErrMalformedKeys) {
+		// Reported by an Event; only a change to the Secret can help, and
+		// it starts a pass of its own.
+		log.FromContext(ctx).Info("Signing keys left unchanged", "secret", r.key.String(), "error", err.Error())
+		return ctrl.Result{RequeueAfter: r.interval}, nil
 	}
+	if err != nil {
+		return ctrl.Result{}, err // retried with backoff, at most every interval
+	}
+	return ctrl.Result{RequeueAfter: requeueAfter(r.clock.Now(), wake, r.interval)}, nil
+}
+
+// requeueAfter is the wait until wake, at most interval, and at least a
+// moment (a zero RequeueAfter would not requeue at all).
+func requeueAfter(now, wake time.Time, interval time.Duration) time.Duration {
+	d := wake.Sub(now)
+	if wake.IsZero() || d > interval {
+		return interval
+	}
+	return max(d, time.Millisecond)
 }
 
 // sync brings the Secret to the planned state and returns when the next
 // step is due.
-func (r *keyRotator) sync(ctx context.Context) (time.Time, error) {
-	key := types.NamespacedName{Namespace: r.namespace, Name: r.name}
-	label := r.namespace + "/" + r.name
+func (r *Reconciler) sync(ctx context.Context) (time.Time, error) {
+	label := r.key.String()
 	sec := &corev1.Secret{}
-	err := r.api.Get(ctx, key, sec)
+	err := r.api.Get(ctx, r.key, sec)
 	exists := err == nil
 	switch {
 	case apierrors.IsNotFound(err):
-		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.namespace, Name: r.name,
+		sec = &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Namespace: r.key.Namespace, Name: r.key.Name,
 			Labels: map[string]string{"app.kubernetes.io/managed-by": "authstack-manager"}}, Type: corev1.SecretTypeOpaque}
 	case err != nil:
-		keyErrors.WithLabelValues(label, "Read").Inc()
+		r.metrics.Errors.WithLabelValues(label, "Read").Inc()
 		return time.Time{}, fmt.Errorf("get signing-keys secret: %w", err)
 	}
-	now := r.now()
+	now := r.clock.Now()
 	cur, err := decodeKeys(sec.Data, now)
 	if err != nil {
-		keyErrors.WithLabelValues(label, "Malformed").Inc()
+		r.metrics.Errors.WithLabelValues(label, "Malformed").Inc()
 		if sec.ResourceVersion != r.badVersion {
 			r.badVersion = sec.ResourceVersion
 			r.recorder.Eventf(sec, nil, corev1.EventTypeWarning, "MalformedSigningKeys", "Rotate",
@@ -127,11 +151,11 @@ func (r *keyRotator) sync(ctx context.Context) (time.Time, error) {
 	}
 	plan := planKeys(now, cur, r.policy)
 	if len(plan.Changes) == 0 {
-		keyAge.WithLabelValues(label).Set(now.Sub(cur.Active.Activated).Seconds())
+		r.metrics.Age.WithLabelValues(label).Set(now.Sub(cur.Active.Activated).Seconds())
 		return plan.Wake, nil
 	}
 	if err := fillKeys(&plan.State, r.generate); err != nil {
-		keyErrors.WithLabelValues(label, "Generate").Inc()
+		r.metrics.Errors.WithLabelValues(label, "Generate").Inc()
 		return time.Time{}, err
 	}
 	if sec.Data, err = encodeKeys(sec.Data, plan.State); err != nil {
@@ -142,77 +166,30 @@ func (r *keyRotator) sync(ctx context.Context) (time.Time, error) {
 	} else {
 		err = r.client.Create(ctx, sec)
 		if err == nil {
-			r.log.Info("Created the signing-keys Secret", "secret", label, "kid", plan.State.Active.Kid)
+			log.FromContext(ctx).Info("Created the signing-keys Secret", "secret", label, "kid", plan.State.Active.Kid)
 		}
 	}
 	if apierrors.IsConflict(err) || apierrors.IsAlreadyExists(err) {
 		return now, nil // another writer won: read again at once
 	}
 	if err != nil {
-		keyErrors.WithLabelValues(label, "Write").Inc()
+		r.metrics.Errors.WithLabelValues(label, "Write").Inc()
 		return time.Time{}, fmt.Errorf("write signing-keys secret: %w", err)
 	}
 	r.badVersion = ""
 	if plan.Rotated {
-		keyRotations.WithLabelValues(label).Inc()
+		r.metrics.Rotations.WithLabelValues(label).Inc()
 	}
-	keyAge.WithLabelValues(label).Set(now.Sub(plan.State.Active.Activated).Seconds())
+	r.metrics.Age.WithLabelValues(label).Set(now.Sub(plan.State.Active.Activated).Seconds())
 	msg := strings.Join(plan.Changes, "; ")
-	r.log.Info("Updated the signing keys", "secret", label, "changes", msg)
+	log.FromContext(ctx).Info("Updated the signing keys", "secret", label, "changes", msg)
 	r.recorder.Eventf(sec, nil, corev1.EventTypeNormal, "SigningKeysUpdated", "Rotate", "%s", msg)
 	// A new next key has its Created time now: recompute the wake time
 	// from the written state.
 	return wakeAt(plan.State, r.policy), nil
 }
 
-// Options configure the signing-key rotation. Zero durations take the
-// Default* values; Alg "" is ES256.
-type Options struct {
-	Namespace, Name string
-	Alg             string
-	RotationPeriod  time.Duration
-	PublishDelay    time.Duration
-	Retention       time.Duration
-	// CheckInterval is how often the Secret is read (to notice a deletion).
-	CheckInterval time.Duration
-	// Now is the rotation's clock (default time.Now).
-	Now func() time.Time
-}
-
-// Setup adds the key rotator to mgr when o names a Secret.
-func Setup(mgr manager.Manager, o Options) error {
-	if o.Name == "" {
-		return nil
-	}
-	if o.Namespace == "" {
-		return errors.New("controllers: the signing-keys Secret needs a namespace")
-	}
-	p := keyPolicy{Alg: o.Alg, Period: o.RotationPeriod, PublishDelay: o.PublishDelay, Retention: o.Retention}
-	if p.Alg == "" {
-		p.Alg = signer.AlgES256
-	}
-	if _, err := signer.Generate(p.Alg); err != nil {
-		return fmt.Errorf("controllers: signing key algorithm: %w", err)
-	}
-	if p.Period <= 0 {
-		p.Period = DefaultRotationPeriod
-	}
-	if p.PublishDelay <= 0 {
-		p.PublishDelay = DefaultPublishDelay
-	}
-	if p.Retention <= 0 {
-		p.Retention = DefaultRetention
-	}
-	if p.Retention < accesstoken.MaxTTL {
-		return fmt.Errorf("controllers: signing key retention %s is shorter than the longest token lifetime %s", p.Retention, accesstoken.MaxTTL)
-	}
-	if o.CheckInterval <= 0 {
-		o.CheckInterval = DefaultCheckInterval
-	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
-	return mgr.Add(&keyRotator{api: mgr.GetAPIReader(), client: mgr.GetClient(),
-		recorder: mgr.GetEventRecorder("authstack-manager"), log: mgr.GetLogger().WithName("signing-keys"),
-		namespace: o.Namespace, name: o.Name, policy: p, interval: o.CheckInterval, now: o.Now, generate: signer.Generate})
+// rateLimiter retries a failed pass with backoff from 100 ms to interval.
+func rateLimiter(interval time.Duration) workqueue.TypedRateLimiter[reconcile.Request] {
+	return workqueue.NewTypedItemExponentialFailureRateLimiter[reconcile.Request](100*time.Millisecond, interval)
 }

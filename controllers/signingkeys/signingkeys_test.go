@@ -6,7 +6,6 @@ import (
 	"encoding/pem"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -22,6 +21,9 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
+	"k8s.io/utils/clock"
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/authstack/authstack/controllers"
 	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/controllers/signingkeys"
@@ -29,24 +31,6 @@ import (
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
-
-// fakeClock is a settable clock for the rotation.
-type fakeClock struct {
-	mu  sync.Mutex
-	now time.Time
-}
-
-func (c *fakeClock) Now() time.Time {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	return c.now
-}
-
-func (c *fakeClock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = c.now.Add(d)
-}
 
 const (
 	keysSecret   = "authstack-signing-keys"
@@ -57,25 +41,33 @@ const (
 )
 
 // startKeyManager runs a manager that owns the signing keys of namespace
-// ns on clock.
-func startKeyManager(t *testing.T, ns string, clock *fakeClock) {
+// ns on clock. The manager watches AuthUsers in ns, or in watched if given.
+func startKeyManager(t *testing.T, ns string, clock clock.PassiveClock, opts ...func(o *controllers.Options)) {
 	t.Helper()
+	o := controllers.Options{
+		Credentials: credentials.Options{Store: memory.New(), Namespaces: []string{ns}},
+		SigningKeys: signingkeys.Options{Namespace: ns, Name: keysSecret, RotationPeriod: testPeriod,
+			PublishDelay: testDelay, Retention: testRetain, CheckInterval: testInterval, Clock: clock},
+	}
+	for _, f := range opts {
+		f(&o)
+	}
+	watch := map[string]cache.Config{}
+	for _, n := range o.Credentials.Namespaces {
+		watch[n] = cache.Config{}
+	}
 	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: map[string]cache.Config{ns: {}}}, nil),
+		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: watch}, nil),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {
 		t.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
-	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Credentials: credentials.Options{Store: memory.New(), Namespaces: []string{ns}},
-		SigningKeys: signingkeys.Options{Namespace: ns, Name: keysSecret, RotationPeriod: testPeriod,
-			PublishDelay: testDelay, Retention: testRetain, CheckInterval: testInterval, Now: clock.Now},
-	}); err != nil {
+	if err := controllers.Setup(ctx, mgr, o); err != nil {
 		cancel()
 		t.Fatal(err)
 	}
@@ -164,12 +156,32 @@ func previousKids(sec *corev1.Secret) []string {
 	return kids
 }
 
+// passedAt waits for a pass of the rotation that read the clock age after
+// the active key's activation (the age metric it sets; the fake clock only
+// moves by steps, so no earlier pass set that value): what the Secret holds
+// then is what such a pass decided.
+func passedAt(t *testing.T, ns string, age time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for gathered(t, "authstack_signing_key_age_seconds", ns+"/"+keysSecret) != age.Seconds() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no pass of the rotation at age %s", age)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// newClock is the rotation's fake clock.
+func newClock() *clocktesting.FakeClock {
+	return clocktesting.NewFakeClock(time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC))
+}
+
 // TestSigningKeysRotation walks one key through its life: created, a next
 // key published before it signs, promoted, the old one kept for the
 // retention and then dropped.
 func TestSigningKeysRotation(t *testing.T) {
 	ns := newNamespace(t)
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := newClock()
 	startKeyManager(t, ns, clock)
 
 	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
@@ -183,26 +195,27 @@ func TestSigningKeysRotation(t *testing.T) {
 	}
 
 	// Just before the publish time nothing changes.
-	clock.Advance(testPeriod - testDelay - time.Minute)
-	time.Sleep(5 * testInterval)
+	clock.Step(testPeriod - testDelay - time.Minute)
+	passedAt(t, ns, testPeriod-testDelay-time.Minute)
 	if got := keySecret(t, ns); got.ResourceVersion != sec.ResourceVersion {
 		t.Fatalf("Secret changed early: %s", layout(t, got))
 	}
 
 	// Publish: next.pem appears, active.pem still signs.
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	sec = waitKeys(t, ns, "next.pem", func(s *corev1.Secret) bool { return s.Data["next.pem"] != nil })
 	next := kidOf(t, sec, "next.pem")
 	if kidOf(t, sec, "active.pem") != first || next == first {
 		t.Fatalf("after publish: %s", layout(t, sec))
 	}
-	time.Sleep(5 * testInterval)
+	clock.Step(testDelay - time.Second)
+	passedAt(t, ns, testPeriod-time.Second)
 	if kidOf(t, keySecret(t, ns), "active.pem") != first {
 		t.Fatal("next key promoted before the publish delay")
 	}
 
 	// Promote after the publish delay: the old key becomes a previous one.
-	clock.Advance(testDelay)
+	clock.Step(time.Second)
 	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
 	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) {
 		t.Fatalf("after promotion: %s", layout(t, sec))
@@ -215,23 +228,27 @@ func TestSigningKeysRotation(t *testing.T) {
 	}
 
 	// The previous key is kept through the retention, then dropped.
-	clock.Advance(testRetain - time.Minute)
-	time.Sleep(5 * testInterval)
+	clock.Step(testRetain - time.Minute)
+	passedAt(t, ns, testRetain-time.Minute) // the age of next, promoted
 	if got := previousKids(keySecret(t, ns)); !slices.Equal(got, []string{first}) {
 		t.Fatalf("previous key dropped early: %v", got)
 	}
-	clock.Advance(time.Minute)
+	clock.Step(time.Minute)
 	sec = waitKeys(t, ns, "previous key dropped", func(s *corev1.Secret) bool { return len(previousKids(s)) == 0 })
 	if kidOf(t, sec, "active.pem") != next {
 		t.Fatalf("after retention: %s", layout(t, sec))
 	}
 }
 
-// TestSigningKeysSecretDeleted: a deleted Secret is recreated with a new key.
+// TestSigningKeysSecretDeleted: a deleted Secret is recreated with a new key
+// at once (the controller watches it; no pass is due for an hour), even
+// when the manager does not watch its own namespace for AuthUsers.
 func TestSigningKeysSecretDeleted(t *testing.T) {
-	ns := newNamespace(t)
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
-	startKeyManager(t, ns, clock)
+	ns, other := newNamespace(t), newNamespace(t)
+	startKeyManager(t, ns, newClock(), func(o *controllers.Options) {
+		o.Credentials.Namespaces = []string{other}
+		o.SigningKeys.CheckInterval = time.Hour
+	})
 	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
 	first := kidOf(t, sec, "active.pem")
 	if err := k8sClient.Delete(context.Background(), sec); err != nil {
@@ -247,7 +264,7 @@ func TestSigningKeysSecretDeleted(t *testing.T) {
 // a Warning event, and is managed again once repaired.
 func TestSigningKeysMalformed(t *testing.T) {
 	ns := newNamespace(t)
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := newClock()
 	bad := &corev1.Secret{}
 	bad.Namespace, bad.Name = ns, keysSecret
 	bad.Data = map[string][]byte{"active.pem": []byte("garbage")}
@@ -272,8 +289,15 @@ func TestSigningKeysMalformed(t *testing.T) {
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
-	clock.Advance(testPeriod)
-	time.Sleep(5 * testInterval)
+	// Two passes after the step: the second began after it.
+	clock.Step(testPeriod)
+	malformed := gathered(t, "authstack_signing_key_errors_total", ns+"/"+keysSecret)
+	for deadline := time.Now().Add(10 * time.Second); gathered(t, "authstack_signing_key_errors_total", ns+"/"+keysSecret) < malformed+2; {
+		if time.Now().After(deadline) {
+			t.Fatal("no pass of the rotation after the step")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
 	if got := keySecret(t, ns); got.ResourceVersion != bad.ResourceVersion {
 		t.Fatalf("malformed Secret was rewritten: %v", got.Data)
 	}
@@ -307,7 +331,7 @@ func pemOf(t *testing.T, k *signer.Key) []byte {
 // resourceVersion they read.
 func TestSigningKeysTwoWriters(t *testing.T) {
 	ns := newNamespace(t)
-	clock := &fakeClock{now: time.Date(2026, 3, 1, 0, 0, 0, 0, time.UTC)}
+	clock := newClock()
 	startKeyManager(t, ns, clock)
 	startKeyManager(t, ns, clock)
 	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
@@ -316,14 +340,14 @@ func TestSigningKeysTwoWriters(t *testing.T) {
 	if got := keySecret(t, ns); kidOf(t, got, "active.pem") != first {
 		t.Fatal("the active key was replaced")
 	}
-	clock.Advance(testPeriod - testDelay)
+	clock.Step(testPeriod - testDelay)
 	sec = waitKeys(t, ns, "next.pem", func(s *corev1.Secret) bool { return s.Data["next.pem"] != nil })
 	next := kidOf(t, sec, "next.pem")
 	time.Sleep(5 * testInterval)
 	if got := keySecret(t, ns); kidOf(t, got, "next.pem") != next {
 		t.Fatal("the published next key was replaced")
 	}
-	clock.Advance(testDelay)
+	clock.Step(testDelay)
 	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
 	time.Sleep(5 * testInterval)
 	sec = keySecret(t, ns)
