@@ -11,7 +11,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -50,47 +49,28 @@ type AuthClientReconciler struct {
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;patch
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
 
-// Reconcile brings the store's registration of one AuthClient in line.
-func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
-	c := &v1alpha1.AuthClient{}
-	if err := r.Client.Get(ctx, req.NamespacedName, c); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
-	}
-	if !c.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, c)
-	}
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
-		return ctrl.Result{}, addFinalizer(ctx, r.Client, c)
-	}
-	// One deferred status patch, computed from the outcome of the phases.
-	before := c.DeepCopy()
-	var err error
-	defer func() {
-		if perr := r.finish(ctx, before, c, err); perr != nil {
-			reterr = errors.Join(reterr, perr)
-		}
-	}()
-	err = r.sync(ctx, c)
-	logNotSynced(ctx, "AuthClient", err)
-	if retryable(err) {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, nil
-}
-
-func (r *AuthClientReconciler) finish(ctx context.Context, before, c *v1alpha1.AuthClient, err error) error {
+// Reconcile brings the store's registration of one AuthClient in line
+// with it.
+func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
 	w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
-	fields := statusFields{conditions: &c.Status.Conditions, observedGeneration: &c.Status.ObservedGeneration}
-	return w.finish(ctx, before, c, fields, err, fmt.Sprintf("client %q is registered", c.EffectiveClientID()))
+	return reconcileObject(ctx, r.Client, w, "AuthClient", req.NamespacedName, &v1alpha1.AuthClient{}, r)
 }
 
+// status points into the AuthClient's status, with its Ready message when
+// synced.
+func (r *AuthClientReconciler) status(c *v1alpha1.AuthClient) (statusFields, string) {
+	return statusFields{conditions: &c.Status.Conditions, observedGeneration: &c.Status.ObservedGeneration},
+		fmt.Sprintf("client %q is registered", c.EffectiveClientID())
+}
+
+// sync runs the phases, in the AuthUser reconciler's order; the first
+// failure ends the pass.
 func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient) error {
 	id := c.EffectiveClientID()
-	// A renamed client gives up its old ID first.
-	if old := c.Status.ClientID; old != "" && old != id {
-		if err := r.release(ctx, c, old); err != nil {
-			return err
-		}
+	// A renamed client gives up its old ID first, even if the new one
+	// turns out to be taken (docs/decisions.md).
+	if err := r.releaseOldClientID(ctx, c); err != nil {
+		return err
 	}
 	if err := r.admit(ctx, c); err != nil {
 		if refused(err) { // a failure to tell releases nothing
@@ -211,16 +191,25 @@ func sameClient(a, b store.Client) bool {
 		a.Source == b.Source && a.SecretVersion == b.SecretVersion
 }
 
-func (r *AuthClientReconciler) reconcileDelete(ctx context.Context, c *v1alpha1.AuthClient) error {
-	if !controllerutil.ContainsFinalizer(c, Finalizer) {
+// releaseOldClientID removes the registration of the client ID this
+// AuthClient held before spec.clientID changed.
+func (r *AuthClientReconciler) releaseOldClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
+	old := c.Status.ClientID
+	if old == "" || old == c.EffectiveClientID() {
 		return nil
 	}
+	return r.release(ctx, c, old)
+}
+
+// releaseAll removes the registrations this AuthClient owns, for its
+// deletion.
+func (r *AuthClientReconciler) releaseAll(ctx context.Context, c *v1alpha1.AuthClient) error {
 	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
 		if err := r.deleteOwned(ctx, id, sourceOf(c)); err != nil {
-			return errors.Join(err, r.finish(ctx, c.DeepCopy(), c, err))
+			return err
 		}
 	}
-	return removeFinalizer(ctx, r.Client, c)
+	return nil
 }
 
 func (r *AuthClientReconciler) deleteOwned(ctx context.Context, id, src string) error {

@@ -11,6 +11,8 @@ import (
 	"testing"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
+	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/internal/store"
@@ -120,5 +122,44 @@ func TestClientSecretRotationRestoreAndConflict(t *testing.T) {
 	}
 	if rec, _ := s.store.GetClient(ctx, "billing"); rec.Source != s.ns+"/billing" || rec.SecretHash == "" {
 		t.Fatalf("the conflicting client changed the registration: %+v", rec)
+	}
+}
+
+// Renaming a client frees the old client ID, even when the new one is
+// taken: the same order as a renamed user (docs/decisions.md).
+func TestRenameReleasesTheOldClientID(t *testing.T) {
+	s := newStack(t)
+	s.secret("billing", map[string]string{"clientSecret": billingSecret})
+	s.ready(s.client("billing", "billing"), v1alpha1.ReasonSynced)
+	c := s.client("reports", "")
+	s.ready(c, v1alpha1.ReasonSynced)
+	rename := func(id string) {
+		t.Helper()
+		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"clientID":"`+id+`"}}`))
+		if err := k8sClient.Patch(context.Background(), c, patch); err != nil {
+			t.Fatal(err)
+		}
+	}
+	rename("reports2")
+	s.ready(c, v1alpha1.ReasonSynced)
+	if _, err := s.store.GetClient(context.Background(), "reports2"); err != nil {
+		t.Fatalf("new client ID's registration after a rename: %v", err)
+	}
+	if _, err := s.store.GetClient(context.Background(), "reports"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("old client ID's registration after a rename: %v", err)
+	}
+	// Into a client ID another client holds: conflict, and reports2 is
+	// freed too; the holder's registration is untouched.
+	rename("billing")
+	s.ready(c, v1alpha1.ReasonClientIDConflict)
+	if _, err := s.store.GetClient(context.Background(), "reports2"); !errors.Is(err, store.ErrNotFound) {
+		t.Fatalf("renamed-away client ID still has a registration: %v", err)
+	}
+	if c.Status.ClientID != "" {
+		t.Fatalf("status.clientID %q after a rename into a conflict", c.Status.ClientID)
+	}
+	rec, err := s.store.GetClient(context.Background(), "billing")
+	if err != nil || rec.Source != s.ns+"/billing" {
+		t.Fatalf("the holder's registration: %+v, %v", rec, err)
 	}
 }

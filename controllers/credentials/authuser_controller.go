@@ -10,7 +10,6 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
-	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
 	"sigs.k8s.io/controller-runtime/pkg/event"
 	"sigs.k8s.io/controller-runtime/pkg/log"
 
@@ -63,44 +62,26 @@ type AuthUserReconciler struct {
 // +kubebuilder:rbac:groups="",resources=namespaces,verbs=get;list;watch
 
 // Reconcile brings the store's record of one AuthUser in line with it.
-func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (_ ctrl.Result, reterr error) {
-	u := &v1alpha1.AuthUser{}
-	if err := r.Client.Get(ctx, req.NamespacedName, u); err != nil {
-		return ctrl.Result{}, client.IgnoreNotFound(err)
+func (r *AuthUserReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
+	return reconcileObject(ctx, r.Client, w, "AuthUser", req.NamespacedName, &v1alpha1.AuthUser{}, r)
+}
+
+// status points into the AuthUser's status, with its Ready message when
+// synced.
+func (r *AuthUserReconciler) status(u *v1alpha1.AuthUser) (statusFields, string) {
+	synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
+	if u.Spec.Disabled {
+		synced = fmt.Sprintf("user %q is disabled: logins and tokens are refused", u.EffectiveUsername())
 	}
-	if !u.DeletionTimestamp.IsZero() {
-		return ctrl.Result{}, r.reconcileDelete(ctx, u)
-	}
-	if !controllerutil.ContainsFinalizer(u, Finalizer) {
-		return ctrl.Result{}, addFinalizer(ctx, r.Client, u)
-	}
-	// One deferred status patch, computed from the outcome of the phases.
-	before := u.DeepCopy()
-	var err error
-	defer func() {
-		w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
-		fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
-		synced := fmt.Sprintf("user %q can log in", u.EffectiveUsername())
-		if u.Spec.Disabled {
-			synced = fmt.Sprintf("user %q is disabled: logins and tokens are refused", u.EffectiveUsername())
-		}
-		if perr := w.finish(ctx, before, u, fields, err, synced); perr != nil {
-			reterr = errors.Join(reterr, perr)
-		}
-	}()
-	err = r.sync(ctx, u)
-	logNotSynced(ctx, "AuthUser", err)
-	if retryable(err) {
-		return ctrl.Result{}, err
-	}
-	return ctrl.Result{}, nil
+	return statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}, synced
 }
 
 // sync runs the phases; the first failure ends the pass.
 func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) error {
 	name := u.EffectiveUsername()
 	// A renamed user gives up its old username first, even if the new one
-	// turns out to be taken.
+	// turns out to be taken (docs/decisions.md).
 	if err := r.releaseOldUsername(ctx, u); err != nil {
 		return err
 	}
@@ -182,23 +163,17 @@ func (r *AuthUserReconciler) release(ctx context.Context, u *v1alpha1.AuthUser, 
 	return nil
 }
 
-// reconcileDelete removes the records this AuthUser owns, then its
-// finalizer. While the store is down the finalizer stays and the delete is
-// retried: a record is never left behind.
-func (r *AuthUserReconciler) reconcileDelete(ctx context.Context, u *v1alpha1.AuthUser) error {
-	if !controllerutil.ContainsFinalizer(u, Finalizer) {
-		return nil
-	}
+// releaseAll removes the records this AuthUser owns, for its deletion.
+// While the store is down the finalizer stays and the delete is retried: a
+// record is never left behind.
+func (r *AuthUserReconciler) releaseAll(ctx context.Context, u *v1alpha1.AuthUser) error {
 	for _, name := range ownedNames(u.Status.Username, u.EffectiveUsername()) {
 		if err := r.deleteOwned(ctx, name, sourceOf(u)); err != nil {
-			before := u.DeepCopy()
-			w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
-			fields := statusFields{conditions: &u.Status.Conditions, observedGeneration: &u.Status.ObservedGeneration}
-			return errors.Join(err, w.finish(ctx, before, u, fields, err, ""))
+			return err
 		}
 	}
 	log.FromContext(ctx).Info("Credential record removed", "username", u.EffectiveUsername())
-	return removeFinalizer(ctx, r.Client, u)
+	return nil
 }
 
 // deleteOwned is deleteIfOwned under the name's lock.

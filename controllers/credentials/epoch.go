@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/authstack/authstack/internal/store"
 )
@@ -33,18 +34,12 @@ type epochWatcher struct {
 // Start checks the marker every interval until ctx ends. It runs on the
 // leader only (the manager's default for runnables).
 func (w *epochWatcher) Start(ctx context.Context) error {
-	t := time.NewTicker(w.interval)
-	defer t.Stop()
-	for {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if err := w.check(ctx); err != nil && ctx.Err() == nil {
 			w.log.Info("Cannot check the store's epoch", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	}, w.interval)
+	return nil
 }
 
 // check compares the marker with the one last seen and resyncs on a change.

@@ -8,6 +8,7 @@ import (
 	"github.com/go-logr/logr"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -36,18 +37,12 @@ func (c *orphanCollector) Start(ctx context.Context) error {
 	if !c.cache.WaitForCacheSync(ctx) {
 		return nil
 	}
-	t := time.NewTicker(c.interval)
-	defer t.Stop()
-	for {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
 		if err := c.collect(ctx); err != nil && ctx.Err() == nil {
 			c.log.Info("Orphaned record pass failed", "error", err.Error())
 		}
-		select {
-		case <-ctx.Done():
-			return nil
-		case <-t.C:
-		}
-	}
+	}, c.interval)
+	return nil
 }
 
 func (c *orphanCollector) collect(ctx context.Context) error {
