@@ -130,7 +130,7 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 // stops claiming it in its status.
 func (r *AuthClientReconciler) release(ctx context.Context, c *v1alpha1.AuthClient, id string) error {
 	defer r.Names.lock(id)()
-	if err := r.deleteIfOwned(ctx, id, sourceOf(c)); err != nil {
+	if err := r.deleteIfOwned(ctx, id, records.Source(c)); err != nil {
 		return err
 	}
 	if c.Status.ClientID == id {
@@ -149,8 +149,8 @@ func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClie
 		if err != nil {
 			return store.Client{}, err
 		}
-		if existing.Source == sourceOf(c) && existing.SecretHash != "" &&
-			existing.SecretVersion == fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), rv) {
+		if existing.Source == records.Source(c) && existing.SecretHash != "" &&
+			existing.SecretVersion == records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), rv) {
 			want := clientWithoutSecret(c)
 			want.SecretHash, want.SecretVersion = existing.SecretHash, existing.SecretVersion
 			return want, nil
@@ -170,7 +170,7 @@ func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClie
 		return store.Client{}, err
 	}
 	if secret != nil {
-		want.SecretVersion = fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), secret.ResourceVersion)
+		want.SecretVersion = records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), secret.ResourceVersion)
 	}
 	return want, nil
 }
@@ -205,7 +205,7 @@ func (r *AuthClientReconciler) releaseOldClientID(ctx context.Context, c *v1alph
 // deletion.
 func (r *AuthClientReconciler) releaseAll(ctx context.Context, c *v1alpha1.AuthClient) error {
 	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
-		if err := r.deleteOwned(ctx, id, sourceOf(c)); err != nil {
+		if err := r.deleteOwned(ctx, id, records.Source(c)); err != nil {
 			return err
 		}
 	}
@@ -234,13 +234,13 @@ func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.Au
 		return err
 	}
 	h, ok := nameHolder(record, visible(record, r.Watched), cs)
-	if !ok || h.source == sourceOf(c) {
+	if !ok || h.source == records.Source(c) {
 		return nil
 	}
 	return &syncError{
 		Reason:  v1alpha1.ReasonClientIDConflict,
 		Message: fmt.Sprintf("client ID %q is held by another AuthClient", id),
-		Notice:  fmt.Sprintf("AuthClient %s claims client ID %q, which AuthClient %s holds", sourceOf(c), id, h.source),
+		Notice:  fmt.Sprintf("AuthClient %s claims client ID %q, which AuthClient %s holds", records.Source(c), id, h.source),
 	}
 }
 

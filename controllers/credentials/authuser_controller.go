@@ -15,6 +15,7 @@ import (
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/records"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -111,17 +112,17 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 	}
 	cred, credErr := r.credential(ctx, u, existing)
 	if credErr != nil {
-		if retryable(credErr) || existing.Source != sourceOf(u) || existing.PasswordHash == "" {
+		if retryable(credErr) || existing.Source != records.Source(u) || existing.PasswordHash == "" {
 			return credErr
 		}
 		// The Secret is missing or broken, but the user has a record: keep
 		// its last good password, and still apply what the spec says
 		// (disabled, revokeTokensBefore, scopes, groups), so that a user can
 		// be disabled or logged out whatever state its Secret is in.
-		cred = credential{hash: existing.PasswordHash, version: existing.SecretVersion}
+		cred = records.Credential{Hash: existing.PasswordHash, Version: existing.SecretVersion}
 	}
-	want := desiredUser(u, cred, existing, r.Now())
-	if !sameUser(want, existing) {
+	want := records.User(u, cred, existing, r.Now())
+	if !records.SameUser(want, existing) {
 		if err := r.Store.PutUser(ctx, want); err != nil {
 			return storeUnavailable(err)
 		}
@@ -154,7 +155,7 @@ func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) er
 // claiming it in its status.
 func (r *AuthUserReconciler) release(ctx context.Context, u *v1alpha1.AuthUser, name string) error {
 	defer r.Names.lock(name)()
-	if err := r.deleteIfOwned(ctx, name, sourceOf(u)); err != nil {
+	if err := r.deleteIfOwned(ctx, name, records.Source(u)); err != nil {
 		return err
 	}
 	if u.Status.Username == name {
@@ -168,7 +169,7 @@ func (r *AuthUserReconciler) release(ctx context.Context, u *v1alpha1.AuthUser, 
 // record is never left behind.
 func (r *AuthUserReconciler) releaseAll(ctx context.Context, u *v1alpha1.AuthUser) error {
 	for _, name := range ownedNames(u.Status.Username, u.EffectiveUsername()) {
-		if err := r.deleteOwned(ctx, name, sourceOf(u)); err != nil {
+		if err := r.deleteOwned(ctx, name, records.Source(u)); err != nil {
 			return err
 		}
 	}
@@ -212,13 +213,13 @@ func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.Auth
 		return err
 	}
 	h, ok := nameHolder(record, visible(record, r.Watched), cs)
-	if !ok || h.source == sourceOf(u) {
+	if !ok || h.source == records.Source(u) {
 		return nil
 	}
 	return &syncError{
 		Reason:  v1alpha1.ReasonUsernameConflict,
 		Message: fmt.Sprintf("username %q is held by another AuthUser", name),
-		Notice:  fmt.Sprintf("AuthUser %s claims username %q, which AuthUser %s holds", sourceOf(u), name, h.source),
+		Notice:  fmt.Sprintf("AuthUser %s claims username %q, which AuthUser %s holds", records.Source(u), name, h.source),
 	}
 }
 
@@ -232,9 +233,6 @@ func ownedNames(names ...string) []string {
 	}
 	return out
 }
-
-// source names the resource a record came from.
-func sourceOf(o client.Object) string { return o.GetNamespace() + "/" + o.GetName() }
 
 // SetupWithManager registers the reconciler with mgr.
 func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {

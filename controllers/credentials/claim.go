@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/authstack/authstack/internal/records"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
@@ -81,7 +82,7 @@ func claimants(ctx context.Context, c client.Reader, list client.ObjectList, ind
 		return nil, fmt.Errorf("list claimants of %q: %w", name, err)
 	}
 	of := func(o client.Object) claimant {
-		return claimant{source: sourceOf(o), created: o.GetCreationTimestamp(), held: heldName(o) == name}
+		return claimant{source: records.Source(o), created: o.GetCreationTimestamp(), held: heldName(o) == name}
 	}
 	out := []claimant{of(self)}
 	_ = meta.EachListItem(list, func(o runtime.Object) error {

@@ -53,10 +53,3 @@ func (s secretReader) get(ctx context.Context, namespace, name string) (*corev1.
 	}
 	return sec, nil
 }
-
-// fingerprint names what a record was built from: which Secret and key, how
-// the value was read, and the Secret's resourceVersion. A record whose
-// fingerprint matches needs no new read or hash.
-func fingerprint(kind, name, key, resourceVersion string) string {
-	return kind + ":" + name + "/" + key + "@" + resourceVersion
-}

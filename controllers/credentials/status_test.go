@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"testing"
-	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
@@ -57,62 +56,6 @@ func TestSetReadyReportsTransitions(t *testing.T) {
 	}
 	if !setReady(&conds, readyCondition(failed(v1alpha1.ReasonSecretKeyMissing, "x"), 2, "")) {
 		t.Fatal("a new reason with the same status is a transition")
-	}
-}
-
-func TestDesiredUserNotBefore(t *testing.T) {
-	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
-	earlier := now.Add(-time.Hour)
-	later := now.Add(time.Hour)
-	user := func(mut func(*v1alpha1.AuthUser)) *v1alpha1.AuthUser {
-		u := &v1alpha1.AuthUser{}
-		u.Namespace, u.Name = "ns", "alice"
-		if mut != nil {
-			mut(u)
-		}
-		return u
-	}
-	mine := store.User{Username: "alice", Source: "ns/alice", PasswordHash: "h", NotBefore: earlier}
-	for _, c := range []struct {
-		name     string
-		u        *v1alpha1.AuthUser
-		cred     credential
-		existing store.User
-		want     time.Time
-	}{
-		{"new record starts now", user(nil), credential{hash: "h"}, store.User{}, now},
-		{"another resource's record starts now", user(nil), credential{hash: "h"}, store.User{Username: "alice", Source: "other/alice", NotBefore: earlier}, now},
-		{"unchanged record keeps its time", user(nil), credential{hash: "h"}, mine, earlier},
-		{"password change moves it to now", user(nil), credential{hash: "h2", changed: true}, mine, now},
-		{"disabling moves it to now", user(func(u *v1alpha1.AuthUser) { u.Spec.Disabled = true }), credential{hash: "h"}, mine, now},
-		{"staying disabled keeps it", user(func(u *v1alpha1.AuthUser) { u.Spec.Disabled = true }), credential{hash: "h"},
-			store.User{Username: "alice", Source: "ns/alice", Disabled: true, NotBefore: earlier}, earlier},
-		{"enabling keeps it: nothing comes back", user(nil), credential{hash: "h"},
-			store.User{Username: "alice", Source: "ns/alice", Disabled: true, NotBefore: earlier}, earlier},
-		{"later revokeTokensBefore wins", user(func(u *v1alpha1.AuthUser) { u.Spec.RevokeTokensBefore = &metav1.Time{Time: later} }), credential{hash: "h"}, mine, later},
-		{"older revokeTokensBefore cannot move it back", user(func(u *v1alpha1.AuthUser) {
-			u.Spec.RevokeTokensBefore = &metav1.Time{Time: earlier.Add(-time.Hour)}
-		}), credential{hash: "h"}, mine, earlier},
-		// Tokens carry the record's not-before to the millisecond: every
-		// move is a whole millisecond and at least one past the old value.
-		{"a move is to the millisecond", user(nil), credential{hash: "h2", changed: true},
-			store.User{Username: "alice", Source: "ns/alice", NotBefore: earlier}, now},
-		{"a move within the old millisecond still moves", user(nil), credential{hash: "h2", changed: true},
-			store.User{Username: "alice", Source: "ns/alice", NotBefore: now.Add(400 * time.Microsecond)}, now.Add(time.Millisecond)},
-		{"a move behind the old value (clock went back) still moves", user(nil), credential{hash: "h2", changed: true},
-			store.User{Username: "alice", Source: "ns/alice", NotBefore: later}, later.Add(time.Millisecond)},
-		{"a new record after another's later not-before", user(nil), credential{hash: "h"},
-			store.User{Username: "alice", Source: "other/alice", NotBefore: later}, later.Add(time.Millisecond)},
-	} {
-		t.Run(c.name, func(t *testing.T) {
-			got := desiredUser(c.u, c.cred, c.existing, now.Add(700*time.Microsecond))
-			if !got.NotBefore.Equal(c.want) {
-				t.Fatalf("NotBefore = %v, want %v", got.NotBefore, c.want)
-			}
-			if got.Source != "ns/alice" || got.Username != "alice" || got.PasswordHash != c.cred.hash {
-				t.Fatalf("record %+v", got)
-			}
-		})
 	}
 }
 
