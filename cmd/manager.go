@@ -23,7 +23,6 @@ import (
 	"github.com/authstack/authstack/controllers"
 	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/controllers/signingkeys"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
@@ -37,8 +36,7 @@ type managerOptions struct {
 	redisURL        string
 	keyPrefix       string
 	redis           redisFlags
-	hashParams      password.Params
-	argon2Threads   uint
+	argon2          argon2Flags
 	hashCostFactor  uint
 	resyncPeriod    time.Duration
 	epochInterval   time.Duration
@@ -75,6 +73,9 @@ func newManagerCommand() *cobra.Command {
 			ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 			goredis.SetLogger(redisLogger{log})
 			o.signingKeysSet = cmd.Flags().Changed("signing-keys-secret")
+			// The server's signal handling rather than ctrl.SetupSignalHandler,
+			// which ignores cmd.Context(), cannot be released, and panics when
+			// called twice in one process (the command's tests).
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runManager(ctx, o, log)
@@ -89,9 +90,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL of the credential store: redis[s]://, redis[s]+sentinel:// or redis[s]+cluster:// (docs/redis-deployments.md)")
 	fs.StringVar(&o.keyPrefix, "redis-key-prefix", redisstore.DefaultKeyPrefix, "prefix of every Redis key (the same as the token servers')")
 	o.redis.addFlags(fs)
-	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for hashing plaintext passwords (use the token servers' value)")
-	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
-	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	o.argon2.addFlags(fs, "for hashing plaintext passwords (use the token servers' value)")
 	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
 	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
@@ -118,9 +117,7 @@ func newManagerCommand() *cobra.Command {
 }
 
 func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error {
-	p := o.hashParams
-	p.Threads = uint8(min(o.argon2Threads, 255))
-	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
+	p := o.argon2.params()
 	if err := p.Validate(); err != nil {
 		return err
 	}

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"net/http"
 	"reflect"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -50,7 +51,7 @@ func TestAppliedUserCanLogIn(t *testing.T) {
 	if rec.Source != s.ns+"/alice" || !strings.HasPrefix(rec.PasswordHash, "$argon2id$") || rec.Groups[0] != "staff" {
 		t.Fatalf("record %+v", rec)
 	}
-	if u.Status.Username != "alice" || !controllerutilContains(u.Finalizers, "authstack.dev/credential-record") {
+	if u.Status.Username != "alice" || !slices.Contains(u.Finalizers, "authstack.dev/credential-record") {
 		t.Fatalf("status.username %q, finalizers %v", u.Status.Username, u.Finalizers)
 	}
 	// The transition is reported as an Event.
@@ -68,21 +69,11 @@ func TestAppliedUserCanLogIn(t *testing.T) {
 	})
 }
 
-func controllerutilContains(list []string, s string) bool {
-	for _, v := range list {
-		if v == s {
-			return true
-		}
-	}
-	return false
-}
-
 // A new password works at once; the old one and tokens issued before it do
 // not. A Secret change that keeps the password (a label) keeps the tokens.
 func TestPasswordChange(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
 	before, _ := s.record("alice")
 
@@ -113,9 +104,7 @@ func TestPasswordChange(t *testing.T) {
 // the old tokens back.
 func TestDisable(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	u := s.user("alice")
-	s.ready(u, v1alpha1.ReasonSynced)
+	u := s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
 
 	s.patchUser("alice", `{"spec":{"disabled":true}}`)
@@ -139,8 +128,7 @@ func TestDisable(t *testing.T) {
 // kubectl patch ... revokeTokensBefore=<now> logs a user out everywhere.
 func TestRevokeTokensBefore(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
 	time.Sleep(1100 * time.Millisecond) // iat has whole seconds
 	now := time.Now().UTC().Format(time.RFC3339)
@@ -158,9 +146,7 @@ func TestRevokeTokensBefore(t *testing.T) {
 // its tokens; a user re-created with the same name does not revive them.
 func TestDelete(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	u := s.user("alice")
-	s.ready(u, v1alpha1.ReasonSynced)
+	u := s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
 	if err := k8sClient.Delete(context.Background(), u); err != nil {
 		t.Fatal(err)
@@ -278,8 +264,7 @@ func TestPasswordHashAboveTheCostCap(t *testing.T) {
 // every record is rewritten; tokens from before are refused.
 func TestStoreDataLossIsRepaired(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
 	time.Sleep(1100 * time.Millisecond) // iat has whole seconds
 	s.redis.FlushAll()
@@ -321,9 +306,7 @@ func TestExactlyOneSecretReference(t *testing.T) {
 // no record rewrite, no new hash.
 func TestNoChangeWritesNothing(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	u := s.user("alice")
-	s.ready(u, v1alpha1.ReasonSynced)
+	u := s.readyUser("alice", alicePW)
 	rec, _ := s.record("alice")
 	rv := s.patchUser("alice", `{"metadata":{"labels":{"team":"wonderland"}}}`)
 	time.Sleep(time.Second) // the label's event is reconciled meanwhile
@@ -423,8 +406,7 @@ func TestCacheHoldsNoSecretData(t *testing.T) {
 // namespaces this manager does not watch are not.
 func TestOrphanedRecordsAreRemoved(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.readyUser("alice", alicePW)
 	ctx := context.Background()
 	for _, u := range []store.User{
 		{Username: "ghost", PasswordHash: "h", Source: s.ns + "/ghost"},
@@ -455,9 +437,7 @@ func TestOrphanedRecordsAreRemoved(t *testing.T) {
 // in Redis, is removed.
 func TestDeleteWhileStoreIsDown(t *testing.T) {
 	s := newStack(t)
-	s.secret("alice-password", map[string]string{"password": alicePW})
-	u := s.user("alice")
-	s.ready(u, v1alpha1.ReasonSynced)
+	u := s.readyUser("alice", alicePW)
 	// Redis stops answering (CLIENT PAUSE), keeping its data.
 	if err := s.redis.Client().Do(context.Background(), "CLIENT", "PAUSE", "6000", "ALL").Err(); err != nil {
 		t.Fatal(err)

@@ -199,6 +199,16 @@ func (s *stack) userIn(ns, name string, mutate ...func(*v1alpha1.AuthUser)) *v1a
 	return u
 }
 
+// readyUser creates the AuthUser name with its Secret name+"-password"
+// holding pw, and waits until it is Synced.
+func (s *stack) readyUser(name, pw string) *v1alpha1.AuthUser {
+	s.t.Helper()
+	s.secret(name+"-password", map[string]string{"password": pw})
+	u := s.user(name)
+	s.ready(u, v1alpha1.ReasonSynced)
+	return u
+}
+
 // patchUser applies a merge patch to the AuthUser and returns the
 // resourceVersion the patch produced.
 func (s *stack) patchUser(name, patch string) string {
