@@ -20,18 +20,11 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// ClientStore is the part of the store the AuthClient reconciler needs.
-type ClientStore interface {
-	GetClient(ctx context.Context, id string) (store.Client, error)
-	PutClient(ctx context.Context, c store.Client) error
-	DeleteClientFrom(ctx context.Context, id, source string) (bool, error)
-}
-
 // AuthClientReconciler writes the registration of each AuthClient.
 type AuthClientReconciler struct {
 	Client   client.Client
 	Secrets  secretReader
-	Store    ClientStore
+	Store    store.Clients
 	Recorder events.EventRecorder
 	Names    *nameLocks
 	Tenancy  tenancy

@@ -20,18 +20,11 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// UserStore is the part of the store the AuthUser reconciler needs.
-type UserStore interface {
-	GetUser(ctx context.Context, username string) (store.User, error)
-	PutUser(ctx context.Context, u store.User) error
-	DeleteUserFrom(ctx context.Context, username, source string) (bool, error)
-}
-
 // AuthUserReconciler writes the credential record of each AuthUser.
 type AuthUserReconciler struct {
 	Client  client.Client
 	Secrets secretReader
-	Store   UserStore
+	Store   store.Users
 	// Params hash plaintext passwords (the server's parameters).
 	Params password.Params
 	// CostFactor caps a given hash's cost relative to Params (password.Policy).

@@ -12,19 +12,13 @@ import (
 	"github.com/authstack/authstack/internal/store"
 )
 
-// EpochStore is the part of the store the epoch watcher needs.
-type EpochStore interface {
-	GetEpoch(ctx context.Context) (string, error)
-	InitEpoch(ctx context.Context, value string) (string, error)
-}
-
 // epochWatcher notices when the store lost its data. It owns an epoch marker
 // key: written once into an empty store, it disappears with everything else
 // on a restart without persistence, a FLUSHALL or a failover to an empty
 // replica. Finding it gone (or replaced), the watcher writes a new one and
 // has every AuthUser and AuthClient reconciled, which rewrites their records.
 type epochWatcher struct {
-	store    EpochStore
+	store    store.Epochs
 	interval time.Duration
 	resync   func(ctx context.Context) error
 	log      logr.Logger
