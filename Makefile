@@ -31,16 +31,21 @@ run: ## Run the token server on the embedded in-memory store with the sample use
 	$(GO) run . dev -f config/samples/
 
 .PHONY: lint
-lint: ## gofmt and go vet
+lint: golangci-lint ## gofmt, go vet, and golangci-lint (.golangci.yml: kubebuilder's linters, revive, the import rules)
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GOLANGCI_LINT) run ./...
 
 .PHONY: verify
-verify: generate manifests chart-sync lint ## Fail when generated files (and the chart's copies of them) are stale or lint fails
+verify: generate manifests chart-sync lint verify-modules ## Fail when generated files (and the chart's copies of them) are stale or lint fails
 	@git diff --exit-code -- api config charts || { echo "generated files are stale: run 'make generate manifests chart-sync' and commit"; exit 1; }
 	@untracked=$$(git ls-files --others --exclude-standard -- api config charts); \
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
+
+.PHONY: verify-modules
+verify-modules: ## Fail when go.mod or go.sum is not tidy (go mod tidy -diff)
+	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; }
 
 .PHONY: chart-sync
 chart-sync: manifests ## Copy the generated CRDs and manager ClusterRole into charts/authstack (verify fails on drift)
