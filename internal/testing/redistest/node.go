@@ -335,11 +335,11 @@ func nodeURL(sec Security, addr, path string) string {
 	return u.String()
 }
 
-// waitFor calls check every 50 ms until it returns nil or timeout passes,
-// and then fails t with the last error.
-func waitFor(t testing.TB, what string, timeout time.Duration, check func(ctx context.Context) error) {
+// waitFor calls check every 50 ms until it returns nil or readyTimeout
+// passes, and then fails t with the last error.
+func waitFor(t testing.TB, what string, check func(ctx context.Context) error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(readyTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := check(ctx)
@@ -348,7 +348,7 @@ func waitFor(t testing.TB, what string, timeout time.Duration, check func(ctx co
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redistest: %s: not within %v: %v", what, timeout, err)
+			t.Fatalf("redistest: %s: not within %v: %v", what, readyTimeout, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}
