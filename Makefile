@@ -31,11 +31,16 @@ run: ## Run the token server on the embedded in-memory store with the sample use
 	$(GO) run . dev -f config/samples/
 
 .PHONY: lint
-lint: golangci-lint ## gofmt, go vet, and golangci-lint (.golangci.yml: kubebuilder's linters, revive, the import rules)
+lint: golangci-lint shellcheck ## gofmt, go vet, golangci-lint (.golangci.yml: kubebuilder's linters, revive, the import rules) and shellcheck
 	@out=$$(gofmt -l $$(find . -name '*.go' -not -path './bin/*')); \
 	  if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
 	$(GOLANGCI_LINT) run ./...
+
+.PHONY: shellcheck
+shellcheck: ## shellcheck hack/*.sh and .ci/run (installs shellcheck with apt-get when missing, as root)
+	@hack/ensure-lint-deps.sh
+	shellcheck hack/*.sh .ci/run
 
 .PHONY: verify
 verify: generate manifests chart-sync verify-modules ## Fail when generated files (and the chart's copies of them) are stale or go.mod is not tidy (CI runs make lint verify)

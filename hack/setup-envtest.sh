@@ -46,7 +46,7 @@ if [[ ! -x "${assets}/kube-apiserver" || "${need_kubectl}" == true ]]; then
 		go mod init kbuild >/dev/null 2>&1
 		gomod="$(go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
 		[[ -n "${gomod}" ]] || { log "cannot find the go.mod of k8s.io/kubernetes@${K8S_VERSION}"; exit 1; }
-		for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "${gomod}"); do
+		sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "${gomod}" | while IFS= read -r m; do
 			go mod edit -replace="${m}=${m}@${STAGING_VERSION}"
 		done
 		go mod edit -require="k8s.io/kubernetes@${K8S_VERSION}"
