@@ -209,11 +209,10 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 	if err := s.PutUser(ctx, store.User{Username: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	// A snapshot of the store as it is now.
+	m := start(t, s, mirror.Options{})
+	// A snapshot of the store as it is now, with the epoch the mirror set.
 	dump := map[string]string{}
 	keys, _ := c.Keys(ctx, "rb:*").Result()
-	m := start(t, s, mirror.Options{})
-	keys, _ = c.Keys(ctx, "rb:*").Result()
 	for _, k := range keys {
 		dump[k] = c.Dump(ctx, k).Val()
 	}

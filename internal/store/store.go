@@ -443,13 +443,13 @@ func (a Admission) Admitted() bool { return a.Refused < 0 }
 type Outcome int
 
 const (
-	// Withdrawn: the attempt was never judged (an overload, a store error,
+	// Withdrawn means the attempt was never judged (an overload, a store error,
 	// a cancelled request), or its Reserve failed. Nothing is counted.
 	Withdrawn Outcome = iota
-	// Succeeded: the credentials were right. Nothing is counted; the Pass
+	// Succeeded means the credentials were right. Nothing is counted; the Pass
 	// marker is set.
 	Succeeded
-	// Failed: the credentials were wrong. One failure counts on every limit.
+	// Failed means the credentials were wrong. One failure counts on every limit.
 	Failed
 )
 
