@@ -9,12 +9,13 @@ import (
 	"strings"
 	"sync"
 
-	"github.com/authstack/authstack/internal/records"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/authstack/authstack/internal/records"
 )
 
 // claimant is an object that claims a contested name (a username or a

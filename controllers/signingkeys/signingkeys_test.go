@@ -216,7 +216,7 @@ func TestSigningKeysRotation(t *testing.T) {
 
 	// Promote after the publish delay: the old key becomes a previous one.
 	clock.Step(time.Second)
-	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
+	waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
 	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) {
 		t.Fatalf("after promotion: %s", layout(t, sec))
 	}
@@ -348,7 +348,7 @@ func TestSigningKeysTwoWriters(t *testing.T) {
 		t.Fatal("the published next key was replaced")
 	}
 	clock.Step(testDelay)
-	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
+	waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
 	time.Sleep(5 * testInterval)
 	sec = keySecret(t, ns)
 	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) || sec.Data["next.pem"] != nil {
