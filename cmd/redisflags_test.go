@@ -12,6 +12,7 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
@@ -51,7 +52,7 @@ func TestServerCommandOnTLSRedis(t *testing.T) {
 	// run starts the server and waits until it is ready or has exited; it
 	// returns whether it got ready and its exit.
 	run := func(ctx context.Context, extra ...string) (bool, <-chan error) {
-		addr, ops := freeAddr(t), freeAddr(t)
+		addr, ops := authtest.MustFreeAddr(t), authtest.MustFreeAddr(t)
 		root := NewRoot()
 		root.SetOut(io.Discard)
 		root.SetArgs(append([]string{"server", "--addr", addr, "--metrics-addr", ops, "--issuer", "http://" + addr,

@@ -12,7 +12,6 @@ import (
 	"encoding/pem"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
 	"net/url"
 	"os"
@@ -24,6 +23,7 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
@@ -36,16 +36,6 @@ func writeKey(t *testing.T, path string, key any) {
 	if err := os.WriteFile(path, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
 		t.Fatal(err)
 	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func getJSON(t *testing.T, u string, v any) int {
@@ -95,7 +85,7 @@ func TestServerCommandOnRedisWithKeyRotation(t *testing.T) {
 	dir := t.TempDir()
 	ec, _ := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	writeKey(t, filepath.Join(dir, "active.pem"), ec)
-	addr, ops := freeAddr(t), freeAddr(t)
+	addr, ops := authtest.MustFreeAddr(t), authtest.MustFreeAddr(t)
 	base := "http://" + addr
 	root := NewRoot()
 	root.SetArgs([]string{"server", "--addr", addr, "--metrics-addr", ops, "--redis-url", rs.URL(), "--redis-key-prefix", "e2e",

@@ -1,9 +1,7 @@
 package signingkeys
 
 import (
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"slices"
@@ -303,11 +301,9 @@ func fillKeys(st *keyState, generate func(alg string) (*signer.Key, error)) erro
 		if err != nil {
 			return err
 		}
-		der, err := x509.MarshalPKCS8PrivateKey(key.Private)
-		if err != nil {
-			return fmt.Errorf("marshal new key: %w", err)
+		if k.PEM, err = key.EncodePEM(); err != nil {
+			return err
 		}
-		k.PEM = pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 		k.Kid, k.Alg = key.ID, key.Alg
 	}
 	return nil

@@ -2,8 +2,6 @@ package signingkeys_test
 
 import (
 	"context"
-	"crypto/x509"
-	"encoding/pem"
 	"slices"
 	"strings"
 	"testing"
@@ -29,6 +27,7 @@ import (
 	"github.com/authstack/authstack/controllers/signingkeys"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
@@ -307,7 +306,7 @@ func TestSigningKeysMalformed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	bad.Data = map[string][]byte{"active.pem": pemOf(t, key)}
+	bad.Data = map[string][]byte{"active.pem": authtest.PEM(t, key)}
 	if err := k8sClient.Update(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
@@ -315,15 +314,6 @@ func TestSigningKeysMalformed(t *testing.T) {
 	if kidOf(t, sec, "active.pem") != key.ID {
 		t.Fatalf("the repaired key was replaced: %s", layout(t, sec))
 	}
-}
-
-func pemOf(t *testing.T, k *signer.Key) []byte {
-	t.Helper()
-	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
 }
 
 // TestSigningKeysTwoWriters: two managers writing at once (as during a

@@ -91,3 +91,13 @@ func MustFreeAddr(t testing.TB) string {
 	}
 	return addr
 }
+
+// PEM is k's private key as the PKCS #8 PEM block a key directory holds.
+func PEM(t testing.TB, k *signer.Key) []byte {
+	t.Helper()
+	b, err := k.EncodePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}

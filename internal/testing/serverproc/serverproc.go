@@ -88,16 +88,6 @@ func WriteKey(dir string) error {
 	return os.WriteFile(filepath.Join(dir, signer.ActiveFile), data, 0o600)
 }
 
-// FreeAddr returns a free 127.0.0.1 address.
-func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
-}
-
 // Start runs bin server with the given Redis URL, issuer and key directory,
 // plus extra flags, logging to dir/name.log, and waits until /readyz
 // answers 200.
