@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/conformance"
 )
 
 func TestRefreshRotatesAndReuseRevokesTheSession(t *testing.T) {
@@ -99,7 +100,7 @@ func TestRefreshRules(t *testing.T) {
 	t.Run("user deleted", func(t *testing.T) {
 		ts := newTestServer(t)
 		rt := ts.login(t).RefreshToken
-		if err := ts.store.DeleteUser(t.Context(), "alice"); err != nil {
+		if err := ts.store.(conformance.Store).DeleteUser(t.Context(), "alice"); err != nil {
 			t.Fatal(err)
 		}
 		if rec := ts.refresh(rt); rec.Code != http.StatusBadRequest {

@@ -2,6 +2,7 @@ package authserver
 
 import (
 	"net/http"
+	"slices"
 	"strings"
 )
 
@@ -61,11 +62,7 @@ func newRouteTable(routes []route) *routeTable {
 		t.exact[rt.path] = rt
 	}
 	// Longest first, so that the most specific subtree labels a path.
-	for i := 1; i < len(t.subtree); i++ {
-		for j := i; j > 0 && len(t.subtree[j].path) > len(t.subtree[j-1].path); j-- {
-			t.subtree[j], t.subtree[j-1] = t.subtree[j-1], t.subtree[j]
-		}
-	}
+	slices.SortStableFunc(t.subtree, func(a, b route) int { return len(b.path) - len(a.path) })
 	return t
 }
 

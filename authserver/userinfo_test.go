@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/conformance"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -134,7 +135,9 @@ func TestUserinfoExpiredToken(t *testing.T) {
 func TestUserinfoChecksTheCurrentUserRecord(t *testing.T) {
 	for name, change := range map[string]func(*testServer, store.User) error{
 		"disabled": func(ts *testServer, u store.User) error { u.Disabled = true; return ts.store.PutUser(t.Context(), u) },
-		"deleted":  func(ts *testServer, u store.User) error { return ts.store.DeleteUser(t.Context(), u.Username) },
+		"deleted": func(ts *testServer, u store.User) error {
+			return ts.store.(conformance.Store).DeleteUser(t.Context(), u.Username)
+		},
 		"not-before": func(ts *testServer, u store.User) error {
 			u.NotBefore = ts.clock.Now().Add(time.Second)
 			return ts.store.PutUser(t.Context(), u)

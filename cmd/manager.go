@@ -21,7 +21,8 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	"github.com/authstack/authstack/controllers"
-	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/controllers/credentials"
+	"github.com/authstack/authstack/controllers/signingkeys"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
 )
@@ -35,8 +36,7 @@ type managerOptions struct {
 	redisURL        string
 	keyPrefix       string
 	redis           redisFlags
-	hashParams      password.Params
-	argon2Threads   uint
+	argon2          argon2Flags
 	hashCostFactor  uint
 	resyncPeriod    time.Duration
 	epochInterval   time.Duration
@@ -46,7 +46,7 @@ type managerOptions struct {
 	namespaces      []string
 	kubeQPS         float32
 	kubeBurst       int
-	signingKeys     controllers.SigningKeyOptions
+	signingKeys     signingkeys.Options
 	signingKeysSet  bool // --signing-keys-secret given explicitly
 	publicClientID  string
 	selfNamespace   string
@@ -73,6 +73,9 @@ func newManagerCommand() *cobra.Command {
 			ctrl.SetLogger(logr.FromSlogHandler(log.Handler()))
 			goredis.SetLogger(redisLogger{log})
 			o.signingKeysSet = cmd.Flags().Changed("signing-keys-secret")
+			// The server's signal handling rather than ctrl.SetupSignalHandler,
+			// which ignores cmd.Context(), cannot be released, and panics when
+			// called twice in one process (the command's tests).
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
 			return runManager(ctx, o, log)
@@ -87,9 +90,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&o.redisURL, "redis-url", "", "Redis URL of the credential store: redis[s]://, redis[s]+sentinel:// or redis[s]+cluster:// (docs/redis-deployments.md)")
 	fs.StringVar(&o.keyPrefix, "redis-key-prefix", redisstore.DefaultKeyPrefix, "prefix of every Redis key (the same as the token servers')")
 	o.redis.addFlags(fs)
-	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for hashing plaintext passwords (use the token servers' value)")
-	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
-	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	o.argon2.addFlags(fs, "for hashing plaintext passwords (use the token servers' value)")
 	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
 	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
@@ -101,10 +102,10 @@ func newManagerCommand() *cobra.Command {
 	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server")
 	fs.StringVar(&o.signingKeys.Name, "signing-keys-secret", "authstack-signing-keys", "Secret of the token servers' signing keys, created and rotated by the manager (empty: keys are not managed; docs/signing-keys.md)")
 	fs.StringVar(&o.signingKeys.Namespace, "signing-keys-namespace", "", "namespace of the signing-keys Secret (default: $POD_NAMESPACE)")
-	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", controllers.DefaultKeyRotationPeriod, "how long a signing key stays active")
-	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", controllers.DefaultKeyPublishDelay, "how long a new key is published in JWKS before it signs")
+	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", signingkeys.DefaultRotationPeriod, "how long a signing key stays active")
+	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", signingkeys.DefaultPublishDelay, "how long a new key is published in JWKS before it signs")
 	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256")
-	fs.StringVar(&o.publicClientID, "public-client-id", controllers.DefaultPublicClientID,
+	fs.StringVar(&o.publicClientID, "public-client-id", credentials.DefaultPublicClientID,
 		"the token servers' --public-client-id: only an AuthClient in the manager's namespace may define that client ID (empty: none is reserved)")
 	fs.StringVar(&o.selfNamespace, "manager-namespace", os.Getenv("POD_NAMESPACE"), "the manager's own namespace (default: $POD_NAMESPACE)")
 	fs.StringVar(&o.selfPod, "manager-pod", os.Getenv("POD_NAME"),
@@ -116,9 +117,7 @@ func newManagerCommand() *cobra.Command {
 }
 
 func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error {
-	p := o.hashParams
-	p.Threads = uint8(min(o.argon2Threads, 255))
-	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
+	p := o.argon2.params()
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -163,10 +162,13 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		return fmt.Errorf("create manager: %w", err)
 	}
 	if err := controllers.Setup(ctx, mgr, controllers.Options{
-		Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
-		OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces, SigningKeys: o.signingKeys,
-		PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
-		SecretSelector: secretSel,
+		Credentials: credentials.Options{
+			Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
+			OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces,
+			PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
+			SecretSelector: secretSel,
+		},
+		SigningKeys: o.signingKeys,
 	}); err != nil {
 		return err
 	}

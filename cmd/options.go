@@ -40,7 +40,7 @@ type serverOptions struct {
 	knownFor        time.Duration
 	userRate        throttle.Limit
 	clientRate      throttle.Limit
-	hashParams      password.Params
+	argon2          argon2Flags
 	hashWorkers     int
 	hashQueue       int
 	hashQueueWait   time.Duration
@@ -50,7 +50,6 @@ type serverOptions struct {
 	shutdownDelay   time.Duration
 	allowHTTPIssuer bool
 	logLevel        string
-	argon2Threads   uint
 	hashCostFactor  uint
 }
 
@@ -80,9 +79,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.perIP.Window, "throttle-ip-window", throttle.DefaultPerIP.Window, "window of the per-IP limit")
 	fs.DurationVar(&o.knownFor, "throttle-known-ttl", throttle.DefaultKnownFor,
 		"how long a username (or client) that logged in from an address is exempt from that address's per-IP limit, keeping its own (0: never)")
-	fs.Uint32Var(&o.hashParams.Memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB for new hashes and the unknown-user decoy")
-	fs.Uint32Var(&o.hashParams.Time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
-	fs.UintVar(&o.argon2Threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+	o.argon2.addFlags(fs, "for new hashes and the unknown-user decoy")
 	fs.Int64Var(&o.userRate.Max, "rate-limit-user", throttle.DefaultUserRate.Max,
 		"successful logins allowed per username in a --rate-limit-window, from any address (0: off)")
 	fs.Int64Var(&o.clientRate.Max, "rate-limit-client", throttle.DefaultClientRate.Max,
@@ -101,6 +98,29 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 }
 
+// argon2Flags are the --argon2-* flags, which the server and the manager
+// share.
+type argon2Flags struct {
+	memory, time uint32
+	threads      uint
+}
+
+// addFlags adds the flags; memoryFor says what the hashes are for.
+func (a *argon2Flags) addFlags(fs *pflag.FlagSet, memoryFor string) {
+	fs.Uint32Var(&a.memory, "argon2-memory", password.DefaultParams.Memory, "argon2id memory in KiB "+memoryFor)
+	fs.Uint32Var(&a.time, "argon2-time", password.DefaultParams.Time, "argon2id iterations")
+	fs.UintVar(&a.threads, "argon2-threads", uint(password.DefaultParams.Threads), "argon2id parallelism")
+}
+
+// params are the argon2id parameters the flags give, with the default salt
+// and key lengths.
+func (a *argon2Flags) params() password.Params {
+	p := password.DefaultParams
+	p.Memory, p.Time = a.memory, a.time
+	p.Threads = uint8(min(a.threads, 255)) // out-of-range values stay out of range for Validate
+	return p
+}
+
 // addCostFactorFlag adds --hash-cost-factor, which the server and the
 // manager share.
 func addCostFactorFlag(fs *pflag.FlagSet, v *uint) {
@@ -110,9 +130,6 @@ func addCostFactorFlag(fs *pflag.FlagSet, v *uint) {
 
 // config fills the parts of an authserver.Config these flags decide.
 func (o *serverOptions) config() authserver.Config {
-	p := o.hashParams
-	p.Threads = uint8(min(o.argon2Threads, 255)) // out-of-range values stay out of range for Validate
-	p.SaltLen, p.KeyLen = password.DefaultParams.SaltLen, password.DefaultParams.KeyLen
 	return authserver.Config{
 		Issuer:            o.issuer,
 		DefaultAudience:   o.audiences,
@@ -129,7 +146,7 @@ func (o *serverOptions) config() authserver.Config {
 		KnownFor:        o.knownFor,
 		UserRate:        o.userRate,
 		ClientRate:      throttle.Limit{Max: o.clientRate.Max, Window: o.userRate.Window},
-		HashParams:      p,
+		HashParams:      o.argon2.params(),
 		HashCostFactor:  o.hashCostFactor,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},
 		ClockSkew:       o.clockSkew,

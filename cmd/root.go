@@ -1,5 +1,5 @@
 // Package cmd holds the authstack command line: one binary whose
-// subcommands run the token server, the dev server and (later) the manager.
+// subcommands run the token server, the dev server and the manager.
 package cmd
 
 import (
@@ -72,7 +72,7 @@ func newLogger(level string) (*slog.Logger, error) {
 	return slog.New(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: l})), nil
 }
 
-// flagUsages documents the environment variables in --help.
+// annotateEnv names each flag's environment variable in its --help line.
 func annotateEnv(fs *pflag.FlagSet) {
 	fs.VisitAll(func(f *pflag.Flag) {
 		f.Usage += " [" + envName(f.Name) + "]"

@@ -4,7 +4,7 @@ import (
 	"log/slog"
 	"testing"
 
-	"github.com/authstack/authstack/controllers"
+	"github.com/authstack/authstack/controllers/signingkeys"
 )
 
 func TestResolveKeysNamespace(t *testing.T) {
@@ -22,7 +22,7 @@ func TestResolveKeysNamespace(t *testing.T) {
 	} {
 		t.Run(c.name, func(t *testing.T) {
 			t.Setenv("POD_NAMESPACE", c.env)
-			o := &managerOptions{signingKeys: controllers.SigningKeyOptions{Name: c.secret, Namespace: c.flagNS}, signingKeysSet: c.explicit}
+			o := &managerOptions{signingKeys: signingkeys.Options{Name: c.secret, Namespace: c.flagNS}, signingKeysSet: c.explicit}
 			err := resolveKeysNamespace(o, slog.New(slog.DiscardHandler))
 			if (err != nil) != c.wantErr {
 				t.Fatalf("err = %v", err)

@@ -1,51 +1,14 @@
 package controllers
 
 import (
-	corev1 "k8s.io/api/core/v1"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
-	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/authstack/authstack/controllers/credentials"
 )
 
-// CacheOptions returns the manager cache settings the controllers need:
-// every cached object loses its managedFields, and the Secret metadata the
-// controllers watch keeps only identity and resourceVersion. A Secret's
-// annotations can hold its data (kubectl apply's last-applied-configuration
-// holds stringData in clear), so they are dropped before they are stored.
-//
-// With a secrets selector, only the Secrets it matches are watched (and
-// read: see secretReader), so whoever may create an AuthUser but not read
-// Secrets cannot make the manager act on, or report about, any other.
+// CacheOptions returns the manager's cache settings: the credentials
+// controllers' (credentials.CacheOptions), on base.
 func CacheOptions(base cache.Options, secrets labels.Selector) cache.Options {
-	base.DefaultTransform = stripObject
-	if secrets != nil && !secrets.Empty() {
-		if base.ByObject == nil {
-			base.ByObject = map[client.Object]cache.ByObject{}
-		}
-		base.ByObject[&corev1.Secret{}] = cache.ByObject{Label: secrets}
-	}
-	return base
-}
-
-// stripObject is the cache transform. The objects watched as metadata are
-// Secrets, which keep only their identity, and Namespaces, which keep
-// their labels too (TenancyPolicies select namespaces by label).
-func stripObject(obj any) (any, error) {
-	switch o := obj.(type) {
-	case *metav1.PartialObjectMetadata:
-		var keep map[string]string
-		if o.Namespace == "" { // cluster-scoped: a Namespace
-			keep = o.Labels
-		}
-		o.ObjectMeta = metav1.ObjectMeta{
-			Name: o.Name, Namespace: o.Namespace, UID: o.UID,
-			ResourceVersion: o.ResourceVersion, Generation: o.Generation,
-			CreationTimestamp: o.CreationTimestamp, DeletionTimestamp: o.DeletionTimestamp,
-			Labels: keep,
-		}
-	case metav1.Object:
-		o.SetManagedFields(nil)
-	}
-	return obj, nil
+	return credentials.CacheOptions(base, secrets)
 }

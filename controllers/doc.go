@@ -1,8 +1,5 @@
-// Package controllers reconciles AuthUser and AuthClient resources into the
-// credential store the token server reads.
-//
-// Kubernetes is the source of truth; the store holds what can be rebuilt
-// from it. Each reconcile follows cluster-api's shape: fetch, ensure the
-// finalizer, run small phase functions, then compute the Ready condition
-// with a pure function and patch status once, only when it changed.
+// Package controllers wires the manager's controllers: credentials (AuthUser
+// and AuthClient into the credential store) and signingkeys (the token
+// servers' signing-keys Secret). Setup registers both and the manager's
+// metrics.
 package controllers

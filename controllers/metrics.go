@@ -1,72 +1,48 @@
 package controllers
 
 import (
-	"context"
-	"time"
+	"errors"
 
 	"github.com/prometheus/client_golang/prometheus"
-	"k8s.io/apimachinery/pkg/api/meta"
-	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
-	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/controllers/credentials"
+	"github.com/authstack/authstack/controllers/signingkeys"
 )
 
-// stateCollector reports AuthUsers and AuthClients by the state of their
-// Ready condition, counted from the manager's cache when scraped.
-type stateCollector struct {
-	cache client.Reader
-	users *prometheus.Desc
-	apps  *prometheus.Desc
-}
-
-// NewStateCollector returns the collector of authstack_authusers and
-// authstack_authclients, reading objects from c (the manager's cache).
-func NewStateCollector(c client.Reader) prometheus.Collector {
-	return &stateCollector{
-		cache: c,
-		users: prometheus.NewDesc("authstack_authusers", "AuthUsers by Ready status and reason.", []string{"ready", "reason"}, nil),
-		apps:  prometheus.NewDesc("authstack_authclients", "AuthClients by Ready status and reason.", []string{"ready", "reason"}, nil),
+// registerMetrics registers every metric of the manager's own with reg
+// (controller-runtime registers the reconcile metrics itself): the state of
+// AuthUsers and AuthClients, read from cache when scraped, and the signing-key
+// rotation's, which it returns for the signing-keys controller. A metric an
+// earlier manager of the process registered is kept and shared.
+func registerMetrics(reg prometheus.Registerer, cache client.Reader) (*signingkeys.Metrics, error) {
+	keys := signingkeys.NewMetrics()
+	var err error
+	if _, err = register(reg, credentials.NewStateCollector(cache)); err != nil {
+		return nil, err
 	}
+	if keys.Age, err = register(reg, keys.Age); err != nil {
+		return nil, err
+	}
+	if keys.Rotations, err = register(reg, keys.Rotations); err != nil {
+		return nil, err
+	}
+	if keys.Errors, err = register(reg, keys.Errors); err != nil {
+		return nil, err
+	}
+	return keys, nil
 }
 
-func (c *stateCollector) Describe(ch chan<- *prometheus.Desc) {
-	ch <- c.users
-	ch <- c.apps
-}
-
-func (c *stateCollector) Collect(ch chan<- prometheus.Metric) {
-	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-	defer cancel()
-	var users v1alpha1.AuthUserList
-	if err := c.cache.List(ctx, &users); err == nil {
-		counts := map[[2]string]int{}
-		for _, u := range users.Items {
-			counts[state(u.Status.Conditions)]++
+// register registers c, or returns the collector already registered in
+// its place.
+func register[C prometheus.Collector](reg prometheus.Registerer, c C) (C, error) {
+	err := reg.Register(c)
+	var dup prometheus.AlreadyRegisteredError
+	if errors.As(err, &dup) {
+		if existing, ok := dup.ExistingCollector.(C); ok {
+			return existing, nil
 		}
-		emit(ch, c.users, counts)
+		return c, nil
 	}
-	var apps v1alpha1.AuthClientList
-	if err := c.cache.List(ctx, &apps); err == nil {
-		counts := map[[2]string]int{}
-		for _, a := range apps.Items {
-			counts[state(a.Status.Conditions)]++
-		}
-		emit(ch, c.apps, counts)
-	}
-}
-
-// state is the (status, reason) of Ready; ("Unknown", "") before the first
-// reconcile.
-func state(conds []metav1.Condition) [2]string {
-	if c := meta.FindStatusCondition(conds, v1alpha1.ConditionTypeReady); c != nil {
-		return [2]string{string(c.Status), c.Reason}
-	}
-	return [2]string{"Unknown", ""}
-}
-
-func emit(ch chan<- prometheus.Metric, d *prometheus.Desc, counts map[[2]string]int) {
-	for k, n := range counts {
-		ch <- prometheus.MustNewConstMetric(d, prometheus.GaugeValue, float64(n), k[0], k[1])
-	}
+	return c, err
 }

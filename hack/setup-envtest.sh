@@ -12,11 +12,14 @@
 # five minutes on two cores; the Go build cache makes later ones fast.
 set -euo pipefail
 
-K8S_VERSION="${K8S_VERSION:-v1.37.2}"
-STAGING_VERSION="${STAGING_VERSION:-v0.37.2}"
+root="$(cd "$(dirname "$0")/.." && pwd)"
+# hack/kubernetes-version pins the version (internal/testing/testenv reads it too).
+K8S_VERSION="${K8S_VERSION:-$(sed -n '/^[[:space:]]*#/d; /[^[:space:]]/{s/[[:space:]]//g;p;q;}' "${root}/hack/kubernetes-version")}"
+[[ "${K8S_VERSION}" =~ ^v1\.[0-9]+\.[0-9]+$ ]] || { echo "setup-envtest: bad Kubernetes version '${K8S_VERSION}' (hack/kubernetes-version)" >&2; exit 1; }
+# The staging modules (k8s.io/api, apimachinery, ...) of v1.X.Y are v0.X.Y.
+STAGING_VERSION="${STAGING_VERSION:-v0.${K8S_VERSION#v1.}}"
 ETCD_VERSION="${ETCD_VERSION:-v3.6.16}"
 
-root="$(cd "$(dirname "$0")/.." && pwd)"
 assets="${root}/bin/k8s/${K8S_VERSION}-linux-$(go env GOARCH)"
 # kubectl is built too, from the same module, only when none is on PATH (the
 # e2e test uses the one on PATH first).
@@ -43,7 +46,7 @@ if [[ ! -x "${assets}/kube-apiserver" || "${need_kubectl}" == true ]]; then
 		go mod init kbuild >/dev/null 2>&1
 		gomod="$(go mod download -json "k8s.io/kubernetes@${K8S_VERSION}" | sed -n 's/^[[:space:]]*"GoMod": "\(.*\)",$/\1/p')"
 		[[ -n "${gomod}" ]] || { log "cannot find the go.mod of k8s.io/kubernetes@${K8S_VERSION}"; exit 1; }
-		for m in $(sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "${gomod}"); do
+		sed -n 's#^[[:space:]]*\(k8s\.io/[^ ]*\) => \./staging/src/.*#\1#p' "${gomod}" | while IFS= read -r m; do
 			go mod edit -replace="${m}=${m}@${STAGING_VERSION}"
 		done
 		go mod edit -require="k8s.io/kubernetes@${K8S_VERSION}"

@@ -1,4 +1,4 @@
-# hack/tools.mk - code generation tooling for authstack.
+# hack/tools.mk - code generation and lint tooling for authstack.
 # Included from the top-level Makefile:  include hack/tools.mk
 # Paths are relative to the repository root (run make from there).
 
@@ -9,9 +9,11 @@ LOCALBIN ?= $(shell pwd)/bin
 
 ## Tool versions
 CONTROLLER_TOOLS_VERSION ?= v0.23.0
+GOLANGCI_LINT_VERSION ?= v2.15.0
 
 ## Tool binaries
 CONTROLLER_GEN ?= $(LOCALBIN)/controller-gen-$(CONTROLLER_TOOLS_VERSION)
+GOLANGCI_LINT ?= $(LOCALBIN)/golangci-lint-$(GOLANGCI_LINT_VERSION)
 
 ## Packages `make manifests` scans for CRD/RBAC/webhook markers: the API types
 ## and the manager's controllers (the kubebuilder v3 layout PROJECT declares).
@@ -35,6 +37,22 @@ $(LOCALBIN):
 
 $(CONTROLLER_GEN): | $(LOCALBIN)
 	$(call go-install-tool,$(CONTROLLER_GEN),sigs.k8s.io/controller-tools/cmd/controller-gen,$(CONTROLLER_TOOLS_VERSION))
+
+##@ Lint tooling
+
+.PHONY: golangci-lint
+golangci-lint: $(GOLANGCI_LINT) ## Build golangci-lint (pinned) into bin/ if necessary (about two minutes the first time)
+
+$(GOLANGCI_LINT): | $(LOCALBIN)
+	$(call go-install-tool,$(GOLANGCI_LINT),github.com/golangci/golangci-lint/v2/cmd/golangci-lint,$(GOLANGCI_LINT_VERSION))
+
+.PHONY: lint-fix
+lint-fix: golangci-lint ## Run golangci-lint and apply the fixes it can (formatting, imports, some staticcheck quick fixes)
+	$(GOLANGCI_LINT) run --fix ./...
+
+.PHONY: lint-config
+lint-config: golangci-lint ## Check .golangci.yml against the pinned golangci-lint's schema
+	$(GOLANGCI_LINT) config verify
 
 # go-install-tool will 'go install' any package with custom target and name of binary, if it doesn't exist
 # $1 - target path with name of binary (ideally with version)

@@ -212,7 +212,3 @@ type AuthClientList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AuthClient `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AuthClient{}, &AuthClientList{})
-}

@@ -259,7 +259,3 @@ type AuthUserList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []AuthUser `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&AuthUser{}, &AuthUserList{})
-}

@@ -145,7 +145,3 @@ type TenancyPolicyList struct {
 	metav1.ListMeta `json:"metadata,omitempty"`
 	Items           []TenancyPolicy `json:"items"`
 }
-
-func init() {
-	SchemeBuilder.Register(&TenancyPolicy{}, &TenancyPolicyList{})
-}

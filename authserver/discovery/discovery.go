@@ -81,13 +81,13 @@ func (h *Handler) OAuth() Metadata {
 		// supported; RFC 8414 still requires the member.
 		ResponseTypesSupported:            []string{},
 		GrantTypesSupported:               h.opts.GrantTypes,
-		TokenEndpointAuthMethodsSupported: []string{"client_secret_basic", "client_secret_post", "none"},
+		TokenEndpointAuthMethodsSupported: []string{secretBasic, secretPost, "none"},
 	}
 	if m.RevocationEndpoint != "" {
-		m.RevocationAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post", "none"}
+		m.RevocationAuthMethodsSupported = []string{secretBasic, secretPost, "none"}
 	}
 	if m.IntrospectionEndpoint != "" {
-		m.IntrospectionAuthMethodsSupported = []string{"client_secret_basic", "client_secret_post"}
+		m.IntrospectionAuthMethodsSupported = []string{secretBasic, secretPost}
 	}
 	return m
 }
@@ -108,13 +108,19 @@ func (h *Handler) OpenID() Metadata {
 	return m
 }
 
+// The client authentication methods (RFC 8414 §2, OIDC Registration §2).
+const (
+	secretBasic = "client_secret_basic"
+	secretPost  = "client_secret_post"
+)
+
 // ServeOAuth serves GET /.well-known/oauth-authorization-server.
-func (h *Handler) ServeOAuth(w http.ResponseWriter, r *http.Request) { serve(w, r, h.OAuth()) }
+func (h *Handler) ServeOAuth(w http.ResponseWriter, _ *http.Request) { serve(w, h.OAuth()) }
 
 // ServeOpenID serves GET /.well-known/openid-configuration.
-func (h *Handler) ServeOpenID(w http.ResponseWriter, r *http.Request) { serve(w, r, h.OpenID()) }
+func (h *Handler) ServeOpenID(w http.ResponseWriter, _ *http.Request) { serve(w, h.OpenID()) }
 
-func serve(w http.ResponseWriter, r *http.Request, m Metadata) {
+func serve(w http.ResponseWriter, m Metadata) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "public, max-age=300")
 	_ = json.NewEncoder(w).Encode(m)

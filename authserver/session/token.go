@@ -16,7 +16,7 @@ import (
 	"github.com/authstack/authstack/internal/store"
 )
 
-// A refresh token is opaque to clients: base64url (no padding) of
+// Token is a refresh token. It is opaque to clients: base64url (no padding) of
 //
 //	secret session ID (16 bytes) ‖ generation (8 bytes, big-endian) ‖ secret (32 bytes)
 //
@@ -100,14 +100,14 @@ func Parse(raw string) (Token, bool) {
 type Standing int
 
 const (
-	// Foreign: not a token the session issued (a later generation, or
+	// Foreign is not a token the session issued (a later generation, or
 	// another secret); it says nothing about the session.
 	Foreign Standing = iota
-	// Used: a token of an earlier generation, exchanged already. Its
+	// Used is a token of an earlier generation, exchanged already. Its
 	// secret is not kept, but only a holder of one of the session's tokens
 	// knows the secret session ID it carries.
 	Used
-	// Current: the session's current token.
+	// Current is the session's current token.
 	Current
 )
 

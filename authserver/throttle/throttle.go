@@ -73,8 +73,10 @@ const (
 type Scope string
 
 const (
+	// ScopeUserIP is the failure limit per username (or client) and address.
 	ScopeUserIP Scope = "user_ip"
-	ScopeIP     Scope = "ip"
+	// ScopeIP is the failure limit per address.
+	ScopeIP Scope = "ip"
 	// ScopeSession is the refresh grant's limit per session.
 	ScopeSession Scope = "session"
 )

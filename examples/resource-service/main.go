@@ -39,8 +39,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authstack/authstack/internal/mirror"
-	redisstore "github.com/authstack/authstack/internal/store/redis"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -115,18 +113,15 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 		Remote:    resourceserver.RemoteKeysOptions{JWKSURL: cfg.jwksURL, AllowHTTP: cfg.allowHTTP},
 		Logger:    log,
 	}
-	var revocations *mirror.Mirror
+	var revocations *resourceserver.Revocations
 	if cfg.redisURL != "" {
-		st, err := redisstore.New(ctx, redisstore.Options{URL: cfg.redisURL, KeyPrefix: cfg.redisKeys})
+		var err error
+		revocations, err = resourceserver.NewRevocations(ctx, resourceserver.RedisOptions{URL: cfg.redisURL, KeyPrefix: cfg.redisKeys, Logger: log})
 		if err != nil {
 			ln.Close()
 			return err
 		}
-		defer st.Close()
-		revocations = mirror.New(mirror.Options{Feed: st, Log: log})
-		mctx, stop := context.WithCancel(context.WithoutCancel(ctx))
-		defer stop()
-		go func() { _ = revocations.Run(mctx) }()
+		defer revocations.Close()
 		opts.Revocation = revocations
 	}
 	m, err := resourceserver.New(opts)
@@ -166,7 +161,7 @@ func serve(ctx context.Context, cfg config, ln net.Listener, log *slog.Logger) e
 }
 
 // newHandler routes the API behind m; revocations may be nil.
-func newHandler(m *resourceserver.Middleware, revocations *mirror.Mirror) http.Handler {
+func newHandler(m *resourceserver.Middleware, revocations *resourceserver.Revocations) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /api/whoami", m.Handler(http.HandlerFunc(whoami)))
 	mux.Handle("GET /api/admin", m.RequireScopes("admin")(http.HandlerFunc(admin)))

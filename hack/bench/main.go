@@ -1,5 +1,21 @@
 //go:build linux
 
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Command bench measures the authstack token server on this machine and
 // prints a Markdown report for docs/benchmarks.md:
 //
@@ -41,6 +57,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
@@ -88,7 +105,7 @@ func main() {
 		os.Exit(2)
 	}
 	if limit := procs * (1 + hashQueuePerWorker); o.clients >= limit {
-		progress("warning: -clients %d reaches the server's hash workers + queue (%d); lowering to %d so that nothing is refused", o.clients, limit, limit-1)
+		benchkit.Progress("warning: -clients %d reaches the server's hash workers + queue (%d); lowering to %d so that nothing is refused", o.clients, limit, limit-1)
 		o.clients = limit - 1
 	}
 
@@ -100,7 +117,7 @@ func main() {
 	}
 	cleanup := func() {
 		stop()
-		killChildren()
+		benchkit.KillAll()
 		_ = os.RemoveAll(tmp)
 	}
 	defer func() {
@@ -114,7 +131,7 @@ func main() {
 	if err == nil {
 		var buf bytes.Buffer
 		rep.write(&buf)
-		os.Stdout.Write(buf.Bytes())
+		_, _ = os.Stdout.Write(buf.Bytes())
 		if o.out != "" {
 			err = os.WriteFile(o.out, buf.Bytes(), 0o644)
 		}
@@ -129,8 +146,10 @@ func main() {
 	}
 }
 
-func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
+// peakRSS is the VmHWM of pid, in bytes.
+func peakRSS(pid int) (int64, error) {
+	m, err := benchkit.ReadMemory(pid)
+	return m.Peak, err
 }
 
 // run measures everything and returns the report.
@@ -151,19 +170,19 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 	if rep.Hash, err = measureHashes(ctx, perHash); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
-	progress("hash: argon2id %v CPU/verify, bcrypt-10 %v CPU/verify", rep.Hash.Argon2id.Process, rep.Hash.Bcrypt.Process)
+	benchkit.Progress("hash: argon2id %v CPU/verify, bcrypt-10 %v CPU/verify", rep.Hash.Argon2id.Process, rep.Hash.Bcrypt.Process)
 
 	// Redis, with the users every phase logs in as.
 	rdir := tmp + "/redis"
 	if err := os.Mkdir(rdir, 0o700); err != nil {
 		return nil, err
 	}
-	rds, err := startRedis(ctx, redisBin, rdir)
+	rds, err := benchkit.StartRedis(ctx, redisBin, rdir)
 	if err != nil {
 		return nil, err
 	}
-	defer rds.stop(stopGrace)
-	if err := putUsers(ctx, rds.url, o.users); err != nil {
+	defer rds.Stop()
+	if err := putUsers(ctx, rds.URL, o.users); err != nil {
 		return nil, err
 	}
 
@@ -181,7 +200,7 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 	if rep.Token, err = measureToken(ctx, o, binary, rds, keys[algs[0]].dir, perHash/time.Duration(o.rounds)); err != nil {
 		return nil, fmt.Errorf("/token: %w", err)
 	}
-	progress("hash: argon2id %s (the cheap users' hash), one goroutine, 1s", paramsString(cheapParams))
+	benchkit.Progress("hash: argon2id %s (the cheap users' hash), one goroutine, 1s", paramsString(cheapParams))
 	if rep.CheapHash, err = measureArgon2id(ctx, cheapParams, time.Second); err != nil {
 		return nil, fmt.Errorf("hash: %w", err)
 	}
@@ -194,8 +213,8 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 
 	// 3. /userinfo per algorithm (and the JWKS floor on the first).
 	microTime := min(max(o.duration/4, 500*time.Millisecond), 3*time.Second)
-	progress("redis: in-process GetUser, %v", microTime)
-	if rep.GetUser, err = measureGetUser(ctx, rds.url, o.clients, microTime); err != nil {
+	benchkit.Progress("redis: in-process GetUser, %v", microTime)
+	if rep.GetUser, err = measureGetUser(ctx, rds.URL, o.clients, microTime); err != nil {
 		return nil, fmt.Errorf("GetUser: %w", err)
 	}
 	for i, alg := range algs {
@@ -207,7 +226,7 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 	}
 
 	rep.Took = time.Since(start)
-	progress("done in %v", rep.Took.Round(time.Second))
+	benchkit.Progress("done in %v", rep.Took.Round(time.Second))
 	return rep, nil
 }
 
@@ -334,9 +353,9 @@ type round struct {
 // server's and Redis's CPU over the measured part. The measured part is
 // split into rounds, with between (if not nil) run before each: nothing is
 // metered while it runs.
-func measure(ctx context.Context, o options, srv *authServer, rds *redisServer, name string, rounds int, between func() error, loop func(d time.Duration) *loadResult) (phase, error) {
+func measure(ctx context.Context, o options, srv *authServer, rds *benchkit.Redis, name string, rounds int, between func() error, loop func(d time.Duration) *loadResult) (phase, error) {
 	if o.warmup > 0 {
-		progress("%s: warm-up %v", name, o.warmup)
+		benchkit.Progress("%s: warm-up %v", name, o.warmup)
 		if w := loop(o.warmup); w.Other() > 0 {
 			return phase{}, fmt.Errorf("%s warm-up: %s; first error: %s", name, w.statusSummary(), w.FirstError)
 		}
@@ -351,9 +370,9 @@ func measure(ctx context.Context, o options, srv *authServer, rds *redisServer, 
 	}
 	rounds = max(rounds, 1)
 	if rounds > 1 {
-		progress("%s: measuring for %v in %d rounds", name, o.duration, rounds)
+		benchkit.Progress("%s: measuring for %v in %d rounds", name, o.duration, rounds)
 	} else {
-		progress("%s: measuring for %v", name, o.duration)
+		benchkit.Progress("%s: measuring for %v", name, o.duration)
 	}
 	p := phase{Metrics: map[string]float64{}}
 	load := newLoadResult()
@@ -363,7 +382,7 @@ func measure(ctx context.Context, o options, srv *authServer, rds *redisServer, 
 				return phase{}, err
 			}
 		}
-		meter, err := startCPUMeter(srv.pid(), rds.pid())
+		meter, err := startCPUMeter(srv.PID(), rds.PID())
 		if err != nil {
 			return phase{}, err
 		}
@@ -391,7 +410,7 @@ func measure(ctx context.Context, o options, srv *authServer, rds *redisServer, 
 	for k, v := range after {
 		p.Metrics[k] = v - before[k]
 	}
-	progress("%s: %.1f req/s, server %v CPU/req, %s", name, rate(load.OK(), load.Elapsed),
+	benchkit.Progress("%s: %.1f req/s, server %v CPU/req, %s", name, rate(load.OK(), load.Elapsed),
 		(p.CPU.Server / time.Duration(load.OK())).Round(time.Microsecond), load.statusSummary())
 	return p, nil
 }
@@ -410,13 +429,13 @@ type tokenPhase struct {
 	Cmdline    string
 }
 
-func measureToken(ctx context.Context, o options, binary string, rds *redisServer, keysDir string, hashSlice time.Duration) (tokenPhase, error) {
+func measureToken(ctx context.Context, o options, binary string, rds *benchkit.Redis, keysDir string, hashSlice time.Duration) (tokenPhase, error) {
 	var t tokenPhase
-	srv, err := startAuthServer(ctx, binary, rds.url, keysDir)
+	srv, err := startAuthServer(ctx, binary, rds.URL, keysDir)
 	if err != nil {
 		return t, err
 	}
-	defer srv.stop(stopGrace)
+	defer srv.Stop(stopGrace)
 	t.Cmdline = srv.cmdline
 	client := newHTTPClient(o.clients)
 	defer client.CloseIdleConnections()
@@ -424,7 +443,7 @@ func measureToken(ctx context.Context, o options, binary string, rds *redisServe
 		return t, err
 	}
 	tgt := tokenTarget(srv.base, o.clients, o.users, defaultUsers)
-	rss := sampleRSS(srv.pid())
+	rss := benchkit.SampleRSS(srv.PID())
 	hash := func() error {
 		c, err := measureArgon2id(ctx, password.DefaultParams, hashSlice)
 		t.Hash = append(t.Hash, c)
@@ -434,14 +453,14 @@ func measureToken(ctx context.Context, o options, binary string, rds *redisServe
 		return closedLoop(ctx, client, o.clients, d, o.maxRequests, tgt)
 	})
 	t.Clients = o.clients
-	t.SampledRSS = rss.stop()
+	t.SampledRSS = rss.Stop()
 	if err != nil {
 		return t, err
 	}
 	if n := t.Metrics[metricHashCount]; n > 0 {
 		t.HashWall = time.Duration(t.Metrics[metricHashSum] / n * float64(time.Second))
 	}
-	if t.PeakRSS, err = procStatusBytes(srv.pid(), "VmHWM"); err != nil {
+	if t.PeakRSS, err = peakRSS(srv.PID()); err != nil {
 		return t, err
 	}
 	cheap := tokenTarget(srv.base, o.clients, o.users, cheapUsers)
@@ -463,13 +482,13 @@ type bearerPhase struct {
 	Issuer string
 }
 
-func measureBearer(ctx context.Context, o options, binary string, rds *redisServer, alg string, kd keyDir, microTime time.Duration, jwks bool) (bearerPhase, error) {
+func measureBearer(ctx context.Context, o options, binary string, rds *benchkit.Redis, alg string, kd keyDir, microTime time.Duration, jwks bool) (bearerPhase, error) {
 	b := bearerPhase{Alg: alg}
-	srv, err := startAuthServer(ctx, binary, rds.url, kd.dir)
+	srv, err := startAuthServer(ctx, binary, rds.URL, kd.dir)
 	if err != nil {
 		return b, err
 	}
-	defer srv.stop(stopGrace)
+	defer srv.Stop(stopGrace)
 	b.Issuer = srv.issuer
 	client := newHTTPClient(o.clients)
 	defer client.CloseIdleConnections()
@@ -478,7 +497,7 @@ func measureBearer(ctx context.Context, o options, binary string, rds *redisServ
 		return b, err
 	}
 	b.Token = len(tok)
-	progress("%s: in-process verify of the server's token, %v each", alg, microTime)
+	benchkit.Progress("%s: in-process verify of the server's token, %v each", alg, microTime)
 	if b.Micro, err = measureTokenVerify(ctx, alg, tok, kd.pub, kd.dir, srv.issuer, microTime); err != nil {
 		return b, err
 	}
@@ -511,47 +530,47 @@ type overloadPhase struct {
 	Hash []cpuCost
 }
 
-func measureOverload(ctx context.Context, o options, binary string, rds *redisServer, keysDir string, ceiling float64, hashAgain time.Duration) (overloadPhase, error) {
+func measureOverload(ctx context.Context, o options, binary string, rds *benchkit.Redis, keysDir string, ceiling float64, hashAgain time.Duration) (overloadPhase, error) {
 	v := overloadPhase{Ceiling: ceiling, Rate: 2 * ceiling, Cap: o.overloadCap}
-	srv, err := startAuthServer(ctx, binary, rds.url, keysDir)
+	srv, err := startAuthServer(ctx, binary, rds.URL, keysDir)
 	if err != nil {
 		return v, err
 	}
-	defer srv.stop(stopGrace)
+	defer srv.Stop(stopGrace)
 	client := newHTTPClient(o.overloadCap)
 	defer client.CloseIdleConnections()
 	tgt := tokenTarget(srv.base, 1, o.users, defaultUsers)
 	maxTotal := min(o.maxRequests, int(v.Rate*o.duration.Seconds()*1.1)+1)
 	if o.warmup > 0 {
 		// Warm the fresh server up as in 2 (closed loop, nothing refused).
-		progress("overload: warm-up %v (closed loop)", o.warmup)
+		benchkit.Progress("overload: warm-up %v (closed loop)", o.warmup)
 		w := closedLoop(ctx, client, o.clients, o.warmup, o.maxRequests, tokenTarget(srv.base, o.clients, o.users, defaultUsers))
 		if w.Other() > 0 {
 			return v, fmt.Errorf("warm-up: %s; first error: %s", w.statusSummary(), w.FirstError)
 		}
 		o.warmup = 0
 	}
-	progress("hash: argon2id before the overload, one goroutine, %v", hashAgain)
+	benchkit.Progress("hash: argon2id before the overload, one goroutine, %v", hashAgain)
 	c, err := measureArgon2id(ctx, password.DefaultParams, hashAgain)
 	if err != nil {
 		return v, err
 	}
 	v.Hash = append(v.Hash, c)
-	rss := sampleRSS(srv.pid())
-	progress("overload: open loop at %.1f req/s (2 × the %.1f tokens/s ceiling), at most %d in flight", v.Rate, v.Ceiling, o.overloadCap)
+	rss := benchkit.SampleRSS(srv.PID())
+	benchkit.Progress("overload: open loop at %.1f req/s (2 × the %.1f tokens/s ceiling), at most %d in flight", v.Rate, v.Ceiling, o.overloadCap)
 	v.phase, err = measure(ctx, o, srv, rds, "overload /token", 1, nil, func(d time.Duration) *loadResult {
 		return openLoop(ctx, client, v.Rate, d, o.overloadCap, maxTotal, tgt)
 	})
 	v.Clients = o.overloadCap
-	v.SampledRSS = rss.stop()
+	v.SampledRSS = rss.Stop()
 	if err != nil {
 		return v, err
 	}
-	if v.PeakRSS, err = procStatusBytes(srv.pid(), "VmHWM"); err != nil {
+	if v.PeakRSS, err = peakRSS(srv.PID()); err != nil {
 		return v, err
 	}
-	srv.stop(stopGrace)
-	progress("hash: argon2id after the overload, one goroutine, %v", hashAgain)
+	srv.Stop(stopGrace)
+	benchkit.Progress("hash: argon2id after the overload, one goroutine, %v", hashAgain)
 	c, err = measureArgon2id(ctx, password.DefaultParams, hashAgain)
 	v.Hash = append(v.Hash, c)
 	return v, err

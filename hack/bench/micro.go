@@ -1,5 +1,21 @@
 //go:build linux
 
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package main
 
 import (
@@ -14,6 +30,7 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
+	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
@@ -182,16 +199,16 @@ func measureHashes(ctx context.Context, perHash time.Duration) (hashCosts, error
 		}
 	}
 	var c hashCosts
-	progress("hash: argon2id %s, one goroutine, %v", paramsString(password.DefaultParams), perHash)
+	benchkit.Progress("hash: argon2id %s, one goroutine, %v", paramsString(password.DefaultParams), perHash)
 	if c.Argon2id, err = measureArgon2id(ctx, password.DefaultParams, perHash); err != nil {
 		return c, err
 	}
-	progress("hash: bcrypt cost 10, one goroutine, %v", perHash)
+	benchkit.Progress("hash: bcrypt cost 10, one goroutine, %v", perHash)
 	if c.Bcrypt, err = measureCPU(ctx, 10, 10000, perHash, verify(string(bc))); err != nil {
 		return c, err
 	}
 	c.Parallelism = runtime.GOMAXPROCS(0)
-	progress("hash: argon2id, %d goroutines at once, %v", c.Parallelism, perHash)
+	benchkit.Progress("hash: argon2id, %d goroutines at once, %v", c.Parallelism, perHash)
 	if c.Argon2idParallel, err = measureCPUParallel(ctx, c.Parallelism, 5, perHash, verify(argon)); err != nil {
 		return c, err
 	}
@@ -249,7 +266,7 @@ type verifyCosts struct {
 func measureTokenVerify(ctx context.Context, alg, tok string, pub crypto.PublicKey, keysDir, issuer string, d time.Duration) (verifyCosts, error) {
 	var c verifyCosts
 	parser := jwt.NewParser(jwt.WithValidMethods([]string{alg}))
-	keyFunc := func(*jwt.Token) (any, error) { return pub, nil }
+	var keyFunc jwt.Keyfunc = func(*jwt.Token) (any, error) { return pub, nil }
 	var err error
 	c.Bare, err = measureCPU(ctx, 100, 1_000_000, d, func() error {
 		var claims jwt.RegisteredClaims

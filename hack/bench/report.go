@@ -1,5 +1,21 @@
 //go:build linux
 
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package main
 
 import (
@@ -13,6 +29,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 )
 
@@ -33,10 +50,13 @@ type machine struct {
 	Date               string
 }
 
+// unknown stands for a machine detail that could not be read.
+const unknown = "unknown"
+
 func machineInfo(binary, redisBin string) machine {
 	m := machine{
 		NumCPU: runtime.NumCPU(), GOMAXPROCS: runtime.GOMAXPROCS(0),
-		Model: "unknown", Kernel: "unknown", GoBench: runtime.Version(), GoServer: "unknown", Redis: "unknown",
+		Model: unknown, Kernel: unknown, GoBench: runtime.Version(), GoServer: unknown, Redis: unknown,
 		Date: time.Now().UTC().Format("2006-01-02 15:04 UTC"),
 	}
 	if data, err := os.ReadFile("/proc/cpuinfo"); err == nil {
@@ -168,24 +188,6 @@ func perOp(d time.Duration, n int) time.Duration {
 	return d / time.Duration(n)
 }
 
-// ms formats a duration with three significant digits in ms or µs.
-func ms(d time.Duration) string {
-	switch {
-	case d >= 100*time.Millisecond:
-		return fmt.Sprintf("%.0f ms", float64(d)/1e6)
-	case d >= 10*time.Millisecond:
-		return fmt.Sprintf("%.1f ms", float64(d)/1e6)
-	case d >= time.Millisecond:
-		return fmt.Sprintf("%.2f ms", float64(d)/1e6)
-	case d >= 100*time.Microsecond:
-		return fmt.Sprintf("%.0f µs", float64(d)/1e3)
-	default:
-		return fmt.Sprintf("%.1f µs", float64(d)/1e3)
-	}
-}
-
-func mib(b int64) string { return fmt.Sprintf("%.0f MiB", float64(b)/(1<<20)) }
-
 func pct(f float64) string { return fmt.Sprintf("%.0f%%", 100*f) }
 
 func pct1(f float64) string { return fmt.Sprintf("%.1f%%", 100*f) }
@@ -243,9 +245,9 @@ func (r *report) write(w io.Writer) {
 	p("| /userinfo: responses other than 200 | %d | 0 | %s |", nonOK, verdict(nonOK == 0))
 	p("| Overload (2× ceiling): goodput, %% of the /token ceiling | %s | ≥ %s | %s |", pct(of.OfCeiling), pct(goalGoodput), verdict(of.OfCeiling >= goalGoodput))
 	p("| Overload: goodput, %% of the ceiling (hash re-measured around the phase) scaled by the server's CPU share | %s | ≥ %s | %s |", pct(of.OfShare), pct(goalGoodput), verdict(of.OfShare >= goalGoodput))
-	p("| Overload: p99 latency of the 503 refusals | %s | < %s | %s |", ms(percentile(refused, 99)), ms(goalRefusalP99Max), verdict(percentile(refused, 99) < goalRefusalP99Max))
+	p("| Overload: p99 latency of the 503 refusals | %s | < %s | %s |", benchkit.MS(percentile(refused, 99)), benchkit.MS(goalRefusalP99Max), verdict(percentile(refused, 99) < goalRefusalP99Max))
 	p("| Overload: responses other than 200 and 503 | %d | 0 | %s |", ov.Load.Other(http.StatusServiceUnavailable), verdict(ov.Load.Other(http.StatusServiceUnavailable) == 0))
-	p("| Server peak RSS (VmHWM): /token load / overload | %s / %s | – | |", mib(r.Token.PeakRSS), mib(ov.PeakRSS))
+	p("| Server peak RSS (VmHWM): /token load / overload | %s / %s | – | |", benchkit.MiB(r.Token.PeakRSS), benchkit.MiB(ov.PeakRSS))
 	p("")
 	p("Absolute rates on this machine: %.1f tokens/s (argon2id default); /userinfo %s; see the sections below.", tf.TPS, r.userinfoRates())
 	p("")
@@ -278,22 +280,22 @@ func (r *report) writeHash(p func(string, ...any)) {
 	p("| Hash | CPU per verify (process) | kernel part | page faults per verify | thread only | wall | verifies |")
 	p("|---|---|---|---|---|---|---|")
 	row := func(name string, c cpuCost, bold bool) {
-		v := ms(c.Process)
+		v := benchkit.MS(c.Process)
 		if bold {
 			v = "**" + v + "**"
 		}
 		th := "–"
 		if c.Thread > 0 {
-			th = ms(c.Thread)
+			th = benchkit.MS(c.Thread)
 		}
-		p("| %s | %s | %s | %.0f | %s | %s | %d |", name, v, pct(ratio(c.Sys, c.Process)), c.Faults, th, ms(c.Wall), c.Ops)
+		p("| %s | %s | %s | %.0f | %s | %s | %d |", name, v, pct(ratio(c.Sys, c.Process)), c.Faults, th, benchkit.MS(c.Wall), c.Ops)
 	}
 	row(fmt.Sprintf("argon2id %s (default)", paramsString(password.DefaultParams)), h.Argon2id, true)
 	row("bcrypt cost 10", h.Bcrypt, true)
 	row(fmt.Sprintf("argon2id default, %d verifies at once", h.Parallelism), h.Argon2idParallel, false)
 	if len(r.Token.Hash) > 0 {
 		lo, hi := minMax(r.Token.Hash)
-		row(fmt.Sprintf("argon2id default, in %d slices between the /token rounds of 2 (slices %s–%s)", len(r.Token.Hash), ms(lo), ms(hi)), sumCosts(r.Token.Hash), false)
+		row(fmt.Sprintf("argon2id default, in %d slices between the /token rounds of 2 (slices %s–%s)", len(r.Token.Hash), benchkit.MS(lo), benchkit.MS(hi)), sumCosts(r.Token.Hash), false)
 	}
 	for i, c := range r.Overload.Hash {
 		when := "before"
@@ -306,7 +308,7 @@ func (r *report) writeHash(p func(string, ...any)) {
 	p("")
 	p("Memory-bound argon2id slows down when other processes use the caches and memory bus, so its CPU time")
 	p("varies with the load on the machine (the spread of the rows above). The /token ratio therefore divides by")
-	p("the figure measured in slices between the rounds of the /token load, %s.", ms(r.hash()))
+	p("the figure measured in slices between the rounds of the /token load, %s.", benchkit.MS(r.hash()))
 	p("")
 }
 
@@ -326,8 +328,8 @@ func (r *report) writeToken(p func(string, ...any), tf tokenFigures) {
 	p("| Figure | Value |")
 	p("|---|---|")
 	p("| Successful tokens/s | **%.1f** (%d in %.1f s) |", tf.TPS, ok, t.Load.Elapsed.Seconds())
-	p("| Server CPU per token | %s |", ms(tf.CPUPerToken))
-	p("| ÷ one argon2id verify (%s) | **%.2f** (goal ≤ %.1f: %s) |", ms(hash), tf.Ratio, goalTokenRatio, verdict(tf.Ratio <= goalTokenRatio))
+	p("| Server CPU per token | %s |", benchkit.MS(tf.CPUPerToken))
+	p("| ÷ one argon2id verify (%s) | **%.2f** (goal ≤ %.1f: %s) |", benchkit.MS(hash), tf.Ratio, goalTokenRatio, verdict(tf.Ratio <= goalTokenRatio))
 	p("| Ceiling: %d cores ÷ one verify | %.1f tokens/s |", cores, tf.Ceiling)
 	p("| Throughput, %% of ceiling | %s |", pct(tf.OfCeiling))
 	p("| Share of the %d cores the server got | %s (Redis %s, load generator %s) |", cores, pct(tf.Share),
@@ -336,13 +338,13 @@ func (r *report) writeToken(p func(string, ...any), tf tokenFigures) {
 	p("| Kernel part of the server's CPU (of the in-process hash: %s) | %s |", pct(ratio(sumCosts(t.Hash).Sys, hash)), pct(ratio(t.CPU.ServerSys, t.CPU.Server)))
 	p("| Server page faults per token (in-process hash: %.0f per verify) | %.0f |", sumCosts(t.Hash).Faults, float64(t.CPU.ServerFaults)/float64(ok))
 	p("| Server context switches per token | %.1f |", float64(t.CPU.ServerSwitches)/float64(ok))
-	p("| Redis CPU per token | %s |", ms(perOp(t.CPU.Redis, ok)))
-	p("| Mean hash time inside the server (its metrics, wall) | %s |", ms(t.HashWall))
+	p("| Redis CPU per token | %s |", benchkit.MS(perOp(t.CPU.Redis, ok)))
+	p("| Mean hash time inside the server (its metrics, wall) | %s |", benchkit.MS(t.HashWall))
 	p("| Garbage collections in the server per token | %.2f |", t.Metrics[metricGCCycles]/float64(ok))
-	p("| Latency p50 / p99 | %s / %s |", ms(percentile(t.Load.Latency[http.StatusOK], 50)), ms(percentile(t.Load.Latency[http.StatusOK], 99)))
+	p("| Latency p50 / p99 | %s / %s |", benchkit.MS(percentile(t.Load.Latency[http.StatusOK], 50)), benchkit.MS(percentile(t.Load.Latency[http.StatusOK], 99)))
 	p("| Responses | %s |", t.Load.statusSummary())
 	p("| Server error log lines | %d |", t.ServerLog+t.Cheap.ServerLog)
-	p("| Server peak RSS (VmHWM) | %s |", mib(t.PeakRSS))
+	p("| Server peak RSS (VmHWM) | %s |", benchkit.MiB(t.PeakRSS))
 	p("")
 	if len(t.Rounds) == len(t.Hash) && len(t.Rounds) > 1 {
 		p("Per round:")
@@ -351,24 +353,24 @@ func (r *report) writeToken(p func(string, ...any), tf tokenFigures) {
 		p("|---|---|---|---|---|---|")
 		for i, rd := range t.Rounds {
 			per := perOp(rd.CPU.Server, rd.OK)
-			p("| %d | %s | %d | %s | %.2f | %s |", i+1, ms(t.Hash[i].Process), rd.OK, ms(per), ratio(per, t.Hash[i].Process),
+			p("| %d | %s | %d | %s | %.2f | %s |", i+1, benchkit.MS(t.Hash[i].Process), rd.OK, benchkit.MS(per), ratio(per, t.Hash[i].Process),
 				pct(rd.CPU.Server.Seconds()/(rd.CPU.Wall.Seconds()*float64(cores))))
 		}
 		p("")
 	}
 	c := t.Cheap
 	cok := c.Load.OK()
-	p("The same load for %d users whose hash is argon2id %s (%s) measures, with far more requests, what a token", r.Opts.users, paramsString(cheapParams), ms(r.CheapHash.Process))
+	p("The same load for %d users whose hash is argon2id %s (%s) measures, with far more requests, what a token", r.Opts.users, paramsString(cheapParams), benchkit.MS(r.CheapHash.Process))
 	p("costs besides the hash (HTTP, the client lookup, the throttle's four Redis scripts, the user GET, signing, JSON, GC):")
 	p("")
 	p("| Figure | Value |")
 	p("|---|---|")
 	p("| Tokens/s with the cheap hash | %.0f (%d in %.1f s) |", rate(cok, c.Load.Elapsed), cok, c.Load.Elapsed.Seconds())
-	p("| Server CPU per token with the cheap hash | %s |", ms(perOp(c.CPU.Server, cok)))
+	p("| Server CPU per token with the cheap hash | %s |", benchkit.MS(perOp(c.CPU.Server, cok)))
 	p("| Server page faults / context switches per token | %.2f / %.1f |", float64(c.CPU.ServerFaults)/float64(cok), float64(c.CPU.ServerSwitches)/float64(cok))
-	p("| Less the cheap hash: non-hash CPU per token | **%s** (%s of one default verify) |", ms(tf.NonHash), pct1(ratio(tf.NonHash, hash)))
-	p("| Redis CPU per token | %s |", ms(perOp(c.CPU.Redis, cok)))
-	p("| Latency p50 / p99 | %s / %s |", ms(percentile(c.Load.Latency[http.StatusOK], 50)), ms(percentile(c.Load.Latency[http.StatusOK], 99)))
+	p("| Less the cheap hash: non-hash CPU per token | **%s** (%s of one default verify) |", benchkit.MS(tf.NonHash), pct1(ratio(tf.NonHash, hash)))
+	p("| Redis CPU per token | %s |", benchkit.MS(perOp(c.CPU.Redis, cok)))
+	p("| Latency p50 / p99 | %s / %s |", benchkit.MS(percentile(c.Load.Latency[http.StatusOK], 50)), benchkit.MS(percentile(c.Load.Latency[http.StatusOK], 99)))
 	p("| Responses | %s |", c.Load.statusSummary())
 	p("")
 	nonHash := ratio(tf.NonHash, hash)
@@ -405,16 +407,16 @@ func (r *report) writeBearer(p func(string, ...any)) {
 		ok := b.Load.Load.OK()
 		cpu := perOp(b.Load.CPU.Server, ok)
 		lat := b.Load.Load.Latency[http.StatusOK]
-		p("| /userinfo %s | %.0f | %s | %s | **%.2f** %s | %s | %s | %s / %s | %d |", b.Alg, rate(ok, b.Load.Load.Elapsed), ms(cpu),
-			ms(b.Micro.Bare.Process), ratio(cpu, b.Micro.Bare.Process), verdict(ratio(cpu, b.Micro.Bare.Process) <= goalBearerRatio),
-			ms(b.Micro.Validator.Process), ms(perOp(b.Load.CPU.Redis, ok)), ms(percentile(lat, 50)), ms(percentile(lat, 99)), b.Load.Load.Other())
+		p("| /userinfo %s | %.0f | %s | %s | **%.2f** %s | %s | %s | %s / %s | %d |", b.Alg, rate(ok, b.Load.Load.Elapsed), benchkit.MS(cpu),
+			benchkit.MS(b.Micro.Bare.Process), ratio(cpu, b.Micro.Bare.Process), verdict(ratio(cpu, b.Micro.Bare.Process) <= goalBearerRatio),
+			benchkit.MS(b.Micro.Validator.Process), benchkit.MS(perOp(b.Load.CPU.Redis, ok)), benchkit.MS(percentile(lat, 50)), benchkit.MS(percentile(lat, 99)), b.Load.Load.Other())
 		if b.JWKS != nil {
 			j := b.JWKS
 			jok := j.Load.OK()
 			floor, floorAlg = perOp(j.CPU.Server, jok), b.Alg
 			jl := j.Load.Latency[http.StatusOK]
-			p("| /.well-known/jwks.json (%s server; no verify) | %.0f | %s | – | %.2f × %s verify | – | %s | %s / %s | %d |", b.Alg, rate(jok, j.Load.Elapsed), ms(floor),
-				ratio(floor, b.Micro.Bare.Process), b.Alg, ms(perOp(j.CPU.Redis, jok)), ms(percentile(jl, 50)), ms(percentile(jl, 99)), j.Load.Other())
+			p("| /.well-known/jwks.json (%s server; no verify) | %.0f | %s | – | %.2f × %s verify | – | %s | %s / %s | %d |", b.Alg, rate(jok, j.Load.Elapsed), benchkit.MS(floor),
+				ratio(floor, b.Micro.Bare.Process), b.Alg, benchkit.MS(perOp(j.CPU.Redis, jok)), benchkit.MS(percentile(jl, 50)), benchkit.MS(percentile(jl, 99)), j.Load.Other())
 		}
 	}
 	p("")
@@ -429,7 +431,7 @@ func (r *report) writeBearer(p func(string, ...any)) {
 		for _, b := range r.Bearer {
 			cpu := perOp(b.Load.CPU.Server, b.Load.Load.OK())
 			bare, v := b.Micro.Bare.Process, b.Micro.Validator.Process
-			p("| %s | %s | %s | %s | %s | %s | %.2f |", b.Alg, ms(cpu), ms(floor), ms(bare), ms(v-bare), ms(cpu-floor-v), ratio(cpu-floor, bare))
+			p("| %s | %s | %s | %s | %s | %s | %.2f |", b.Alg, benchkit.MS(cpu), benchkit.MS(floor), benchkit.MS(bare), benchkit.MS(v-bare), benchkit.MS(cpu-floor-v), ratio(cpu-floor, bare))
 		}
 		p("")
 	}
@@ -476,24 +478,24 @@ func (r *report) writeOverload(p func(string, ...any), tf tokenFigures, of overl
 	p("| Goodput (200/s) | **%.1f** |", of.Goodput)
 	p("| Goodput, %% of the ceiling (%.1f tokens/s) | **%s** (goal ≥ %s: %s) |", ov.Ceiling, pct(of.OfCeiling), pct(goalGoodput), verdict(of.OfCeiling >= goalGoodput))
 	p("| Goodput, %% of the closed-loop throughput of 2 | %s |", pct(of.Goodput/rate(r.Token.Load.OK(), r.Token.Load.Elapsed)))
-	p("| Refused (503) | %d, p50 %s, p99 %s, max %s |", len(refused), ms(percentile(refused, 50)), ms(percentile(refused, 99)), ms(percentile(refused, 100)))
+	p("| Refused (503) | %d, p50 %s, p99 %s, max %s |", len(refused), benchkit.MS(percentile(refused, 50)), benchkit.MS(percentile(refused, 99)), benchkit.MS(percentile(refused, 100)))
 	p("| Refusals counted by the hash pool (authstack_password_hash_overload_total) | %.0f |", ov.Metrics[metricHashOverload])
 	p("| Other than 200 and 503 | %d |", l.Other(http.StatusServiceUnavailable))
-	p("| Successful (200) latency p50 / p99 | %s / %s |", ms(percentile(oks, 50)), ms(percentile(oks, 99)))
+	p("| Successful (200) latency p50 / p99 | %s / %s |", benchkit.MS(percentile(oks, 50)), benchkit.MS(percentile(oks, 99)))
 	perGood := perOp(ov.CPU.Server, l.OK())
-	p("| Server CPU per successful token (refusals included) | %s (%.2f × one verify; %.2f × the closed loop of 2) |", ms(perGood), ratio(perGood, r.hash()), ratio(perGood, tf.CPUPerToken))
+	p("| Server CPU per successful token (refusals included) | %s (%.2f × one verify; %.2f × the closed loop of 2) |", benchkit.MS(perGood), ratio(perGood, r.hash()), ratio(perGood, tf.CPUPerToken))
 	p("| Kernel (system) part of the server's CPU | %s |", pct(ratio(ov.CPU.ServerSys, ov.CPU.Server)))
 	p("| Server page faults / context switches per request | %.0f / %.1f |", float64(ov.CPU.ServerFaults)/float64(l.Sent), float64(ov.CPU.ServerSwitches)/float64(l.Sent))
 	p("| Server page faults / context switches per successful token | %.0f / %.1f (closed loop of 2: %.0f / %.1f) |",
 		float64(ov.CPU.ServerFaults)/float64(l.OK()), float64(ov.CPU.ServerSwitches)/float64(l.OK()),
 		float64(r.Token.CPU.ServerFaults)/float64(r.Token.Load.OK()), float64(r.Token.CPU.ServerSwitches)/float64(r.Token.Load.OK()))
-	p("| argon2id verify re-measured right before and after this phase | %s: ceiling %.1f tokens/s |", ms(of.Hash), of.Ceiling)
+	p("| argon2id verify re-measured right before and after this phase | %s: ceiling %.1f tokens/s |", benchkit.MS(of.Hash), of.Ceiling)
 	p("| Goodput, %% of that ceiling | %s |", pct(of.Goodput/of.Ceiling))
 	p("| Goodput, %% of that ceiling × the server's share of the cores (%s) | **%s** (goal ≥ %s: %s) |", pct(of.Share), pct(of.OfShare), pct(goalGoodput), verdict(of.OfShare >= goalGoodput))
 	w := ov.CPU.Wall.Seconds() * cores
 	p("| Share of the cores: server / Redis / load generator | %s / %s / %s |", pct(ov.CPU.Server.Seconds()/w), pct(ov.CPU.Redis.Seconds()/w), pct(ov.CPU.Bench.Seconds()/w))
-	p("| Server peak RSS (VmHWM): normal load (2) / overload | %s / %s |", mib(r.Token.PeakRSS), mib(ov.PeakRSS))
-	p("| Largest sampled VmRSS: normal load / overload | %s / %s |", mib(r.Token.SampledRSS), mib(ov.SampledRSS))
+	p("| Server peak RSS (VmHWM): normal load (2) / overload | %s / %s |", benchkit.MiB(r.Token.PeakRSS), benchkit.MiB(ov.PeakRSS))
+	p("| Largest sampled VmRSS: normal load / overload | %s / %s |", benchkit.MiB(r.Token.SampledRSS), benchkit.MiB(ov.SampledRSS))
 	p("| Server error log lines | %d |", ov.ServerLog)
 	p("")
 	p("Goodput against the full ceiling counts against the server the cores that Redis, the load generator and")

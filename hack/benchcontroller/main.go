@@ -1,4 +1,22 @@
-// Command benchcontroller measures the manager (issue 3): the time from
+//go:build linux
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+// Command benchcontroller measures the manager: the time from
 // `kubectl apply` of N AuthUsers (with their Secrets) to all of them Ready,
 // once with pre-hashed Secrets and once with plaintext ones, as users/s and,
 // for plaintext, as a ratio to the hash-bound ceiling (cores ÷ one argon2id
@@ -14,7 +32,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -30,6 +47,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
@@ -44,10 +62,6 @@ func main() {
 	}
 }
 
-func progress(format string, args ...any) {
-	fmt.Fprintf(os.Stderr, "[%s] "+format+"\n", append([]any{time.Now().Format("15:04:05")}, args...)...)
-}
-
 // run measures; managerArgs are extra flags for the manager.
 func run(n int, binary string, managerArgs []string) error {
 	bin, err := filepath.Abs(binary)
@@ -59,14 +73,19 @@ func run(n int, binary string, managerArgs []string) error {
 		return err
 	}
 	defer os.RemoveAll(work)
+	defer benchkit.KillAll()
 
-	progress("starting kube-apiserver and etcd")
+	benchkit.Progress("starting kube-apiserver and etcd")
 	env := &envtest.Environment{CRDDirectoryPaths: []string{"config/crd/bases"}, ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: testenv.Assets()}
 	cfg, err := env.Start()
 	if err != nil {
 		return err
 	}
-	defer env.Stop()
+	defer func() {
+		if err := env.Stop(); err != nil {
+			benchkit.Progress("stopping kube-apiserver and etcd: %v", err)
+		}
+	}()
 	admin, err := env.ControlPlane.AddUser(envtest.User{Name: "bench", Groups: []string{"system:masters"}}, nil)
 	if err != nil {
 		return err
@@ -84,27 +103,23 @@ func run(n int, binary string, managerArgs []string) error {
 		return err
 	}
 
-	redisAddr := freeAddr()
-	_, port, _ := net.SplitHostPort(redisAddr)
-	redis := exec.Command("redis-server", "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no")
-	if err := redis.Start(); err != nil {
+	rds, err := benchkit.StartRedis(context.Background(), "redis-server", work)
+	if err != nil {
 		return err
 	}
-	defer redis.Process.Kill()
-	time.Sleep(300 * time.Millisecond)
+	defer rds.Stop()
 
-	startManager := func(ns string) (*exec.Cmd, error) {
-		args := append([]string{"manager", "--kubeconfig", kubeconfig, "--redis-url", "redis://" + redisAddr + "/0",
+	startManager := func(ns string) (*benchkit.Child, error) {
+		args := append([]string{"manager", "--kubeconfig", kubeconfig, "--redis-url", rds.URL,
 			"--namespace", ns, "--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--log-level", "error"}, managerArgs...)
-		mgr := exec.Command(bin, args...)
-		mgr.Stderr = os.Stderr
-		return mgr, mgr.Start()
+		return benchkit.Command{Name: "manager", Path: bin, Args: args, Echo: os.Stderr}.Start()
 	}
-	var peak int
-	stopManager := func(mgr *exec.Cmd) {
-		peak = max(peak, peakRSS(mgr.Process.Pid))
-		_ = mgr.Process.Signal(os.Interrupt)
-		_ = mgr.Wait()
+	var peak int64
+	stopManager := func(mgr *benchkit.Child) {
+		if m, err := benchkit.ReadMemory(mgr.PID()); err == nil {
+			peak = max(peak, m.Peak)
+		}
+		mgr.Stop(time.Minute)
 	}
 	apply := func(ns string, hashed bool) (time.Duration, error) {
 		file := filepath.Join(work, ns+".yaml")
@@ -141,7 +156,7 @@ func run(n int, binary string, managerArgs []string) error {
 	hashTime := medianHash(15)
 	cores := runtime.NumCPU()
 	ceiling := float64(cores) / hashTime.Seconds()
-	progress("one argon2id hash (m=19 MiB, t=2, p=1): %v; ceiling %d cores ÷ hash = %.1f users/s", hashTime, cores, ceiling)
+	benchkit.Progress("one argon2id hash (m=19 MiB, t=2, p=1): %v; ceiling %d cores ÷ hash = %.1f users/s", hashTime, cores, ceiling)
 
 	type result struct {
 		mode, secrets string
@@ -162,7 +177,7 @@ func run(n int, binary string, managerArgs []string) error {
 			return err
 		}
 		time.Sleep(2 * time.Second) // cache sync
-		progress("live, %s: kubectl apply of %d users and their Secrets", secrets, n)
+		benchkit.Progress("live, %s: kubectl apply of %d users and their Secrets", secrets, n)
 		start := time.Now()
 		applied, err := apply(ns, hashed)
 		if err != nil {
@@ -173,16 +188,16 @@ func run(n int, binary string, managerArgs []string) error {
 			return err
 		}
 		stopManager(mgr)
-		progress("live, %s: all Ready %v after kubectl apply began (kubectl apply took %v)", secrets, elapsed.Round(time.Millisecond), applied.Round(time.Millisecond))
+		benchkit.Progress("live, %s: all Ready %v after kubectl apply began (kubectl apply took %v)", secrets, elapsed.Round(time.Millisecond), applied.Round(time.Millisecond))
 		results = append(results, result{"kubectl apply → all Ready", secrets, hashed, elapsed, applied})
 
 		// Cold: everything applied first, then the manager starts (a new
 		// install, or a store that lost its data): the manager alone.
 		ns = "cold-" + short
-		if applied, err = apply(ns, hashed); err != nil {
+		if _, err = apply(ns, hashed); err != nil {
 			return err
 		}
-		progress("cold, %s: %d users applied; starting the manager", secrets, n)
+		benchkit.Progress("cold, %s: %d users applied; starting the manager", secrets, n)
 		start = time.Now()
 		if mgr, err = startManager(ns); err != nil {
 			return err
@@ -191,7 +206,7 @@ func run(n int, binary string, managerArgs []string) error {
 			return err
 		}
 		stopManager(mgr)
-		progress("cold, %s: all Ready %v after the manager started", secrets, elapsed.Round(time.Millisecond))
+		benchkit.Progress("cold, %s: all Ready %v after the manager started", secrets, elapsed.Round(time.Millisecond))
 		results = append(results, result{"manager start → all Ready", secrets, hashed, elapsed, 0})
 	}
 
@@ -212,7 +227,7 @@ func run(n int, binary string, managerArgs []string) error {
 		}
 		fmt.Printf("| %s | %s | %v | %.1f | %s | %s |\n", r.mode, r.secrets, r.elapsed.Round(100*time.Millisecond), rate, ratio, apply)
 	}
-	fmt.Printf("\nManager peak RSS (VmHWM), highest of the four runs: %.0f MiB.\n", float64(peak)/1024)
+	fmt.Printf("\nManager peak RSS (VmHWM), highest of the four runs: %s.\n", benchkit.MiB(peak))
 	return nil
 }
 
@@ -276,30 +291,6 @@ func medianHash(samples int) time.Duration {
 	}
 	sort.Slice(d, func(i, j int) bool { return d[i] < d[j] })
 	return d[samples/2]
-}
-
-// peakRSS reads VmHWM (KiB) of pid.
-func peakRSS(pid int) int {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		if f := strings.Fields(line); len(f) >= 2 && f[0] == "VmHWM:" {
-			kb, _ := strconv.Atoi(f[1])
-			return kb
-		}
-	}
-	return 0
-}
-
-func freeAddr() string {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		panic(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func tail(b []byte) string {

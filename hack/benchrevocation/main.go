@@ -1,5 +1,21 @@
 //go:build linux
 
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Command benchrevocation measures revocation on this machine and prints a
 // Markdown report for docs/benchmarks.md:
 //
@@ -31,19 +47,18 @@ import (
 	"net/http"
 	"net/url"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"sync/atomic"
-	"syscall"
 	"testing"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
 
+	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
@@ -57,6 +72,8 @@ const (
 	issuer    = "http://auth.bench.test"
 	userPW    = "bench-password"
 	svcSecret = "bench-svc-secret-with-more-than-32-chars"
+	// grantPassword is the grant the bench client logs in with.
+	grantPassword = "password"
 )
 
 type quietLogger struct{}
@@ -82,45 +99,43 @@ func main() {
 	}
 }
 
-func progress(format string, args ...any) { fmt.Fprintf(os.Stderr, format+"\n", args...) }
-
 func run(w io.Writer, binary, redisBin string, revocations, mirrorSize int) error {
 	tmp, err := os.MkdirTemp("", "benchrevocation")
 	if err != nil {
 		return err
 	}
 	defer os.RemoveAll(tmp)
-	rds, err := startRedis(redisBin, tmp)
+	ctx := context.Background()
+	rds, err := benchkit.StartRedis(ctx, redisBin, tmp)
 	if err != nil {
 		return err
 	}
-	defer rds.stop()
-	ctx := context.Background()
-	st, err := redisstore.New(ctx, redisstore.Options{URL: rds.url})
+	defer rds.Stop()
+	st, err := redisstore.New(ctx, redisstore.Options{URL: rds.URL})
 	if err != nil {
 		return err
 	}
 	defer st.Close()
 	fmt.Fprintf(w, "## Revocation (make bench-revocation)\n\n%d cores, %s.\n\n", runtimeCPUs(), time.Now().UTC().Format("2006-01-02"))
 
-	progress("validation CPU, empty mirror")
+	benchkit.Progress("validation CPU, empty mirror")
 	small, err := measureValidation(ctx, st, rds)
 	if err != nil {
 		return err
 	}
 
-	progress("propagation over %d revocations", revocations)
+	benchkit.Progress("propagation over %d revocations", revocations)
 	prop, err := measurePropagation(ctx, binary, tmp, rds, st, revocations)
 	if err != nil {
 		return err
 	}
 
-	progress("memory with %d revoked jtis", mirrorSize)
+	benchkit.Progress("memory with %d revoked jtis", mirrorSize)
 	mem, err := measureMemory(ctx, binary, tmp, rds, st, mirrorSize)
 	if err != nil {
 		return err
 	}
-	progress("validation CPU, %d revoked jtis in the mirror", mirrorSize)
+	benchkit.Progress("validation CPU, %d revoked jtis in the mirror", mirrorSize)
 	big, err := measureValidation(ctx, st, rds)
 	if err != nil {
 		return err
@@ -145,13 +160,13 @@ func run(w io.Writer, binary, redisBin string, revocations, mirrorSize int) erro
 
 	fmt.Fprintf(w, "### Propagation (3 server processes, one redis-server)\n\n")
 	fmt.Fprintf(w, "From the 200 of `POST /revoke` on A until `GET /verify` answers 401 on both B and C, over %d revocations:\n\n", prop.n)
-	fmt.Fprintf(w, "| p50 | p90 | p99 | max |\n|---|---|---|---|\n| %s | %s | %s | %s |\n\n", ms(prop.p50), ms(prop.p90), ms(prop.p99), ms(prop.max))
+	fmt.Fprintf(w, "| p50 | p90 | p99 | max |\n|---|---|---|---|\n| %s | %s | %s | %s |\n\n", benchkit.MS(prop.p50), benchkit.MS(prop.p90), benchkit.MS(prop.p99), benchkit.MS(prop.max))
 
 	fmt.Fprintf(w, "### Memory\n\n")
 	fmt.Fprintf(w, "| Server | RSS after ready | Peak RSS | Time to ready |\n|---|---|---|---|\n")
-	fmt.Fprintf(w, "| no revocations | %s | %s | %s |\n", mib(mem.baseRSS), mib(mem.baseHWM), mem.baseReady.Round(time.Millisecond))
-	fmt.Fprintf(w, "| %d revoked jtis in the mirror | %s | %s | %s |\n\n", mem.n, mib(mem.rss), mib(mem.hwm), mem.ready.Round(time.Millisecond))
-	fmt.Fprintf(w, "%.0f bytes of RSS per revoked jti; Redis used %s for them (INFO memory, used_memory).\n", float64(mem.rss-mem.baseRSS)/float64(mem.n), mib(mem.redisBytes))
+	fmt.Fprintf(w, "| no revocations | %s | %s | %s |\n", benchkit.MiB(mem.baseRSS), benchkit.MiB(mem.baseHWM), mem.baseReady.Round(time.Millisecond))
+	fmt.Fprintf(w, "| %d revoked jtis in the mirror | %s | %s | %s |\n\n", mem.n, benchkit.MiB(mem.rss), benchkit.MiB(mem.hwm), mem.ready.Round(time.Millisecond))
+	fmt.Fprintf(w, "%.0f bytes of RSS per revoked jti; Redis used %s for them (INFO memory, used_memory).\n", float64(mem.rss-mem.baseRSS)/float64(mem.n), benchkit.MiB(mem.redisBytes))
 	return nil
 }
 
@@ -163,9 +178,6 @@ func runtimeCPUs() int {
 	return n
 }
 
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d)/1e6) }
-func mib(b int64) string        { return fmt.Sprintf("%.1f MiB", float64(b)/(1<<20)) }
-
 // --- validation ---------------------------------------------------------
 
 type validation struct {
@@ -174,7 +186,7 @@ type validation struct {
 	background           string
 }
 
-func measureValidation(ctx context.Context, st *redisstore.Store, rds *redisProc) (validation, error) {
+func measureValidation(ctx context.Context, st *redisstore.Store, rds *benchkit.Redis) (validation, error) {
 	var v validation
 	key, err := signer.Generate("ES256")
 	if err != nil {
@@ -247,7 +259,7 @@ func measureValidation(ctx context.Context, st *redisstore.Store, rds *redisProc
 	var mirrorTime time.Duration
 	for range 3 {
 		v.bare = best(v.bare, bench(bare))
-		before, _ := commandCalls(ctx, rds.client)
+		before, _ := commandCalls(ctx, rds.Client)
 		start := time.Now()
 		r := testing.Benchmark(func(b *testing.B) {
 			for b.Loop() {
@@ -257,7 +269,7 @@ func measureValidation(ctx context.Context, st *redisstore.Store, rds *redisProc
 			}
 		})
 		mirrorTime += time.Since(start)
-		after, _ := commandCalls(ctx, rds.client)
+		after, _ := commandCalls(ctx, rds.Client)
 		mirrorCalls += after - before
 		mirrorN += int64(r.N)
 		v.mirror = best(v.mirror, float64(r.T.Nanoseconds())/float64(r.N))
@@ -310,7 +322,7 @@ func setupRecords(ctx context.Context, st store.Store) error {
 		return err
 	}
 	return st.PutClient(ctx, store.Client{ID: "svc", SecretHash: store.HashClientSecret(svcSecret),
-		GrantTypes: []string{"password"}, Audiences: []string{issuer}})
+		GrantTypes: []string{grantPassword}, Audiences: []string{issuer}})
 }
 
 func startServers(binary, dir, redisURL string, n int) ([]*serverproc.Server, error) {
@@ -364,11 +376,11 @@ func verify(base, tok string) (int, error) {
 	return resp.StatusCode, nil
 }
 
-func measurePropagation(ctx context.Context, binary, dir string, rds *redisProc, st store.Store, n int) (propagation, error) {
+func measurePropagation(ctx context.Context, binary, dir string, rds *benchkit.Redis, st store.Store, n int) (propagation, error) {
 	if err := setupRecords(ctx, st); err != nil {
 		return propagation{}, err
 	}
-	servers, err := startServers(binary, dir, rds.url, 3)
+	servers, err := startServers(binary, dir, rds.URL, 3)
 	if err != nil {
 		return propagation{}, err
 	}
@@ -376,7 +388,7 @@ func measurePropagation(ctx context.Context, binary, dir string, rds *redisProc,
 	a, others := servers[0], servers[1:]
 	tokens := make([]string, 0, n)
 	for len(tokens) < n {
-		code, body, err := post(a.URL+"/token", url.Values{"grant_type": {"password"}, "username": {"bench"}, "password": {userPW}})
+		code, body, err := post(a.URL+"/token", url.Values{"grant_type": {grantPassword}, "username": {"bench"}, "password": {userPW}})
 		if err != nil || code != http.StatusOK {
 			return propagation{}, fmt.Errorf("login: %d %v %s", code, err, body)
 		}
@@ -442,22 +454,23 @@ type memory struct {
 	redisBytes                 int64
 }
 
-func measureMemory(ctx context.Context, binary, dir string, rds *redisProc, st *redisstore.Store, n int) (memory, error) {
+func measureMemory(ctx context.Context, binary, dir string, rds *benchkit.Redis, st *redisstore.Store, n int) (memory, error) {
 	m := memory{n: n}
 	start := time.Now()
-	base, err := startServers(binary, filepath.Join(dir, "base"), rds.url, 1)
+	base, err := startServers(binary, filepath.Join(dir, "base"), rds.URL, 1)
 	if err != nil {
 		return m, err
 	}
 	m.baseReady = time.Since(start)
 	time.Sleep(time.Second)
-	m.baseRSS, m.baseHWM, err = procMem(base[0].PID())
+	baseMem, err := benchkit.ReadMemory(base[0].PID())
 	stopAll(base)
 	if err != nil {
 		return m, err
 	}
-	usedBefore := usedMemory(ctx, rds.client)
-	progress("  writing %d revocations", n)
+	m.baseRSS, m.baseHWM = baseMem.RSS, baseMem.Peak
+	usedBefore := usedMemory(ctx, rds.Client)
+	benchkit.Progress("  writing %d revocations", n)
 	exp := time.Now().Add(24 * time.Hour)
 	var next atomic.Int64
 	var wg sync.WaitGroup
@@ -478,16 +491,17 @@ func measureMemory(ctx context.Context, binary, dir string, rds *redisProc, st *
 	if err, _ := werr.Load().(error); err != nil {
 		return m, err
 	}
-	m.redisBytes = usedMemory(ctx, rds.client) - usedBefore
+	m.redisBytes = usedMemory(ctx, rds.Client) - usedBefore
 	start = time.Now()
-	big, err := startServers(binary, filepath.Join(dir, "big"), rds.url, 1)
+	big, err := startServers(binary, filepath.Join(dir, "big"), rds.URL, 1)
 	if err != nil {
 		return m, err
 	}
 	m.ready = time.Since(start)
 	time.Sleep(time.Second)
-	m.rss, m.hwm, err = procMem(big[0].PID())
+	bigMem, err := benchkit.ReadMemory(big[0].PID())
 	stopAll(big)
+	m.rss, m.hwm = bigMem.RSS, bigMem.Peak
 	return m, err
 }
 
@@ -500,60 +514,4 @@ func usedMemory(ctx context.Context, c *goredis.Client) int64 {
 		}
 	}
 	return 0
-}
-
-// procMem reads VmRSS and VmHWM (bytes) of pid.
-func procMem(pid int) (rss, hwm int64, err error) {
-	data, err := os.ReadFile(fmt.Sprintf("/proc/%d/status", pid))
-	if err != nil {
-		return 0, 0, err
-	}
-	for _, line := range strings.Split(string(data), "\n") {
-		for name, dst := range map[string]*int64{"VmRSS:": &rss, "VmHWM:": &hwm} {
-			if v, ok := strings.CutPrefix(line, name); ok {
-				kb, _ := strconv.ParseInt(strings.TrimSuffix(strings.TrimSpace(v), " kB"), 10, 64)
-				*dst = kb << 10
-			}
-		}
-	}
-	return rss, hwm, nil
-}
-
-// --- redis ----------------------------------------------------------------------
-
-type redisProc struct {
-	cmd    *exec.Cmd
-	url    string
-	client *goredis.Client
-}
-
-func startRedis(bin, dir string) (*redisProc, error) {
-	addr, err := serverproc.FreeAddr()
-	if err != nil {
-		return nil, err
-	}
-	_, port, _ := strings.Cut(addr, ":")
-	cmd := exec.Command(bin, "--port", port, "--bind", "127.0.0.1", "--save", "", "--appendonly", "no",
-		"--dir", dir, "--loglevel", "warning")
-	cmd.SysProcAttr = &syscall.SysProcAttr{Pdeathsig: syscall.SIGKILL}
-	if err := cmd.Start(); err != nil {
-		return nil, err
-	}
-	r := &redisProc{cmd: cmd, url: "redis://" + addr + "/0", client: goredis.NewClient(&goredis.Options{Addr: addr})}
-	for i := 0; ; i++ {
-		if r.client.Ping(context.Background()).Err() == nil {
-			return r, nil
-		}
-		if i > 200 {
-			r.stop()
-			return nil, fmt.Errorf("redis-server did not start")
-		}
-		time.Sleep(50 * time.Millisecond)
-	}
-}
-
-func (r *redisProc) stop() {
-	r.client.Close()
-	_ = r.cmd.Process.Kill()
-	_ = r.cmd.Wait()
 }

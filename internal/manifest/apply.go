@@ -2,7 +2,9 @@ package manifest
 
 import (
 	"context"
+	"errors"
 	"fmt"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 
@@ -18,9 +20,10 @@ import (
 // half served.
 func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Policy) error {
 	seen := map[string]string{}
+	now := time.Now()
 	for i := range o.Users {
 		u := &o.Users[i]
-		rec, err := userRecord(u, o, policy)
+		rec, err := userRecord(u, o, policy, now)
 		if err != nil {
 			return fmt.Errorf("authuser %s/%s: %w", u.Namespace, u.Name, err)
 		}
@@ -58,7 +61,7 @@ func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Polic
 	return nil
 }
 
-func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy) (store.User, error) {
+func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy, now time.Time) (store.User, error) {
 	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
 		return store.User{}, fmt.Errorf("invalid username %q", name)
 	}
@@ -70,7 +73,7 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy) (store
 	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
 		return store.User{}, fmt.Errorf("the username, groups and scopes take %d bytes in a token, more than %d", n, accesstoken.MaxUserClaimBytes)
 	}
-	secretName, _, _, err := records.UserSecretRef(u)
+	secretName, key, _, err := records.UserSecretRef(u)
 	if err != nil {
 		return store.User{}, err
 	}
@@ -78,5 +81,13 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy) (store
 	if secret == nil {
 		return store.User{}, fmt.Errorf("secret %s not found", secretName)
 	}
-	return records.User(u, secret, policy)
+	// The manager's derivation, for a store that holds no record yet.
+	cred, err := records.ReadCredential(u, secret, store.User{}, policy, records.HashWith(policy.Params))
+	switch {
+	case errors.Is(err, password.ErrInvalidHash):
+		return store.User{}, fmt.Errorf("secret %s/%s key %q: %w", secret.Namespace, secret.Name, key, err)
+	case err != nil:
+		return store.User{}, err
+	}
+	return records.User(u, cred, store.User{}, now), nil
 }

@@ -11,6 +11,7 @@ import (
 
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/conformance"
 	"github.com/authstack/authstack/internal/store/memory"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
 	"github.com/authstack/authstack/internal/testing/authtest"
@@ -66,7 +67,7 @@ func TestMirrorFollowsChanges(t *testing.T) {
 	} {
 		t.Run(name, func(t *testing.T) {
 			feed := newFeed(t)
-			st := feed.(store.Store)
+			st := feed.(conformance.Store)
 			ctx := t.Context()
 			if err := st.PutUser(ctx, store.User{Username: "alice"}); err != nil {
 				t.Fatal(err)
@@ -197,11 +198,10 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 	if err := s.PutUser(ctx, store.User{Username: "alice"}); err != nil {
 		t.Fatal(err)
 	}
-	// A snapshot of the store as it is now.
+	m := start(t, s, mirror.Options{})
+	// A snapshot of the store as it is now, with the epoch the mirror set.
 	dump := map[string]string{}
 	keys, _ := c.Keys(ctx, "rb:*").Result()
-	m := start(t, s, mirror.Options{})
-	keys, _ = c.Keys(ctx, "rb:*").Result()
 	for _, k := range keys {
 		dump[k] = c.Dump(ctx, k).Val()
 	}

@@ -1,18 +1,17 @@
 // Package records turns AuthUser and AuthClient resources, with the Secrets
-// they reference, into the store's credential records. The controller and
-// the dev server both use it, so a record means the same thing whichever
-// wrote it.
+// they reference, into the store's credential records. The manager and the
+// dev server both use it, so a record means the same thing whichever wrote
+// it: the manager passes the record the store holds, the dev server none.
 package records
 
 import (
 	"errors"
 	"fmt"
-	"strings"
 
 	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 )
 
@@ -27,6 +26,16 @@ var ErrWeakClientSecret = errors.New("client secret too short")
 // ErrSecretKeyMissing reports a Secret without the referenced key (or with
 // an empty value under it).
 var ErrSecretKeyMissing = errors.New("secret key missing")
+
+// Source names the resource a record came from: "namespace/name".
+func Source(o metav1.Object) string { return o.GetNamespace() + "/" + o.GetName() }
+
+// Fingerprint names what a record was built from: which Secret and key, how
+// the value was read, and the Secret's resourceVersion. A record whose
+// fingerprint matches needs no new read or hash.
+func Fingerprint(kind, name, key, resourceVersion string) string {
+	return kind + ":" + name + "/" + key + "@" + resourceVersion
+}
 
 // SecretValue returns the value under key, honouring stringData the way the
 // API server does when it stores a Secret (stringData wins over data).
@@ -52,42 +61,6 @@ func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err err
 	return "", "", false, errors.New("exactly one of passwordSecretRef and passwordHashSecretRef must be set")
 }
 
-// User builds the credential record of u from the Secret it references. A
-// plaintext password is hashed with policy.Params; a given hash is checked
-// against policy (an invalid one wraps password.ErrInvalidHash).
-func User(u *v1alpha1.AuthUser, secret *corev1.Secret, policy password.Policy) (store.User, error) {
-	_, key, isHash, err := UserSecretRef(u)
-	if err != nil {
-		return store.User{}, err
-	}
-	value, err := SecretValue(secret, key)
-	if err != nil {
-		return store.User{}, err
-	}
-	var hash string
-	if isHash {
-		hash = strings.TrimSpace(value)
-		if err := policy.Check(hash); err != nil {
-			return store.User{}, fmt.Errorf("secret %s/%s key %q: %w", secret.Namespace, secret.Name, key, err)
-		}
-	} else if hash, err = policy.Params.Hash([]byte(value)); err != nil {
-		return store.User{}, fmt.Errorf("hash password: %w", err)
-	}
-	rec := store.User{
-		Username:      u.EffectiveUsername(),
-		PasswordHash:  hash,
-		Scopes:        u.Spec.Scopes,
-		Groups:        u.Spec.Groups,
-		Disabled:      u.Spec.Disabled,
-		Source:        u.Namespace + "/" + u.Name,
-		SecretVersion: secret.ResourceVersion,
-	}
-	if u.Spec.RevokeTokensBefore != nil {
-		rec.NotBefore = u.Spec.RevokeTokensBefore.Time
-	}
-	return rec, nil
-}
-
 // Client builds the record of c. secret is nil for a public client.
 func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error) {
 	rec := store.Client{
@@ -95,7 +68,7 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 		GrantTypes: c.EffectiveGrantTypes(),
 		Scopes:     c.Spec.Scopes,
 		Audiences:  c.Spec.Audiences,
-		Source:     c.Namespace + "/" + c.Name,
+		Source:     Source(c),
 	}
 	if c.Spec.AccessTokenTTL != nil {
 		rec.AccessTokenTTL = c.Spec.AccessTokenTTL.Duration

@@ -13,6 +13,15 @@ import (
 	"math/big"
 )
 
+// The "kty" values (RFC 7518 §6.1, RFC 8037 §2) and the one "use"
+// (RFC 7517 §4.2) authstack's keys carry.
+const (
+	ktyEC  = "EC"
+	ktyOKP = "OKP"
+	ktyRSA = "RSA"
+	useSig = "sig"
+)
+
 // JWK is the public JSON Web Key of a [Key] (RFC 7517, RFC 7518 §6,
 // RFC 8037 §2). It has no fields for private members, so it cannot leak
 // them.
@@ -53,10 +62,10 @@ func publicJWK(pub crypto.PublicKey) (JWK, error) {
 		}
 		size := (len(point) - 1) / 2
 		return JWK{
-			Kty: "EC", Crv: crv,
+			Kty: ktyEC, Crv: crv,
 			X:   b64.EncodeToString(point[1 : 1+size]),
 			Y:   b64.EncodeToString(point[1+size:]),
-			Alg: alg, Use: "sig",
+			Alg: alg, Use: useSig,
 		}, nil
 	case ed25519.PublicKey:
 		if len(k) != ed25519.PublicKeySize {
@@ -65,7 +74,7 @@ func publicJWK(pub crypto.PublicKey) (JWK, error) {
 		if smallOrder(k) {
 			return JWK{}, fmt.Errorf("%w: ed25519 public key of small order", ErrUnsupportedKey)
 		}
-		return JWK{Kty: "OKP", Crv: "Ed25519", X: b64.EncodeToString(k), Alg: AlgEdDSA, Use: "sig"}, nil
+		return JWK{Kty: ktyOKP, Crv: "Ed25519", X: b64.EncodeToString(k), Alg: AlgEdDSA, Use: useSig}, nil
 	case *rsa.PublicKey:
 		if k.N == nil {
 			return JWK{}, fmt.Errorf("%w: rsa public key without modulus", ErrUnsupportedKey)
@@ -77,10 +86,10 @@ func publicJWK(pub crypto.PublicKey) (JWK, error) {
 			return JWK{}, fmt.Errorf("%w: rsa public exponent %d", ErrUnsupportedKey, k.E)
 		}
 		return JWK{
-			Kty: "RSA",
+			Kty: ktyRSA,
 			N:   b64.EncodeToString(k.N.Bytes()),
 			E:   b64.EncodeToString(big.NewInt(int64(k.E)).Bytes()),
-			Alg: AlgRS256, Use: "sig",
+			Alg: AlgRS256, Use: useSig,
 		}, nil
 	default:
 		return JWK{}, fmt.Errorf("%w: public key type %T", ErrUnsupportedKey, pub)
@@ -95,20 +104,20 @@ func thumbprint(jwk JWK) (string, error) {
 	// declaration order and emits no whitespace.
 	var members any
 	switch jwk.Kty {
-	case "EC":
+	case ktyEC:
 		members = struct {
 			Crv string `json:"crv"`
 			Kty string `json:"kty"`
 			X   string `json:"x"`
 			Y   string `json:"y"`
 		}{jwk.Crv, jwk.Kty, jwk.X, jwk.Y}
-	case "RSA":
+	case ktyRSA:
 		members = struct {
 			E   string `json:"e"`
 			Kty string `json:"kty"`
 			N   string `json:"n"`
 		}{jwk.E, jwk.Kty, jwk.N}
-	case "OKP":
+	case ktyOKP:
 		members = struct {
 			Crv string `json:"crv"`
 			Kty string `json:"kty"`

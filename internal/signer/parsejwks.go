@@ -146,7 +146,7 @@ func parseJWK(m map[string]json.RawMessage) (*Key, error) {
 		return nil, err
 	}
 	name := describeKid(f.kid)
-	if f.has["use"] && f.use != "sig" {
+	if f.has["use"] && f.use != useSig {
 		return nil, fmt.Errorf("key %s: use %q is not sig", name, clip(f.use))
 	}
 	if f.has["key_ops"] && !slices.Contains(f.keyOps, "verify") {
@@ -173,7 +173,7 @@ func parseJWK(m map[string]json.RawMessage) (*Key, error) {
 // algorithm it is used with.
 func publicKeyOf(f jwkFields) (crypto.PublicKey, string, error) {
 	switch f.kty {
-	case "EC":
+	case ktyEC:
 		var (
 			curve elliptic.Curve
 			alg   string
@@ -200,7 +200,7 @@ func publicKeyOf(f jwkFields) (crypto.PublicKey, string, error) {
 			return nil, "", errors.New("EC point is not on the curve")
 		}
 		return pub, alg, nil
-	case "OKP":
+	case ktyOKP:
 		if f.crv != "Ed25519" {
 			return nil, "", fmt.Errorf("%w: OKP curve %q", ErrUnsupportedKey, clip(f.crv))
 		}
@@ -209,7 +209,7 @@ func publicKeyOf(f jwkFields) (crypto.PublicKey, string, error) {
 			return nil, "", err
 		}
 		return ed25519.PublicKey(x), AlgEdDSA, nil
-	case "RSA":
+	case ktyRSA:
 		n, err := decodeMember("n", f.n, 0)
 		if err != nil {
 			return nil, "", err

@@ -48,6 +48,21 @@ func ParsePEM(data []byte) ([]*Key, error) {
 	return keys, nil
 }
 
+// EncodePEM returns k's private key as a PKCS #8 "PRIVATE KEY" PEM block,
+// the form [ParsePEM] and [LoadDir] read (for the manager's Secret, and for
+// tests and benchmarks that write a key directory). It fails for a
+// verify-only key.
+func (k *Key) EncodePEM() ([]byte, error) {
+	if k.Private == nil {
+		return nil, errors.New("encode pem: verify-only key")
+	}
+	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
+	if err != nil {
+		return nil, fmt.Errorf("encode pem: %w", err)
+	}
+	return pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), nil
+}
+
 // parseBlock returns the key in one PEM block, or nil for a block that is
 // skipped.
 func parseBlock(block *pem.Block) (*Key, error) {

@@ -227,3 +227,29 @@ func FuzzParsePEM(f *testing.F) {
 		}
 	})
 }
+
+// EncodePEM writes what ParsePEM reads back, for every algorithm, and
+// refuses a verify-only key.
+func TestEncodePEM(t *testing.T) {
+	for _, alg := range []string{AlgES256, AlgES384, AlgEdDSA, AlgRS256} {
+		k, err := Generate(alg)
+		must(t, err)
+		data, err := k.EncodePEM()
+		must(t, err)
+		if !bytes.HasPrefix(data, []byte("-----BEGIN PRIVATE KEY-----\n")) {
+			t.Fatalf("%s: not a PKCS #8 block: %.40q", alg, data)
+		}
+		keys, err := ParsePEM(data)
+		must(t, err)
+		if len(keys) != 1 || keys[0].ID != k.ID || keys[0].Alg != alg || !keys[0].CanSign() {
+			t.Fatalf("%s: round trip gave %v", alg, keys)
+		}
+	}
+	k, err := Generate(AlgES256)
+	must(t, err)
+	pub, err := NewPublicKey(k.Public)
+	must(t, err)
+	if _, err := pub.EncodePEM(); err == nil {
+		t.Fatal("EncodePEM of a verify-only key: no error")
+	}
+}

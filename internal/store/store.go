@@ -227,19 +227,34 @@ func (e *RateLimitError) Error() string {
 
 func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 
-// Store is what the token server and the controller share.
+// Store is what the token server and the controller share: the role
+// interfaces below, each of which a consumer takes alone when it needs no
+// more (fosite's CoreStorage is composed the same way).
 //
 // Every method returns an error wrapping ErrUnavailable when the backend
 // cannot be reached. Methods taking now use it instead of the wall clock so
 // that expiry and throttling windows are testable; backends must not read
 // the clock for those decisions.
 type Store interface {
+	Users
+	Clients
+	Sessions
+	Revocations
+	Counters
+	Epochs
+
+	// Ping checks that the backend is reachable.
+	Ping(ctx context.Context) error
+	// Close releases the backend's resources.
+	Close() error
+}
+
+// Users are the credential records of AuthUsers.
+type Users interface {
 	// GetUser returns the record for username, or ErrNotFound.
 	GetUser(ctx context.Context, username string) (User, error)
 	// PutUser creates or replaces the record for u.Username.
 	PutUser(ctx context.Context, u User) error
-	// DeleteUser removes the record; deleting a missing record is not an error.
-	DeleteUser(ctx context.Context, username string) error
 	// DeleteUserFrom removes the record of username only if its Source is
 	// source, atomically, and reports whether it did: the controller never
 	// deletes a record that another resource has written meanwhile. A
@@ -247,14 +262,19 @@ type Store interface {
 	DeleteUserFrom(ctx context.Context, username, source string) (bool, error)
 	// ListUsers returns every user record, in no particular order.
 	ListUsers(ctx context.Context) ([]User, error)
+}
 
+// Clients are the registrations of AuthClients.
+type Clients interface {
 	GetClient(ctx context.Context, id string) (Client, error)
 	PutClient(ctx context.Context, c Client) error
-	DeleteClient(ctx context.Context, id string) error
 	// DeleteClientFrom is DeleteUserFrom for client registrations.
 	DeleteClientFrom(ctx context.Context, id, source string) (bool, error)
 	ListClients(ctx context.Context) ([]Client, error)
+}
 
+// Sessions are the refresh-token sessions and each user's index of them.
+type Sessions interface {
 	// CreateSession stores a new session; ErrAlreadyExists if its ID is
 	// taken.
 	CreateSession(ctx context.Context, s Session) error
@@ -285,20 +305,23 @@ type Store interface {
 	// have. ErrNotFound for an unknown (or forgotten) session. The record is
 	// kept, revoked, until its tokens have expired.
 	RevokeSession(ctx context.Context, id string) (Session, error)
+}
 
+// Revocations are the revoked access tokens and grants, published with
+// every user-state change on the feed the replicas' mirrors follow.
+type Revocations interface {
 	// RevokeAccessToken records jti as revoked until exp (kept to the
 	// millisecond) and publishes the change to the revocation feed.
 	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
-	// AccessTokenRevoked reports whether jti is revoked (as of now). It is
-	// the synchronous check; validation normally reads a RevocationFeed
-	// mirror instead.
-	AccessTokenRevoked(ctx context.Context, jti string, now time.Time) (bool, error)
 	// RevokeGrant records every access token whose "sid" is grant as
 	// revoked until until, and publishes the change.
 	RevokeGrant(ctx context.Context, grant string, until time.Time) error
 
 	RevocationFeed
+}
 
+// Counters are the throttle's: fixed-window counts and reservations.
+type Counters interface {
 	// AddAttempt adds one to the counter of key for the fixed window of the
 	// given length that contains now, and returns the new count. Windows are
 	// aligned to multiples of window since the Unix epoch.
@@ -323,7 +346,11 @@ type Store interface {
 	// caller whose Reserve failed (a timeout) withdraws it, and the Reserve
 	// may still reach the store after the withdrawal.
 	Settle(ctx context.Context, r Reservation, outcome Outcome, now time.Time) error
+}
 
+// Epochs are the store's epoch marker: finding it gone means the store lost
+// its data.
+type Epochs interface {
 	// GetEpoch returns the store's epoch marker, or ErrNotFound when there is
 	// none. The controller writes a fresh random marker into an empty store;
 	// finding it gone means the store lost its data (a restart without
@@ -339,11 +366,6 @@ type Store interface {
 	// refresh token issued before and makes the controller rewrite the
 	// records.
 	ReplaceEpoch(ctx context.Context, old, next string) (string, error)
-
-	// Ping checks that the backend is reachable.
-	Ping(ctx context.Context) error
-	// Close releases the backend's resources.
-	Close() error
 }
 
 // RevocationFeed is how token servers keep a local mirror of the
@@ -421,13 +443,13 @@ func (a Admission) Admitted() bool { return a.Refused < 0 }
 type Outcome int
 
 const (
-	// Withdrawn: the attempt was never judged (an overload, a store error,
+	// Withdrawn means the attempt was never judged (an overload, a store error,
 	// a cancelled request), or its Reserve failed. Nothing is counted.
 	Withdrawn Outcome = iota
-	// Succeeded: the credentials were right. Nothing is counted; the Pass
+	// Succeeded means the credentials were right. Nothing is counted; the Pass
 	// marker is set.
 	Succeeded
-	// Failed: the credentials were wrong. One failure counts on every limit.
+	// Failed means the credentials were wrong. One failure counts on every limit.
 	Failed
 )
 

@@ -9,13 +9,7 @@ package e2e
 import (
 	"bytes"
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
 	"encoding/json"
-	"encoding/pem"
-	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -25,7 +19,9 @@ import (
 
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/internal/testing/serverproc"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
@@ -131,7 +127,7 @@ func TestEndToEnd(t *testing.T) {
 		"--signing-keys-namespace", "authstack-system")
 	var servers []string
 	for _, name := range []string{"server-a", "server-b"} {
-		addr := freeAddr(t)
+		addr := authtest.MustFreeAddr(t)
 		start(t, work, name, bin, "server", "--addr", addr, "--metrics-addr", "", "--redis-url", redis.URL(),
 			"--issuer", issuer, "--signing-keys", keys, "--shutdown-delay", "0s")
 		servers = append(servers, "http://"+addr)
@@ -240,30 +236,9 @@ func start(t *testing.T, work, name, bin string, args ...string) {
 
 func writeSigningKey(t *testing.T, dir string) {
 	t.Helper()
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
-	if err != nil {
+	if err := serverproc.WriteKey(dir); err != nil {
 		t.Fatal(err)
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		t.Fatal(err)
-	}
-	if err := os.WriteFile(filepath.Join(dir, "active.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600); err != nil {
-		t.Fatal(err)
-	}
-}
-
-func freeAddr(t *testing.T) string {
-	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer l.Close()
-	return l.Addr().String()
 }
 
 func waitHTTP(t *testing.T, url string) {
@@ -341,7 +316,7 @@ func TestEndToEndNamespacedManager(t *testing.T) {
 	start(t, c.work, "manager", c.bin, "manager", "--kubeconfig", managerKubeconfig, "--redis-url", redis.URL(),
 		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--signing-keys-namespace", "authstack-system",
 		"--namespace", "team-a", "--secret-selector", "authstack.dev/credentials=true")
-	addr := freeAddr(t)
+	addr := authtest.MustFreeAddr(t)
 	start(t, c.work, "server", c.bin, "server", "--addr", addr, "--metrics-addr", "", "--redis-url", redis.URL(),
 		"--issuer", issuer, "--signing-keys", keys, "--shutdown-delay", "0s")
 	server := "http://" + addr

@@ -8,10 +8,8 @@ package keyrotation
 
 import (
 	"context"
-	"crypto/x509"
 	"encoding/base64"
 	"encoding/json"
-	"encoding/pem"
 	"fmt"
 	"io"
 	"net/http"
@@ -29,6 +27,7 @@ import (
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/internal/testing/serverproc"
 )
@@ -104,15 +103,8 @@ func project(t *testing.T, dir string, data map[string][]byte) {
 
 func newKey(t *testing.T) (*signer.Key, []byte) {
 	t.Helper()
-	k, err := signer.Generate(signer.AlgES256)
-	if err != nil {
-		t.Fatal(err)
-	}
-	der, err := x509.MarshalPKCS8PrivateKey(k.Private)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return k, pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der})
+	k := authtest.Key(t, signer.AlgES256)
+	return k, authtest.PEM(t, k)
 }
 
 type env struct {

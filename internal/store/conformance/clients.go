@@ -35,7 +35,7 @@ func checkClient(t *testing.T, got, want store.Client) {
 	}
 }
 
-func testClientCRUD(t *testing.T, s store.Store) {
+func testClientCRUD(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetClient(ctx, "web")
 	wantErr(t, "GetClient before put", err, store.ErrNotFound)
@@ -65,7 +65,7 @@ func testClientCRUD(t *testing.T, s store.Store) {
 	must(t, "DeleteClient missing", s.DeleteClient(ctx, "web"))
 }
 
-func testClientList(t *testing.T, s store.Store) {
+func testClientList(t *testing.T, s Store) {
 	ctx := t.Context()
 	list, err := s.ListClients(ctx)
 	must(t, "ListClients empty", err)
@@ -96,7 +96,7 @@ func testClientList(t *testing.T, s store.Store) {
 	}
 }
 
-func testClientCopies(t *testing.T, s store.Store) {
+func testClientCopies(t *testing.T, s Store) {
 	ctx := t.Context()
 	c := sampleClient("web")
 	want := sampleClient("web")

@@ -7,7 +7,7 @@ import (
 	"github.com/authstack/authstack/internal/store"
 )
 
-func testEpoch(t *testing.T, s store.Store) {
+func testEpoch(t *testing.T, s Store) {
 	ctx := t.Context()
 	if _, err := s.GetEpoch(ctx); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("GetEpoch of an empty store: %v, want ErrNotFound", err)

@@ -38,7 +38,7 @@ func describeAll(es []store.RevocationEvent) []string {
 	return out
 }
 
-func load(t *testing.T, s store.Store, now time.Time) (epoch, cursor string, got []string) {
+func load(t *testing.T, s Store, now time.Time) (epoch, cursor string, got []string) {
 	t.Helper()
 	epoch, cursor, err := s.LoadRevocations(t.Context(), now, func(e store.RevocationEvent) {
 		got = append(got, describe(e))
@@ -48,7 +48,7 @@ func load(t *testing.T, s store.Store, now time.Time) (epoch, cursor string, got
 	return epoch, cursor, got
 }
 
-func read(t *testing.T, s store.Store, epoch, cursor string) ([]string, string) {
+func read(t *testing.T, s Store, epoch, cursor string) ([]string, string) {
 	t.Helper()
 	es, next, err := s.ReadRevocations(t.Context(), epoch, cursor, 0)
 	must(t, "ReadRevocations", err)
@@ -65,7 +65,7 @@ func wantStrings(t *testing.T, what string, got, want []string) {
 	}
 }
 
-func testFeedLoad(t *testing.T, s store.Store) {
+func testFeedLoad(t *testing.T, s Store) {
 	ctx := t.Context()
 	now := time.Now().Truncate(time.Second)
 	epoch, _, got := load(t, s, now)
@@ -102,7 +102,7 @@ func testFeedLoad(t *testing.T, s store.Store) {
 	}
 }
 
-func testFeedRead(t *testing.T, s store.Store) {
+func testFeedRead(t *testing.T, s Store) {
 	ctx := t.Context()
 	now := time.Now().Truncate(time.Second)
 	_, err := s.InitEpoch(ctx, "e1")
@@ -155,7 +155,7 @@ func testFeedRead(t *testing.T, s store.Store) {
 	}
 }
 
-func testFeedUserOwnership(t *testing.T, s store.Store) {
+func testFeedUserOwnership(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.InitEpoch(ctx, "e1")
 	must(t, "InitEpoch", err)
@@ -180,7 +180,7 @@ func testFeedUserOwnership(t *testing.T, s store.Store) {
 	wantStrings(t, "state after delete", state, nil)
 }
 
-func testFeedReset(t *testing.T, s store.Store) {
+func testFeedReset(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.InitEpoch(ctx, "e1")
 	must(t, "InitEpoch", err)
@@ -205,7 +205,7 @@ func testFeedReset(t *testing.T, s store.Store) {
 
 func isReset(err error) bool { return err != nil && errors.Is(err, store.ErrFeedReset) }
 
-func testFeedWait(t *testing.T, s store.Store) {
+func testFeedWait(t *testing.T, s Store) {
 	ctx, cancel := context.WithTimeout(t.Context(), 30*time.Second)
 	defer cancel()
 	_, err := s.InitEpoch(ctx, "e1")
@@ -236,7 +236,7 @@ func testFeedWait(t *testing.T, s store.Store) {
 }
 
 // Changes from many writers at once are all logged, each once.
-func testFeedConcurrentWriters(t *testing.T, s store.Store) {
+func testFeedConcurrentWriters(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.InitEpoch(ctx, "e1")
 	must(t, "InitEpoch", err)

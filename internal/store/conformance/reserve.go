@@ -29,7 +29,7 @@ func within(w, span time.Duration) time.Time {
 	return now
 }
 
-func admit(t *testing.T, s store.Store, r store.Reservation, now time.Time) {
+func admit(t *testing.T, s Store, r store.Reservation, now time.Time) {
 	t.Helper()
 	a, err := s.Reserve(t.Context(), r, now)
 	must(t, "Reserve "+r.ID, err)
@@ -38,7 +38,7 @@ func admit(t *testing.T, s store.Store, r store.Reservation, now time.Time) {
 	}
 }
 
-func refuse(t *testing.T, s store.Store, r store.Reservation, now time.Time, index int, inFlight bool) {
+func refuse(t *testing.T, s Store, r store.Reservation, now time.Time, index int, inFlight bool) {
 	t.Helper()
 	a, err := s.Reserve(t.Context(), r, now)
 	must(t, "Reserve "+r.ID, err)
@@ -47,7 +47,7 @@ func refuse(t *testing.T, s store.Store, r store.Reservation, now time.Time, ind
 	}
 }
 
-func settle(t *testing.T, s store.Store, r store.Reservation, o store.Outcome, now time.Time) {
+func settle(t *testing.T, s Store, r store.Reservation, o store.Outcome, now time.Time) {
 	t.Helper()
 	must(t, "Settle "+r.ID, s.Settle(t.Context(), r, o, now))
 }
@@ -55,7 +55,7 @@ func settle(t *testing.T, s store.Store, r store.Reservation, o store.Outcome, n
 // Failures plus reservations in flight are judged against Max: in flight
 // alone is told apart, so a caller can tell "wait a moment" from "wait for
 // the window".
-func testReserveAdmitsBelowMax(t *testing.T, s store.Store) {
+func testReserveAdmitsBelowMax(t *testing.T, s Store) {
 	now := time.Now()
 	u := limit("u", 3, time.Minute)
 	for _, id := range []string{"1", "2", "3"} {
@@ -70,7 +70,7 @@ func testReserveAdmitsBelowMax(t *testing.T, s store.Store) {
 }
 
 // Only Failed counts; an expired reservation still counts its failure.
-func testReserveSettle(t *testing.T, s store.Store) {
+func testReserveSettle(t *testing.T, s Store) {
 	now := within(time.Hour, 20*time.Second)
 	u := limit("u", 2, time.Hour)
 	admit(t, s, attempt("a", u), now)
@@ -88,7 +88,7 @@ func testReserveSettle(t *testing.T, s store.Store) {
 }
 
 // Failures count in the window containing the settling now.
-func testReserveWindows(t *testing.T, s store.Store) {
+func testReserveWindows(t *testing.T, s Store) {
 	w := time.Minute
 	base := windowStart(time.Now(), w)
 	u := limit("u", 1, w)
@@ -106,7 +106,7 @@ func testReserveWindows(t *testing.T, s store.Store) {
 }
 
 // A reservation never settled (its replica died) counts until its hold ends.
-func testReserveHoldExpires(t *testing.T, s store.Store) {
+func testReserveHoldExpires(t *testing.T, s Store) {
 	now := time.Now()
 	u := limit("u", 1, time.Hour)
 	admit(t, s, attempt("a", u), now)
@@ -115,7 +115,7 @@ func testReserveHoldExpires(t *testing.T, s store.Store) {
 }
 
 // An attempt is reserved on every limit or on none.
-func testReserveEveryLimitOrNone(t *testing.T, s store.Store) {
+func testReserveEveryLimitOrNone(t *testing.T, s Store) {
 	now := time.Now()
 	u, ip := limit("u", 5, time.Minute), limit("ip", 1, time.Minute)
 	admit(t, s, attempt("a", u, ip), now)
@@ -132,7 +132,7 @@ func testReserveEveryLimitOrNone(t *testing.T, s store.Store) {
 // A success sets the pass marker for PassTTL; while it is set, waivable
 // limits do not judge the attempt but still count its failures, and other
 // limits judge it as usual.
-func testReservePass(t *testing.T, s store.Store) {
+func testReservePass(t *testing.T, s Store) {
 	now := within(3*time.Hour, 80*time.Minute)
 	ip := store.ThrottleLimit{Key: "ip", Max: 1, Window: 3 * time.Hour, Waivable: true}
 	// known is an attempt of the pair that may hold the marker, stranger
@@ -187,7 +187,7 @@ func testReservePass(t *testing.T, s store.Store) {
 }
 
 // Groups, keys and marker names are independent, whatever they hold.
-func testReserveGroupsAndKeys(t *testing.T, s store.Store) {
+func testReserveGroupsAndKeys(t *testing.T, s Store) {
 	now := time.Now()
 	for _, g := range []string{"ip:{1}", "ip:%7B1%7D", "ip:2001:db8::/64", "client:ip:1", ""} {
 		for _, key := range []string{"u|{x}", "u|%7Bx%7D", "ip"} {
@@ -202,7 +202,7 @@ func testReserveGroupsAndKeys(t *testing.T, s store.Store) {
 }
 
 // Concurrent attempts never take more places than a limit has.
-func testReserveConcurrent(t *testing.T, s store.Store) {
+func testReserveConcurrent(t *testing.T, s Store) {
 	const n, max = 50, 10
 	now := time.Now()
 	u := limit("u", max, time.Minute)
@@ -239,7 +239,7 @@ func testReserveConcurrent(t *testing.T, s store.Store) {
 	refuse(t, s, attempt("late", u), now, 0, false)
 }
 
-func testReserveInvalid(t *testing.T, s store.Store) {
+func testReserveInvalid(t *testing.T, s Store) {
 	now := time.Now()
 	ok := attempt("a", limit("u", 1, time.Minute))
 	for name, r := range map[string]store.Reservation{
@@ -260,7 +260,7 @@ func testReserveInvalid(t *testing.T, s store.Store) {
 
 // A reservation withdrawn before its Reserve arrives (the caller timed out
 // and gave up) is never made: the withdrawal wins, whichever comes first.
-func testReserveWithdrawnFirst(t *testing.T, s store.Store) {
+func testReserveWithdrawnFirst(t *testing.T, s Store) {
 	now := time.Now()
 	u := limit("u", 1, time.Minute)
 	settle(t, s, attempt("late", u), store.Withdrawn, now)

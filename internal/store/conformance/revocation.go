@@ -3,11 +3,9 @@ package conformance
 import (
 	"testing"
 	"time"
-
-	"github.com/authstack/authstack/internal/store"
 )
 
-func checkRevoked(t *testing.T, s store.Store, jti string, now time.Time, want bool) {
+func checkRevoked(t *testing.T, s Store, jti string, now time.Time, want bool) {
 	t.Helper()
 	got, err := s.AccessTokenRevoked(t.Context(), jti, now)
 	must(t, "AccessTokenRevoked "+jti, err)
@@ -16,7 +14,7 @@ func checkRevoked(t *testing.T, s store.Store, jti string, now time.Time, want b
 	}
 }
 
-func testAccessTokenRevocation(t *testing.T, s store.Store) {
+func testAccessTokenRevocation(t *testing.T, s Store) {
 	ctx := t.Context()
 	now := time.Now()
 	// Revocations are kept to the millisecond; token exps are whole seconds.

@@ -47,21 +47,21 @@ func rotation(gen uint64, hash, next string, now time.Time) store.Rotation {
 		NextExpiresAt: now.Add(time.Hour), AccessExpiresAt: now.Add(15 * time.Minute)}
 }
 
-func rotateOK(t *testing.T, s store.Store, id string, r store.Rotation, now time.Time) store.Session {
+func rotateOK(t *testing.T, s Store, id string, r store.Rotation, now time.Time) store.Session {
 	t.Helper()
 	got, err := s.RotateSession(t.Context(), id, r, now)
 	must(t, "RotateSession", err)
 	return got
 }
 
-func rotateErr(t *testing.T, s store.Store, id string, r store.Rotation, now time.Time, target error) store.Session {
+func rotateErr(t *testing.T, s Store, id string, r store.Rotation, now time.Time, target error) store.Session {
 	t.Helper()
 	got, err := s.RotateSession(t.Context(), id, r, now)
 	wantErr(t, "RotateSession", err, target)
 	return got
 }
 
-func testSessionCreateGet(t *testing.T, s store.Store) {
+func testSessionCreateGet(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	sess := newSession("s1", now)
 	must(t, "CreateSession", s.CreateSession(ctx, sess))
@@ -81,7 +81,7 @@ func testSessionCreateGet(t *testing.T, s store.Store) {
 
 // Each rotation moves the generation on, replaces the token and keeps one
 // record: what it returns is the session as it was before.
-func testSessionRotate(t *testing.T, s store.Store) {
+func testSessionRotate(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	sess := newSession("s1", now)
 	must(t, "CreateSession", s.CreateSession(ctx, sess))
@@ -117,7 +117,7 @@ func hashOf(g uint64) string { return "h" + strconv.FormatUint(g, 10) }
 // Presenting an earlier generation is reuse: the session is revoked, for
 // every later presentation too; a wrong hash or a later generation is
 // merely not the current token, and changes nothing.
-func testSessionReuseRevokes(t *testing.T, s store.Store) {
+func testSessionReuseRevokes(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	must(t, "CreateSession", s.CreateSession(ctx, newSession("s1", now)))
 	must(t, "CreateSession", s.CreateSession(ctx, newSession("other", now)))
@@ -149,7 +149,7 @@ func testSessionReuseRevokes(t *testing.T, s store.Store) {
 
 // A session whose current token expired cannot be rotated, and a failed
 // rotation does not consume the token.
-func testSessionExpiry(t *testing.T, s store.Store) {
+func testSessionExpiry(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	sess := newSession("s1", now)
 	must(t, "CreateSession", s.CreateSession(ctx, sess))
@@ -165,7 +165,7 @@ func testSessionExpiry(t *testing.T, s store.Store) {
 	}
 }
 
-func testSessionRevoke(t *testing.T, s store.Store) {
+func testSessionRevoke(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	must(t, "CreateSession", s.CreateSession(ctx, newSession("s1", now)))
 	must(t, "CreateSession", s.CreateSession(ctx, newSession("other", now)))
@@ -191,7 +191,7 @@ func testSessionRevoke(t *testing.T, s store.Store) {
 
 // At most MaxPerWindow rotations per window; a refused one changes nothing
 // and says when the window ends.
-func testSessionRateLimit(t *testing.T, s store.Store) {
+func testSessionRateLimit(t *testing.T, s Store) {
 	ctx := t.Context()
 	now := time.Now().Truncate(time.Minute) // a window boundary
 	must(t, "CreateSession", s.CreateSession(ctx, newSession("s1", now)))
@@ -217,7 +217,7 @@ func testSessionRateLimit(t *testing.T, s store.Store) {
 
 // 20 rotations race with one token: exactly one wins; the others are
 // reuse (the session is then revoked) or find it revoked.
-func testSessionConcurrentRotate(t *testing.T, s store.Store) {
+func testSessionConcurrentRotate(t *testing.T, s Store) {
 	const n = 20
 	now := time.Now()
 	must(t, "CreateSession", s.CreateSession(t.Context(), newSession("s1", now)))
@@ -253,7 +253,7 @@ func testSessionConcurrentRotate(t *testing.T, s store.Store) {
 // A user's sessions beyond the limit are returned, the soonest to expire
 // first, and no longer counted; expired ones are forgotten; other users'
 // are apart.
-func testUserSessions(t *testing.T, s store.Store) {
+func testUserSessions(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now().Truncate(time.Millisecond)
 	add := func(user, id string, ttl time.Duration, max int) []string {
 		t.Helper()

@@ -5,8 +5,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/authstack/authstack/internal/store"
 )
 
 // windowStart returns the start of the window of length w containing now.
@@ -14,7 +12,7 @@ func windowStart(now time.Time, w time.Duration) time.Time {
 	return time.Unix(0, now.UnixNano()/int64(w)*int64(w))
 }
 
-func add(t *testing.T, s store.Store, key string, w time.Duration, now time.Time, want int64) {
+func add(t *testing.T, s Store, key string, w time.Duration, now time.Time, want int64) {
 	t.Helper()
 	got, err := s.AddAttempt(t.Context(), key, w, now)
 	must(t, "AddAttempt "+key, err)
@@ -23,7 +21,7 @@ func add(t *testing.T, s store.Store, key string, w time.Duration, now time.Time
 	}
 }
 
-func testThrottleWindows(t *testing.T, s store.Store) {
+func testThrottleWindows(t *testing.T, s Store) {
 	w := time.Minute
 	base := windowStart(time.Now(), w)
 	add(t, s, "k", w, base, 1)
@@ -35,7 +33,7 @@ func testThrottleWindows(t *testing.T, s store.Store) {
 	add(t, s, "k", w, base.Add(10*time.Second), 4)
 }
 
-func testThrottleIndependentKeys(t *testing.T, s store.Store) {
+func testThrottleIndependentKeys(t *testing.T, s Store) {
 	now := time.Now()
 	add(t, s, "a", time.Minute, now, 1)
 	add(t, s, "a", time.Minute, now, 2)
@@ -46,14 +44,14 @@ func testThrottleIndependentKeys(t *testing.T, s store.Store) {
 	add(t, s, "a", time.Minute, now, 3)
 }
 
-func testThrottleOddKeys(t *testing.T, s store.Store) {
+func testThrottleOddKeys(t *testing.T, s Store) {
 	now := time.Now()
 	for _, key := range []string{"ip:{1}", "ip:%7B1%7D", "user@example.com", ""} {
 		add(t, s, key, time.Minute, now, 1)
 	}
 }
 
-func testThrottleConcurrent(t *testing.T, s store.Store) {
+func testThrottleConcurrent(t *testing.T, s Store) {
 	const n = 50
 	w := time.Minute
 	now := time.Now()
@@ -82,7 +80,7 @@ func testThrottleConcurrent(t *testing.T, s store.Store) {
 	add(t, s, "k", w, now, n+1)
 }
 
-func testThrottleInvalidWindow(t *testing.T, s store.Store) {
+func testThrottleInvalidWindow(t *testing.T, s Store) {
 	if _, err := s.AddAttempt(t.Context(), "k", 0, time.Now()); err == nil {
 		t.Fatal("AddAttempt with a zero window succeeded")
 	}
@@ -91,7 +89,7 @@ func testThrottleInvalidWindow(t *testing.T, s store.Store) {
 	}
 }
 
-func testThrottleCount(t *testing.T, s store.Store) {
+func testThrottleCount(t *testing.T, s Store) {
 	ctx, now := t.Context(), time.Now()
 	count := func(want int64, at time.Time) {
 		t.Helper()

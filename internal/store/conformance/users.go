@@ -36,7 +36,7 @@ func checkUser(t *testing.T, got, want store.User) {
 	}
 }
 
-func testUserCRUD(t *testing.T, s store.Store) {
+func testUserCRUD(t *testing.T, s Store) {
 	ctx := t.Context()
 	_, err := s.GetUser(ctx, "alice")
 	wantErr(t, "GetUser before put", err, store.ErrNotFound)
@@ -60,7 +60,7 @@ func testUserCRUD(t *testing.T, s store.Store) {
 	must(t, "DeleteUser missing", s.DeleteUser(ctx, "alice"))
 }
 
-func testUserList(t *testing.T, s store.Store) {
+func testUserList(t *testing.T, s Store) {
 	ctx := t.Context()
 	list, err := s.ListUsers(ctx)
 	must(t, "ListUsers empty", err)
@@ -94,7 +94,7 @@ func testUserList(t *testing.T, s store.Store) {
 	}
 }
 
-func testUserCopies(t *testing.T, s store.Store) {
+func testUserCopies(t *testing.T, s Store) {
 	ctx := t.Context()
 	u := sampleUser("alice")
 	want := sampleUser("alice")
@@ -121,7 +121,7 @@ func testUserCopies(t *testing.T, s store.Store) {
 
 // testUserOddNames checks that names which look like key syntax (braces,
 // escapes, separators) neither fail nor collide.
-func testUserOddNames(t *testing.T, s store.Store) {
+func testUserOddNames(t *testing.T, s Store) {
 	ctx := t.Context()
 	names := []string{"a{b}", "a%7Bb%7D", "a}b{", "{users}", "x:y", "user@example.com", "café", ""}
 	for i, name := range names {
@@ -140,7 +140,7 @@ func testUserOddNames(t *testing.T, s store.Store) {
 	}
 }
 
-func testDeleteFromSource(t *testing.T, s store.Store) {
+func testDeleteFromSource(t *testing.T, s Store) {
 	ctx := t.Context()
 	if err := s.PutUser(ctx, store.User{Username: "alice", PasswordHash: "h", Source: "ns/alice"}); err != nil {
 		t.Fatal(err)

@@ -31,7 +31,8 @@ func (s *Store) PutUser(_ context.Context, u store.User) error {
 	return nil
 }
 
-// DeleteUser removes the record for username, if any.
+// DeleteUser removes the record for username, if any (for tests:
+// conformance.Store).
 func (s *Store) DeleteUser(_ context.Context, username string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
@@ -85,7 +86,8 @@ func (s *Store) PutClient(_ context.Context, c store.Client) error {
 	return nil
 }
 
-// DeleteClient removes the registration for id, if any.
+// DeleteClient removes the registration for id, if any (for tests:
+// conformance.Store).
 func (s *Store) DeleteClient(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -3,11 +3,10 @@ package memory_test
 import (
 	"testing"
 
-	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/conformance"
 	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func TestConformance(t *testing.T) {
-	conformance.RunTests(t, func(*testing.T) store.Store { return memory.New() })
+	conformance.RunTests(t, func(*testing.T) conformance.Store { return memory.New() })
 }

@@ -51,7 +51,7 @@ func openStore(t *testing.T, o Options) *Store {
 // runConformance runs the shared suite on the deployment o names, with a
 // key prefix per subtest.
 func runConformance(t *testing.T, o Options) {
-	conformance.RunTests(t, func(t *testing.T) store.Store {
+	conformance.RunTests(t, func(t *testing.T) conformance.Store {
 		o := o
 		o.KeyPrefix = t.Name()
 		return openStore(t, o)

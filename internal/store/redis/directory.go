@@ -29,7 +29,8 @@ func (s *Store) PutUser(ctx context.Context, u store.User) error {
 }
 
 // DeleteUser removes the user's state, then the record: tokens are refused
-// first, and a retry after a failure finishes the job.
+// first, and a retry after a failure finishes the job (for tests:
+// conformance.Store).
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	const op = "delete user"
 	if err := s.deleteState(ctx, op, username, ""); err != nil {
@@ -53,7 +54,8 @@ func (s *Store) PutClient(ctx context.Context, c store.Client) error {
 	return putIndexed(ctx, s.client, "put client", s.keys.clients(), c.ID, s.keys.client(c.ID), c)
 }
 
-// DeleteClient removes the registration for id, if any.
+// DeleteClient removes the registration for id, if any (for tests:
+// conformance.Store).
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
 	return deleteIndexed(ctx, s.client, "delete client", s.keys.clients(), id, s.keys.client(id))
 }

@@ -29,7 +29,7 @@ func (quietLogger) Printf(context.Context, string, ...any) {}
 // on one redis-server.
 func TestConformance(t *testing.T) {
 	srv := redistest.Start(t)
-	conformance.RunTests(t, func(t *testing.T) store.Store {
+	conformance.RunTests(t, func(t *testing.T) conformance.Store {
 		s, err := New(t.Context(), Options{URL: srv.URL(), KeyPrefix: t.Name()})
 		if err != nil {
 			t.Fatalf("New: %v", err)

@@ -53,7 +53,8 @@ func (s *Store) revoke(ctx context.Context, op, kind, id string, until time.Time
 	return nil
 }
 
-// AccessTokenRevoked reports whether jti was revoked with an exp after now.
+// AccessTokenRevoked reports whether jti was revoked with an exp after now
+// (for tests and benchmarks: conformance.Store).
 func (s *Store) AccessTokenRevoked(ctx context.Context, jti string, now time.Time) (bool, error) {
 	until, err := s.client.ZScore(ctx, s.keys.revokedIDs(), kindJTI+":"+jti).Result()
 	if errors.Is(err, goredis.Nil) {

@@ -21,19 +21,25 @@ const (
 	cluster
 )
 
+// The schemes go-redis's parsers understand: without and with TLS.
+const (
+	baseRedis  = "redis"
+	baseRediss = "rediss"
+)
+
 // schemes maps each accepted URL scheme to the scheme go-redis's parsers
 // understand and the topology.
 var schemes = map[string]struct {
 	base string
 	topo topology
 }{
-	"redis":           {"redis", standalone},
-	"rediss":          {"rediss", standalone},
+	"redis":           {baseRedis, standalone},
+	"rediss":          {baseRediss, standalone},
 	"unix":            {"unix", standalone},
-	"redis+sentinel":  {"redis", sentinel},
-	"rediss+sentinel": {"rediss", sentinel},
-	"redis+cluster":   {"redis", cluster},
-	"rediss+cluster":  {"rediss", cluster},
+	"redis+sentinel":  {baseRedis, sentinel},
+	"rediss+sentinel": {baseRediss, sentinel},
+	"redis+cluster":   {baseRedis, cluster},
+	"rediss+cluster":  {baseRediss, cluster},
 }
 
 // errInvalidURL says nothing of the URL's content: it may hold a password.
@@ -92,7 +98,7 @@ func parseOptions(opts Options) (clientOptions, error) {
 	if s.topo != sentinel && (opts.SentinelUsername != "" || opts.SentinelPassword != "") {
 		return clientOptions{}, errors.New("redis store: sentinel credentials need a redis+sentinel:// or rediss+sentinel:// URL")
 	}
-	if s.base != "rediss" && (opts.TLSCAFile != "" || opts.TLSCertFile != "" || opts.TLSKeyFile != "" || opts.TLSServerName != "") {
+	if s.base != baseRediss && (opts.TLSCAFile != "" || opts.TLSCertFile != "" || opts.TLSKeyFile != "" || opts.TLSServerName != "") {
 		return clientOptions{}, errors.New("redis store: TLS options need a rediss:// URL (rediss, rediss+sentinel or rediss+cluster)")
 	}
 	baseURL := *u

@@ -94,6 +94,16 @@ func MustFreeAddr(t testing.TB) string {
 	return addr
 }
 
+// PEM is k's private key as the PKCS #8 PEM block a key directory holds.
+func PEM(t testing.TB, k *signer.Key) []byte {
+	t.Helper()
+	b, err := k.EncodePEM()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
+}
+
 // Eventually polls cond until it holds, failing the test after 10 s: for
 // effects that propagate asynchronously (a mirror catching up, keys
 // refetched). The limit only bounds a hung test; nothing is timed.

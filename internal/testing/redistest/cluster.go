@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package redistest
 
 import (
@@ -42,7 +58,7 @@ func StartCluster(t testing.TB, sec Security) *Cluster {
 	for i, n := range c.nodes {
 		clients[i] = n.Client()
 	}
-	waitFor(t, "assign slots and meet", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "assign slots and meet", func(ctx context.Context) error {
 		for i, cl := range clients {
 			first := i * clusterSlots / len(c.nodes)
 			last := (i+1)*clusterSlots/len(c.nodes) - 1
@@ -66,7 +82,7 @@ func StartCluster(t testing.TB, sec Security) *Cluster {
 		return nil
 	})
 	for i, cl := range clients {
-		waitFor(t, fmt.Sprintf("cluster node %d reports cluster_state:ok", i), readyTimeout, func(ctx context.Context) error {
+		waitFor(t, fmt.Sprintf("cluster node %d reports cluster_state:ok", i), func(ctx context.Context) error {
 			info, err := cl.ClusterInfo(ctx).Result()
 			if err != nil {
 				return err
@@ -89,13 +105,17 @@ func StartCluster(t testing.TB, sec Security) *Cluster {
 // slotAssigned reports whether the node behind cl knows an owner of slot,
 // so that a retried setup does not assign a slot twice.
 func slotAssigned(ctx context.Context, cl *goredis.Client, slot int) (bool, error) {
-	slots, err := cl.ClusterSlots(ctx).Result()
+	// CLUSTER SHARDS (Redis 7.0, the floor docs/redis.md sets) replaces the
+	// deprecated CLUSTER SLOTS.
+	shards, err := cl.ClusterShards(ctx).Result()
 	if err != nil {
 		return false, err
 	}
-	for _, s := range slots {
-		if s.Start <= slot && slot <= s.End {
-			return true, nil
+	for _, sh := range shards {
+		for _, r := range sh.Slots {
+			if r.Start <= int64(slot) && int64(slot) <= r.End {
+				return true, nil
+			}
 		}
 	}
 	return false, nil

@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package redistest
 
 import (
@@ -335,11 +351,11 @@ func nodeURL(sec Security, addr, path string) string {
 	return u.String()
 }
 
-// waitFor calls check every 50 ms until it returns nil or timeout passes,
-// and then fails t with the last error.
-func waitFor(t testing.TB, what string, timeout time.Duration, check func(ctx context.Context) error) {
+// waitFor calls check every 50 ms until it returns nil or readyTimeout
+// passes, and then fails t with the last error.
+func waitFor(t testing.TB, what string, check func(ctx context.Context) error) {
 	t.Helper()
-	deadline := time.Now().Add(timeout)
+	deadline := time.Now().Add(readyTimeout)
 	for {
 		ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
 		err := check(ctx)
@@ -348,7 +364,7 @@ func waitFor(t testing.TB, what string, timeout time.Duration, check func(ctx co
 			return
 		}
 		if time.Now().After(deadline) {
-			t.Fatalf("redistest: %s: not within %v: %v", what, timeout, err)
+			t.Fatalf("redistest: %s: not within %v: %v", what, readyTimeout, err)
 		}
 		time.Sleep(50 * time.Millisecond)
 	}

@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 package redistest
 
 import (
@@ -109,12 +125,12 @@ func StartSentinel(t testing.TB, opts SentinelOptions) *Sentinel {
 		s.sentinels[i] = startNode(t, sentinelNode, sentSec, certs, conf...)
 	}
 
-	waitFor(t, "replica in sync", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "replica in sync", func(ctx context.Context) error {
 		return replicaInSync(ctx, s.data[1])
 	})
 	for i, sn := range s.sentinels {
 		c := sn.sentinelClient()
-		waitFor(t, fmt.Sprintf("sentinel %d discovers the replica and the other sentinels", i), readyTimeout, func(ctx context.Context) error {
+		waitFor(t, fmt.Sprintf("sentinel %d discovers the replica and the other sentinels", i), func(ctx context.Context) error {
 			replicas, err := c.Replicas(ctx, MasterName).Result()
 			if err != nil {
 				return err
@@ -201,7 +217,7 @@ func (s *Sentinel) Replica(t testing.TB) *Node {
 func (s *Sentinel) WaitReplicated(t testing.TB) {
 	t.Helper()
 	c := s.Primary(t).Client()
-	waitFor(t, "replica acknowledges the primary's writes", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "replica acknowledges the primary's writes", func(ctx context.Context) error {
 		pipe := c.Pipeline()
 		pipe.Set(ctx, "redistest:wait", time.Now().UnixNano(), 0)
 		wait := pipe.Do(ctx, "WAIT", 1, 1000) // one replica, 1000 ms
@@ -225,7 +241,7 @@ func (s *Sentinel) Failover(t testing.TB) *Node {
 	t.Helper()
 	old, next := s.Primary(t), s.Replica(t)
 	c := s.sentinels[0].sentinelClient()
-	waitFor(t, "SENTINEL FAILOVER accepted", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "SENTINEL FAILOVER accepted", func(ctx context.Context) error {
 		err := c.Failover(ctx, MasterName).Err()
 		if err != nil && strings.HasPrefix(err.Error(), "INPROG") {
 			return nil
@@ -233,7 +249,7 @@ func (s *Sentinel) Failover(t testing.TB) *Node {
 		return err // NOGOODSLAVE until the sentinel has fresh INFO from the replica
 	})
 	for i, sn := range s.sentinels {
-		waitFor(t, fmt.Sprintf("sentinel %d names the new primary", i), readyTimeout, func(ctx context.Context) error {
+		waitFor(t, fmt.Sprintf("sentinel %d names the new primary", i), func(ctx context.Context) error {
 			addr, err := sn.primaryAddr(ctx)
 			if err != nil {
 				return err
@@ -245,7 +261,7 @@ func (s *Sentinel) Failover(t testing.TB) *Node {
 		})
 	}
 	nc := next.Client()
-	waitFor(t, "new primary answers as primary", readyTimeout, func(ctx context.Context) error {
+	waitFor(t, "new primary answers as primary", func(ctx context.Context) error {
 		info, err := nc.Info(ctx, "replication").Result()
 		if err != nil {
 			return err

@@ -1,3 +1,19 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Package serverproc runs `authstack server` processes for the multi-replica
 // tests and the benchmarks: the real binary, on free ports of 127.0.0.1,
 // with a fresh ES256 signing key shared by all replicas of a test.
@@ -5,11 +21,6 @@ package serverproc
 
 import (
 	"context"
-	"crypto/ecdsa"
-	"crypto/elliptic"
-	"crypto/rand"
-	"crypto/x509"
-	"encoding/pem"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +32,8 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"github.com/authstack/authstack/internal/signer"
 )
 
 // Server is one running `authstack server`.
@@ -61,28 +74,18 @@ func BuildForTest(t testing.TB) (bin, dir string) {
 
 // WriteKey writes a fresh ES256 active.pem into dir.
 func WriteKey(dir string) error {
-	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	k, err := signer.Generate(signer.AlgES256)
 	if err != nil {
 		return err
 	}
-	der, err := x509.MarshalPKCS8PrivateKey(k)
+	data, err := k.EncodePEM()
 	if err != nil {
 		return err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
 		return err
 	}
-	return os.WriteFile(filepath.Join(dir, "active.pem"), pem.EncodeToMemory(&pem.Block{Type: "PRIVATE KEY", Bytes: der}), 0o600)
-}
-
-// FreeAddr returns a free 127.0.0.1 address.
-func FreeAddr() (string, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", err
-	}
-	defer l.Close()
-	return l.Addr().String(), nil
+	return os.WriteFile(filepath.Join(dir, signer.ActiveFile), data, 0o600)
 }
 
 // Start runs bin server with the given Redis URL, issuer and key directory,

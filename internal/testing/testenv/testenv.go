@@ -1,20 +1,74 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Package testenv locates the envtest binaries that hack/setup-envtest.sh
 // builds, and holds the scheme tests share.
 package testenv
 
 import (
+	"bufio"
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
 	"runtime"
+	"strings"
 
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
 
 	"github.com/authstack/authstack/controllers"
 )
 
-// KubernetesVersion is the version hack/setup-envtest.sh builds.
-const KubernetesVersion = "v1.37.2"
+// root is the repository root: this file is internal/testing/testenv/testenv.go.
+func root() string {
+	_, file, _, _ := runtime.Caller(0)
+	return filepath.Join(filepath.Dir(file), "..", "..", "..")
+}
+
+// KubernetesVersion is the version hack/setup-envtest.sh builds: the first
+// line of hack/kubernetes-version that is not a comment, the one place it is
+// pinned. It panics when the file cannot be read.
+func KubernetesVersion() string {
+	path := filepath.Join(root(), "hack", "kubernetes-version")
+	b, err := os.ReadFile(path)
+	if err != nil {
+		panic(fmt.Sprintf("testenv: %v", err))
+	}
+	v, err := parseVersion(b)
+	if err != nil {
+		panic(fmt.Sprintf("testenv: %s: %v", path, err))
+	}
+	return v
+}
+
+// parseVersion returns the first line that is neither blank nor a comment.
+func parseVersion(b []byte) (string, error) {
+	sc := bufio.NewScanner(bytes.NewReader(b))
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if !strings.HasPrefix(line, "v1.") {
+			return "", fmt.Errorf("%q is not a Kubernetes version (v1.X.Y)", line)
+		}
+		return line, nil
+	}
+	return "", fmt.Errorf("no version line")
+}
 
 // Assets returns the directory holding kube-apiserver and etcd:
 // $KUBEBUILDER_ASSETS, else bin/k8s/<version>-<os>-<arch> in the repository.
@@ -23,9 +77,7 @@ const KubernetesVersion = "v1.37.2"
 func Assets() string {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		_, file, _, _ := runtime.Caller(0)
-		root := filepath.Join(filepath.Dir(file), "..", "..")
-		dir = filepath.Join(root, "bin", "k8s", KubernetesVersion+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+		dir = filepath.Join(root(), "bin", "k8s", KubernetesVersion()+"-"+runtime.GOOS+"-"+runtime.GOARCH)
 	}
 	for _, bin := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {

@@ -1,0 +1,256 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+
+	corev1 "k8s.io/api/core/v1"
+	"k8s.io/client-go/tools/events"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/log"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/records"
+	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
+)
+
+// AuthClientReconciler writes the registration of each AuthClient.
+type AuthClientReconciler struct {
+	Client   client.Client
+	Secrets  secretReader
+	Store    store.Clients
+	Recorder events.EventRecorder
+	Names    *nameLocks
+	Tenancy  tenancy
+	Operator *operatorEvents
+	Watched  func(namespace string) bool
+	// PublicClientID is the token servers' built-in public client, which
+	// only an AuthClient in ManagerNamespace may define: it governs every
+	// login that names no client. An empty ManagerNamespace lets none.
+	PublicClientID   string
+	ManagerNamespace string
+	resync           chan event.GenericEvent
+}
+
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;patch
+// +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
+
+// Reconcile brings the store's registration of one AuthClient in line
+// with it.
+func (r *AuthClientReconciler) Reconcile(ctx context.Context, req ctrl.Request) (ctrl.Result, error) {
+	w := statusWriter{client: r.Client, recorder: r.Recorder, operator: r.Operator}
+	return reconcileObject(ctx, r.Client, w, "AuthClient", req.NamespacedName, &v1alpha1.AuthClient{}, r)
+}
+
+// status points into the AuthClient's status, with its Ready message when
+// synced.
+func (r *AuthClientReconciler) status(c *v1alpha1.AuthClient) (statusFields, string) {
+	return statusFields{conditions: &c.Status.Conditions, observedGeneration: &c.Status.ObservedGeneration},
+		fmt.Sprintf("client %q is registered", c.EffectiveClientID())
+}
+
+// sync runs the phases, in the AuthUser reconciler's order; the first
+// failure ends the pass.
+func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient) error {
+	id := c.EffectiveClientID()
+	// A renamed client gives up its old ID first, even if the new one
+	// turns out to be taken (docs/decisions.md).
+	if err := r.releaseOldClientID(ctx, c); err != nil {
+		return err
+	}
+	if err := r.admit(ctx, c); err != nil {
+		if refused(err) { // a failure to tell releases nothing
+			if rerr := r.release(ctx, c, id); rerr != nil {
+				return rerr
+			}
+		}
+		return err
+	}
+	defer r.Names.lock(id)()
+	existing, err := r.Store.GetClient(ctx, id)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		existing = store.Client{}
+	case err != nil:
+		return storeUnavailable(err)
+	}
+	if err := r.claimClientID(ctx, c, existing.Source); err != nil {
+		if refused(err) && c.Status.ClientID == id {
+			c.Status.ClientID = ""
+		}
+		return err
+	}
+	want, err := r.desired(ctx, c, existing)
+	if err != nil {
+		return err
+	}
+	if !sameClient(want, existing) {
+		if err := r.Store.PutClient(ctx, want); err != nil {
+			return storeUnavailable(err)
+		}
+		log.FromContext(ctx).Info("Client registration written", "clientID", want.ID)
+	}
+	c.Status.ClientID = want.ID
+	return nil
+}
+
+// admit checks the client ID against the reserved public client ID and the
+// TenancyPolicies, whoever holds it.
+func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient) error {
+	id := c.EffectiveClientID()
+	if r.PublicClientID != "" && id == v1alpha1.CanonicalName(r.PublicClientID) &&
+		(r.ManagerNamespace == "" || c.Namespace != r.ManagerNamespace) {
+		return failed(v1alpha1.ReasonReservedClientID,
+			"client ID %q is the built-in public client's, which only an AuthClient in the manager's namespace may define", id)
+	}
+	if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
+		return failed(v1alpha1.ReasonTokenTooLarge,
+			"the client ID and audiences take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
+			n, accesstoken.MaxClientClaimBytes, accesstoken.DefaultMaxTokenBytes)
+	}
+	return r.Tenancy.check(ctx, c.Namespace,
+		uses{kindClientID, []string{id}}, uses{kindAudience, c.Spec.Audiences}, uses{kindScope, c.Spec.Scopes})
+}
+
+// release removes the registration of id if this AuthClient wrote it, and
+// stops claiming it in its status.
+func (r *AuthClientReconciler) release(ctx context.Context, c *v1alpha1.AuthClient, id string) error {
+	defer r.Names.lock(id)()
+	if err := r.deleteIfOwned(ctx, id, records.Source(c)); err != nil {
+		return err
+	}
+	if c.Status.ClientID == id {
+		c.Status.ClientID = ""
+	}
+	return nil
+}
+
+// desired builds the registration; the Secret of a confidential client is
+// read only when it changed since the existing registration was written.
+func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClient, existing store.Client) (store.Client, error) {
+	var secret *corev1.Secret
+	ref := c.Spec.SecretRef
+	if ref != nil {
+		rv, err := r.Secrets.version(ctx, c.Namespace, ref.Name)
+		if err != nil {
+			return store.Client{}, err
+		}
+		if existing.Source == records.Source(c) && existing.SecretHash != "" &&
+			existing.SecretVersion == records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), rv) {
+			want := clientWithoutSecret(c)
+			want.SecretHash, want.SecretVersion = existing.SecretHash, existing.SecretVersion
+			return want, nil
+		}
+		if secret, err = r.Secrets.get(ctx, c.Namespace, ref.Name); err != nil {
+			return store.Client{}, err
+		}
+	}
+	want, err := records.Client(c, secret)
+	switch {
+	case errors.Is(err, records.ErrSecretKeyMissing):
+		return store.Client{}, failed(v1alpha1.ReasonSecretKeyMissing, "Secret %q has no key %q", ref.Name, ref.KeyOrDefault())
+	case errors.Is(err, records.ErrWeakClientSecret):
+		return store.Client{}, failed(v1alpha1.ReasonInvalidSecret, "Secret %q: the client secret must be at least %d characters (for example: openssl rand -hex 32)",
+			ref.Name, records.MinClientSecretLength)
+	case err != nil:
+		return store.Client{}, err
+	}
+	if secret != nil {
+		want.SecretVersion = records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), secret.ResourceVersion)
+	}
+	return want, nil
+}
+
+// clientWithoutSecret is the registration of c without its secret.
+func clientWithoutSecret(c *v1alpha1.AuthClient) store.Client {
+	pub := c.DeepCopy()
+	pub.Spec.SecretRef = nil
+	rec, _ := records.Client(pub, nil) // cannot fail without a secret
+	return rec
+}
+
+func sameClient(a, b store.Client) bool {
+	return a.ID == b.ID && a.SecretHash == b.SecretHash && slices.Equal(a.GrantTypes, b.GrantTypes) &&
+		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Audiences, b.Audiences) &&
+		a.AccessTokenTTL == b.AccessTokenTTL && a.RefreshTokenTTL == b.RefreshTokenTTL &&
+		a.SessionMaxLifetime == b.SessionMaxLifetime &&
+		a.Source == b.Source && a.SecretVersion == b.SecretVersion
+}
+
+// releaseOldClientID removes the registration of the client ID this
+// AuthClient held before spec.clientID changed.
+func (r *AuthClientReconciler) releaseOldClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
+	old := c.Status.ClientID
+	if old == "" || old == c.EffectiveClientID() {
+		return nil
+	}
+	return r.release(ctx, c, old)
+}
+
+// releaseAll removes the registrations this AuthClient owns, for its
+// deletion.
+func (r *AuthClientReconciler) releaseAll(ctx context.Context, c *v1alpha1.AuthClient) error {
+	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
+		if err := r.deleteOwned(ctx, id, records.Source(c)); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (r *AuthClientReconciler) deleteOwned(ctx context.Context, id, src string) error {
+	defer r.Names.lock(id)()
+	return r.deleteIfOwned(ctx, id, src)
+}
+
+func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
+	if _, err := r.Store.DeleteClientFrom(ctx, id, src); err != nil {
+		return storeUnavailable(err)
+	}
+	return nil
+}
+
+// claimClientID refuses the client ID when another AuthClient holds it
+// (nameHolder); record is the source of the store's registration of it.
+func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient, record string) error {
+	id := c.EffectiveClientID()
+	cs, err := claimants(ctx, r.Client, &v1alpha1.AuthClientList{}, indexClientID, id, c,
+		func(o client.Object) string { return o.(*v1alpha1.AuthClient).Status.ClientID })
+	if err != nil {
+		return err
+	}
+	h, ok := nameHolder(record, visible(record, r.Watched), cs)
+	if !ok || h.source == records.Source(c) {
+		return nil
+	}
+	return &syncError{
+		Reason:  v1alpha1.ReasonClientIDConflict,
+		Message: fmt.Sprintf("client ID %q is held by another AuthClient", id),
+		Notice:  fmt.Sprintf("AuthClient %s claims client ID %q, which AuthClient %s holds", records.Source(c), id, h.source),
+	}
+}
+
+// SetupWithManager registers the reconciler with mgr.
+func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.Options) error {
+	var err error
+	r.resync, err = setupController(mgr, watched{
+		name: "authclient", object: &v1alpha1.AuthClient{},
+		newList:   func() client.ObjectList { return &v1alpha1.AuthClientList{} },
+		nameIndex: indexClientID,
+		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() },
+		inScope:   r.Watched,
+	}, r, opts)
+	return err
+}
+
+// Resync enqueues every AuthClient.
+func (r *AuthClientReconciler) Resync(ctx context.Context) error {
+	return resyncAll(ctx, r.Client, &v1alpha1.AuthClientList{}, r.resync)
+}

@@ -1,0 +1,62 @@
+package credentials
+
+import (
+	"context"
+	"crypto/rand"
+	"errors"
+	"time"
+
+	"github.com/go-logr/logr"
+	"k8s.io/apimachinery/pkg/util/wait"
+
+	"github.com/authstack/authstack/internal/store"
+)
+
+// epochWatcher notices when the store lost its data. It owns an epoch marker
+// key: written once into an empty store, it disappears with everything else
+// on a restart without persistence, a FLUSHALL or a failover to an empty
+// replica. Finding it gone (or replaced), the watcher writes a new one and
+// has every AuthUser and AuthClient reconciled, which rewrites their records.
+type epochWatcher struct {
+	store    store.Epochs
+	interval time.Duration
+	resync   func(ctx context.Context) error
+	log      logr.Logger
+	known    string
+}
+
+// Start checks the marker every interval until ctx ends. It runs on the
+// leader only (the manager's default for runnables).
+func (w *epochWatcher) Start(ctx context.Context) error {
+	wait.UntilWithContext(ctx, func(ctx context.Context) {
+		if err := w.check(ctx); err != nil && ctx.Err() == nil {
+			w.log.Info("Cannot check the store's epoch", "error", err.Error())
+		}
+	}, w.interval)
+	return nil
+}
+
+// check compares the marker with the one last seen and resyncs on a change.
+func (w *epochWatcher) check(ctx context.Context) error {
+	cur, err := w.store.GetEpoch(ctx)
+	if errors.Is(err, store.ErrNotFound) {
+		if cur, err = w.store.InitEpoch(ctx, rand.Text()); err != nil {
+			return err
+		}
+		if w.known != "" {
+			w.log.Info("The store lost its data: rewriting every record")
+		}
+	} else if err != nil {
+		return err
+	}
+	if cur == w.known {
+		return nil
+	}
+	// A first, new or replaced marker: any record may be missing. On the
+	// first check this repeats the initial reconcile, which costs reads only.
+	if err := w.resync(ctx); err != nil {
+		return err
+	}
+	w.known = cur
+	return nil
+}

@@ -1,0 +1,27 @@
+package credentials
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// Finalizer keeps an AuthUser or AuthClient until its record is removed
+// from the store.
+const Finalizer = "authstack.dev/credential-record"
+
+// addFinalizer patches the finalizer onto obj; the update event brings the
+// object back for the real work.
+func addFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	before := obj.DeepCopyObject().(client.Object)
+	controllerutil.AddFinalizer(obj, Finalizer)
+	return c.Patch(ctx, obj, client.MergeFrom(before))
+}
+
+// removeFinalizer lets the API server delete obj.
+func removeFinalizer(ctx context.Context, c client.Client, obj client.Object) error {
+	before := obj.DeepCopyObject().(client.Object)
+	controllerutil.RemoveFinalizer(obj, Finalizer)
+	return client.IgnoreNotFound(c.Patch(ctx, obj, client.MergeFrom(before)))
+}

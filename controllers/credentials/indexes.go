@@ -1,0 +1,52 @@
+package credentials
+
+import (
+	"context"
+
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/manager"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/records"
+)
+
+// Field indexes on the manager's cache.
+const (
+	// indexUsername indexes AuthUsers by effective username (cluster-wide
+	// uniqueness).
+	indexUsername = "authstack.dev/username"
+	// indexClientID indexes AuthClients by effective client ID.
+	indexClientID = "authstack.dev/client-id"
+	// indexSecret indexes AuthUsers and AuthClients by the name of the
+	// Secret they read, so a Secret's change maps to its readers.
+	indexSecret = "authstack.dev/secret"
+)
+
+// setupIndexes registers the field indexes the reconcilers list by.
+func setupIndexes(ctx context.Context, mgr manager.Manager) error {
+	fi := mgr.GetFieldIndexer()
+	if err := fi.IndexField(ctx, &v1alpha1.AuthUser{}, indexUsername, func(o client.Object) []string {
+		return []string{o.(*v1alpha1.AuthUser).EffectiveUsername()}
+	}); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.AuthUser{}, indexSecret, func(o client.Object) []string {
+		if name, _, _, err := records.UserSecretRef(o.(*v1alpha1.AuthUser)); err == nil {
+			return []string{name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexClientID, func(o client.Object) []string {
+		return []string{o.(*v1alpha1.AuthClient).EffectiveClientID()}
+	}); err != nil {
+		return err
+	}
+	return fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexSecret, func(o client.Object) []string {
+		if ref := o.(*v1alpha1.AuthClient).Spec.SecretRef; ref != nil {
+			return []string{ref.Name}
+		}
+		return nil
+	})
+}

@@ -1,0 +1,47 @@
+package credentials_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+
+	"github.com/prometheus/common/expfmt"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/prometheus/client_golang/prometheus/testutil"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/controllers/credentials"
+)
+
+// authstack_authusers counts AuthUsers by Ready state, read from the API.
+func TestStateMetrics(t *testing.T) {
+	s := newStack(t)
+	s.secret("alice-password", map[string]string{"password": alicePW})
+	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
+	s.ready(s.user("nosecret"), v1alpha1.ReasonSecretNotFound)
+	got, err := testutil.CollectAndFormat(credentials.NewStateCollector(namespaced{s.ns}), expfmt.TypeTextPlain, "authstack_authusers")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []string{
+		`authstack_authusers{ready="True",reason="Synced"} 1`,
+		`authstack_authusers{ready="False",reason="SecretNotFound"} 1`,
+	} {
+		if !strings.Contains(string(got), want) {
+			t.Errorf("metrics lack %s:\n%s", want, got)
+		}
+	}
+}
+
+// namespaced reads through the test API client, listing one namespace: the
+// shared API server holds other tests' objects too.
+type namespaced struct{ ns string }
+
+func (n namespaced) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
+	return k8sClient.Get(ctx, key, obj, opts...)
+}
+
+func (n namespaced) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
+	return k8sClient.List(ctx, list, append(opts, client.InNamespace(n.ns))...)
+}

@@ -1,0 +1,68 @@
+package credentials
+
+import (
+	"context"
+	"errors"
+
+	"k8s.io/apimachinery/pkg/types"
+	ctrl "sigs.k8s.io/controller-runtime"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+)
+
+// phases is what reconcileObject needs of the reconciler of one kind.
+type phases[T client.Object] interface {
+	// sync runs the phases that bring the store in line with obj.
+	sync(ctx context.Context, obj T) error
+	// releaseAll removes the records obj holds, for its deletion.
+	releaseAll(ctx context.Context, obj T) error
+	// status points into obj's status, with its Ready message when synced.
+	status(obj T) (statusFields, string)
+}
+
+// reconcileObject is the reconcile of an AuthUser or an AuthClient, in
+// cluster-api's order: fetch; register the one deferred status patch;
+// deleting: release, then remove the finalizer; else add the finalizer and
+// return (the update brings the object back), or run the phases.
+//
+// The deferred patch reports the outcome of the phases, or of a release
+// that failed (the finalizer stays, and the delete is retried). Adding the
+// finalizer reports nothing, nor does a completed deletion: the object is
+// gone.
+func reconcileObject[T client.Object](ctx context.Context, c client.Client, w statusWriter, kind string,
+	key types.NamespacedName, obj T, p phases[T]) (_ ctrl.Result, reterr error) {
+	if err := c.Get(ctx, key, obj); err != nil {
+		return ctrl.Result{}, client.IgnoreNotFound(err)
+	}
+	before := obj.DeepCopyObject().(client.Object)
+	var outcome error
+	report := false
+	defer func() {
+		if !report {
+			return
+		}
+		fields, synced := p.status(obj)
+		if perr := w.finish(ctx, before, obj, fields, outcome, synced); perr != nil {
+			reterr = errors.Join(reterr, perr)
+		}
+	}()
+	if !obj.GetDeletionTimestamp().IsZero() {
+		if !controllerutil.ContainsFinalizer(obj, Finalizer) {
+			return ctrl.Result{}, nil
+		}
+		if err := p.releaseAll(ctx, obj); err != nil {
+			outcome, report = err, true
+			return ctrl.Result{}, err
+		}
+		return ctrl.Result{}, removeFinalizer(ctx, c, obj)
+	}
+	if !controllerutil.ContainsFinalizer(obj, Finalizer) {
+		return ctrl.Result{}, addFinalizer(ctx, c, obj)
+	}
+	outcome, report = p.sync(ctx, obj), true
+	logNotSynced(ctx, kind, outcome)
+	if retryable(outcome) {
+		return ctrl.Result{}, outcome
+	}
+	return ctrl.Result{}, nil
+}

@@ -1,0 +1,92 @@
+//go:build linux
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package benchkit
+
+import (
+	"os"
+	"os/exec"
+	"testing"
+	"time"
+)
+
+func TestFormats(t *testing.T) {
+	for d, want := range map[time.Duration]string{
+		250 * time.Millisecond:   "250 ms",
+		18600 * time.Microsecond: "18.6 ms",
+		1870 * time.Microsecond:  "1.87 ms",
+		400 * time.Microsecond:   "400 µs",
+		54500 * time.Nanosecond:  "54.5 µs",
+	} {
+		if got := MS(d); got != want {
+			t.Errorf("MS(%v) = %q, want %q", d, got, want)
+		}
+	}
+	for b, want := range map[int64]string{
+		171 << 20: "171 MiB",
+		74868736:  "71.4 MiB",
+		3407872:   "3.25 MiB",
+	} {
+		if got := MiB(b); got != want {
+			t.Errorf("MiB(%d) = %q, want %q", b, got, want)
+		}
+	}
+}
+
+// The /proc readers see this process: some CPU, a resident set no larger
+// than its peak, and at least one context switch.
+func TestReadSelf(t *testing.T) {
+	pid := os.Getpid()
+	for start := time.Now(); time.Since(start) < 30*time.Millisecond; {
+	}
+	c, err := ReadCPU(pid)
+	if err != nil || c.Total() <= 0 {
+		t.Fatalf("ReadCPU = %+v, %v", c, err)
+	}
+	m, err := ReadMemory(pid)
+	if err != nil || m.RSS <= 0 || m.Peak < m.RSS {
+		t.Fatalf("ReadMemory = %+v, %v", m, err)
+	}
+	if n, err := ReadContextSwitches(pid); err != nil || n <= 0 {
+		t.Fatalf("ReadContextSwitches = %d, %v", n, err)
+	}
+	s := SampleRSS(pid)
+	time.Sleep(60 * time.Millisecond)
+	if got := s.Stop(); got <= 0 {
+		t.Fatalf("SampleRSS = %d", got)
+	}
+}
+
+func TestStartRedis(t *testing.T) {
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		t.Skip("no redis-server (make test-deps installs it)")
+	}
+	t.Cleanup(KillAll)
+	r, err := StartRedis(t.Context(), bin, t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := r.Client.Set(t.Context(), "k", "v", 0).Err(); err != nil {
+		t.Fatal(err)
+	}
+	r.Stop()
+	if !r.Exited() {
+		t.Fatal("redis-server still running after Stop")
+	}
+}

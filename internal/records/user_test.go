@@ -1,0 +1,67 @@
+package records
+
+import (
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/store"
+)
+
+func TestUserNotBefore(t *testing.T) {
+	now := time.Date(2026, 11, 28, 12, 0, 0, 0, time.UTC)
+	earlier := now.Add(-time.Hour)
+	later := now.Add(time.Hour)
+	user := func(mut func(*v1alpha1.AuthUser)) *v1alpha1.AuthUser {
+		u := &v1alpha1.AuthUser{}
+		u.Namespace, u.Name = "ns", "alice"
+		if mut != nil {
+			mut(u)
+		}
+		return u
+	}
+	mine := store.User{Username: "alice", Source: "ns/alice", PasswordHash: "h", NotBefore: earlier}
+	for _, c := range []struct {
+		name     string
+		u        *v1alpha1.AuthUser
+		cred     Credential
+		existing store.User
+		want     time.Time
+	}{
+		{"new record starts now", user(nil), Credential{Hash: "h"}, store.User{}, now},
+		{"another resource's record starts now", user(nil), Credential{Hash: "h"}, store.User{Username: "alice", Source: "other/alice", NotBefore: earlier}, now},
+		{"unchanged record keeps its time", user(nil), Credential{Hash: "h"}, mine, earlier},
+		{"password change moves it to now", user(nil), Credential{Hash: "h2", Changed: true}, mine, now},
+		{"disabling moves it to now", user(func(u *v1alpha1.AuthUser) { u.Spec.Disabled = true }), Credential{Hash: "h"}, mine, now},
+		{"staying disabled keeps it", user(func(u *v1alpha1.AuthUser) { u.Spec.Disabled = true }), Credential{Hash: "h"},
+			store.User{Username: "alice", Source: "ns/alice", Disabled: true, NotBefore: earlier}, earlier},
+		{"enabling keeps it: nothing comes back", user(nil), Credential{Hash: "h"},
+			store.User{Username: "alice", Source: "ns/alice", Disabled: true, NotBefore: earlier}, earlier},
+		{"later revokeTokensBefore wins", user(func(u *v1alpha1.AuthUser) { u.Spec.RevokeTokensBefore = &metav1.Time{Time: later} }), Credential{Hash: "h"}, mine, later},
+		{"older revokeTokensBefore cannot move it back", user(func(u *v1alpha1.AuthUser) {
+			u.Spec.RevokeTokensBefore = &metav1.Time{Time: earlier.Add(-time.Hour)}
+		}), Credential{Hash: "h"}, mine, earlier},
+		// Tokens carry the record's not-before to the millisecond: every
+		// move is a whole millisecond and at least one past the old value.
+		{"a move is to the millisecond", user(nil), Credential{Hash: "h2", Changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: earlier}, now},
+		{"a move within the old millisecond still moves", user(nil), Credential{Hash: "h2", Changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: now.Add(400 * time.Microsecond)}, now.Add(time.Millisecond)},
+		{"a move behind the old value (clock went back) still moves", user(nil), Credential{Hash: "h2", Changed: true},
+			store.User{Username: "alice", Source: "ns/alice", NotBefore: later}, later.Add(time.Millisecond)},
+		{"a new record after another's later not-before", user(nil), Credential{Hash: "h"},
+			store.User{Username: "alice", Source: "other/alice", NotBefore: later}, later.Add(time.Millisecond)},
+	} {
+		t.Run(c.name, func(t *testing.T) {
+			got := User(c.u, c.cred, c.existing, now.Add(700*time.Microsecond))
+			if !got.NotBefore.Equal(c.want) {
+				t.Fatalf("NotBefore = %v, want %v", got.NotBefore, c.want)
+			}
+			if got.Source != "ns/alice" || got.Username != "alice" || got.PasswordHash != c.cred.Hash {
+				t.Fatalf("record %+v", got)
+			}
+		})
+	}
+}

@@ -1,0 +1,30 @@
+package resourceserver
+
+import "github.com/authstack/authstack/internal/signer"
+
+// The key types of the SDK. They are the token server's own (package
+// internal/signer), named here so that a service outside this module can
+// use them: Options.Keys is a KeySource, RemoteKeys.Current returns a
+// *KeySet.
+type (
+	// KeySource provides the current key set; a service fetches it once
+	// per request and uses that snapshot throughout.
+	KeySource = signer.Source
+	// KeySet is an immutable set of verification keys, looked up by kid.
+	KeySet = signer.KeySet
+)
+
+// MaxJWKSBytes bounds the size of a JWK Set document ParseJWKS reads.
+const MaxJWKSBytes = signer.MaxJWKSBytes
+
+// ParseJWKS parses a JWK Set (RFC 7517 §5) into a verify-only key set with
+// the checks docs/resource-servers.md lists ("What a JWKS may hold"):
+// unusable keys are skipped (skipped says why), and a document with any
+// private member is refused whole.
+func ParseJWKS(data []byte) (ks *KeySet, skipped []error, err error) {
+	return signer.ParseJWKS(data)
+}
+
+// StaticKeys is a KeySource that always serves ks: keys a service was
+// configured with, or a test's.
+func StaticKeys(ks *KeySet) KeySource { return signer.Static(ks) }
