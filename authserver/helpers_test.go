@@ -15,6 +15,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/golang-jwt/jwt/v5"
+	"golang.org/x/crypto/bcrypt"
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -23,9 +27,6 @@ import (
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
-	"github.com/golang-jwt/jwt/v5"
-	"golang.org/x/crypto/bcrypt"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 const (

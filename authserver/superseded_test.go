@@ -9,12 +9,13 @@ import (
 	"testing"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/resourceserver"
-	"k8s.io/utils/clock"
 )
 
 // Issue 10 §1: a login (or a refresh) that read the user's record before a

@@ -17,9 +17,10 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/signer"
-	"k8s.io/utils/clock"
 )
 
 // Defaults of RemoteKeysOptions.

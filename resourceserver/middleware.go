@@ -9,10 +9,11 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
-	"k8s.io/utils/clock"
 )
 
 // DefaultRetryAfter is the Retry-After of 503 answers when Options leave

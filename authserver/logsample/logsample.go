@@ -13,9 +13,10 @@ import (
 	"sync"
 	"time"
 
-	"github.com/authstack/authstack/internal/clocks"
 	"golang.org/x/time/rate"
 	"k8s.io/utils/clock"
+
+	"github.com/authstack/authstack/internal/clocks"
 )
 
 // Defaults: ten lines of a kind at once, then two a second; a summary

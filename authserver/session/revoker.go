@@ -5,10 +5,11 @@ import (
 	"errors"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
-	"k8s.io/utils/clock"
 )
 
 // Noter learns of revocations this replica writes (the revocation mirror).

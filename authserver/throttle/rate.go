@@ -7,8 +7,9 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/authstack/authstack/internal/clocks"
 	"k8s.io/utils/clock"
+
+	"github.com/authstack/authstack/internal/clocks"
 )
 
 // RateCounters is the part of the store a RateLimit needs.

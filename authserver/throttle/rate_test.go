@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/internal/store/memory"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func TestRateLimit(t *testing.T) {

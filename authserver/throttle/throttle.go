@@ -31,9 +31,10 @@ import (
 	"sync"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/store"
-	"k8s.io/utils/clock"
 )
 
 // Counters is the part of the store the limiter needs.

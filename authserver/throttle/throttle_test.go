@@ -8,9 +8,10 @@ import (
 	"testing"
 	"time"
 
+	clocktesting "k8s.io/utils/clock/testing"
+
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
-	clocktesting "k8s.io/utils/clock/testing"
 )
 
 func TestSource(t *testing.T) {

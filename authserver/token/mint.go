@@ -9,12 +9,13 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
-	"k8s.io/utils/clock"
 )
 
 // DefaultRefreshTokenTTL is the lifetime of refresh tokens for clients that

@@ -5,6 +5,8 @@ import (
 	"errors"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -12,7 +14,6 @@ import (
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
-	"k8s.io/utils/clock"
 )
 
 // UserStore is the part of the store the password grant needs.

@@ -7,13 +7,14 @@ import (
 	"slices"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/store"
-	"k8s.io/utils/clock"
 )
 
 // RefreshStore is the part of the store the refresh grant needs.

@@ -10,10 +10,11 @@ import (
 	"sync/atomic"
 	"time"
 
+	"k8s.io/utils/clock"
+
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
-	"k8s.io/utils/clock"
 )
 
 // ErrStale is returned by Check and Epoch when the mirror has not heard

@@ -6,8 +6,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/authstack/authstack/internal/signer"
 	clocktesting "k8s.io/utils/clock/testing"
+
+	"github.com/authstack/authstack/internal/signer"
 )
 
 func TestIssue(t *testing.T) {
