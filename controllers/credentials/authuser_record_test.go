@@ -15,6 +15,7 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // The manager and `authstack dev` (manifest.Apply) derive the same record
@@ -23,7 +24,7 @@ import (
 // deterministic (no salt, no "now").
 func TestManagerAndDevDeriveTheSameRecord(t *testing.T) {
 	s := newStack(t)
-	hash, err := fastParams.Hash([]byte(alicePW))
+	hash, err := authtest.FastParams.Hash([]byte(alicePW))
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -47,7 +48,7 @@ func TestManagerAndDevDeriveTheSameRecord(t *testing.T) {
 	}
 	dev := memory.New()
 	objs := &manifest.Objects{Users: []v1alpha1.AuthUser{*u}, Secrets: map[string]*corev1.Secret{s.ns + "/alice-hash": sec}}
-	if err := manifest.Apply(context.Background(), dev, objs, password.Policy{Params: fastParams}); err != nil {
+	if err := manifest.Apply(context.Background(), dev, objs, password.Policy{Params: authtest.FastParams}); err != nil {
 		t.Fatal(err)
 	}
 	got, err := dev.GetUser(context.Background(), "alice")

@@ -22,6 +22,7 @@ import (
 	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 const (
@@ -254,7 +255,7 @@ func TestPasswordHashAboveTheCostCap(t *testing.T) {
 	if _, err := s.record("bob"); !errors.Is(err, store.ErrNotFound) {
 		t.Fatalf("record for a hash above the cap: %v", err)
 	}
-	within, _ := fastParams.Hash([]byte("builder-bob-77"))
+	within, _ := authtest.FastParams.Hash([]byte("builder-bob-77"))
 	s.setSecret("bob-hash", map[string]string{"passwordHash": within})
 	s.ready(u, v1alpha1.ReasonSynced)
 	s.mustLogin("bob", "builder-bob-77")

@@ -26,17 +26,13 @@ import (
 	"github.com/authstack/authstack/controllers"
 	"github.com/authstack/authstack/controllers/credentials"
 	"github.com/authstack/authstack/internal/mirror"
-	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/redistest"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
-
-// Fast argon2id parameters: the manager hashes and the server verifies with
-// them; cost equality is tested in package password.
-var fastParams = password.Params{Memory: 64, Time: 1, Threads: 1, SaltLen: 16, KeyLen: 32}
 
 // stack is one test's world: a namespace in the shared API server, a real
 // redis-server, a manager watching only that namespace, and a token server
@@ -86,7 +82,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	s.ns = s.nss[0]
 	s.store = s.connect()
 	o := credentials.Options{
-		Store: s.connect(), HashParams: fastParams, EpochInterval: 200 * time.Millisecond,
+		Store: s.connect(), HashParams: authtest.FastParams, EpochInterval: 200 * time.Millisecond,
 		OrphanInterval: 300 * time.Millisecond, Namespaces: s.nss,
 	}
 	if cfg.options != nil {
@@ -114,17 +110,10 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 			t.Errorf("manager: %v", err)
 		}
 	})
-	key, err := signer.Generate("ES256")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ks, err := signer.NewKeySet(key)
-	if err != nil {
-		t.Fatal(err)
-	}
+	ks := authtest.KeySet(t, signer.AlgES256)
 	srv, err := authserver.New(authserver.Config{
 		Issuer: "https://auth.test", Store: s.connect(), Keys: signer.Static(ks),
-		PublicClientID: "default", HashParams: fastParams,
+		PublicClientID: "default", HashParams: authtest.FastParams,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -215,7 +215,7 @@ func TestSigningKeysRotation(t *testing.T) {
 
 	// Promote after the publish delay: the old key becomes a previous one.
 	clock.Step(time.Second)
-	waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
+	sec = waitKeys(t, ns, "promotion", func(s *corev1.Secret) bool { return s.Data["next.pem"] == nil })
 	if kidOf(t, sec, "active.pem") != next || !slices.Equal(previousKids(sec), []string{first}) {
 		t.Fatalf("after promotion: %s", layout(t, sec))
 	}
@@ -302,10 +302,7 @@ func TestSigningKeysMalformed(t *testing.T) {
 	}
 
 	// Repaired by hand (active.pem only): adopted and completed.
-	key, err := signer.Generate(signer.AlgES256)
-	if err != nil {
-		t.Fatal(err)
-	}
+	key := authtest.Key(t, signer.AlgES256)
 	bad.Data = map[string][]byte{"active.pem": authtest.PEM(t, key)}
 	if err := k8sClient.Update(context.Background(), bad); err != nil {
 		t.Fatal(err)
