@@ -212,7 +212,7 @@ func canonicalIssuer(raw string, allowHTTP bool) (string, error) {
 		return bad()
 	}
 	scheme := strings.ToLower(u.Scheme)
-	if scheme != "https" && !(scheme == "http" && allowHTTP) {
+	if scheme != "https" && (scheme != "http" || !allowHTTP) {
 		return "", fmt.Errorf("issuer %q must use https (RFC 8414 §2)", raw)
 	}
 	return scheme + "://" + strings.ToLower(u.Host), nil

@@ -4,9 +4,9 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -33,7 +33,7 @@ type AuthUserReconciler struct {
 	// reconciles than cores can wait on the API server meanwhile.
 	Hashing  *password.Pool
 	Recorder events.EventRecorder
-	Now      func() time.Time
+	Clock    clock.PassiveClock
 	// Names serialises the reconciles of one username; Tenancy reads the
 	// TenancyPolicies; Operator gets what only the operator may read.
 	Names    *nameLocks
@@ -114,7 +114,7 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		// be disabled or logged out whatever state its Secret is in.
 		cred = records.Credential{Hash: existing.PasswordHash, Version: existing.SecretVersion}
 	}
-	want := records.User(u, cred, existing, r.Now())
+	want := records.User(u, cred, existing, r.Clock.Now())
 	if !records.SameUser(want, existing) {
 		if err := r.Store.PutUser(ctx, want); err != nil {
 			return storeUnavailable(err)

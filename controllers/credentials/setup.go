@@ -9,9 +9,11 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
 
+	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 )
@@ -39,8 +41,8 @@ type Options struct {
 	// Namespaces the manager watches; nil for all. Records of resources in
 	// other namespaces are never treated as orphans.
 	Namespaces []string
-	// Now is the clock of not-before times (default time.Now).
-	Now func() time.Time
+	// Clock is the clock of not-before times; nil is the real clock.
+	Clock clock.PassiveClock
 	// ManagerNamespace is the manager's own namespace: only an AuthClient
 	// there may define PublicClientID, and Events for the operator are
 	// written there, regarding the Pod ManagerPod (when set).
@@ -87,9 +89,6 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.MaxConcurrentReconciles <= 0 {
 		o.MaxConcurrentReconciles = 4 * runtime.GOMAXPROCS(0)
 	}
-	if o.Now == nil {
-		o.Now = time.Now
-	}
 	if o.OrphanInterval <= 0 {
 		o.OrphanInterval = 10 * time.Minute
 	}
@@ -105,7 +104,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	watched := watchedNamespaces(o.Namespaces)
 	policies := tenancy{reader: mgr.GetClient()}
 	users := &AuthUserReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store,
-		Params: o.HashParams, CostFactor: o.HashCostFactor, Recorder: recorder, Now: o.Now,
+		Params: o.HashParams, CostFactor: o.HashCostFactor, Recorder: recorder, Clock: clocks.Or(o.Clock),
 		// Reconciles wait for a hashing slot rather than fail.
 		Hashing: password.NewPool(password.PoolOptions{Queue: o.MaxConcurrentReconciles, MaxWait: time.Minute}),
 		Names:   &nameLocks{}, Tenancy: policies, Operator: operator, Watched: watched}
