@@ -22,17 +22,12 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// Clients is the part of the store client authentication needs.
-type Clients interface {
-	GetClient(ctx context.Context, id string) (store.Client, error)
-}
-
 // Authenticator authenticates the client of a token request (RFC 6749
 // §2.3): HTTP Basic (client_secret_basic), client_secret_post, or a public
 // client naming itself with client_id. A request with no client at all uses
 // the default public client, when one is configured.
 type Authenticator struct {
-	Clients Clients
+	Clients store.Clients
 	// Limiter counts failed client secrets per client and address (RFC 6749
 	// §2.3.1: endpoints taking a client password MUST resist brute force).
 	Limiter *throttle.Limiter

@@ -27,11 +27,6 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// RefreshTokens is the part of the store introspection needs.
-type RefreshTokens interface {
-	GetSession(ctx context.Context, id string) (store.Session, error)
-}
-
 // Handler serves POST /introspect to authenticated confidential clients.
 //
 // RFC 7662 §4: the server should determine whether the caller may know
@@ -50,7 +45,7 @@ type Handler struct {
 	// Tokens validates access tokens of any audience.
 	Tokens      *accesstoken.Validator
 	Revocations resourceserver.RevocationChecker
-	Refresh     RefreshTokens
+	Refresh     store.Sessions
 	// Log receives refusals (see oauth.Responder: 5xx with their cause,
 	// 4xx at info level); nil discards.
 	Log *slog.Logger

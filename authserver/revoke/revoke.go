@@ -11,7 +11,6 @@ import (
 	"log/slog"
 	"net/http"
 	"strings"
-	"time"
 
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
@@ -22,12 +21,12 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// Store is the part of the store revocation needs.
+// Store is the part of the store revocation needs: an access token
+// without a session (none this server issues has no sid) is revoked by its
+// jti, a refresh token is looked up by its session.
 type Store interface {
-	// RevokeAccessToken is for an access token without a session (none
-	// this server issues has no sid).
-	RevokeAccessToken(ctx context.Context, jti string, exp time.Time) error
-	GetSession(ctx context.Context, id string) (store.Session, error)
+	store.Revocations
+	store.Sessions
 }
 
 // Handler serves POST /revoke.

@@ -21,8 +21,8 @@ type Noter interface {
 // issued in it (their "sid").
 type Revoker struct {
 	Store interface {
-		RevokeSession(ctx context.Context, id string) (store.Session, error)
-		RevokeGrant(ctx context.Context, grant string, until time.Time) error
+		store.Sessions
+		store.Revocations
 	}
 	// Noter, if set, learns of the revocation at once.
 	Noter Noter

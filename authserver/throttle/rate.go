@@ -10,13 +10,8 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/authstack/authstack/internal/clocks"
+	"github.com/authstack/authstack/internal/store"
 )
-
-// RateCounters is the part of the store a RateLimit needs.
-type RateCounters interface {
-	AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-	CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error)
-}
 
 const (
 	// ScopeUserRate is the rate limit of one username's logins.
@@ -39,7 +34,7 @@ var (
 // limits it is not tied to an address: callers count only what a subject's
 // own credentials did, so that nobody else can use its budget up.
 type RateLimit struct {
-	Counters RateCounters
+	Counters store.Counters
 	Limit    Limit
 	Scope    Scope
 	// Clock is the windows' clock; nil is the real clock.

@@ -37,12 +37,6 @@ import (
 	"github.com/authstack/authstack/internal/store"
 )
 
-// Counters is the part of the store the limiter needs.
-type Counters interface {
-	Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error)
-	Settle(ctx context.Context, r store.Reservation, outcome store.Outcome, now time.Time) error
-}
-
 // Limit allows Max attempts per Window. Max 0 disables the limit.
 type Limit struct {
 	Max    int64
@@ -96,7 +90,7 @@ func (e *ExceededError) Error() string {
 
 // Limiter judges attempts.
 type Limiter struct {
-	Counters  Counters
+	Counters  store.Counters
 	PerUserIP Limit
 	PerIP     Limit
 	// Namespace separates the counters of limiters that share a store:

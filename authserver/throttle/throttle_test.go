@@ -307,7 +307,7 @@ func TestSettleSurvivesACancelledRequest(t *testing.T) {
 
 // ctxRespecting refuses calls with a done context, as the Redis store does;
 // the memory store never blocks and ignores contexts.
-type ctxRespecting struct{ Counters }
+type ctxRespecting struct{ store.Counters }
 
 func (c ctxRespecting) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
 	if err := ctx.Err(); err != nil {
@@ -326,7 +326,7 @@ func (c ctxRespecting) Settle(ctx context.Context, r store.Reservation, o store.
 // timingOut is a store whose Reserve reserves and then reports a timeout,
 // as a Redis that stalled past the client's deadline does.
 type timingOut struct {
-	Counters
+	store.Counters
 	withdrawn chan struct{}
 }
 

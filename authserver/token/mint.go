@@ -27,12 +27,11 @@ type AccessTokenIssuer interface {
 	IssueFor(r accesstoken.Request) (string, accesstoken.Claims, error)
 }
 
-// MintStore is the part of the store minting needs.
+// MintStore is the part of the store minting needs: the sessions it
+// starts, and the epoch its tokens carry.
 type MintStore interface {
-	CreateSession(ctx context.Context, s store.Session) error
-	AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error)
-	GetEpoch(ctx context.Context) (string, error)
-	InitEpoch(ctx context.Context, value string) (string, error)
+	store.Sessions
+	store.Epochs
 }
 
 // Minter issues the tokens of a successful grant: an access token and,

@@ -16,15 +16,10 @@ import (
 	"github.com/authstack/authstack/internal/store"
 )
 
-// UserStore is the part of the store the password grant needs.
-type UserStore interface {
-	GetUser(ctx context.Context, username string) (store.User, error)
-}
-
 // PasswordGrant is the resource owner password credentials grant
 // (RFC 6749 §4.3).
 type PasswordGrant struct {
-	Users    UserStore
+	Users    store.Users
 	Verifier *password.Verifier
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter

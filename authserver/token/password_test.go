@@ -133,7 +133,7 @@ func fillPool(g *PasswordGrant) (release func()) {
 
 // countingCounters counts the reservations made on the counters it wraps.
 type countingCounters struct {
-	throttle.Counters
+	store.Counters
 	adds int
 }
 

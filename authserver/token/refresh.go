@@ -19,9 +19,8 @@ import (
 
 // RefreshStore is the part of the store the refresh grant needs.
 type RefreshStore interface {
-	GetUser(ctx context.Context, username string) (store.User, error)
-	GetSession(ctx context.Context, id string) (store.Session, error)
-	RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error)
+	store.Users
+	store.Sessions
 }
 
 // RefreshGrant is the refresh token grant (RFC 6749 §6) with rotation: each
