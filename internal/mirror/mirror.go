@@ -26,8 +26,7 @@ var ErrStale = errors.New("revocation state is stale")
 // Feed is what the mirror needs of the store.
 type Feed interface {
 	store.RevocationFeed
-	InitEpoch(ctx context.Context, value string) (string, error)
-	ReplaceEpoch(ctx context.Context, old, next string) (string, error)
+	store.Epochs
 }
 
 // Defaults of Options' zero fields.
