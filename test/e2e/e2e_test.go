@@ -1,5 +1,21 @@
 //go:build e2e
 
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
 // Package e2e runs the whole stack as a user would: a real kube-apiserver
 // and etcd (the envtest binaries), the CRDs installed with kubectl, the
 // authstack manager and two token servers as processes on one redis-server,
