@@ -76,27 +76,11 @@ func (r *AuthClientReconciler) status(c *v1alpha1.AuthClient) (statusFields, str
 // failure ends the pass.
 func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient) error {
 	id := c.EffectiveClientID()
-	// A renamed client gives up its old ID first, even if the new one
-	// turns out to be taken (docs/decisions.md).
-	if err := r.releaseOldClientID(ctx, c); err != nil {
+	existing, unlock, err := holdName(ctx, r, r.Names, c, id)
+	if err != nil {
 		return err
 	}
-	if err := r.admit(ctx, c); err != nil {
-		if refused(err) { // a failure to tell releases nothing
-			if rerr := r.release(ctx, c, id); rerr != nil {
-				return rerr
-			}
-		}
-		return err
-	}
-	defer r.Names.lock(id)()
-	existing, err := r.Store.GetClient(ctx, id)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		existing = store.Client{}
-	case err != nil:
-		return storeUnavailable(err)
-	}
+	defer unlock()
 	if err := r.claimClientID(ctx, c, existing.Source); err != nil {
 		if refused(err) && c.Status.ClientID == id {
 			c.Status.ClientID = ""
@@ -200,9 +184,9 @@ func sameClient(a, b store.Client) bool {
 		a.Source == b.Source && a.SecretVersion == b.SecretVersion
 }
 
-// releaseOldClientID removes the registration of the client ID this
+// releaseOld removes the registration of the client ID this
 // AuthClient held before spec.clientID changed.
-func (r *AuthClientReconciler) releaseOldClientID(ctx context.Context, c *v1alpha1.AuthClient) error {
+func (r *AuthClientReconciler) releaseOld(ctx context.Context, c *v1alpha1.AuthClient) error {
 	old := c.Status.ClientID
 	if old == "" || old == c.EffectiveClientID() {
 		return nil
@@ -269,4 +253,8 @@ func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controlle
 // Resync enqueues every AuthClient.
 func (r *AuthClientReconciler) Resync(ctx context.Context) error {
 	return resyncAll(ctx, r.Client, &v1alpha1.AuthClientList{}, r.resync)
+}
+
+func (r *AuthClientReconciler) record(ctx context.Context, id string) (store.Client, error) {
+	return r.Store.GetClient(ctx, id)
 }

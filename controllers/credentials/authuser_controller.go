@@ -18,7 +18,6 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"k8s.io/client-go/tools/events"
@@ -90,29 +89,11 @@ func (r *AuthUserReconciler) status(u *v1alpha1.AuthUser) (statusFields, string)
 // sync runs the phases; the first failure ends the pass.
 func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) error {
 	name := u.EffectiveUsername()
-	// A renamed user gives up its old username first, even if the new one
-	// turns out to be taken (docs/decisions.md).
-	if err := r.releaseOldUsername(ctx, u); err != nil {
+	existing, unlock, err := holdName(ctx, r, r.Names, u, name)
+	if err != nil {
 		return err
 	}
-	if err := r.admit(ctx, u); err != nil {
-		// Not allowed (any more): the record it held goes, and its tokens.
-		// A failure to tell (the cache) releases nothing.
-		if refused(err) {
-			if rerr := r.release(ctx, u, name); rerr != nil {
-				return rerr
-			}
-		}
-		return err
-	}
-	defer r.Names.lock(name)()
-	existing, err := r.Store.GetUser(ctx, name)
-	switch {
-	case errors.Is(err, store.ErrNotFound):
-		existing = store.User{}
-	case err != nil:
-		return storeUnavailable(err)
-	}
+	defer unlock()
 	if err := r.claimUsername(ctx, u, existing.Source); err != nil {
 		if refused(err) && u.Status.Username == name {
 			u.Status.Username = "" // it does not hold the name
@@ -202,9 +183,9 @@ func (r *AuthUserReconciler) deleteIfOwned(ctx context.Context, username, src st
 	return nil
 }
 
-// releaseOldUsername removes the record of the username this AuthUser held
+// releaseOld removes the record of the username this AuthUser held
 // before spec.username changed.
-func (r *AuthUserReconciler) releaseOldUsername(ctx context.Context, u *v1alpha1.AuthUser) error {
+func (r *AuthUserReconciler) releaseOld(ctx context.Context, u *v1alpha1.AuthUser) error {
 	old := u.Status.Username
 	if old == "" || old == u.EffectiveUsername() {
 		return nil
@@ -259,4 +240,8 @@ func (r *AuthUserReconciler) SetupWithManager(mgr ctrl.Manager, opts controller.
 // Resync enqueues every AuthUser.
 func (r *AuthUserReconciler) Resync(ctx context.Context) error {
 	return resyncAll(ctx, r.Client, &v1alpha1.AuthUserList{}, r.resync)
+}
+
+func (r *AuthUserReconciler) record(ctx context.Context, name string) (store.User, error) {
+	return r.Store.GetUser(ctx, name)
 }

@@ -24,6 +24,8 @@ import (
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller/controllerutil"
+
+	"github.com/authstack/authstack/internal/store"
 )
 
 // phases is what reconcileObject needs of the reconciler of one kind.
@@ -81,4 +83,50 @@ func reconcileObject[T client.Object](ctx context.Context, c client.Client, w st
 		return ctrl.Result{}, outcome
 	}
 	return ctrl.Result{}, nil
+}
+
+// namePhases is what holdName needs of the reconciler of one kind, whose
+// objects hold a name (a username, a client ID) and the record R under it.
+type namePhases[T client.Object, R any] interface {
+	// releaseOld removes the record of the name obj held before a rename.
+	releaseOld(ctx context.Context, obj T) error
+	// admit checks obj against the rules of its namespace (groups,
+	// TenancyPolicies); an error that is refused is a verdict.
+	admit(ctx context.Context, obj T) error
+	// release removes the record obj holds under name, if it holds it.
+	release(ctx context.Context, obj T, name string) error
+	// record reads the record under name.
+	record(ctx context.Context, name string) (R, error)
+}
+
+// holdName runs the phases both kinds start with. A renamed object gives
+// up its old name first, even if the new one turns out to be taken
+// (docs/decisions.md). Then it is admitted: one that is not allowed (any
+// more) releases the record it held, and its tokens go with it, while a
+// failure to tell (the cache) releases nothing. Then the name is locked,
+// one reconcile at a time, and its record read: the zero R when there is
+// none. The caller unlocks when it is done with the name.
+func holdName[T client.Object, R any](ctx context.Context, p namePhases[T, R], locks *nameLocks, obj T, name string) (existing R, unlock func(), err error) {
+	if err := p.releaseOld(ctx, obj); err != nil {
+		return existing, nil, err
+	}
+	if err := p.admit(ctx, obj); err != nil {
+		if refused(err) {
+			if rerr := p.release(ctx, obj, name); rerr != nil {
+				return existing, nil, rerr
+			}
+		}
+		return existing, nil, err
+	}
+	unlock = locks.lock(name)
+	existing, err = p.record(ctx, name)
+	switch {
+	case errors.Is(err, store.ErrNotFound):
+		var none R
+		return none, unlock, nil
+	case err != nil:
+		unlock()
+		return existing, nil, storeUnavailable(err)
+	}
+	return existing, unlock, nil
 }
