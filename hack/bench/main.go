@@ -57,10 +57,10 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
 type options struct {

@@ -30,10 +30,10 @@ import (
 	"github.com/golang-jwt/jwt/v5"
 	"golang.org/x/crypto/bcrypt"
 
-	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 

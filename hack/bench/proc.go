@@ -27,7 +27,7 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/authstack/authstack/internal/benchkit"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
 // stopGrace is how long a child gets to exit after SIGTERM before it is

@@ -29,8 +29,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
 // Goals the report checks.

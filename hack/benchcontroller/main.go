@@ -47,8 +47,8 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
 

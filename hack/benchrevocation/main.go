@@ -58,12 +58,12 @@ import (
 
 	goredis "github.com/redis/go-redis/v9"
 
-	"github.com/authstack/authstack/internal/benchkit"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	redisstore "github.com/authstack/authstack/internal/store/redis"
+	"github.com/authstack/authstack/internal/testing/benchkit"
 	"github.com/authstack/authstack/internal/testing/serverproc"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )

@@ -70,6 +70,11 @@ func KeySet(t testing.TB, alg string, others ...*signer.Key) *signer.KeySet {
 // SyncBuffer is a log sink that several goroutines may write while a test
 // reads it.
 type SyncBuffer struct {
+	// Max, when set, bounds what is kept: writes beyond it are dropped
+	// (and reported written), so a misbehaving child process cannot fill
+	// memory.
+	Max int
+
 	mu sync.Mutex
 	b  bytes.Buffer
 }
@@ -77,6 +82,9 @@ type SyncBuffer struct {
 func (s *SyncBuffer) Write(p []byte) (int, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	if s.Max > 0 && s.b.Len() > s.Max {
+		return len(p), nil
+	}
 	return s.b.Write(p)
 }
 

@@ -20,12 +20,14 @@ import (
 	"fmt"
 	"os/exec"
 	"strconv"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // process is one redis-server run.
 type process struct {
 	cmd     *exec.Cmd
-	out     *lockedBuffer
+	out     *authtest.SyncBuffer
 	done    chan struct{} // closed once the process has exited
 	waitErr error         // valid after done is closed
 }
@@ -48,7 +50,7 @@ func startProcess(bin, dir string, port int) (*process, error) {
 // run starts bin with args, logging to a buffer.
 func run(bin string, args ...string) (*process, error) {
 	cmd := exec.Command(bin, args...)
-	p := &process{cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	p := &process{cmd: cmd, out: &authtest.SyncBuffer{}, done: make(chan struct{})}
 	cmd.Stdout, cmd.Stderr = p.out, p.out
 	cmd.SysProcAttr = sysProcAttr()
 	if err := cmd.Start(); err != nil {

@@ -19,7 +19,6 @@ limitations under the License.
 package benchkit
 
 import (
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -34,6 +33,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // ReadyTimeout bounds how long a started process gets to start answering.
@@ -45,7 +46,7 @@ const ReadyTimeout = 20 * time.Second
 type Child struct {
 	Name    string
 	cmd     *exec.Cmd
-	out     *lockedBuffer
+	out     *authtest.SyncBuffer
 	done    chan struct{} // closed once the process has exited
 	waitErr error         // valid after done is closed
 }
@@ -81,7 +82,7 @@ func (c Command) Start() (*Child, error) {
 		}
 	}
 	cmd.Env = env
-	ch := &Child{Name: c.Name, cmd: cmd, out: &lockedBuffer{}, done: make(chan struct{})}
+	ch := &Child{Name: c.Name, cmd: cmd, out: &authtest.SyncBuffer{Max: 4 << 20}, done: make(chan struct{})}
 	var out io.Writer = ch.out
 	if c.Echo != nil {
 		out = io.MultiWriter(ch.out, c.Echo)
@@ -226,25 +227,4 @@ func (r *Redis) waitReady(ctx context.Context) error {
 func (r *Redis) Stop() {
 	_ = r.Client.Close()
 	r.Child.Stop(200 * time.Millisecond)
-}
-
-// lockedBuffer collects a child's output.
-type lockedBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *lockedBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.buf.Len() > 4<<20 { // bounded: a misbehaving child cannot fill memory
-		return len(p), nil
-	}
-	return b.buf.Write(p)
-}
-
-func (b *lockedBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
 }
