@@ -20,12 +20,14 @@ import (
 	"encoding/json"
 	"maps"
 	"net/http"
+	"net/http/httptest"
 	"slices"
 	"strings"
 	"testing"
 
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store/memory"
 )
 
@@ -150,5 +152,24 @@ func TestDiscoveryListsRevocationAndIntrospection(t *testing.T) {
 	}
 	if gts := anyStrings(m["grant_types_supported"]); len(gts) != 2 || gts[1] != "refresh_token" {
 		t.Fatalf("grant_types_supported %v", gts)
+	}
+}
+
+// noKeys is a key source that has loaded nothing yet.
+type noKeys struct{}
+
+func (noKeys) Current() *signer.KeySet { return nil }
+
+// A key source without keys is answered 503 at the JWKS endpoint, as at
+// /readyz, never a crash.
+func TestJWKSWithoutKeysIs503(t *testing.T) {
+	srv, err := authserver.New(authserver.Config{Issuer: "https://auth.example.test", Store: memory.New(), Keys: noKeys{}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("GET jwks without keys: %d %s", rec.Code, rec.Body)
 	}
 }

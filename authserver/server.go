@@ -409,10 +409,15 @@ func (s *Server) OpsHandler() http.Handler {
 
 // serveJWKS serves the public keys; never a private member.
 func (s *Server) serveJWKS(w http.ResponseWriter, _ *http.Request) {
+	ks := s.cfg.Keys.Current()
+	if ks == nil { // a Source without keys yet: /readyz fails too
+		http.Error(w, "signing keys not loaded", http.StatusServiceUnavailable)
+		return
+	}
 	w.Header().Set("Content-Type", "application/jwk-set+json")
 	// Short, so that a key published ahead of a rotation is seen in time.
 	w.Header().Set("Cache-Control", "public, max-age=60")
-	_, _ = w.Write(s.cfg.Keys.Current().JWKS())
+	_, _ = w.Write(ks.JWKS())
 }
 
 // probes are the routes of the liveness and readiness probes, served on
