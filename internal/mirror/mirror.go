@@ -352,7 +352,10 @@ func (m *Mirror) Check(c *accesstoken.Claims) error {
 	if err := m.stale(); err != nil {
 		return err
 	}
-	nowMs := m.opts.Clock.Now().UnixMilli()
+	// A revocation holds until its Until plus the leeway: the validator
+	// accepts a token that long after its exp, and the revocation must
+	// outlast every moment the token is accepted.
+	nowMs := m.opts.Clock.Now().Add(-m.opts.Leeway).UnixMilli()
 	m.mu.RLock()
 	defer m.mu.RUnlock()
 	st := m.st

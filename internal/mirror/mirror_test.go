@@ -24,6 +24,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 	goredis "github.com/redis/go-redis/v9"
+	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/store"
@@ -162,6 +163,29 @@ func TestMirrorNote(t *testing.T) {
 	m.Note(store.RevocationEvent{JTI: "j1", Until: time.Now().Add(time.Hour)})
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("after Note: %v", err)
+	}
+}
+
+// A revocation that ran out is still held for the leeway: a validator
+// with that leeway accepts the token past its exp, so a revocation that
+// stopped at exp (plus another replica's smaller skew) would let it in.
+func TestMirrorHoldsRevocationsForTheLeeway(t *testing.T) {
+	st := memory.New()
+	if err := st.PutUser(t.Context(), store.User{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	clock := clocktesting.NewFakePassiveClock(time.Now())
+	m := start(t, st, mirror.Options{Leeway: time.Minute, Clock: clock})
+	tok := claims(m, "alice", "j1", "s1", clock.Now())
+	m.Note(store.RevocationEvent{JTI: "j1", Until: clock.Now().Add(time.Second)})
+	m.Note(store.RevocationEvent{Grant: "s1", Until: clock.Now().Add(time.Second)})
+	clock.SetTime(clock.Now().Add(30 * time.Second)) // past Until, within the leeway
+	if err := m.Check(tok); !revoked(err) {
+		t.Fatalf("within the leeway after Until: %v", err)
+	}
+	clock.SetTime(clock.Now().Add(time.Minute)) // past Until plus the leeway
+	if err := m.Check(tok); err != nil {
+		t.Fatalf("after Until plus the leeway: %v", err)
 	}
 }
 
