@@ -60,7 +60,7 @@ const (
 )
 
 // Authenticate returns the claims of the request's bearer token, or an
-// *oauth.Error to render with oauth.WriteError:
+// *Error to render with WriteError:
 //
 //   - no Authorization header with the Bearer scheme: 401 with a bare
 //     challenge (RFC 6750 §3.1); tokens in the query string or a form body

@@ -30,7 +30,7 @@ limitations under the License.
 // read from the Authorization header, never from the query string or a
 // form body.
 //
-// The keys come from a [signer.Source]; by default a [RemoteKeys], which
+// The keys come from a [KeySource]; by default a [RemoteKeys], which
 // discovers the jwks_uri from the issuer's RFC 8414 metadata, fetches the
 // JWK Set in the background, honours its Cache-Control max-age within
 // bounds, keeps the last good set when a refresh fails, and fetches again

@@ -104,8 +104,8 @@ type RemoteKeysOptions struct {
 	Clock clock.PassiveClock
 }
 
-// RemoteKeys is a [signer.Source] of an authorization server's public
-// keys, fetched from its JWK Set URL and parsed by [signer.ParseJWKS].
+// RemoteKeys is a [KeySource] of an authorization server's public
+// keys, fetched from its JWK Set URL and parsed by [ParseJWKS].
 //
 // [NewRemoteKeys] starts a background loop that fetches the set at once,
 // retries with backoff until the first fetch succeeds, then fetches again
@@ -195,7 +195,7 @@ func setDefault(d *time.Duration, def time.Duration) {
 }
 
 // Current returns the last key set fetched, or nil before the first
-// successful fetch. It implements signer.Source.
+// successful fetch. It implements KeySource.
 func (r *RemoteKeys) Current() *signer.KeySet { return r.current.Load() }
 
 // Ready reports whether a key set has been fetched.

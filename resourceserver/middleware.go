@@ -223,7 +223,7 @@ func (m *Middleware) require(scopes []string, next http.Handler) http.Handler {
 }
 
 // Authenticate returns the claims of the request's bearer token, or an
-// *oauth.Error to render with oauth.WriteError, as
+// *Error to render with WriteError, as
 // [Authenticator.Authenticate] answers; its 503s carry Options.RetryAfter.
 // A token naming a key the set does not hold makes a KeyRefetcher fetch
 // the keys again (rate limited) and is then validated once more.

@@ -16,12 +16,17 @@ limitations under the License.
 
 package resourceserver
 
-import "github.com/authstack/authstack/internal/signer"
+import (
+	"net/http"
 
-// The key types of the SDK. They are the token server's own (package
-// internal/signer), named here so that a service outside this module can
-// use them: Options.Keys is a KeySource, RemoteKeys.Current returns a
-// *KeySet.
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/signer"
+)
+
+// The key and error types of the SDK are the token server's own (packages
+// internal/signer and internal/oauth), named here so that a service outside
+// this module can use them: Options.Keys is a KeySource, RemoteKeys.Current
+// returns a *KeySet, Authenticate refuses with an *Error.
 type (
 	// KeySource provides the current key set; a service fetches it once
 	// per request and uses that snapshot throughout.
@@ -44,3 +49,12 @@ func ParseJWKS(data []byte) (ks *KeySet, skipped []error, err error) {
 // StaticKeys is a KeySource that always serves ks: keys a service was
 // configured with, or a test's.
 func StaticKeys(ks *KeySet) KeySource { return signer.Static(ks) }
+
+// Error is an RFC 6750 §3 refusal, as Authenticate returns it: the code,
+// the description, the HTTP status and the WWW-Authenticate challenge.
+type Error = oauth.Error
+
+// WriteError writes err as the middleware does: an *Error as its status,
+// challenge and JSON body; any other error as a 500 whose cause is never
+// shown.
+func WriteError(w http.ResponseWriter, err error) { oauth.WriteError(w, err) }
