@@ -192,7 +192,6 @@ func TestEndToEnd(t *testing.T) {
 	}
 }
 
-// run runs a command in dir and returns its standard output.
 // eventually polls cond for up to 2 s: a change reaches each server's
 // revocation mirror a moment after it is written.
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -206,6 +205,7 @@ func eventually(t *testing.T, what string, cond func() bool) {
 	}
 }
 
+// run runs a command in dir and returns its standard output.
 func run(t *testing.T, dir, name string, args ...string) string {
 	t.Helper()
 	cmd := exec.Command(name, args...)

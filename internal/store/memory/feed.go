@@ -39,7 +39,7 @@ type changeLog struct {
 	wake chan struct{}
 }
 
-// append records a change and wakes the waiters. s.mu must be held.
+// appendChange records a change and wakes the waiters. s.mu must be held.
 func (s *Store) appendChange(e store.RevocationEvent) {
 	l := &s.log
 	if len(l.events) == 0 {
