@@ -21,13 +21,23 @@ package testenv
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"fmt"
+	"log/slog"
 	"os"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"testing"
 
+	"github.com/go-logr/logr"
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	k8sruntime "k8s.io/apimachinery/pkg/runtime"
+	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
+	logf "sigs.k8s.io/controller-runtime/pkg/log"
 
 	"github.com/authstack/authstack/controllers"
 )
@@ -89,3 +99,48 @@ func Assets() string {
 
 // Scheme holds the kinds the tests use: the manager's.
 func Scheme() *k8sruntime.Scheme { return controllers.Scheme() }
+
+// Main is the TestMain of a package whose tests need a real API server: it
+// starts one kube-apiserver and etcd (envtest) with the CRDs installed,
+// hands their config and a client to ready, runs the tests, stops the
+// server and exits. The managers' logs are quiet unless
+// AUTHSTACK_TEST_LOG=1.
+func Main(m *testing.M, ready func(cfg *rest.Config, c client.Client)) {
+	level := slog.LevelError
+	if os.Getenv("AUTHSTACK_TEST_LOG") == "1" {
+		level = slog.LevelDebug
+	}
+	logf.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
+	env := &envtest.Environment{
+		CRDDirectoryPaths:     []string{filepath.Join(root(), "config", "crd", "bases")},
+		ErrorIfCRDPathMissing: true,
+		BinaryAssetsDirectory: Assets(),
+	}
+	cfg, err := env.Start()
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "start envtest: %v\n", err)
+		os.Exit(1)
+	}
+	c, err := client.New(cfg, client.Options{Scheme: Scheme()})
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		_ = env.Stop()
+		os.Exit(1)
+	}
+	ready(cfg, c)
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+// Namespace creates a namespace of its own for one test.
+func Namespace(t *testing.T, c client.Client) string {
+	t.Helper()
+	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
+	if err := c.Create(context.Background(), ns); err != nil {
+		t.Fatal(err)
+	}
+	return ns.Name
+}
