@@ -30,6 +30,7 @@ import (
 	"time"
 
 	"golang.org/x/time/rate"
+	"k8s.io/apimachinery/pkg/util/wait"
 	"k8s.io/utils/clock"
 
 	"github.com/authstack/authstack/internal/clocks"
@@ -130,15 +131,6 @@ func (s *Sampler) Run(ctx context.Context, log *slog.Logger, every time.Duration
 	if s == nil {
 		return
 	}
-	t := time.NewTicker(every)
-	defer t.Stop()
-	for {
-		select {
-		case <-t.C:
-			s.Flush(ctx, log)
-		case <-ctx.Done():
-			s.Flush(context.WithoutCancel(ctx), log)
-			return
-		}
-	}
+	wait.UntilWithContext(ctx, func(ctx context.Context) { s.Flush(ctx, log) }, every)
+	s.Flush(context.WithoutCancel(ctx), log)
 }
