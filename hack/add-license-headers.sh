@@ -56,7 +56,7 @@ add_header() {
 missing=()
 while IFS= read -r -d '' file; do
 	has_header "${file}" || missing+=("${file}")
-done < <(find "$@" -name '*.go' -not -path '*/bin/*' -not -path '*/.git/*' -print0 | sort -z)
+done < <(git ls-files -z --cached --others --exclude-standard -- "${@/%//*.go}" | sort -z)
 
 if [[ ${#missing[@]} -eq 0 ]]; then
 	exit 0

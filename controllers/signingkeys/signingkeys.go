@@ -40,7 +40,7 @@ import (
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;list;watch;create;update;patch
+// +kubebuilder:rbac:groups="",namespace=authstack-system,resources=secrets,verbs=get;list;watch;create;update
 
 // Defaults of the signing-key rotation (docs/signing-keys.md).
 const (
