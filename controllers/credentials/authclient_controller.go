@@ -20,7 +20,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"slices"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
@@ -91,7 +90,7 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 	if err != nil {
 		return err
 	}
-	if !sameClient(want, existing) {
+	if !records.SameClient(want, existing) {
 		if err := r.Store.PutClient(ctx, want); err != nil {
 			return storeUnavailable(err)
 		}
@@ -174,14 +173,6 @@ func clientWithoutSecret(c *v1alpha1.AuthClient) store.Client {
 	pub.Spec.SecretRef = nil
 	rec, _ := records.Client(pub, nil) // cannot fail without a secret
 	return rec
-}
-
-func sameClient(a, b store.Client) bool {
-	return a.ID == b.ID && a.SecretHash == b.SecretHash && slices.Equal(a.GrantTypes, b.GrantTypes) &&
-		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Audiences, b.Audiences) &&
-		a.AccessTokenTTL == b.AccessTokenTTL && a.RefreshTokenTTL == b.RefreshTokenTTL &&
-		a.SessionMaxLifetime == b.SessionMaxLifetime &&
-		a.Source == b.Source && a.SecretVersion == b.SecretVersion
 }
 
 // releaseOld removes the registration of the client ID this

@@ -17,6 +17,7 @@ limitations under the License.
 package records
 
 import (
+	"reflect"
 	"testing"
 	"time"
 
@@ -80,4 +81,39 @@ func TestUserNotBefore(t *testing.T) {
 			}
 		})
 	}
+}
+
+// SameUser and SameClient compare every field of the records: a field
+// added to store.User or store.Client and forgotten here would let the
+// manager skip writing a change to it.
+func TestSameComparesEveryField(t *testing.T) {
+	check := func(name string, rec any, same func(a, b any) bool) {
+		v := reflect.ValueOf(rec)
+		for i := range v.NumField() {
+			changed := reflect.New(v.Type()).Elem()
+			changed.Set(v)
+			f := changed.Field(i)
+			switch f.Kind() {
+			case reflect.String:
+				f.SetString(f.String() + "x")
+			case reflect.Bool:
+				f.SetBool(!f.Bool())
+			case reflect.Int64:
+				f.SetInt(f.Int() + 1)
+			case reflect.Slice:
+				f.Set(reflect.Append(f, reflect.ValueOf("x")))
+			case reflect.Struct: // time.Time
+				f.Set(reflect.ValueOf(f.Interface().(time.Time).Add(time.Second)))
+			default:
+				t.Fatalf("%s.%s: a field of kind %s the test does not change", name, v.Type().Field(i).Name, f.Kind())
+			}
+			if same(rec, changed.Interface()) {
+				t.Errorf("%s: a change of %s is not seen", name, v.Type().Field(i).Name)
+			}
+		}
+	}
+	check("SameUser", store.User{Username: "alice", Scopes: []string{"a"}, NotBefore: time.Unix(1, 0)},
+		func(a, b any) bool { return SameUser(a.(store.User), b.(store.User)) })
+	check("SameClient", store.Client{ID: "cli", GrantTypes: []string{"password"}},
+		func(a, b any) bool { return SameClient(a.(store.Client), b.(store.Client)) })
 }
