@@ -27,6 +27,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
@@ -49,11 +50,11 @@ type authServer struct {
 func startAuthServer(ctx context.Context, binary, redisURL, keysDir string) (*authServer, error) {
 	var errs []error
 	for range 3 {
-		port, err := benchkit.FreePort()
+		port, err := authtest.FreePort()
 		if err != nil {
 			return nil, err
 		}
-		opsPort, err := benchkit.FreePort()
+		opsPort, err := authtest.FreePort()
 		if err != nil {
 			return nil, err
 		}

@@ -22,7 +22,9 @@ package authtest
 
 import (
 	"bytes"
+	"fmt"
 	"net"
+	"strconv"
 	"sync"
 	"testing"
 	"time"
@@ -95,17 +97,27 @@ func (s *SyncBuffer) String() string {
 	return s.b.String()
 }
 
-// FreeAddr is a loopback host:port nothing listens on at the moment of
-// the call. Another process may take it before the caller does, so only
-// use it for a child process that must be told its address in advance;
-// a listener in the test itself listens on port 0 instead.
-func FreeAddr() (string, error) {
+// FreePort is a loopback port nothing listens on at the moment of the
+// call. Another process may take it before the caller does, so only use it
+// for a child process that must be told its port in advance (and retry
+// when the child cannot bind it); a listener in the test itself listens on
+// port 0 instead.
+func FreePort() (int, error) {
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, fmt.Errorf("find free port: %w", err)
+	}
+	defer ln.Close()
+	return ln.Addr().(*net.TCPAddr).Port, nil
+}
+
+// FreeAddr is FreePort as a 127.0.0.1 host:port.
+func FreeAddr() (string, error) {
+	port, err := FreePort()
 	if err != nil {
 		return "", err
 	}
-	defer ln.Close()
-	return ln.Addr().String(), nil
+	return net.JoinHostPort("127.0.0.1", strconv.Itoa(port)), nil
 }
 
 // MustFreeAddr is FreeAddr for a test: it fails the test on error.

@@ -155,17 +155,6 @@ func KillAll() {
 	}
 }
 
-// FreePort asks the kernel for a free 127.0.0.1 port. Another process may
-// take it before the child binds it; the starters retry then.
-func FreePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
-}
-
 // Redis is a throwaway redis-server on 127.0.0.1, without persistence.
 type Redis struct {
 	*Child
@@ -180,7 +169,7 @@ type Redis struct {
 func StartRedis(ctx context.Context, bin, dir string) (*Redis, error) {
 	var errs []error
 	for range 3 {
-		port, err := FreePort()
+		port, err := authtest.FreePort()
 		if err != nil {
 			return nil, err
 		}

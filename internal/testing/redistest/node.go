@@ -36,6 +36,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // Security says how the nodes of a deployment (StartTLS, StartSentinel,
@@ -112,11 +114,11 @@ func startNode(t testing.TB, kind nodeKind, sec Security, certs *Certs, extra ..
 	t.Cleanup(n.Stop)
 	var errs []error
 	for range startAttempts {
-		if n.port, err = freePort(); err != nil {
+		if n.port, err = authtest.FreePort(); err != nil {
 			t.Fatalf("redistest: %v", err)
 		}
 		if kind == clusterNode {
-			if n.busPort, err = freePort(); err != nil {
+			if n.busPort, err = authtest.FreePort(); err != nil {
 				t.Fatalf("redistest: %v", err)
 			}
 		}

@@ -45,6 +45,8 @@ import (
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 const (
@@ -78,7 +80,7 @@ func Start(t testing.TB) *Server {
 
 	var errs []error
 	for range startAttempts {
-		port, err := freePort()
+		port, err := authtest.FreePort()
 		if err != nil {
 			t.Fatalf("redistest: %v", err)
 		}
@@ -157,17 +159,6 @@ func (s *Server) launch() error {
 	s.proc = p
 	s.mu.Unlock()
 	return nil
-}
-
-// freePort asks the kernel for a free port. Another process may take it
-// before redis-server binds it; launch fails then and Start retries.
-func freePort() (int, error) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return 0, fmt.Errorf("find free port: %w", err)
-	}
-	defer l.Close()
-	return l.Addr().(*net.TCPAddr).Port, nil
 }
 
 // waitReady polls probe until the process answers, the process exits or
