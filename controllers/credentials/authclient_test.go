@@ -50,7 +50,7 @@ func TestConfidentialClient(t *testing.T) {
 			Scopes:    []string{"read"}, Audiences: []string{"https://billing.test"},
 		},
 	}
-	if err := k8sClient.Create(context.Background(), c); err != nil {
+	if err := env.Client.Create(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(c, v1alpha1.ReasonInvalidSecret)
@@ -74,7 +74,7 @@ func TestConfidentialClient(t *testing.T) {
 	if err != nil || rec.Audiences[0] != "https://billing.test" || rec.Source != s.ns+"/billing" {
 		t.Fatalf("registration %+v, %v", rec, err)
 	}
-	if err := k8sClient.Delete(context.Background(), c); err != nil {
+	if err := env.Client.Delete(context.Background(), c); err != nil {
 		t.Fatal(err)
 	}
 	s.eventually("the registration to be removed", func() (bool, string) {
@@ -100,7 +100,7 @@ func (s *stack) clientIn(ns, name, secretName string, mutate ...func(*v1alpha1.A
 	for _, m := range mutate {
 		m(c)
 	}
-	if err := k8sClient.Create(context.Background(), c); err != nil {
+	if err := env.Client.Create(context.Background(), c); err != nil {
 		s.t.Fatal(err)
 	}
 	return c
@@ -152,7 +152,7 @@ func TestRenameReleasesTheOldClientID(t *testing.T) {
 	rename := func(id string) {
 		t.Helper()
 		patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"clientID":"`+id+`"}}`))
-		if err := k8sClient.Patch(context.Background(), c, patch); err != nil {
+		if err := env.Client.Patch(context.Background(), c, patch); err != nil {
 			t.Fatal(err)
 		}
 	}

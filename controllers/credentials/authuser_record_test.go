@@ -59,7 +59,7 @@ func TestManagerAndDevDeriveTheSameRecord(t *testing.T) {
 	}
 
 	sec := &corev1.Secret{}
-	if err := k8sClient.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "alice-hash"}, sec); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKey{Namespace: s.ns, Name: "alice-hash"}, sec); err != nil {
 		t.Fatal(err)
 	}
 	dev := memory.New()

@@ -74,7 +74,7 @@ func TestAppliedUserCanLogIn(t *testing.T) {
 	// The transition is reported as an Event.
 	s.eventually("a Synced event", func() (bool, string) {
 		var evs eventsv1.EventList
-		if err := k8sClient.List(context.Background(), &evs, client.InNamespace(s.ns)); err != nil {
+		if err := env.Client.List(context.Background(), &evs, client.InNamespace(s.ns)); err != nil {
 			return false, err.Error()
 		}
 		for _, e := range evs.Items {
@@ -165,11 +165,11 @@ func TestDelete(t *testing.T) {
 	s := newStack(t)
 	u := s.readyUser("alice", alicePW)
 	tok := s.mustLogin("alice", alicePW)
-	if err := k8sClient.Delete(context.Background(), u); err != nil {
+	if err := env.Client.Delete(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	s.eventually("the AuthUser to be gone", func() (bool, string) {
-		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
 		return client.IgnoreNotFound(err) == nil && err != nil, "still there"
 	})
 	if _, err := s.record("alice"); !errors.Is(err, store.ErrNotFound) {
@@ -208,7 +208,7 @@ func TestUsernameConflict(t *testing.T) {
 	if rec, _ := s.record("alice"); rec.Source != s.ns+"/alice" {
 		t.Fatalf("record taken over: %s", rec.Source)
 	}
-	if err := k8sClient.Delete(context.Background(), first); err != nil {
+	if err := env.Client.Delete(context.Background(), first); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(second, v1alpha1.ReasonSynced)
@@ -306,13 +306,13 @@ func TestStoreOutage(t *testing.T) {
 
 // The CRD's CEL rule: exactly one of the two Secret references.
 func TestExactlyOneSecretReference(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	for name, spec := range map[string]v1alpha1.AuthUserSpec{
 		"both": {PasswordSecretRef: &v1alpha1.PasswordSecretRef{Name: "a"}, PasswordHashSecretRef: &v1alpha1.PasswordHashSecretRef{Name: "b"}},
 		"none": {},
 	} {
 		u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, Spec: spec}
-		err := k8sClient.Create(context.Background(), u)
+		err := env.Client.Create(context.Background(), u)
 		if err == nil || !strings.Contains(err.Error(), "exactly one of passwordSecretRef and passwordHashSecretRef") {
 			t.Errorf("%s: %v", name, err)
 		}
@@ -328,7 +328,7 @@ func TestNoChangeWritesNothing(t *testing.T) {
 	rv := s.patchUser("alice", `{"metadata":{"labels":{"team":"wonderland"}}}`)
 	time.Sleep(time.Second) // the label's event is reconciled meanwhile
 	var later v1alpha1.AuthUser
-	if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &later); err != nil {
+	if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(u), &later); err != nil {
 		t.Fatal(err)
 	}
 	if later.ResourceVersion != rv {
@@ -347,7 +347,7 @@ func TestDisableWithTheSecretGone(t *testing.T) {
 	u := s.user("alice")
 	s.ready(u, v1alpha1.ReasonSynced)
 	tok := s.mustLogin("alice", alicePW)
-	if err := k8sClient.Delete(context.Background(), sec); err != nil {
+	if err := env.Client.Delete(context.Background(), sec); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(u, v1alpha1.ReasonSecretNotFound)
@@ -402,7 +402,7 @@ func TestCacheHoldsNoSecretData(t *testing.T) {
 		}},
 		StringData: map[string]string{"password": alicePW},
 	}
-	if err := k8sClient.Create(context.Background(), sec); err != nil {
+	if err := env.Client.Create(context.Background(), sec); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(s.user("alice"), v1alpha1.ReasonSynced)
@@ -459,19 +459,19 @@ func TestDeleteWhileStoreIsDown(t *testing.T) {
 	if err := s.redis.Client().Do(context.Background(), "CLIENT", "PAUSE", "6000", "ALL").Err(); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8sClient.Delete(context.Background(), u); err != nil {
+	if err := env.Client.Delete(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	s.eventually("StoreUnavailable on the deleting user", func() (bool, string) {
 		var got v1alpha1.AuthUser
-		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &got); err != nil {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(u), &got); err != nil {
 			return false, err.Error()
 		}
 		c := meta.FindStatusCondition(got.Status.Conditions, v1alpha1.ConditionTypeReady)
 		return c != nil && c.Reason == v1alpha1.ReasonStoreUnavailable && got.DeletionTimestamp != nil, ""
 	})
 	s.eventually("the AuthUser to be gone once Redis answers", func() (bool, string) {
-		err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
+		err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(u), &v1alpha1.AuthUser{})
 		return err != nil && client.IgnoreNotFound(err) == nil, "still there"
 	})
 	if _, err := s.record("alice"); !errors.Is(err, store.ErrNotFound) {

@@ -54,7 +54,7 @@ func managerNamespaceIsFirst(s *stack, o *credentials.Options) {
 func (s *stack) operatorEvents() []string {
 	s.t.Helper()
 	var list eventsv1.EventList
-	if err := k8sClient.List(context.Background(), &list, client.InNamespace(s.nss[0])); err != nil {
+	if err := env.Client.List(context.Background(), &list, client.InNamespace(s.nss[0])); err != nil {
 		s.t.Fatal(err)
 	}
 	var notes []string
@@ -128,7 +128,7 @@ func TestRenameCannotTakeAHeldClientID(t *testing.T) {
 	s.ready(billing, v1alpha1.ReasonSynced)
 
 	patch := client.RawPatch(types.MergePatchType, []byte(`{"spec":{"clientID":"billing"}}`))
-	if err := k8sClient.Patch(context.Background(), old, patch); err != nil {
+	if err := env.Client.Patch(context.Background(), old, patch); err != nil {
 		t.Fatal(err)
 	}
 	c := s.ready(old, v1alpha1.ReasonClientIDConflict)
@@ -200,8 +200,8 @@ func TestGroupsAreValidated(t *testing.T) {
 			Spec: v1alpha1.AuthUserSpec{PasswordSecretRef: &v1alpha1.PasswordSecretRef{Name: "x"},
 				Groups: []string{"ok", g}},
 		}
-		if err := k8sClient.Create(context.Background(), u); err == nil {
-			_ = k8sClient.Delete(context.Background(), u)
+		if err := env.Client.Create(context.Background(), u); err == nil {
+			_ = env.Client.Delete(context.Background(), u)
 			t.Errorf("group %q accepted by the API server", g)
 		}
 	}
@@ -219,11 +219,11 @@ func TestTenancyPolicy(t *testing.T) {
 	teamA, other := s.nss[0], s.nss[1]
 	label := "tenancy-test-" + teamA
 	nsA := &corev1.Namespace{}
-	if err := k8sClient.Get(ctx, types.NamespacedName{Name: teamA}, nsA); err != nil {
+	if err := env.Client.Get(ctx, types.NamespacedName{Name: teamA}, nsA); err != nil {
 		t.Fatal(err)
 	}
 	nsA.Labels = map[string]string{"authstack-test-tenant": label}
-	if err := k8sClient.Update(ctx, nsA); err != nil {
+	if err := env.Client.Update(ctx, nsA); err != nil {
 		t.Fatal(err)
 	}
 	policy := &v1alpha1.TenancyPolicy{
@@ -237,10 +237,10 @@ func TestTenancyPolicy(t *testing.T) {
 			Scopes:     []string{"read", "team-a:*"},
 		},
 	}
-	if err := k8sClient.Create(ctx, policy); err != nil {
+	if err := env.Client.Create(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
-	t.Cleanup(func() { _ = k8sClient.Delete(context.Background(), policy) })
+	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), policy) })
 	for _, ns := range s.nss {
 		s.secretIn(ns, "pw", map[string]string{"password": alicePW})
 	}
@@ -288,11 +288,11 @@ func TestTenancyPolicy(t *testing.T) {
 
 	// Narrowed: team-a may no longer use dev@team-a.example.
 	tok := s.mustLogin("dev@team-a.example", alicePW)
-	if err := k8sClient.Get(ctx, client.ObjectKeyFromObject(policy), policy); err != nil {
+	if err := env.Client.Get(ctx, client.ObjectKeyFromObject(policy), policy); err != nil {
 		t.Fatal(err)
 	}
 	policy.Spec.Usernames = []string{"ops@team-a.example"}
-	if err := k8sClient.Update(ctx, policy); err != nil {
+	if err := env.Client.Update(ctx, policy); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(dev, v1alpha1.ReasonNotAllowed)
@@ -322,11 +322,11 @@ func TestSecretSelectorHidesOtherSecrets(t *testing.T) {
 		t.Fatalf("an unlabelled Secret answers %q, a missing one %q", got.Message, want.Message)
 	}
 	sec := &corev1.Secret{}
-	if err := k8sClient.Get(ctx, types.NamespacedName{Namespace: s.ns, Name: "unlabelled"}, sec); err != nil {
+	if err := env.Client.Get(ctx, types.NamespacedName{Namespace: s.ns, Name: "unlabelled"}, sec); err != nil {
 		t.Fatal(err)
 	}
 	sec.Labels = map[string]string{"authstack.dev/credentials": "true"}
-	if err := k8sClient.Update(ctx, sec); err != nil {
+	if err := env.Client.Update(ctx, sec); err != nil {
 		t.Fatal(err)
 	}
 	s.ready(probe, v1alpha1.ReasonSynced)
@@ -350,7 +350,7 @@ func TestConcurrentClaimsHaveOneWinner(t *testing.T) {
 		s.eventually("one holder of "+name, func() (bool, string) {
 			synced, conflicts := 0, 0
 			for _, u := range users {
-				if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(u), u); err != nil {
+				if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(u), u); err != nil {
 					return false, err.Error()
 				}
 				for _, c := range u.Status.Conditions {
@@ -388,12 +388,12 @@ func TestTenancyPolicySampleIsValid(t *testing.T) {
 	if err := yaml.UnmarshalStrict(data, &p); err != nil {
 		t.Fatal(err)
 	}
-	if err := k8sClient.Create(context.Background(), &p, client.DryRunAll); err != nil {
+	if err := env.Client.Create(context.Background(), &p, client.DryRunAll); err != nil {
 		t.Fatalf("the API server refuses the sample: %v", err)
 	}
 	bad := p.DeepCopy()
 	bad.Spec.Usernames = []string{"has space"}
-	if err := k8sClient.Create(context.Background(), bad, client.DryRunAll); err == nil {
+	if err := env.Client.Create(context.Background(), bad, client.DryRunAll); err == nil {
 		t.Fatal("a username pattern with a space was accepted")
 	}
 }

@@ -91,7 +91,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	s := &stack{t: t, redis: redistest.Start(t)}
 	watch := map[string]cache.Config{}
 	for range cfg.namespaces {
-		ns := newNamespace(t)
+		ns := env.Namespace(t)
 		s.nss = append(s.nss, ns)
 		watch[ns] = cache.Config{}
 	}
@@ -104,7 +104,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	if cfg.options != nil {
 		cfg.options(s, &o)
 	}
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -160,7 +160,7 @@ func (s *stack) secret(name string, data map[string]string) *corev1.Secret {
 func (s *stack) secretIn(ns, name string, data map[string]string) *corev1.Secret {
 	s.t.Helper()
 	sec := &corev1.Secret{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}, StringData: data}
-	if err := k8sClient.Create(context.Background(), sec); err != nil {
+	if err := env.Client.Create(context.Background(), sec); err != nil {
 		s.t.Fatal(err)
 	}
 	return sec
@@ -170,11 +170,11 @@ func (s *stack) secretIn(ns, name string, data map[string]string) *corev1.Secret
 func (s *stack) setSecret(name string, data map[string]string) {
 	s.t.Helper()
 	sec := &corev1.Secret{}
-	if err := k8sClient.Get(context.Background(), types.NamespacedName{Namespace: s.ns, Name: name}, sec); err != nil {
+	if err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: s.ns, Name: name}, sec); err != nil {
 		s.t.Fatal(err)
 	}
 	sec.Data, sec.StringData = nil, data
-	if err := k8sClient.Update(context.Background(), sec); err != nil {
+	if err := env.Client.Update(context.Background(), sec); err != nil {
 		s.t.Fatal(err)
 	}
 }
@@ -198,7 +198,7 @@ func (s *stack) userIn(ns, name string, mutate ...func(*v1alpha1.AuthUser)) *v1a
 	for _, m := range mutate {
 		m(u)
 	}
-	if err := k8sClient.Create(context.Background(), u); err != nil {
+	if err := env.Client.Create(context.Background(), u); err != nil {
 		s.t.Fatal(err)
 	}
 	return u
@@ -224,7 +224,7 @@ func (s *stack) patchUser(name, patch string) string {
 func (s *stack) patchUserIn(ns, name, patch string) string {
 	s.t.Helper()
 	u := &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns}}
-	if err := k8sClient.Patch(context.Background(), u, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
+	if err := env.Client.Patch(context.Background(), u, client.RawPatch(types.MergePatchType, []byte(patch))); err != nil {
 		s.t.Fatal(err)
 	}
 	return u.ResourceVersion
@@ -252,7 +252,7 @@ func (s *stack) ready(obj client.Object, reason string) metav1.Condition {
 	s.t.Helper()
 	var got metav1.Condition
 	s.eventually(obj.GetName()+" Ready reason "+reason, func() (bool, string) {
-		if err := k8sClient.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
+		if err := env.Client.Get(context.Background(), client.ObjectKeyFromObject(obj), obj); err != nil {
 			return false, err.Error()
 		}
 		var conds []metav1.Condition

@@ -55,9 +55,9 @@ func TestStateMetrics(t *testing.T) {
 type namespaced struct{ ns string }
 
 func (n namespaced) Get(ctx context.Context, key client.ObjectKey, obj client.Object, opts ...client.GetOption) error {
-	return k8sClient.Get(ctx, key, obj, opts...)
+	return env.Client.Get(ctx, key, obj, opts...)
 }
 
 func (n namespaced) List(ctx context.Context, list client.ObjectList, opts ...client.ListOption) error {
-	return k8sClient.List(ctx, list, append(opts, client.InNamespace(n.ns))...)
+	return env.Client.List(ctx, list, append(opts, client.InNamespace(n.ns))...)
 }

@@ -19,22 +19,11 @@ package credentials_test
 import (
 	"testing"
 
-	"k8s.io/client-go/rest"
-	"sigs.k8s.io/controller-runtime/pkg/client"
-
 	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
-// One real kube-apiserver and etcd for the whole package (envtest), started
-// in TestMain; each test gets its own namespace.
-var (
-	restCfg   *rest.Config
-	k8sClient client.Client
-)
+// env is one real kube-apiserver and etcd for the whole package (envtest),
+// started in TestMain; each test gets its own namespace (env.Namespace).
+var env testenv.Env
 
-func TestMain(m *testing.M) {
-	testenv.Main(m, func(cfg *rest.Config, c client.Client) { restCfg, k8sClient = cfg, c })
-}
-
-// newNamespace creates a namespace for one test.
-func newNamespace(t *testing.T) string { return testenv.Namespace(t, k8sClient) }
+func TestMain(m *testing.M) { testenv.Main(m, &env) }

@@ -71,7 +71,7 @@ func startKeyManager(t *testing.T, ns string, clock clock.PassiveClock, opts ...
 	for _, n := range o.Credentials.Namespaces {
 		watch[n] = cache.Config{}
 	}
-	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
+	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
@@ -100,7 +100,7 @@ func startKeyManager(t *testing.T, ns string, clock clock.PassiveClock, opts ...
 func keySecret(t *testing.T, ns string) *corev1.Secret {
 	t.Helper()
 	sec := &corev1.Secret{}
-	err := k8sClient.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: keysSecret}, sec)
+	err := env.Client.Get(context.Background(), types.NamespacedName{Namespace: ns, Name: keysSecret}, sec)
 	if apierrors.IsNotFound(err) {
 		return nil
 	}
@@ -195,7 +195,7 @@ func newClock() *clocktesting.FakeClock {
 // key published before it signs, promoted, the old one kept for the
 // retention and then dropped.
 func TestSigningKeysRotation(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	clock := newClock()
 	startKeyManager(t, ns, clock)
 
@@ -259,14 +259,14 @@ func TestSigningKeysRotation(t *testing.T) {
 // at once (the controller watches it; no pass is due for an hour), even
 // when the manager does not watch its own namespace for AuthUsers.
 func TestSigningKeysSecretDeleted(t *testing.T) {
-	ns, other := newNamespace(t), newNamespace(t)
+	ns, other := env.Namespace(t), env.Namespace(t)
 	startKeyManager(t, ns, newClock(), func(o *controllers.Options) {
 		o.Credentials.Namespaces = []string{other}
 		o.SigningKeys.CheckInterval = time.Hour
 	})
 	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
 	first := kidOf(t, sec, "active.pem")
-	if err := k8sClient.Delete(context.Background(), sec); err != nil {
+	if err := env.Client.Delete(context.Background(), sec); err != nil {
 		t.Fatal(err)
 	}
 	sec = waitKeys(t, ns, "the Secret recreated", func(s *corev1.Secret) bool { return s != nil && s.UID != sec.UID })
@@ -278,12 +278,12 @@ func TestSigningKeysSecretDeleted(t *testing.T) {
 // TestSigningKeysMalformed: a Secret with a bad key is left as it is, with
 // a Warning event, and is managed again once repaired.
 func TestSigningKeysMalformed(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	clock := newClock()
 	bad := &corev1.Secret{}
 	bad.Namespace, bad.Name = ns, keysSecret
 	bad.Data = map[string][]byte{"active.pem": []byte("garbage")}
-	if err := k8sClient.Create(context.Background(), bad); err != nil {
+	if err := env.Client.Create(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
 	startKeyManager(t, ns, clock)
@@ -291,7 +291,7 @@ func TestSigningKeysMalformed(t *testing.T) {
 	deadline := time.Now().Add(10 * time.Second)
 	for {
 		var evs eventsv1.EventList
-		if err := k8sClient.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
+		if err := env.Client.List(context.Background(), &evs, client.InNamespace(ns)); err != nil {
 			t.Fatal(err)
 		}
 		if slices.ContainsFunc(evs.Items, func(e eventsv1.Event) bool {
@@ -320,7 +320,7 @@ func TestSigningKeysMalformed(t *testing.T) {
 	// Repaired by hand (active.pem only): adopted and completed.
 	key := authtest.Key(t, signer.AlgES256)
 	bad.Data = map[string][]byte{"active.pem": authtest.PEM(t, key)}
-	if err := k8sClient.Update(context.Background(), bad); err != nil {
+	if err := env.Client.Update(context.Background(), bad); err != nil {
 		t.Fatal(err)
 	}
 	sec := waitKeys(t, ns, "keys.json", func(s *corev1.Secret) bool { return s.Data["keys.json"] != nil })
@@ -333,7 +333,7 @@ func TestSigningKeysMalformed(t *testing.T) {
 // leader hand-over) never replace each other's keys: they write with the
 // resourceVersion they read.
 func TestSigningKeysTwoWriters(t *testing.T) {
-	ns := newNamespace(t)
+	ns := env.Namespace(t)
 	clock := newClock()
 	startKeyManager(t, ns, clock)
 	startKeyManager(t, ns, clock)

@@ -100,12 +100,17 @@ func Assets() string {
 // Scheme holds the kinds the tests use: the manager's.
 func Scheme() *k8sruntime.Scheme { return controllers.Scheme() }
 
+// Env is the API server of a package's tests: its config and a client.
+type Env struct {
+	Config *rest.Config
+	Client client.Client
+}
+
 // Main is the TestMain of a package whose tests need a real API server: it
 // starts one kube-apiserver and etcd (envtest) with the CRDs installed,
-// hands their config and a client to ready, runs the tests, stops the
-// server and exits. The managers' logs are quiet unless
-// AUTHSTACK_TEST_LOG=1.
-func Main(m *testing.M, ready func(cfg *rest.Config, c client.Client)) {
+// fills in e, runs the tests, stops the server and exits. The managers'
+// logs are quiet unless AUTHSTACK_TEST_LOG=1.
+func Main(m *testing.M, e *Env) {
 	level := slog.LevelError
 	if os.Getenv("AUTHSTACK_TEST_LOG") == "1" {
 		level = slog.LevelDebug
@@ -127,7 +132,7 @@ func Main(m *testing.M, ready func(cfg *rest.Config, c client.Client)) {
 		_ = env.Stop()
 		os.Exit(1)
 	}
-	ready(cfg, c)
+	e.Config, e.Client = cfg, c
 	code := m.Run()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
@@ -136,10 +141,10 @@ func Main(m *testing.M, ready func(cfg *rest.Config, c client.Client)) {
 }
 
 // Namespace creates a namespace of its own for one test.
-func Namespace(t *testing.T, c client.Client) string {
+func (e *Env) Namespace(t *testing.T) string {
 	t.Helper()
 	ns := &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{GenerateName: "t-"}}
-	if err := c.Create(context.Background(), ns); err != nil {
+	if err := e.Client.Create(context.Background(), ns); err != nil {
 		t.Fatal(err)
 	}
 	return ns.Name
