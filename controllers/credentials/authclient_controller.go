@@ -161,9 +161,6 @@ func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClie
 	case err != nil:
 		return store.Client{}, err
 	}
-	if secret != nil {
-		want.SecretVersion = records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), secret.ResourceVersion)
-	}
 	return want, nil
 }
 

@@ -77,13 +77,17 @@ func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err err
 	return "", "", false, errors.New("exactly one of passwordSecretRef and passwordHashSecretRef must be set")
 }
 
-// Client builds the record of c. secret is nil for a public client.
+// Client builds the record of c, for the manager and for authstack dev
+// alike. secret is nil for a public client; for a confidential one the
+// record's SecretVersion is the fingerprint of the secret's key and
+// resourceVersion, so that the manager reads the Secret again only when it
+// changed.
 func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error) {
 	rec := store.Client{
 		ID:         c.EffectiveClientID(),
 		GrantTypes: c.EffectiveGrantTypes(),
-		Scopes:     c.Spec.Scopes,
-		Audiences:  c.Spec.Audiences,
+		Scopes:     nonEmpty(c.Spec.Scopes),
+		Audiences:  nonEmpty(c.Spec.Audiences),
 		Source:     Source(c),
 	}
 	if c.Spec.AccessTokenTTL != nil {
@@ -110,5 +114,6 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
 	}
 	rec.SecretHash = store.HashClientSecret(value)
+	rec.SecretVersion = Fingerprint("clientSecret", c.Spec.SecretRef.Name, c.Spec.SecretRef.KeyOrDefault(), secret.ResourceVersion)
 	return rec, nil
 }

@@ -1,0 +1,58 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package records
+
+import (
+	"testing"
+
+	corev1 "k8s.io/api/core/v1"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+)
+
+// A confidential client's record carries the fingerprint of its secret
+// whoever derives it (the manager, or authstack dev), and copies of the
+// spec's lists, nil when empty, as a user's record does.
+func TestClientRecord(t *testing.T) {
+	c := &v1alpha1.AuthClient{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "billing"},
+		Spec: v1alpha1.AuthClientSpec{
+			Scopes:    []string{"read"},
+			Audiences: []string{},
+			SecretRef: &v1alpha1.ClientSecretRef{Name: "billing-secret"},
+		},
+	}
+	secret := &corev1.Secret{
+		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "billing-secret", ResourceVersion: "42"},
+		Data:       map[string][]byte{c.Spec.SecretRef.KeyOrDefault(): []byte("0123456789abcdef0123456789abcdef")},
+	}
+	rec, err := Client(c, secret)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := Fingerprint("clientSecret", "billing-secret", c.Spec.SecretRef.KeyOrDefault(), "42"); rec.SecretVersion != want {
+		t.Errorf("SecretVersion %q, want %q", rec.SecretVersion, want)
+	}
+	if rec.Audiences != nil {
+		t.Errorf("empty audiences kept as %#v", rec.Audiences)
+	}
+	rec.Scopes[0] = "changed"
+	if c.Spec.Scopes[0] != "read" {
+		t.Error("the record shares the spec's scopes")
+	}
+}
