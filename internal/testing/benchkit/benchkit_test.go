@@ -75,7 +75,7 @@ func TestReadSelf(t *testing.T) {
 func TestStartRedis(t *testing.T) {
 	bin, err := exec.LookPath("redis-server")
 	if err != nil {
-		t.Skip("no redis-server (make test-deps installs it)")
+		t.Fatalf("redis-server not found on PATH (%v); make test installs it (hack/ensure-test-deps.sh)", err)
 	}
 	t.Cleanup(KillAll)
 	r, err := StartRedis(t.Context(), bin, t.TempDir())

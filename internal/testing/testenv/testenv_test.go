@@ -29,7 +29,7 @@ func TestAssetsFromTheVersionFile(t *testing.T) {
 	v := KubernetesVersion()
 	want := filepath.Join(root(), "bin", "k8s", v+"-"+runtime.GOOS+"-"+runtime.GOARCH)
 	if _, err := os.Stat(filepath.Join(want, "kube-apiserver")); err != nil {
-		t.Skipf("no envtest binaries built in %s: %v", want, err)
+		t.Fatalf("no envtest binaries built in %s (%v): run hack/setup-envtest.sh, as make test does", want, err)
 	}
 	t.Setenv("KUBEBUILDER_ASSETS", "")
 	if got := Assets(); got != want {
