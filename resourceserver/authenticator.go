@@ -18,12 +18,9 @@ package resourceserver
 
 import (
 	"context"
-	"encoding/base64"
-	"encoding/json"
 	"errors"
 	"log/slog"
 	"net/http"
-	"strings"
 	"time"
 
 	"github.com/authstack/authstack/internal/oauth"
@@ -126,22 +123,10 @@ func (a *Authenticator) retryAfter() time.Duration {
 // validates once more if the key has appeared.
 func (a *Authenticator) validate(ctx context.Context, raw string) (*accesstoken.Claims, error) {
 	claims, err := a.Validator.Validate(raw)
+	kid, unknown := accesstoken.UnknownKey(err)
 	refetcher, ok := a.Validator.Keys.(KeyRefetcher)
-	maxBytes := a.Validator.MaxTokenBytes
-	if maxBytes <= 0 {
-		maxBytes = accesstoken.DefaultMaxTokenBytes
-	}
-	if err == nil || !ok || !errors.Is(err, accesstoken.ErrInvalidToken) || len(raw) > maxBytes {
+	if !unknown || !ok {
 		return claims, err
-	}
-	kid := unverifiedKID(raw)
-	if kid == "" {
-		return nil, err
-	}
-	if ks := refetcher.Current(); ks != nil {
-		if _, ok := ks.Lookup(kid); ok {
-			return nil, err // a known key: the token is bad for another reason
-		}
 	}
 	if ferr := refetcher.Refetch(ctx); ferr != nil && !errors.Is(ferr, ErrRefetchLimited) && a.Log != nil {
 		a.Log.WarnContext(ctx, "Refetching signing keys for an unknown kid failed", "kid", clip(kid), "error", ferr)
@@ -152,27 +137,6 @@ func (a *Authenticator) validate(ctx context.Context, raw string) (*accesstoken.
 		}
 	}
 	return nil, err
-}
-
-// unverifiedKID returns the "kid" of a JWS header without verifying
-// anything, or "" if it has none or the header cannot be read.
-func unverifiedKID(raw string) string {
-	const maxHeader = 1024
-	i := strings.IndexByte(raw, '.')
-	if i <= 0 || i > maxHeader {
-		return ""
-	}
-	b, err := base64.RawURLEncoding.DecodeString(raw[:i])
-	if err != nil {
-		return ""
-	}
-	var h struct {
-		Kid string `json:"kid"`
-	}
-	if json.Unmarshal(b, &h) != nil {
-		return ""
-	}
-	return h.Kid
 }
 
 // reasonOr returns the reason of an ErrInvalidToken error made by

@@ -17,7 +17,6 @@ limitations under the License.
 package resourceserver
 
 import (
-	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -80,24 +79,6 @@ func TestMetadataURL(t *testing.T) {
 	} {
 		if got := metadataURL(issuer); got != want {
 			t.Errorf("metadataURL(%q) = %q, want %q", issuer, got, want)
-		}
-	}
-}
-
-func TestUnverifiedKID(t *testing.T) {
-	enc := func(s string) string { return base64.RawURLEncoding.EncodeToString([]byte(s)) }
-	for raw, want := range map[string]string{
-		enc(`{"alg":"ES256","kid":"abc","typ":"at+jwt"}`) + ".e30.sig": "abc",
-		enc(`{"alg":"ES256"}`) + ".e30.sig":                            "",
-		enc(`{"kid":7}`) + ".e30.sig":                                  "",
-		enc(`not json`) + ".e30.sig":                                   "",
-		"!!!.e30.sig":                                                  "",
-		"no-dot":                                                       "",
-		".e30.sig":                                                     "",
-		enc(`{"kid":"`+string(make([]byte, 2000))+`"}`) + ".e30.sig": "",
-	} {
-		if got := unverifiedKID(raw); got != want {
-			t.Errorf("unverifiedKID(%.40q) = %q, want %q", raw, got, want)
 		}
 	}
 }

@@ -30,6 +30,8 @@ var ErrInvalidToken = errors.New("invalid token")
 type invalidError struct {
 	reason string
 	cause  error
+	// kid is set for a token whose "kid" names no key of the key set.
+	kid string
 }
 
 // invalid returns an ErrInvalidToken error for reason, wrapping cause
@@ -58,6 +60,18 @@ func Reason(err error) string {
 		return r
 	}
 	return ErrInvalidToken.Error()
+}
+
+// UnknownKey returns the "kid" of a token Validate refused because the
+// current key set holds no key of that name, and true; false for any other
+// error. Right after a key rotation the key may be one a key source can
+// fetch again.
+func UnknownKey(err error) (kid string, ok bool) {
+	var inv *invalidError
+	if errors.As(err, &inv) && inv.kid != "" {
+		return inv.kid, true
+	}
+	return "", false
 }
 
 // ReasonOf returns the reason of an error made by this package (by

@@ -147,7 +147,7 @@ func keyFunc(ks *signer.KeySet) jwt.Keyfunc {
 		}
 		key, ok := ks.Lookup(kid)
 		if !ok {
-			return nil, invalid("unknown key id", nil)
+			return nil, &invalidError{reason: "unknown key id", kid: kid}
 		}
 		if alg, _ := t.Header["alg"].(string); alg != key.Alg || t.Method.Alg() != key.Alg {
 			return nil, invalid("algorithm does not match key", nil)

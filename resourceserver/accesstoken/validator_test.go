@@ -390,8 +390,16 @@ func TestValidateRotation(t *testing.T) {
 	}
 
 	src.set(t, newKey)
-	if _, err := v.Validate(oldToken); err == nil || err.Error() != "invalid token: unknown key id" {
+	_, err = v.Validate(oldToken)
+	if err == nil || err.Error() != "invalid token: unknown key id" {
 		t.Errorf("after removal: %v, want unknown key id", err)
+	}
+	// The refused kid is told, for a key source that can fetch again.
+	if kid, ok := UnknownKey(err); !ok || kid != oldKey.ID {
+		t.Errorf("UnknownKey(after removal) = %q, %v; want %q", kid, ok, oldKey.ID)
+	}
+	if _, ok := UnknownKey(Invalid("token revoked")); ok {
+		t.Error("UnknownKey of another refusal is true")
 	}
 	if _, err := v.Validate(newToken); err != nil {
 		t.Errorf("after removal, new token: %v", err)
