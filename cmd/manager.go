@@ -172,7 +172,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		// Leases are released on shutdown, so a new leader takes over at
 		// once during a rolling update.
 		LeaderElectionReleaseOnCancel: true,
-		Cache:                         controllers.CacheOptions(cacheOpts, secretSel),
+		Cache:                         credentials.CacheOptions(cacheOpts, secretSel),
 	})
 	if err != nil {
 		return fmt.Errorf("create manager: %w", err)

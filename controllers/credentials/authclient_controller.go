@@ -142,7 +142,7 @@ func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClie
 			return store.Client{}, err
 		}
 		if existing.Source == records.Source(c) && existing.SecretHash != "" &&
-			existing.SecretVersion == records.Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), rv) {
+			existing.SecretVersion == records.ClientSecretVersion(c, rv) {
 			want := clientWithoutSecret(c)
 			want.SecretHash, want.SecretVersion = existing.SecretHash, existing.SecretVersion
 			return want, nil

@@ -108,7 +108,7 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: watch}, o.SecretSelector),
+		Cache:                  credentials.CacheOptions(cache.Options{DefaultNamespaces: watch}, o.SecretSelector),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {

@@ -75,7 +75,7 @@ func startKeyManager(t *testing.T, ns string, clock clock.PassiveClock, opts ...
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",
-		Cache:                  controllers.CacheOptions(cache.Options{DefaultNamespaces: watch}, nil),
+		Cache:                  credentials.CacheOptions(cache.Options{DefaultNamespaces: watch}, nil),
 		Controller:             config.Controller{SkipNameValidation: ptr.To(true)},
 	})
 	if err != nil {

@@ -20,10 +20,10 @@ package main
 
 import (
 	"crypto"
-	"os"
 	"path/filepath"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/serverproc"
 )
 
 // algs are the signing algorithms measured, in report order.
@@ -33,19 +33,9 @@ var algs = []string{signer.AlgES256, signer.AlgEdDSA, signer.AlgRS256}
 // of alg (ECDSA P-256, Ed25519 or RSA 2048), and returns the directory and
 // the public key.
 func writeKeyDir(base, alg string) (string, crypto.PublicKey, error) {
-	key, err := signer.Generate(alg)
-	if err != nil {
-		return "", nil, err
-	}
-	data, err := key.EncodePEM()
-	if err != nil {
-		return "", nil, err
-	}
 	dir := filepath.Join(base, "keys-"+alg)
-	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return "", nil, err
-	}
-	if err := os.WriteFile(filepath.Join(dir, signer.ActiveFile), data, 0o600); err != nil {
+	key, err := serverproc.WriteKeyOf(dir, alg)
+	if err != nil {
 		return "", nil, err
 	}
 	return dir, key.Public, nil

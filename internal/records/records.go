@@ -114,6 +114,13 @@ func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error)
 			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
 	}
 	rec.SecretHash = store.HashClientSecret(value)
-	rec.SecretVersion = Fingerprint("clientSecret", c.Spec.SecretRef.Name, c.Spec.SecretRef.KeyOrDefault(), secret.ResourceVersion)
+	rec.SecretVersion = ClientSecretVersion(c, secret.ResourceVersion)
 	return rec, nil
+}
+
+// ClientSecretVersion is the SecretVersion of the record of c, a
+// confidential client, whose Secret has resourceVersion.
+func ClientSecretVersion(c *v1alpha1.AuthClient, resourceVersion string) string {
+	ref := c.Spec.SecretRef
+	return Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), resourceVersion)
 }

@@ -74,18 +74,25 @@ func BuildForTest(t testing.TB) (bin, dir string) {
 
 // WriteKey writes a fresh ES256 active.pem into dir.
 func WriteKey(dir string) error {
-	k, err := signer.Generate(signer.AlgES256)
+	_, err := WriteKeyOf(dir, signer.AlgES256)
+	return err
+}
+
+// WriteKeyOf writes a fresh active.pem of alg into dir, creating dir, and
+// returns the key.
+func WriteKeyOf(dir, alg string) (*signer.Key, error) {
+	k, err := signer.Generate(alg)
 	if err != nil {
-		return err
+		return nil, err
 	}
 	data, err := k.EncodePEM()
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := os.MkdirAll(dir, 0o700); err != nil {
-		return err
+		return nil, err
 	}
-	return os.WriteFile(filepath.Join(dir, signer.ActiveFile), data, 0o600)
+	return k, os.WriteFile(filepath.Join(dir, signer.ActiveFile), data, 0o600)
 }
 
 // Start runs bin server with the given Redis URL, issuer and key directory,
