@@ -32,7 +32,6 @@ import (
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/internal/records"
 	"github.com/authstack/authstack/internal/store"
-	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // AuthClientReconciler writes the registration of each AuthClient.
@@ -109,10 +108,8 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 		return failed(v1alpha1.ReasonReservedClientID,
 			"client ID %q is the built-in public client's, which only an AuthClient in the manager's namespace may define", id)
 	}
-	if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
-		return failed(v1alpha1.ReasonTokenTooLarge,
-			"the client ID and audiences take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
-			n, accesstoken.MaxClientClaimBytes, accesstoken.DefaultMaxTokenBytes)
+	if rule := records.CheckClient(c); rule != nil {
+		return failed(rule.Reason, "%s", rule.Message)
 	}
 	return r.Tenancy.check(ctx, c.Namespace,
 		uses{kindClientID, []string{id}}, uses{kindAudience, c.Spec.Audiences}, uses{kindScope, c.Spec.Scopes})

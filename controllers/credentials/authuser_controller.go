@@ -32,7 +32,6 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/records"
 	"github.com/authstack/authstack/internal/store"
-	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // AuthUserReconciler writes the credential record of each AuthUser.
@@ -126,16 +125,8 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 // its groups (never "system:", nor anything a comma-joined list would
 // split) and the TenancyPolicies of its namespace.
 func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) error {
-	for _, g := range u.Spec.Groups {
-		if err := v1alpha1.ValidateGroup(g); err != nil {
-			return failed(v1alpha1.ReasonInvalidGroup, "%s", err.Error())
-		}
-	}
-	// No token is issued that authstack's own validators would refuse.
-	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
-		return failed(v1alpha1.ReasonTokenTooLarge,
-			"the username, groups and scopes take %d bytes in an access token; at most %d fit (tokens are limited to %d bytes)",
-			n, accesstoken.MaxUserClaimBytes, accesstoken.DefaultMaxTokenBytes)
+	if rule := records.CheckUser(u); rule != nil {
+		return failed(rule.Reason, "%s", rule.Message)
 	}
 	return r.Tenancy.check(ctx, u.Namespace,
 		uses{kindUsername, []string{u.EffectiveUsername()}}, uses{kindScope, u.Spec.Scopes}, uses{kindGroup, u.Spec.Groups})

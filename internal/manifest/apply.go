@@ -28,7 +28,6 @@ import (
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/internal/records"
 	"github.com/authstack/authstack/internal/store"
-	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Apply writes the records of every user and client into s. Unlike the
@@ -57,8 +56,8 @@ func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Polic
 		if !v1alpha1.ValidName(id) {
 			return fmt.Errorf("authclient %s/%s: invalid client ID %q", c.Namespace, c.Name, id)
 		}
-		if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
-			return fmt.Errorf("authclient %s/%s: the client ID and audiences take %d bytes in a token, more than %d", c.Namespace, c.Name, n, accesstoken.MaxClientClaimBytes)
+		if err := records.CheckClient(c); err != nil {
+			return fmt.Errorf("authclient %s/%s: %w", c.Namespace, c.Name, err)
 		}
 		var secret *corev1.Secret
 		if c.Spec.SecretRef != nil {
@@ -81,13 +80,8 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy, now ti
 	if name := u.EffectiveUsername(); !v1alpha1.ValidName(name) {
 		return store.User{}, fmt.Errorf("invalid username %q", name)
 	}
-	for _, g := range u.Spec.Groups {
-		if err := v1alpha1.ValidateGroup(g); err != nil {
-			return store.User{}, err // what the CRD and the manager refuse
-		}
-	}
-	if n := accesstoken.UserClaimBytes(u.EffectiveUsername(), u.Spec.Groups, u.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
-		return store.User{}, fmt.Errorf("the username, groups and scopes take %d bytes in a token, more than %d", n, accesstoken.MaxUserClaimBytes)
+	if err := records.CheckUser(u); err != nil {
+		return store.User{}, err // what the manager refuses
 	}
 	secretName, key, _, err := records.UserSecretRef(u)
 	if err != nil {

@@ -17,6 +17,7 @@ limitations under the License.
 package records
 
 import (
+	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -54,5 +55,34 @@ func TestClientRecord(t *testing.T) {
 	rec.Scopes[0] = "changed"
 	if c.Spec.Scopes[0] != "read" {
 		t.Error("the record shares the spec's scopes")
+	}
+}
+
+// The rules beyond the schema, shared by the manager and authstack dev,
+// give the manager's Ready reasons.
+func TestRules(t *testing.T) {
+	user := func(groups ...string) *v1alpha1.AuthUser {
+		return &v1alpha1.AuthUser{ObjectMeta: metav1.ObjectMeta{Name: "alice"}, Spec: v1alpha1.AuthUserSpec{Groups: groups}}
+	}
+	big := make([]string, 40)
+	for i := range big {
+		big[i] = strings.Repeat("g", 250)
+	}
+	for name, tc := range map[string]struct {
+		rule *RuleError
+		want string
+	}{
+		"good user":        {CheckUser(user("readers")), ""},
+		"system group":     {CheckUser(user("system:masters")), v1alpha1.ReasonInvalidGroup},
+		"oversized user":   {CheckUser(user(big...)), v1alpha1.ReasonTokenTooLarge},
+		"good client":      {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"}}), ""},
+		"oversized client": {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"}, Spec: v1alpha1.AuthClientSpec{Audiences: big}}), v1alpha1.ReasonTokenTooLarge},
+	} {
+		switch {
+		case tc.want == "" && tc.rule != nil:
+			t.Errorf("%s: refused: %v", name, tc.rule)
+		case tc.want != "" && (tc.rule == nil || tc.rule.Reason != tc.want):
+			t.Errorf("%s: %v, want reason %s", name, tc.rule, tc.want)
+		}
 	}
 }
