@@ -26,6 +26,9 @@ func TestCanonicalIssuer(t *testing.T) {
 		"https://auth.example.com:8443/": "https://auth.example.com:8443",
 		"http://127.0.0.1:8080":          "http://127.0.0.1:8080",
 		"https://[::1]:8443":             "https://[::1]:8443",
+		"https://Auth.Example.com/auth":  "https://auth.example.com/auth",
+		"https://auth.example.com/auth/": "https://auth.example.com/auth",
+		"https://auth.example.com/a/B-c": "https://auth.example.com/a/B-c",
 	} {
 		got, err := canonicalIssuer(raw, true)
 		if err != nil || got != want {
@@ -35,7 +38,9 @@ func TestCanonicalIssuer(t *testing.T) {
 	for _, raw := range []string{
 		"", "auth.example.com", "https://", "https://auth.example.com?", "https://auth.example.com/?",
 		"https://auth.example.com#", "https://auth.example.com/#x", "https://auth.example.com?a=b",
-		"https://auth.example.com//", "https://auth.example.com/tenant", "https://user:pw@auth.example.com",
+		"https://auth.example.com//", "https://auth.example.com/a//b", "https://auth.example.com/a/../b",
+		"https://auth.example.com/a/./b", "https://auth.example.com/auth//", "https://auth.example.com/a%20b",
+		"https://auth.example.com/a b", "https://auth.example.com/a;b", "https://auth.example.com/a/.", "https://user:pw@auth.example.com",
 		"ftp://auth.example.com", "https:auth.example.com", "https://auth.example.com/%2F",
 	} {
 		if got, err := canonicalIssuer(raw, true); err == nil {

@@ -30,10 +30,14 @@ type route struct {
 	// method, when set, is the only method the mux routes here (others
 	// get 405); empty routes every method.
 	method string
-	// path is the ServeMux path; one ending in "/" also matches every
-	// path below it.
-	path    string
-	handler http.Handler
+	// path is the ServeMux path below the issuer's path; one ending in "/"
+	// also matches every path below it.
+	path string
+	// suffixed routes are served at path followed by the issuer's path,
+	// rather than below it: where RFC 8414 §3 puts the metadata of an
+	// issuer with a path (https://host/.well-known/oauth-authorization-server/auth).
+	suffixed bool
+	handler  http.Handler
 	// member, when set, is the discovery metadata member that holds the
 	// route's URL (discovery.TokenEndpoint, ...).
 	member string
@@ -41,16 +45,27 @@ type route struct {
 	quiet bool
 }
 
-// pattern is the route's ServeMux pattern: "[METHOD ]PATH".
-func (rt route) pattern() string {
-	if rt.method == "" {
-		return rt.path
+// at is the path the route is served at under an issuer whose path is
+// prefix ("" or "/auth").
+func (rt route) at(prefix string) string {
+	if rt.suffixed {
+		return rt.path + prefix
 	}
-	return rt.method + " " + rt.path
+	return prefix + rt.path
 }
 
-// label is the route's "handler" label: its path, without the trailing
-// slash of a subtree (every path below /verify/ is counted as /verify).
+// pattern is the route's ServeMux pattern under prefix: "[METHOD ]PATH".
+func (rt route) pattern(prefix string) string {
+	if rt.method == "" {
+		return rt.at(prefix)
+	}
+	return rt.method + " " + rt.at(prefix)
+}
+
+// label is the route's "handler" label: its path without the issuer's,
+// and without the trailing slash of a subtree (every path below /verify/
+// is counted as /verify), so that the labels are the same under every
+// issuer.
 func (rt route) label() string {
 	if rt.path != "/" {
 		return strings.TrimSuffix(rt.path, "/")
@@ -61,21 +76,24 @@ func (rt route) label() string {
 // otherLabel is the "handler" label of a request that matches no route.
 const otherLabel = "other"
 
-// routeTable is the server's routes, indexed for the metrics.
+// routeTable is the server's routes under an issuer's path, indexed for
+// the metrics.
 type routeTable struct {
-	routes  []route
+	routes []route
+	// prefix is the issuer's path: "" or "/auth".
+	prefix  string
 	exact   map[string]route
 	subtree []route // paths ending in "/", longest first
 }
 
-func newRouteTable(routes []route) *routeTable {
-	t := &routeTable{routes: routes, exact: make(map[string]route, len(routes))}
+func newRouteTable(routes []route, prefix string) *routeTable {
+	t := &routeTable{routes: routes, prefix: prefix, exact: make(map[string]route, len(routes))}
 	for _, rt := range routes {
 		if strings.HasSuffix(rt.path, "/") {
 			t.subtree = append(t.subtree, rt)
 			continue
 		}
-		t.exact[rt.path] = rt
+		t.exact[rt.at(prefix)] = rt
 	}
 	// Longest first, so that the most specific subtree labels a path.
 	slices.SortStableFunc(t.subtree, func(a, b route) int { return len(b.path) - len(a.path) })
@@ -86,7 +104,7 @@ func newRouteTable(routes []route) *routeTable {
 func (t *routeTable) mux() *http.ServeMux {
 	mux := http.NewServeMux()
 	for _, rt := range t.routes {
-		mux.Handle(rt.pattern(), rt.handler)
+		mux.Handle(rt.pattern(t.prefix), rt.handler)
 	}
 	return mux
 }
@@ -100,7 +118,7 @@ func (t *routeTable) match(path string) (rt route, ok bool) {
 		return rt, true
 	}
 	for _, rt := range t.subtree {
-		if strings.HasPrefix(path, rt.path) {
+		if strings.HasPrefix(path, rt.at(t.prefix)) {
 			return rt, true
 		}
 	}

@@ -25,6 +25,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
+	"path"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -55,8 +56,11 @@ import (
 
 // Config is everything the token server needs.
 type Config struct {
-	// Issuer is the iss of every token and the base of the metadata URLs:
-	// an https URL without path, query or fragment (RFC 8414 §2).
+	// Issuer is the iss of every token and the base of the endpoint URLs:
+	// an https URL without query or fragment (RFC 8414 §2). With a path
+	// (https://example.com/auth), every endpoint is served under it, and
+	// the metadata where RFC 8414 §3 and OpenID Connect Discovery §4 put
+	// them for such an issuer.
 	Issuer string
 	// AllowHTTPIssuer accepts an http:// issuer, for development and tests.
 	AllowHTTPIssuer bool
@@ -213,25 +217,52 @@ func (c *Config) defaults() error {
 // fewer than a loop would make.
 var DefaultSessionRefreshes = throttle.Limit{Max: 30, Window: time.Minute}
 
-// canonicalIssuer checks an issuer URL and returns it as scheme://host[:port].
-// RFC 8414 §2: https, no query, no fragment. authstack serves its endpoints at
-// the root, so there is no path either. The result is the exact iss of every
-// token, so it is rebuilt rather than trimmed: a trailing "?" or "#", a mixed
-// case scheme or host, or user info cannot slip into it.
+// canonicalIssuer checks an issuer URL and returns it as
+// scheme://host[:port][/path]. RFC 8414 §2: https, no query, no fragment. A
+// path is allowed (https://example.com/auth): the server then serves every
+// endpoint under it. The result is the exact iss of every token, so it is
+// rebuilt rather than trimmed: a trailing "?" or "#", a mixed case scheme or
+// host, or user info cannot slip into it; a trailing "/" is dropped (RFC
+// 8414 §3 removes it before the well-known suffix too), and the path must be
+// clean: no empty, "." or ".." segment and no escape, so that one issuer has
+// one spelling.
 func canonicalIssuer(raw string, allowHTTP bool) (string, error) {
 	bad := func() (string, error) {
-		return "", fmt.Errorf("issuer %q must be a URL with a host and no path, query or fragment", raw)
+		return "", fmt.Errorf("issuer %q must be a URL with a host, an optional clean path, and no query or fragment", raw)
 	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || strings.ContainsAny(raw, "?#") ||
-		(u.Path != "" && u.Path != "/") {
+	if err != nil || u.Host == "" || u.Opaque != "" || u.User != nil || strings.ContainsAny(raw, "?#%") {
+		return bad()
+	}
+	p := strings.TrimSuffix(u.Path, "/")
+	if p == "/" || p != "" && (path.Clean(p) != p || !strings.HasPrefix(p, "/") || strings.ContainsFunc(p, notPathChar)) {
 		return bad()
 	}
 	scheme := strings.ToLower(u.Scheme)
 	if scheme != "https" && (scheme != "http" || !allowHTTP) {
 		return "", fmt.Errorf("issuer %q must use https (RFC 8414 §2)", raw)
 	}
-	return scheme + "://" + strings.ToLower(u.Host), nil
+	return scheme + "://" + strings.ToLower(u.Host) + p, nil
+}
+
+// notPathChar reports whether r may not appear in an issuer's path: only
+// RFC 3986 unreserved characters and "/" may, so that the path needs no
+// escaping anywhere it is written (URLs, ServeMux patterns, YAML).
+func notPathChar(r rune) bool {
+	switch {
+	case 'a' <= r && r <= 'z', 'A' <= r && r <= 'Z', '0' <= r && r <= '9':
+		return false
+	}
+	return !strings.ContainsRune("-._~/", r)
+}
+
+// issuerPath is the path of a canonical issuer: "" or "/auth".
+func issuerPath(issuer string) string {
+	u, err := url.Parse(issuer)
+	if err != nil {
+		return ""
+	}
+	return u.Path
 }
 
 // Server is a configured token server.
@@ -333,6 +364,7 @@ func New(cfg Config) (*Server, error) {
 	verifyHandler := &verify.Handler{
 		Auth:      bearerAuth(anyAudience),
 		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+		At: issuerPath(cfg.Issuer) + verify.Path,
 	}
 	disc := &discovery.Handler{} // configured below, from the routes
 	routes := []route{
@@ -355,7 +387,7 @@ func New(cfg Config) (*Server, error) {
 		{path: "/userinfo", member: discovery.UserinfoEndpoint, handler: &userinfo.Handler{
 			Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 		}},
-		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", handler: http.HandlerFunc(disc.ServeOAuth)},
+		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", suffixed: true, handler: http.HandlerFunc(disc.ServeOAuth)},
 		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
 		{method: http.MethodGet, path: "/.well-known/jwks.json", member: discovery.JWKSURI, handler: http.HandlerFunc(s.serveJWKS)},
 	}
@@ -364,7 +396,7 @@ func New(cfg Config) (*Server, error) {
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
 		Endpoints: advertised(routes),
 	})
-	s.routes = newRouteTable(routes)
+	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer))
 	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil
@@ -402,7 +434,7 @@ func (s *Server) OpsHandler() http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("GET /metrics", s.Metrics.Handler())
 	for _, rt := range s.probes() {
-		mux.Handle(rt.pattern(), rt.handler)
+		mux.Handle(rt.pattern(""), rt.handler)
 	}
 	return mux
 }

@@ -60,6 +60,9 @@ type Handler struct {
 	Log *slog.Logger
 	// Sample, if set, keeps floods of like refusals out of the log.
 	Sample *logsample.Sampler
+	// At is where the handler is served: Path below the issuer's path
+	// ("/auth/verify"); Path when empty. Requirements count on At itself.
+	At string
 
 	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
 }
@@ -132,7 +135,11 @@ func (h *Handler) authorize(r *http.Request) (*accesstoken.Claims, error) {
 // 6750 §3.1): reading only the first would let "?scope=read&scope=admin"
 // pass a token without admin.
 func (h *Handler) query(r *http.Request) (url.Values, error) {
-	if r.URL.Path != Path {
+	at := h.At
+	if at == "" {
+		at = Path
+	}
+	if r.URL.Path != at {
 		q, _ := url.ParseQuery(r.URL.RawQuery) // the client's: only looked at for the log
 		h.noteIgnored(q)
 		return nil, nil
