@@ -416,3 +416,40 @@ func TestAccessTokenLifetimeIsCapped(t *testing.T) {
 		t.Fatalf("expires_in %d, want the 24 h cap", got)
 	}
 }
+
+// A public client that names itself in HTTP Basic with an empty secret
+// (requests-oauthlib's default; RFC 6749 §2.3.1 lets a client send its
+// client_id there) is that public client: it gets its tokens, at every
+// endpoint that authenticates clients, and nothing is counted against the
+// client throttle. A confidential client presenting an empty secret is
+// refused without a count either: no secret was guessed.
+func TestPublicClientWithAnEmptyBasicSecret(t *testing.T) {
+	ts := newTestServer(t)
+	empty := map[string]string{"Authorization": basic("cli", "")}
+	login := form("grant_type", "password", "username", "alice", "password", alicePassword, "scope", "read")
+	var tok tokenResponse
+	for i := range 12 { // more than the throttle's 5 a minute
+		rec := ts.do(request{body: login, headers: empty})
+		if rec.Code != http.StatusOK {
+			t.Fatalf("login %d: %d %s", i+1, rec.Code, rec.Body)
+		}
+		tok = decode[tokenResponse](t, rec)
+	}
+	if c := parseUnverified(t, tok.AccessToken); c.ClientID != "cli" {
+		t.Errorf("client_id %q, want cli", c.ClientID)
+	}
+	if rec := ts.post("/revoke", empty, "token", tok.AccessToken); rec.Code != http.StatusOK {
+		t.Errorf("revoke with an empty Basic secret: %d %s", rec.Code, rec.Body)
+	}
+
+	billing := map[string]string{"Authorization": basic("billing", "")}
+	for i := range 12 {
+		rec := ts.do(request{body: login, headers: billing})
+		if rec.Code != http.StatusUnauthorized || decode[errorResponse](t, rec).Error != "invalid_client" {
+			t.Fatalf("confidential client with an empty secret, try %d: %d %s", i+1, rec.Code, rec.Body)
+		}
+	}
+	if rec := ts.do(request{body: login, headers: map[string]string{"Authorization": basic("billing", billingSecret)}}); rec.Code != http.StatusOK {
+		t.Errorf("the right secret after empty ones: %d %s (empty secrets were counted as guesses)", rec.Code, rec.Body)
+	}
+}

@@ -205,6 +205,13 @@ func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method str
 		if id == "" {
 			return "", "", "", oauth.InvalidClient("malformed basic credentials")
 		}
+		if secret == "" {
+			// A public client naming itself in Basic with an empty password
+			// (RFC 6749 §2.3.1 lets a client send its client_id there;
+			// requests-oauthlib and others do): no secret was presented, so
+			// none is checked or counted against the throttle.
+			return id, "", "none", nil
+		}
 		return id, secret, "client_secret_basic", nil
 	}
 	switch {
