@@ -63,22 +63,41 @@ func TestDiscoveryDocuments(t *testing.T) {
 			if !slices.Contains(anyStrings(m["token_endpoint_auth_methods_supported"]), "client_secret_basic") {
 				t.Errorf("token_endpoint_auth_methods_supported %v", m["token_endpoint_auth_methods_supported"])
 			}
-			// No ID tokens exist, so no member may describe them.
+			// No authorization endpoint exists, so no member may describe
+			// one or its requests.
 			for k := range m {
-				if strings.Contains(k, "id_token") || strings.Contains(k, "request_object") || strings.Contains(k, "authorization_endpoint") {
+				if strings.Contains(k, "request_object") || strings.Contains(k, "authorization_endpoint") {
 					t.Errorf("%s advertises %s, which the server does not do", path, k)
 				}
 			}
-			if strings.Contains(path, "openid") {
-				if !slices.Contains(anyStrings(m["subject_types_supported"]), "public") {
-					t.Errorf("subject_types_supported %v", m["subject_types_supported"])
+			if !strings.Contains(path, "openid") {
+				if _, ok := m["id_token_signing_alg_values_supported"]; ok {
+					t.Error("the OAuth metadata describes ID tokens")
 				}
-				// claims_supported is what /userinfo returns, no more.
-				info := decode[map[string]any](t, ts.userinfo("Bearer "+ts.mustToken()))
-				got, want := anyStrings(m["claims_supported"]), slices.Sorted(maps.Keys(info))
-				if slices.Sort(got); !slices.Equal(got, want) {
-					t.Errorf("claims_supported %v, want the members of /userinfo %v", got, want)
-				}
+				return
+			}
+			if !slices.Contains(anyStrings(m["subject_types_supported"]), "public") {
+				t.Errorf("subject_types_supported %v", m["subject_types_supported"])
+			}
+			// ID tokens are signed with the keys' algorithm.
+			if got := anyStrings(m["id_token_signing_alg_values_supported"]); !slices.Equal(got, []string{"ES256"}) {
+				t.Errorf("id_token_signing_alg_values_supported %v, want [ES256]", got)
+			}
+			if got := anyStrings(m["scopes_supported"]); !slices.Equal(got, []string{"openid", "profile", "groups"}) {
+				t.Errorf("scopes_supported %v", got)
+			}
+			// claims_supported is what ID tokens and /userinfo hold, no more.
+			resp := decode[tokenResponse](t, ts.token("grant_type", "password", "username", "alice", "password", alicePassword,
+				"scope", "openid groups read"))
+			info := decode[map[string]any](t, ts.userinfo("Bearer "+resp.AccessToken))
+			var id map[string]any
+			if err := json.Unmarshal(mustB64(t, strings.Split(resp.IDToken, ".")[1]), &id); err != nil {
+				t.Fatal(err)
+			}
+			maps.Copy(info, id)
+			claims, held := anyStrings(m["claims_supported"]), slices.Sorted(maps.Keys(info))
+			if slices.Sort(claims); !slices.Equal(claims, held) {
+				t.Errorf("claims_supported %v, want the members of ID tokens and /userinfo %v", claims, held)
 			}
 		})
 	}
@@ -118,14 +137,15 @@ func anyStrings(v any) []string {
 
 func TestIssuerRules(t *testing.T) {
 	for issuer, ok := range map[string]bool{
-		"https://auth.example.com":       true,
-		"https://auth.example.com/":      true,
-		"http://auth.example.com":        false, // RFC 8414 §2: https
-		"https://auth.example.com/realm": false, // routes are not mounted under a path
-		"https://auth.example.com?x=1":   false,
-		"https://auth.example.com#f":     false,
-		"https://user@auth.example.com":  false,
-		"auth.example.com":               false,
+		"https://auth.example.com":        true,
+		"https://auth.example.com/":       true,
+		"http://auth.example.com":         false, // RFC 8414 §2: https
+		"https://auth.example.com/realm":  true,  // routes are mounted under the path
+		"https://auth.example.com/a/../b": false,
+		"https://auth.example.com?x=1":    false,
+		"https://auth.example.com#f":      false,
+		"https://user@auth.example.com":   false,
+		"auth.example.com":                false,
 	} {
 		_, err := authserver.New(authserver.Config{Issuer: issuer, Store: memory.New(), Keys: newTestServer(t).keys})
 		if (err == nil) != ok {

@@ -26,6 +26,7 @@ import (
 	"net/http"
 	"net/url"
 	"path"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -298,6 +299,7 @@ func New(cfg Config) (*Server, error) {
 	if err := cfg.defaults(); err != nil {
 		return nil, err
 	}
+	warnKubernetesAlg(cfg.Keys, cfg.Logger)
 	ips, err := clientip.New(cfg.TrustedProxies)
 	if err != nil {
 		return nil, err
@@ -336,7 +338,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	sessions := &session.Revoker{Store: cfg.Store, Noter: mirror, Leeway: anyAudience.Skew(), Clock: cfg.Clock}
 	minter := &token.Minter{
-		Tokens: issuer, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
+		Tokens: issuer, IDTokens: &token.IDTokenIssuer{Keys: cfg.Keys, Issuer: cfg.Issuer}, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
 		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Clock: cfg.Clock,
@@ -394,12 +396,32 @@ func New(cfg Config) (*Server, error) {
 	routes = append(routes, s.probes()...)
 	*disc = *discovery.New(discovery.Options{
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
-		Endpoints: advertised(routes),
+		Endpoints: advertised(routes), Keys: cfg.Keys,
 	})
 	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer))
 	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil
+}
+
+// kubernetesAlgs are the JWS algorithms of authstack's keys that
+// kube-apiserver's JWT authenticator verifies (its supported list is RS*,
+// ES* and PS*; not EdDSA).
+var kubernetesAlgs = []string{signer.AlgES256, signer.AlgES384, signer.AlgRS256}
+
+// warnKubernetesAlg warns at start when the active signing key's algorithm
+// is one kube-apiserver cannot verify: tokens it signs would be refused by
+// a structured JWT authenticator, whatever else is right. The TokenReview
+// webhook verifies them itself, and other validators take them, so this is
+// a warning rather than a refusal.
+func warnKubernetesAlg(keys signer.Source, log *slog.Logger) {
+	ks := keys.Current()
+	if ks == nil || ks.Active == nil || slices.Contains(kubernetesAlgs, ks.Active.Alg) {
+		return
+	}
+	log.Warn("The signing key's algorithm cannot be verified by kube-apiserver's JWT authenticator (--authentication-config); "+
+		"if Kubernetes validates these tokens, sign with ES256 (or RS256), or use the TokenReview webhook",
+		"alg", ks.Active.Alg, "kid", ks.Active.ID, "verifiable", kubernetesAlgs)
 }
 
 // attemptHold is how long a throttle reservation counts if its replica dies

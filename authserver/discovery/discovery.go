@@ -21,7 +21,11 @@ package discovery
 import (
 	"encoding/json"
 	"net/http"
+	"slices"
 	"strings"
+
+	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/signer"
 )
 
 // Metadata is the RFC 8414 document. The endpoint URLs are the issuer
@@ -41,10 +45,10 @@ type Metadata struct {
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
 
-	// OpenID Connect Discovery members, served only on its path: those
-	// that describe what the server does (there are no ID tokens).
-	SubjectTypesSupported []string `json:"subject_types_supported,omitempty"`
-	ClaimsSupported       []string `json:"claims_supported,omitempty"`
+	// OpenID Connect Discovery members, served only on its path.
+	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
+	IDTokenSigningAlgValuesSupported []string `json:"id_token_signing_alg_values_supported,omitempty"`
+	ClaimsSupported                  []string `json:"claims_supported,omitempty"`
 }
 
 // Members of the metadata that hold an endpoint's URL (RFC 8414 §2).
@@ -65,6 +69,8 @@ type Options struct {
 	// Endpoints maps each member above to the path of the endpoint the
 	// server serves there (the server's route table).
 	Endpoints map[string]string
+	// Keys are the signing keys: their algorithms are the ID tokens'.
+	Keys signer.Source
 }
 
 // Handler serves both documents.
@@ -95,7 +101,11 @@ func (h *Handler) OAuth() Metadata {
 		IntrospectionEndpoint: url(IntrospectionEndpoint),
 		// There is no authorization endpoint, so no response type is
 		// supported; RFC 8414 still requires the member.
-		ResponseTypesSupported:            []string{},
+		ResponseTypesSupported: []string{},
+		// The scopes the server itself defines; an AuthUser's own scopes
+		// are the platform's, and not listed (RFC 8414 §2: "MAY choose
+		// not to advertise some supported scope values").
+		ScopesSupported:                   slices.Clone(oauth.OpenIDScopes),
 		GrantTypesSupported:               h.opts.GrantTypes,
 		TokenEndpointAuthMethodsSupported: []string{secretBasic, secretPost, "none"},
 	}
@@ -108,20 +118,28 @@ func (h *Handler) OAuth() Metadata {
 	return m
 }
 
-// OpenID returns the document served at the OpenID Connect discovery path,
-// for tooling that finds jwks_uri there: the OAuth metadata plus the OpenID
-// Connect members that are true of this server. authstack issues no ID
-// tokens, so there is no id_token_signing_alg_values_supported (or any
-// other ID-token member): a document that advertised them would describe
-// a provider that does not exist. An OIDC library used to verify access
-// tokens must be given their algorithms itself (the JWKS names each key's
-// "alg"). subject_types_supported is "public": /userinfo gives every
-// client the same sub. claims_supported lists the members of /userinfo.
+// OpenID returns the document served at the OpenID Connect discovery path:
+// the OAuth metadata plus the OpenID Connect members, each true of this
+// server. ID tokens are signed with the algorithms of the signing keys.
+// subject_types_supported is "public": every client gets the same sub.
+// claims_supported lists the claims of ID tokens and of /userinfo. There
+// is no authorization endpoint (only the password and refresh_token
+// grants issue ID tokens), so authorization_endpoint, which Discovery §3
+// marks REQUIRED, is left out rather than pointing nowhere, and
+// response_types_supported is empty (docs/decisions.md).
 func (h *Handler) OpenID() Metadata {
 	m := h.OAuth()
 	m.SubjectTypesSupported = []string{"public"}
-	m.ClaimsSupported = []string{"sub", "preferred_username", "groups", "scope", "client_id"}
+	if ks := h.opts.Keys.Current(); ks != nil {
+		m.IDTokenSigningAlgValuesSupported = ks.Algs()
+	}
+	m.ClaimsSupported = slices.Clone(ClaimsSupported)
 	return m
+}
+
+// ClaimsSupported are the claims of ID tokens and /userinfo.
+var ClaimsSupported = []string{
+	"iss", "sub", "aud", "exp", "iat", "auth_time", "sid", "preferred_username", "groups", "scope", "client_id",
 }
 
 // The client authentication methods (RFC 8414 §2, OIDC Registration §2).

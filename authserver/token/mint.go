@@ -55,7 +55,10 @@ type MintStore interface {
 // session.
 type Minter struct {
 	Tokens AccessTokenIssuer
-	Store  MintStore
+	// IDTokens signs the ID token of a grant whose scopes hold "openid"
+	// (OpenID Connect Core §3.1.3.3, §12.2); nil refuses such grants.
+	IDTokens *IDTokenIssuer
+	Store    MintStore
 	// DefaultAudience is used for clients that list no audiences.
 	DefaultAudience []string
 	// AccessTokenTTL and RefreshTokenTTL are used for clients that set none.
@@ -255,20 +258,30 @@ func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, ti
 		return nil, time.Time{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
 	}
 	tok, _, err := m.Tokens.IssueFor(accesstoken.Request{
-		Subject: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
+		Subject: s.User.Username, Username: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
 		TTL: ttl, SessionID: id, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential, IssuedAt: now,
 	})
 	if err != nil {
 		return nil, time.Time{}, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
 	}
-	return &Response{
+	resp := &Response{
 		AccessToken: tok,
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(ttl / time.Second),
 		Scope:       strings.Join(s.Scopes, " "),
 		Subject:     s.User.Username,
 		ClientID:    s.Client.ID,
-	}, exp, nil
+	}
+	if slices.Contains(s.Scopes, oauth.ScopeOpenID) {
+		if m.IDTokens == nil {
+			return nil, time.Time{}, oauth.InvalidScope("this server issues no ID tokens")
+		}
+		// The access token's iat and exp: both end together.
+		if resp.IDToken, err = m.IDTokens.issue(s, id, now.Truncate(time.Second), exp); err != nil {
+			return nil, time.Time{}, oauth.ServerError(fmt.Errorf("issue ID token: %w", err))
+		}
+	}
+	return resp, exp, nil
 }
 
 // allowsGrant reports whether c may use grant type gt.

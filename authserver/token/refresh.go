@@ -191,10 +191,10 @@ func (g *RefreshGrant) still(ctx context.Context, sess store.Session, requested 
 		}
 	}
 	// Scopes taken away from the user or the client since the login do not
-	// come back with a refresh.
+	// come back with a refresh; the OpenID Connect ones cannot be.
 	var kept []string
 	for _, s := range sess.Scopes {
-		if slices.Contains(user.Scopes, s) {
+		if slices.Contains(user.Scopes, s) || oauth.IsOpenIDScope(s) {
 			kept = append(kept, s)
 		}
 	}

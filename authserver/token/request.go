@@ -51,6 +51,9 @@ type Response struct {
 	ExpiresIn    int64  `json:"expires_in"`
 	RefreshToken string `json:"refresh_token,omitempty"`
 	Scope        string `json:"scope,omitempty"`
+	// IDToken is the OpenID Connect ID token, for a grant with "openid"
+	// in its scopes (OpenID Connect Core §3.1.3.3).
+	IDToken string `json:"id_token,omitempty"`
 
 	// Subject and ClientID are for the audit log only.
 	Subject  string `json:"-"`

@@ -23,13 +23,14 @@ import (
 )
 
 // allowedByClient checks requested scopes against the client's list. A
-// client with no list does not restrict scopes.
+// client with no list does not restrict scopes, and none restricts the
+// OpenID Connect scopes (oauth.OpenIDScopes).
 func allowedByClient(requested, clientScopes []string) error {
 	if len(clientScopes) == 0 {
 		return nil
 	}
 	for _, s := range requested {
-		if !slices.Contains(clientScopes, s) {
+		if !slices.Contains(clientScopes, s) && !oauth.IsOpenIDScope(s) {
 			return oauth.InvalidScope("scope not allowed for this client")
 		}
 	}
@@ -37,12 +38,13 @@ func allowedByClient(requested, clientScopes []string) error {
 }
 
 // grantScopes decides the scopes of a token for a user. Requested scopes
-// must all be allowed to the user and the client; with none requested, the
-// token gets every scope both allow (RFC 6749 §3.3 lets the server pick a
-// default).
+// must all be allowed to the user and the client, or be OpenID Connect
+// scopes, which every user may ask for; with none requested, the token gets
+// every scope of the user's the client allows (RFC 6749 §3.3 lets the
+// server pick a default).
 func grantScopes(requested, userScopes, clientScopes []string) ([]string, error) {
 	allowed := func(s string) bool {
-		return slices.Contains(userScopes, s) && (len(clientScopes) == 0 || slices.Contains(clientScopes, s))
+		return oauth.IsOpenIDScope(s) || slices.Contains(userScopes, s) && (len(clientScopes) == 0 || slices.Contains(clientScopes, s))
 	}
 	if len(requested) == 0 {
 		var out []string

@@ -16,7 +16,26 @@ limitations under the License.
 
 package oauth
 
-import "strings"
+import (
+	"slices"
+	"strings"
+)
+
+// OpenIDScopes are the OpenID Connect scopes every user may ask for,
+// whatever their AuthUser and client list: "openid" (an ID token comes
+// with the access token), "profile" (the ID token's preferred_username)
+// and "groups" (the ID token's groups). They are about the user, to the
+// client that logged the user in, and grant no access of their own.
+var OpenIDScopes = []string{ScopeOpenID, "profile", ScopeGroups}
+
+// The OpenID Connect scopes the token server acts on.
+const (
+	ScopeOpenID = "openid"
+	ScopeGroups = "groups"
+)
+
+// IsOpenIDScope reports whether s is one of OpenIDScopes.
+func IsOpenIDScope(s string) bool { return slices.Contains(OpenIDScopes, s) }
 
 // ParseScope splits a scope parameter (RFC 6749 §3.3): scope-tokens of
 // %x21 / %x23-5B / %x5D-7E separated by single spaces. It returns

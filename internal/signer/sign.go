@@ -26,9 +26,17 @@ import (
 // TokenType is the JWS "typ" header of access tokens (RFC 9068 §2.1).
 const TokenType = "at+jwt"
 
+// IDTokenType is the JWS "typ" header of ID tokens: "JWT" (RFC 7519 §5.1;
+// OpenID Connect Core defines none, and validators that follow RFC 9068
+// §4 refuse it as an access token).
+const IDTokenType = "JWT"
+
 // Sign returns claims as a compact JWS signed by the active key, with the
 // header {"alg": <key alg>, "kid": <key id>, "typ": "at+jwt"}.
-func (ks *KeySet) Sign(claims jwt.Claims) (string, error) {
+func (ks *KeySet) Sign(claims jwt.Claims) (string, error) { return ks.SignAs(TokenType, claims) }
+
+// SignAs is Sign with the given "typ" header.
+func (ks *KeySet) SignAs(typ string, claims jwt.Claims) (string, error) {
 	if ks == nil || ks.Active == nil || !ks.Active.CanSign() {
 		return "", errors.New("sign: no active signing key")
 	}
@@ -37,7 +45,7 @@ func (ks *KeySet) Sign(claims jwt.Claims) (string, error) {
 		return "", err
 	}
 	token := jwt.NewWithClaims(method, claims)
-	token.Header["typ"] = TokenType
+	token.Header["typ"] = typ
 	token.Header["kid"] = ks.Active.ID
 	s, err := token.SignedString(ks.Active.Private)
 	if err != nil {

@@ -37,6 +37,10 @@ type Claims struct {
 	jwt.RegisteredClaims
 	// ClientID is the OAuth 2.0 client the token was issued to.
 	ClientID string `json:"client_id"`
+	// PreferredUsername is the user's username (OpenID Connect Core §5.1),
+	// the claim Kubernetes and most OIDC tooling map to a user name; the
+	// same as sub for a token of a user.
+	PreferredUsername string `json:"preferred_username,omitempty"`
 	// Scope is the space-separated list of granted scopes (RFC 8693 §4.2).
 	Scope string `json:"scope,omitempty"`
 	// Groups are the resource owner's groups (RFC 9068 §2.2.3.1, RFC 7643).

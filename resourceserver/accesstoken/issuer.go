@@ -47,7 +47,10 @@ type Issuer struct {
 
 // Request describes the access token to issue.
 type Request struct {
-	Subject, ClientID        string
+	Subject, ClientID string
+	// Username is the resource owner's username, the
+	// "preferred_username" claim; empty leaves it out.
+	Username                 string
 	Audience, Scopes, Groups []string
 	TTL                      time.Duration
 	// SessionID and Epoch become the "sid" and "authstack_epoch" claims.
@@ -92,11 +95,12 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 			IssuedAt:  issuedAt,
 			ID:        newTokenID(),
 		},
-		ClientID:  clientID,
-		Scope:     strings.Join(scopes, " "),
-		Groups:    slices.Clone(groups),
-		SessionID: r.SessionID,
-		Epoch:     r.Epoch,
+		ClientID:          clientID,
+		PreferredUsername: r.Username,
+		Scope:             strings.Join(scopes, " "),
+		Groups:            slices.Clone(groups),
+		SessionID:         r.SessionID,
+		Epoch:             r.Epoch,
 	}
 	if !r.AuthTime.IsZero() {
 		claims.AuthTime = jwt.NewNumericDate(r.AuthTime)

@@ -18,7 +18,10 @@ package accesstoken
 
 import (
 	"encoding/json"
+	"slices"
 	"strings"
+
+	"github.com/authstack/authstack/internal/oauth"
 )
 
 // Every access token must fit the validators' limit (DefaultMaxTokenBytes),
@@ -38,10 +41,11 @@ const (
 )
 
 // UserClaimBytes is what a user's username, groups and scopes take in an
-// access token's claims at most: the JSON of "sub" and "groups", and the
-// "scope" string (a token's scopes are some of the user's).
+// access token's claims at most: the JSON of "sub", "preferred_username"
+// and "groups", and the "scope" string (a token's scopes are some of the
+// user's, and the OpenID Connect scopes every user may ask for).
 func UserClaimBytes(username string, groups, scopes []string) int {
-	return jsonLen(username) + jsonLen(groups) + jsonLen(strings.Join(scopes, " "))
+	return 2*jsonLen(username) + jsonLen(groups) + jsonLen(strings.Join(append(slices.Clone(scopes), oauth.OpenIDScopes...), " "))
 }
 
 // ClientClaimBytes is what a client's ID and audiences take in an access

@@ -22,6 +22,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/testing/authtest"
 )
@@ -49,7 +50,7 @@ func TestBudgetsFit(t *testing.T) {
 		t.Fatal("fixture over budget")
 	}
 	is := &Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: iss}
-	tok, _, err := is.IssueFor(Request{Subject: username, ClientID: clientID, Audience: aud, Scopes: scopes, Groups: groups,
+	tok, _, err := is.IssueFor(Request{Subject: username, Username: username, ClientID: clientID, Audience: aud, Scopes: append(scopes, oauth.OpenIDScopes...), Groups: groups,
 		TTL: time.Hour, SessionID: NewID(), Epoch: "ABCDEFGHIJKLMNOPQRSTUVWXYZ", AuthTime: time.Now(), Credential: 1 << 50})
 	if err != nil {
 		t.Fatal(err)
@@ -63,7 +64,7 @@ func TestBudgetsFit(t *testing.T) {
 }
 
 func TestClaimBytes(t *testing.T) {
-	if got := UserClaimBytes("alice", []string{"readers"}, []string{"read", "write"}); got != len(`"alice"`)+len(`["readers"]`)+len(`"read write"`) {
+	if got := UserClaimBytes("alice", []string{"readers"}, []string{"read", "write"}); got != 2*len(`"alice"`)+len(`["readers"]`)+len(`"read write openid profile groups"`) {
 		t.Fatalf("UserClaimBytes = %d", got)
 	}
 	if got := ClientClaimBytes("billing", nil); got != len(`"billing"`)+len(`null`) {
