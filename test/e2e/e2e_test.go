@@ -52,7 +52,8 @@ type cluster struct {
 }
 
 // newCluster builds the binary and starts a kube-apiserver with the CRDs.
-func newCluster(t *testing.T) *cluster {
+// apiServerFlags are name=value pairs added to kube-apiserver's flags.
+func newCluster(t *testing.T, apiServerFlags ...string) *cluster {
 	t.Helper()
 	root, err := filepath.Abs(filepath.Join("..", ".."))
 	if err != nil {
@@ -62,6 +63,11 @@ func newCluster(t *testing.T) *cluster {
 	c.bin = filepath.Join(c.work, "authstack")
 	run(t, root, "go", "build", "-o", c.bin, ".")
 	c.env = &envtest.Environment{BinaryAssetsDirectory: testenv.Assets()}
+	args := c.env.ControlPlane.GetAPIServer().Configure()
+	for _, f := range apiServerFlags {
+		name, value, _ := strings.Cut(f, "=")
+		args.Set(name, value)
+	}
 	if _, err := c.env.Start(); err != nil {
 		t.Fatal(err)
 	}
