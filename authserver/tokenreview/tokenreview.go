@@ -84,8 +84,10 @@ const DefaultPrefix = "authstack:"
 const (
 	// ExtraClientID holds the client the token was issued to.
 	ExtraClientID = "authstack.io/client-id"
-	// ExtraSessionID holds the token's session (its sid), the handle an
-	// operator revokes it by; absent for a token without one.
+	// ExtraSessionID holds the token's session (its sid, the store's key
+	// of the session, which cannot make a token), so that the API
+	// server's audit log ties a request to it; absent for a token without
+	// one.
 	ExtraSessionID = "authstack.io/session-id"
 	// ExtraScopes holds the granted scopes; absent when none were.
 	ExtraScopes = "authstack.io/scopes"
