@@ -44,6 +44,7 @@ import (
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/tokenreview"
 	"github.com/authstack/authstack/authserver/userinfo"
 	"github.com/authstack/authstack/authserver/verify"
 	"github.com/authstack/authstack/internal/clocks"
@@ -137,6 +138,12 @@ type Config struct {
 	// VerifyAudiences are the audiences /verify accepts when the gateway
 	// names none; DefaultAudience when empty.
 	VerifyAudiences []string
+	// TokenReviewAudiences, when set, serve the Kubernetes TokenReview
+	// webhook at /tokenreview, for tokens whose aud holds one of them.
+	TokenReviewAudiences []string
+	// TokenReviewPrefix starts every username and group /tokenreview
+	// answers; required with TokenReviewAudiences (tokenreview.CheckPrefix).
+	TokenReviewPrefix string
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
@@ -196,6 +203,11 @@ func (c *Config) defaults() error {
 	}
 	if len(c.VerifyAudiences) == 0 {
 		c.VerifyAudiences = c.DefaultAudience
+	}
+	if len(c.TokenReviewAudiences) > 0 {
+		if err := tokenreview.CheckPrefix(c.TokenReviewPrefix); err != nil {
+			return err
+		}
 	}
 	if c.HashParams == (password.Params{}) {
 		c.HashParams = password.DefaultParams
@@ -392,6 +404,14 @@ func New(cfg Config) (*Server, error) {
 		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", suffixed: true, handler: http.HandlerFunc(disc.ServeOAuth)},
 		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
 		{method: http.MethodGet, path: "/.well-known/jwks.json", member: discovery.JWKSURI, handler: http.HandlerFunc(s.serveJWKS)},
+	}
+	if len(cfg.TokenReviewAudiences) > 0 {
+		routes = append(routes, route{path: tokenreview.Path, handler: &tokenreview.Handler{
+			Auth: bearerAuth(&accesstoken.Validator{
+				Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.TokenReviewAudiences, Leeway: cfg.ClockSkew, Clock: cfg.Clock,
+			}),
+			Prefix: cfg.TokenReviewPrefix, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+		}})
 	}
 	routes = append(routes, s.probes()...)
 	*disc = *discovery.New(discovery.Options{

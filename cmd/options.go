@@ -29,6 +29,7 @@ import (
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/authserver/token"
+	"github.com/authstack/authstack/authserver/tokenreview"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
@@ -49,6 +50,7 @@ type serverOptions struct {
 	refreshLimit    throttle.Limit
 	maxStaleness    time.Duration
 	verifyAudiences []string
+	tokenReview     tokenReviewFlags
 	publicClientID  string
 	trustedProxies  []string
 	perUserIP       throttle.Limit
@@ -87,6 +89,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.maxStaleness, "revocation-max-staleness", mirror.DefaultMaxStaleness,
 		"oldest revocation state validation trusts; beyond it (Redis unreachable) validation answers 503")
 	fs.StringSliceVar(&o.verifyAudiences, "verify-audience", nil, "audiences /verify accepts when the gateway names none (default: --audience, or the issuer)")
+	o.tokenReview.addFlags(fs)
 	fs.StringVar(&o.publicClientID, "public-client-id", "default", "client used by token requests that name no client (empty: such requests are refused)")
 	fs.StringSliceVar(&o.trustedProxies, "trusted-proxies", nil, "CIDRs of proxies whose X-Forwarded-For is believed")
 	fs.Int64Var(&o.perUserIP.Max, "throttle-user-ip-max", throttle.DefaultPerUserIP.Max, "failed logins allowed per username and client IP in a window (0: off)")
@@ -112,6 +115,19 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
 	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+}
+
+// tokenReviewFlags are the flags of the Kubernetes TokenReview webhook.
+type tokenReviewFlags struct {
+	audiences []string
+	prefix    string
+}
+
+func (t *tokenReviewFlags) addFlags(fs *pflag.FlagSet) {
+	fs.StringSliceVar(&t.audiences, "tokenreview-audience", nil,
+		"serve the Kubernetes TokenReview webhook at /tokenreview for tokens whose aud holds one of these (repeatable; none: not served)")
+	fs.StringVar(&t.prefix, "tokenreview-prefix", tokenreview.DefaultPrefix,
+		"prefix of every username and group /tokenreview answers, so none is one of Kubernetes' own (not empty, not system:)")
 }
 
 // argon2Flags are the --argon2-* flags, which the server and the manager
@@ -153,6 +169,7 @@ func (o *serverOptions) config() authserver.Config {
 		RefreshTokenTTL:   o.refreshTokenTTL,
 		MaxAccessTokenTTL: o.maxAccessTTL, MaxRefreshTokenTTL: o.maxRefreshTTL,
 		MaxSessionLifetime: o.maxSession, MaxSessionsPerUser: o.maxSessions, SessionRefreshes: o.refreshLimit,
+		TokenReviewAudiences: o.tokenReview.audiences, TokenReviewPrefix: o.tokenReview.prefix,
 		MaxStaleness:    o.maxStaleness,
 		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,

@@ -74,6 +74,13 @@ func (p *Responder) Respond(w http.ResponseWriter, r *http.Request, err error, k
 	WriteError(w, e)
 }
 
+// Note logs err as Respond does, without writing a response: for an
+// endpoint that answers a refusal in a format of its own (the Kubernetes
+// TokenReview webhook answers 200 with authenticated: false).
+func (p *Responder) Note(r *http.Request, err error, kind string, attrs ...any) {
+	p.log(r, As(err), kind, attrs)
+}
+
 func (p *Responder) log(r *http.Request, e *Error, kind string, attrs []any) {
 	if p == nil || p.Log == nil {
 		return

@@ -89,6 +89,12 @@ func TestRespondSamples(t *testing.T) {
 	if len(d.asked) != 1 || d.asked[0] != "Token request refused password invalid_grant 400" {
 		t.Errorf("sampler asked %q", d.asked)
 	}
+	// Note logs and samples as Respond does, and writes nothing.
+	d.asked = nil
+	p.Note(httptest.NewRequest(http.MethodPost, "/tokenreview", nil), oauth.BearerChallenge(oauth.CodeInvalidToken, "token revoked"), "")
+	if buf.Len() != 0 || len(d.asked) != 1 || d.asked[0] != "Token request refused invalid_token 401" {
+		t.Errorf("Note: log %q, sampler asked %q", buf.String(), d.asked)
+	}
 	// A nil Log discards.
 	(&oauth.Responder{}).Respond(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), errors.New("x"), "")
 }
