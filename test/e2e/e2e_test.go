@@ -88,6 +88,17 @@ func (c *cluster) kubectl(t *testing.T, args ...string) string {
 	return run(t, c.root, c.kubectlBin, append([]string{"--kubeconfig", c.kubeconfig}, args...)...)
 }
 
+// caFile writes the API server's CA certificate to a file and returns its
+// path.
+func (c *cluster) caFile(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(c.work, "apiserver-ca.crt")
+	if err := os.WriteFile(path, c.env.Config.CAData, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 // canI asks the API server whether user may do args.
 func (c *cluster) canI(user string, args ...string) bool {
 	cmd := append([]string{"--kubeconfig", c.kubeconfig, "auth", "can-i"}, args...)

@@ -1,0 +1,283 @@
+//go:build e2e
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package e2e
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
+	"github.com/authstack/authstack/internal/testing/redistest"
+)
+
+// The Kubernetes objects of TestKubectl: alice in group dev, the two
+// public clients kubectl uses (one per path: each gets its own audience),
+// and a Role that lets group dev read pods in namespace team.
+const kubernetesObjects = `
+apiVersion: v1
+kind: Secret
+metadata: {name: alice-password, namespace: authstack-system}
+stringData: {password: wonderland-rabbit-42}
+---
+apiVersion: authstack.dev/v1alpha1
+kind: AuthUser
+metadata: {name: alice, namespace: authstack-system}
+spec:
+  passwordSecretRef: {name: alice-password, key: password}
+  groups: [dev]
+---
+apiVersion: authstack.dev/v1alpha1
+kind: AuthClient
+metadata: {name: kubectl-jwt, namespace: authstack-system}
+spec:
+  grantTypes: [password, refresh_token]
+  audiences: [kubernetes-jwt]
+---
+apiVersion: authstack.dev/v1alpha1
+kind: AuthClient
+metadata: {name: kubectl-webhook, namespace: authstack-system}
+spec:
+  grantTypes: [password, refresh_token]
+  audiences: [kubernetes-webhook]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: Role
+metadata: {name: pod-reader, namespace: team}
+rules:
+- apiGroups: [""]
+  resources: [pods]
+  verbs: [get, list]
+---
+apiVersion: rbac.authorization.k8s.io/v1
+kind: RoleBinding
+metadata: {name: dev-reads-pods, namespace: team}
+roleRef: {apiGroup: rbac.authorization.k8s.io, kind: Role, name: pod-reader}
+subjects:
+- {apiGroup: rbac.authorization.k8s.io, kind: Group, name: "authstack:dev"}
+`
+
+// kubectlUser is kubectl as an authstack user: a kubeconfig whose user
+// runs `authstack login`, the password in AUTHSTACK_PASSWORD and a token
+// cache of its own.
+type kubectlUser struct {
+	c          *cluster
+	kubeconfig string
+	cache      string
+	password   string
+}
+
+// run runs kubectl as the user and returns its output and error.
+func (u *kubectlUser) run(args ...string) (string, error) {
+	cmd := exec.Command(u.c.kubectlBin, append([]string{"--kubeconfig", u.kubeconfig}, args...)...)
+	cmd.Env = append(os.Environ(), "AUTHSTACK_PASSWORD="+u.password, "KUBECACHEDIR="+u.cache)
+	var out, stderr bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &stderr
+	err := cmd.Run()
+	if err != nil {
+		err = errors.New(strings.TrimSpace(stderr.String()))
+	}
+	return out.String(), err
+}
+
+// whoami is `kubectl auth whoami` as the user: the API server's view of
+// who the token is.
+func (u *kubectlUser) whoami() (name string, groups []string, err error) {
+	out, err := u.run("auth", "whoami", "-o", "json")
+	if err != nil {
+		return "", nil, err
+	}
+	var r struct {
+		Status struct {
+			UserInfo struct {
+				Username string   `json:"username"`
+				Groups   []string `json:"groups"`
+			} `json:"userInfo"`
+		} `json:"status"`
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		return "", nil, err
+	}
+	return r.Status.UserInfo.Username, r.Status.UserInfo.Groups, nil
+}
+
+// TestKubectl logs kubectl into a real kube-apiserver with AuthUser
+// credentials through both of Kubernetes' paths: the structured JWT
+// authenticator (--authentication-config, offline) and authstack's
+// TokenReview webhook (revocation-aware). kubectl runs `authstack login` as
+// its exec credential plugin; the configuration the API server reads is
+// what `authstack kubeconfig` prints. RBAC by AuthUser group allows and
+// forbids; disabling alice, or changing her password, with kubectl cuts
+// her webhook access within the webhook's cache TTL plus the propagation.
+func TestKubectl(t *testing.T) {
+	root, err := filepath.Abs(filepath.Join("..", ".."))
+	if err != nil {
+		t.Fatal(err)
+	}
+	work := t.TempDir()
+	bin := filepath.Join(work, "authstack")
+	run(t, root, "go", "build", "-o", bin, ".")
+
+	// The token server's address and TLS are known before the API server
+	// starts: its flags name them.
+	addr := authtest.MustFreeAddr(t)
+	issuer := "https://" + addr + "/auth"
+	tls := authtest.TLSPair(t, work, "127.0.0.1")
+	authnConfig := filepath.Join(work, "authentication-config.yaml")
+	webhookConfig := filepath.Join(work, "webhook-kubeconfig.yaml")
+	writeOutput(t, authnConfig, bin, "kubeconfig", "--authentication-config", "--server", issuer, "--client-id", "kubectl-jwt",
+		"--username", "alice", "--certificate-authority", tls.CA, "--audience", "kubernetes-jwt", "--prefix", "authstack:")
+	writeOutput(t, webhookConfig, bin, "kubeconfig", "--webhook-config", "--server", issuer, "--certificate-authority", tls.CA)
+
+	const webhookCacheTTL = time.Second
+	c := newCluster(t,
+		"authentication-config="+authnConfig,
+		"authentication-token-webhook-config-file="+webhookConfig,
+		"authentication-token-webhook-version=v1",
+		"authentication-token-webhook-cache-ttl="+webhookCacheTTL.String(),
+	)
+	kubectl := func(args ...string) string {
+		t.Helper()
+		return c.kubectl(t, args...)
+	}
+	kubectl("create", "namespace", "authstack-system")
+	kubectl("create", "namespace", "team")
+
+	redis := redistest.Start(t)
+	keys := filepath.Join(work, "keys")
+	writeSigningKey(t, keys)
+	start(t, work, "manager", bin, "manager", "--kubeconfig", c.kubeconfig, "--redis-url", redis.URL(),
+		"--metrics-bind-address", "0", "--health-probe-bind-address", "127.0.0.1:0", "--signing-keys-namespace", "authstack-system")
+	metricsAddr := authtest.MustFreeAddr(t)
+	start(t, work, "server", bin, "server", "--addr", addr, "--metrics-addr", metricsAddr, "--redis-url", redis.URL(),
+		"--issuer", issuer, "--signing-keys", keys, "--shutdown-delay", "0s",
+		"--tls-cert-file", tls.Cert, "--tls-key-file", tls.Key,
+		"--tokenreview-audience", "kubernetes-webhook", "--tokenreview-prefix", "authstack:")
+	waitHTTP(t, "http://"+metricsAddr+"/readyz")
+
+	objects := filepath.Join(work, "objects.yaml")
+	if err := os.WriteFile(objects, []byte(kubernetesObjects), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	kubectl("apply", "-f", objects)
+	kubectl("wait", "--for=condition=Ready", "-n", "authstack-system", "authuser/alice", "authclient/kubectl-jwt",
+		"authclient/kubectl-webhook", "--timeout=60s")
+
+	users := map[string]*kubectlUser{}
+	for _, client := range []string{"kubectl-jwt", "kubectl-webhook"} {
+		u := &kubectlUser{c: c, cache: filepath.Join(work, client+"-cache"), password: "wonderland-rabbit-42"}
+		u.kubeconfig = filepath.Join(work, client+"-kubeconfig")
+		writeOutput(t, u.kubeconfig, bin, "kubeconfig", "--server", issuer, "--client-id", client, "--username", "alice",
+			"--certificate-authority", tls.CA, "--cluster-server", c.env.Config.Host, "--cluster-ca", c.caFile(t), "--name", client)
+		users[client] = u
+	}
+
+	// Both paths: the API server sees alice and her groups, prefixed.
+	for client, u := range users {
+		var name string
+		var groups []string
+		// The JWT authenticator fetches the issuer's discovery and keys in
+		// the background once the token server is up.
+		eventuallyWithin(t, 60*time.Second, client+": kubectl auth whoami as alice", func() bool {
+			name, groups, err = u.whoami()
+			return err == nil
+		})
+		if name != "authstack:alice" || !slices.Contains(groups, "authstack:dev") {
+			t.Errorf("%s: whoami %q %q, want authstack:alice in authstack:dev", client, name, groups)
+		}
+		// RBAC by AuthUser group.
+		if _, err := u.run("get", "pods", "-n", "team"); err != nil {
+			t.Errorf("%s: alice cannot list pods in team: %v", client, err)
+		}
+		for _, args := range [][]string{{"get", "secrets", "-n", "team"}, {"get", "pods", "-n", "default"}} {
+			if _, err := u.run(args...); err == nil || !strings.Contains(err.Error(), "Forbidden") {
+				t.Errorf("%s: alice may %v: %v", client, args, err)
+			}
+		}
+	}
+
+	webhook, jwt := users["kubectl-webhook"], users["kubectl-jwt"]
+	cut := func(what string, change ...string) time.Duration {
+		t.Helper()
+		begin := time.Now()
+		kubectl(change...)
+		eventuallyWithin(t, 30*time.Second, what+" to cut alice's kubectl (webhook)", func() bool {
+			_, err := webhook.run("get", "pods", "-n", "team")
+			return err != nil && strings.Contains(err.Error(), "Unauthorized")
+		})
+		took := time.Since(begin)
+		t.Logf("%s: alice's kubectl through the webhook refused %v after the change (webhook cache TTL %v)", what, took.Round(time.Millisecond), webhookCacheTTL)
+		return took
+	}
+	cut("disable", "patch", "authuser", "alice", "-n", "authstack-system", "--type", "merge", "-p", `{"spec":{"disabled":true}}`)
+	// The structured JWT authenticator verifies offline: the same token
+	// still works there until it expires (docs/kubernetes.md).
+	if _, err := jwt.run("get", "pods", "-n", "team"); err != nil {
+		t.Logf("the JWT path refused the disabled user's cached token too: %v", err)
+	}
+
+	// Enabled again, alice logs in anew (her cached token is of the old
+	// credential) and is back.
+	kubectl("patch", "authuser", "alice", "-n", "authstack-system", "--type", "merge", "-p", `{"spec":{"disabled":false}}`)
+	eventuallyWithin(t, 30*time.Second, "alice's kubectl to work again after a new login", func() bool {
+		_ = os.RemoveAll(webhook.cache)
+		_, err := webhook.run("get", "pods", "-n", "team")
+		return err == nil
+	})
+
+	// A password change cuts her too; the new password logs in.
+	cut("password change", "patch", "secret", "alice-password", "-n", "authstack-system", "--type", "merge",
+		"-p", `{"stringData":{"password":"a-new-password-for-alice"}}`)
+	_ = os.RemoveAll(webhook.cache)
+	if _, err := webhook.run("get", "pods", "-n", "team"); err == nil {
+		t.Error("the old password still logs in")
+	}
+	webhook.password = "a-new-password-for-alice"
+	eventuallyWithin(t, 30*time.Second, "alice's kubectl with her new password", func() bool {
+		_, err := webhook.run("get", "pods", "-n", "team")
+		return err == nil
+	})
+}
+
+// writeOutput runs bin with args and writes its standard output to path.
+func writeOutput(t *testing.T, path, bin string, args ...string) {
+	t.Helper()
+	if err := os.WriteFile(path, []byte(run(t, filepath.Dir(path), bin, args...)), 0o600); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// eventuallyWithin polls cond until it holds or d has passed.
+func eventuallyWithin(t *testing.T, d time.Duration, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(d)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out after %v waiting for %s", d, what)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+}
