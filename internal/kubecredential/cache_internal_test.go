@@ -47,7 +47,7 @@ func TestCachePathPerLogin(t *testing.T) {
 			t.Errorf("path %s", p)
 		}
 	}
-	if c.Path(k) != c.Path(k) {
+	if (&Cache{Dir: "/cache"}).Path(k) != c.Path(k) {
 		t.Error("the path is not stable")
 	}
 }

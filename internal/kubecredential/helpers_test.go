@@ -19,9 +19,9 @@ package kubecredential_test
 import (
 	"context"
 	"encoding/json"
+	"encoding/pem"
 	"io"
 	"log"
-	"encoding/pem"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"

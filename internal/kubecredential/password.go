@@ -76,7 +76,11 @@ func readLine(in io.Reader) (string, error) {
 		return string(b), err
 	}
 	line, err := bufio.NewReader(in).ReadString('\n')
-	if err != nil && !(errors.Is(err, io.EOF) && line != "") {
+	// A last line without a newline is a line.
+	if errors.Is(err, io.EOF) && line != "" {
+		err = nil
+	}
+	if err != nil {
 		return "", err
 	}
 	return strings.TrimRight(line, "\r\n"), nil
