@@ -25,6 +25,7 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"strings"
 	"time"
 )
 
@@ -136,6 +137,17 @@ func writeTemp(dir string, b []byte) (string, error) {
 		return "", err
 	}
 	return f.Name(), nil
+}
+
+// Lock holds k's entry for one process until unlock: kubectl may run
+// the plugin several times at once, and two refreshes with one refresh
+// token would look like its theft to the server, which would end the
+// session. The lock file stays, empty.
+func (c *Cache) Lock(k Key) (unlock func(), err error) {
+	if err := c.ensureDir(); err != nil {
+		return nil, err
+	}
+	return lockFile(strings.TrimSuffix(c.Path(k), ".json") + ".lock")
 }
 
 // Remove deletes k's entry; removed is false when there was none.

@@ -77,9 +77,8 @@ func TestCacheSaveLoadRemove(t *testing.T) {
 	if fi.Mode().Perm() != 0o700 {
 		t.Errorf("dir mode %v", fi.Mode().Perm())
 	}
-	entries, _ := os.ReadDir(dir)
-	if len(entries) != 1 {
-		t.Errorf("%d files, want 1", len(entries))
+	if entries, _ := os.ReadDir(dir); len(entries) != 1 {
+		t.Errorf("%d files, want the one (no temporary file left)", len(entries))
 	}
 	if removed, err := c.Remove(k); !removed || err != nil {
 		t.Errorf("remove: %v, %v", removed, err)

@@ -51,12 +51,25 @@ type Client struct {
 
 // Token returns an access token: the cached one while it is good, else
 // one refreshed with the cached refresh token, else a new login with the
-// password. Only a refresh the server refused (invalid_grant: the session
-// was revoked or ended) leads to the password; a server that cannot be
-// reached or fails is reported.
+// password, the cache locked against other runs meanwhile. Only a refresh
+// the server refused (invalid_grant: the session was revoked or ended)
+// leads to the password; a server that cannot be reached or fails is
+// reported.
 func (c *Client) Token(ctx context.Context) (*Entry, error) {
 	cached, err := c.Cache.Load(c.Key)
 	if err != nil {
+		return nil, err
+	}
+	if cached.good(clocks.Or(c.Clock).Now()) {
+		return cached, nil
+	}
+	unlock, err := c.Cache.Lock(c.Key)
+	if err != nil {
+		return nil, err
+	}
+	defer unlock()
+	// Another run may have refreshed while this one waited for the lock.
+	if cached, err = c.Cache.Load(c.Key); err != nil {
 		return nil, err
 	}
 	now := clocks.Or(c.Clock).Now()

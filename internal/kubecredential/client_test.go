@@ -95,9 +95,8 @@ func TestLoginPrintsAValidExecCredential(t *testing.T) {
 	if strings.Contains(string(b), alicePassword) {
 		t.Error("the cache holds the password")
 	}
-	entries, _ := os.ReadDir(filepath.Dir(path))
-	if len(entries) != 1 {
-		t.Errorf("the cache dir holds %d files, want the one (no temporary file left)", len(entries))
+	if tmp, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".tmp-*")); len(tmp) != 0 {
+		t.Errorf("temporary files left: %v", tmp)
 	}
 }
 
@@ -119,8 +118,8 @@ func TestSecondLoginMakesNoRequest(t *testing.T) {
 	if n := ts.total() - before; n != 0 {
 		t.Errorf("the second login made %d requests", n)
 	}
-	if second.AccessToken != first.AccessToken || c.passwords != 1 {
-		t.Errorf("not the cached token (passwords asked: %d)", c.passwords)
+	if second.AccessToken != first.AccessToken || c.passwords.Load() != 1 {
+		t.Errorf("not the cached token (passwords asked: %d)", c.passwords.Load())
 	}
 }
 
@@ -139,8 +138,8 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if ts.count("/token") != tokens+1 || c.passwords != 1 {
-		t.Errorf("token requests %d → %d, passwords asked %d: want one refresh and no password", tokens, ts.count("/token"), c.passwords)
+	if ts.count("/token") != tokens+1 || c.passwords.Load() != 1 {
+		t.Errorf("token requests %d → %d, passwords asked %d: want one refresh and no password", tokens, ts.count("/token"), c.passwords.Load())
 	}
 	if second.AccessToken == first.AccessToken || second.RefreshToken == first.RefreshToken {
 		t.Error("the refresh returned the old tokens")
@@ -151,6 +150,36 @@ func TestExpiredTokenIsRefreshed(t *testing.T) {
 	cached, err := c.Cache.Load(c.Key)
 	if err != nil || cached == nil || cached.RefreshToken != second.RefreshToken {
 		t.Errorf("the cache does not hold the rotated refresh token: %v", err)
+	}
+}
+
+// Plugin runs at once, their token expired, refresh it once between them
+// (the cache is locked): a second refresh with the same refresh token
+// would be taken for a stolen one, and the server would end the session.
+func TestConcurrentRunsRefreshOnce(t *testing.T) {
+	ts := newTestServer(t)
+	c := ts.client()
+	if _, err := c.Token(t.Context()); err != nil {
+		t.Fatal(err)
+	}
+	tokens := ts.count("/token")
+	c.clock.Step(accessTTL)
+	const runs = 8
+	errs := make(chan error, runs)
+	for range runs {
+		run := *c.Client // a plugin run of its own, on the same cache
+		go func() {
+			_, err := run.Token(t.Context())
+			errs <- err
+		}()
+	}
+	for range runs {
+		if err := <-errs; err != nil {
+			t.Error(err)
+		}
+	}
+	if n := ts.count("/token") - tokens; n != 1 || c.passwords.Load() != 1 {
+		t.Errorf("%d token requests, %d passwords asked: want one refresh and no password", n, c.passwords.Load())
 	}
 }
 
@@ -171,8 +200,8 @@ func TestRevokedRefreshFallsBackToThePassword(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if c.passwords != 2 {
-		t.Errorf("passwords asked %d, want 2", c.passwords)
+	if c.passwords.Load() != 2 {
+		t.Errorf("passwords asked %d, want 2", c.passwords.Load())
 	}
 	if _, err := ts.validator().Validate(second.AccessToken); err != nil {
 		t.Fatal(err)
@@ -193,8 +222,8 @@ func TestUnreachableServerIsReportedNotPrompted(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), "cannot reach the server") {
 		t.Fatalf("err = %v", err)
 	}
-	if c.passwords != 1 {
-		t.Errorf("passwords asked %d, want no new prompt", c.passwords)
+	if c.passwords.Load() != 1 {
+		t.Errorf("passwords asked %d, want no new prompt", c.passwords.Load())
 	}
 }
 
@@ -235,7 +264,7 @@ func TestIssuerMismatchIsRefused(t *testing.T) {
 	if err == nil || !strings.Contains(err.Error(), `names the issuer "https://auth.example.test"`) {
 		t.Fatalf("err = %v", err)
 	}
-	if c.passwords != 0 || ts.count("/token") != 0 {
+	if c.passwords.Load() != 0 || ts.count("/token") != 0 {
 		t.Error("the login went on after the mismatch")
 	}
 }

@@ -30,6 +30,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -167,7 +168,7 @@ type client struct {
 	*kubecredential.Client
 	clock     *clocktesting.FakeClock
 	password  string
-	passwords int
+	passwords atomic.Int32
 }
 
 func (ts *testServer) client() *client {
@@ -182,7 +183,7 @@ func (ts *testServer) client() *client {
 		HTTP:  hc,
 		Cache: &kubecredential.Cache{Dir: filepath.Join(ts.t.TempDir(), "cache", "authstack")},
 		Password: func() (string, error) {
-			c.passwords++
+			c.passwords.Add(1)
 			return c.password, nil
 		},
 		Clock: c.clock,

@@ -33,6 +33,11 @@ import (
 // false when nothing was cached. On an error the cache file stays, so
 // that the logout can be retried.
 func (c *Client) Logout(ctx context.Context) (found bool, err error) {
+	unlock, err := c.Cache.Lock(c.Key)
+	if err != nil {
+		return false, err
+	}
+	defer unlock()
 	cached, err := c.Cache.Load(c.Key)
 	if err != nil {
 		return false, err
