@@ -43,14 +43,15 @@ func NewRoot() *cobra.Command {
 			return bindEnv(cmd.Flags())
 		},
 	}
-	root.AddCommand(newServerCommand(), newDevCommand(), newManagerCommand())
+	root.AddCommand(newServerCommand(), newDevCommand(), newManagerCommand(),
+		newLoginCommand(), newLogoutCommand(), newKubeconfigCommand())
 	return root
 }
 
 // Execute runs the root command and exits non-zero on error.
 func Execute() {
 	if err := NewRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, "error:", err)
+		fmt.Fprintln(os.Stderr, errorLine(err))
 		os.Exit(1)
 	}
 }

@@ -1,0 +1,108 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package kubecredential
+
+// AuthenticationAPIVersion is the kube-apiserver configuration API of
+// AuthenticationConfiguration (GA since Kubernetes 1.34).
+const AuthenticationAPIVersion = "apiserver.config.k8s.io/v1"
+
+// The types below are the members of kube-apiserver's
+// AuthenticationConfiguration (k8s.io/apiserver/pkg/apis/apiserver/v1)
+// that authstack sets: that module's types would bring its tracing
+// dependencies into the binary. The tests decode the output strictly with
+// kube-apiserver's own scheme and validate it.
+
+// AuthenticationConfiguration is the file of kube-apiserver's
+// --authentication-config.
+type AuthenticationConfiguration struct {
+	APIVersion string             `json:"apiVersion"`
+	Kind       string             `json:"kind"`
+	JWT        []JWTAuthenticator `json:"jwt"`
+}
+
+// JWTAuthenticator validates the tokens of one issuer.
+type JWTAuthenticator struct {
+	Issuer              JWTIssuer            `json:"issuer"`
+	ClaimMappings       ClaimMappings        `json:"claimMappings"`
+	UserValidationRules []UserValidationRule `json:"userValidationRules,omitempty"`
+}
+
+// JWTIssuer is the issuer, the audiences a token must carry one of, and
+// the CA (PEM) kube-apiserver trusts the issuer's discovery and JWKS with.
+type JWTIssuer struct {
+	URL                  string   `json:"url"`
+	Audiences            []string `json:"audiences"`
+	CertificateAuthority string   `json:"certificateAuthority,omitempty"`
+}
+
+// ClaimMappings map claims to the user's name and groups.
+type ClaimMappings struct {
+	Username PrefixedClaim `json:"username"`
+	Groups   PrefixedClaim `json:"groups"`
+}
+
+// PrefixedClaim is a claim and the prefix put before its values; the
+// prefix is always written, since kube-apiserver requires it with a claim.
+type PrefixedClaim struct {
+	Claim  string `json:"claim"`
+	Prefix string `json:"prefix"`
+}
+
+// UserValidationRule is a CEL expression the mapped user must satisfy.
+type UserValidationRule struct {
+	Expression string `json:"expression"`
+	Message    string `json:"message,omitempty"`
+}
+
+// NoSystemGroups is the user validation rule that keeps a token's groups
+// out of the system: groups Kubernetes reserves for itself.
+var NoSystemGroups = UserValidationRule{
+	Expression: "!user.groups.exists(g, g.startsWith('system:'))",
+	Message:    "authstack users may not be in system: groups",
+}
+
+// Authentication describes kube-apiserver's JWT authenticator for
+// authstack's access tokens.
+type Authentication struct {
+	Issuer string
+	// Audience is the AuthClient's audience the tokens carry (aud).
+	Audience string
+	// CA is the PEM the API server trusts the issuer with; empty for the
+	// system roots.
+	CA []byte
+	// Prefix goes before every username and group (authstack:alice).
+	Prefix string
+	// UsernameClaim is the claim that holds the username.
+	UsernameClaim string
+}
+
+// Config is the AuthenticationConfiguration of kube-apiserver's
+// --authentication-config: one JWT authenticator for the issuer.
+func (a Authentication) Config() AuthenticationConfiguration {
+	return AuthenticationConfiguration{
+		APIVersion: AuthenticationAPIVersion,
+		Kind:       "AuthenticationConfiguration",
+		JWT: []JWTAuthenticator{{
+			Issuer: JWTIssuer{URL: a.Issuer, Audiences: []string{a.Audience}, CertificateAuthority: string(a.CA)},
+			ClaimMappings: ClaimMappings{
+				Username: PrefixedClaim{Claim: a.UsernameClaim, Prefix: a.Prefix},
+				Groups:   PrefixedClaim{Claim: "groups", Prefix: a.Prefix},
+			},
+			UserValidationRules: []UserValidationRule{NoSystemGroups},
+		}},
+	}
+}
