@@ -31,9 +31,9 @@ import (
 // kubeconfigOptions are the flags of `authstack kubeconfig`.
 type kubeconfigOptions struct {
 	loginOptions
-	name, clusterServer, clusterCA  string
-	prefix, audience, usernameClaim string
-	authConfig, webhookConfig       bool
+	name, clusterServer, clusterCA string
+	prefix, audience               string
+	authConfig, webhookConfig      bool
 }
 
 func newKubeconfigCommand() *cobra.Command {
@@ -67,7 +67,6 @@ func newKubeconfigCommand() *cobra.Command {
 	fs.StringVar(&o.clusterCA, "cluster-ca", "", "PEM file of the API server's CA, embedded in the kubeconfig's cluster")
 	fs.StringVar(&o.prefix, "prefix", "authstack:", "with --authentication-config: the prefix of usernames and groups in Kubernetes")
 	fs.StringVar(&o.audience, "audience", "kubernetes", "with --authentication-config: the audience of the AuthClient's tokens (its spec.audiences)")
-	fs.StringVar(&o.usernameClaim, "username-claim", "sub", "with --authentication-config: the access-token claim that holds the username")
 	fs.BoolVar(&o.authConfig, "authentication-config", false, "print kube-apiserver's AuthenticationConfiguration (--authentication-config) instead")
 	fs.BoolVar(&o.webhookConfig, "webhook-config", false, "print kube-apiserver's --authentication-token-webhook-config-file instead")
 	c.MarkFlagsMutuallyExclusive("authentication-config", "webhook-config")
@@ -87,7 +86,7 @@ func (o *kubeconfigOptions) document() (any, error) {
 	case o.authConfig:
 		ca, err := readOptional(o.caFile, "--certificate-authority")
 		return kubecredential.Authentication{
-			Issuer: o.server, Audience: o.audience, CA: ca, Prefix: o.prefix, UsernameClaim: o.usernameClaim,
+			Issuer: o.server, Audience: o.audience, CA: ca, Prefix: o.prefix,
 		}.Config(), err
 	case o.webhookConfig:
 		ca, err := readOptional(o.caFile, "--certificate-authority")

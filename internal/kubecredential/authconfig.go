@@ -86,9 +86,12 @@ type Authentication struct {
 	CA []byte
 	// Prefix goes before every username and group (authstack:alice).
 	Prefix string
-	// UsernameClaim is the claim that holds the username.
-	UsernameClaim string
 }
+
+// UsernameClaim is the access-token claim Kubernetes maps to the username:
+// preferred_username (OpenID Connect Core §5.1), the claim OIDC tooling
+// expects; authstack's sub is the username too.
+const UsernameClaim = "preferred_username"
 
 // Config is the AuthenticationConfiguration of kube-apiserver's
 // --authentication-config: one JWT authenticator for the issuer.
@@ -99,7 +102,7 @@ func (a Authentication) Config() AuthenticationConfiguration {
 		JWT: []JWTAuthenticator{{
 			Issuer: JWTIssuer{URL: a.Issuer, Audiences: []string{a.Audience}, CertificateAuthority: string(a.CA)},
 			ClaimMappings: ClaimMappings{
-				Username: PrefixedClaim{Claim: a.UsernameClaim, Prefix: a.Prefix},
+				Username: PrefixedClaim{Claim: UsernameClaim, Prefix: a.Prefix},
 				Groups:   PrefixedClaim{Claim: "groups", Prefix: a.Prefix},
 			},
 			UserValidationRules: []UserValidationRule{NoSystemGroups},

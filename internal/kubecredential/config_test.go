@@ -122,7 +122,7 @@ func TestKubeconfigWithCluster(t *testing.T) {
 func TestAuthenticationConfiguration(t *testing.T) {
 	a := kubecredential.Authentication{
 		Issuer: "https://auth.example.test/auth", Audience: "kubernetes", CA: readCA(t),
-		Prefix: "authstack:", UsernameClaim: "sub",
+		Prefix: "authstack:",
 	}
 	b, err := yaml.Marshal(a.Config())
 	if err != nil {
@@ -143,7 +143,7 @@ func TestAuthenticationConfiguration(t *testing.T) {
 	}
 	jwt := cfg.JWT[0]
 	if jwt.Issuer.URL != a.Issuer || jwt.Issuer.Audiences[0] != "kubernetes" || jwt.Issuer.CertificateAuthority != string(a.CA) ||
-		jwt.ClaimMappings.Username.Claim != "sub" || *jwt.ClaimMappings.Groups.Prefix != "authstack:" {
+		jwt.ClaimMappings.Username.Claim != "preferred_username" || *jwt.ClaimMappings.Groups.Prefix != "authstack:" {
 		t.Errorf("as kube-apiserver reads it: %+v", jwt)
 	}
 }
