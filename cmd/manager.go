@@ -120,7 +120,7 @@ func newManagerCommand() *cobra.Command {
 	fs.StringVar(&o.signingKeys.Namespace, "signing-keys-namespace", "", "namespace of the signing-keys Secret (default: $POD_NAMESPACE)")
 	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", signingkeys.DefaultRotationPeriod, "how long a signing key stays active")
 	fs.DurationVar(&o.signingKeys.PublishDelay, "signing-key-publish-delay", signingkeys.DefaultPublishDelay, "how long a new key is published in JWKS before it signs")
-	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256")
+	fs.StringVar(&o.signingKeys.Alg, "signing-key-alg", "ES256", "algorithm of new signing keys: ES256, ES384, EdDSA or RS256 (kube-apiserver verifies all but EdDSA; docs/kubernetes.md)")
 	fs.StringVar(&o.publicClientID, "public-client-id", credentials.DefaultPublicClientID,
 		"the token servers' --public-client-id: only an AuthClient in the manager's namespace may define that client ID (empty: none is reserved)")
 	fs.StringVar(&o.selfNamespace, "manager-namespace", os.Getenv("POD_NAMESPACE"), "the manager's own namespace (default: $POD_NAMESPACE)")

@@ -145,12 +145,13 @@ func TestKubectl(t *testing.T) {
 	// starts: its flags name them.
 	addr := authtest.MustFreeAddr(t)
 	issuer := "https://" + addr + "/auth"
-	tls := authtest.TLSPair(t, work, "127.0.0.1")
+	// A self-signed certificate for 127.0.0.1: its own CA.
+	tls := authtest.TLSPair(t, work)
 	authnConfig := filepath.Join(work, "authentication-config.yaml")
 	webhookConfig := filepath.Join(work, "webhook-kubeconfig.yaml")
 	writeOutput(t, authnConfig, bin, "kubeconfig", "--authentication-config", "--server", issuer, "--client-id", "kubectl-jwt",
-		"--username", "alice", "--certificate-authority", tls.CA, "--audience", "kubernetes-jwt", "--prefix", "authstack:")
-	writeOutput(t, webhookConfig, bin, "kubeconfig", "--webhook-config", "--server", issuer, "--certificate-authority", tls.CA)
+		"--username", "alice", "--certificate-authority", tls.CertFile, "--audience", "kubernetes-jwt", "--prefix", "authstack:")
+	writeOutput(t, webhookConfig, bin, "kubeconfig", "--webhook-config", "--server", issuer, "--certificate-authority", tls.CertFile)
 
 	const webhookCacheTTL = time.Second
 	c := newCluster(t,
@@ -174,7 +175,7 @@ func TestKubectl(t *testing.T) {
 	metricsAddr := authtest.MustFreeAddr(t)
 	start(t, work, "server", bin, "server", "--addr", addr, "--metrics-addr", metricsAddr, "--redis-url", redis.URL(),
 		"--issuer", issuer, "--signing-keys", keys, "--shutdown-delay", "0s",
-		"--tls-cert-file", tls.Cert, "--tls-key-file", tls.Key,
+		"--tls-cert-file", tls.CertFile, "--tls-key-file", tls.KeyFile,
 		"--tokenreview-audience", "kubernetes-webhook", "--tokenreview-prefix", "authstack:")
 	waitHTTP(t, "http://"+metricsAddr+"/readyz")
 
@@ -191,7 +192,7 @@ func TestKubectl(t *testing.T) {
 		u := &kubectlUser{c: c, cache: filepath.Join(work, client+"-cache"), password: "wonderland-rabbit-42"}
 		u.kubeconfig = filepath.Join(work, client+"-kubeconfig")
 		writeOutput(t, u.kubeconfig, bin, "kubeconfig", "--server", issuer, "--client-id", client, "--username", "alice",
-			"--certificate-authority", tls.CA, "--cluster-server", c.env.Config.Host, "--cluster-ca", c.caFile(t), "--name", client)
+			"--certificate-authority", tls.CertFile, "--cluster-server", c.env.Config.Host, "--cluster-ca", c.caFile(t), "--name", client)
 		users[client] = u
 	}
 
