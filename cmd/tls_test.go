@@ -26,7 +26,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"os"
 	"regexp"
 	"strings"
 	"testing"
@@ -37,8 +36,7 @@ import (
 )
 
 // `authstack dev --tls-cert-file --tls-key-file` serves the API over HTTPS
-// with an https issuer, and takes a new pair written over the files
-// without a restart.
+// with an https issuer. (internal/servingcert's tests rotate the pair.)
 func TestDevServesHTTPSWithTheTLSFlags(t *testing.T) {
 	first := authtest.TLSPair(t, t.TempDir())
 	pr, pw := io.Pipe()
@@ -80,22 +78,6 @@ func TestDevServesHTTPSWithTheTLSFlags(t *testing.T) {
 		t.Fatalf("token over https: %d", resp.StatusCode)
 	}
 
-	next := authtest.MustServingCert(t)
-	roots.AddCert(next.Cert)
-	for path, data := range map[string][]byte{first.CertFile: next.CertPEM, first.KeyFile: next.KeyPEM} {
-		if err := os.WriteFile(path, data, 0o600); err != nil {
-			t.Fatal(err)
-		}
-	}
-	addr := strings.TrimPrefix(issuer, "https://")
-	authtest.Eventually(t, "the new certificate", func() bool {
-		conn, err := tls.Dial("tcp", addr, &tls.Config{RootCAs: roots})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer conn.Close()
-		return conn.ConnectionState().PeerCertificates[0].SerialNumber.Cmp(next.Cert.SerialNumber) == 0
-	})
 }
 
 // One of the two TLS flags without the other is refused at start, naming

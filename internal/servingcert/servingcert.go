@@ -36,6 +36,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher"
 )
 
+// pollInterval is how often the files are re-read besides fsnotify's
+// events: certwatcher's default. It also covers a change made before the
+// watch is set up, which happens in the background.
+var pollInterval = 10 * time.Second
+
 // Config reads the pair at certFile and keyFile and returns a server TLS
 // configuration that presents it, TLS 1.2 at least, re-reading the files
 // until ctx ends. Each certificate loaded is logged (subject, names,
@@ -45,6 +50,7 @@ func Config(ctx context.Context, certFile, keyFile string, log *slog.Logger) (*t
 	if err != nil {
 		return nil, err
 	}
+	w = w.WithWatchInterval(pollInterval)
 	// Called at once for the certificate just read, then on each change.
 	w.RegisterCallback(func(c tls.Certificate) { logCertificate(log, c) })
 	go func() {

@@ -25,6 +25,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus/testutil"
 	"sigs.k8s.io/controller-runtime/pkg/certwatcher/metrics"
@@ -32,6 +33,14 @@ import (
 	"github.com/authstack/authstack/internal/servingcert"
 	"github.com/authstack/authstack/internal/testing/authtest"
 )
+
+// The watch certwatcher sets up in the background could miss a change made
+// right after Config returns; a short re-read interval takes it anyway, so
+// no test waits on the 10 s one.
+func TestMain(m *testing.M) {
+	servingcert.SetPollInterval(50 * time.Millisecond)
+	os.Exit(m.Run())
+}
 
 // listener serves handshakes with the configuration Config returns for
 // certFile and keyFile; roots trusts every certificate the test makes.
