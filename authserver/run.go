@@ -18,8 +18,10 @@ package authserver
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/http"
 	"time"
@@ -33,6 +35,10 @@ const MaxHeaderBytes = 64 << 10
 type Listeners struct {
 	API net.Listener
 	Ops net.Listener // may be nil
+	// TLS, when set, makes the API listener serve HTTPS (HTTP/2 included)
+	// with it; nil serves plain HTTP, as behind a TLS-terminating ingress.
+	// The Ops listener is always plain HTTP, for the kubelet's probes.
+	TLS *tls.Config
 }
 
 // Run serves the API and operations handlers until ctx ends, then shuts down
@@ -44,6 +50,7 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	defer stopBackground()
 	s.Start(bg)
 	servers := []*http.Server{s.httpServer(s.Handler())}
+	servers[0].TLSConfig = l.TLS
 	listeners := []net.Listener{l.API}
 	if l.Ops != nil {
 		servers = append(servers, s.httpServer(s.OpsHandler()))
@@ -52,14 +59,14 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	errc := make(chan error, len(servers))
 	for i, srv := range servers {
 		go func() {
-			if err := srv.Serve(listeners[i]); !errors.Is(err, http.ErrServerClosed) {
+			if err := serveOn(srv, listeners[i]); !errors.Is(err, http.ErrServerClosed) {
 				errc <- fmt.Errorf("serve %s: %w", listeners[i].Addr(), err)
 				return
 			}
 			errc <- nil
 		}()
 	}
-	s.cfg.Logger.Info("Token server listening", "addr", l.API.Addr().String(), "issuer", s.cfg.Issuer)
+	s.cfg.Logger.Info("Token server listening", "addr", l.API.Addr().String(), "tls", l.TLS != nil, "issuer", s.cfg.Issuer)
 	var err error
 	select {
 	case <-ctx.Done():
@@ -79,6 +86,15 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	return err
 }
 
+// serveOn serves srv on ln: HTTPS when srv has a TLS configuration (its
+// certificate comes from it, not from files named here).
+func serveOn(srv *http.Server, ln net.Listener) error {
+	if srv.TLSConfig != nil {
+		return srv.ServeTLS(ln, "", "")
+	}
+	return srv.Serve(ln)
+}
+
 func (s *Server) httpServer(h http.Handler) *http.Server {
 	return &http.Server{
 		Handler:           h,
@@ -87,5 +103,8 @@ func (s *Server) httpServer(h http.Handler) *http.Server {
 		WriteTimeout:      30 * time.Second,
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    MaxHeaderBytes,
+		// net/http's own messages, mostly failed TLS handshakes (scanners,
+		// plain HTTP on the HTTPS port), at debug: any client can cause them.
+		ErrorLog: slog.NewLogLogger(s.cfg.Logger.Handler(), slog.LevelDebug),
 	}
 }

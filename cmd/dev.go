@@ -49,6 +49,12 @@ func newDevCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			ctx, stop := signalContext(cmd.Context())
+			defer stop()
+			tlsConfig, err := o.tls.config(ctx, log)
+			if err != nil {
+				return err
+			}
 			objs, err := manifest.Load(files...)
 			if err != nil {
 				return err
@@ -71,14 +77,13 @@ func newDevCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			l.TLS = tlsConfig
 			if o.issuer == "" {
-				o.issuer = "http://" + l.API.Addr().String()
+				o.issuer = o.tls.scheme() + "://" + l.API.Addr().String()
 			}
 			cfg.Issuer = o.issuer
 			cfg.Store, cfg.Keys, cfg.Logger = st, signer.Static(ks), log
 			printWelcome(cmd.OutOrStdout(), o.issuer, objs)
-			ctx, stop := signalContext(cmd.Context())
-			defer stop()
 			return serve(ctx, cfg, l, o.shutdownGrace)
 		},
 	}

@@ -69,11 +69,13 @@ type serverOptions struct {
 	allowHTTPIssuer bool
 	logLevel        string
 	hashCostFactor  uint
+	tls             tlsFlags
 }
 
 func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics string, defaultDelay time.Duration) {
 	fs.StringVar(&o.addr, "addr", defaultAddr, "address of the OAuth API listener")
 	fs.StringVar(&o.metricsAddr, "metrics-addr", defaultMetrics, "address of the /metrics, /healthz and /readyz listener (empty: none)")
+	o.tls.addFlags(fs)
 	fs.StringVar(&o.issuer, "issuer", o.issuer, "issuer URL: the iss of every token and the base of the metadata URLs")
 	fs.StringSliceVar(&o.audiences, "audience", nil, "aud of tokens for clients that list no audiences (default: the issuer)")
 	fs.DurationVar(&o.accessTokenTTL, "access-token-ttl", 15*time.Minute, "lifetime of access tokens for clients that set none")

@@ -61,6 +61,10 @@ func newServerCommand() *cobra.Command {
 			}
 			ctx, stop := signalContext(cmd.Context())
 			defer stop()
+			tlsConfig, err := o.tls.config(ctx, log)
+			if err != nil {
+				return err
+			}
 			goredis.SetLogger(redisLogger{log})
 			st, err := redisstore.New(ctx, redisOpts.options(redisURL, keyPrefix))
 			if err != nil {
@@ -77,6 +81,7 @@ func newServerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			l.TLS = tlsConfig
 			return serve(ctx, cfg, l, o.shutdownGrace)
 		},
 	}

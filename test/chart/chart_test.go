@@ -112,7 +112,7 @@ func TestValuesFiles(t *testing.T) {
 	for _, f := range ciValues {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml"}
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml", "tls-cert-manager-values.yaml"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("ci values files: %v, want %v", names, want)
 	}
@@ -508,7 +508,7 @@ func serviceMonitorCRD() *apiextensionsv1.CustomResourceDefinition {
 func TestInstallUpgradeUninstall(t *testing.T) {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: testenv.Assets(),
-		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{serviceMonitorCRD()},
+		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{serviceMonitorCRD(), certificateCRD()},
 	}
 	cfg, err := env.Start()
 	if err != nil {

@@ -149,3 +149,24 @@ Input: the rules; output: YAML {cluster: [...], namespaced: [...]}.
 {{- end }}
 {{- toYaml (dict "cluster" $cluster "namespaced" $namespaced) }}
 {{- end }}
+
+{{/* The kubernetes.io/tls Secret the token server serves HTTPS with: tls.existingSecret, or the Secret of the Certificate the chart renders; empty: plain HTTP. */}}
+{{- define "authstack.tlsSecret" -}}
+{{- if and .Values.tls.existingSecret .Values.tls.certManager.issuerRef.name }}
+{{- fail "tls: set tls.existingSecret or tls.certManager.issuerRef.name, not both" }}
+{{- else if .Values.tls.existingSecret }}
+{{- .Values.tls.existingSecret }}
+{{- else if .Values.tls.certManager.issuerRef.name }}
+{{- printf "%s-server-tls" (include "authstack.fullname" .) }}
+{{- end }}
+{{- end }}
+
+{{/* Name of the token server's API port: https with TLS, http without. */}}
+{{- define "authstack.apiPortName" -}}
+{{- if include "authstack.tlsSecret" . }}https{{ else }}http{{ end }}
+{{- end }}
+
+{{/* The Service's API port: server.service.port, or 443 with TLS and 80 without. */}}
+{{- define "authstack.servicePort" -}}
+{{- if .Values.server.service.port }}{{ .Values.server.service.port }}{{ else if include "authstack.tlsSecret" . }}443{{ else }}80{{ end }}
+{{- end }}

@@ -21,6 +21,7 @@ package serverproc
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"net"
@@ -34,15 +35,20 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
 // Server is one running `authstack server`.
 type Server struct {
-	// URL is the API base (http://127.0.0.1:port), Ops the metrics base.
+	// URL is the API base (http://127.0.0.1:port, https:// from
+	// StartTLS), Ops the metrics base (always http://).
 	URL, Ops string
-	Log      string // path of its log file
-	cmd      *exec.Cmd
-	done     chan struct{}
+	// TLS is the API's certificate (its files, and Pool to trust it) when
+	// started with StartTLS; nil otherwise.
+	TLS  *authtest.ServingCert
+	Log  string // path of its log file
+	cmd  *exec.Cmd
+	done chan struct{}
 }
 
 // Build compiles the authstack binary from the module root into dir.
@@ -99,6 +105,26 @@ func WriteKeyOf(dir, alg string) (*signer.Key, error) {
 // plus extra flags, logging to dir/name.log, and waits until /readyz
 // answers 200.
 func Start(bin, dir, name, redisURL, issuer, keys string, env []string, extra ...string) (*Server, error) {
+	return start(bin, dir, name, redisURL, issuer, keys, env, nil, extra)
+}
+
+// StartTLS is Start with the API on HTTPS: a fresh self-signed certificate
+// for 127.0.0.1, written into dir/name-tls, is passed as --tls-cert-file
+// and --tls-key-file. The Server's URL is https and its TLS trusts it.
+func StartTLS(bin, dir, name, redisURL, issuer, keys string, env []string, extra ...string) (*Server, error) {
+	tlsDir := filepath.Join(dir, name+"-tls")
+	if err := os.MkdirAll(tlsDir, 0o700); err != nil {
+		return nil, err
+	}
+	cert, err := authtest.WriteTLSPair(tlsDir)
+	if err != nil {
+		return nil, err
+	}
+	return start(bin, dir, name, redisURL, issuer, keys, env, cert,
+		append([]string{"--tls-cert-file", cert.CertFile, "--tls-key-file", cert.KeyFile}, extra...))
+}
+
+func start(bin, dir, name, redisURL, issuer, keys string, env []string, cert *authtest.ServingCert, extra []string) (*Server, error) {
 	// Both ports are held until both are chosen, so they differ.
 	la, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
@@ -126,7 +152,10 @@ func Start(bin, dir, name, redisURL, issuer, keys string, env []string, extra ..
 		f.Close()
 		return nil, err
 	}
-	s := &Server{URL: "http://" + api, Ops: "http://" + ops, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	s := &Server{URL: "http://" + api, Ops: "http://" + ops, TLS: cert, Log: logPath, cmd: cmd, done: make(chan struct{})}
+	if cert != nil {
+		s.URL = "https://" + api
+	}
 	go func() { _ = cmd.Wait(); f.Close(); close(s.done) }()
 	if err := s.waitReady(60 * time.Second); err != nil {
 		s.Stop()
@@ -154,6 +183,15 @@ func (s *Server) waitReady(limit time.Duration) error {
 		time.Sleep(50 * time.Millisecond)
 	}
 	return errors.New("not ready in time")
+}
+
+// Client is an HTTP client for URL: one that trusts TLS when it is set,
+// http.DefaultClient otherwise.
+func (s *Server) Client() *http.Client {
+	if s.TLS == nil {
+		return http.DefaultClient
+	}
+	return &http.Client{Transport: &http.Transport{TLSClientConfig: &tls.Config{RootCAs: s.TLS.Pool(), MinVersion: tls.VersionTLS12}}}
 }
 
 // PID is the process ID.
