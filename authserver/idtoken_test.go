@@ -69,7 +69,7 @@ func serveTLSAs(t *testing.T, ts *testServer) *http.Client {
 // Basic with an empty secret.
 func TestIDTokensVerifyWithGoOIDC(t *testing.T) {
 	ts := newTestServer(t, withConfig(func(c *authserver.Config) { c.Issuer = pathIssuer }))
-	if err := ts.store.PutClient(t.Context(), store.Client{ID: "kubectl", GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"read"}}); err != nil {
+	if err := ts.store.PutClient(t.Context(), store.Client{ID: "kubectl", GrantTypes: []string{"password", "refresh_token"}, Scopes: []string{"read", "openid", "groups"}}); err != nil {
 		t.Fatal(err)
 	}
 	ctx := oidc.ClientContext(t.Context(), serveTLSAs(t, ts))
@@ -133,32 +133,63 @@ func TestIDTokensVerifyWithGoOIDC(t *testing.T) {
 }
 
 // openid, profile and groups are scopes every user may ask for, whatever
-// the AuthUser and the client list; without openid there is no ID token,
-// and groups only reach an ID token whose grant holds the groups scope.
+// her AuthUser lists; a client that lists scopes lists them too. Without
+// openid there is no ID token, and groups only reach an ID token whose
+// grant holds the groups scope. They are not authorization scopes: an
+// access token carries them only for a user whose AuthUser lists them, so
+// a resource server requiring a scope of that name is not passed by every
+// user that asked for an ID token.
 func TestOpenIDScopes(t *testing.T) {
 	ts := newTestServer(t)
-	login := func(scope string) tokenResponse {
+	ctx := t.Context()
+	if err := ts.store.PutClient(ctx, store.Client{ID: "oidc", GrantTypes: []string{"password"}, Scopes: []string{"read", "openid", "profile"}}); err != nil {
+		t.Fatal(err)
+	}
+	if err := ts.store.PutUser(ctx, store.User{Username: "gina", PasswordHash: authtest.Hash(t, alicePassword), Scopes: []string{"read", "groups"}, Groups: []string{"g"}}); err != nil {
+		t.Fatal(err)
+	}
+	login := func(user, client, scope string) *httptestRecorder {
 		t.Helper()
-		rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword, "client_id", "cli", "scope", scope)
+		return ts.token("grant_type", "password", "username", user, "password", alicePassword, "client_id", client, "scope", scope)
+	}
+	ok := func(rec *httptestRecorder) tokenResponse {
+		t.Helper()
 		if rec.Code != http.StatusOK {
-			t.Fatalf("scope %q: %d %s", scope, rec.Code, rec.Body)
+			t.Fatalf("%d %s", rec.Code, rec.Body)
 		}
 		return decode[tokenResponse](t, rec)
 	}
-	if r := login("read"); r.IDToken != "" {
+	if r := ok(login("alice", "oidc", "read")); r.IDToken != "" {
 		t.Error("an ID token without the openid scope")
 	}
-	r := login("openid profile read")
-	if r.IDToken == "" || r.Scope != "openid profile read" {
-		t.Fatalf("scope %q, id_token %t", r.Scope, r.IDToken != "")
+	r := ok(login("alice", "oidc", "openid profile read"))
+	if r.IDToken == "" {
+		t.Fatal("no ID token with the openid scope")
 	}
 	if strings.Contains(string(mustB64(t, strings.Split(r.IDToken, ".")[1])), `"groups"`) {
 		t.Error("groups in an ID token without the groups scope")
 	}
-	// Other scopes stay the user's and the client's to allow.
-	rec := ts.token("grant_type", "password", "username", "alice", "password", alicePassword, "client_id", "cli", "scope", "openid write")
-	if rec.Code != http.StatusBadRequest || decode[errorResponse](t, rec).Error != "invalid_scope" {
-		t.Errorf("openid with a scope the client does not allow: %d %s", rec.Code, rec.Body)
+	// The access token and the response hold the authorization scopes only.
+	if c := parseUnverified(t, r.AccessToken); c.Scope != "read" || r.Scope != "read" {
+		t.Errorf("access token scope %q, response scope %q; want read", c.Scope, r.Scope)
+	}
+	bearer := map[string]string{"Authorization": "Bearer " + r.AccessToken}
+	for _, scope := range []string{"openid", "profile"} {
+		if rec := ts.do(request{method: http.MethodGet, path: "/verify?scope=" + scope, headers: bearer}); rec.Code != http.StatusForbidden {
+			t.Errorf("/verify?scope=%s passed with an access token of an OpenID Connect grant: %d", scope, rec.Code)
+		}
+	}
+	// A client that lists scopes restricts these as well.
+	for _, scope := range []string{"openid groups", "openid write"} {
+		if rec := login("alice", "oidc", scope); rec.Code != http.StatusBadRequest || decode[errorResponse](t, rec).Error != "invalid_scope" {
+			t.Errorf("scope %q, which the client does not list: %d %s", scope, rec.Code, rec.Body)
+		}
+	}
+	// A user whose AuthUser lists one of the names holds it as an
+	// authorization scope too, as before.
+	r = ok(login("gina", "", "openid groups")) // the default client lists no scopes
+	if c := parseUnverified(t, r.AccessToken); c.Scope != "groups" {
+		t.Errorf("gina's access token scope %q, want groups (her AuthUser lists it)", c.Scope)
 	}
 }
 

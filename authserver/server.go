@@ -208,6 +208,14 @@ func (c *Config) defaults() error {
 		if err := tokenreview.CheckPrefix(c.TokenReviewPrefix); err != nil {
 			return err
 		}
+		// Kubernetes must take only tokens minted for it: the issuer and
+		// the default audience are every client's that lists none.
+		for _, a := range c.TokenReviewAudiences {
+			if a == "" || a == c.Issuer || slices.Contains(c.DefaultAudience, a) {
+				return fmt.Errorf("TokenReview audience %q: it must be one only the Kubernetes AuthClient lists, not empty, "+
+					"the issuer or a default audience (docs/kubernetes.md)", a)
+			}
+		}
 	}
 	if c.HashParams == (password.Params{}) {
 		c.HashParams = password.DefaultParams

@@ -286,6 +286,20 @@ func TestTokenReviewConfig(t *testing.T) {
 			t.Errorf("prefix %q accepted", prefix)
 		}
 	}
+	// The API server must take only tokens minted for it: not those of
+	// the issuer's audience, the default of every client that lists none.
+	for _, aud := range [][]string{{""}, {issuer}, {"kubernetes", issuer}} {
+		cfg := authserver.Config{Issuer: issuer, Store: memory.New(), Keys: keys,
+			TokenReviewAudiences: aud, TokenReviewPrefix: tokenreview.DefaultPrefix}
+		if _, err := authserver.New(cfg); err == nil {
+			t.Errorf("TokenReview audiences %q accepted", aud)
+		}
+	}
+	cfg := authserver.Config{Issuer: issuer, Store: memory.New(), Keys: keys, DefaultAudience: []string{"https://apps.example.test"},
+		TokenReviewAudiences: []string{"https://apps.example.test"}, TokenReviewPrefix: tokenreview.DefaultPrefix}
+	if _, err := authserver.New(cfg); err == nil {
+		t.Error("a default audience accepted as the TokenReview audience")
+	}
 	ts := newTestServer(t)
 	if rec := ts.do(request{path: tokenreview.Path, body: reviewBody(t, v1, ts.login(t).AccessToken), ctype: "application/json"}); rec.Code != http.StatusNotFound {
 		t.Errorf("served without audiences: %d", rec.Code)

@@ -257,8 +257,9 @@ func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, ti
 	if ttl <= 0 {
 		return nil, time.Time{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
 	}
+	scopes := accessScopes(s.Scopes, s.User.Scopes)
 	tok, _, err := m.Tokens.IssueFor(accesstoken.Request{
-		Subject: s.User.Username, Username: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: s.Scopes, Groups: s.User.Groups,
+		Subject: s.User.Username, Username: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: scopes, Groups: s.User.Groups,
 		TTL: ttl, SessionID: id, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential, IssuedAt: now,
 	})
 	if err != nil {
@@ -268,7 +269,7 @@ func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, ti
 		AccessToken: tok,
 		TokenType:   "Bearer",
 		ExpiresIn:   int64(ttl / time.Second),
-		Scope:       strings.Join(s.Scopes, " "),
+		Scope:       strings.Join(scopes, " "),
 		Subject:     s.User.Username,
 		ClientID:    s.Client.ID,
 	}

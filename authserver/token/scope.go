@@ -23,28 +23,28 @@ import (
 )
 
 // allowedByClient checks requested scopes against the client's list. A
-// client with no list does not restrict scopes, and none restricts the
-// OpenID Connect scopes (oauth.OpenIDScopes).
+// client with no list does not restrict scopes; one with a list restricts
+// the OpenID Connect scopes too (it lists openid to get ID tokens).
 func allowedByClient(requested, clientScopes []string) error {
 	if len(clientScopes) == 0 {
 		return nil
 	}
 	for _, s := range requested {
-		if !slices.Contains(clientScopes, s) && !oauth.IsOpenIDScope(s) {
+		if !slices.Contains(clientScopes, s) {
 			return oauth.InvalidScope("scope not allowed for this client")
 		}
 	}
 	return nil
 }
 
-// grantScopes decides the scopes of a token for a user. Requested scopes
-// must all be allowed to the user and the client, or be OpenID Connect
-// scopes, which every user may ask for; with none requested, the token gets
-// every scope of the user's the client allows (RFC 6749 §3.3 lets the
-// server pick a default).
+// grantScopes decides the scopes of a grant for a user. Requested scopes
+// must all be allowed to the client, and to the user unless they are
+// OpenID Connect scopes, which every user may ask for; with none
+// requested, the grant gets every scope of the user's the client allows
+// (RFC 6749 §3.3 lets the server pick a default).
 func grantScopes(requested, userScopes, clientScopes []string) ([]string, error) {
 	allowed := func(s string) bool {
-		return oauth.IsOpenIDScope(s) || slices.Contains(userScopes, s) && (len(clientScopes) == 0 || slices.Contains(clientScopes, s))
+		return (oauth.IsOpenIDScope(s) || slices.Contains(userScopes, s)) && (len(clientScopes) == 0 || slices.Contains(clientScopes, s))
 	}
 	if len(requested) == 0 {
 		var out []string
@@ -61,4 +61,18 @@ func grantScopes(requested, userScopes, clientScopes []string) ([]string, error)
 		}
 	}
 	return requested, nil
+}
+
+// accessScopes are the scopes of a grant that go into its access token:
+// all but the OpenID Connect scopes the user was not given. Those only
+// shape the ID token; in an access token they would pass a resource
+// server that requires a scope of that name, for every user.
+func accessScopes(granted, userScopes []string) []string {
+	var out []string
+	for _, s := range granted {
+		if !oauth.IsOpenIDScope(s) || slices.Contains(userScopes, s) {
+			out = append(out, s)
+		}
+	}
+	return out
 }
