@@ -25,6 +25,7 @@ import (
 	"github.com/spf13/cobra"
 	"sigs.k8s.io/yaml"
 
+	"github.com/authstack/authstack/authserver/tokenreview"
 	"github.com/authstack/authstack/internal/kubecredential"
 )
 
@@ -84,6 +85,14 @@ func (o *kubeconfigOptions) document() (any, error) {
 	}
 	switch {
 	case o.authConfig:
+		if o.audience == "" {
+			return nil, errors.New("--audience is required: the audience of the Kubernetes AuthClient's tokens")
+		}
+		// The prefix the TokenReview webhook requires, for the same reason:
+		// never empty or "system:", so no name collides with Kubernetes' own.
+		if err := tokenreview.CheckPrefix(o.prefix); err != nil {
+			return nil, fmt.Errorf("--prefix: %w", err)
+		}
 		ca, err := readOptional(o.caFile, "--certificate-authority")
 		return kubecredential.Authentication{
 			Issuer: o.server, Audience: o.audience, CA: ca, Prefix: o.prefix,

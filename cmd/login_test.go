@@ -218,9 +218,16 @@ func TestKubeconfigCommand(t *testing.T) {
 		t.Errorf("exec: %s %v", exec.Command, exec.Args)
 	}
 
-	out, _, err = run(t, "kubeconfig", "--server", "https://auth.example.test", "--certificate-authority", "ca.pem", "--authentication-config", "--prefix", "")
-	if err != nil || !strings.Contains(out, "kind: AuthenticationConfiguration") || !strings.Contains(out, "MIIB") || !strings.Contains(out, "prefix: \"\"") {
+	out, _, err = run(t, "kubeconfig", "--server", "https://auth.example.test", "--certificate-authority", "ca.pem", "--authentication-config", "--prefix", "corp/")
+	if err != nil || !strings.Contains(out, "kind: AuthenticationConfiguration") || !strings.Contains(out, "MIIB") || !strings.Contains(out, "prefix: corp/") {
 		t.Errorf("authentication config: %v\n%s", err, out)
+	}
+	// A prefix that lets an AuthUser be one of Kubernetes' own names or
+	// groups (none, system:serviceaccount:…), or no audience, is refused.
+	for _, args := range [][]string{{"--prefix", ""}, {"--prefix", "system:serviceaccount:kube-system:"}, {"--prefix", "System:"}, {"--audience", ""}} {
+		if out, _, err := run(t, append([]string{"kubeconfig", "--server", "https://auth.example.test", "--authentication-config"}, args...)...); err == nil {
+			t.Errorf("%q accepted:\n%s", args, out)
+		}
 	}
 	out, _, err = run(t, "kubeconfig", "--server", "https://auth.example.test/auth", "--webhook-config")
 	if err != nil || !strings.Contains(out, "server: https://auth.example.test/auth/tokenreview") {

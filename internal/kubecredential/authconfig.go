@@ -16,6 +16,8 @@ limitations under the License.
 
 package kubecredential
 
+import "slices"
+
 // AuthenticationAPIVersion is the kube-apiserver configuration API of
 // AuthenticationConfiguration (GA since Kubernetes 1.34).
 const AuthenticationAPIVersion = "apiserver.config.k8s.io/v1"
@@ -36,9 +38,26 @@ type AuthenticationConfiguration struct {
 
 // JWTAuthenticator validates the tokens of one issuer.
 type JWTAuthenticator struct {
-	Issuer              JWTIssuer            `json:"issuer"`
-	ClaimMappings       ClaimMappings        `json:"claimMappings"`
-	UserValidationRules []UserValidationRule `json:"userValidationRules,omitempty"`
+	Issuer               JWTIssuer             `json:"issuer"`
+	ClaimValidationRules []ClaimValidationRule `json:"claimValidationRules,omitempty"`
+	ClaimMappings        ClaimMappings         `json:"claimMappings"`
+	UserValidationRules  []UserValidationRule  `json:"userValidationRules,omitempty"`
+}
+
+// ClaimValidationRule is a CEL expression the token's claims must satisfy.
+type ClaimValidationRule struct {
+	Expression string `json:"expression"`
+	Message    string `json:"message,omitempty"`
+}
+
+// AccessTokensOnly is the claim validation rule that refuses authstack's ID
+// tokens. kube-apiserver does not look at a JWT's "typ", and an ID token's
+// aud is its client's ID: without the rule, the ID token of a client named
+// like the API server's audience would log in. Access tokens carry
+// client_id and jti (RFC 9068 §2.2); ID tokens carry neither.
+var AccessTokensOnly = ClaimValidationRule{
+	Expression: "has(claims.client_id) && has(claims.jti)",
+	Message:    "only authstack access tokens are accepted (an ID token has no client_id)",
 }
 
 // JWTIssuer is the issuer, the audiences a token must carry one of, and
@@ -68,11 +87,12 @@ type UserValidationRule struct {
 	Message    string `json:"message,omitempty"`
 }
 
-// NoSystemGroups is the user validation rule that keeps a token's groups
-// out of the system: groups Kubernetes reserves for itself.
-var NoSystemGroups = UserValidationRule{
-	Expression: "!user.groups.exists(g, g.startsWith('system:'))",
-	Message:    "authstack users may not be in system: groups",
+// NoSystemNames are the user validation rules that keep the mapped user
+// out of the system: names and groups Kubernetes reserves for itself:
+// defence in depth behind the prefix, which already cannot be "system:".
+var NoSystemNames = []UserValidationRule{
+	{Expression: "!user.username.startsWith('system:')", Message: "authstack users may not have system: names"},
+	{Expression: "!user.groups.exists(g, g.startsWith('system:'))", Message: "authstack users may not be in system: groups"},
 }
 
 // Authentication describes kube-apiserver's JWT authenticator for
@@ -100,12 +120,13 @@ func (a Authentication) Config() AuthenticationConfiguration {
 		APIVersion: AuthenticationAPIVersion,
 		Kind:       "AuthenticationConfiguration",
 		JWT: []JWTAuthenticator{{
-			Issuer: JWTIssuer{URL: a.Issuer, Audiences: []string{a.Audience}, CertificateAuthority: string(a.CA)},
+			Issuer:               JWTIssuer{URL: a.Issuer, Audiences: []string{a.Audience}, CertificateAuthority: string(a.CA)},
+			ClaimValidationRules: []ClaimValidationRule{AccessTokensOnly},
 			ClaimMappings: ClaimMappings{
 				Username: PrefixedClaim{Claim: UsernameClaim, Prefix: a.Prefix},
 				Groups:   PrefixedClaim{Claim: "groups", Prefix: a.Prefix},
 			},
-			UserValidationRules: []UserValidationRule{NoSystemGroups},
+			UserValidationRules: slices.Clone(NoSystemNames),
 		}},
 	}
 }
