@@ -187,9 +187,13 @@ func TestJWKSWithoutKeysIs503(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	rec := httptest.NewRecorder()
-	srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/.well-known/jwks.json", nil))
-	if rec.Code != http.StatusServiceUnavailable {
-		t.Fatalf("GET jwks without keys: %d %s", rec.Code, rec.Body)
+	// Nor is the OpenID configuration served without the REQUIRED
+	// id_token_signing_alg_values_supported, which the keys give.
+	for _, path := range []string{"/.well-known/jwks.json", "/.well-known/openid-configuration"} {
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
+		if rec.Code != http.StatusServiceUnavailable {
+			t.Errorf("GET %s without keys: %d %s", path, rec.Code, rec.Body)
+		}
 	}
 }

@@ -127,14 +127,18 @@ func (h *Handler) OAuth() Metadata {
 // grants issue ID tokens), so authorization_endpoint, which Discovery §3
 // marks REQUIRED, is left out rather than pointing nowhere, and
 // response_types_supported is empty (docs/decisions.md).
-func (h *Handler) OpenID() Metadata {
-	m := h.OAuth()
-	m.SubjectTypesSupported = []string{"public"}
-	if ks := h.opts.Keys.Current(); ks != nil {
-		m.IDTokenSigningAlgValuesSupported = ks.Algs()
+// Without keys, ok is false: the algorithms, a REQUIRED member, are not
+// known yet.
+func (h *Handler) OpenID() (m Metadata, ok bool) {
+	ks := h.opts.Keys.Current()
+	if ks == nil {
+		return Metadata{}, false
 	}
+	m = h.OAuth()
+	m.SubjectTypesSupported = []string{"public"}
+	m.IDTokenSigningAlgValuesSupported = ks.Algs()
 	m.ClaimsSupported = slices.Clone(ClaimsSupported)
-	return m
+	return m, true
 }
 
 // ClaimsSupported are the claims of ID tokens and /userinfo.
@@ -152,7 +156,15 @@ const (
 func (h *Handler) ServeOAuth(w http.ResponseWriter, _ *http.Request) { serve(w, h.OAuth()) }
 
 // ServeOpenID serves GET /.well-known/openid-configuration.
-func (h *Handler) ServeOpenID(w http.ResponseWriter, _ *http.Request) { serve(w, h.OpenID()) }
+// Until the signing keys are loaded it answers 503, as the JWKS does.
+func (h *Handler) ServeOpenID(w http.ResponseWriter, _ *http.Request) {
+	m, ok := h.OpenID()
+	if !ok {
+		http.Error(w, "signing keys not loaded", http.StatusServiceUnavailable)
+		return
+	}
+	serve(w, m)
+}
 
 func serve(w http.ResponseWriter, m Metadata) {
 	w.Header().Set("Content-Type", "application/json")
