@@ -206,3 +206,25 @@ func TestTLSRejectsBadValues(t *testing.T) {
 		})
 	}
 }
+
+// server.tokenReview.audiences serves the TokenReview webhook with the
+// prefix; without audiences no flag is rendered; an empty or system:
+// prefix is refused by the schema.
+func TestTokenReviewValues(t *testing.T) {
+	if r := renderTLS(t); slices.ContainsFunc(r.server.Args, func(a string) bool { return strings.HasPrefix(a, "--tokenreview") }) {
+		t.Errorf("TokenReview flags without audiences: %v", r.server.Args)
+	}
+	r := renderTLS(t, "--set", "tls.existingSecret=auth-tls", "--set", "server.tokenReview.audiences={kubernetes,k8s-prod}")
+	for _, a := range []string{"--tokenreview-audience=kubernetes", "--tokenreview-audience=k8s-prod", "--tokenreview-prefix=authstack:"} {
+		if !slices.Contains(r.server.Args, a) {
+			t.Errorf("server args %v: no %s", r.server.Args, a)
+		}
+	}
+	base := []string{"template", "rel", chartDir, "--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379",
+		"--set", "server.tokenReview.audiences={kubernetes}"}
+	for _, prefix := range []string{"", "system:", "System:x:"} {
+		if out, _, err := helm("", append(slices.Clone(base), "--set", "server.tokenReview.prefix="+prefix)...); err == nil {
+			t.Errorf("prefix %q accepted:\n%s", prefix, out)
+		}
+	}
+}
