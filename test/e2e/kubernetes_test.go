@@ -22,6 +22,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -129,6 +130,52 @@ func (u *kubectlUser) plugin(bin string, args ...string) (string, error) {
 		return "", err
 	}
 	return cred.Status.Token, nil
+}
+
+// inTerminal runs kubectl as the user on a terminal of its own (util-linux
+// script(1) gives it a pseudo-terminal), with no AUTHSTACK_PASSWORD:
+// `authstack login` prompts there. The password is typed once the prompt
+// shows, and must not be echoed. It returns what the terminal showed.
+func (u *kubectlUser) inTerminal(t *testing.T, password string, args ...string) string {
+	t.Helper()
+	line := u.c.kubectlBin + " --kubeconfig " + u.kubeconfig + " " + strings.Join(args, " ")
+	cmd := exec.Command("script", "--quiet", "--return", "--command", line, os.DevNull)
+	cmd.Env = append(slices.DeleteFunc(os.Environ(), func(e string) bool { return strings.HasPrefix(e, "AUTHSTACK_PASSWORD=") }),
+		"KUBECACHEDIR="+u.cache)
+	stdin, err := cmd.StdinPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	timer := time.AfterFunc(60*time.Second, func() { _ = cmd.Process.Kill() })
+	defer timer.Stop()
+	var shown bytes.Buffer
+	buf := make([]byte, 4096)
+	for !strings.Contains(shown.String(), "Password for alice") {
+		n, err := stdout.Read(buf)
+		shown.Write(buf[:n])
+		if err != nil {
+			t.Fatalf("no password prompt on the terminal: %v\n%s", err, shown.String())
+		}
+	}
+	if _, err := io.WriteString(stdin, password+"\n"); err != nil {
+		t.Fatal(err)
+	}
+	rest, _ := io.ReadAll(stdout)
+	shown.Write(rest)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("kubectl in a terminal: %v\n%s", err, shown.String())
+	}
+	if strings.Contains(shown.String(), password) {
+		t.Errorf("the password was echoed on the terminal:\n%s", shown.String())
+	}
+	return shown.String()
 }
 
 // whoami is `kubectl auth whoami` as the user: the API server's view of
@@ -248,6 +295,13 @@ func TestKubectl(t *testing.T) {
 				t.Errorf("%s: alice may %v: %v", client, args, err)
 			}
 		}
+	}
+
+	// As a person runs it: kubectl in a terminal, no AUTHSTACK_PASSWORD,
+	// alice types her password at the prompt, which does not echo it.
+	prompted := &kubectlUser{c: c, kubeconfig: users["kubectl-webhook"].kubeconfig, cache: filepath.Join(work, "prompt-cache")}
+	if out := prompted.inTerminal(t, "wonderland-rabbit-42", "get", "pods", "-n", "team"); !strings.Contains(out, "No resources found") {
+		t.Errorf("kubectl get pods in a terminal:\n%s", out)
 	}
 
 	// An ID token is no access token: kube-apiserver does not look at its
