@@ -107,6 +107,42 @@ func TestEveryFlagIsBoundToItsVariable(t *testing.T) {
 	}
 }
 
+// runDev runs `authstack dev` on 127.0.0.1 with args until the test ends,
+// and returns the issuer its welcome text names and the text's curl line.
+func runDev(t *testing.T, args ...string) (issuer, curl string) {
+	t.Helper()
+	pr, pw := io.Pipe()
+	root := NewRoot()
+	root.SetOut(pw)
+	root.SetArgs(append([]string{"dev", "--addr", "127.0.0.1:0", "--log-level", "error"}, args...))
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
+	t.Cleanup(func() {
+		cancel()
+		if err := <-done; err != nil {
+			t.Errorf("dev exited with %v", err)
+		}
+	})
+	// Read the welcome text up to the curl line.
+	sc := bufio.NewScanner(pr)
+	for sc.Scan() {
+		line := sc.Text()
+		if m := regexp.MustCompile(`issuer (\S+)`).FindStringSubmatch(line); m != nil {
+			issuer = m[1]
+		}
+		if strings.Contains(line, "curl -s") && strings.Contains(line, "/token") {
+			curl = line
+			break
+		}
+	}
+	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	if curl == "" || issuer == "" {
+		t.Fatal("dev printed no issuer or no curl line")
+	}
+	return issuer, curl
+}
+
 func TestServerRequiresItsFlags(t *testing.T) {
 	root := NewRoot()
 	root.SetArgs([]string{"server"})
@@ -120,40 +156,9 @@ func TestServerRequiresItsFlags(t *testing.T) {
 // samples, and the curl line it prints gets a token for alice that works on
 // /userinfo.
 func TestDevServesTheSamples(t *testing.T) {
-	pr, pw := io.Pipe()
-	root := NewRoot()
-	root.SetOut(pw)
 	// The samples' bcrypt hash (cost 10) costs more than four times these
 	// small argon2id parameters: no cap here.
-	root.SetArgs([]string{"dev", "-f", "../config/samples/", "--addr", "127.0.0.1:0", "--argon2-memory", "1024", "--hash-cost-factor", "0", "--log-level", "error"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("dev exited with %v", err)
-		}
-	})
-
-	// Read the welcome text up to the curl line.
-	sc := bufio.NewScanner(pr)
-	var curl string
-	var issuer string
-	for sc.Scan() {
-		line := sc.Text()
-		if m := regexp.MustCompile(`issuer (\S+)`).FindStringSubmatch(line); m != nil {
-			issuer = m[1]
-		}
-		if strings.Contains(line, "curl -s") && strings.Contains(line, "/token") {
-			curl = line
-			break
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if curl == "" || issuer == "" {
-		t.Fatal("dev printed no curl line")
-	}
+	issuer, curl := runDev(t, "-f", "../config/samples/", "--argon2-memory", "1024", "--hash-cost-factor", "0")
 	if !strings.Contains(curl, "username='alice'") {
 		t.Fatalf("curl line %q is not for alice", curl)
 	}

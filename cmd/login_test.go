@@ -17,14 +17,11 @@ limitations under the License.
 package cmd
 
 import (
-	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
-	"io"
 	"os"
 	"path/filepath"
-	"regexp"
 	"strings"
 	"testing"
 	"time"
@@ -69,30 +66,7 @@ func startDev(t *testing.T) string {
 			t.Fatal(err)
 		}
 	}
-	pr, pw := io.Pipe()
-	root := NewRoot()
-	root.SetOut(pw)
-	root.SetArgs([]string{"dev", "-f", dir, "--addr", "127.0.0.1:0", "--argon2-memory", "1024", "--hash-cost-factor", "0", "--log-level", "error"})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("dev exited with %v", err)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	var issuer string
-	for issuer == "" && sc.Scan() {
-		if m := regexp.MustCompile(`issuer (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			issuer = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
-	if issuer == "" {
-		t.Fatal("dev printed no issuer")
-	}
+	issuer, _ := runDev(t, "-f", dir, "--argon2-memory", "1024", "--hash-cost-factor", "0")
 	return issuer
 }
 

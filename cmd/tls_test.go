@@ -17,8 +17,6 @@ limitations under the License.
 package cmd
 
 import (
-	"bufio"
-	"context"
 	"crypto/tls"
 	"crypto/x509"
 	"errors"
@@ -26,7 +24,6 @@ import (
 	"log/slog"
 	"net/http"
 	"net/url"
-	"regexp"
 	"strings"
 	"testing"
 
@@ -39,28 +36,7 @@ import (
 // with an https issuer. (internal/servingcert's tests rotate the pair.)
 func TestDevServesHTTPSWithTheTLSFlags(t *testing.T) {
 	first := authtest.TLSPair(t, t.TempDir())
-	pr, pw := io.Pipe()
-	root := NewRoot()
-	root.SetOut(pw)
-	root.SetArgs([]string{"dev", "-f", "../config/samples/", "--addr", "127.0.0.1:0", "--log-level", "error",
-		"--tls-cert-file", first.CertFile, "--tls-key-file", first.KeyFile})
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()
-	t.Cleanup(func() {
-		cancel()
-		if err := <-done; err != nil {
-			t.Errorf("dev exited with %v", err)
-		}
-	})
-	sc := bufio.NewScanner(pr)
-	var issuer string
-	for issuer == "" && sc.Scan() {
-		if m := regexp.MustCompile(`issuer (\S+)`).FindStringSubmatch(sc.Text()); m != nil {
-			issuer = m[1]
-		}
-	}
-	go func() { _, _ = io.Copy(io.Discard, pr) }()
+	issuer, _ := runDev(t, "-f", "../config/samples/", "--tls-cert-file", first.CertFile, "--tls-key-file", first.KeyFile)
 	if !strings.HasPrefix(issuer, "https://127.0.0.1:") {
 		t.Fatalf("issuer %q, want https://127.0.0.1:port", issuer)
 	}
