@@ -322,19 +322,28 @@ func TestKubectl(t *testing.T) {
 	}
 
 	webhook, jwt := users["kubectl-webhook"], users["kubectl-jwt"]
-	// reviewed asks authstack's webhook itself about the token kubectl
-	// holds (the plugin's cached one), as kube-apiserver does.
-	reviewed := func() bool {
-		// The token kubectl holds, from the cache (still unexpired): no
-		// request is made, so a refusal below is the webhook's.
-		cred, err := webhook.plugin(bin, "login", "--server", issuer, "--client-id", "kubectl-webhook", "--username", "alice",
+	// held is the token kubectl holds: the plugin's, from its cache while
+	// it is unexpired (no request is made then).
+	held := func() string {
+		t.Helper()
+		tok, err := webhook.plugin(bin, "login", "--server", issuer, "--client-id", "kubectl-webhook", "--username", "alice",
 			"--certificate-authority", tls.CertFile)
 		if err != nil {
 			t.Fatalf("authstack login: %v", err)
 		}
-		review := `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"` + cred + `"}}`
+		return tok
+	}
+	// reviewed asks authstack's webhook about tok, as kube-apiserver does.
+	reviewed := func(tok string) bool {
+		review := `{"apiVersion":"authentication.k8s.io/v1","kind":"TokenReview","spec":{"token":"` + tok + `"}}`
 		out := curl(t, "--cacert", tls.CertFile, "-H", "Content-Type: application/json", "-d", review, issuer+"/tokenreview")
 		return strings.Contains(out, `"authenticated":true`)
+	}
+	// refusedByKubernetes is whether kube-apiserver refuses tok.
+	refusedByKubernetes := func(tok string) bool {
+		out, err := exec.Command(c.kubectlBin, "--kubeconfig", os.DevNull, "--server", c.env.Config.Host, "--certificate-authority", c.caFile(t),
+			"--token", tok, "get", "pods", "-n", "team").CombinedOutput()
+		return err != nil && strings.Contains(string(out), "Unauthorized")
 	}
 	// The bound docs/kubernetes.md states: the change reaches the webhook
 	// within half a second; kube-apiserver keeps an accepted token for the
@@ -343,51 +352,76 @@ func TestKubectl(t *testing.T) {
 	const kubeSuccessCache = 10 * time.Second
 	atWebhookBound, atKubectlBound := 500*time.Millisecond, max(kubeSuccessCache, webhookCacheTTL)+500*time.Millisecond
 	const margin = 4 * time.Second
-	cut := func(what string, change ...string) {
+	// cut makes a change that must end alice's token, and checks the
+	// token kubectl held is refused by the webhook, then by the API server,
+	// within the bounds.
+	cut := func(what string, change func()) {
 		t.Helper()
-		if !reviewed() {
-			t.Fatalf("%s: the webhook refuses alice's token before the change", what)
+		tok := held()
+		if !reviewed(tok) || refusedByKubernetes(tok) {
+			t.Fatalf("%s: alice's token is refused before the change", what)
 		}
 		begin := time.Now()
-		kubectl(change...)
-		eventuallyWithin(t, atWebhookBound+margin, what+" to reach the webhook", func() bool { return !reviewed() })
+		change()
+		eventuallyWithin(t, atWebhookBound+margin, what+" to reach the webhook", func() bool { return !reviewed(tok) })
 		atWebhook := time.Since(begin)
-		eventuallyWithin(t, atKubectlBound+margin, what+" to cut alice's kubectl (webhook)", func() bool {
-			_, err := webhook.run("get", "pods", "-n", "team")
-			return err != nil && strings.Contains(err.Error(), "Unauthorized")
-		})
+		eventuallyWithin(t, atKubectlBound+margin, what+" to cut alice's token at kube-apiserver (webhook)", func() bool { return refusedByKubernetes(tok) })
 		took := time.Since(begin)
-		t.Logf("%s: authstack's webhook refused alice's token %v after the change (bound %v); her kubectl was refused after %v (bound %v)",
+		t.Logf("%s: authstack's webhook refused alice's token %v after the change (bound %v); kube-apiserver after %v (bound %v)",
 			what, atWebhook.Round(time.Millisecond), atWebhookBound, took.Round(time.Millisecond), atKubectlBound)
 	}
-	cut("disable", "patch", "authuser", "alice", "-n", "authstack-system", "--type", "merge", "-p", `{"spec":{"disabled":true}}`)
+	patch := func(args ...string) func() { return func() { kubectl(append([]string{"patch"}, args...)...) } }
+	// loggedIn waits until alice's kubectl works again, with a new login.
+	loggedIn := func(what string) {
+		t.Helper()
+		_ = os.RemoveAll(webhook.cache)
+		eventuallyWithin(t, 30*time.Second, "alice's kubectl to work again "+what, func() bool {
+			_, err := webhook.run("get", "pods", "-n", "team")
+			return err == nil
+		})
+	}
+
+	cut("disable", patch("authuser", "alice", "-n", "authstack-system", "--type", "merge", "-p", `{"spec":{"disabled":true}}`))
+	if _, err := webhook.run("get", "pods", "-n", "team"); err == nil || !strings.Contains(err.Error(), "Unauthorized") {
+		t.Errorf("a disabled alice's kubectl: %v", err)
+	}
 	// The structured JWT authenticator verifies offline: the same token
 	// still works there until it expires (docs/kubernetes.md).
 	if _, err := jwt.run("get", "pods", "-n", "team"); err != nil {
 		t.Logf("the JWT path refused the disabled user's cached token too: %v", err)
 	}
-
-	// Enabled again, alice logs in anew (her cached token is of the old
-	// credential) and is back.
 	kubectl("patch", "authuser", "alice", "-n", "authstack-system", "--type", "merge", "-p", `{"spec":{"disabled":false}}`)
-	eventuallyWithin(t, 30*time.Second, "alice's kubectl to work again after a new login", func() bool {
-		_ = os.RemoveAll(webhook.cache)
-		_, err := webhook.run("get", "pods", "-n", "team")
-		return err == nil
-	})
+	loggedIn("after she is enabled again")
 
-	// A password change cuts her too; the new password logs in.
-	cut("password change", "patch", "secret", "alice-password", "-n", "authstack-system", "--type", "merge",
-		"-p", `{"stringData":{"password":"a-new-password-for-alice"}}`)
+	// A password change cuts her; the old password no longer logs in, the
+	// new one does.
+	cut("password change", patch("secret", "alice-password", "-n", "authstack-system", "--type", "merge",
+		"-p", `{"stringData":{"password":"a-new-password-for-alice"}}`))
 	_ = os.RemoveAll(webhook.cache)
 	if _, err := webhook.run("get", "pods", "-n", "team"); err == nil {
 		t.Error("the old password still logs in")
 	}
 	webhook.password = "a-new-password-for-alice"
-	eventuallyWithin(t, 30*time.Second, "alice's kubectl with her new password", func() bool {
-		_, err := webhook.run("get", "pods", "-n", "team")
-		return err == nil
+	loggedIn("with her new password")
+
+	// authstack logout revokes the session: the token kubectl held is cut
+	// everywhere, though alice may log in again.
+	cut("logout", func() {
+		cmd := exec.Command(bin, "logout", "--server", issuer, "--client-id", "kubectl-webhook", "--username", "alice",
+			"--certificate-authority", tls.CertFile)
+		cmd.Env = append(os.Environ(), "KUBECACHEDIR="+webhook.cache)
+		if out, err := cmd.CombinedOutput(); err != nil {
+			t.Fatalf("authstack logout: %v %s", err, out)
+		}
 	})
+	loggedIn("after logging out")
+
+	// Deleting her AuthUser cuts her for good.
+	cut("delete", func() { kubectl("delete", "authuser", "alice", "-n", "authstack-system", "--wait=false") })
+	_ = os.RemoveAll(webhook.cache)
+	if _, err := webhook.run("get", "pods", "-n", "team"); err == nil {
+		t.Error("a deleted alice still logs in")
+	}
 }
 
 // writeOutput runs bin with args and writes its standard output to path.
