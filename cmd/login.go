@@ -74,7 +74,7 @@ func (o *loginOptions) client(password func() (string, error)) (*kubecredential.
 		return nil, err
 	}
 	return &kubecredential.Client{
-		Key:          kubecredential.Key{Issuer: o.server, ClientID: o.clientID, Username: o.username},
+		Key:          kubecredential.Key{Issuer: o.server, ClientID: o.clientID, Username: o.username, Scope: kubecredential.ScopeKey(o.scopes)},
 		ClientSecret: secret,
 		Scopes:       o.scopes,
 		HTTP:         hc,

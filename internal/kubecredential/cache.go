@@ -25,16 +25,29 @@ import (
 	"io/fs"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 )
 
-// Key names one login: the issuer, the client and the username. Each has
-// a cache file of its own.
+// Key names one login: the issuer, the client, the username and the
+// scopes asked for. Each has a cache file of its own, so that a token of
+// other scopes is never handed out for it.
 type Key struct {
 	Issuer   string
 	ClientID string
 	Username string
+	// Scope is the scopes asked for, space-separated (see ScopeKey); empty
+	// asks for the client's default.
+	Scope string
+}
+
+// ScopeKey is the Key.Scope of scopes: sorted, without duplicates, so
+// that the order they are given in does not make another login.
+func ScopeKey(scopes []string) string {
+	s := slices.Clone(scopes)
+	slices.Sort(s)
+	return strings.Join(slices.Compact(s), " ")
 }
 
 // Entry is what the cache holds for a login: never the password.
@@ -65,11 +78,16 @@ func DefaultCacheDir() (string, error) {
 	return filepath.Join(home, ".kube", "cache", "authstack"), nil
 }
 
-// Path is the file of k: a hash of the three names, so that none of them
-// needs escaping and the names are not spelled out in the file system.
+// Path is the file of k: a hash of its names, so that none of them needs
+// escaping and the names are not spelled out in the file system. A login
+// without scopes keeps the path it had before scopes were part of the key.
 func (c *Cache) Path(k Key) string {
 	h := sha256.New()
-	for _, s := range []string{k.Issuer, k.ClientID, k.Username} {
+	names := []string{k.Issuer, k.ClientID, k.Username}
+	if k.Scope != "" {
+		names = append(names, k.Scope)
+	}
+	for _, s := range names {
 		h.Write([]byte(s))
 		h.Write([]byte{0})
 	}

@@ -37,6 +37,10 @@ func TestCachePathPerLogin(t *testing.T) {
 		{Issuer: "https://a", ClientID: "kubectl", Username: "bob"},
 		// The separator keeps the fields apart.
 		{Issuer: "https://a", ClientID: "kubectlalice", Username: ""},
+		// Other scopes are another login: a token of other scopes is
+		// never handed out for it.
+		{Issuer: "https://a", ClientID: "kubectl", Username: "alice", Scope: "read"},
+		{Issuer: "https://a", ClientID: "kubectl", Username: "alice", Scope: "read write"},
 	} {
 		p := c.Path(other)
 		if prev, ok := seen[p]; ok {
@@ -49,6 +53,9 @@ func TestCachePathPerLogin(t *testing.T) {
 	}
 	if (&Cache{Dir: "/cache"}).Path(k) != c.Path(k) {
 		t.Error("the path is not stable")
+	}
+	if ScopeKey([]string{"write", "read", "write"}) != "read write" || ScopeKey(nil) != "" {
+		t.Errorf("ScopeKey: %q", ScopeKey([]string{"write", "read", "write"}))
 	}
 }
 
