@@ -256,6 +256,12 @@ func TestTokenReviewRefusesBadRequests(t *testing.T) {
 		{"two objects", http.MethodPost, "application/json", good + good, http.StatusBadRequest},
 		{"trailing garbage", http.MethodPost, "application/json", good + "x", http.StatusBadRequest},
 		{"unknown member", http.MethodPost, "application/json", strings.Replace(good, `"spec":{`, `"spec":{"binding":"x",`, 1), http.StatusBadRequest},
+		// A repeated member would be read one way here and another way by
+		// a parser that keeps the first; a member in another case is not
+		// the member (kube-apiserver matches names case-sensitively).
+		{"repeated spec", http.MethodPost, "application/json", strings.TrimSuffix(good, "}") + `,"spec":{"token":"x.y.z"}}`, http.StatusBadRequest},
+		{"repeated token", http.MethodPost, "application/json", strings.Replace(good, `"spec":{`, `"spec":{"token":"x.y.z",`, 1), http.StatusBadRequest},
+		{"member in another case", http.MethodPost, "application/json", strings.Replace(good, `"spec"`, `"Spec"`, 1), http.StatusBadRequest},
 		{"token not a string", http.MethodPost, "application/json", `{"apiVersion":"` + v1 + `","kind":"TokenReview","spec":{"token":1}}`, http.StatusBadRequest},
 		{"wrong apiVersion", http.MethodPost, "application/json", reviewBody(t, "authentication.k8s.io/v2", "a.b.c"), http.StatusBadRequest},
 		{"no apiVersion", http.MethodPost, "application/json", reviewBody(t, "", "a.b.c"), http.StatusBadRequest},

@@ -49,7 +49,6 @@ limitations under the License.
 package tokenreview
 
 import (
-	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
@@ -60,6 +59,7 @@ import (
 
 	authenticationv1 "k8s.io/api/authentication/v1"
 	authenticationv1beta1 "k8s.io/api/authentication/v1beta1"
+	sigsjson "sigs.k8s.io/json"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/logsample"
@@ -208,22 +208,25 @@ func read(w http.ResponseWriter, r *http.Request) (*authenticationv1.TokenReview
 }
 
 // Decode reads one TokenReview from body: a JSON object and nothing after
-// it, of a known apiVersion, kind TokenReview, every member one the type
-// has (an unknown one may be a field the API server means to be obeyed),
-// with a token. Its errors are 400 invalid_request, or 413 when body is
-// an http.MaxBytesReader that reached its limit.
+// it, decoded as kube-apiserver decodes strictly (sigs.k8s.io/json: member
+// names matched case-sensitively, none repeated, every one a member the
+// type has: an unknown one may be a field the API server means to be
+// obeyed, and a repeated one would be read differently by another
+// parser), of a known apiVersion, kind TokenReview, with a token. Its
+// errors are 400 invalid_request, or 413 when body is an
+// http.MaxBytesReader that reached its limit.
 func Decode(body io.Reader) (*authenticationv1.TokenReview, error) {
-	dec := json.NewDecoder(body)
-	dec.DisallowUnknownFields()
-	var review authenticationv1.TokenReview
-	if err := dec.Decode(&review); err != nil {
+	data, err := io.ReadAll(body)
+	if err != nil {
 		return nil, malformed(err)
 	}
-	if _, err := dec.Token(); err != io.EOF {
-		if err == nil {
-			err = errors.New("data after the object")
-		}
+	var review authenticationv1.TokenReview
+	strict, err := sigsjson.UnmarshalStrict(data, &review)
+	if err != nil {
 		return nil, malformed(err)
+	}
+	if len(strict) > 0 {
+		return nil, malformed(errors.Join(strict...))
 	}
 	switch {
 	case review.Kind != kind:
