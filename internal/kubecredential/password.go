@@ -55,12 +55,20 @@ func PasswordSource(interactive bool, w io.Writer, prompt string) func() (string
 	}
 }
 
-// ReadPassword writes prompt to w and reads one line from in: without
-// echo when in is a terminal. An empty password is an error.
+// ReadPassword asks for a password with prompt and reads one line. On a
+// terminal (in is one), echo is off before the prompt shows, so nothing
+// typed after it is echoed, however soon; elsewhere the prompt goes to w
+// and the line is read as it comes. An empty password is an error.
 func ReadPassword(w io.Writer, in io.Reader, prompt string) (string, error) {
-	fmt.Fprint(w, prompt)
-	pw, err := readLine(in)
-	fmt.Fprintln(w)
+	var pw string
+	var err error
+	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+		pw, err = readHidden(f, prompt)
+	} else {
+		fmt.Fprint(w, prompt)
+		pw, err = readLine(in)
+		fmt.Fprintln(w)
+	}
 	if err != nil {
 		return "", fmt.Errorf("read the password: %w", err)
 	}
@@ -70,11 +78,24 @@ func ReadPassword(w io.Writer, in io.Reader, prompt string) (string, error) {
 	return pw, nil
 }
 
-func readLine(in io.Reader) (string, error) {
-	if f, ok := in.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
-		b, err := term.ReadPassword(int(f.Fd()))
-		return string(b), err
+// readHidden reads a line on the terminal tty without echo. The terminal
+// is put in raw mode (no echo) first, then x/term's Terminal shows the
+// prompt and reads the line, echoing nothing; Ctrl-C or Ctrl-D ends it
+// (io.EOF). Turning echo off only while reading, after the prompt (as
+// term.ReadPassword does), echoes whatever is typed in between.
+func readHidden(tty *os.File, prompt string) (string, error) {
+	fd := int(tty.Fd())
+	state, err := term.MakeRaw(fd)
+	if err != nil {
+		return "", err
 	}
+	defer func() { _ = term.Restore(fd, state) }()
+	pw, err := term.NewTerminal(tty, "").ReadPassword(prompt)
+	fmt.Fprint(tty, "\r\n")
+	return pw, err
+}
+
+func readLine(in io.Reader) (string, error) {
 	line, err := bufio.NewReader(in).ReadString('\n')
 	// A last line without a newline is a line.
 	if errors.Is(err, io.EOF) && line != "" {
