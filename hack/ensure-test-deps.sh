@@ -4,10 +4,13 @@
 # to install and fails.
 set -euo pipefail
 
-# curl drives the end-to-end test; redis-server backs every Redis test.
+# curl drives the end-to-end test; redis-server backs every Redis test;
+# script(1) (bsdutils, essential on Debian) gives kubectl a terminal in
+# the Kubernetes e2e test.
 missing=()
 command -v redis-server >/dev/null 2>&1 || missing+=(redis-server)
 command -v curl >/dev/null 2>&1 || missing+=(curl)
+command -v script >/dev/null 2>&1 || missing+=(bsdutils)
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
 fi
@@ -16,7 +19,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   export DEBIAN_FRONTEND=noninteractive
   apt-get update -qq
   apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-  command -v redis-server >/dev/null && command -v curl >/dev/null
+  command -v redis-server >/dev/null && command -v curl >/dev/null && command -v script >/dev/null
   exit 0
 fi
 echo "${missing[*]}: required by the tests and not installed." >&2
