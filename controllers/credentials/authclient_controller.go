@@ -79,7 +79,7 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		return err
 	}
 	defer unlock()
-	if err := r.claimClientID(ctx, c, existing.Source); err != nil {
+	if err := r.names().claim(ctx, c, existing.Source); err != nil {
 		if refused(err) && c.Status.ClientID == id {
 			c.Status.ClientID = ""
 		}
@@ -115,17 +115,16 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 		uses{kindClientID, []string{id}}, uses{kindAudience, c.Spec.Audiences}, uses{kindScope, c.Spec.Scopes})
 }
 
-// release removes the registration of id if this AuthClient wrote it, and
-// stops claiming it in its status.
-func (r *AuthClientReconciler) release(ctx context.Context, c *v1alpha1.AuthClient, id string) error {
-	defer r.Names.lock(id)()
-	if err := r.deleteIfOwned(ctx, id, records.Source(c)); err != nil {
-		return err
+// names is how AuthClients hold their client IDs.
+func (r *AuthClientReconciler) names() heldName[*v1alpha1.AuthClient] {
+	return heldName[*v1alpha1.AuthClient]{
+		kind: "AuthClient", what: "client ID", conflict: v1alpha1.ReasonClientIDConflict, index: indexClientID,
+		newList:    func() client.ObjectList { return &v1alpha1.AuthClientList{} },
+		wanted:     (*v1alpha1.AuthClient).EffectiveClientID,
+		held:       func(c *v1alpha1.AuthClient) *string { return &c.Status.ClientID },
+		deleteFrom: r.Store.DeleteClientFrom,
+		client:     r.Client, locks: r.Names, watched: r.Watched,
 	}
-	if c.Status.ClientID == id {
-		c.Status.ClientID = ""
-	}
-	return nil
 }
 
 // desired builds the registration; the Secret of a confidential client is
@@ -169,57 +168,10 @@ func clientWithoutSecret(c *v1alpha1.AuthClient) store.Client {
 	return rec
 }
 
-// releaseOld removes the registration of the client ID this
-// AuthClient held before spec.clientID changed.
-func (r *AuthClientReconciler) releaseOld(ctx context.Context, c *v1alpha1.AuthClient) error {
-	old := c.Status.ClientID
-	if old == "" || old == c.EffectiveClientID() {
-		return nil
-	}
-	return r.release(ctx, c, old)
-}
-
 // releaseAll removes the registrations this AuthClient owns, for its
 // deletion.
 func (r *AuthClientReconciler) releaseAll(ctx context.Context, c *v1alpha1.AuthClient) error {
-	for _, id := range ownedNames(c.Status.ClientID, c.EffectiveClientID()) {
-		if err := r.deleteOwned(ctx, id, records.Source(c)); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-func (r *AuthClientReconciler) deleteOwned(ctx context.Context, id, src string) error {
-	defer r.Names.lock(id)()
-	return r.deleteIfOwned(ctx, id, src)
-}
-
-func (r *AuthClientReconciler) deleteIfOwned(ctx context.Context, id, src string) error {
-	if _, err := r.Store.DeleteClientFrom(ctx, id, src); err != nil {
-		return storeUnavailable(err)
-	}
-	return nil
-}
-
-// claimClientID refuses the client ID when another AuthClient holds it
-// (nameHolder); record is the source of the store's registration of it.
-func (r *AuthClientReconciler) claimClientID(ctx context.Context, c *v1alpha1.AuthClient, record string) error {
-	id := c.EffectiveClientID()
-	cs, err := claimants(ctx, r.Client, &v1alpha1.AuthClientList{}, indexClientID, id, c,
-		func(o client.Object) string { return o.(*v1alpha1.AuthClient).Status.ClientID })
-	if err != nil {
-		return err
-	}
-	h, ok := nameHolder(record, visible(record, r.Watched), cs)
-	if !ok || h.source == records.Source(c) {
-		return nil
-	}
-	return &syncError{
-		Reason:  v1alpha1.ReasonClientIDConflict,
-		Message: fmt.Sprintf("client ID %q is held by another AuthClient", id),
-		Notice:  fmt.Sprintf("AuthClient %s claims client ID %q, which AuthClient %s holds", records.Source(c), id, h.source),
-	}
+	return r.names().releaseAll(ctx, c)
 }
 
 // SetupWithManager registers the reconciler with mgr.

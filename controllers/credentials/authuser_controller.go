@@ -93,7 +93,7 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		return err
 	}
 	defer unlock()
-	if err := r.claimUsername(ctx, u, existing.Source); err != nil {
+	if err := r.names().claim(ctx, u, existing.Source); err != nil {
 		if refused(err) && u.Status.Username == name {
 			u.Status.Username = "" // it does not hold the name
 		}
@@ -132,87 +132,25 @@ func (r *AuthUserReconciler) admit(ctx context.Context, u *v1alpha1.AuthUser) er
 		uses{kindUsername, []string{u.EffectiveUsername()}}, uses{kindScope, u.Spec.Scopes}, uses{kindGroup, u.Spec.Groups})
 }
 
-// release removes the record of name if this AuthUser wrote it, and stops
-// claiming it in its status.
-func (r *AuthUserReconciler) release(ctx context.Context, u *v1alpha1.AuthUser, name string) error {
-	defer r.Names.lock(name)()
-	if err := r.deleteIfOwned(ctx, name, records.Source(u)); err != nil {
-		return err
+// names is how AuthUsers hold their usernames.
+func (r *AuthUserReconciler) names() heldName[*v1alpha1.AuthUser] {
+	return heldName[*v1alpha1.AuthUser]{
+		kind: "AuthUser", what: "username", conflict: v1alpha1.ReasonUsernameConflict, index: indexUsername,
+		newList:    func() client.ObjectList { return &v1alpha1.AuthUserList{} },
+		wanted:     (*v1alpha1.AuthUser).EffectiveUsername,
+		held:       func(u *v1alpha1.AuthUser) *string { return &u.Status.Username },
+		deleteFrom: r.Store.DeleteUserFrom,
+		client:     r.Client, locks: r.Names, watched: r.Watched,
 	}
-	if u.Status.Username == name {
-		u.Status.Username = ""
-	}
-	return nil
 }
 
 // releaseAll removes the records this AuthUser owns, for its deletion.
-// While the store is down the finalizer stays and the delete is retried: a
-// record is never left behind.
 func (r *AuthUserReconciler) releaseAll(ctx context.Context, u *v1alpha1.AuthUser) error {
-	for _, name := range ownedNames(u.Status.Username, u.EffectiveUsername()) {
-		if err := r.deleteOwned(ctx, name, records.Source(u)); err != nil {
-			return err
-		}
+	if err := r.names().releaseAll(ctx, u); err != nil {
+		return err
 	}
 	log.FromContext(ctx).Info("Credential record removed", "username", u.EffectiveUsername())
 	return nil
-}
-
-// deleteOwned is deleteIfOwned under the name's lock.
-func (r *AuthUserReconciler) deleteOwned(ctx context.Context, username, src string) error {
-	defer r.Names.lock(username)()
-	return r.deleteIfOwned(ctx, username, src)
-}
-
-// deleteIfOwned deletes the record of username when src wrote it: a record
-// that another AuthUser holds, or has written meanwhile, is left alone (the
-// check and the delete are one atomic store operation).
-func (r *AuthUserReconciler) deleteIfOwned(ctx context.Context, username, src string) error {
-	if _, err := r.Store.DeleteUserFrom(ctx, username, src); err != nil {
-		return storeUnavailable(err)
-	}
-	return nil
-}
-
-// releaseOld removes the record of the username this AuthUser held
-// before spec.username changed.
-func (r *AuthUserReconciler) releaseOld(ctx context.Context, u *v1alpha1.AuthUser) error {
-	old := u.Status.Username
-	if old == "" || old == u.EffectiveUsername() {
-		return nil
-	}
-	return r.release(ctx, u, old)
-}
-
-// claimUsername refuses the username when another AuthUser holds it
-// (nameHolder); record is the source of the store's record of it.
-func (r *AuthUserReconciler) claimUsername(ctx context.Context, u *v1alpha1.AuthUser, record string) error {
-	name := u.EffectiveUsername()
-	cs, err := claimants(ctx, r.Client, &v1alpha1.AuthUserList{}, indexUsername, name, u,
-		func(o client.Object) string { return o.(*v1alpha1.AuthUser).Status.Username })
-	if err != nil {
-		return err
-	}
-	h, ok := nameHolder(record, visible(record, r.Watched), cs)
-	if !ok || h.source == records.Source(u) {
-		return nil
-	}
-	return &syncError{
-		Reason:  v1alpha1.ReasonUsernameConflict,
-		Message: fmt.Sprintf("username %q is held by another AuthUser", name),
-		Notice:  fmt.Sprintf("AuthUser %s claims username %q, which AuthUser %s holds", records.Source(u), name, h.source),
-	}
-}
-
-// ownedNames lists the distinct non-empty names among names.
-func ownedNames(names ...string) []string {
-	var out []string
-	for _, n := range names {
-		if n != "" && (len(out) == 0 || out[len(out)-1] != n) {
-			out = append(out, n)
-		}
-	}
-	return out
 }
 
 // SetupWithManager registers the reconciler with mgr.

@@ -88,13 +88,11 @@ func reconcileObject[T client.Object](ctx context.Context, c client.Client, w st
 // namePhases is what holdName needs of the reconciler of one kind, whose
 // objects hold a name (a username, a client ID) and the record R under it.
 type namePhases[T client.Object, R any] interface {
-	// releaseOld removes the record of the name obj held before a rename.
-	releaseOld(ctx context.Context, obj T) error
+	// names is how obj's kind holds its names: release, rename, claim.
+	names() heldName[T]
 	// admit checks obj against the rules of its namespace (groups,
 	// TenancyPolicies); an error that is refused is a verdict.
 	admit(ctx context.Context, obj T) error
-	// release removes the record obj holds under name, if it holds it.
-	release(ctx context.Context, obj T, name string) error
 	// record reads the record under name.
 	record(ctx context.Context, name string) (R, error)
 }
@@ -107,12 +105,12 @@ type namePhases[T client.Object, R any] interface {
 // one reconcile at a time, and its record read: the zero R when there is
 // none. The caller unlocks when it is done with the name.
 func holdName[T client.Object, R any](ctx context.Context, p namePhases[T, R], locks *nameLocks, obj T, name string) (existing R, unlock func(), err error) {
-	if err := p.releaseOld(ctx, obj); err != nil {
+	if err := p.names().releaseOld(ctx, obj); err != nil {
 		return existing, nil, err
 	}
 	if err := p.admit(ctx, obj); err != nil {
 		if refused(err) {
-			if rerr := p.release(ctx, obj, name); rerr != nil {
+			if rerr := p.names().release(ctx, obj, name); rerr != nil {
 				return existing, nil, rerr
 			}
 		}

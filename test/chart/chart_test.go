@@ -488,12 +488,19 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 // serviceMonitorCRD is the least of the Prometheus Operator's CRD that lets
 // the API server accept a ServiceMonitor.
 func serviceMonitorCRD() *apiextensionsv1.CustomResourceDefinition {
+	return openCRD("monitoring.coreos.com", "ServiceMonitor", "servicemonitors")
+}
+
+// openCRD is a namespaced CRD of group and kind, version v1, that accepts
+// any object: the least that lets the API server take a resource the
+// chart renders for another project's operator.
+func openCRD(group, kind, plural string) *apiextensionsv1.CustomResourceDefinition {
 	preserve := true
 	return &apiextensionsv1.CustomResourceDefinition{
-		ObjectMeta: metav1.ObjectMeta{Name: "servicemonitors.monitoring.coreos.com"},
+		ObjectMeta: metav1.ObjectMeta{Name: plural + "." + group},
 		Spec: apiextensionsv1.CustomResourceDefinitionSpec{
-			Group: "monitoring.coreos.com",
-			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: "servicemonitors", Singular: "servicemonitor", Kind: "ServiceMonitor", ListKind: "ServiceMonitorList"},
+			Group: group,
+			Names: apiextensionsv1.CustomResourceDefinitionNames{Plural: plural, Singular: strings.ToLower(kind), Kind: kind, ListKind: kind + "List"},
 			Scope: apiextensionsv1.NamespaceScoped,
 			Versions: []apiextensionsv1.CustomResourceDefinitionVersion{{
 				Name: "v1", Served: true, Storage: true,
