@@ -22,12 +22,19 @@ import (
 
 // Grant types supported by AuthClient.spec.grantTypes.
 const (
-	GrantTypePassword     = "password"
-	GrantTypeRefreshToken = "refresh_token"
+	GrantTypePassword          = "password"
+	GrantTypeRefreshToken      = "refresh_token"
+	GrantTypeClientCredentials = "client_credentials"
 )
 
 // DefaultClientSecretKey is the default key of ClientSecretRef.
 const DefaultClientSecretKey = "clientSecret"
+
+// DefaultJWKSKey is the default key of a PublicKeysRef.
+const DefaultJWKSKey = "jwks.json"
+
+// MaxJWKSBytes bounds a client's key set, inline or referenced.
+const MaxJWKSBytes = 65536
 
 // DefaultGrantTypes returns the grant types applied when spec.grantTypes is
 // unset.
@@ -61,7 +68,82 @@ func (r *ClientSecretRef) KeyOrDefault() string {
 	return r.Key
 }
 
+// PublicKeysRef selects a key of a Secret or ConfigMap, in the same
+// namespace as the AuthClient, that holds a JSON Web Key Set.
+type PublicKeysRef struct {
+	// name of the Secret or ConfigMap in the AuthClient's namespace.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// key holding the JSON Web Key Set.
+	// +optional
+	// +kubebuilder:default=jwks.json
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	// +kubebuilder:validation:Pattern=`^[-._a-zA-Z0-9]+$`
+	Key string `json:"key,omitempty"`
+}
+
+// KeyOrDefault returns Key, or DefaultJWKSKey when Key is empty.
+func (r *PublicKeysRef) KeyOrDefault() string {
+	if r == nil || r.Key == "" {
+		return DefaultJWKSKey
+	}
+	return r.Key
+}
+
+// ClientPublicKeys are the public keys whose signed assertions
+// authenticate the client (private_key_jwt: RFC 7523 §2.2, OpenID Connect
+// Core §9): a JSON Web Key Set (RFC 7517), given inline or in a Secret or
+// ConfigMap. Exactly one of the three is set.
+// +kubebuilder:validation:XValidation:rule="[has(self.jwks), has(self.secretRef), has(self.configMapRef)].filter(x, x).size() == 1",message="exactly one of jwks, secretRef and configMapRef must be set"
+type ClientPublicKeys struct {
+	// jwks is the JSON Web Key Set itself.
+	// +optional
+	// +kubebuilder:validation:MinLength=2
+	// +kubebuilder:validation:MaxLength=65536
+	JWKS string `json:"jwks,omitempty"`
+
+	// secretRef selects a Secret key holding the JSON Web Key Set.
+	// +optional
+	SecretRef *PublicKeysRef `json:"secretRef,omitempty"`
+
+	// configMapRef selects a ConfigMap key holding the JSON Web Key Set.
+	// +optional
+	ConfigMapRef *PublicKeysRef `json:"configMapRef,omitempty"`
+}
+
+// ServiceAccountRef names the Kubernetes ServiceAccount whose tokens
+// authenticate the client.
+type ServiceAccountRef struct {
+	// namespace of the ServiceAccount; the AuthClient's when empty. The
+	// tenancy policies decide which namespaces an AuthClient may name.
+	// +optional
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=63
+	// +kubebuilder:validation:Pattern=`^[a-z0-9]([-a-z0-9]*[a-z0-9])?$`
+	Namespace string `json:"namespace,omitempty"`
+
+	// name of the ServiceAccount.
+	// +required
+	// +kubebuilder:validation:MinLength=1
+	// +kubebuilder:validation:MaxLength=253
+	Name string `json:"name"`
+
+	// uid, when set, pins the one ServiceAccount of that name whose tokens
+	// are accepted: one deleted and created again is refused until the uid
+	// is updated. When empty, the ServiceAccount of that name is accepted,
+	// and a change of its uid revokes every token issued before it.
+	// +optional
+	// +kubebuilder:validation:MaxLength=36
+	UID string `json:"uid,omitempty"`
+}
+
 // AuthClientSpec defines the desired state of AuthClient.
+// +kubebuilder:validation:XValidation:rule="[has(self.secretRef), has(self.publicKeys), has(self.serviceAccountRef)].filter(x, x).size() <= 1",message="at most one of secretRef, publicKeys and serviceAccountRef may be set"
+// +kubebuilder:validation:XValidation:rule="!has(self.grantTypes) || !('client_credentials' in self.grantTypes) || has(self.secretRef) || has(self.publicKeys) || has(self.serviceAccountRef)",message="the client_credentials grant needs a confidential client: set secretRef, publicKeys or serviceAccountRef"
 type AuthClientSpec struct {
 	// clientID used by the client to authenticate. When empty, the
 	// AuthClient's metadata.name is used (see EffectiveClientID). Client IDs
@@ -82,13 +164,25 @@ type AuthClientSpec struct {
 	// +optional
 	SecretRef *ClientSecretRef `json:"secretRef,omitempty"`
 
-	// grantTypes the client may use.
+	// publicKeys authenticate the client by assertions signed with the
+	// matching private keys (private_key_jwt) instead of a secret.
+	// +optional
+	PublicKeys *ClientPublicKeys `json:"publicKeys,omitempty"`
+
+	// serviceAccountRef authenticates the client by the Kubernetes
+	// ServiceAccount tokens of that account (a pod's projected token, with
+	// the auth server's issuer as its audience) instead of a secret.
+	// +optional
+	ServiceAccountRef *ServiceAccountRef `json:"serviceAccountRef,omitempty"`
+
+	// grantTypes the client may use. client_credentials (RFC 6749 §4.4)
+	// issues tokens to the client itself, and needs a confidential client.
 	// +optional
 	// +listType=set
 	// +kubebuilder:default={"password","refresh_token"}
 	// +kubebuilder:validation:MinItems=1
-	// +kubebuilder:validation:MaxItems=2
-	// +kubebuilder:validation:items:Enum=password;refresh_token
+	// +kubebuilder:validation:MaxItems=3
+	// +kubebuilder:validation:items:Enum=password;refresh_token;client_credentials
 	GrantTypes []string `json:"grantTypes,omitempty"`
 
 	// scopes the client may request. Each entry is an RFC 6749 scope-token.
@@ -190,9 +284,22 @@ func (c *AuthClient) EffectiveClientID() string {
 	return CanonicalName(c.Name)
 }
 
-// IsPublic reports whether the client has no secret (spec.secretRef unset).
+// IsPublic reports whether the client has no credential: no secret, no
+// public keys and no ServiceAccount.
 func (c *AuthClient) IsPublic() bool {
-	return c == nil || c.Spec.SecretRef == nil
+	return c == nil || (c.Spec.SecretRef == nil && c.Spec.PublicKeys == nil && c.Spec.ServiceAccountRef == nil)
+}
+
+// ServiceAccountNamespace is the namespace of spec.serviceAccountRef: its
+// own, or the AuthClient's.
+func (c *AuthClient) ServiceAccountNamespace() string {
+	if c == nil || c.Spec.ServiceAccountRef == nil {
+		return ""
+	}
+	if ns := c.Spec.ServiceAccountRef.Namespace; ns != "" {
+		return ns
+	}
+	return c.Namespace
 }
 
 // EffectiveGrantTypes returns spec.grantTypes, or DefaultGrantTypes when the

@@ -164,13 +164,70 @@ type Client struct {
 	// the login; the server's maximum when zero, and at most that.
 	SessionMaxLifetime time.Duration `json:"sessionMaxLifetime,omitempty"`
 	Source             string        `json:"source,omitempty"`
-	// SecretVersion identifies the Secret (and its resourceVersion) the
-	// secret hash came from, so the controller does not read it again.
+	// SecretVersion identifies what the client's credential (secret hash,
+	// key set or service account) was read from, and its resourceVersion,
+	// so the controller does not read it again.
 	SecretVersion string `json:"secretVersion,omitempty"`
+	// JWKS is the JSON Web Key Set (RFC 7517) of the public keys whose
+	// assertions authenticate the client (private_key_jwt, RFC 7523 §2.2);
+	// empty unless the client authenticates that way.
+	JWKS string `json:"jwks,omitempty"`
+	// ServiceAccount, when set, is the Kubernetes ServiceAccount whose
+	// tokens authenticate the client.
+	ServiceAccount *ServiceAccount `json:"serviceAccount,omitempty"`
+	// NotBefore refuses the tokens issued to the client itself (the
+	// client_credentials grant) before it, as a user's NotBefore does:
+	// it moves when the client's credential changes. The client's state in
+	// the revocation feed, under ClientSubject(ID).
+	NotBefore time.Time `json:"notBefore,omitempty"`
 }
 
-// Public reports whether the client has no secret.
-func (c Client) Public() bool { return c.SecretHash == "" }
+// ServiceAccount names a Kubernetes ServiceAccount, and the UID of the one
+// of that name the registration was written for: a ServiceAccount deleted
+// and created again under the same name is another account.
+type ServiceAccount struct {
+	Namespace string `json:"namespace"`
+	Name      string `json:"name"`
+	// UID is empty while no such ServiceAccount exists, which no token
+	// matches.
+	UID string `json:"uid,omitempty"`
+}
+
+// Client authentication methods (the token_endpoint_auth_method values of
+// RFC 7591 §2, and authstack's own for ServiceAccount tokens).
+const (
+	AuthMethodNone           = "none"
+	AuthMethodSecret         = "client_secret"
+	AuthMethodPrivateKeyJWT  = "private_key_jwt"
+	AuthMethodServiceAccount = "kubernetes_service_account"
+)
+
+// AuthMethod is how the client authenticates: by a secret, a signed
+// assertion, a ServiceAccount token, or (a public client) by naming itself.
+func (c Client) AuthMethod() string {
+	switch {
+	case c.SecretHash != "":
+		return AuthMethodSecret
+	case c.JWKS != "":
+		return AuthMethodPrivateKeyJWT
+	case c.ServiceAccount != nil:
+		return AuthMethodServiceAccount
+	}
+	return AuthMethodNone
+}
+
+// Public reports whether the client has no credential and authenticates
+// by naming itself.
+func (c Client) Public() bool { return c.AuthMethod() == AuthMethodNone }
+
+// State is the client's state as the revocation feed carries it, under
+// ClientSubject(c.ID).
+func (c Client) State() UserState { return UserState{NotBefore: c.NotBefore} }
+
+// ClientSubject is the subject of tokens issued to the client itself (the
+// client_credentials grant), and its name in the revocation feed: ':' is
+// in no username, so it never names a user.
+func ClientSubject(id string) string { return "client:" + id }
 
 // Session is a refresh-token session: one password login and the refresh
 // tokens rotated from it, kept as one record whatever the number of
@@ -254,6 +311,7 @@ func (e *RateLimitError) Unwrap() error { return ErrRateLimited }
 type Store interface {
 	Users
 	Clients
+	Assertions
 	Sessions
 	Revocations
 	Counters
@@ -362,6 +420,14 @@ type Counters interface {
 	// caller whose Reserve failed (a timeout) withdraws it, and the Reserve
 	// may still reach the store after the withdrawal.
 	Settle(ctx context.Context, r Reservation, outcome Outcome, now time.Time) error
+}
+
+// Assertions remembers the IDs of client assertions (RFC 7523 §3: the "jti"
+// of a JWT used once), so that each is accepted once by every replica.
+type Assertions interface {
+	// UseAssertion records id as used until until (the assertion's expiry)
+	// and reports whether it was unused; false means a replay.
+	UseAssertion(ctx context.Context, id string, until, now time.Time) (bool, error)
 }
 
 // Epochs are the store's epoch marker: finding it gone means the store lost

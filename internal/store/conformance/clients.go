@@ -136,3 +136,35 @@ func testClientCopies(t *testing.T, s Store) {
 	must(t, "GetClient again", err)
 	checkClient(t, got, want)
 }
+
+// testClientCredentials: the other ways a client authenticates (a key set,
+// a ServiceAccount) and its not-before are kept.
+func testClientCredentials(t *testing.T, s Store) {
+	ctx := t.Context()
+	nb := time.Now().Truncate(time.Millisecond)
+	jwks := `{"keys":[{"kty":"EC","crv":"P-256","x":"f83OJ3D2xF1Bg8vub9tLe1gHMzV76e8Tus9uPHvRVEU","y":"x_FEzRu9m36HLN_tue659LNpXW6pCyStikYjKIWI5a0"}]}`
+	keyed := store.Client{ID: "keyed", JWKS: jwks, GrantTypes: []string{"client_credentials"}, NotBefore: nb, Source: "ns/keyed"}
+	sa := store.Client{ID: "pod", ServiceAccount: &store.ServiceAccount{Namespace: "apps", Name: "batch", UID: "0b5ae0b4-1d46-4f7e-8a36-5e1d35f1f0c1"},
+		GrantTypes: []string{"client_credentials"}, Source: "ns/pod"}
+	for _, c := range []store.Client{keyed, sa} {
+		must(t, "PutClient", s.PutClient(ctx, c))
+		got, err := s.GetClient(ctx, c.ID)
+		must(t, "GetClient", err)
+		if !got.NotBefore.Equal(c.NotBefore) {
+			t.Fatalf("%s: not-before %v, want %v", c.ID, got.NotBefore, c.NotBefore)
+		}
+		got.NotBefore, c.NotBefore = time.Time{}, time.Time{}
+		checkClient(t, got, c)
+		if got.Public() {
+			t.Fatalf("%s: a client with a %s credential reported public", c.ID, got.AuthMethod())
+		}
+	}
+	got, err := s.GetClient(ctx, "pod")
+	must(t, "GetClient", err)
+	got.ServiceAccount.UID = "mutated"
+	again, err := s.GetClient(ctx, "pod")
+	must(t, "GetClient again", err)
+	if again.ServiceAccount.UID != sa.ServiceAccount.UID {
+		t.Fatal("a returned registration shares its ServiceAccount with the store")
+	}
+}

@@ -296,3 +296,57 @@ func testFeedConcurrentWriters(t *testing.T, s Store) {
 		}
 	}
 }
+
+// testFeedClientState: a client's not-before reaches the feed under
+// store.ClientSubject, as a user's state does, so that the mirror refuses
+// tokens issued to a client that changed its credential or is gone.
+func testFeedClientState(t *testing.T, s Store) {
+	ctx := t.Context()
+	_, err := s.InitEpoch(ctx, "e1")
+	must(t, "InitEpoch", err)
+	nb := time.Now().Truncate(time.Millisecond)
+	c := sampleClient("batch")
+	c.NotBefore = nb
+	must(t, "PutClient", s.PutClient(ctx, c))
+	epoch, cursor, state := load(t, s, time.Now())
+	wantStrings(t, "state", state, []string{fmt.Sprintf("user client:batch nbf %d disabled false", nb.UnixNano())})
+
+	// A change of anything else is not a state change.
+	c.Scopes = []string{"read", "write"}
+	must(t, "PutClient scopes", s.PutClient(ctx, c))
+	got, cursor := read(t, s, epoch, cursor)
+	wantStrings(t, "after a scope change", got, nil)
+
+	c.NotBefore = nb.Add(time.Second)
+	must(t, "PutClient not-before", s.PutClient(ctx, c))
+	got, cursor = read(t, s, epoch, cursor)
+	wantStrings(t, "after the not-before moved", got, []string{
+		fmt.Sprintf("user client:batch nbf %d disabled false", c.NotBefore.UnixNano())})
+
+	// Another resource's delete leaves it; the owner's removes it.
+	ok, err := s.DeleteClientFrom(ctx, "batch", "ns/other")
+	must(t, "DeleteClientFrom other", err)
+	if ok {
+		t.Fatal("DeleteClientFrom deleted another source's registration")
+	}
+	ok, err = s.DeleteClientFrom(ctx, "batch", c.Source)
+	must(t, "DeleteClientFrom owner", err)
+	if !ok {
+		t.Fatal("DeleteClientFrom did not delete the owner's registration")
+	}
+	got, _ = read(t, s, epoch, cursor)
+	wantStrings(t, "after the owner's delete", got, []string{"user client:batch gone"})
+	_, _, state = load(t, s, time.Now())
+	wantStrings(t, "state after delete", state, nil)
+
+	// A user and a client of the same name are two states.
+	must(t, "PutUser", s.PutUser(ctx, store.User{Username: "batch", Source: "ns/u"}))
+	must(t, "PutClient", s.PutClient(ctx, c))
+	_, _, state = load(t, s, time.Now())
+	wantStrings(t, "user and client", state, []string{
+		fmt.Sprintf("user batch nbf %d disabled false", 0),
+		fmt.Sprintf("user client:batch nbf %d disabled false", c.NotBefore.UnixNano())})
+	must(t, "DeleteClient", s.DeleteClient(ctx, "batch"))
+	_, _, state = load(t, s, time.Now())
+	wantStrings(t, "after DeleteClient", state, []string{fmt.Sprintf("user batch nbf %d disabled false", 0)})
+}

@@ -38,12 +38,12 @@ func (s *Store) GetUser(_ context.Context, username string) (store.User, error) 
 func (s *Store) PutUser(_ context.Context, u store.User) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	var old *store.User
+	var old *store.UserState
 	if o, ok := s.users[u.Username]; ok {
-		old = &o
+		old = ptr(o.State())
 	}
 	s.users[u.Username] = copyUser(u)
-	s.userChanged(u.Username, old, &u)
+	s.stateChanged(u.Username, old, ptr(u.State()))
 	return nil
 }
 
@@ -54,7 +54,7 @@ func (s *Store) DeleteUser(_ context.Context, username string) error {
 	defer s.mu.Unlock()
 	if o, ok := s.users[username]; ok {
 		delete(s.users, username)
-		s.userChanged(username, &o, nil)
+		s.stateChanged(username, ptr(o.State()), nil)
 	}
 	return nil
 }
@@ -68,7 +68,7 @@ func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool
 		return false, nil
 	}
 	delete(s.users, username)
-	s.userChanged(username, &u, nil)
+	s.stateChanged(username, ptr(u.State()), nil)
 	return true, nil
 }
 
@@ -98,7 +98,12 @@ func (s *Store) GetClient(_ context.Context, id string) (store.Client, error) {
 func (s *Store) PutClient(_ context.Context, c store.Client) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	var old *store.UserState
+	if o, ok := s.clients[c.ID]; ok {
+		old = ptr(o.State())
+	}
 	s.clients[c.ID] = copyClient(c)
+	s.stateChanged(store.ClientSubject(c.ID), old, ptr(c.State()))
 	return nil
 }
 
@@ -107,7 +112,10 @@ func (s *Store) PutClient(_ context.Context, c store.Client) error {
 func (s *Store) DeleteClient(_ context.Context, id string) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	delete(s.clients, id)
+	if o, ok := s.clients[id]; ok {
+		delete(s.clients, id)
+		s.stateChanged(store.ClientSubject(id), ptr(o.State()), nil)
+	}
 	return nil
 }
 
@@ -115,10 +123,12 @@ func (s *Store) DeleteClient(_ context.Context, id string) error {
 func (s *Store) DeleteClientFrom(_ context.Context, id, source string) (bool, error) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if c, ok := s.clients[id]; !ok || source == "" || c.Source != source {
+	c, ok := s.clients[id]
+	if !ok || source == "" || c.Source != source {
 		return false, nil
 	}
 	delete(s.clients, id)
+	s.stateChanged(store.ClientSubject(id), ptr(c.State()), nil)
 	return true, nil
 }
 
@@ -143,5 +153,10 @@ func copyClient(c store.Client) store.Client {
 	c.GrantTypes = clone(c.GrantTypes)
 	c.Scopes = clone(c.Scopes)
 	c.Audiences = clone(c.Audiences)
+	if c.ServiceAccount != nil {
+		c.ServiceAccount = ptr(*c.ServiceAccount)
+	}
 	return c
 }
+
+func ptr[T any](v T) *T { return &v }

@@ -58,18 +58,18 @@ func (s *Store) appendChange(e store.RevocationEvent) {
 	}
 }
 
-// userChanged appends the change of a user's state, if it changed. s.mu
-// must be held.
-func (s *Store) userChanged(username string, old, cur *store.User) {
+// stateChanged appends the change of a user's or client's state (name is
+// a username or a store.ClientSubject), if it changed. s.mu must be held.
+func (s *Store) stateChanged(name string, old, cur *store.UserState) {
 	switch {
 	case old == nil && cur == nil:
 		return
-	case old != nil && cur != nil && old.State().Equal(cur.State()):
+	case old != nil && cur != nil && old.Equal(*cur):
 		return
 	}
-	e := store.RevocationEvent{Username: username}
+	e := store.RevocationEvent{Username: name}
 	if cur != nil {
-		st := cur.State()
+		st := *cur
 		e.User = &st
 	}
 	s.appendChange(e)
@@ -111,6 +111,10 @@ func (s *Store) LoadRevocations(_ context.Context, now time.Time, fn func(store.
 	for name, u := range s.users {
 		st := u.State()
 		fn(store.RevocationEvent{Username: name, User: &st})
+	}
+	for id, c := range s.clients {
+		st := c.State()
+		fn(store.RevocationEvent{Username: store.ClientSubject(id), User: &st})
 	}
 	return s.epoch, strconv.FormatUint(s.log.last, 10), nil
 }

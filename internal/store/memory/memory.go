@@ -41,6 +41,8 @@ type Store struct {
 	sessions         map[string]*session
 	userSessions     map[string]map[string]time.Time // username → session ID → expiry
 	revokedJTIs      map[string]time.Time
+	assertions       map[string]time.Time
+	assertionSweepAt int
 	revokedGrants    map[string]time.Time
 	log              changeLog
 	attempts         map[counterKey]map[int64]int64
@@ -61,6 +63,7 @@ func New() *Store {
 		sessions:      make(map[string]*session),
 		userSessions:  make(map[string]map[string]time.Time),
 		revokedJTIs:   make(map[string]time.Time),
+		assertions:    make(map[string]time.Time),
 		revokedGrants: make(map[string]time.Time),
 		attempts:      make(map[counterKey]map[int64]int64),
 		reservations:  make(map[groupKey]map[string]time.Time),

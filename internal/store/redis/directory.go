@@ -38,7 +38,7 @@ func (s *Store) GetUser(ctx context.Context, username string) (store.User, error
 // would leave the record current and the state stale for good.)
 func (s *Store) PutUser(ctx context.Context, u store.User) error {
 	const op = "put user"
-	if err := s.putState(ctx, op, u); err != nil {
+	if err := s.putState(ctx, op, u.Username, u.State(), u.Source); err != nil {
 		return err
 	}
 	return putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u)
@@ -65,15 +65,25 @@ func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) 
 	return getJSON[store.Client](ctx, s.client, "get client", s.keys.client(id))
 }
 
-// PutClient creates or replaces the registration for c.ID.
+// PutClient writes the client's state (its not-before, under
+// store.ClientSubject), then its registration, in PutUser's order and for
+// its reasons.
 func (s *Store) PutClient(ctx context.Context, c store.Client) error {
-	return putIndexed(ctx, s.client, "put client", s.keys.clients(), c.ID, s.keys.client(c.ID), c)
+	const op = "put client"
+	if err := s.putState(ctx, op, store.ClientSubject(c.ID), c.State(), c.Source); err != nil {
+		return err
+	}
+	return putIndexed(ctx, s.client, op, s.keys.clients(), c.ID, s.keys.client(c.ID), c)
 }
 
-// DeleteClient removes the registration for id, if any (for tests:
-// conformance.Store).
+// DeleteClient removes the client's state, then its registration, if any
+// (for tests: conformance.Store).
 func (s *Store) DeleteClient(ctx context.Context, id string) error {
-	return deleteIndexed(ctx, s.client, "delete client", s.keys.clients(), id, s.keys.client(id))
+	const op = "delete client"
+	if err := s.deleteState(ctx, op, store.ClientSubject(id), ""); err != nil {
+		return err
+	}
+	return deleteIndexed(ctx, s.client, op, s.keys.clients(), id, s.keys.client(id))
 }
 
 // ListClients returns every client registration.
@@ -107,9 +117,17 @@ func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bo
 	return s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
 }
 
-// DeleteClientFrom removes the registration of id if source wrote it.
+// DeleteClientFrom removes the state and then the registration of id, each
+// only if source wrote it, as DeleteUserFrom does.
 func (s *Store) DeleteClientFrom(ctx context.Context, id, source string) (bool, error) {
-	return s.deleteFrom(ctx, "delete client", s.keys.clients(), id, s.keys.client(id), source)
+	const op = "delete client"
+	if source == "" {
+		return false, nil
+	}
+	if err := s.deleteState(ctx, op, store.ClientSubject(id), source); err != nil {
+		return false, err
+	}
+	return s.deleteFrom(ctx, op, s.keys.clients(), id, s.keys.client(id), source)
 }
 
 func (s *Store) deleteFrom(ctx context.Context, op, index, member, key, source string) (bool, error) {

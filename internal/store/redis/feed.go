@@ -293,8 +293,8 @@ type stateRecord struct {
 	Source    string    `json:"src,omitempty"`
 }
 
-func encodeState(u store.User) (string, error) {
-	b, err := json.Marshal(stateRecord{NotBefore: u.NotBefore.UTC(), Disabled: u.Disabled, Source: u.Source})
+func encodeState(st store.UserState, source string) (string, error) {
+	b, err := json.Marshal(stateRecord{NotBefore: st.NotBefore.UTC(), Disabled: st.Disabled, Source: source})
 	return string(b), err
 }
 
@@ -332,13 +332,14 @@ redis.call('XADD', KEYS[2], 'MAXLEN', '~', ARGV[3], '*', 'k', 'u', 'id', ARGV[1]
 return 1
 `)
 
-func (s *Store) putState(ctx context.Context, op string, u store.User) error {
-	st, err := encodeState(u)
+// putState writes the state of name, a username or a store.ClientSubject.
+func (s *Store) putState(ctx context.Context, op, name string, state store.UserState, source string) error {
+	st, err := encodeState(state, source)
 	if err != nil {
 		return fmt.Errorf("%s: encode state: %w", op, err)
 	}
 	err = putStateScript.Run(ctx, s.client, []string{s.keys.userStates(), s.keys.changeLog()},
-		u.Username, st, s.logLen).Err()
+		name, st, s.logLen).Err()
 	if err != nil {
 		return unavailable(op, err)
 	}

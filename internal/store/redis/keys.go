@@ -49,6 +49,10 @@ func (k keyspace) users() string           { return k.tagged("users") }
 func (k keyspace) client(id string) string { return k.tagged("client:" + escape(id)) }
 func (k keyspace) clients() string         { return k.tagged("clients") }
 
+// assertion marks a client assertion's ID used, until the assertion
+// expires.
+func (k keyspace) assertion(id string) string { return k.tagged("jti:" + escape(id)) }
+
 // session holds a refresh-token session: one hash, whatever the number of
 // rotations.
 func (k keyspace) session(id string) string { return k.tagged("rts:" + escape(id)) }
