@@ -138,6 +138,10 @@ type Config struct {
 	// VerifyAudiences are the audiences /verify accepts when the gateway
 	// names none; DefaultAudience when empty.
 	VerifyAudiences []string
+	// ServiceAccounts, when set, verifies the Kubernetes ServiceAccount
+	// tokens that authenticate AuthClients naming a ServiceAccount; without
+	// it such clients are refused.
+	ServiceAccounts clientauth.ServiceAccountVerifier
 	// TokenReviewAudiences, when set, serve the Kubernetes TokenReview
 	// webhook at /tokenreview, for tokens whose aud holds one of them.
 	TokenReviewAudiences []string
