@@ -55,7 +55,8 @@ const (
 	// (a comma, white space, a control character).
 	ReasonInvalidGroup = "InvalidGroup"
 	// ReasonNotAllowed means the TenancyPolicies do not let the object's
-	// namespace use its username, client ID or groups.
+	// namespace use its username, client ID, groups, audiences, scopes or
+	// the namespace of its ServiceAccount.
 	ReasonNotAllowed = "NotAllowed"
 	// ReasonTokenTooLarge means the object's claims (a user's username,
 	// groups and scopes; a client's ID and audiences) would make access
@@ -65,6 +66,27 @@ const (
 	// client's, which only an AuthClient in the manager's own namespace
 	// may define.
 	ReasonReservedClientID = "ReservedClientID"
+	// ReasonConfigMapNotFound means the ConfigMap an AuthClient's
+	// publicKeys.configMapRef names does not exist.
+	ReasonConfigMapNotFound = "ConfigMapNotFound"
+	// ReasonConfigMapKeyMissing means that ConfigMap exists but lacks the
+	// key (or the value is empty).
+	ReasonConfigMapKeyMissing = "ConfigMapKeyMissing"
+	// ReasonInvalidPublicKeys means an AuthClient's publicKeys are not a
+	// JSON Web Key Set of public signature keys (malformed, too large,
+	// without a usable key, or holding private key material).
+	ReasonInvalidPublicKeys = "InvalidPublicKeys"
+	// ReasonServiceAccountNotFound means the ServiceAccount an AuthClient's
+	// serviceAccountRef names does not exist (or is in a namespace the
+	// manager does not watch). The registration is kept, matching no
+	// ServiceAccount: no token authenticates the client, and those issued
+	// before are revoked.
+	ReasonServiceAccountNotFound = "ServiceAccountNotFound"
+	// ReasonServiceAccountReplaced means the ServiceAccount of that name is
+	// not the one serviceAccountRef.uid pins (it was deleted and created
+	// again): as for ReasonServiceAccountNotFound, no token authenticates
+	// the client until the uid is updated.
+	ReasonServiceAccountReplaced = "ServiceAccountReplaced"
 )
 
 // Default Secret keys, applied by the API server through +kubebuilder:default

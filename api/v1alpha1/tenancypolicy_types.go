@@ -38,8 +38,8 @@ type NamespaceSelection struct {
 }
 
 // TenancyPolicySpec lets the namespaces it selects use the usernames,
-// client IDs, groups, audiences and scopes its patterns match, and reserves
-// them for those namespaces.
+// client IDs, groups, audiences, scopes and ServiceAccount namespaces its
+// patterns match, and reserves them for those namespaces.
 //
 // Patterns are globs in which "*" matches any run of characters and
 // everything else matches itself, compared case-insensitively. A pattern's
@@ -112,6 +112,18 @@ type TenancyPolicySpec struct {
 	// +kubebuilder:validation:items:MaxLength=128
 	// +kubebuilder:validation:items:Pattern=`^[\x21\x23-\x5B\x5D-\x7E]+$`
 	Scopes []string `json:"scopes,omitempty"`
+
+	// serviceAccountNamespaces (patterns) are the namespaces, other than
+	// their own, whose ServiceAccounts the selected namespaces'
+	// AuthClients may name in serviceAccountRef. An AuthClient may always
+	// name a ServiceAccount of its own namespace.
+	// +optional
+	// +listType=set
+	// +kubebuilder:validation:MaxItems=64
+	// +kubebuilder:validation:items:MinLength=1
+	// +kubebuilder:validation:items:MaxLength=63
+	// +kubebuilder:validation:items:Pattern=`^[a-z0-9*-]+$`
+	ServiceAccountNamespaces []string `json:"serviceAccountNamespaces,omitempty"`
 }
 
 // +kubebuilder:object:root=true

@@ -18,11 +18,10 @@ package credentials
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
-	corev1 "k8s.io/api/core/v1"
 	"k8s.io/client-go/tools/events"
+	"k8s.io/utils/clock"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/controller"
@@ -36,9 +35,12 @@ import (
 
 // AuthClientReconciler writes the registration of each AuthClient.
 type AuthClientReconciler struct {
-	Client   client.Client
-	Secrets  secretReader
-	Store    store.Clients
+	Client     client.Client
+	Secrets    secretReader
+	ConfigMaps configMapReader
+	Store      store.Clients
+	// Clock is the clock of not-before times.
+	Clock    clock.PassiveClock
 	Recorder events.EventRecorder
 	Names    *nameLocks
 	Tenancy  tenancy
@@ -55,6 +57,8 @@ type AuthClientReconciler struct {
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients,verbs=get;list;watch;patch
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/status,verbs=get;patch
 // +kubebuilder:rbac:groups=authstack.dev,resources=authclients/finalizers,verbs=update
+// +kubebuilder:rbac:groups="",resources=configmaps,verbs=get;list;watch
+// +kubebuilder:rbac:groups="",resources=serviceaccounts,verbs=get;list;watch
 
 // Reconcile brings the store's registration of one AuthClient in line
 // with it.
@@ -85,10 +89,11 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		}
 		return err
 	}
-	want, err := r.desired(ctx, c, existing)
+	cred, verdict, err := r.credential(ctx, c, existing)
 	if err != nil {
 		return err
 	}
+	want := records.Client(c, cred, existing, r.Clock.Now())
 	if !records.SameClient(want, existing) {
 		if err := r.Store.PutClient(ctx, want); err != nil {
 			return storeUnavailable(err)
@@ -96,11 +101,12 @@ func (r *AuthClientReconciler) sync(ctx context.Context, c *v1alpha1.AuthClient)
 		log.FromContext(ctx).Info("Client registration written", "clientID", want.ID)
 	}
 	c.Status.ClientID = want.ID
-	return nil
+	return verdict
 }
 
 // admit checks the client ID against the reserved public client ID and the
-// TenancyPolicies, whoever holds it.
+// TenancyPolicies, whoever holds it: its client ID, audiences, scopes, and
+// the namespace of its ServiceAccount when that is another one.
 func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient) error {
 	id := c.EffectiveClientID()
 	if r.PublicClientID != "" && id == v1alpha1.CanonicalName(r.PublicClientID) &&
@@ -111,8 +117,11 @@ func (r *AuthClientReconciler) admit(ctx context.Context, c *v1alpha1.AuthClient
 	if rule := records.CheckClient(c); rule != nil {
 		return failed(rule.Reason, "%s", rule.Message)
 	}
-	return r.Tenancy.check(ctx, c.Namespace,
-		uses{kindClientID, []string{id}}, uses{kindAudience, c.Spec.Audiences}, uses{kindScope, c.Spec.Scopes})
+	all := []uses{{kindClientID, []string{id}}, {kindAudience, c.Spec.Audiences}, {kindScope, c.Spec.Scopes}}
+	if ns := c.ServiceAccountNamespace(); ns != "" && ns != c.Namespace {
+		all = append(all, uses{kindServiceAccountNamespace, []string{ns}})
+	}
+	return r.Tenancy.check(ctx, c.Namespace, all...)
 }
 
 // names is how AuthClients hold their client IDs.
@@ -125,47 +134,6 @@ func (r *AuthClientReconciler) names() heldName[*v1alpha1.AuthClient] {
 		deleteFrom: r.Store.DeleteClientFrom,
 		client:     r.Client, locks: r.Names, watched: r.Watched,
 	}
-}
-
-// desired builds the registration; the Secret of a confidential client is
-// read only when it changed since the existing registration was written.
-func (r *AuthClientReconciler) desired(ctx context.Context, c *v1alpha1.AuthClient, existing store.Client) (store.Client, error) {
-	var secret *corev1.Secret
-	ref := c.Spec.SecretRef
-	if ref != nil {
-		rv, err := r.Secrets.version(ctx, c.Namespace, ref.Name)
-		if err != nil {
-			return store.Client{}, err
-		}
-		if existing.Source == records.Source(c) && existing.SecretHash != "" &&
-			existing.SecretVersion == records.ClientSecretVersion(c, rv) {
-			want := clientWithoutSecret(c)
-			want.SecretHash, want.SecretVersion = existing.SecretHash, existing.SecretVersion
-			return want, nil
-		}
-		if secret, err = r.Secrets.get(ctx, c.Namespace, ref.Name); err != nil {
-			return store.Client{}, err
-		}
-	}
-	want, err := records.Client(c, secret)
-	switch {
-	case errors.Is(err, records.ErrSecretKeyMissing):
-		return store.Client{}, failed(v1alpha1.ReasonSecretKeyMissing, "Secret %q has no key %q", ref.Name, ref.KeyOrDefault())
-	case errors.Is(err, records.ErrWeakClientSecret):
-		return store.Client{}, failed(v1alpha1.ReasonInvalidSecret, "Secret %q: the client secret must be at least %d characters (for example: openssl rand -hex 32)",
-			ref.Name, records.MinClientSecretLength)
-	case err != nil:
-		return store.Client{}, err
-	}
-	return want, nil
-}
-
-// clientWithoutSecret is the registration of c without its secret.
-func clientWithoutSecret(c *v1alpha1.AuthClient) store.Client {
-	pub := c.DeepCopy()
-	pub.Spec.SecretRef = nil
-	rec, _ := records.Client(pub, nil) // cannot fail without a secret
-	return rec
 }
 
 // releaseAll removes the registrations this AuthClient owns, for its
@@ -183,6 +151,7 @@ func (r *AuthClientReconciler) SetupWithManager(mgr ctrl.Manager, opts controlle
 		nameIndex: indexClientID,
 		nameOf:    func(o client.Object) string { return o.(*v1alpha1.AuthClient).EffectiveClientID() },
 		inScope:   r.Watched,
+		watchMore: r.watchCredentials(mgr.GetClient()),
 	}, r, opts)
 	return err
 }

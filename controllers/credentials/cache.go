@@ -45,8 +45,10 @@ func CacheOptions(base cache.Options, secrets labels.Selector) cache.Options {
 }
 
 // stripObject is the cache transform. The objects watched as metadata are
-// Secrets, which keep only their identity, and Namespaces, which keep
-// their labels too (TenancyPolicies select namespaces by label).
+// Secrets, ConfigMaps and ServiceAccounts, which keep only their identity
+// (a ServiceAccount's UID is what a client's registration names), and
+// Namespaces, which keep their labels too (TenancyPolicies select
+// namespaces by label).
 func stripObject(obj any) (any, error) {
 	switch o := obj.(type) {
 	case *metav1.PartialObjectMetadata:

@@ -36,7 +36,16 @@ const (
 	// indexSecret indexes AuthUsers and AuthClients by the name of the
 	// Secret they read, so a Secret's change maps to its readers.
 	indexSecret = "authstack.dev/secret"
+	// indexConfigMap indexes AuthClients by the name of the ConfigMap
+	// their public keys are in.
+	indexConfigMap = "authstack.dev/configmap"
+	// indexServiceAccount indexes AuthClients by the "namespace/name" of
+	// their ServiceAccount, which may be in another namespace.
+	indexServiceAccount = "authstack.dev/serviceaccount"
 )
+
+// serviceAccountKey is the indexServiceAccount value of a ServiceAccount.
+func serviceAccountKey(namespace, name string) string { return namespace + "/" + name }
 
 // setupIndexes registers the field indexes the reconcilers list by.
 func setupIndexes(ctx context.Context, mgr manager.Manager) error {
@@ -59,9 +68,29 @@ func setupIndexes(ctx context.Context, mgr manager.Manager) error {
 	}); err != nil {
 		return err
 	}
-	return fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexSecret, func(o client.Object) []string {
-		if ref := o.(*v1alpha1.AuthClient).Spec.SecretRef; ref != nil {
-			return []string{ref.Name}
+	if err := fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexSecret, func(o client.Object) []string {
+		switch spec := o.(*v1alpha1.AuthClient).Spec; {
+		case spec.SecretRef != nil:
+			return []string{spec.SecretRef.Name}
+		case spec.PublicKeys != nil && spec.PublicKeys.SecretRef != nil:
+			return []string{spec.PublicKeys.SecretRef.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	if err := fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexConfigMap, func(o client.Object) []string {
+		if pk := o.(*v1alpha1.AuthClient).Spec.PublicKeys; pk != nil && pk.ConfigMapRef != nil {
+			return []string{pk.ConfigMapRef.Name}
+		}
+		return nil
+	}); err != nil {
+		return err
+	}
+	return fi.IndexField(ctx, &v1alpha1.AuthClient{}, indexServiceAccount, func(o client.Object) []string {
+		c := o.(*v1alpha1.AuthClient)
+		if ref := c.Spec.ServiceAccountRef; ref != nil {
+			return []string{serviceAccountKey(c.ServiceAccountNamespace(), ref.Name)}
 		}
 		return nil
 	})

@@ -78,3 +78,28 @@ func TestRefused(t *testing.T) {
 		}
 	}
 }
+
+// A ServiceAccount client that matches no token says why, with a reason
+// of its own; the registration is written all the same (a verdict, not a
+// retry).
+func TestServiceAccountVerdict(t *testing.T) {
+	client := func(pin string) *v1alpha1.AuthClient {
+		return &v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Namespace: "team", Name: "cli"},
+			Spec: v1alpha1.AuthClientSpec{ServiceAccountRef: &v1alpha1.ServiceAccountRef{Name: "worker", UID: pin}}}
+	}
+	for _, c := range []struct {
+		name, pin, uid, reason string
+	}{
+		{"exists", "", "u1", ""},
+		{"missing", "", "", v1alpha1.ReasonServiceAccountNotFound},
+		{"the pinned one", "u1", "u1", ""},
+		{"missing, pinned", "u1", "", v1alpha1.ReasonServiceAccountNotFound},
+		{"replaced", "u1", "u2", v1alpha1.ReasonServiceAccountReplaced},
+	} {
+		err := serviceAccountVerdict(client(c.pin), c.uid)
+		got := readyCondition(err, 1, "ok").Reason
+		if c.reason == "" && err != nil || c.reason != "" && (got != c.reason || !refused(err)) {
+			t.Errorf("%s: %v (%s), want %q", c.name, err, got, c.reason)
+		}
+	}
+}

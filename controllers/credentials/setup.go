@@ -111,7 +111,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := setupIndexes(ctx, mgr); err != nil {
 		return err
 	}
-	secrets := secretReader{cache: mgr.GetClient(), api: mgr.GetAPIReader(), selector: o.SecretSelector}
+	secrets := newSecretReader(mgr.GetClient(), mgr.GetAPIReader(), o.SecretSelector)
 	recorder := mgr.GetEventRecorder("authstack-manager")
 	operator := &operatorEvents{recorder: recorder}
 	if o.ManagerNamespace != "" && o.ManagerPod != "" {
@@ -127,7 +127,8 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := users.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return err
 	}
-	clients := &AuthClientReconciler{Client: mgr.GetClient(), Secrets: secrets, Store: o.Store, Recorder: recorder,
+	clients := &AuthClientReconciler{Client: mgr.GetClient(), Secrets: secrets, ConfigMaps: newConfigMapReader(mgr.GetClient(), mgr.GetAPIReader()),
+		Store: o.Store, Recorder: recorder, Clock: clocks.Or(o.Clock),
 		Names: &nameLocks{}, Tenancy: policies, Operator: operator, Watched: watched,
 		PublicClientID: o.PublicClientID, ManagerNamespace: o.ManagerNamespace}
 	if err := clients.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {

@@ -40,10 +40,11 @@ const (
 	kindGroup
 	kindAudience
 	kindScope
+	kindServiceAccountNamespace
 )
 
 func (k nameKind) String() string {
-	return [...]string{"username", "client ID", "group", "audience", "scope"}[k]
+	return [...]string{"username", "client ID", "group", "audience", "scope", "ServiceAccount namespace"}[k]
 }
 
 // patterns returns the policy's patterns of kind k.
@@ -57,6 +58,8 @@ func patterns(p *v1alpha1.TenancyPolicy, k nameKind) []string {
 		return p.Spec.Groups
 	case kindAudience:
 		return p.Spec.Audiences
+	case kindServiceAccountNamespace:
+		return p.Spec.ServiceAccountNamespaces
 	}
 	return p.Spec.Scopes
 }
@@ -116,8 +119,8 @@ func bestMatch(pats []string, value string) int {
 }
 
 // tenancyAllows decides whether namespace ns may use value (a username,
-// client ID, group, audience or scope) under the policies: a pure
-// function, table-tested.
+// client ID, group, audience, scope, or the namespace of another's
+// ServiceAccount) under the policies: a pure function, table-tested.
 //
 //   - No policy at all: yes (a single-team cluster).
 //   - ns selected by one or more policies: only if one of them matches

@@ -102,3 +102,39 @@ func TestTenancyAllows(t *testing.T) {
 		}
 	}
 }
+
+// The namespaces of other namespaces' ServiceAccounts follow the same
+// rules (an AuthClient's own namespace is never asked about: admit skips
+// it).
+func TestTenancyAllowsServiceAccountNamespaces(t *testing.T) {
+	policy := func(ns string, saNamespaces ...string) v1alpha1.TenancyPolicy {
+		return v1alpha1.TenancyPolicy{Spec: v1alpha1.TenancyPolicySpec{
+			Namespaces: v1alpha1.NamespaceSelection{Names: []string{ns}}, ServiceAccountNamespaces: saNamespaces,
+		}}
+	}
+	teamA := policy("team-a", "team-a-*", "shared")
+	teamB := policy("team-b")
+	ns := func(name string) namespaceInfo { return namespaceInfo{name: name} }
+	for _, c := range []struct {
+		name     string
+		policies []v1alpha1.TenancyPolicy
+		ns       namespaceInfo
+		value    string
+		want     bool
+	}{
+		{"no policy: open", nil, ns("any"), "kube-system", true},
+		{"allowed by pattern", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "team-a-jobs", true},
+		{"allowed by name", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "shared", true},
+		{"not listed", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "team-b", false},
+		{"a policy listing none allows none", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-b"), "team-a-jobs", false},
+		{"unselected: reserved for another", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-c"), "shared", false},
+		{"unselected: not reserved", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-c"), "team-b", true},
+		{"other kinds do not count", []v1alpha1.TenancyPolicy{{Spec: v1alpha1.TenancyPolicySpec{
+			Namespaces: v1alpha1.NamespaceSelection{Names: []string{"team-a"}}, ClientIDs: []string{"*"}, Scopes: []string{"*"}}}},
+			ns("team-a"), "team-b", false},
+	} {
+		if got := tenancyAllows(c.policies, c.ns, kindServiceAccountNamespace, c.value); got != c.want {
+			t.Errorf("%s: tenancyAllows = %v, want %v", c.name, got, c.want)
+		}
+	}
+}

@@ -46,19 +46,21 @@ type watched struct {
 	nameOf    func(client.Object) string // the contested name (username, client ID)
 	// inScope reports whether the manager watches a namespace (nil: all).
 	inScope func(namespace string) bool
+	// watchMore, if set, adds the kind's own watches.
+	watchMore func(*builder.Builder) *builder.Builder
 }
 
 // setupController registers r for the kind: its objects, the Secrets they
-// read (metadata only), the other claimants of the same name, and resyncs
-// sent on the returned channel.
+// read (metadata only), the other claimants of the same name, resyncs sent
+// on the returned channel, and the kind's own watches.
 func setupController(mgr ctrl.Manager, k watched, r reconcile.Reconciler, opts controller.Options) (chan event.GenericEvent, error) {
 	resync := make(chan event.GenericEvent)
 	opts.RateLimiter = rateLimiter()
 	c := mgr.GetClient()
-	err := ctrl.NewControllerManagedBy(mgr).
+	b := ctrl.NewControllerManagedBy(mgr).
 		Named(k.name).
 		For(k.object).
-		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(readersOf(c, k.newList))).
+		WatchesMetadata(&corev1.Secret{}, handler.EnqueueRequestsFromMapFunc(readersOf(c, k.newList, indexSecret))).
 		Watches(k.object, claimantsHandler(c, k.newList(), k.nameIndex, k.nameOf)).
 		// A policy change may allow or refuse any object; a namespace's
 		// labels decide which policies select it.
@@ -66,15 +68,26 @@ func setupController(mgr ctrl.Manager, k watched, r reconcile.Reconciler, opts c
 		WatchesMetadata(&corev1.Namespace{}, handler.EnqueueRequestsFromMapFunc(objectsIn(c, k.newList, k.inScope)),
 			builder.WithPredicates(predicate.LabelChangedPredicate{})).
 		WatchesRawSource(source.Channel(resync, &handler.EnqueueRequestForObject{})).
-		WithOptions(opts).
-		Complete(r)
-	return resync, err
+		WithOptions(opts)
+	if k.watchMore != nil {
+		b = k.watchMore(b)
+	}
+	return resync, b.Complete(r)
 }
 
-// readersOf maps a Secret to the objects that read it.
-func readersOf(c client.Reader, newList func() client.ObjectList) handler.MapFunc {
+// readersOf maps a Secret or ConfigMap to the objects of its namespace
+// that read it, by the field index of their references to that kind.
+func readersOf(c client.Reader, newList func() client.ObjectList, index string) handler.MapFunc {
 	return func(ctx context.Context, s client.Object) []reconcile.Request {
-		return requestsFor(ctx, c, newList(), client.InNamespace(s.GetNamespace()), client.MatchingFields{indexSecret: s.GetName()})
+		return requestsFor(ctx, c, newList(), client.InNamespace(s.GetNamespace()), client.MatchingFields{index: s.GetName()})
+	}
+}
+
+// accountUsers maps a ServiceAccount to the AuthClients, in any namespace,
+// that name it.
+func accountUsers(c client.Reader) handler.MapFunc {
+	return func(ctx context.Context, sa client.Object) []reconcile.Request {
+		return requestsFor(ctx, c, &v1alpha1.AuthClientList{}, client.MatchingFields{indexServiceAccount: serviceAccountKey(sa.GetNamespace(), sa.GetName())})
 	}
 }
 

@@ -59,16 +59,11 @@ func Apply(ctx context.Context, s store.Store, o *Objects, policy password.Polic
 		if err := records.CheckClient(c); err != nil {
 			return fmt.Errorf("authclient %s/%s: %w", c.Namespace, c.Name, err)
 		}
-		var secret *corev1.Secret
-		if c.Spec.SecretRef != nil {
-			if secret = o.Secret(c.Namespace, c.Spec.SecretRef.Name); secret == nil {
-				return fmt.Errorf("authclient %s/%s: secret %s not found", c.Namespace, c.Name, c.Spec.SecretRef.Name)
-			}
-		}
-		rec, err := records.Client(c, secret)
+		cred, err := clientCredential(c, o)
 		if err != nil {
 			return fmt.Errorf("authclient %s/%s: %w", c.Namespace, c.Name, err)
 		}
+		rec := records.Client(c, cred, store.Client{}, now)
 		if err := s.PutClient(ctx, rec); err != nil {
 			return err
 		}
@@ -100,4 +95,36 @@ func userRecord(u *v1alpha1.AuthUser, o *Objects, policy password.Policy, now ti
 		return store.User{}, err
 	}
 	return records.User(u, cred, store.User{}, now), nil
+}
+
+// clientCredential reads the client's credential from the loaded objects.
+// A ServiceAccount is refused: without a cluster there is no account, and
+// no token of one, to authenticate the client.
+func clientCredential(c *v1alpha1.AuthClient, o *Objects) (records.ClientCredential, error) {
+	switch spec := c.Spec; {
+	case spec.SecretRef != nil:
+		secret := o.Secret(c.Namespace, spec.SecretRef.Name)
+		if secret == nil {
+			return records.ClientCredential{}, fmt.Errorf("secret %s not found", spec.SecretRef.Name)
+		}
+		return records.ReadClientSecret(c, secret)
+	case spec.PublicKeys != nil:
+		var secret *corev1.Secret
+		var cm *corev1.ConfigMap
+		if ref := spec.PublicKeys.SecretRef; ref != nil {
+			if secret = o.Secret(c.Namespace, ref.Name); secret == nil {
+				return records.ClientCredential{}, fmt.Errorf("secret %s not found", ref.Name)
+			}
+		}
+		if ref := spec.PublicKeys.ConfigMapRef; ref != nil {
+			if cm = o.ConfigMap(c.Namespace, ref.Name); cm == nil {
+				return records.ClientCredential{}, fmt.Errorf("configmap %s not found", ref.Name)
+			}
+		}
+		return records.ReadClientKeys(c, secret, cm)
+	case spec.ServiceAccountRef != nil:
+		return records.ClientCredential{}, errors.New("serviceAccountRef needs a cluster: authstack dev has no ServiceAccounts " +
+			"to authenticate the client with (use secretRef or publicKeys in development)")
+	}
+	return records.ClientCredential{}, nil
 }

@@ -14,7 +14,7 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package manifest loads AuthUser, AuthClient and Secret objects from YAML
+// Package manifest loads AuthUser, AuthClient, Secret and ConfigMap objects from YAML
 // or JSON files, so that `authstack dev` serves the same resources that
 // `kubectl apply` would create, without a cluster.
 package manifest
@@ -41,8 +41,9 @@ import (
 type Objects struct {
 	Users   []v1alpha1.AuthUser
 	Clients []v1alpha1.AuthClient
-	// Secrets by "namespace/name".
-	Secrets map[string]*corev1.Secret
+	// Secrets and ConfigMaps by "namespace/name".
+	Secrets    map[string]*corev1.Secret
+	ConfigMaps map[string]*corev1.ConfigMap
 	// Skipped names the documents of other kinds that were ignored.
 	Skipped []string
 }
@@ -52,11 +53,16 @@ func (o *Objects) Secret(namespace, name string) *corev1.Secret {
 	return o.Secrets[namespace+"/"+name]
 }
 
+// ConfigMap returns the ConfigMap namespace/name, or nil.
+func (o *Objects) ConfigMap(namespace, name string) *corev1.ConfigMap {
+	return o.ConfigMaps[namespace+"/"+name]
+}
+
 // Load reads every path: a file, or a directory whose *.yaml, *.yml and
 // *.json files are read in name order (not recursively, like kubectl -f).
 // Objects without a namespace are put in "default".
 func Load(paths ...string) (*Objects, error) {
-	o := &Objects{Secrets: map[string]*corev1.Secret{}}
+	o := &Objects{Secrets: map[string]*corev1.Secret{}, ConfigMaps: map[string]*corev1.ConfigMap{}}
 	for _, p := range paths {
 		files, err := expand(p)
 		if err != nil {
@@ -159,6 +165,13 @@ func (o *Objects) add(doc []byte) error {
 		}
 		defaultNamespace(&s.Namespace)
 		o.Secrets[s.Namespace+"/"+s.Name] = &s
+	case gv.Group == "" && gv.Version == "v1" && tm.Kind == "ConfigMap":
+		var cm corev1.ConfigMap
+		if err := yaml.UnmarshalStrict(doc, &cm); err != nil {
+			return err
+		}
+		defaultNamespace(&cm.Namespace)
+		o.ConfigMaps[cm.Namespace+"/"+cm.Name] = &cm
 	default:
 		o.Skipped = append(o.Skipped, tm.APIVersion+"/"+tm.Kind)
 	}

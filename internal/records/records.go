@@ -14,8 +14,9 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package records turns AuthUser and AuthClient resources, with the Secrets
-// they reference, into the store's credential records. The manager and the
+// Package records turns AuthUser and AuthClient resources, with the Secrets,
+// ConfigMaps and ServiceAccounts they reference, into the store's
+// credential records. The manager and the
 // dev server both use it, so a record means the same thing whichever wrote
 // it: the manager passes the record the store holds, the dev server none.
 package records
@@ -28,7 +29,6 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
-	"github.com/authstack/authstack/internal/store"
 )
 
 // MinClientSecretLength is the shortest client secret accepted. Secrets are
@@ -42,6 +42,9 @@ var ErrWeakClientSecret = errors.New("client secret too short")
 // ErrSecretKeyMissing reports a Secret without the referenced key (or with
 // an empty value under it).
 var ErrSecretKeyMissing = errors.New("secret key missing")
+
+// ErrConfigMapKeyMissing is ErrSecretKeyMissing for a ConfigMap.
+var ErrConfigMapKeyMissing = errors.New("configmap key missing")
 
 // Source names the resource a record came from: "namespace/name".
 func Source(o metav1.Object) string { return o.GetNamespace() + "/" + o.GetName() }
@@ -65,6 +68,17 @@ func SecretValue(s *corev1.Secret, key string) (string, error) {
 	return "", fmt.Errorf("%w: secret %s/%s has no key %q", ErrSecretKeyMissing, s.Namespace, s.Name, key)
 }
 
+// ConfigMapValue returns the value under key, from data or binaryData.
+func ConfigMapValue(cm *corev1.ConfigMap, key string) (string, error) {
+	if v, ok := cm.Data[key]; ok && v != "" {
+		return v, nil
+	}
+	if v, ok := cm.BinaryData[key]; ok && len(v) > 0 {
+		return string(v), nil
+	}
+	return "", fmt.Errorf("%w: configmap %s/%s has no key %q", ErrConfigMapKeyMissing, cm.Namespace, cm.Name, key)
+}
+
 // UserSecretRef returns the name and key of the Secret an AuthUser reads,
 // and whether it holds a hash (true) or a plaintext password (false).
 func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err error) {
@@ -75,52 +89,4 @@ func UserSecretRef(u *v1alpha1.AuthUser) (name, key string, isHash bool, err err
 		return hashRef.Name, hashRef.KeyOrDefault(), true, nil
 	}
 	return "", "", false, errors.New("exactly one of passwordSecretRef and passwordHashSecretRef must be set")
-}
-
-// Client builds the record of c, for the manager and for authstack dev
-// alike. secret is nil for a public client; for a confidential one the
-// record's SecretVersion is the fingerprint of the secret's key and
-// resourceVersion, so that the manager reads the Secret again only when it
-// changed.
-func Client(c *v1alpha1.AuthClient, secret *corev1.Secret) (store.Client, error) {
-	rec := store.Client{
-		ID:         c.EffectiveClientID(),
-		GrantTypes: c.EffectiveGrantTypes(),
-		Scopes:     nonEmpty(c.Spec.Scopes),
-		Audiences:  nonEmpty(c.Spec.Audiences),
-		Source:     Source(c),
-	}
-	if c.Spec.AccessTokenTTL != nil {
-		rec.AccessTokenTTL = c.Spec.AccessTokenTTL.Duration
-	}
-	if c.Spec.RefreshTokenTTL != nil {
-		rec.RefreshTokenTTL = c.Spec.RefreshTokenTTL.Duration
-	}
-	if c.Spec.SessionMaxLifetime != nil {
-		rec.SessionMaxLifetime = c.Spec.SessionMaxLifetime.Duration
-	}
-	if c.Spec.SecretRef == nil {
-		return rec, nil
-	}
-	if secret == nil {
-		return store.Client{}, fmt.Errorf("client %s/%s: secret %s not given", c.Namespace, c.Name, c.Spec.SecretRef.Name)
-	}
-	value, err := SecretValue(secret, c.Spec.SecretRef.KeyOrDefault())
-	if err != nil {
-		return store.Client{}, err
-	}
-	if len(value) < MinClientSecretLength {
-		return store.Client{}, fmt.Errorf("%w: secret %s/%s holds %d characters, at least %d are required (for example: openssl rand -hex 32)",
-			ErrWeakClientSecret, secret.Namespace, secret.Name, len(value), MinClientSecretLength)
-	}
-	rec.SecretHash = store.HashClientSecret(value)
-	rec.SecretVersion = ClientSecretVersion(c, secret.ResourceVersion)
-	return rec, nil
-}
-
-// ClientSecretVersion is the SecretVersion of the record of c, a
-// confidential client, whose Secret has resourceVersion.
-func ClientSecretVersion(c *v1alpha1.AuthClient, resourceVersion string) string {
-	ref := c.Spec.SecretRef
-	return Fingerprint("clientSecret", ref.Name, ref.KeyOrDefault(), resourceVersion)
 }

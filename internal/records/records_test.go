@@ -17,46 +17,14 @@ limitations under the License.
 package records
 
 import (
+	"fmt"
 	"strings"
 	"testing"
 
-	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 )
-
-// A confidential client's record carries the fingerprint of its secret
-// whoever derives it (the manager, or authstack dev), and copies of the
-// spec's lists, nil when empty, as a user's record does.
-func TestClientRecord(t *testing.T) {
-	c := &v1alpha1.AuthClient{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "billing"},
-		Spec: v1alpha1.AuthClientSpec{
-			Scopes:    []string{"read"},
-			Audiences: []string{},
-			SecretRef: &v1alpha1.ClientSecretRef{Name: "billing-secret"},
-		},
-	}
-	secret := &corev1.Secret{
-		ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "billing-secret", ResourceVersion: "42"},
-		Data:       map[string][]byte{c.Spec.SecretRef.KeyOrDefault(): []byte("0123456789abcdef0123456789abcdef")},
-	}
-	rec, err := Client(c, secret)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := Fingerprint("clientSecret", "billing-secret", c.Spec.SecretRef.KeyOrDefault(), "42"); rec.SecretVersion != want {
-		t.Errorf("SecretVersion %q, want %q", rec.SecretVersion, want)
-	}
-	if rec.Audiences != nil {
-		t.Errorf("empty audiences kept as %#v", rec.Audiences)
-	}
-	rec.Scopes[0] = "changed"
-	if c.Spec.Scopes[0] != "read" {
-		t.Error("the record shares the spec's scopes")
-	}
-}
 
 // The rules beyond the schema, shared by the manager and authstack dev,
 // give the manager's Ready reasons.
@@ -68,6 +36,10 @@ func TestRules(t *testing.T) {
 	for i := range big {
 		big[i] = strings.Repeat("g", 250)
 	}
+	manyScopes := make([]string, 30)
+	for i := range manyScopes {
+		manyScopes[i] = fmt.Sprintf("%03d-%s", i, strings.Repeat("s", 100))
+	}
 	for name, tc := range map[string]struct {
 		rule *RuleError
 		want string
@@ -77,6 +49,11 @@ func TestRules(t *testing.T) {
 		"oversized user":   {CheckUser(user(big...)), v1alpha1.ReasonTokenTooLarge},
 		"good client":      {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"}}), ""},
 		"oversized client": {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"}, Spec: v1alpha1.AuthClientSpec{Audiences: big}}), v1alpha1.ReasonTokenTooLarge},
+		// Scopes only a client_credentials token carries as the client's.
+		"many scopes, no client_credentials": {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"},
+			Spec: v1alpha1.AuthClientSpec{Scopes: manyScopes}}), ""},
+		"many scopes, client_credentials": {CheckClient(&v1alpha1.AuthClient{ObjectMeta: metav1.ObjectMeta{Name: "cli"},
+			Spec: v1alpha1.AuthClientSpec{Scopes: manyScopes, GrantTypes: []string{v1alpha1.GrantTypeClientCredentials}}}), v1alpha1.ReasonTokenTooLarge},
 	} {
 		switch {
 		case tc.want == "" && tc.rule != nil:

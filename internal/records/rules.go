@@ -18,8 +18,10 @@ package records
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -49,10 +51,20 @@ func CheckUser(u *v1alpha1.AuthUser) *RuleError {
 }
 
 // CheckClient applies the rules of an AuthClient beyond its schema: no
-// token that authstack's own validators would refuse.
+// token that authstack's own validators would refuse. A token of the
+// client_credentials grant has the client where a user's token has the
+// user: its subject (store.ClientSubject) and the client's scopes take
+// the user's budget.
 func CheckClient(c *v1alpha1.AuthClient) *RuleError {
-	if n := accesstoken.ClientClaimBytes(c.EffectiveClientID(), c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
+	id := c.EffectiveClientID()
+	if n := accesstoken.ClientClaimBytes(id, c.Spec.Audiences); n > accesstoken.MaxClientClaimBytes {
 		return tooLarge("the client ID and audiences", n, accesstoken.MaxClientClaimBytes)
+	}
+	if !slices.Contains(c.EffectiveGrantTypes(), v1alpha1.GrantTypeClientCredentials) {
+		return nil
+	}
+	if n := accesstoken.UserClaimBytes(store.ClientSubject(id), nil, c.Spec.Scopes); n > accesstoken.MaxUserClaimBytes {
+		return tooLarge("the client's subject and scopes (client_credentials)", n, accesstoken.MaxUserClaimBytes)
 	}
 	return nil
 }

@@ -182,15 +182,6 @@ func SameUser(a, b store.User) bool {
 		a.Source == b.Source && a.SecretVersion == b.SecretVersion
 }
 
-// SameClient compares registrations as the store returns them.
-func SameClient(a, b store.Client) bool {
-	return a.ID == b.ID && a.SecretHash == b.SecretHash && slices.Equal(a.GrantTypes, b.GrantTypes) &&
-		slices.Equal(a.Scopes, b.Scopes) && slices.Equal(a.Audiences, b.Audiences) &&
-		a.AccessTokenTTL == b.AccessTokenTTL && a.RefreshTokenTTL == b.RefreshTokenTTL &&
-		a.SessionMaxLifetime == b.SessionMaxLifetime &&
-		a.Source == b.Source && a.SecretVersion == b.SecretVersion
-}
-
 func nonEmpty(s []string) []string {
 	if len(s) == 0 {
 		return nil

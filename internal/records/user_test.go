@@ -104,6 +104,11 @@ func TestSameComparesEveryField(t *testing.T) {
 				f.Set(reflect.Append(f, reflect.ValueOf("x")))
 			case reflect.Struct: // time.Time
 				f.Set(reflect.ValueOf(f.Interface().(time.Time).Add(time.Second)))
+			case reflect.Pointer: // *store.ServiceAccount: another account
+				p := reflect.New(f.Type().Elem())
+				p.Elem().Set(f.Elem())
+				p.Elem().Field(0).SetString(p.Elem().Field(0).String() + "x")
+				f.Set(p)
 			default:
 				t.Fatalf("%s.%s: a field of kind %s the test does not change", name, v.Type().Field(i).Name, f.Kind())
 			}
@@ -114,6 +119,22 @@ func TestSameComparesEveryField(t *testing.T) {
 	}
 	check("SameUser", store.User{Username: "alice", Scopes: []string{"a"}, NotBefore: time.Unix(1, 0)},
 		func(a, b any) bool { return SameUser(a.(store.User), b.(store.User)) })
-	check("SameClient", store.Client{ID: "cli", GrantTypes: []string{"password"}},
-		func(a, b any) bool { return SameClient(a.(store.Client), b.(store.Client)) })
+	sa := store.ServiceAccount{Namespace: "ns", Name: "sa", UID: "u1"}
+	rec := store.Client{ID: "cli", GrantTypes: []string{"password"}, ServiceAccount: &sa, NotBefore: time.Unix(1, 0)}
+	check("SameClient", rec, func(a, b any) bool { return SameClient(a.(store.Client), b.(store.Client)) })
+	// The ServiceAccount by value, as the store returns a new one each time;
+	// its UID too.
+	same := rec
+	same.ServiceAccount = &store.ServiceAccount{Namespace: "ns", Name: "sa", UID: "u1"}
+	if !SameClient(rec, same) {
+		t.Error("SameClient: an equal ServiceAccount at another address is a change")
+	}
+	same.ServiceAccount.UID = ""
+	if SameClient(rec, same) {
+		t.Error("SameClient: a change of the ServiceAccount's UID is not seen")
+	}
+	same.ServiceAccount = nil
+	if SameClient(rec, same) {
+		t.Error("SameClient: a removed ServiceAccount is not seen")
+	}
 }
