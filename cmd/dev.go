@@ -36,10 +36,11 @@ func newDevCommand() *cobra.Command {
 	var alg string
 	c := &cobra.Command{
 		Use:   "dev -f PATH...",
-		Short: "Serve the token API on an in-memory store, from AuthUser/AuthClient/Secret YAML",
+		Short: "Serve the token API on an in-memory store, from AuthUser/AuthClient/Secret/ConfigMap YAML",
 		Long: "Run the token server on an in-memory store with an ephemeral signing key, loaded from\n" +
-			"YAML or JSON files (or directories of them) holding AuthUser, AuthClient and Secret objects,\n" +
-			"as `kubectl apply -f` would take them. For development and trying authstack out: nothing persists.",
+			"YAML or JSON files (or directories of them) holding AuthUser, AuthClient, Secret and ConfigMap\n" +
+			"objects, as `kubectl apply -f` would take them. For development and trying authstack out: nothing\n" +
+			"persists. AuthClients may use secretRef or publicKeys; serviceAccountRef needs a cluster.",
 		Args: cobra.NoArgs,
 		RunE: func(cmd *cobra.Command, _ []string) error {
 			if len(files) == 0 {
@@ -89,7 +90,7 @@ func newDevCommand() *cobra.Command {
 	}
 	fs := c.Flags()
 	o.addFlags(fs, "127.0.0.1:8080", "", 0)
-	fs.StringArrayVarP(&files, "filename", "f", nil, "file or directory of AuthUser, AuthClient and Secret YAML (repeatable)")
+	fs.StringArrayVarP(&files, "filename", "f", nil, "file or directory of AuthUser, AuthClient, Secret and ConfigMap YAML (repeatable)")
 	fs.StringVar(&alg, "signing-alg", "ES256", "algorithm of the ephemeral signing key: ES256, EdDSA or RS256")
 	annotateEnv(fs)
 	return c

@@ -214,7 +214,7 @@ func TestAuthClientCRD(t *testing.T) {
 	for _, e := range gt.Items.Schema.Enum {
 		enum = append(enum, strings.Trim(string(e.Raw), `"`))
 	}
-	if !slices.Equal(enum, []string{GrantTypePassword, GrantTypeRefreshToken}) {
+	if !slices.Equal(enum, []string{GrantTypePassword, GrantTypeRefreshToken, GrantTypeClientCredentials}) {
 		t.Errorf("grantTypes enum = %v", enum)
 	}
 	if def := spec.Properties["secretRef"].Properties["key"].Default; def == nil || string(def.Raw) != `"clientSecret"` {

@@ -24,6 +24,8 @@ import (
 	"testing"
 
 	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/authtest"
 )
@@ -143,5 +145,65 @@ func TestApplyErrors(t *testing.T) {
 				t.Errorf("error echoes the secret value: %v", err)
 			}
 		})
+	}
+}
+
+// authstack dev registers clients with public keys, inline or from a
+// Secret or ConfigMap in the files, as the manager does; a client of a
+// ServiceAccount is refused, and says why.
+func TestApplyClientKeys(t *testing.T) {
+	k, err := signer.Generate(signer.AlgES256)
+	if err != nil {
+		t.Fatal(err)
+	}
+	ks, err := signer.NewKeySet(nil, k)
+	if err != nil {
+		t.Fatal(err)
+	}
+	jwks := string(ks.JWKS())
+	client := func(name, spec string) string {
+		return "apiVersion: authstack.dev/v1alpha1\nkind: AuthClient\nmetadata: {name: " + name + "}\nspec: " + spec + "\n---\n"
+	}
+	doc := "apiVersion: v1\nkind: ConfigMap\nmetadata: {name: keys}\ndata:\n  jwks.json: |\n    " + jwks + "\n---\n" +
+		"apiVersion: v1\nkind: Secret\nmetadata: {name: keys}\nstringData:\n  set: '" + jwks + "'\n---\n" +
+		client("inline", "{grantTypes: [client_credentials], publicKeys: {jwks: '"+jwks+"'}}") +
+		client("from-configmap", "{grantTypes: [client_credentials], publicKeys: {configMapRef: {name: keys}}}") +
+		client("from-secret", "{grantTypes: [client_credentials], publicKeys: {secretRef: {name: keys, key: set}}}")
+	dir := t.TempDir()
+	write(t, dir, "keys.yaml", doc)
+	objs, err := Load(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	st := memory.New()
+	if err := Apply(context.Background(), st, objs, password.Policy{Params: authtest.FastParams}); err != nil {
+		t.Fatal(err)
+	}
+	for _, id := range []string{"inline", "from-configmap", "from-secret"} {
+		rec, err := st.GetClient(context.Background(), id)
+		if err != nil || rec.JWKS != jwks || rec.AuthMethod() != store.AuthMethodPrivateKeyJWT || rec.NotBefore.IsZero() {
+			t.Errorf("%s: %+v, %v", id, rec, err)
+		}
+	}
+
+	for name, doc := range map[string]string{
+		"a ServiceAccount":  client("sa", "{grantTypes: [client_credentials], serviceAccountRef: {name: worker}}"),
+		"a missing map":     client("nomap", "{publicKeys: {configMapRef: {name: nope}}}"),
+		"a private key set": client("private", `{publicKeys: {jwks: '{"keys":[{"kty":"oct","k":"c2VjcmV0"}]}'}}`),
+	} {
+		dir := t.TempDir()
+		write(t, dir, "x.yaml", doc)
+		objs, err := Load(dir)
+		if err == nil {
+			err = Apply(context.Background(), memory.New(), objs, password.Policy{Params: authtest.FastParams})
+		}
+		switch {
+		case err == nil:
+			t.Errorf("%s: accepted", name)
+		case name == "a ServiceAccount" && !strings.Contains(err.Error(), "serviceAccountRef needs a cluster"):
+			t.Errorf("%s: %v", name, err)
+		case strings.Contains(err.Error(), "c2VjcmV0"):
+			t.Errorf("%s: the error shows key material: %v", name, err)
+		}
 	}
 }
