@@ -45,6 +45,7 @@ func newServerCommand() *cobra.Command {
 	var redisURL, keyPrefix, keysDir string
 	var redisOpts redisFlags
 	var keysReload time.Duration
+	var serviceAccounts serviceAccountFlags
 	c := &cobra.Command{
 		Use:   "server",
 		Short: "Run the token server on Redis",
@@ -56,6 +57,10 @@ func newServerCommand() *cobra.Command {
 				return errors.New("--redis-url, --signing-keys and --issuer are required")
 			}
 			log, err := newLogger(o.logLevel)
+			if err != nil {
+				return err
+			}
+			saVerifier, err := serviceAccounts.verifier(o.issuer)
 			if err != nil {
 				return err
 			}
@@ -76,7 +81,7 @@ func newServerCommand() *cobra.Command {
 				return err
 			}
 			cfg := o.config()
-			cfg.Store, cfg.Keys, cfg.Logger = st, keys, log
+			cfg.Store, cfg.Keys, cfg.Logger, cfg.ServiceAccounts = st, keys, log, saVerifier
 			l, err := listen(o)
 			if err != nil {
 				return err
@@ -92,6 +97,7 @@ func newServerCommand() *cobra.Command {
 	redisOpts.addFlags(fs)
 	fs.StringVar(&keysDir, "signing-keys", "", "directory of PEM signing keys; active.pem signs, the rest only verify")
 	fs.DurationVar(&keysReload, "signing-keys-reload-interval", 10*time.Second, "how often the key directory is re-read")
+	serviceAccounts.addFlags(fs)
 	annotateEnv(fs)
 	return c
 }

@@ -112,7 +112,8 @@ func TestValuesFiles(t *testing.T) {
 	for _, f := range ciValues {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml", "tls-cert-manager-values.yaml"}
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml",
+		"service-account-clients-values.yaml", "tls-cert-manager-values.yaml"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("ci values files: %v, want %v", names, want)
 	}
@@ -209,9 +210,16 @@ func TestRenderedManifests(t *testing.T) {
 				checkRestricted(t, name, spec)
 			}
 
+			// The token server has no API token unless it reviews
+			// ServiceAccount tokens.
+			saClients := readValues(t, f).Server.ServiceAccountClients.Enabled
 			server := specs["Deployment/rel-authstack-server"]
-			if server.ServiceAccountName != "rel"+serverSA || server.AutomountServiceAccountToken == nil || *server.AutomountServiceAccountToken {
-				t.Errorf("token server: service account %q, automount %v; want its own, without a token", server.ServiceAccountName, server.AutomountServiceAccountToken)
+			if server.ServiceAccountName != "rel"+serverSA || server.AutomountServiceAccountToken == nil || *server.AutomountServiceAccountToken != saClients {
+				t.Errorf("token server: service account %q, automount %v; want its own, with a token only with serviceAccountClients (%v)",
+					server.ServiceAccountName, server.AutomountServiceAccountToken, saClients)
+			}
+			if got := slices.Contains(server.Containers[0].Args, "--service-account-clients"); got != saClients {
+				t.Errorf("token server args %v: --service-account-clients %v, want %v", server.Containers[0].Args, got, saClients)
 			}
 			if !hasEnv(server.Containers[0], "GODEBUG", "madvdontneed=0") {
 				t.Errorf("token server: no GODEBUG=madvdontneed=0")
@@ -223,7 +231,7 @@ func TestRenderedManifests(t *testing.T) {
 
 			// manager.namespaces: the rules on namespaced resources become
 			// Roles in those namespaces; the ClusterRole keeps the rest.
-			namespaces := managerNamespaces(t, f)
+			namespaces := readValues(t, f).Manager.Namespaces
 			clusterRules, watchedRules := wantRules["ClusterRole"], []rbacv1.PolicyRule(nil)
 			if len(namespaces) > 0 {
 				clusterRules, watchedRules = splitRules(wantRules["ClusterRole"])
@@ -232,18 +240,27 @@ func TestRenderedManifests(t *testing.T) {
 				}
 			}
 			watchedRoles := map[string]bool{}
-			managedRole := false
+			managedRole, reviewRole, reviewBinding := false, false, false
 			for _, o := range objs {
 				switch o.Kind {
 				case "ServiceAccount":
 					var sa corev1.ServiceAccount
 					o.into(t, &sa)
-					if sa.Name == "rel"+serverSA && (sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken) {
-						t.Errorf("token server ServiceAccount mounts a token")
+					if sa.Name == "rel"+serverSA && (sa.AutomountServiceAccountToken == nil || *sa.AutomountServiceAccountToken != saClients) {
+						t.Errorf("token server ServiceAccount: automount %v, want %v", sa.AutomountServiceAccountToken, saClients)
 					}
 				case "RoleBinding", "ClusterRoleBinding":
 					var b rbacv1.RoleBinding // the same shape as a ClusterRoleBinding
 					o.into(t, &b)
+					if o.Kind == "ClusterRoleBinding" && o.Name == reviewerRole {
+						// The token server's one binding, to its one role.
+						reviewBinding = true
+						if b.RoleRef.Kind != "ClusterRole" || b.RoleRef.Name != reviewerRole ||
+							!reflect.DeepEqual(b.Subjects, []rbacv1.Subject{{Kind: "ServiceAccount", Name: "rel" + serverSA, Namespace: "auth"}}) {
+							t.Errorf("ClusterRoleBinding %s: %+v to %+v; want the token server's ServiceAccount to %s", o.Name, b.Subjects, b.RoleRef, reviewerRole)
+						}
+						continue
+					}
 					for _, s := range b.Subjects {
 						if s.Kind != "ServiceAccount" || s.Name != "rel"+managerSA {
 							t.Errorf("%s %s binds %s %s: only the manager holds RBAC", o.Kind, o.Name, s.Kind, s.Name)
@@ -252,6 +269,13 @@ func TestRenderedManifests(t *testing.T) {
 				case "ClusterRole":
 					var r rbacv1.ClusterRole
 					o.into(t, &r)
+					if r.Name == reviewerRole {
+						reviewRole = true
+						if !reflect.DeepEqual(r.Rules, reviewerRules) {
+							t.Errorf("ClusterRole %s rules %+v; want exactly %+v", r.Name, r.Rules, reviewerRules)
+						}
+						continue
+					}
 					if !reflect.DeepEqual(r.Rules, clusterRules) {
 						t.Errorf("ClusterRole %s rules differ from config/rbac/role.yaml:\n got %+v\nwant %+v", r.Name, r.Rules, clusterRules)
 					}
@@ -295,6 +319,9 @@ func TestRenderedManifests(t *testing.T) {
 			if len(watchedRoles) != len(namespaces) {
 				t.Errorf("manager Roles in %v, want %v", watchedRoles, namespaces)
 			}
+			if reviewRole != saClients || reviewBinding != saClients {
+				t.Errorf("serviceAccountClients %v, but the token server's ClusterRole rendered: %v, its binding: %v", saClients, reviewRole, reviewBinding)
+			}
 			// The manager writes the signing keys unless told not to.
 			managed := !slices.Contains(manager.Containers[0].Args, "--signing-keys-secret=")
 			if managed != managedRole {
@@ -307,22 +334,37 @@ func TestRenderedManifests(t *testing.T) {
 	}
 }
 
-// managerNamespaces returns manager.namespaces of a values file.
-func managerNamespaces(t *testing.T, valuesFile string) []string {
+// reviewerRole names the token server's ClusterRole and its binding with
+// server.serviceAccountClients, and reviewerRules are its rules: TokenReviews,
+// created, nothing more.
+const reviewerRole = "rel-authstack-server-tokenreviews"
+
+var reviewerRules = []rbacv1.PolicyRule{{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}}}
+
+// values are the parts of a values file the checks depend on.
+type values struct {
+	Manager struct {
+		Namespaces []string `json:"namespaces"`
+	} `json:"manager"`
+	Server struct {
+		ServiceAccountClients struct {
+			Enabled bool `json:"enabled"`
+		} `json:"serviceAccountClients"`
+	} `json:"server"`
+}
+
+// readValues reads a values file.
+func readValues(t *testing.T, valuesFile string) values {
 	t.Helper()
 	data, err := os.ReadFile(valuesFile)
 	if err != nil {
 		t.Fatal(err)
 	}
-	var v struct {
-		Manager struct {
-			Namespaces []string `json:"namespaces"`
-		} `json:"manager"`
-	}
+	var v values
 	if err := yaml.Unmarshal(data, &v); err != nil {
 		t.Fatal(err)
 	}
-	return v.Manager.Namespaces
+	return v
 }
 
 // clusterScoped are the resources the manager reads cluster-wide even
@@ -544,7 +586,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		name := strings.TrimSuffix(filepath.Base(f), "-values.yaml")
 		t.Run(name, func(t *testing.T) {
 			ns := name
-			tenants := managerNamespaces(t, f)
+			tenants := readValues(t, f).Manager.Namespaces
 			for _, tenant := range tenants {
 				if _, err := client.CoreV1().Namespaces().Create(ctx, &corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: tenant}}, metav1.CreateOptions{}); err != nil {
 					t.Fatal(err)
@@ -556,6 +598,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 				// decides: Secrets in the served namespaces only.
 				checkCanI(t, kubeconfig, "system:serviceaccount:"+ns+":rel-"+name+managerSA, tenants)
 			}
+			checkServerCanI(t, kubeconfig, "system:serviceaccount:"+ns+":rel-"+name+serverSA, ns, readValues(t, f).Server.ServiceAccountClients.Enabled)
 			if out := mustHelm(t, kubeconfig, "status", "rel-"+name, "-n", ns); !strings.Contains(out, "STATUS: deployed") {
 				t.Fatalf("status after install:\n%s", out)
 			}
@@ -602,8 +645,10 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 			if _, err := client.AppsV1().Deployments(ns).Get(ctx, "rel-"+name+"-authstack-server", metav1.GetOptions{}); err == nil {
 				t.Errorf("token server Deployment left after uninstall")
 			}
-			if _, err := client.RbacV1().ClusterRoles().Get(ctx, "rel-"+name+"-authstack-manager", metav1.GetOptions{}); err == nil {
-				t.Errorf("manager ClusterRole left after uninstall")
+			for _, role := range []string{"rel-" + name + "-authstack-manager", "rel-" + name + "-authstack-server-tokenreviews"} {
+				if _, err := client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err == nil {
+					t.Errorf("ClusterRole %s left after uninstall", role)
+				}
 			}
 		})
 	}
@@ -717,6 +762,30 @@ func checkCanI(t *testing.T, kubeconfig, user string, tenants []string) {
 	for _, what := range []string{"namespaces", "tenancypolicies.authstack.dev"} {
 		if !canI("list", what) {
 			t.Errorf("the manager cannot list %s", what)
+		}
+	}
+}
+
+// checkServerCanI asks the API server what the token server's
+// ServiceAccount user may do: create TokenReviews with reviews on, and
+// nothing else either way.
+func checkServerCanI(t *testing.T, kubeconfig, user, ns string, reviews bool) {
+	t.Helper()
+	canI := func(args ...string) bool {
+		cmd := exec.Command(kubectlPath(), append([]string{"--kubeconfig", kubeconfig, "auth", "can-i", "--as", user}, args...)...)
+		out, _ := cmd.Output() // "yes" or "no"; warnings go to stderr
+		return strings.TrimSpace(string(out)) == "yes"
+	}
+	if got := canI("create", "tokenreviews.authentication.k8s.io"); got != reviews {
+		t.Errorf("the token server may create tokenreviews: %v, want %v", got, reviews)
+	}
+	for _, what := range [][]string{
+		{"get", "secrets", "-n", ns}, {"list", "serviceaccounts", "-n", ns}, {"get", "pods", "-n", ns},
+		{"create", "serviceaccounts/token", "-n", ns}, {"create", "subjectaccessreviews.authorization.k8s.io"},
+		{"get", "tokenreviews.authentication.k8s.io"}, {"list", "authclients.authstack.dev", "--all-namespaces"},
+	} {
+		if canI(what...) {
+			t.Errorf("the token server may %v", what)
 		}
 	}
 }

@@ -213,3 +213,28 @@ func TestTokenReviewValues(t *testing.T) {
 		}
 	}
 }
+
+// server.serviceAccountClients passes --service-account-clients and its
+// audiences; off (the default), neither; the schema refuses an empty
+// audience and unknown keys.
+func TestServiceAccountClientsValues(t *testing.T) {
+	if r := renderTLS(t); slices.ContainsFunc(r.server.Args, func(a string) bool { return strings.HasPrefix(a, "--service-account") }) {
+		t.Errorf("ServiceAccount flags by default: %v", r.server.Args)
+	}
+	r := renderTLS(t, "--set", "server.serviceAccountClients.enabled=true", "--set", "server.serviceAccountClients.audiences={https://auth.example.com,authstack}")
+	for _, a := range []string{"--service-account-clients", "--service-account-audience=https://auth.example.com", "--service-account-audience=authstack"} {
+		if !slices.Contains(r.server.Args, a) {
+			t.Errorf("server args %v: no %s", r.server.Args, a)
+		}
+	}
+	base := []string{"template", "rel", chartDir, "--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	for _, bad := range [][]string{
+		{"--set-json", `server.serviceAccountClients.audiences=[""]`},
+		{"--set", "server.serviceAccountClients.enable=true"},
+		{"--set-string", "server.serviceAccountClients.enabled=yes"},
+	} {
+		if out, _, err := helm("", append(slices.Clone(base), bad...)...); err == nil {
+			t.Errorf("%v accepted:\n%s", bad, out)
+		}
+	}
+}

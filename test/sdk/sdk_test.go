@@ -15,8 +15,9 @@ limitations under the License.
 */
 
 // Package sdk checks the promise docs/resource-servers.md makes: a service
-// in a module of its own can use the SDK (resourceserver and
-// resourceserver/accesstoken) with nothing but the SDK's own names, and
+// in a module of its own can use the SDK (resourceserver,
+// resourceserver/accesstoken, and resourceserver/tokensource for its own
+// tokens) with nothing but the SDK's own names and x/oauth2's, and
 // building it pulls in nothing of the token server, the manager or the
 // binary.
 package sdk
@@ -32,7 +33,8 @@ import (
 
 // service uses every part of the SDK a service needs, by the SDK's names
 // only: the middleware and its options, the claims, the authenticator's
-// error and its writer, the key source types, and the revocation mirror.
+// error and its writer, the key source types, the revocation mirror, and
+// a token source for calling other services.
 const service = `package main
 
 import (
@@ -40,8 +42,11 @@ import (
 	"errors"
 	"net/http"
 
+	"golang.org/x/oauth2"
+
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
+	"github.com/authstack/authstack/resourceserver/tokensource"
 )
 
 func main() {
@@ -77,6 +82,12 @@ func main() {
 	_, _ = api, admin
 	_, _, _ = resourceserver.ParseJWKS([]byte("{}"))
 	_ = resourceserver.MaxJWKSBytes
+	src, err := tokensource.Config{TokenURL: "https://auth.example.com/token", ClientID: "billing"}.
+		ServiceAccountToken(ctx, tokensource.DefaultServiceAccountTokenPath)
+	if err != nil {
+		panic(err)
+	}
+	_ = oauth2.NewClient(ctx, src)
 }
 `
 

@@ -104,6 +104,11 @@ func Scheme() *k8sruntime.Scheme { return controllers.Scheme() }
 type Env struct {
 	Config *rest.Config
 	Client client.Client
+	// CertDir is kube-apiserver's certificate directory. Its sa-signer.key
+	// (PKCS #8 PEM) is the --service-account-signing-key-file, with which a
+	// test signs ServiceAccount tokens the API server itself would not
+	// issue (one already expired).
+	CertDir string
 }
 
 // Main is the TestMain of a package whose tests need a real API server: it
@@ -132,7 +137,7 @@ func Main(m *testing.M, e *Env) {
 		_ = env.Stop()
 		os.Exit(1)
 	}
-	e.Config, e.Client = cfg, c
+	e.Config, e.Client, e.CertDir = cfg, c, env.ControlPlane.APIServer.CertDir
 	code := m.Run()
 	if err := env.Stop(); err != nil {
 		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
