@@ -44,7 +44,7 @@ func NewRoot() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServerCommand(), newDevCommand(), newManagerCommand(),
-		newLoginCommand(), newLogoutCommand(), newKubeconfigCommand())
+		newLoginCommand(), newLogoutCommand(), newKubeconfigCommand(), newJWKSCommand())
 	return root
 }
 
