@@ -166,7 +166,7 @@ func TestProgramWithoutSecret(t *testing.T) {
 	go func() { done <- held.Wait() }()
 	t.Cleanup(func() {
 		_ = held.Process.Kill()
-		<-done
+		_ = <-done
 	})
 	eventuallyWithin(t, 30*time.Second, "the running program's first call", func() bool {
 		return strings.Contains(log.String(), "200 ")
