@@ -162,11 +162,12 @@ func TestProgramWithoutSecret(t *testing.T) {
 	if err := held.Start(); err != nil {
 		t.Fatal(err)
 	}
-	done := make(chan error, 1)
-	go func() { done <- held.Wait() }()
+	var heldErr error
+	done := make(chan struct{})
+	go func() { heldErr = held.Wait(); close(done) }()
 	t.Cleanup(func() {
 		_ = held.Process.Kill()
-		_ = <-done
+		<-done
 	})
 	eventuallyWithin(t, 30*time.Second, "the running program's first call", func() bool {
 		return strings.Contains(log.String(), "200 ")
@@ -174,10 +175,9 @@ func TestProgramWithoutSecret(t *testing.T) {
 	deleted := time.Now()
 	kubectl("delete", "serviceaccount", "orders", "-n", "shop")
 	select {
-	case err := <-done:
-		done <- err
-		if err == nil || !strings.Contains(log.String(), "401") {
-			t.Fatalf("the program did not stop on a 401: %v\n%s", err, log.String())
+	case <-done:
+		if heldErr == nil || !strings.Contains(log.String(), "401") {
+			t.Fatalf("the program did not stop on a 401: %v\n%s", heldErr, log.String())
 		}
 		t.Logf("the held token was refused by the service %.2f s after the ServiceAccount was deleted", time.Since(deleted).Seconds())
 	case <-time.After(30 * time.Second):
