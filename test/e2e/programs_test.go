@@ -19,7 +19,6 @@ limitations under the License.
 package e2e
 
 import (
-	"bytes"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -156,7 +155,7 @@ func TestProgramWithoutSecret(t *testing.T) {
 	// A running program holds its token; deleting the ServiceAccount ends
 	// it at the service (the manager moves the client's not-before, which
 	// the service's revocation mirror follows), and no new one is issued.
-	var log bytes.Buffer
+	var log authtest.SyncBuffer
 	held := exec.Command(program, append(programArgs, "--count", "600", "--interval", "100ms")...)
 	held.Stdout, held.Stderr = &log, &log
 	if err := held.Start(); err != nil {
