@@ -36,6 +36,8 @@ import (
 
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/testing/redistest"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 const (
@@ -502,5 +504,48 @@ func TestClientTokenRevokedWithItsClient(t *testing.T) {
 	rec = ts.post("/introspect", billingAuth, "token", tok)
 	if m := decode[map[string]any](t, rec); rec.Code != http.StatusOK || active(m) {
 		t.Errorf("introspect after the client's deletion: %d %v", rec.Code, m)
+	}
+}
+
+// An assertion is accepted once by all replicas: two servers share one
+// Redis, the first use on a succeeds, the same assertion on b is a replay,
+// and so is another assertion reusing its jti. Redis holds the jti until
+// the assertion's exp (plus the leeway), and no longer.
+func TestReplayedAssertionRefusedOnAnotherReplica(t *testing.T) {
+	rs := redistest.Start(t)
+	a := newTestServer(t, withStore(newRedisStore(t, rs)))
+	b := newTestServer(t, withStore(newRedisStore(t, rs)))
+	p := a.addPrograms(t)
+	b.caughtUp()
+	claims := a.assertionClaims("keyed")
+	post := func(ts *testServer, assertion string) *httptestRecorder {
+		return ts.do(request{body: form("grant_type", "client_credentials", "client_assertion_type", assertionType, "client_assertion", assertion)})
+	}
+	first := p.keyed.sign(t, claims)
+	if rec := post(a, first); rec.Code != http.StatusOK {
+		t.Fatalf("first use on a: %d %s", rec.Code, rec.Body)
+	}
+	claims["iat"] = claims["iat"].(int64) + 1 // another JWT, the same jti
+	for name, assertion := range map[string]string{"the same assertion": first, "its jti again": p.keyed.sign(t, claims)} {
+		rec := post(b, assertion)
+		if e := decode[errorResponse](t, rec); rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" {
+			t.Errorf("%s on b: %d %s, want 401 invalid_client", name, rec.Code, rec.Body)
+		}
+	}
+	keys, err := rs.Client().Keys(t.Context(), "it:{jti:*").Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := "it:{jti:keyed:" + claims["jti"].(string) + "}"; len(keys) != 1 || keys[0] != want {
+		t.Fatalf("jti keys %v, want [%s]", keys, want)
+	}
+	ttl, err := rs.Client().PTTL(t.Context(), keys[0]).Result()
+	if err != nil {
+		t.Fatal(err)
+	}
+	// exp is a minute after the fake clock's now; the leeway is the
+	// validators' default.
+	if ttl <= 0 || ttl > time.Minute+accesstoken.DefaultLeeway+time.Second {
+		t.Errorf("jti key TTL %v, want the assertion's remaining lifetime plus the leeway", ttl)
 	}
 }
