@@ -326,6 +326,11 @@ func TestClientAssertionRefusals(t *testing.T) {
 	if e := decode[errorResponse](t, rec); rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" || !strings.Contains(e.ErrorDescription, "jti") {
 		t.Errorf("a replay: %d %+v", rec.Code, e)
 	}
+	// Refused or accepted, no assertion reaches the log.
+	logs := ts.logs.String()
+	if !strings.Contains(logs, `"msg":"Token request refused"`) || strings.Contains(logs, parts[1]) || strings.Contains(logs, parts[2]) {
+		t.Errorf("the log holds an assertion, or no refusal: %.300s", logs)
+	}
 }
 
 // replaceParam sets name to value in a key-value list ("" removes it).
