@@ -170,8 +170,25 @@ func TestDiscoveryListsRevocationAndIntrospection(t *testing.T) {
 	if m["revocation_endpoint"] != issuer+"/revoke" || m["introspection_endpoint"] != issuer+"/introspect" {
 		t.Fatalf("metadata %v", m)
 	}
-	if gts := anyStrings(m["grant_types_supported"]); len(gts) != 2 || gts[1] != "refresh_token" {
+	if gts := anyStrings(m["grant_types_supported"]); !slices.Equal(gts, []string{"password", "refresh_token", "client_credentials"}) {
 		t.Fatalf("grant_types_supported %v", gts)
+	}
+}
+
+// private_key_jwt is advertised at every endpoint that authenticates
+// clients, with the algorithms RFC 8414 §2 then requires.
+func TestDiscoveryListsPrivateKeyJWT(t *testing.T) {
+	ts := newTestServer(t)
+	m := decode[map[string]any](t, ts.do(request{method: http.MethodGet, path: "/.well-known/oauth-authorization-server"}))
+	for _, member := range []string{
+		"token_endpoint_auth_methods_supported", "revocation_endpoint_auth_methods_supported", "introspection_endpoint_auth_methods_supported",
+	} {
+		if !slices.Contains(anyStrings(m[member]), "private_key_jwt") {
+			t.Errorf("%s %v, want private_key_jwt", member, m[member])
+		}
+	}
+	if got := anyStrings(m["token_endpoint_auth_signing_alg_values_supported"]); !slices.Equal(got, []string{"ES256", "ES384", "EdDSA", "RS256"}) {
+		t.Errorf("token_endpoint_auth_signing_alg_values_supported %v", got)
 	}
 }
 

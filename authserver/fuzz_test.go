@@ -17,6 +17,7 @@ limitations under the License.
 package authserver_test
 
 import (
+	"encoding/json"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -97,6 +98,49 @@ func FuzzRevocationEndpoints(f *testing.F) {
 			if b := strings.TrimSpace(rec.Body.String()); !strings.HasPrefix(b, `{"active":`) {
 				t.Fatalf("introspection body %s", b)
 			}
+		}
+	})
+}
+
+// FuzzClientAssertion throws arbitrary client assertions (and client_id
+// values) at /token: whatever arrives, the answer is invalid_client,
+// invalid_request or a 503, never a token, a 500 or a panic. The seeds
+// include a well-signed assertion whose jti is spent, so that mutations
+// reach the claim checks as well as the parser.
+func FuzzClientAssertion(f *testing.F) {
+	// No throttling: every input must reach the assertion checks, not a 429.
+	ts := newTestServer(f, withConfig(func(c *testConfig) { c.PerUserIP.Max, c.PerIP.Max = 0, 0 }))
+	p := ts.addPrograms(f)
+	spent := p.keyed.sign(f, ts.assertionClaims("keyed"))
+	// The handler itself: ts.do's helpers are the F's, not the fuzz target's.
+	post := func(id, assertion string) *httptestRecorder {
+		req := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(form("grant_type", "client_credentials",
+			"client_id", id, "client_assertion_type", assertionType, "client_assertion", assertion)))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		ts.handler.ServeHTTP(rec, req)
+		return rec
+	}
+	if rec := post("", spent); rec.Code != http.StatusOK {
+		f.Fatalf("the seed assertion: %d %s", rec.Code, rec.Body)
+	}
+	f.Add("", spent)
+	f.Add("keyed", spent)
+	f.Add("pod", spent)
+	f.Add("", p.other.sign(f, ts.assertionClaims("keyed")))
+	f.Add("", "a.b.c")
+	f.Add("keyed", "")
+	f.Fuzz(func(t *testing.T, id, assertion string) {
+		rec := post(id, assertion)
+		var e errorResponse
+		_ = json.Unmarshal(rec.Body.Bytes(), &e)
+		switch {
+		case rec.Code == http.StatusUnauthorized && e.Error == "invalid_client":
+		case rec.Code == http.StatusBadRequest && e.Error == "invalid_request":
+		case rec.Code == http.StatusRequestEntityTooLarge && e.Error == "invalid_request":
+		case rec.Code == http.StatusServiceUnavailable:
+		default:
+			t.Fatalf("client_id %q, assertion %q: %d %s", id, assertion, rec.Code, rec.Body)
 		}
 	})
 }

@@ -130,9 +130,10 @@ func TestMirrorMetrics(t *testing.T) {
 		// Revoking an access token revokes its session.
 		"authstack_revocation_mirror_revoked_tokens":   0,
 		"authstack_revocation_mirror_revoked_sessions": 1,
-		"authstack_revocation_mirror_users":            3,
-		"authstack_revocation_mirror_loads_total":      1,
-		"authstack_revocation_mirror_rollbacks_total":  0,
+		// alice, bob, carol, and the states of billing, cli and refresh-only.
+		"authstack_revocation_mirror_users":           6,
+		"authstack_revocation_mirror_loads_total":     1,
+		"authstack_revocation_mirror_rollbacks_total": 0,
 	} {
 		if got := ts.metric(t, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

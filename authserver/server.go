@@ -378,6 +378,7 @@ func New(cfg Config) (*Server, error) {
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
 			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Clock: cfg.Clock},
+		token.GrantClientCredentials: &token.ClientCredentialsGrant{Minter: minter, States: mirror, Clock: cfg.Clock},
 	}
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Clock)
@@ -385,6 +386,8 @@ func New(cfg Config) (*Server, error) {
 	clients := &clientauth.Authenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
+		Assertions: cfg.Store, ServiceAccounts: cfg.ServiceAccounts,
+		Leeway: anyAudience.Skew(), Clock: cfg.Clock,
 	}
 
 	verifyHandler := &verify.Handler{
@@ -426,14 +429,32 @@ func New(cfg Config) (*Server, error) {
 		}})
 	}
 	routes = append(routes, s.probes()...)
+	clients.Audiences = assertionAudiences(cfg.Issuer, routes)
 	*disc = *discovery.New(discovery.Options{
-		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken},
+		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken, token.GrantClientCredentials},
 		Endpoints: advertised(routes), Keys: cfg.Keys,
 	})
 	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer))
 	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil
+}
+
+// assertionAudiences are the aud values of a client assertion that name
+// this server: the issuer (RFC 7523 §3 allows it as well as the token
+// endpoint, and OpenID Connect Core §9 the token endpoint's URL) and the
+// URL of every endpoint that authenticates clients, as discovery
+// advertises them, the issuer's path included. One assertion is good at
+// any of them, once.
+func assertionAudiences(issuer string, routes []route) []string {
+	aud := []string{issuer}
+	for _, rt := range routes {
+		switch rt.member {
+		case discovery.TokenEndpoint, discovery.RevocationEndpoint, discovery.IntrospectionEndpoint:
+			aud = append(aud, issuer+rt.path)
+		}
+	}
+	return aud
 }
 
 // kubernetesAlgs are the JWS algorithms of authstack's keys that

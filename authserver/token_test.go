@@ -174,7 +174,7 @@ func TestTokenEndpointErrors(t *testing.T) {
 		{"empty grant_type is absent", request{body: form("grant_type", "", "username", "alice")}, 400, "invalid_request", nil},
 		{"repeated grant_type", request{body: "grant_type=password&grant_type=password&username=alice&password=x"}, 400, "invalid_request", nil},
 		{"repeated password", request{body: form(ok...) + "&password=other"}, 400, "invalid_request", nil},
-		{"unsupported grant type", request{body: form("grant_type", "client_credentials")}, 400, "unsupported_grant_type", nil},
+		{"unsupported grant type", request{body: form("grant_type", "urn:ietf:params:oauth:grant-type:device_code")}, 400, "unsupported_grant_type", nil},
 		{"authorization_code is not supported", request{body: form("grant_type", "authorization_code", "code", "x")}, 400, "unsupported_grant_type", nil},
 		{"missing username", request{body: form("grant_type", "password", "password", alicePassword)}, 400, "invalid_request", nil},
 		{"missing password", request{body: form("grant_type", "password", "username", "alice")}, 400, "invalid_request", nil},

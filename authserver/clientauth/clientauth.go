@@ -16,8 +16,9 @@ limitations under the License.
 
 // Package clientauth authenticates the client of a request to the token,
 // revocation and introspection endpoints (RFC 6749 §2.3): HTTP Basic,
-// client_secret_post, or a public client naming itself, throttled like a
-// password.
+// client_secret_post, a client assertion (private_key_jwt, RFC 7523; or a
+// Kubernetes ServiceAccount token), or a public client naming itself,
+// throttled like a password.
 package clientauth
 
 import (
@@ -29,6 +30,9 @@ import (
 	"net/netip"
 	"net/url"
 	"strings"
+	"time"
+
+	"k8s.io/utils/clock"
 
 	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/authserver/metrics"
@@ -39,19 +43,41 @@ import (
 )
 
 // Authenticator authenticates the client of a token request (RFC 6749
-// §2.3): HTTP Basic (client_secret_basic), client_secret_post, or a public
-// client naming itself with client_id. A request with no client at all uses
-// the default public client, when one is configured.
+// §2.3): HTTP Basic (client_secret_basic), client_secret_post, a client
+// assertion (private_key_jwt, or the Kubernetes ServiceAccount token of a
+// client naming a ServiceAccount), or a public client naming itself with
+// client_id. A request with no client at all uses the default public
+// client, when one is configured.
 type Authenticator struct {
 	Clients store.Clients
-	// Limiter counts failed client secrets per client and address (RFC 6749
-	// §2.3.1: endpoints taking a client password MUST resist brute force).
+	// Limiter counts failed client secrets and assertions per client and
+	// address (RFC 6749 §2.3.1: endpoints taking a client password MUST
+	// resist brute force).
 	Limiter *throttle.Limiter
 	Metrics *metrics.Metrics
 	// DefaultClient is used for requests that name no client. Its ID is
 	// looked up in the store first, so an AuthClient of that name overrides
 	// this built-in definition. An empty ID disables client-less requests.
 	DefaultClient store.Client
+	// Assertions remembers the jti of every private_key_jwt assertion
+	// accepted, until it expires, so that each is accepted once by every
+	// replica (RFC 7523 §3).
+	Assertions store.Assertions
+	// Audiences are the values identifying this server that a
+	// private_key_jwt assertion's aud must hold one of: the issuer and the
+	// URLs of the endpoints that authenticate clients (RFC 7523 §3). None
+	// refuses every such assertion.
+	Audiences []string
+	// ServiceAccounts verifies the ServiceAccount tokens of clients naming
+	// a Kubernetes ServiceAccount; nil refuses those clients.
+	ServiceAccounts ServiceAccountVerifier
+	// Leeway is the clock-skew allowance for an assertion's exp, nbf and
+	// iat.
+	Leeway time.Duration
+	// Clock judges assertions' times; nil is the real clock.
+	Clock clock.PassiveClock
+
+	keys keyCache
 }
 
 // Authenticate returns the authenticated client. Failures are invalid_client
@@ -61,6 +87,9 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, form 
 	id, secret, method, err := clientCredentials(r, form)
 	if err != nil {
 		return store.Client{}, err
+	}
+	if method == methodAssertion {
+		return a.checkAssertion(ctx, id, secret, ip)
 	}
 	id = v1alpha1.CanonicalName(id) // client IDs are case-insensitive, as usernames
 	switch method {
@@ -117,14 +146,16 @@ func (a *Authenticator) checkSecret(ctx context.Context, id, secret string, ip n
 		return store.Client{}, err
 	}
 	// An unknown client spends the same (small) work as a real comparison;
-	// a public client has no secret to check, and presenting one is an
-	// error rather than something to ignore.
+	// a client without a secret (a public one, or one that authenticates
+	// with an assertion) has none to check, and presenting one is a failed
+	// attempt rather than something to ignore.
+	hasSecret := err == nil && c.AuthMethod() == store.AuthMethodSecret
 	want := c.SecretHash
-	if err != nil || c.Public() {
+	if !hasSecret {
 		want = store.HashClientSecret("")
 	}
 	ok := subtle.ConstantTimeCompare([]byte(store.HashClientSecret(secret)), []byte(want)) == 1
-	if err != nil || c.Public() || !ok {
+	if !hasSecret || !ok {
 		if err := attempt.Fail(ctx); err != nil {
 			return store.Client{}, oauth.StoreUnavailable(err)
 		}
@@ -166,15 +197,33 @@ func withHint(err error, hint string) error {
 	return &c
 }
 
+// methodAssertion is clientCredentials' method of a client assertion.
+const methodAssertion = "client_assertion"
+
 // clientCredentials extracts the client's credentials and the method used:
-// "client_secret_basic", "client_secret_post", "none" (client_id only) or ""
-// (no client named). Using two methods at once is invalid_request (RFC 6749
-// §2.3).
+// "client_secret_basic", "client_secret_post", "none" (client_id only),
+// methodAssertion (secret is then the assertion, id the client_id if sent)
+// or "" (no client named). Using two methods at once is invalid_request
+// (RFC 6749 §2.3), but invalid_client when one is an assertion (RFC 7521
+// §4.2.1).
 func clientCredentials(r *http.Request, form oauth.Form) (id, secret, method string, err error) {
 	formID, formSecret := form.Get("client_id"), form.Get("client_secret")
 	if len(r.Header.Values("Authorization")) > 1 {
 		// Refused, as the bearer endpoints refuse it.
 		return "", "", "", oauth.InvalidRequest(accesstoken.ErrRepeatedAuthorization.Error())
+	}
+	if assertionType, assertion := form.Get(paramAssertionType), form.Get(paramAssertion); assertionType != "" || assertion != "" {
+		switch {
+		case r.Header.Get("Authorization") != "" || formSecret != "":
+			return "", "", "", oauth.InvalidClient("more than one client authentication method")
+		case assertionType == "":
+			return "", "", "", oauth.InvalidRequest("missing parameter: " + paramAssertionType)
+		case assertionType != AssertionType:
+			return "", "", "", oauth.InvalidClient("unsupported client_assertion_type; use " + AssertionType)
+		case assertion == "":
+			return "", "", "", oauth.InvalidClient("missing or empty client_assertion")
+		}
+		return formID, assertion, methodAssertion, nil
 	}
 	if h := r.Header.Get("Authorization"); h != "" {
 		scheme, payload, _ := strings.Cut(h, " ")

@@ -44,6 +44,10 @@ type Metadata struct {
 	ResponseTypesSupported            []string `json:"response_types_supported"`
 	GrantTypesSupported               []string `json:"grant_types_supported"`
 	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	// TokenEndpointAuthSigningAlgValuesSupported are the algorithms of
+	// private_key_jwt assertions (RFC 8414 §2 requires the member when the
+	// method is listed), at every endpoint that authenticates clients.
+	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 
 	// OpenID Connect Discovery members, served only on its path.
 	SubjectTypesSupported            []string `json:"subject_types_supported,omitempty"`
@@ -105,15 +109,16 @@ func (h *Handler) OAuth() Metadata {
 		// The scopes the server itself defines; an AuthUser's own scopes
 		// are the platform's, and not listed (RFC 8414 §2: "MAY choose
 		// not to advertise some supported scope values").
-		ScopesSupported:                   slices.Clone(oauth.OpenIDScopes),
-		GrantTypesSupported:               h.opts.GrantTypes,
-		TokenEndpointAuthMethodsSupported: []string{secretBasic, secretPost, "none"},
+		ScopesSupported:                            slices.Clone(oauth.OpenIDScopes),
+		GrantTypesSupported:                        h.opts.GrantTypes,
+		TokenEndpointAuthMethodsSupported:          []string{secretBasic, secretPost, privateKeyJWT, "none"},
+		TokenEndpointAuthSigningAlgValuesSupported: signer.SupportedAlgs(),
 	}
 	if m.RevocationEndpoint != "" {
-		m.RevocationAuthMethodsSupported = []string{secretBasic, secretPost, "none"}
+		m.RevocationAuthMethodsSupported = []string{secretBasic, secretPost, privateKeyJWT, "none"}
 	}
 	if m.IntrospectionEndpoint != "" {
-		m.IntrospectionAuthMethodsSupported = []string{secretBasic, secretPost}
+		m.IntrospectionAuthMethodsSupported = []string{secretBasic, secretPost, privateKeyJWT}
 	}
 	return m
 }
@@ -148,8 +153,9 @@ var ClaimsSupported = []string{
 
 // The client authentication methods (RFC 8414 §2, OIDC Registration §2).
 const (
-	secretBasic = "client_secret_basic"
-	secretPost  = "client_secret_post"
+	secretBasic   = "client_secret_basic"
+	secretPost    = "client_secret_post"
+	privateKeyJWT = "private_key_jwt"
 )
 
 // ServeOAuth serves GET /.well-known/oauth-authorization-server.

@@ -143,8 +143,12 @@ func (h *Handler) accessToken(raw string, client store.Client) (*Response, error
 		// Never "active" (nor "inactive") without knowing.
 		return nil, oauth.RevocationUnavailable(err)
 	}
+	username := c.Subject
+	if store.IsClientSubject(c.Subject) {
+		username = "" // a client's own token: no resource owner
+	}
 	return &Response{
-		Active: true, Scope: c.Scope, ClientID: c.ClientID, Username: c.Subject, TokenType: "Bearer",
+		Active: true, Scope: c.Scope, ClientID: c.ClientID, Username: username, TokenType: "Bearer",
 		Exp: unix(c.ExpiresAt), Iat: unix(c.IssuedAt), Sub: c.Subject, Aud: slices.Clone(c.Audience),
 		Iss: c.Issuer, Jti: c.ID,
 	}, nil

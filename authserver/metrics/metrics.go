@@ -145,7 +145,7 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 			func(st mirror.Stats) float64 { return float64(st.RevokedTokens) }},
 		{"authstack_revocation_mirror_revoked_sessions", "Revoked sessions (sids) held by the mirror.", false,
 			func(st mirror.Stats) float64 { return float64(st.RevokedGrants) }},
-		{"authstack_revocation_mirror_users", "User states held by the mirror.", false,
+		{"authstack_revocation_mirror_users", "User and client states held by the mirror (a client's under client:<id>).", false,
 			func(st mirror.Stats) float64 { return float64(st.Users) }},
 		{"authstack_revocation_mirror_loads_total", "Full loads of the revocation state (start, epoch change, trimmed log).", true,
 			func(st mirror.Stats) float64 { return float64(st.Reloads) }},

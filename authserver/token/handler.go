@@ -50,7 +50,8 @@ type Handler struct {
 	warnXFF sync.Once
 }
 
-// defaultGrantTypes apply to a client that lists none.
+// defaultGrantTypes apply to a client that lists none; never
+// client_credentials, which a client must ask for.
 var defaultGrantTypes = []string{GrantPassword, GrantRefreshToken}
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {

@@ -248,30 +248,13 @@ func (m *Minter) refreshExpiry(c store.Client, now, end time.Time) time.Time {
 // access issues the access token of s in session id at now, living at most
 // until the session's end, and returns the response and the token's exp.
 func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, time.Time, error) {
-	aud := s.Client.Audiences
-	if len(aud) == 0 {
-		aud = m.DefaultAudience
-	}
-	exp := m.accessExpiry(s.Client, now, end)
-	ttl := exp.Sub(now.Truncate(time.Second))
-	if ttl <= 0 {
-		return nil, time.Time{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
-	}
-	scopes := accessScopes(s.Scopes, s.User.Scopes)
-	tok, _, err := m.Tokens.IssueFor(accesstoken.Request{
-		Subject: s.User.Username, Username: s.User.Username, ClientID: s.Client.ID, Audience: aud, Scopes: scopes, Groups: s.User.Groups,
-		TTL: ttl, SessionID: id, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential, IssuedAt: now,
-	})
+	resp, exp, err := m.issue(accesstoken.Request{
+		Subject: s.User.Username, Username: s.User.Username, ClientID: s.Client.ID,
+		Scopes: accessScopes(s.Scopes, s.User.Scopes), Groups: s.User.Groups,
+		SessionID: id, Epoch: s.Epoch, AuthTime: s.AuthTime, Credential: s.Credential,
+	}, s.Client, now, end)
 	if err != nil {
-		return nil, time.Time{}, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
-	}
-	resp := &Response{
-		AccessToken: tok,
-		TokenType:   "Bearer",
-		ExpiresIn:   int64(ttl / time.Second),
-		Scope:       strings.Join(scopes, " "),
-		Subject:     s.User.Username,
-		ClientID:    s.Client.ID,
+		return nil, time.Time{}, err
 	}
 	if slices.Contains(s.Scopes, oauth.ScopeOpenID) {
 		if m.IDTokens == nil {
@@ -283,6 +266,52 @@ func (m *Minter) access(s Session, id string, now, end time.Time) (*Response, ti
 		}
 	}
 	return resp, exp, nil
+}
+
+// MintClient issues the access token of a client acting for itself (the
+// client_credentials grant, RFC 6749 §4.4), in the store's current epoch:
+// its sub is store.ClientSubject(c.ID), and it has no username, groups or
+// session (no sid), nor a refresh token (§4.4.3). authTime and mark (the
+// client record's store.CredentialMark) are what the revocation mirror
+// judges it by against the client's state, as a user's token against the
+// user's.
+func (m *Minter) MintClient(ctx context.Context, c store.Client, scopes []string, authTime time.Time, mark int64) (*Response, error) {
+	epoch, err := m.Epoch(ctx)
+	if err != nil {
+		return nil, oauth.StoreUnavailable(err)
+	}
+	now := clocks.Or(m.Clock).Now()
+	resp, _, err := m.issue(accesstoken.Request{
+		Subject: store.ClientSubject(c.ID), ClientID: c.ID, Scopes: scopes, Epoch: epoch, AuthTime: authTime, Credential: mark,
+	}, c, now, now.Add(accesstoken.MaxTTL))
+	return resp, err
+}
+
+// issue signs the access token r of client c at now, for c's audiences
+// and lifetime but never past end, and returns the response and the
+// token's exp.
+func (m *Minter) issue(r accesstoken.Request, c store.Client, now, end time.Time) (*Response, time.Time, error) {
+	r.Audience = c.Audiences
+	if len(r.Audience) == 0 {
+		r.Audience = m.DefaultAudience
+	}
+	exp := m.accessExpiry(c, now, end)
+	r.TTL, r.IssuedAt = exp.Sub(now.Truncate(time.Second)), now
+	if r.TTL <= 0 {
+		return nil, time.Time{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
+	}
+	tok, _, err := m.Tokens.IssueFor(r)
+	if err != nil {
+		return nil, time.Time{}, oauth.ServerError(fmt.Errorf("issue access token: %w", err))
+	}
+	return &Response{
+		AccessToken: tok,
+		TokenType:   "Bearer",
+		ExpiresIn:   int64(r.TTL / time.Second),
+		Scope:       strings.Join(r.Scopes, " "),
+		Subject:     r.Subject,
+		ClientID:    c.ID,
+	}, exp, nil
 }
 
 // allowsGrant reports whether c may use grant type gt.

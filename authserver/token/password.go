@@ -143,7 +143,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 	mark := store.CredentialMark(user.NotBefore)
-	if err := current(ctx, user, g.States, authTime, mark); err != nil {
+	if err := current(ctx, user.Username, user.State(), g.States, authTime, mark, userRefusals); err != nil {
 		return nil, err
 	}
 	return g.Minter.Mint(ctx, Session{
@@ -170,27 +170,43 @@ const maxNotBeforeRetry = 2 * time.Second
 var errCredentialChanged = oauth.Unavailable("the user's credentials changed during the login; retry", time.Second,
 	errors.New("credential superseded while it was checked"))
 
+// refusals are a kind of subject's answers from current.
+type refusals struct {
+	// changed: the record changed while it was checked; retry.
+	changed *oauth.Error
+	// locked: the not-before lies far ahead.
+	locked *oauth.Error
+	// soon describes a not-before a moment ahead.
+	soon string
+}
+
+var userRefusals = refusals{
+	changed: errCredentialChanged,
+	locked:  errBadCredentials.WithCause(errors.New("tokens are revoked until a later time")),
+	soon:    "the user's tokens are revoked until a moment from now; retry",
+}
+
 // current refuses a login whose session the validators would refuse at
 // once: one whose record changed while the password was checked (the
 // mirror holds a state that ends it, or no state at all), or whose
 // not-before is still ahead. No token is issued that authstack itself
 // rejects, and none from a superseded credential, whenever the response
-// would have gone out.
-func current(ctx context.Context, user store.User, states StateSource, authTime time.Time, mark int64) error {
+// would have gone out. name is the subject's name in the revocation feed,
+// st its record's state.
+func current(ctx context.Context, name string, st store.UserState, states StateSource, authTime time.Time, mark int64, r refusals) error {
 	if states != nil {
-		if st, ok := states.State(ctx, user.Username); !ok || st.Ends(authTime, mark) {
-			return errCredentialChanged
+		if seen, ok := states.State(ctx, name); !ok || seen.Ends(authTime, mark) {
+			return r.changed
 		}
 	}
-	if !user.State().Ends(authTime, mark) {
+	if !st.Ends(authTime, mark) {
 		return nil
 	}
-	ahead := user.NotBefore.Truncate(time.Second).Sub(authTime.Truncate(time.Second))
+	ahead := st.NotBefore.Truncate(time.Second).Sub(authTime.Truncate(time.Second))
 	if ahead > maxNotBeforeRetry {
-		return errBadCredentials.WithCause(errors.New("tokens are revoked until a later time"))
+		return r.locked
 	}
-	return oauth.Unavailable("the user's tokens are revoked until a moment from now; retry", ahead,
-		errors.New("not-before ahead of the login"))
+	return oauth.Unavailable(r.soon, ahead, errors.New("not-before ahead of the login"))
 }
 
 // Overloaded refuses a request when every hashing slot is taken and the

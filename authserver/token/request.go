@@ -30,8 +30,9 @@ import (
 
 // Grant types this server knows.
 const (
-	GrantPassword     = "password"
-	GrantRefreshToken = "refresh_token"
+	GrantPassword          = "password"
+	GrantRefreshToken      = "refresh_token"
+	GrantClientCredentials = "client_credentials"
 )
 
 // Request is a parsed, client-authenticated token request.

@@ -65,6 +65,7 @@ import (
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
@@ -145,6 +146,9 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := h.Auth.Check(r.Context(), review.Spec.Token)
+	if err == nil && store.IsClientSubject(c.Subject) {
+		err = errNoUser
+	}
 	switch e := oauth.As(err); {
 	case err == nil:
 		h.count("success")
@@ -168,6 +172,12 @@ func (h *Handler) count(outcome string) {
 func (h *Handler) responder() *oauth.Responder {
 	return &oauth.Responder{Log: h.Log, Msg: "TokenReview refused", Sample: h.Sample, ClientLevel: slog.LevelDebug}
 }
+
+// errNoUser refuses a client's own token (client_credentials): it names no
+// user, and none is made up for it. Kubernetes has ServiceAccounts for
+// programs, and a name under the prefix for a client would be one more
+// way to become a user that no AuthUser grants (docs/security.md).
+var errNoUser = oauth.BearerChallenge(oauth.CodeInvalidToken, "the token is a client's own and names no user")
 
 // status is the answer for a valid token: every name under the prefix.
 // The uid stays empty: Kubernetes wants one that differs between a user

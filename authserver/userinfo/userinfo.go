@@ -26,6 +26,7 @@ import (
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver"
 )
 
@@ -56,6 +57,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	c, err := h.Auth.Authenticate(r)
+	if err == nil && store.IsClientSubject(c.Subject) {
+		// A client's own token (client_credentials) is valid, but there
+		// is no user to describe.
+		err = errNoUser
+	}
 	if err != nil {
 		h.Metrics.BearerValidations.WithLabelValues("userinfo", metrics.BearerOutcome(err)).Inc()
 		h.refuse(w, r, err)
@@ -77,6 +83,10 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		ClientID:          c.ClientID,
 	})
 }
+
+// errNoUser refuses a token that names no user (RFC 6750 §3.1:
+// invalid_token, for a token this resource does not take).
+var errNoUser = oauth.BearerChallenge(oauth.CodeInvalidToken, "the token is a client's own and names no user")
 
 // refuse renders and logs err.
 func (h *Handler) refuse(w http.ResponseWriter, r *http.Request, err error) {

@@ -31,7 +31,7 @@ const MaxFormBytes = 16 << 10
 
 // credentialParams may never travel in a URL query (RFC 6749 §2.3.1, §3.2;
 // RFC 9700 §4.3.1): URLs end up in logs and browser histories.
-var credentialParams = []string{"password", "client_secret", "refresh_token", "token", "username", "assertion"}
+var credentialParams = []string{"password", "client_secret", "client_assertion", "refresh_token", "token", "username", "assertion"}
 
 // Form is a parsed application/x-www-form-urlencoded body in which every
 // parameter occurs at most once. Empty values count as absent (RFC 6749 §3.1).

@@ -115,3 +115,7 @@ func (k *Key) sameKey(o *Key) bool {
 	priv, ok := k.Private.(interface{ Equal(crypto.PrivateKey) bool })
 	return ok && priv.Equal(o.Private)
 }
+
+// SupportedAlgs returns the JWS algorithms of the keys this package
+// supports, sorted: the only ones a signature it verifies may use.
+func SupportedAlgs() []string { return []string{AlgES256, AlgES384, AlgEdDSA, AlgRS256} }

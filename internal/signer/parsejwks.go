@@ -74,23 +74,67 @@ var privateMembers = []string{"d", "p", "q", "dp", "dq", "qi", "oth", "k"}
 // key material is misconfigured and none of its keys can be trusted, or
 // if no usable key remains. Errors never contain key material.
 func ParseJWKS(data []byte) (ks *KeySet, skipped []error, err error) {
+	keys, _, skipped, err := parseSet(data, false)
+	if err != nil {
+		return nil, skipped, err
+	}
+	ks, err = NewKeySet(nil, keys...)
+	if err != nil {
+		return nil, skipped, fmt.Errorf("%w: %w", ErrInvalidJWKS, err)
+	}
+	return ks, skipped, nil
+}
+
+// ClientKey is a key of a client's JWK Set: the verify-only key (its ID
+// is its thumbprint, as every Key's) and the "kid" the client gave it, ""
+// when it gave none.
+type ClientKey struct {
+	Key *Key
+	KID string
+}
+
+// ParseClientJWKS parses the JWK Set of an OAuth client's keys (RFC 7523
+// private_key_jwt, OpenID Connect Core §10.1) as [ParseJWKS] does, with one
+// difference: a key's "kid" is the client's own name for it, kept as given
+// rather than required to be its RFC 7638 thumbprint (authstack's naming,
+// not a client's). Two different keys under one kid reject the document:
+// a signature naming that kid could not tell which was meant.
+func ParseClientJWKS(data []byte) (keys []ClientKey, skipped []error, err error) {
+	parsed, kids, skipped, err := parseSet(data, true)
+	if err != nil {
+		return nil, skipped, err
+	}
+	byKID := map[string]*Key{}
+	for i, k := range parsed {
+		if old, ok := byKID[kids[i]]; ok && kids[i] != "" && !old.sameKey(k) {
+			return nil, skipped, fmt.Errorf("%w: two different keys share kid %s", ErrInvalidJWKS, describeKid(kids[i]))
+		}
+		byKID[kids[i]] = k
+		keys = append(keys, ClientKey{Key: k, KID: kids[i]})
+	}
+	return keys, skipped, nil
+}
+
+// parseSet parses a JWK Set document into its usable keys and, when
+// ownKIDs, the "kid" of each as the document gives it (otherwise a kid
+// must be the key's thumbprint).
+func parseSet(data []byte, ownKIDs bool) (keys []*Key, kids []string, skipped []error, err error) {
 	if len(data) > MaxJWKSBytes {
-		return nil, nil, fmt.Errorf("%w: document of %d bytes exceeds %d", ErrInvalidJWKS, len(data), MaxJWKSBytes)
+		return nil, nil, nil, fmt.Errorf("%w: document of %d bytes exceeds %d", ErrInvalidJWKS, len(data), MaxJWKSBytes)
 	}
 	var doc struct {
 		Keys []json.RawMessage `json:"keys"`
 	}
 	if err := json.Unmarshal(data, &doc); err != nil {
-		return nil, nil, fmt.Errorf("%w: not a JSON object with a keys array", ErrInvalidJWKS)
+		return nil, nil, nil, fmt.Errorf("%w: not a JSON object with a keys array", ErrInvalidJWKS)
 	}
 	if doc.Keys == nil {
-		return nil, nil, fmt.Errorf("%w: no keys member", ErrInvalidJWKS)
+		return nil, nil, nil, fmt.Errorf("%w: no keys member", ErrInvalidJWKS)
 	}
 	if len(doc.Keys) > MaxJWKSKeys {
-		return nil, nil, fmt.Errorf("%w: %d keys exceed %d", ErrInvalidJWKS, len(doc.Keys), MaxJWKSKeys)
+		return nil, nil, nil, fmt.Errorf("%w: %d keys exceed %d", ErrInvalidJWKS, len(doc.Keys), MaxJWKSKeys)
 	}
 
-	var keys []*Key
 	for i, raw := range doc.Keys {
 		var members map[string]json.RawMessage
 		if err := json.Unmarshal(raw, &members); err != nil || members == nil {
@@ -99,24 +143,20 @@ func ParseJWKS(data []byte) (ks *KeySet, skipped []error, err error) {
 		}
 		for _, name := range privateMembers {
 			if _, ok := members[name]; ok {
-				return nil, nil, fmt.Errorf("%w: key %d has private member %q", ErrInvalidJWKS, i, name)
+				return nil, nil, nil, fmt.Errorf("%w: key %d has private member %q", ErrInvalidJWKS, i, name)
 			}
 		}
-		k, err := parseJWK(members)
+		k, kid, err := parseJWK(members, ownKIDs)
 		if err != nil {
 			skipped = append(skipped, fmt.Errorf("jwks key %d: %w", i, err))
 			continue
 		}
-		keys = append(keys, k)
+		keys, kids = append(keys, k), append(kids, kid)
 	}
 	if len(keys) == 0 {
-		return nil, skipped, fmt.Errorf("%w: no usable signature key (%d skipped)", ErrInvalidJWKS, len(skipped))
+		return nil, nil, skipped, fmt.Errorf("%w: no usable signature key (%d skipped)", ErrInvalidJWKS, len(skipped))
 	}
-	ks, err = NewKeySet(nil, keys...)
-	if err != nil {
-		return nil, skipped, fmt.Errorf("%w: %w", ErrInvalidJWKS, err)
-	}
-	return ks, skipped, nil
+	return keys, kids, skipped, nil
 }
 
 // jwkFields are the members ParseJWKS reads. Every one is optional in the
@@ -154,35 +194,36 @@ func readFields(m map[string]json.RawMessage) (jwkFields, error) {
 	return f, nil
 }
 
-// parseJWK returns the verify-only Key of one public JWK, or why it is
-// not usable.
-func parseJWK(m map[string]json.RawMessage) (*Key, error) {
+// parseJWK returns the verify-only Key of one public JWK and its "kid",
+// or why it is not usable. Unless ownKID, a kid must be the key's
+// thumbprint.
+func parseJWK(m map[string]json.RawMessage, ownKID bool) (*Key, string, error) {
 	f, err := readFields(m)
 	if err != nil {
-		return nil, err
+		return nil, "", err
 	}
 	name := describeKid(f.kid)
 	if f.has["use"] && f.use != useSig {
-		return nil, fmt.Errorf("key %s: use %q is not sig", name, clip(f.use))
+		return nil, "", fmt.Errorf("key %s: use %q is not sig", name, clip(f.use))
 	}
 	if f.has["key_ops"] && !slices.Contains(f.keyOps, "verify") {
-		return nil, fmt.Errorf("key %s: key_ops without verify", name)
+		return nil, "", fmt.Errorf("key %s: key_ops without verify", name)
 	}
 	pub, alg, err := publicKeyOf(f)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", name, err)
+		return nil, "", fmt.Errorf("key %s: %w", name, err)
 	}
 	if f.has["alg"] && f.alg != alg {
-		return nil, fmt.Errorf("key %s: %w: alg %q (want %s for this key)", name, ErrUnsupportedKey, clip(f.alg), alg)
+		return nil, "", fmt.Errorf("key %s: %w: alg %q (want %s for this key)", name, ErrUnsupportedKey, clip(f.alg), alg)
 	}
 	k, err := NewPublicKey(pub)
 	if err != nil {
-		return nil, fmt.Errorf("key %s: %w", name, err)
+		return nil, "", fmt.Errorf("key %s: %w", name, err)
 	}
-	if f.has["kid"] && f.kid != k.ID {
-		return nil, fmt.Errorf("key %s: kid is not the RFC 7638 thumbprint %s", name, k.ID)
+	if f.has["kid"] && f.kid != k.ID && !ownKID {
+		return nil, "", fmt.Errorf("key %s: kid is not the RFC 7638 thumbprint %s", name, k.ID)
 	}
-	return k, nil
+	return k, f.kid, nil
 }
 
 // publicKeyOf decodes the public key of f and returns it with the one

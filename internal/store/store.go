@@ -26,6 +26,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 )
 
@@ -227,7 +228,13 @@ func (c Client) State() UserState { return UserState{NotBefore: c.NotBefore} }
 // ClientSubject is the subject of tokens issued to the client itself (the
 // client_credentials grant), and its name in the revocation feed: ':' is
 // in no username, so it never names a user.
-func ClientSubject(id string) string { return "client:" + id }
+func ClientSubject(id string) string { return clientSubjectPrefix + id }
+
+// IsClientSubject reports whether a token's sub is a client's own
+// (ClientSubject): the token has no user.
+func IsClientSubject(sub string) bool { return strings.HasPrefix(sub, clientSubjectPrefix) }
+
+const clientSubjectPrefix = "client:"
 
 // Session is a refresh-token session: one password login and the refresh
 // tokens rotated from it, kept as one record whatever the number of
