@@ -1,5 +1,3 @@
-//go:build clientcredentials
-
 /*
 Copyright 2026 The authstack Authors.
 
@@ -16,10 +14,10 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// These tests drive the real token server's client_credentials grant,
-// private_key_jwt and ServiceAccount clients (issue 13, the token server's
-// part), and call an API guarded by the SDK's middleware with the tokens.
-// They wait for that part: the build tag goes when it is merged.
+// These tests drive the real token server's client_credentials grant and
+// private_key_jwt, and call an API guarded by the SDK's middleware with the
+// tokens. The ServiceAccount token source is driven against a real
+// kube-apiserver by test/e2e's TestProgramWithoutSecret.
 
 package tokensource_test
 
@@ -30,14 +28,11 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
-	"os"
-	"path/filepath"
 	"testing"
 
 	"golang.org/x/oauth2"
 
 	"github.com/authstack/authstack/authserver"
-	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
@@ -48,18 +43,6 @@ import (
 
 const apiAudience = "https://api.example.test"
 
-// saTokens is a ServiceAccountVerifier that knows some tokens: the
-// kube-apiserver's part is tested in authserver/serviceaccount.
-type saTokens map[string]clientauth.ServiceAccountIdentity
-
-func (s saTokens) VerifyServiceAccountToken(_ context.Context, token string) (clientauth.ServiceAccountIdentity, error) {
-	id, ok := s[token]
-	if !ok {
-		return id, clientauth.ErrInvalidServiceAccountToken
-	}
-	return id, nil
-}
-
 // authstack is a token server (memory store) over TLS, and an API behind
 // the SDK's middleware that answers the sub and client_id of its token.
 type authstack struct {
@@ -69,7 +52,7 @@ type authstack struct {
 	client *http.Client
 }
 
-func newAuthstack(t *testing.T, sa saTokens, clients ...store.Client) *authstack {
+func newAuthstack(t *testing.T, clients ...store.Client) *authstack {
 	t.Helper()
 	discard := slog.New(slog.DiscardHandler)
 	keys := signer.Static(authtest.KeySet(t, signer.AlgES256))
@@ -84,7 +67,7 @@ func newAuthstack(t *testing.T, sa saTokens, clients ...store.Client) *authstack
 	t.Cleanup(srv.Close)
 	as, err := authserver.New(authserver.Config{
 		Issuer: srv.URL, Store: st, Keys: keys, DefaultAudience: []string{apiAudience},
-		HashParams: authtest.FastParams, Logger: discard, ServiceAccounts: sa,
+		HashParams: authtest.FastParams, Logger: discard,
 	})
 	must(t, err)
 	as.Start(ctx)
@@ -130,7 +113,7 @@ func refused(t *testing.T, src oauth2.TokenSource, code string) {
 }
 
 func TestAuthstackClientSecret(t *testing.T) {
-	a := newAuthstack(t, nil, store.Client{ID: "billing", SecretHash: store.HashClientSecret("s3cr+t"), GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
+	a := newAuthstack(t, store.Client{ID: "billing", SecretHash: store.HashClientSecret("s3cr+t"), GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
 	src, err := a.config("billing").Secret(a.ctx, "s3cr+t")
 	must(t, err)
 	tok, err := src.Token()
@@ -148,7 +131,7 @@ func TestAuthstackPrivateKey(t *testing.T) {
 	key, other := authtest.Key(t, signer.AlgES256), authtest.Key(t, signer.AlgEdDSA)
 	jwks, err := json.Marshal(map[string]any{"keys": []signer.JWK{key.JWK()}})
 	must(t, err)
-	a := newAuthstack(t, nil, store.Client{ID: "billing", JWKS: string(jwks), GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
+	a := newAuthstack(t, store.Client{ID: "billing", JWKS: string(jwks), GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
 	src, err := a.config("billing").PrivateKey(a.ctx, key.Private, tokensource.KeyOptions{})
 	must(t, err)
 	// Each request's assertion is new, so none is refused as a replay.
@@ -163,28 +146,4 @@ func TestAuthstackPrivateKey(t *testing.T) {
 	wrong, err := a.config("billing").PrivateKey(a.ctx, other.Private, tokensource.KeyOptions{})
 	must(t, err)
 	refused(t, wrong, "invalid_client")
-}
-
-// The pod's token file, rotated: the new token is read; a token of the
-// ServiceAccount re-created under the same name (another UID) is refused.
-func TestAuthstackServiceAccountToken(t *testing.T) {
-	sa := store.ServiceAccount{Namespace: "team-a", Name: "billing", UID: "uid-1"}
-	tokens := saTokens{
-		"eyJ.first.sig":   {Namespace: "team-a", Name: "billing", UID: "uid-1"},
-		"eyJ.second.sig":  {Namespace: "team-a", Name: "billing", UID: "uid-1"},
-		"eyJ.recreated.x": {Namespace: "team-a", Name: "billing", UID: "uid-2"},
-	}
-	a := newAuthstack(t, tokens, store.Client{ID: "billing", ServiceAccount: &sa, GrantTypes: []string{"client_credentials"}, Scopes: []string{"read"}})
-	path := filepath.Join(t.TempDir(), "authstack-token")
-	write := func(tok string) { must(t, os.WriteFile(path, []byte(tok), 0o600)) }
-	write("eyJ.first.sig")
-	src, err := a.config("billing").ServiceAccountToken(a.ctx, path)
-	must(t, err)
-	a.call(t, src, "billing")
-	write("eyJ.second.sig")
-	fresh, err := a.config("billing").ServiceAccountToken(a.ctx, path)
-	must(t, err)
-	a.call(t, fresh, "billing")
-	write("eyJ.recreated.x")
-	refused(t, fresh, "invalid_client")
 }

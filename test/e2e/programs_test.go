@@ -48,6 +48,18 @@ spec:
   grantTypes: [client_credentials]
   scopes: [inventory.read]
   audiences: [inventory]
+---
+apiVersion: v1
+kind: ServiceAccount
+metadata: {name: billing, namespace: shop}
+---
+apiVersion: authstack.dev/v1alpha1
+kind: AuthClient
+metadata: {name: billing, namespace: shop}
+spec:
+  serviceAccountRef: {name: billing}
+  grantTypes: [client_credentials]
+  audiences: [inventory]
 `
 
 const programPod = `
@@ -131,7 +143,7 @@ func TestProgramWithoutSecret(t *testing.T) {
 
 	apply("program", programObjects)
 	apply("pod", programPod)
-	kubectl("wait", "--for=condition=Ready", "-n", "shop", "authclient/orders", "--timeout=60s")
+	kubectl("wait", "--for=condition=Ready", "-n", "shop", "authclient/orders", "authclient/billing", "--timeout=60s")
 
 	// The kubelet's projection, by the same API: a token for the issuer,
 	// bound to the pod.
@@ -150,6 +162,12 @@ func TestProgramWithoutSecret(t *testing.T) {
 	out := run(t, work, program, programArgs...)
 	if !strings.HasPrefix(out, "200 ") || !strings.Contains(out, "client:orders") {
 		t.Fatalf("the program's call: %s", out)
+	}
+	// Its token is the orders account's, not billing's.
+	otherArgs := append([]string{}, programArgs...)
+	otherArgs[3] = "billing"
+	if out, err := exec.Command(program, otherArgs...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
+		t.Fatalf("orders' ServiceAccount token authenticated the billing client: %v %s", err, out)
 	}
 
 	// A running program holds its token; deleting the ServiceAccount ends
