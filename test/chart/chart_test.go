@@ -26,6 +26,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"os"
 	"os/exec"
@@ -729,6 +730,63 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		}
 		kubectl("apply", "-k", "config/namespaced")
 		checkCanI(t, kubeconfig, "system:serviceaccount:authstack-system:authstack-manager", []string{"team-a"})
+
+		// config/components/service-account-clients, in an overlay of
+		// config/default: the flag, an API token in the server's pods,
+		// create on tokenreviews and nothing more, as the chart's value.
+		const serverUser = "system:serviceaccount:authstack-system:authstack-server"
+		checkServerCanI(t, kubeconfig, serverUser, "authstack-system", false)
+		overlay := t.TempDir()
+		root, err := filepath.Abs(filepath.Join("..", ".."))
+		if err != nil {
+			t.Fatal(err)
+		}
+		// kustomize takes relative paths only.
+		base, err1 := filepath.Rel(overlay, filepath.Join(root, "config", "default"))
+		component, err2 := filepath.Rel(overlay, filepath.Join(root, "config", "components", "service-account-clients"))
+		if err := errors.Join(err1, err2); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.WriteFile(filepath.Join(overlay, "kustomization.yaml"), []byte(fmt.Sprintf(
+			"apiVersion: kustomize.config.k8s.io/v1beta1\nkind: Kustomization\nresources:\n- %s\ncomponents:\n- %s\n",
+			base, component)), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		rendered := kubectl("kustomize", "--load-restrictor", "LoadRestrictionsNone", overlay)
+		// What the component adds and changes, applied over what is there.
+		var added []string
+		for _, o := range parseObjects(t, rendered) {
+			if o.Name == "authstack-server" && o.Kind == "Deployment" || o.Name == "authstack-server-tokenreviews" {
+				added = append(added, string(o.raw))
+			}
+			switch {
+			case o.Kind == "Deployment" && o.Name == "authstack-server":
+				var d appsv1.Deployment
+				o.into(t, &d)
+				ps := d.Spec.Template.Spec
+				if ps.AutomountServiceAccountToken == nil || !*ps.AutomountServiceAccountToken ||
+					!slices.Contains(ps.Containers[0].Args, "--service-account-clients") {
+					t.Errorf("the component's server: automount %v, args %v", ps.AutomountServiceAccountToken, ps.Containers[0].Args)
+				}
+				checkRestricted(t, d.Name, ps)
+			case o.Kind == "ClusterRole" && o.Name == "authstack-server-tokenreviews":
+				var r rbacv1.ClusterRole
+				o.into(t, &r)
+				want := []rbacv1.PolicyRule{{APIGroups: []string{"authentication.k8s.io"}, Resources: []string{"tokenreviews"}, Verbs: []string{"create"}}}
+				if !reflect.DeepEqual(r.Rules, want) {
+					t.Errorf("the component's ClusterRole: %+v", r.Rules)
+				}
+			}
+		}
+		manifest := filepath.Join(overlay, "rendered.yaml")
+		if len(added) != 3 {
+			t.Fatalf("the component rendered %d of its 3 objects", len(added))
+		}
+		if err := os.WriteFile(manifest, []byte(strings.Join(added, "\n---\n")), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		kubectl("apply", "-f", manifest)
+		checkServerCanI(t, kubeconfig, serverUser, "authstack-system", true)
 	})
 }
 
