@@ -30,9 +30,9 @@ func TestCanonicalIssuer(t *testing.T) {
 		"https://auth.example.com/auth/": "https://auth.example.com/auth",
 		"https://auth.example.com/a/B-c": "https://auth.example.com/a/B-c",
 	} {
-		got, err := canonicalIssuer(raw, true)
+		got, err := CanonicalIssuer(raw, true)
 		if err != nil || got != want {
-			t.Errorf("canonicalIssuer(%q) = %q, %v; want %q", raw, got, err, want)
+			t.Errorf("CanonicalIssuer(%q) = %q, %v; want %q", raw, got, err, want)
 		}
 	}
 	for _, raw := range []string{
@@ -43,11 +43,11 @@ func TestCanonicalIssuer(t *testing.T) {
 		"https://auth.example.com/a b", "https://auth.example.com/a;b", "https://auth.example.com/a/.", "https://user:pw@auth.example.com",
 		"ftp://auth.example.com", "https:auth.example.com", "https://auth.example.com/%2F",
 	} {
-		if got, err := canonicalIssuer(raw, true); err == nil {
-			t.Errorf("canonicalIssuer(%q) = %q, want an error", raw, got)
+		if got, err := CanonicalIssuer(raw, true); err == nil {
+			t.Errorf("CanonicalIssuer(%q) = %q, want an error", raw, got)
 		}
 	}
-	if _, err := canonicalIssuer("http://auth.example.com", false); err == nil {
+	if _, err := CanonicalIssuer("http://auth.example.com", false); err == nil {
 		t.Error("http issuer accepted without AllowHTTPIssuer")
 	}
 }

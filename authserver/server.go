@@ -166,7 +166,7 @@ func (c *Config) defaults() error {
 	if c.Issuer == "" {
 		return errors.New("issuer is required")
 	}
-	iss, err := canonicalIssuer(c.Issuer, c.AllowHTTPIssuer)
+	iss, err := CanonicalIssuer(c.Issuer, c.AllowHTTPIssuer)
 	if err != nil {
 		return err
 	}
@@ -242,7 +242,7 @@ func (c *Config) defaults() error {
 // fewer than a loop would make.
 var DefaultSessionRefreshes = throttle.Limit{Max: 30, Window: time.Minute}
 
-// canonicalIssuer checks an issuer URL and returns it as
+// CanonicalIssuer checks an issuer URL and returns it as
 // scheme://host[:port][/path]. RFC 8414 §2: https, no query, no fragment. A
 // path is allowed (https://example.com/auth): the server then serves every
 // endpoint under it. The result is the exact iss of every token, so it is
@@ -251,7 +251,7 @@ var DefaultSessionRefreshes = throttle.Limit{Max: 30, Window: time.Minute}
 // 8414 §3 removes it before the well-known suffix too), and the path must be
 // clean: no empty, "." or ".." segment and no escape, so that one issuer has
 // one spelling.
-func canonicalIssuer(raw string, allowHTTP bool) (string, error) {
+func CanonicalIssuer(raw string, allowHTTP bool) (string, error) {
 	bad := func() (string, error) {
 		return "", fmt.Errorf("issuer %q must be a URL with a host, an optional clean path, and no query or fragment", raw)
 	}

@@ -22,6 +22,7 @@ import (
 
 	"github.com/spf13/pflag"
 
+	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/serviceaccount"
 )
@@ -64,7 +65,13 @@ func (f *serviceAccountFlags) verifier(issuer string) (clientauth.ServiceAccount
 	cfg.UserAgent = "authstack-server"
 	audiences := f.audiences
 	if len(audiences) == 0 {
-		audiences = []string{issuer}
+		// The issuer as the server spells it in its tokens and metadata,
+		// which the pods' token projections name.
+		iss, err := authserver.CanonicalIssuer(issuer, false)
+		if err != nil {
+			return nil, err
+		}
+		audiences = []string{iss}
 	}
 	v, err := serviceaccount.New(cfg, audiences)
 	if err != nil {

@@ -80,19 +80,23 @@ current-context: c
 		}
 	}
 	for _, tc := range []struct {
-		args []string
-		want []string
+		issuer string
+		args   []string
+		want   []string
 	}{
-		{nil, []string{issuer}},
-		{[]string{"--service-account-audience", "https://a.example,https://b.example"}, []string{"https://a.example", "https://b.example"}},
+		{issuer, nil, []string{issuer}},
+		// Spelled otherwise on the command line, it is still the issuer of
+		// the tokens and the metadata, which the projections name.
+		{"https://Auth.Example.test/", nil, []string{issuer}},
+		{issuer, []string{"--service-account-audience", "https://a.example,https://b.example"}, []string{"https://a.example", "https://b.example"}},
 	} {
-		v, err := parse(append([]string{"--service-account-clients", "--kubeconfig", kubeconfig}, tc.args...)...).verifier(issuer)
+		v, err := parse(append([]string{"--service-account-clients", "--kubeconfig", kubeconfig}, tc.args...)...).verifier(tc.issuer)
 		if err != nil {
 			t.Fatal(err)
 		}
 		sv, ok := v.(*serviceaccount.Verifier)
 		if !ok || !reflect.DeepEqual(sv.Audiences, tc.want) {
-			t.Errorf("%v: verifier %#v, want audiences %v", tc.args, v, tc.want)
+			t.Errorf("%s %v: verifier %#v, want audiences %v", tc.issuer, tc.args, v, tc.want)
 		}
 	}
 	if _, err := parse("--service-account-clients", "--kubeconfig", filepath.Join(t.TempDir(), "missing")).verifier(issuer); err == nil {
