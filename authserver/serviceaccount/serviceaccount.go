@@ -123,8 +123,29 @@ func (v *Verifier) identity(st authenticationv1.TokenReviewStatus) (clientauth.S
 	if st.User.UID == "" {
 		return clientauth.ServiceAccountIdentity{}, refused("the cluster named no ServiceAccount UID")
 	}
+	// Only kube-apiserver's own ServiceAccount authenticator, for a token
+	// of the TokenRequest API (a pod's projection): it puts the account in
+	// its groups and names the token's jti. A legacy Secret-based token
+	// (no jti, no expiry), or another authenticator (a webhook, an OIDC
+	// issuer) mapping claims to a ServiceAccount's username and UID, does
+	// not vouch for an account.
+	if !slices.Contains(st.User.Groups, serviceAccountsGroup) || !slices.Contains(st.User.Groups, serviceAccountsGroup+":"+ns) {
+		return clientauth.ServiceAccountIdentity{}, refused("the cluster did not authenticate it as a ServiceAccount")
+	}
+	if id := st.User.Extra[credentialIDKey]; len(id) != 1 || !strings.HasPrefix(id[0], "JTI=") {
+		return clientauth.ServiceAccountIdentity{}, refused("it is not a TokenRequest token (a pod's projected token): a legacy or foreign token")
+	}
 	return clientauth.ServiceAccountIdentity{Namespace: ns, Name: name, UID: st.User.UID}, nil
 }
+
+const (
+	// serviceAccountsGroup is the group of every ServiceAccount, and with
+	// ":<namespace>" of those of a namespace.
+	serviceAccountsGroup = "system:serviceaccounts"
+	// credentialIDKey is the extra in which kube-apiserver names the jti
+	// of a TokenRequest token ("JTI=<jti>").
+	credentialIDKey = "authentication.kubernetes.io/credential-id"
+)
 
 // SplitUsername returns the namespace and name of a ServiceAccount's
 // username, system:serviceaccount:<namespace>:<name>, and whether it is

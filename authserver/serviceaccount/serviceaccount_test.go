@@ -33,7 +33,9 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	authenticationclient "k8s.io/client-go/kubernetes/typed/authentication/v1"
 	"k8s.io/client-go/rest"
+	"sigs.k8s.io/controller-runtime/pkg/envtest"
 
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/serviceaccount"
@@ -370,5 +372,51 @@ func TestNewNeedsAnAudience(t *testing.T) {
 		if _, err := serviceaccount.New(env.Config, auds); err == nil {
 			t.Errorf("New(%q) accepted", auds)
 		}
+	}
+}
+
+// Another of kube-apiserver's authenticators (here a static token file;
+// in a cluster a webhook or a JWT issuer with careless claim mappings) may
+// answer a ServiceAccount's username, UID and groups for a token the
+// ServiceAccount authenticator never issued. Only a TokenRequest token
+// (its jti named in the credential-id extra) vouches for an account.
+func TestRefusesAnotherAuthenticatorsLookAlike(t *testing.T) {
+	dir := t.TempDir()
+	const lookAlike = "aaaa.bbbb.cccc"
+	tokens := filepath.Join(dir, "tokens.csv")
+	if err := os.WriteFile(tokens, []byte(lookAlike+`,system:serviceaccount:team:worker,0b5ae0b4-1d46-4f7e-8a36-5e1d35f1f0c1,"system:serviceaccounts,system:serviceaccounts:team"`+"\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	e := &envtest.Environment{BinaryAssetsDirectory: testenv.Assets()}
+	args := e.ControlPlane.GetAPIServer().Configure()
+	args.Set("token-auth-file", tokens)
+	// The static authenticator knows no audiences: the API server lets it
+	// answer a review for its own audiences, which here hold the issuer.
+	args.Set("api-audiences", issuer)
+	cfg, err := e.Start()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = e.Stop() })
+	c, err := authenticationclient.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// The API server does vouch for it, as that account...
+	review, err := c.TokenReviews().Create(context.Background(), &authenticationv1.TokenReview{
+		Spec: authenticationv1.TokenReviewSpec{Token: lookAlike, Audiences: []string{issuer}}}, metav1.CreateOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !review.Status.Authenticated || review.Status.User.Username != "system:serviceaccount:team:worker" {
+		t.Fatalf("the static token was not authenticated as the account: %+v", review.Status)
+	}
+	// ...but not as a ServiceAccount token.
+	v, err := serviceaccount.New(cfg, []string{issuer})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if reason := mustRefuse(t, v, lookAlike); !strings.Contains(reason, "TokenRequest") {
+		t.Errorf("refused for another reason: %s", reason)
 	}
 }
