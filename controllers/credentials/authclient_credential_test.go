@@ -226,17 +226,26 @@ func TestPinnedServiceAccountReplaced(t *testing.T) {
 	s.registration("pinned", "the new pin's UID", accountUID(again))
 }
 
-// Another namespace's ServiceAccount: allowed with no TenancyPolicy (a
-// single-team cluster); once a policy selects the client's namespace,
-// only if one lets it use that namespace.
+// Another namespace's ServiceAccount: refused with no TenancyPolicy, and
+// with one that selects the client's namespace but does not list that
+// namespace; allowed once one does. Its own namespace needs no policy.
 func TestServiceAccountOfAnotherNamespace(t *testing.T) {
 	s := newStack(t, withNamespaces(2))
 	ctx := context.Background()
 	home, other := s.nss[0], s.nss[1]
 	uid := s.serviceAccount(other, "shared")
 	open := s.clientIn(home, "open", "", withServiceAccount(other, "shared", ""))
-	s.ready(open, v1alpha1.ReasonSynced)
-	s.registration("open", "the other namespace's account", accountUID(uid))
+	notAllowed := func(what string) {
+		t.Helper()
+		cond := s.ready(open, v1alpha1.ReasonNotAllowed)
+		if !strings.Contains(cond.Message, "ServiceAccount namespace") || strings.Contains(cond.Message, string(uid)) {
+			t.Errorf("%s: not allowed message %q", what, cond.Message)
+		}
+		if _, err := s.store.GetClient(ctx, "open"); err == nil {
+			t.Errorf("%s: the refused client is registered", what)
+		}
+	}
+	notAllowed("no policy")
 
 	policy := &v1alpha1.TenancyPolicy{
 		ObjectMeta: metav1.ObjectMeta{Name: "sa-" + home},
@@ -249,14 +258,11 @@ func TestServiceAccountOfAnotherNamespace(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Client.Delete(context.Background(), policy) })
-	cond := s.ready(open, v1alpha1.ReasonNotAllowed)
-	if !strings.Contains(cond.Message, "ServiceAccount namespace") {
-		t.Errorf("not allowed message %q", cond.Message)
-	}
-	s.eventually("the refused client's registration to be removed", func() (bool, string) {
-		_, err := s.store.GetClient(ctx, "open")
-		return err != nil, ""
+	s.eventually("a policy without the namespace to be seen", func() (bool, string) {
+		var p v1alpha1.TenancyPolicy
+		return env.Client.Get(ctx, client.ObjectKeyFromObject(policy), &p) == nil, ""
 	})
+	notAllowed("a policy that does not list it")
 	own := s.serviceAccount(home, "local")
 	local := s.clientIn(home, "cross", "", withServiceAccount("", "local", ""))
 	s.ready(local, v1alpha1.ReasonSynced) // its own namespace needs no policy

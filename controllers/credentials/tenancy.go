@@ -129,6 +129,10 @@ func bestMatch(pats []string, value string) int {
 //     reserves; equal patterns share).
 //   - ns selected by none: only if no policy matches value, since what a
 //     policy matches is reserved for the namespaces it selects.
+//
+// Except for another namespace's ServiceAccount, which is never shared by
+// default: only a policy that selects ns and lists it lets ns name it (no
+// policy at all, or none selecting ns: no).
 func tenancyAllows(policies []v1alpha1.TenancyPolicy, ns namespaceInfo, k nameKind, value string) bool {
 	selected := false
 	in, out := -1, -1
@@ -145,7 +149,10 @@ func tenancyAllows(policies []v1alpha1.TenancyPolicy, ns namespaceInfo, k nameKi
 	if selected {
 		return in >= 0 && in >= out
 	}
-	return out < 0
+	// Another namespace's ServiceAccount is that namespace's, not a name
+	// to share: only a policy that selects ns and lists it lets ns use it,
+	// even where no policy exists at all.
+	return k != kindServiceAccountNamespace && out < 0
 }
 
 // tenancy reads the policies and the namespaces they select, from the
@@ -167,7 +174,7 @@ func (t tenancy) check(ctx context.Context, namespace string, all ...uses) error
 	if err := t.reader.List(ctx, &list); err != nil {
 		return fmt.Errorf("list tenancy policies: %w", err)
 	}
-	if len(list.Items) == 0 {
+	if len(list.Items) == 0 && !slices.ContainsFunc(all, func(u uses) bool { return u.kind == kindServiceAccountNamespace }) {
 		return nil
 	}
 	ns, err := t.namespace(ctx, namespace)

@@ -122,13 +122,16 @@ func TestTenancyAllowsServiceAccountNamespaces(t *testing.T) {
 		value    string
 		want     bool
 	}{
-		{"no policy: open", nil, ns("any"), "kube-system", true},
+		// Another namespace's ServiceAccount is never open by default: a
+		// writer of one namespace would have the accounts of every other
+		// (and the AuthClient's status tell whether each exists).
+		{"no policy: closed", nil, ns("any"), "kube-system", false},
 		{"allowed by pattern", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "team-a-jobs", true},
 		{"allowed by name", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "shared", true},
 		{"not listed", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-a"), "team-b", false},
 		{"a policy listing none allows none", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-b"), "team-a-jobs", false},
 		{"unselected: reserved for another", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-c"), "shared", false},
-		{"unselected: not reserved", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-c"), "team-b", true},
+		{"unselected: closed too", []v1alpha1.TenancyPolicy{teamA, teamB}, ns("team-c"), "team-b", false},
 		{"other kinds do not count", []v1alpha1.TenancyPolicy{{Spec: v1alpha1.TenancyPolicySpec{
 			Namespaces: v1alpha1.NamespaceSelection{Names: []string{"team-a"}}, ClientIDs: []string{"*"}, Scopes: []string{"*"}}}},
 			ns("team-a"), "team-b", false},
