@@ -68,6 +68,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	target := fs.String("url", "", "the URL to call (required)")
 	count := fs.Int("count", 1, "how many calls to make (1 to 1000)")
 	interval := fs.Duration("interval", time.Second, "the time between calls")
+	allowHTTP := fs.Bool("allow-http", false, "allow a plain http:// --token-url beyond the loopback (an in-cluster Service without TLS)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -77,7 +78,7 @@ func run(ctx context.Context, args []string, out io.Writer) error {
 	case *count < 1 || *count > 1000:
 		return errors.New("--count must be 1 to 1000")
 	}
-	cfg := tokensource.Config{TokenURL: *tokenURL, ClientID: *clientID, Scopes: strings.Fields(*scope)}
+	cfg := tokensource.Config{TokenURL: *tokenURL, ClientID: *clientID, Scopes: strings.Fields(*scope), AllowHTTP: *allowHTTP}
 	src, err := cfg.ServiceAccountToken(ctx, *tokenFile)
 	if err != nil {
 		return err

@@ -41,6 +41,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"net/url"
 	"os"
 	"strings"
@@ -79,6 +80,19 @@ type Config struct {
 	// Scopes are the scopes asked for; none: the server's choice for the
 	// client.
 	Scopes []string
+	// AllowHTTP accepts a plain http:// TokenURL on another host than the
+	// loopback, such as an in-cluster Service without TLS: the secret,
+	// assertion or ServiceAccount token then crosses the network readable.
+	AllowHTTP bool
+}
+
+// loopback reports whether host is this machine.
+func loopback(host string) bool {
+	if host == "localhost" {
+		return true
+	}
+	ip, err := netip.ParseAddr(host)
+	return err == nil && ip.IsLoopback()
 }
 
 // KeyOptions tune the assertions of [Config.PrivateKey].
@@ -162,6 +176,9 @@ func (c Config) check() error {
 	u, err := url.Parse(c.TokenURL)
 	if err != nil || (u.Scheme != "https" && u.Scheme != "http") || u.Host == "" {
 		return fmt.Errorf("tokensource: token URL %q is not an http(s) URL", c.TokenURL)
+	}
+	if u.Scheme == "http" && !c.AllowHTTP && !loopback(u.Hostname()) {
+		return fmt.Errorf("tokensource: token URL %q is plain http, which would send the client's credential readable: use https, or set AllowHTTP", c.TokenURL)
 	}
 	if c.ClientID == "" {
 		return errors.New("tokensource: no client ID")

@@ -330,12 +330,25 @@ func TestConfigChecks(t *testing.T) {
 	for _, c := range []tokensource.Config{
 		{TokenURL: "", ClientID: "billing"}, {TokenURL: "auth.example.test/token", ClientID: "billing"},
 		{TokenURL: "ftp://auth.example.test/token", ClientID: "billing"}, {TokenURL: ok.TokenURL},
+		// Plain http beyond the loopback would send the credential readable.
+		{TokenURL: "http://auth.example.test/token", ClientID: "billing"},
+		{TokenURL: "http://10.0.0.1:8080/token", ClientID: "billing"},
 	} {
 		if _, err := c.Secret(ctx, "s"); err == nil {
 			t.Errorf("%+v accepted", c)
 		}
 		if _, err := c.ServiceAccountToken(ctx, ""); err == nil {
 			t.Errorf("%+v accepted", c)
+		}
+	}
+	for _, c := range []tokensource.Config{
+		{TokenURL: "http://127.0.0.1:8080/token", ClientID: "billing"},
+		{TokenURL: "http://[::1]:8080/token", ClientID: "billing"},
+		{TokenURL: "http://localhost:8080/token", ClientID: "billing"},
+		{TokenURL: "http://authstack.auth.svc:8080/token", ClientID: "billing", AllowHTTP: true},
+	} {
+		if _, err := c.Secret(ctx, "s"); err != nil {
+			t.Errorf("%+v refused: %v", c, err)
 		}
 	}
 	if _, err := ok.Secret(ctx, ""); err == nil {
