@@ -22,11 +22,13 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"encoding/json"
+	"maps"
 	"net/http"
 	"net/url"
 	"slices"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -34,6 +36,7 @@ import (
 	"golang.org/x/oauth2"
 	"golang.org/x/oauth2/clientcredentials"
 
+	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/testing/redistest"
@@ -87,8 +90,15 @@ func (k *clientKey) jwks(t testing.TB) string {
 // sign returns claims signed with the key, its kid in the header.
 func (k *clientKey) sign(t testing.TB, claims jwt.MapClaims) string {
 	t.Helper()
+	return k.signHeader(t, claims, nil)
+}
+
+// signHeader is sign with more header parameters.
+func (k *clientKey) signHeader(t testing.TB, claims jwt.MapClaims, header map[string]any) string {
+	t.Helper()
 	tok := jwt.NewWithClaims(jwt.SigningMethodES256, claims)
 	tok.Header["kid"] = k.kid
+	maps.Copy(tok.Header, header)
 	s, err := tok.SignedString(k.priv)
 	if err != nil {
 		t.Fatal(err)
@@ -119,20 +129,27 @@ func (ts *testServer) addPrograms(t testing.TB) programs {
 	t.Helper()
 	p := programs{keyed: newClientKey(t, "keyed-2026"), other: newClientKey(t, "other-1")}
 	cc := []string{"client_credentials"}
-	for _, c := range []store.Client{
+	ts.addClients(t, []store.Client{
 		{ID: "svc", SecretHash: store.HashClientSecret(svcSecret), GrantTypes: cc, Scopes: []string{"read", "write"}},
 		{ID: "keyed", JWKS: p.keyed.jwks(t), GrantTypes: cc, Scopes: []string{"read", "write"}},
 		{ID: "other", JWKS: p.other.jwks(t), GrantTypes: cc, Scopes: []string{"read"}},
 		{ID: "public-cc", GrantTypes: cc, Scopes: []string{"read"}},
 		{ID: "pod", ServiceAccount: &store.ServiceAccount{Namespace: "apps", Name: "worker", UID: "u-1"}, GrantTypes: cc},
-	} {
+	}...)
+	return p
+}
+
+// addClients stores the client records, each from the AuthClient
+// apps/<id>.
+func (ts *testServer) addClients(t testing.TB, clients ...store.Client) {
+	t.Helper()
+	for _, c := range clients {
 		c.Source = "apps/" + c.ID
 		if err := ts.store.PutClient(context.Background(), c); err != nil {
 			t.Fatal(err)
 		}
 	}
 	ts.caughtUp()
-	return p
 }
 
 // A program gets a token for itself through the real x/oauth2
@@ -210,10 +227,17 @@ func TestClientCredentialsRefusals(t *testing.T) {
 }
 
 // Every bad assertion is invalid_client, 401 with the Basic challenge,
-// never a 500, and its description never echoes it.
+// never a 500, and its description never echoes it. A refusal that
+// depends on the registered client (whether it exists, how it
+// authenticates, its keys, its ServiceAccount) is the one description
+// "client authentication failed", its reason in the log.
 func TestClientAssertionRefusals(t *testing.T) {
 	ts := newTestServer(t)
 	p := ts.addPrograms(t)
+	ts.addClients(t,
+		store.Client{ID: "broken", JWKS: `{"keys":"not a key set"}`, GrantTypes: []string{"client_credentials"}},
+		store.Client{ID: "pod-gone", ServiceAccount: &store.ServiceAccount{Namespace: "apps", Name: "gone"}, GrantTypes: []string{"client_credentials"}},
+	)
 	good := func() jwt.MapClaims { return ts.assertionClaims("keyed") }
 	edit := func(kv ...any) string {
 		c := good()
@@ -239,16 +263,19 @@ func TestClientAssertionRefusals(t *testing.T) {
 	now := ts.clock.Now()
 	valid := p.keyed.sign(t, good())
 	parts := strings.Split(valid, ".")
+	const saSub = "system:serviceaccount:apps:worker"
 	var seen []string
 	for name, tc := range map[string]struct {
 		assertion string
 		kv        []string
+		// uniform: the description is "client authentication failed".
+		uniform bool
 	}{
 		"alg none":                          {assertion: none},
 		"HS256 with the public key":         {assertion: hs256},
-		"wrong key":                         {assertion: (&clientKey{priv: newClientKey(t, "").priv, kid: p.keyed.kid}).sign(t, good())},
-		"another client's key":              {assertion: p.other.sign(t, good())},
-		"another client's key, its own kid": {assertion: (&clientKey{priv: p.other.priv, kid: p.other.kid}).sign(t, good())},
+		"wrong key":                         {assertion: (&clientKey{priv: newClientKey(t, "").priv, kid: p.keyed.kid}).sign(t, good()), uniform: true},
+		"another client's key":              {assertion: p.other.sign(t, good()), uniform: true},
+		"another client's key, its own kid": {assertion: (&clientKey{priv: p.other.priv, kid: p.other.kid}).sign(t, good()), uniform: true},
 		"expired":                           {assertion: edit("exp", now.Add(-time.Minute).Unix(), "iat", now.Add(-2*time.Minute).Unix())},
 		"exp too far ahead":                 {assertion: edit("exp", now.Add(time.Hour).Unix())},
 		"no exp":                            {assertion: edit("exp", nil)},
@@ -260,27 +287,38 @@ func TestClientAssertionRefusals(t *testing.T) {
 		"aud the token URL's prefix":        {assertion: edit("aud", issuer+"/tok")},
 		"no aud":                            {assertion: edit("aud", nil)},
 		"iss is not sub":                    {assertion: edit("sub", "other")},
-		"iss another client":                {assertion: edit("iss", "other", "sub", "other")},
+		"iss another client":                {assertion: edit("iss", "other", "sub", "other"), uniform: true},
 		"no iss or sub":                     {assertion: edit("iss", nil, "sub", nil)},
-		"client_id not iss":                 {assertion: valid, kv: []string{"client_id", "other"}},
-		"unknown client":                    {assertion: edit("iss", "nobody", "sub", "nobody")},
-		"invalid client name":               {assertion: edit("iss", "no/body", "sub", "no/body")},
-		"secret client":                     {assertion: edit("iss", "svc", "sub", "svc")},
-		"public client":                     {assertion: edit("iss", "public-cc", "sub", "public-cc")},
+		"client_id not iss":                 {assertion: valid, kv: []string{"client_id", "other"}, uniform: true},
+		"unknown client":                    {assertion: edit("iss", "nobody", "sub", "nobody"), uniform: true},
+		"invalid client name":               {assertion: edit("iss", "no/body", "sub", "no/body"), uniform: true},
+		"secret client":                     {assertion: edit("iss", "svc", "sub", "svc"), uniform: true},
+		"public client":                     {assertion: edit("iss", "public-cc", "sub", "public-cc"), uniform: true},
 		"huge":                              {assertion: edit("pad", strings.Repeat("p", 9<<10))},
 		"malformed base64":                  {assertion: parts[0] + ".!!!." + parts[2]},
 		"malformed JSON":                    {assertion: parts[0] + "." + b64url(`{"iss":"keyed"`) + "." + parts[2]},
 		"payload not an object":             {assertion: parts[0] + "." + b64url(`[]`) + "." + parts[2]},
-		"kid not a string":                  {assertion: b64url(`{"alg":"ES256","kid":7}`) + "." + parts[1] + "." + parts[2]},
-		"unknown kid":                       {assertion: b64url(`{"alg":"ES256","kid":"nope"}`) + "." + parts[1] + "." + parts[2]},
-		"signature of another header":       {assertion: b64url(`{"alg":"ES256"}`) + "." + parts[1] + "." + parts[2]},
+		"kid not a string":                  {assertion: b64url(`{"alg":"ES256","kid":7}`) + "." + parts[1] + "." + parts[2], uniform: true},
+		"unknown kid":                       {assertion: b64url(`{"alg":"ES256","kid":"nope"}`) + "." + parts[1] + "." + parts[2], uniform: true},
+		"signature of another header":       {assertion: b64url(`{"alg":"ES256"}`) + "." + parts[1] + "." + parts[2], uniform: true},
 		"three dots":                        {assertion: "..."},
 		"two dots":                          {assertion: ".."},
 		"not a JWT":                         {assertion: "keyed"},
 		"empty":                             {kv: []string{"client_assertion", ""}},
 		"unsupported type":                  {assertion: valid, kv: []string{"client_assertion_type", "urn:ietf:params:oauth:client-assertion-type:saml2-bearer"}},
 		"with a client secret":              {assertion: valid, kv: []string{"client_id", "keyed", "client_secret", "x"}},
-		"ServiceAccount client without a verifier": {assertion: valid, kv: []string{"client_id", "pod"}},
+		"ServiceAccount client without a verifier": {assertion: valid, kv: []string{"client_id", "pod"}, uniform: true},
+		"ServiceAccount client without a UID":      {assertion: valid, kv: []string{"client_id", "pod-gone"}, uniform: true},
+		"ServiceAccount client without client_id":  {assertion: edit("iss", "pod", "sub", "pod"), uniform: true},
+		"ServiceAccount token of a keyed client":   {assertion: edit("sub", saSub), kv: []string{"client_id", "keyed"}, uniform: true},
+		"ServiceAccount token without client_id":   {assertion: edit("sub", saSub)},
+		"unusable registered keys":                 {assertion: edit("iss", "broken", "sub", "broken"), uniform: true},
+		"aud two values, one of them good":         {assertion: edit("aud", []string{"https://evil.example", issuer + "/token"})},
+		"aud the issuer twice":                     {assertion: edit("aud", []string{issuer, issuer})},
+		"crit header":                              {assertion: p.keyed.signHeader(t, good(), map[string]any{"crit": []string{"exp"}})},
+		"typ of an access token":                   {assertion: p.keyed.signHeader(t, good(), map[string]any{"typ": "at+jwt"})},
+		"typ application/at+jwt":                   {assertion: p.keyed.signHeader(t, good(), map[string]any{"typ": "application/at+jwt"})},
+		"typ not a string":                         {assertion: p.keyed.signHeader(t, good(), map[string]any{"typ": 1})},
 	} {
 		// Each from its own address: the refusals count on keyed's
 		// throttle, per address.
@@ -300,6 +338,9 @@ func TestClientAssertionRefusals(t *testing.T) {
 			if tc.assertion != "" && len(tc.assertion) > 8 && strings.Contains(rec.Body.String(), tc.assertion[len(tc.assertion)-8:]) {
 				t.Errorf("the answer echoes the assertion: %s", rec.Body)
 			}
+			if got := e.ErrorDescription == "client authentication failed"; got != tc.uniform {
+				t.Errorf("description %q; want %q: %v", e.ErrorDescription, "client authentication failed", tc.uniform)
+			}
 		})
 	}
 	// An assertion and Basic credentials: two methods (RFC 7521 §4.2.1).
@@ -313,11 +354,6 @@ func TestClientAssertionRefusals(t *testing.T) {
 	if e := decode[errorResponse](t, rec); rec.Code != http.StatusBadRequest || e.Error != "invalid_request" {
 		t.Errorf("assertion without type: %d %+v", rec.Code, e)
 	}
-	// The ServiceAccount refusal names the flag that enables it.
-	rec = ts.do(request{body: form("grant_type", "client_credentials", "client_id", "pod", "client_assertion_type", assertionType, "client_assertion", valid)})
-	if e := decode[errorResponse](t, rec); !strings.Contains(e.ErrorDescription, "--service-account-clients") {
-		t.Errorf("ServiceAccount client without a verifier: %+v", e)
-	}
 	// And the good assertion, untouched by all of the above, works once.
 	if rec := ts.do(request{body: form("grant_type", "client_credentials", "client_assertion_type", assertionType, "client_assertion", valid)}); rec.Code != http.StatusOK {
 		t.Fatalf("the good assertion: %d %s", rec.Code, rec.Body)
@@ -325,6 +361,17 @@ func TestClientAssertionRefusals(t *testing.T) {
 	rec = ts.do(request{body: form("grant_type", "client_credentials", "client_assertion_type", assertionType, "client_assertion", valid)})
 	if e := decode[errorResponse](t, rec); rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" || !strings.Contains(e.ErrorDescription, "jti") {
 		t.Errorf("a replay: %d %+v", rec.Code, e)
+	}
+	// A JWT's or a client assertion's typ, and aud an array of one value,
+	// are accepted.
+	for name, a := range map[string]string{
+		"typ JWT":                 p.keyed.signHeader(t, good(), map[string]any{"typ": "JWT"}),
+		"typ of an assertion":     p.keyed.signHeader(t, good(), map[string]any{"typ": "application/Client-Authentication+JWT"}),
+		"aud an array of one URL": edit("aud", []string{issuer + "/token"}),
+	} {
+		if rec := ts.do(request{body: form("grant_type", "client_credentials", "client_assertion_type", assertionType, "client_assertion", a)}); rec.Code != http.StatusOK {
+			t.Errorf("%s: %d %s", name, rec.Code, rec.Body)
+		}
 	}
 	// Refused or accepted, no assertion reaches the log.
 	logs := ts.logs.String()
@@ -377,6 +424,71 @@ func TestFailedAssertionsAreThrottled(t *testing.T) {
 	if rec := ts.do(request{body: form("grant_type", "client_credentials", "client_assertion_type", assertionType, "client_assertion", good),
 		remote: "203.0.113.10:1000"}); rec.Code != http.StatusOK {
 		t.Fatalf("from another address: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A refusal the server is to blame for (it verifies no ServiceAccount
+// tokens; the client's registered keys are unusable) is not a failed
+// attempt: past the throttle's limit, it is still answered 401, not 429.
+// The log says why; the ServiceAccount refusal names the flag that
+// enables it.
+func TestUncheckableClientIsNotThrottled(t *testing.T) {
+	ts := newTestServer(t)
+	p := ts.addPrograms(t)
+	ts.addClients(t, store.Client{ID: "broken", JWKS: `{"keys":"not a key set"}`, GrantTypes: []string{"client_credentials"}})
+	const from = "203.0.113.9:1000"
+	for i := range 8 { // past newTestServer's PerUserIP.Max, 5
+		for _, id := range []string{"pod", "broken"} {
+			rec := ts.do(request{body: form("grant_type", "client_credentials", "client_id", id, "client_assertion_type", assertionType,
+				"client_assertion", p.keyed.sign(t, ts.assertionClaims(id))), remote: from})
+			if rec.Code != http.StatusUnauthorized {
+				t.Fatalf("%s, attempt %d: %d %s, want 401", id, i, rec.Code, rec.Body)
+			}
+		}
+	}
+	for _, cause := range []string{"--service-account-clients", "the client's registered keys are not usable"} {
+		if !strings.Contains(ts.logs.String(), cause) {
+			t.Errorf("no refusal logged with the cause %q", cause)
+		}
+	}
+}
+
+// refusingCluster is a ServiceAccountVerifier of a cluster that
+// authenticates no token, counting the tokens it is asked about.
+type refusingCluster struct{ asked atomic.Int64 }
+
+func (c *refusingCluster) VerifyServiceAccountToken(context.Context, string) (clientauth.ServiceAccountIdentity, error) {
+	c.asked.Add(1)
+	return clientauth.ServiceAccountIdentity{}, clientauth.ErrInvalidServiceAccountToken
+}
+
+// A refused ServiceAccount token says nothing of the client it names:
+// one whose account exists, one whose account does not (its record has
+// no UID: the cluster is asked all the same), no client at all, or one
+// that authenticates otherwise.
+func TestServiceAccountRefusalsSayNothingOfTheClient(t *testing.T) {
+	cluster := &refusingCluster{}
+	ts := newTestServer(t, withConfig(func(c *testConfig) { c.ServiceAccounts = cluster }))
+	p := ts.addPrograms(t)
+	ts.addClients(t, store.Client{ID: "pod-gone", ServiceAccount: &store.ServiceAccount{Namespace: "apps", Name: "gone"}, GrantTypes: []string{"client_credentials"}})
+	claims := jwt.MapClaims{"iss": "https://kubernetes.default.svc", "sub": "system:serviceaccount:apps:worker", "aud": issuer,
+		"exp": ts.clock.Now().Add(time.Hour).Unix()}
+	token := p.other.sign(t, claims)
+	for i, id := range []string{"pod", "pod-gone", "nobody", "keyed", "svc"} {
+		rec := ts.do(request{body: form("grant_type", "client_credentials", "client_id", id, "client_assertion_type", assertionType,
+			"client_assertion", token), remote: "198.51.100." + strconv.Itoa(i) + ":1"})
+		if e := decode[errorResponse](t, rec); rec.Code != http.StatusUnauthorized || e.Error != "invalid_client" || e.ErrorDescription != "client authentication failed" {
+			t.Errorf("%s: %d %+v, want 401 invalid_client, client authentication failed", id, rec.Code, e)
+		}
+	}
+	if n := cluster.asked.Load(); n != 2 {
+		t.Errorf("the cluster was asked about %d tokens, want 2 (pod's and pod-gone's)", n)
+	}
+	for _, cause := range []string{clientauth.ErrInvalidServiceAccountToken.Error(), "no such client",
+		"a ServiceAccount token for a private_key_jwt client", "the client does not authenticate with client assertions"} {
+		if !strings.Contains(ts.logs.String(), cause) {
+			t.Errorf("no refusal logged with the cause %q", cause)
+		}
 	}
 }
 

@@ -187,8 +187,13 @@ func TestDiscoveryListsPrivateKeyJWT(t *testing.T) {
 			t.Errorf("%s %v, want private_key_jwt", member, m[member])
 		}
 	}
-	if got := anyStrings(m["token_endpoint_auth_signing_alg_values_supported"]); !slices.Equal(got, []string{"ES256", "ES384", "EdDSA", "RS256"}) {
-		t.Errorf("token_endpoint_auth_signing_alg_values_supported %v", got)
+	for _, member := range []string{
+		"token_endpoint_auth_signing_alg_values_supported", "revocation_endpoint_auth_signing_alg_values_supported",
+		"introspection_endpoint_auth_signing_alg_values_supported",
+	} {
+		if got := anyStrings(m[member]); !slices.Equal(got, []string{"ES256", "ES384", "EdDSA", "RS256"}) {
+			t.Errorf("%s %v", member, got)
+		}
 	}
 }
 

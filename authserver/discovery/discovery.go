@@ -32,21 +32,28 @@ import (
 // followed by the paths Options.Endpoints gives; a member without a path
 // is left out (the optional ones) or empty.
 type Metadata struct {
-	Issuer                            string   `json:"issuer"`
-	TokenEndpoint                     string   `json:"token_endpoint"`
-	JWKSURI                           string   `json:"jwks_uri"`
-	UserinfoEndpoint                  string   `json:"userinfo_endpoint,omitempty"`
-	RevocationEndpoint                string   `json:"revocation_endpoint,omitempty"`
-	RevocationAuthMethodsSupported    []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
-	IntrospectionEndpoint             string   `json:"introspection_endpoint,omitempty"`
-	IntrospectionAuthMethodsSupported []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
-	ScopesSupported                   []string `json:"scopes_supported,omitempty"`
-	ResponseTypesSupported            []string `json:"response_types_supported"`
-	GrantTypesSupported               []string `json:"grant_types_supported"`
-	TokenEndpointAuthMethodsSupported []string `json:"token_endpoint_auth_methods_supported"`
+	Issuer                         string   `json:"issuer"`
+	TokenEndpoint                  string   `json:"token_endpoint"`
+	JWKSURI                        string   `json:"jwks_uri"`
+	UserinfoEndpoint               string   `json:"userinfo_endpoint,omitempty"`
+	RevocationEndpoint             string   `json:"revocation_endpoint,omitempty"`
+	RevocationAuthMethodsSupported []string `json:"revocation_endpoint_auth_methods_supported,omitempty"`
+	// RevocationAuthSigningAlgValuesSupported are the algorithms of
+	// private_key_jwt assertions at the revocation endpoint (RFC 8414 §2
+	// requires the member when the method is listed there).
+	RevocationAuthSigningAlgValuesSupported []string `json:"revocation_endpoint_auth_signing_alg_values_supported,omitempty"`
+	IntrospectionEndpoint                   string   `json:"introspection_endpoint,omitempty"`
+	IntrospectionAuthMethodsSupported       []string `json:"introspection_endpoint_auth_methods_supported,omitempty"`
+	// IntrospectionAuthSigningAlgValuesSupported: the same at the
+	// introspection endpoint.
+	IntrospectionAuthSigningAlgValuesSupported []string `json:"introspection_endpoint_auth_signing_alg_values_supported,omitempty"`
+	ScopesSupported                            []string `json:"scopes_supported,omitempty"`
+	ResponseTypesSupported                     []string `json:"response_types_supported"`
+	GrantTypesSupported                        []string `json:"grant_types_supported"`
+	TokenEndpointAuthMethodsSupported          []string `json:"token_endpoint_auth_methods_supported"`
 	// TokenEndpointAuthSigningAlgValuesSupported are the algorithms of
-	// private_key_jwt assertions (RFC 8414 §2 requires the member when the
-	// method is listed), at every endpoint that authenticates clients.
+	// private_key_jwt assertions at the token endpoint (RFC 8414 §2
+	// requires the member when the method is listed).
 	TokenEndpointAuthSigningAlgValuesSupported []string `json:"token_endpoint_auth_signing_alg_values_supported,omitempty"`
 
 	// OpenID Connect Discovery members, served only on its path.
@@ -116,9 +123,11 @@ func (h *Handler) OAuth() Metadata {
 	}
 	if m.RevocationEndpoint != "" {
 		m.RevocationAuthMethodsSupported = []string{secretBasic, secretPost, privateKeyJWT, "none"}
+		m.RevocationAuthSigningAlgValuesSupported = signer.SupportedAlgs()
 	}
 	if m.IntrospectionEndpoint != "" {
 		m.IntrospectionAuthMethodsSupported = []string{secretBasic, secretPost, privateKeyJWT}
+		m.IntrospectionAuthSigningAlgValuesSupported = signer.SupportedAlgs()
 	}
 	return m
 }

@@ -49,7 +49,6 @@ type authstack struct {
 	issuer string
 	ctx    context.Context // carries the TLS client for x/oauth2
 	api    *httptest.Server
-	client *http.Client
 }
 
 func newAuthstack(t *testing.T, clients ...store.Client) *authstack {
