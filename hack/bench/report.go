@@ -99,7 +99,20 @@ type report struct {
 	Token    tokenPhase
 	Bearer   []bearerPhase
 	Overload overloadPhase
-	Took     time.Duration
+	// ClientCreds is the client_credentials grant (part 5).
+	ClientCreds ccPhase
+	Took        time.Duration
+}
+
+// httpFloor is the server CPU of one GET /.well-known/jwks.json (part 3),
+// 0 if it was not measured.
+func (r *report) httpFloor() time.Duration {
+	for _, b := range r.Bearer {
+		if b.JWKS != nil {
+			return perOp(b.JWKS.CPU.Server, b.JWKS.Load.OK())
+		}
+	}
+	return 0
 }
 
 // derived /token figures.
@@ -247,6 +260,16 @@ func (r *report) write(w io.Writer) {
 	p("| Overload: goodput, %% of the ceiling (hash re-measured around the phase) scaled by the server's CPU share | %s | ≥ %s | %s |", pct(of.OfShare), pct(goalGoodput), verdict(of.OfShare >= goalGoodput))
 	p("| Overload: p99 latency of the 503 refusals | %s | < %s | %s |", benchkit.MS(percentile(refused, 99)), benchkit.MS(goalRefusalP99Max), verdict(percentile(refused, 99) < goalRefusalP99Max))
 	p("| Overload: responses other than 200 and 503 | %d | 0 | %s |", ov.Load.Other(http.StatusServiceUnavailable), verdict(ov.Load.Other(http.StatusServiceUnavailable) == 0))
+	cc := r.ClientCreds
+	for _, x := range []struct {
+		name string
+		ph   phase
+	}{{"client_secret_basic", cc.Secret}, {"private_key_jwt", cc.Keyed}} {
+		cpu := perOp(x.ph.CPU.Server, x.ph.Load.OK())
+		p("| client_credentials, %s: server CPU per token ÷ (one ES256 sign + one verify) / ÷ the HTTP floor | %.2f / %.2f | – | |", x.name, ratio(cpu, cc.reference()), ratio(cpu, r.httpFloor()))
+	}
+	ccOther := cc.Secret.Load.Other() + cc.Keyed.Load.Other()
+	p("| client_credentials: responses other than 200 | %d | 0 | %s |", ccOther, verdict(ccOther == 0))
 	p("| Server peak RSS (VmHWM): /token load / overload | %s / %s | – | |", benchkit.MiB(r.Token.PeakRSS), benchkit.MiB(ov.PeakRSS))
 	p("")
 	p("Absolute rates on this machine: %.1f tokens/s (argon2id default); /userinfo %s; see the sections below.", tf.TPS, r.userinfoRates())
@@ -256,6 +279,7 @@ func (r *report) write(w io.Writer) {
 	r.writeToken(p, tf)
 	r.writeBearer(p)
 	r.writeOverload(p, tf, of)
+	r.writeClientCredentials(p, r.httpFloor())
 }
 
 // userinfoRates lists the /userinfo request rates, e.g. "ES256 11386/s, ...".
