@@ -31,7 +31,7 @@ import (
 	"github.com/authstack/authstack/internal/testing/redistest"
 )
 
-func newRedisStore(t *testing.T, srv *redistest.Server) store.Store {
+func newRedisStore(t testing.TB, srv *redistest.Server) store.Store {
 	t.Helper()
 	st, err := redisstore.New(t.Context(), redisstore.Options{URL: srv.URL(), KeyPrefix: "it"})
 	if err != nil {

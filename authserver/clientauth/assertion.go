@@ -162,6 +162,9 @@ func assertionClientID(formID, raw string) (string, peeked, error) {
 
 // peeked is what an assertion says of itself, before it is verified.
 type peeked struct {
+	// token is the decoded JWT, its claims claims: verifySignedAssertion
+	// checks its signature and claims rather than decode it again.
+	token  *jwt.Token
 	claims jwt.RegisteredClaims
 	// serviceAccount is set for a Kubernetes ServiceAccount token: its sub
 	// is a ServiceAccount's, which is never a client ID (no client ID has
@@ -178,8 +181,9 @@ type peeked struct {
 // §3.11: an access token is not an assertion). A ServiceAccount token may
 // have any asymmetric alg of the cluster's (ES512, PS256, ...).
 func peek(raw string) (peeked, error) {
-	var p peeked
+	p := peeked{}
 	tok, _, err := jwt.NewParser().ParseUnverified(raw, &p.claims)
+	p.token = tok
 	if err != nil && !errors.Is(err, jwt.ErrTokenUnverifiable) { // unverifiable: an unknown alg
 		return peeked{}, oauth.InvalidClient("client_assertion is not a well-formed JWT (RFC 7519)")
 	}
@@ -257,12 +261,15 @@ func (a *Authenticator) verifySignedAssertion(ctx context.Context, c store.Clien
 	if len(a.Audiences) == 0 {
 		return cannotCheck(errors.New("this server accepts no client assertions (no audience)"))
 	}
+	if err := keys.verify(p.token, raw); err != nil {
+		return refuse(fmt.Errorf("no key of the client verifies the signature: %w", err))
+	}
 	now := clocks.Or(a.Clock).Now()
-	var claims jwt.RegisteredClaims
-	_, err = jwt.NewParser(
-		jwt.WithValidMethods(signer.SupportedAlgs()), jwt.WithLeeway(a.Leeway), jwt.WithTimeFunc(func() time.Time { return now }),
+	claims := p.claims
+	err = jwt.NewValidator( // the claims of the token verified, decoded once by peek
+		jwt.WithLeeway(a.Leeway), jwt.WithTimeFunc(func() time.Time { return now }),
 		jwt.WithExpirationRequired(), jwt.WithIssuedAt(), jwt.WithAudience(a.Audiences...),
-	).ParseWithClaims(raw, &claims, keys.keyfunc)
+	).Validate(claims)
 	if err != nil {
 		return assertionError(err)
 	}
@@ -290,16 +297,12 @@ func (a *Authenticator) verifySignedAssertion(ctx context.Context, c store.Clien
 	return nil
 }
 
-// assertionError describes why golang-jwt refused an assertion; the
-// signature is checked before any claim, so only a caller holding one of
-// the client's keys learns what is wrong with the claims.
+// assertionError describes why golang-jwt's validator refused the claims
+// of an assertion; the signature is checked before any claim, so only a
+// caller holding one of the client's keys learns what is wrong with them.
 func assertionError(err error) error {
 	var desc string
 	switch {
-	case errors.Is(err, jwt.ErrTokenMalformed):
-		desc = "client_assertion is not a well-formed JWT (RFC 7519)"
-	case errors.Is(err, jwt.ErrTokenSignatureInvalid), errors.Is(err, jwt.ErrTokenUnverifiable):
-		return refuse(fmt.Errorf("no key of the client verifies the signature: %w", err))
 	case errors.Is(err, jwt.ErrTokenRequiredClaimMissing):
 		desc = "client_assertion: exp and aud are required"
 	case errors.Is(err, jwt.ErrTokenExpired):

@@ -19,6 +19,7 @@ package clientauth
 import (
 	"crypto/sha256"
 	"errors"
+	"strings"
 	"sync"
 
 	"github.com/golang-jwt/jwt/v5"
@@ -80,24 +81,42 @@ var (
 	errNoKeys = errors.New("no key of the client for the assertion's alg and kid")
 )
 
-// keyfunc returns the client's keys that may have signed t: those of its
-// alg (each key has one) and, when t names a kid, of that kid (a key the
-// client gave no kid is named by its RFC 7638 thumbprint).
-func (ks clientKeys) keyfunc(t *jwt.Token) (any, error) {
+// candidates returns the client's keys that may have signed t: those of
+// its alg (each key has one) and, when t names a kid, of that kid (a key
+// the client gave no kid is named by its RFC 7638 thumbprint).
+func (ks clientKeys) candidates(t *jwt.Token) ([]jwt.VerificationKey, error) {
 	kid, ok := t.Header["kid"].(string)
 	if _, present := t.Header["kid"]; present && !ok {
 		return nil, errKID
 	}
-	var set jwt.VerificationKeySet
+	var keys []jwt.VerificationKey
 	for _, k := range ks {
 		switch {
 		case k.Key.Alg != t.Method.Alg():
 		case kid == "", kid == k.KID, k.KID == "" && kid == k.Key.ID:
-			set.Keys = append(set.Keys, k.Key.Public)
+			keys = append(keys, k.Key.Public)
 		}
 	}
-	if len(set.Keys) == 0 {
+	if len(keys) == 0 {
 		return nil, errNoKeys
 	}
-	return set, nil
+	return keys, nil
+}
+
+// verify checks the signature of t, decoded from raw by peek (which
+// refused an alg not of signer.SupportedAlgs), with the candidates among
+// the client's keys, as golang-jwt's ParseWithClaims would: the assertion
+// is decoded once, not again to be verified.
+func (ks clientKeys) verify(t *jwt.Token, raw string) error {
+	keys, err := ks.candidates(t)
+	if err != nil {
+		return err
+	}
+	signed := raw[:strings.LastIndexByte(raw, '.')] // header.claims
+	for _, k := range keys {
+		if err = t.Method.Verify(signed, t.Signature, k); err == nil {
+			return nil
+		}
+	}
+	return err
 }

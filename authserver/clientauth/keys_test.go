@@ -99,10 +99,10 @@ func TestKeyCacheParsesOncePerContent(t *testing.T) {
 	}
 }
 
-// keyfunc offers the keys of the assertion's alg and kid; a key the client
+// candidates are the keys of the assertion's alg and kid; a key the client
 // named no kid is named by its thumbprint, and an assertion without kid
 // is tried with every key of its alg.
-func TestKeyfuncSelectsByAlgAndKID(t *testing.T) {
+func TestCandidatesByAlgAndKID(t *testing.T) {
 	es1, es2, ed := genKey(t, signer.AlgES256), genKey(t, signer.AlgES256), genKey(t, signer.AlgEdDSA)
 	keys, _, err := signer.ParseClientJWKS([]byte(jwksOf(t, []*signer.Key{es1, es2, ed}, "one", "", "ed")))
 	if err != nil {
@@ -127,14 +127,14 @@ func TestKeyfuncSelectsByAlgAndKID(t *testing.T) {
 		if tc.kid != nil {
 			tok.Header["kid"] = tc.kid
 		}
-		got, err := ks.keyfunc(tok)
+		got, err := ks.candidates(tok)
 		if tc.want == 0 {
 			if err == nil {
 				t.Errorf("%s: keys %v, want none", name, got)
 			}
 			continue
 		}
-		if set, ok := got.(jwt.VerificationKeySet); err != nil || !ok || len(set.Keys) != tc.want {
+		if err != nil || len(got) != tc.want {
 			t.Errorf("%s: %v %v, want %d keys", name, got, err, tc.want)
 		}
 	}
