@@ -170,6 +170,25 @@ func TestProgramWithoutSecret(t *testing.T) {
 		t.Fatalf("orders' ServiceAccount token authenticated the billing client: %v %s", err, out)
 	}
 
+	// Nor is a token of an account of that name in another namespace, or
+	// one for another audience (the API server's, say).
+	kubectl("create", "namespace", "other")
+	kubectl("create", "serviceaccount", "orders", "-n", "other")
+	for what, args := range map[string][]string{
+		"another namespace's orders": {"create", "token", "orders", "-n", "other", "--audience", issuer, "--duration", "10m"},
+		"another audience":           {"create", "token", "orders", "-n", "shop", "--audience", "https://kubernetes.default.svc", "--duration", "10m"},
+	} {
+		foreign := filepath.Join(work, "foreign-token")
+		if err := os.WriteFile(foreign, []byte(strings.TrimSpace(kubectl(args...))), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		foreignArgs := append([]string{}, programArgs...)
+		foreignArgs[5] = foreign
+		if out, err := exec.Command(program, foreignArgs...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
+			t.Fatalf("%s's token authenticated the orders client: %v %s", what, err, out)
+		}
+	}
+
 	// A running program holds its token; deleting the ServiceAccount ends
 	// it at the service (the manager moves the client's not-before, which
 	// the service's revocation mirror follows), and no new one is issued.
