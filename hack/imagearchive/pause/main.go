@@ -16,19 +16,20 @@ limitations under the License.
 
 // Command pause is the pod sandbox's process (containerd's sandbox_image):
 // it holds the pod's namespaces open until the runtime stops it with
-// SIGTERM or SIGINT, then exits 0. Build it static (CGO_ENABLED=0).
+// SIGTERM or SIGINT, then exits 0. It says on stderr once it is waiting,
+// and which signal ended it. Build it static (CGO_ENABLED=0).
 package main
 
 import (
-	"context"
+	"fmt"
 	"os"
 	"os/signal"
 	"syscall"
 )
 
 func main() {
-	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, syscall.SIGINT)
-	defer stop()
-	<-ctx.Done()
-	os.Exit(0)
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGTERM, syscall.SIGINT)
+	fmt.Fprintln(os.Stderr, "pause: waiting for SIGTERM or SIGINT")
+	fmt.Fprintln(os.Stderr, "pause: shutting down on", <-sig)
 }
