@@ -166,12 +166,11 @@ func (img *Image) Layer() ([]byte, error) {
 		}
 		return names[i] < names[j]
 	})
-	files := make([]file, 0, len(names))
+	entries := make([]entry, 0, len(names))
 	for _, n := range names {
-		e := img.entries[n]
-		files = append(files, file{e.hdr, e.data})
+		entries = append(entries, img.entries[n])
 	}
-	return tarball(files)
+	return tarball(entries)
 }
 
 // Archive is the docker-archive: the config, the layer and manifest.json
@@ -196,7 +195,7 @@ func (img *Image) Archive(name string) ([]byte, error) {
 	if err != nil {
 		return nil, err
 	}
-	return tarball([]file{
+	return tarball([]entry{
 		{header(configName, tar.TypeReg, 0, 0o644, int64(len(config))), config},
 		{header(path.Dir(layerName), tar.TypeDir, 0, 0o755, 0), nil},
 		{header(layerName, tar.TypeReg, 0, 0o644, int64(len(layer))), layer},
@@ -216,20 +215,15 @@ func (img *Image) WriteFile(out, name string) error {
 	return os.WriteFile(out, archive, 0o644)
 }
 
-type file struct {
-	hdr  tar.Header
-	data []byte
-}
-
-func tarball(files []file) ([]byte, error) {
+func tarball(entries []entry) ([]byte, error) {
 	var buf bytes.Buffer
 	tw := tar.NewWriter(&buf)
-	for _, f := range files {
-		hdr := f.hdr
+	for _, e := range entries {
+		hdr := e.hdr
 		if err := tw.WriteHeader(&hdr); err != nil {
 			return nil, fmt.Errorf("%s: %w", hdr.Name, err)
 		}
-		if _, err := tw.Write(f.data); err != nil {
+		if _, err := tw.Write(e.data); err != nil {
 			return nil, err
 		}
 	}
