@@ -37,7 +37,9 @@ func Authstack(bin string) (*Image, error) {
 	if err := static(bin); err != nil {
 		return nil, err
 	}
-	return img, img.AddFile("/authstack", bin, Nonroot)
+	// Root owns the binary, as a Dockerfile COPY leaves it: the user it runs
+	// as cannot change it.
+	return img, img.AddFile("/authstack", bin, 0)
 }
 
 // Pause is the pod sandbox image containerd's sandbox_image names: one

@@ -312,7 +312,7 @@ func TestAuthstackArchive(t *testing.T) {
 	img := parse(t, a, name)
 	img.sound(t)
 	img.nonroot(t)
-	sameFile(t, "/authstack", img.file(t, "/authstack", 0o755, 65532), bin)
+	sameFile(t, "/authstack", img.file(t, "/authstack", 0o755, 0), bin)
 
 	stages := dockerfileStages(t)
 	c := img.config.Config
