@@ -26,6 +26,24 @@ CONTAINER_TOOL ?= docker
 docker-build: ## Build the image (Dockerfile: make build on golang, then the binary alone on distroless nonroot)
 	$(CONTAINER_TOOL) build -t $(IMG) .
 
+# Images for a node without a registry (docs/operations.md): docker-archive
+# tars for `ctr -n k8s.io images import`, built by hack/imagearchive from
+# make build, a static pause program and Debian's redis-server.
+IMAGES ?= bin/images
+AUTHSTACK_IMAGE ?= docker.io/local/authstack:dev
+PAUSE_IMAGE ?= registry.k8s.io/pause:3.10
+REDIS_IMAGE ?= docker.io/local/redis:dev
+
+.PHONY: image-archives
+image-archives: test-deps ## Write bin/images/{authstack,pause,redis}.tar (docker-archive, no registry or base image) for ctr images import
+	@mkdir -p $(IMAGES)
+	$(MAKE) --no-print-directory build BIN=$(IMAGES)/authstack
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/pause ./hack/imagearchive/pause
+	$(GO) build -o $(IMAGES)/imagearchive ./hack/imagearchive
+	$(IMAGES)/imagearchive -image authstack -bin $(IMAGES)/authstack -name $(AUTHSTACK_IMAGE) -o $(IMAGES)/authstack.tar
+	$(IMAGES)/imagearchive -image pause -bin $(IMAGES)/pause -name $(PAUSE_IMAGE) -o $(IMAGES)/pause.tar
+	$(IMAGES)/imagearchive -image redis -name $(REDIS_IMAGE) -o $(IMAGES)/redis.tar
+
 .PHONY: run
 run: ## Run the token server on the embedded in-memory store with the sample users (config/samples)
 	$(GO) run . dev -f config/samples/
@@ -70,7 +88,7 @@ chart-sync: manifests ## Copy the generated CRDs and manager ClusterRole into ch
 ##@ Testing
 
 .PHONY: test-deps
-test-deps: ## Install what the tests need (redis-server) when it is missing
+test-deps: ## Install what the tests need (redis-server, curl, busybox-static) when it is missing
 	@hack/ensure-test-deps.sh
 
 .PHONY: test

@@ -43,12 +43,7 @@ func root(t *testing.T) string {
 // is static: no interpreter, no shared libraries, so it runs on
 // distroless/static.
 func TestBinaryIsStatic(t *testing.T) {
-	bin := filepath.Join(t.TempDir(), "authstack")
-	cmd := exec.Command("make", "--no-print-directory", "build", "BIN="+bin)
-	cmd.Dir = root(t)
-	if out, err := cmd.CombinedOutput(); err != nil {
-		t.Fatalf("make build: %v\n%s", err, out)
-	}
+	bin := built(t, "authstack")
 	f, err := elf.Open(bin)
 	if err != nil {
 		t.Fatal(err)
@@ -74,25 +69,7 @@ func TestBinaryIsStatic(t *testing.T) {
 // The final stage copies the binary and nothing else, runs as 65532, and
 // is distroless.
 func TestDockerfileFinalStage(t *testing.T) {
-	f, err := os.Open(filepath.Join(root(t), "Dockerfile"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer f.Close()
-	var stages [][]string
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		line := strings.TrimSpace(sc.Text())
-		if line == "" || strings.HasPrefix(line, "#") {
-			continue
-		}
-		if strings.HasPrefix(strings.ToUpper(line), "FROM ") {
-			stages = append(stages, nil)
-		}
-		if len(stages) > 0 {
-			stages[len(stages)-1] = append(stages[len(stages)-1], line)
-		}
-	}
+	stages := dockerfileStages(t)
 	if len(stages) < 2 {
 		t.Fatalf("want a multi-stage build, got %d stages", len(stages))
 	}
@@ -124,4 +101,33 @@ func TestDockerfileFinalStage(t *testing.T) {
 	if !strings.Contains(strings.Join(stages[0], "\n"), "make build") {
 		t.Error("the build stage does not run make build")
 	}
+}
+
+// dockerfileStages is the Dockerfile's instructions (comments and blank
+// lines dropped), one slice per stage, each starting with its FROM.
+func dockerfileStages(t *testing.T) [][]string {
+	t.Helper()
+	f, err := os.Open(filepath.Join(root(t), "Dockerfile"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	var stages [][]string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		line := strings.TrimSpace(sc.Text())
+		if line == "" || strings.HasPrefix(line, "#") {
+			continue
+		}
+		if strings.HasPrefix(strings.ToUpper(line), "FROM ") {
+			stages = append(stages, nil)
+		}
+		if len(stages) > 0 {
+			stages[len(stages)-1] = append(stages[len(stages)-1], line)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		t.Fatal(err)
+	}
+	return stages
 }
