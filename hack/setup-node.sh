@@ -5,14 +5,15 @@
 # one hack/setup-envtest.sh fills with kube-apiserver and etcd:
 #   - kubelet, kube-controller-manager, kube-scheduler and kube-proxy of
 #     k8s.io/kubernetes at the version in hack/kubernetes-version, built by
-#     hack/build-kubernetes.sh (about four minutes the first time on two
-#     cores);
-#   - CoreDNS, pinned, with `go install` (about a minute and a half);
+#     hack/build-kubernetes.sh (10 minutes the first time on two busy
+#     cores, kubelet half of it);
+#   - CoreDNS, pinned, with `go install` (up to 8 minutes the first time,
+#     downloads included);
 #   - the Debian packages, installed with apt-get as root when missing:
 #     containerd, runc, the CNI plugins (into /usr/lib/cni), iptables,
 #     conntrack, busybox-static (the shell of the Redis image's probe) and
 #     iproute2 when there is no `ip`.
-# It is a no-op when everything is present. It does not run kube-apiserver
+# It is a no-op when everything is present. It does not build kube-apiserver
 # or etcd: hack/setup-envtest.sh builds those.
 set -euo pipefail
 
@@ -63,7 +64,7 @@ fi
 assets="$("${root}/hack/build-kubernetes.sh" kubelet kube-controller-manager kube-scheduler kube-proxy)"
 
 if [[ ! -x "${assets}/coredns" ]]; then
-	log "building CoreDNS ${COREDNS_VERSION} (about a minute and a half the first time)"
+	log "building CoreDNS ${COREDNS_VERSION} (minutes the first time)"
 	work="$(mktemp -d "${root}/bin/k8s/coredns.XXXXXX")"
 	trap 'rm -rf "${work}"' EXIT
 	GOBIN="${work}" GOFLAGS=-buildvcs=false GOWORK=off CGO_ENABLED=0 \
