@@ -104,6 +104,10 @@ test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager 
 envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)
 	@hack/setup-envtest.sh >/dev/null
 
+.PHONY: node
+node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy and CoreDNS into bin/k8s, install containerd, runc, CNI (10 to 20 minutes the first time)
+	@hack/setup-node.sh >/dev/null
+
 .PHONY: helm
 helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart tests (about a minute the first time)
 	@hack/setup-helm.sh >/dev/null
