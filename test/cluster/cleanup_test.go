@@ -1,0 +1,346 @@
+//go:build cluster
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cluster
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"net"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"runtime"
+	"sort"
+	"strings"
+	"syscall"
+	"time"
+
+	"golang.org/x/sys/unix"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+)
+
+// nsDialer dials from inside the named network namespace: a goroutine of
+// its own locks its thread, enters the namespace, creates the socket there
+// and goes back. A thread that cannot go back is never unlocked, so Go
+// ends it instead of reusing it.
+func nsDialer(netns string) func(ctx context.Context, network, addr string) (net.Conn, error) {
+	return func(ctx context.Context, network, addr string) (net.Conn, error) {
+		type result struct {
+			c   net.Conn
+			err error
+		}
+		ch := make(chan result, 1)
+		go func() {
+			runtime.LockOSThread()
+			back, err := os.Open("/proc/thread-self/ns/net")
+			if err != nil {
+				runtime.UnlockOSThread()
+				ch <- result{err: err}
+				return
+			}
+			defer back.Close()
+			target, err := os.Open("/var/run/netns/" + netns)
+			if err != nil {
+				runtime.UnlockOSThread()
+				ch <- result{err: err}
+				return
+			}
+			defer target.Close()
+			if err := setns(target); err != nil {
+				runtime.UnlockOSThread()
+				ch <- result{err: fmt.Errorf("setns %s: %w", netns, err)}
+				return
+			}
+			var d net.Dialer
+			c, err := d.DialContext(ctx, network, addr)
+			ch <- result{c, err}
+			if setns(back) == nil {
+				runtime.UnlockOSThread()
+			}
+		}()
+		r := <-ch
+		return r.c, r.err
+	}
+}
+
+func setns(f *os.File) error {
+	return unix.Setns(int(f.Fd()), unix.CLONE_NEWNET)
+}
+
+// cleanup removes every trace of the node, in the reverse of the start
+// order, and reports what it could not remove as test errors.
+func (n *Node) cleanup() {
+	t := n.t
+	start := time.Now()
+	if t.Failed() {
+		t.Logf("node logs:%s", n.logs())
+	}
+	if n.Client != nil && n.running("kubelet") {
+		n.deletePods()
+	}
+	n.stop("kube-proxy")
+	if n.running("kube-apiserver") {
+		if out, err := exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + n.NetNS, "--", n.bin("kube-proxy")}, n.kubeProxyArgs("--cleanup")...)...).CombinedOutput(); err != nil {
+			t.Errorf("kube-proxy --cleanup: %v\n%s", err, out)
+		}
+	}
+	n.stop("kubelet")
+	netnsPaths := n.removeContainers()
+	n.stop("containerd")
+	n.killShims()
+	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
+		n.stop(name)
+	}
+	n.removeKubeletChains()
+	n.unmount()
+	for _, p := range netnsPaths {
+		_ = exec.Command("umount", p).Run()
+		_ = os.Remove(p)
+	}
+	if out, err := exec.Command("ip", "netns", "delete", n.NetNS).CombinedOutput(); err != nil && !strings.Contains(string(out), "No such file") {
+		t.Errorf("ip netns delete %s: %v\n%s", n.NetNS, err, out)
+	}
+	n.removeContainerLogLinks()
+	for i := len(n.created) - 1; i >= 0; i-- {
+		removeEmptyDirs(n.created[i])
+	}
+	t.Logf("cleanup took %.1fs", time.Since(start).Seconds())
+}
+
+// removeEmptyDirs removes dir and the directories under it, deepest first,
+// as far as they are empty: what another user put there stays. `ip netns
+// add` bind-mounts /run/netns on itself; that mount goes with it.
+func removeEmptyDirs(dir string) {
+	var dirs []string
+	_ = filepath.WalkDir(dir, func(path string, d os.DirEntry, err error) error {
+		if err == nil && d.IsDir() {
+			dirs = append(dirs, path)
+		}
+		return nil
+	})
+	for i := len(dirs) - 1; i >= 0; i-- {
+		if entries, err := os.ReadDir(dirs[i]); err == nil && len(entries) == 0 {
+			if dirs[i] == "/run/netns" {
+				_ = exec.Command("umount", dirs[i]).Run()
+			}
+			_ = os.Remove(dirs[i])
+		}
+	}
+}
+
+func (n *Node) find(name string) *proc {
+	for _, p := range n.procs {
+		if p.name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (n *Node) running(name string) bool {
+	p := n.find(name)
+	if p == nil {
+		return false
+	}
+	select {
+	case <-p.done:
+		return false
+	default:
+		return true
+	}
+}
+
+// stop sends SIGTERM to the process the node started under that name, and
+// SIGKILL when it has not exited after 15 s.
+func (n *Node) stop(name string) {
+	p := n.find(name)
+	if p == nil {
+		return
+	}
+	start := time.Now()
+	_ = p.cmd.Process.Signal(syscall.SIGTERM)
+	select {
+	case <-p.done:
+	case <-time.After(15 * time.Second):
+		n.t.Logf("cleanup: %s did not exit 15s after SIGTERM: SIGKILL", name)
+		_ = p.cmd.Process.Kill()
+		<-p.done
+	}
+	n.t.Logf("cleanup: %s stopped in %.1fs", name, time.Since(start).Seconds())
+}
+
+// deletePods deletes every pod and waits, a bounded while, for the kubelet
+// to stop their containers and tear down their networks itself.
+func (n *Node) deletePods() {
+	ctx := context.Background()
+	nss, err := n.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
+	if err != nil {
+		n.t.Logf("cleanup: listing namespaces: %v", err)
+		return
+	}
+	zero := int64(0)
+	for _, ns := range nss.Items {
+		_ = n.Client.CoreV1().Pods(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
+	}
+	start := time.Now()
+	for i := 0; i < 60; i++ {
+		out, err := n.ctr("containers", "list", "-q")
+		if err == nil && strings.TrimSpace(out) == "" {
+			n.t.Logf("cleanup: the kubelet removed the pods' containers in %.1fs", time.Since(start).Seconds())
+			return
+		}
+		time.Sleep(time.Second)
+	}
+	n.t.Logf("cleanup: containers left after the pods were deleted; removing them with ctr")
+}
+
+// removeContainers kills and removes what is left in containerd's k8s.io
+// namespace and returns the pod network namespaces the sandboxes used.
+func (n *Node) removeContainers() []string {
+	if !n.running("containerd") {
+		return nil
+	}
+	out, err := n.ctr("containers", "list", "-q")
+	if err != nil {
+		n.t.Errorf("cleanup: %v", err)
+		return nil
+	}
+	var netns []string
+	for _, id := range strings.Fields(out) {
+		if info, err := n.ctr("containers", "info", id); err == nil {
+			netns = append(netns, sandboxNetNS(info)...)
+		}
+		_, _ = n.ctr("tasks", "kill", "-s", "SIGKILL", id)
+		for i := 0; i < 10; i++ {
+			if _, err := n.ctr("tasks", "delete", "-f", id); err == nil || strings.Contains(err.Error(), "not found") {
+				break
+			}
+			time.Sleep(500 * time.Millisecond)
+		}
+		if _, err := n.ctr("containers", "delete", id); err != nil {
+			n.t.Errorf("cleanup: %v", err)
+		}
+	}
+	return netns
+}
+
+// sandboxNetNS is the network namespace path in a container's spec, when
+// it is one the CNI made under /var/run/netns.
+func sandboxNetNS(info string) []string {
+	var c struct {
+		Spec struct {
+			Linux struct {
+				Namespaces []struct{ Type, Path string }
+			}
+		}
+	}
+	if json.Unmarshal([]byte(info), &c) != nil {
+		return nil
+	}
+	var paths []string
+	for _, ns := range c.Spec.Linux.Namespaces {
+		if ns.Type == "network" && strings.HasPrefix(ns.Path, "/var/run/netns/cni-") {
+			paths = append(paths, ns.Path)
+		}
+	}
+	return paths
+}
+
+// killShims kills containerd-shim processes serving this node's
+// containerd (their command line names its socket) that outlived it.
+func (n *Node) killShims() {
+	if n.sock == "" {
+		return
+	}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		if err != nil || !strings.Contains(string(cmdline), "containerd-shim") {
+			continue
+		}
+		if strings.Contains(string(cmdline), n.sock) {
+			var pid int
+			if _, err := fmt.Sscan(e.Name(), &pid); err == nil {
+				n.t.Logf("cleanup: killing shim %d", pid)
+				_ = syscall.Kill(pid, syscall.SIGKILL)
+			}
+		}
+	}
+}
+
+// removeKubeletChains removes the chains the kubelet makes itself, and the
+// jumps to them. They are in the node's network namespace, which goes
+// away too, but a kubelet that ran in the host's must not leave them.
+func (n *Node) removeKubeletChains() {
+	if _, err := os.Stat("/var/run/netns/" + n.NetNS); err != nil {
+		return
+	}
+	ipt := func(args ...string) error {
+		return exec.Command("ip", append([]string{"netns", "exec", n.NetNS, "iptables", "-w"}, args...)...).Run()
+	}
+	for _, table := range []string{"filter", "nat", "mangle"} {
+		for _, chain := range []string{"KUBE-FIREWALL", "KUBE-KUBELET-CANARY", "KUBE-IPTABLES-HINT"} {
+			for _, from := range []string{"INPUT", "OUTPUT"} {
+				for ipt("-t", table, "-D", from, "-j", chain) == nil {
+				}
+			}
+			_ = ipt("-t", table, "-F", chain)
+			_ = ipt("-t", table, "-X", chain)
+		}
+	}
+}
+
+// unmount unmounts, deepest first, everything mounted under the node's
+// directory (the kubelet's pod volumes, containerd's snapshots).
+func (n *Node) unmount() {
+	f, err := os.Open("/proc/self/mountinfo")
+	if err != nil {
+		n.t.Errorf("cleanup: %v", err)
+		return
+	}
+	defer f.Close()
+	var points []string
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		fields := strings.Fields(sc.Text())
+		if len(fields) > 4 && (fields[4] == n.Dir || strings.HasPrefix(fields[4], n.Dir+"/")) {
+			points = append(points, fields[4])
+		}
+	}
+	sort.Sort(sort.Reverse(sort.StringSlice(points)))
+	for _, p := range points {
+		if out, err := exec.Command("umount", "-R", p).CombinedOutput(); err != nil && !strings.Contains(string(out), "not mounted") {
+			n.t.Errorf("cleanup: umount -R %s: %v\n%s", p, err, out)
+		}
+	}
+}
+
+// removeContainerLogLinks removes the links the kubelet made in
+// /var/log/containers to the node's pod logs.
+func (n *Node) removeContainerLogLinks() {
+	entries, _ := os.ReadDir("/var/log/containers")
+	for _, e := range entries {
+		path := filepath.Join("/var/log/containers", e.Name())
+		if target, err := os.Readlink(path); err == nil && strings.HasPrefix(target, n.Dir+"/") {
+			_ = os.Remove(path)
+		}
+	}
+}
