@@ -119,6 +119,7 @@ func (n *Node) cleanup() {
 		t.Errorf("ip netns delete %s: %v\n%s", n.NetNS, err, out)
 	}
 	n.removeContainerLogLinks()
+	n.removeDevicePluginSocket()
 	for i := len(n.created) - 1; i >= 0; i-- {
 		removeEmptyDirs(n.created[i])
 	}
@@ -188,7 +189,9 @@ func (n *Node) stop(name string) {
 }
 
 // deletePods deletes every pod and waits, a bounded while, for the kubelet
-// to stop their containers and tear down their networks itself.
+// to stop their containers and tear down their networks itself and confirm
+// each deletion. (Removing the stopped containers is the kubelet's garbage
+// collection, a minute later: removeContainers does it with ctr.)
 func (n *Node) deletePods() {
 	ctx := context.Background()
 	nss, err := n.Client.CoreV1().Namespaces().List(ctx, metav1.ListOptions{})
@@ -196,20 +199,21 @@ func (n *Node) deletePods() {
 		n.t.Logf("cleanup: listing namespaces: %v", err)
 		return
 	}
-	zero := int64(0)
+	grace := int64(1)
 	for _, ns := range nss.Items {
-		_ = n.Client.CoreV1().Pods(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &zero}, metav1.ListOptions{})
+		_ = n.Client.CoreV1().Pods(ns.Name).DeleteCollection(ctx, metav1.DeleteOptions{GracePeriodSeconds: &grace}, metav1.ListOptions{})
 	}
 	start := time.Now()
 	for i := 0; i < 60; i++ {
-		out, err := n.ctr("containers", "list", "-q")
-		if err == nil && strings.TrimSpace(out) == "" {
-			n.t.Logf("cleanup: the kubelet removed the pods' containers in %.1fs", time.Since(start).Seconds())
+		pods, err := n.Client.CoreV1().Pods("").List(ctx, metav1.ListOptions{})
+		tasks, terr := n.ctr("tasks", "list")
+		if err == nil && terr == nil && len(pods.Items) == 0 && !strings.Contains(tasks, "RUNNING") {
+			n.t.Logf("cleanup: the kubelet stopped the pods in %.1fs", time.Since(start).Seconds())
 			return
 		}
 		time.Sleep(time.Second)
 	}
-	n.t.Logf("cleanup: containers left after the pods were deleted; removing them with ctr")
+	n.t.Logf("cleanup: pods still running after they were deleted; killing them with ctr")
 }
 
 // removeContainers kills and removes what is left in containerd's k8s.io
@@ -341,6 +345,17 @@ func (n *Node) removeContainerLogLinks() {
 		path := filepath.Join("/var/log/containers", e.Name())
 		if target, err := os.Readlink(path); err == nil && strings.HasPrefix(target, n.Dir+"/") {
 			_ = os.Remove(path)
+		}
+	}
+}
+
+// removeDevicePluginSocket removes the socket the kubelet's device manager
+// makes at a fixed path whatever its --root-dir, when the node made the
+// directory: a kubelet of the host's would own it otherwise.
+func (n *Node) removeDevicePluginSocket() {
+	for _, p := range n.created {
+		if p == "/var/lib/kubelet" {
+			_ = os.Remove("/var/lib/kubelet/device-plugins/kubelet.sock")
 		}
 	}
 }

@@ -32,8 +32,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 )
 
-// TestPodRuns: the node becomes Ready and a pod of the pause image, which
-// is all local (imagePullPolicy Never), reaches Running.
+// TestPodRuns: the node becomes Ready, a pod of the pause image, which is
+// all local (imagePullPolicy Never), reaches Running, and a pod running the
+// authstack image's binary (--help, as its non-root user) Succeeds.
 func TestPodRuns(t *testing.T) {
 	n := StartNode(t)
 	ctx := context.Background()
@@ -60,4 +61,33 @@ func TestPodRuns(t *testing.T) {
 		return nil
 	})
 	t.Logf("pod Running %.1fs after it was created", time.Since(start).Seconds())
+
+	help := &corev1.Pod{
+		ObjectMeta: metav1.ObjectMeta{Name: "authstack-help", Namespace: "default"},
+		Spec: corev1.PodSpec{
+			RestartPolicy: corev1.RestartPolicyNever,
+			Containers: []corev1.Container{{
+				Name: "authstack", Image: authstackImage, ImagePullPolicy: corev1.PullNever,
+				Args: []string{"--help"},
+			}},
+		},
+	}
+	start = time.Now()
+	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, help, metav1.CreateOptions{}); err != nil {
+		t.Fatal(err)
+	}
+	n.waitFor("authstack --help pod Succeeded", 120, func() error {
+		p, err := n.Client.CoreV1().Pods("default").Get(ctx, "authstack-help", metav1.GetOptions{})
+		if err != nil {
+			return err
+		}
+		if p.Status.Phase == corev1.PodFailed {
+			t.Fatalf("authstack --help failed: %v%s", p.Status.ContainerStatuses, n.logs())
+		}
+		if p.Status.Phase != corev1.PodSucceeded {
+			return fmt.Errorf("phase %s", p.Status.Phase)
+		}
+		return nil
+	})
+	t.Logf("authstack --help pod Succeeded %.1fs after it was created", time.Since(start).Seconds())
 }

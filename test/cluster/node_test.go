@@ -49,6 +49,8 @@ const (
 	nodeName    = "authstack-node"
 	adminToken  = "authstack-test-admin-token"
 	pauseImage  = "registry.k8s.io/pause:3.10"
+	// authstackImage is make image-archives' AUTHSTACK_IMAGE.
+	authstackImage = "docker.io/local/authstack:dev"
 )
 
 // Node is a real single-node cluster: etcd, the control plane, containerd,
@@ -75,7 +77,8 @@ type proc struct {
 }
 
 // StartNode brings the node up in the verified order and returns once the
-// node is Ready and the pause and authstack images are imported. Every
+// pause and authstack images are imported, the node is Ready and the
+// default ServiceAccount exists. Every
 // trace of it is removed when the test ends, also when it fails, and a
 // failure carries the tail of each component's log.
 func StartNode(t *testing.T) *Node {
@@ -92,7 +95,7 @@ func StartNode(t *testing.T) *Node {
 		root:  root,
 		bins:  filepath.Join(root, "bin", "k8s", testenv.KubernetesVersion()+"-"+runtime.GOOS+"-"+runtime.GOARCH),
 	}
-	for _, p := range []string{"/run/netns", "/run/containerd", "/var/log/pods", "/var/log/containers", "/var/lib/cni"} {
+	for _, p := range []string{"/run/netns", "/run/containerd", "/var/log/pods", "/var/log/containers", "/var/lib/cni", "/var/lib/kubelet"} {
 		if _, err := os.Stat(p); os.IsNotExist(err) {
 			n.created = append(n.created, p)
 		}
@@ -107,6 +110,12 @@ func StartNode(t *testing.T) *Node {
 	n.kubelet()
 	n.kubeProxy()
 	n.waitNodeReady()
+	// Pods are refused until the controller-manager has made the
+	// namespace's default ServiceAccount.
+	n.waitFor("default ServiceAccount", 60, func() error {
+		_, err := n.Client.CoreV1().ServiceAccounts("default").Get(context.Background(), "default", metav1.GetOptions{})
+		return err
+	})
 	t.Logf("node Ready %.1fs after the start", time.Since(start).Seconds())
 	return n
 }
@@ -345,7 +354,7 @@ imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 `, n.sock, n.mkdir("pod-logs"), bridgeIP))
 	n.daemon("kubelet", n.bin("kubelet"), "--config", cfg, "--kubeconfig", n.Kubeconfig,
-		"--root-dir", filepath.Join(d, "root"), "--hostname-override", nodeName, "--node-ip", bridgeIP)
+		"--root-dir", filepath.Join(d, "root"), "--cert-dir", filepath.Join(d, "pki"), "--hostname-override", nodeName, "--node-ip", bridgeIP)
 }
 
 func (n *Node) kubeProxy() {
