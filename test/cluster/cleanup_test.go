@@ -106,8 +106,11 @@ func (n *Node) cleanup() {
 	netnsPaths := n.removeContainers()
 	n.stop("containerd")
 	n.killShims()
-	for _, name := range []string{"kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
+	for _, name := range []string{"coredns", "kube-scheduler", "kube-controller-manager", "kube-apiserver", "etcd"} {
 		n.stop(name)
+	}
+	for i := len(n.procs) - 1; i >= 0; i-- { // any other, newest first
+		n.stop(n.procs[i].name)
 	}
 	n.removeKubeletChains()
 	n.unmount()
@@ -173,7 +176,7 @@ func (n *Node) running(name string) bool {
 // SIGKILL when it has not exited after 15 s.
 func (n *Node) stop(name string) {
 	p := n.find(name)
-	if p == nil {
+	if p == nil || !n.running(name) {
 		return
 	}
 	start := time.Now()

@@ -30,6 +30,8 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 )
 
 // TestPodRuns: the node becomes Ready, a pod of the pause image, which is
@@ -90,4 +92,30 @@ func TestPodRuns(t *testing.T) {
 		return nil
 	})
 	t.Logf("authstack --help pod Succeeded %.1fs after it was created", time.Since(start).Seconds())
+}
+
+// TestServices: CoreDNS gives the kubernetes Service's ClusterIP, and
+// kube-proxy's rules carry a connection to it to the API server.
+func TestServices(t *testing.T) {
+	n := StartNode(t)
+	ctx := context.Background()
+	addrs, err := n.Resolver().LookupHost(ctx, "kubernetes.default.svc.cluster.local")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(addrs) != 1 || addrs[0] != kubeSvcIP {
+		t.Fatalf("kubernetes.default.svc.cluster.local: got %v, want [%s]", addrs, kubeSvcIP)
+	}
+	cfg := rest.CopyConfig(n.Config)
+	cfg.Host = "https://" + kubeSvcIP
+	c, err := kubernetes.NewForConfig(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	// kube-proxy writes the Service's rules soon after it starts: a
+	// bounded wait, then the request must succeed.
+	n.waitFor("the kubernetes Service", 30, func() error {
+		_, err := c.Discovery().ServerVersion()
+		return err
+	})
 }

@@ -34,6 +34,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/kubernetes"
+	"k8s.io/client-go/rest"
 	"k8s.io/client-go/tools/clientcmd"
 
 	"github.com/authstack/authstack/internal/testing/testenv"
@@ -54,13 +55,15 @@ const (
 )
 
 // Node is a real single-node cluster: etcd, the control plane, containerd,
-// kubelet and kube-proxy, every process in the network namespace NetNS.
+// kubelet, kube-proxy and CoreDNS, every process in the network namespace
+// NetNS.
 type Node struct {
 	t          *testing.T
 	Dir        string // everything the node writes, mounts included
 	NetNS      string
 	Kubeconfig string
 	Client     kubernetes.Interface
+	Config     *rest.Config // the admin's, dialing from the namespace
 	bins       string
 	root       string
 	sock       string // containerd's socket
@@ -105,6 +108,7 @@ func StartNode(t *testing.T) *Node {
 	n.network()
 	p := writePKI(t, n.mkdir("pki"), net.ParseIP(bridgeIP), net.ParseIP(kubeSvcIP), net.ParseIP("127.0.0.1"))
 	n.controlPlane(p)
+	n.coreDNS()
 	n.containerd()
 	n.importImages()
 	n.kubelet()
@@ -150,15 +154,18 @@ func (n *Node) inNS(name string, args ...string) string {
 	return n.run("ip", append([]string{"netns", "exec", n.NetNS, name}, args...)...)
 }
 
-// network creates the namespace and, inside it, loopback and the bridge
-// whose gateway address kube-apiserver binds and advertises (it refuses a
-// loopback address).
+// network creates the namespace and, inside it, loopback, the bridge whose
+// gateway address kube-apiserver binds and advertises (it refuses a
+// loopback address), and a route to the Services.
 func (n *Node) network() {
 	n.run("ip", "netns", "add", n.NetNS)
 	n.inNS("ip", "link", "set", "lo", "up")
 	n.inNS("ip", "link", "add", "cni0", "type", "bridge")
 	n.inNS("ip", "addr", "add", bridgeIP+"/24", "dev", "cni0")
 	n.inNS("ip", "link", "set", "cni0", "up")
+	// The namespace has no default route: without this one a connection
+	// from the node to a ClusterIP fails before kube-proxy's DNAT.
+	n.inNS("ip", "route", "add", serviceCIDR, "dev", "cni0", "src", bridgeIP)
 }
 
 // daemon starts a long-running process in the node's network namespace.
@@ -265,7 +272,35 @@ func (n *Node) client() {
 	if err != nil {
 		n.t.Fatal(err)
 	}
-	n.Client = c
+	n.Config, n.Client = cfg, c
+}
+
+// coreDNS serves the cluster's names on the bridge address, the kubelet's
+// clusterDNS, from the API server through the admin kubeconfig.
+func (n *Node) coreDNS() {
+	corefile := n.file("Corefile", fmt.Sprintf(`.:53 {
+    bind %s
+    errors
+    kubernetes cluster.local in-addr.arpa ip6.arpa {
+        kubeconfig %s node
+        pods insecure
+        fallthrough in-addr.arpa ip6.arpa
+    }
+}
+`, bridgeIP, n.Kubeconfig))
+	n.daemon("coredns", n.bin("coredns"), "-conf", corefile)
+	n.waitFor("CoreDNS", 60, func() error {
+		_, err := n.Resolver().LookupHost(context.Background(), "kubernetes.default.svc.cluster.local")
+		return err
+	})
+}
+
+// Resolver asks the node's CoreDNS, from the node's network namespace.
+func (n *Node) Resolver() *net.Resolver {
+	dial := nsDialer(n.NetNS)
+	return &net.Resolver{PreferGo: true, Dial: func(ctx context.Context, network, _ string) (net.Conn, error) {
+		return dial(ctx, network, net.JoinHostPort(bridgeIP, "53"))
+	}}
 }
 
 // containerd runs with its own root, state and socket under the node's
