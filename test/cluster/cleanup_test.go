@@ -245,8 +245,19 @@ func (n *Node) removeContainers() []string {
 		if _, err := n.ctr("containers", "delete", id); err != nil {
 			n.t.Errorf("cleanup: %v", err)
 		}
+		removeCNICache(id)
 	}
 	return netns
+}
+
+// removeCNICache removes libcni's cached results for a sandbox whose
+// network nobody tore down (the kubelet was gone): libcni keeps them under
+// /var/lib/cni/results whatever containerd's CNI directories.
+func removeCNICache(id string) {
+	paths, _ := filepath.Glob("/var/lib/cni/results/*-" + id + "-*")
+	for _, p := range paths {
+		_ = os.Remove(p)
+	}
 }
 
 // sandboxNetNS is the network namespace path in a container's spec, when
