@@ -103,6 +103,7 @@ func StartNode(t *testing.T) *Node {
 			n.created = append(n.created, p)
 		}
 	}
+	n.removeStaleNetNS()
 	t.Cleanup(n.cleanup)
 	start := time.Now()
 	n.network()
@@ -122,6 +123,30 @@ func StartNode(t *testing.T) *Node {
 	})
 	t.Logf("node Ready %.1fs after the start", time.Since(start).Seconds())
 	return n
+}
+
+// removeStaleNetNS deletes the namespaces a run of this test killed before
+// its cleanup (go test -timeout, SIGKILL) left behind: named
+// authstack-test-<pid>, with that process gone. Their processes died with
+// the test (Pdeathsig); what they mounted under the old run's temporary
+// directory is not known here and is reported by mount, not removed.
+func (n *Node) removeStaleNetNS() {
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 || !strings.HasPrefix(f[0], "authstack-test-") {
+			continue
+		}
+		pid := strings.TrimPrefix(f[0], "authstack-test-")
+		if _, err := os.Stat("/proc/" + pid); err == nil {
+			continue
+		}
+		n.t.Logf("removing the network namespace %s a killed run left", f[0])
+		n.run("ip", "netns", "delete", f[0])
+	}
 }
 
 func (n *Node) mkdir(elem ...string) string {
