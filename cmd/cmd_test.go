@@ -239,16 +239,7 @@ func TestArgon2ThreadsOutOfRangeIsRefused(t *testing.T) {
 // A configuration error is not waited out like an unreachable Redis: the
 // manager stops at once and says why.
 func TestManagerStopsOnARedisConfigurationError(t *testing.T) {
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := unreachableKubeconfig(t)
 	done := make(chan error, 1)
 	go func() {
 		c := NewRoot()
@@ -266,4 +257,21 @@ current-context: c
 	case <-time.After(10 * time.Second):
 		t.Fatal("the manager keeps retrying a configuration error")
 	}
+}
+
+// unreachableKubeconfig writes a kubeconfig whose API server nothing
+// answers at, and returns its path.
+func unreachableKubeconfig(t *testing.T) string {
+	t.Helper()
+	path := filepath.Join(t.TempDir(), "kubeconfig")
+	if err := os.WriteFile(path, []byte(`apiVersion: v1
+kind: Config
+clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
+users: [{name: u, user: {token: t}}]
+contexts: [{name: c, context: {cluster: c, user: u}}]
+current-context: c
+`), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }

@@ -17,7 +17,6 @@ limitations under the License.
 package cmd
 
 import (
-	"os"
 	"path/filepath"
 	"reflect"
 	"strings"
@@ -50,16 +49,7 @@ func TestServerServiceAccountClientsNeedACluster(t *testing.T) {
 
 func TestServiceAccountFlags(t *testing.T) {
 	noCluster(t)
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, []byte(`apiVersion: v1
-kind: Config
-clusters: [{name: c, cluster: {server: "https://127.0.0.1:1"}}]
-users: [{name: u, user: {token: t}}]
-contexts: [{name: c, context: {cluster: c, user: u}}]
-current-context: c
-`), 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := unreachableKubeconfig(t)
 	const issuer = "https://auth.example.test"
 	parse := func(args ...string) *serviceAccountFlags {
 		t.Helper()

@@ -23,56 +23,26 @@ import (
 	"crypto/elliptic"
 	"crypto/rand"
 	"crypto/x509"
-	"crypto/x509/pkix"
 	"encoding/pem"
-	"math/big"
 	"net"
 	"os"
 	"path/filepath"
 	"testing"
-	"time"
+
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
-// pki is what the control plane's TLS and service account tokens need: a
-// CA, kube-apiserver's serving certificate for the bridge address and the
-// kubernetes Service's ClusterIP, and a service account signing key.
+// pki is what the control plane's TLS and service account tokens need:
+// kube-apiserver's serving certificate for the bridge address and the
+// kubernetes Service's names and ClusterIP (its own root, which the
+// clients and the pods trust), and a service account signing key.
 type pki struct {
 	CAFile, CertFile, KeyFile, SAKeyFile string
-	CAPEM                                []byte
 }
 
 func writePKI(t *testing.T, dir string, ips ...net.IP) pki {
 	t.Helper()
-	caKey := newKey(t)
-	ca := &x509.Certificate{
-		SerialNumber:          big.NewInt(1),
-		Subject:               pkix.Name{CommonName: "authstack-test-ca"},
-		NotBefore:             time.Now().Add(-time.Hour),
-		NotAfter:              time.Now().Add(24 * time.Hour),
-		IsCA:                  true,
-		BasicConstraintsValid: true,
-		KeyUsage:              x509.KeyUsageCertSign | x509.KeyUsageDigitalSignature,
-	}
-	caDER, err := x509.CreateCertificate(rand.Reader, ca, ca, &caKey.PublicKey, caKey)
-	if err != nil {
-		t.Fatal(err)
-	}
-	caCert, err := x509.ParseCertificate(caDER)
-	if err != nil {
-		t.Fatal(err)
-	}
-	key := newKey(t)
-	leaf := &x509.Certificate{
-		SerialNumber: big.NewInt(2),
-		Subject:      pkix.Name{CommonName: "kube-apiserver"},
-		NotBefore:    time.Now().Add(-time.Hour),
-		NotAfter:     time.Now().Add(24 * time.Hour),
-		KeyUsage:     x509.KeyUsageDigitalSignature,
-		ExtKeyUsage:  []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
-		IPAddresses:  ips,
-		DNSNames:     []string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"},
-	}
-	leafDER, err := x509.CreateCertificate(rand.Reader, leaf, caCert, &key.PublicKey, caKey)
+	c, err := authtest.NewServingCertFor([]string{"kubernetes", "kubernetes.default", "kubernetes.default.svc", "kubernetes.default.svc.cluster.local"}, ips...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -81,26 +51,22 @@ func writePKI(t *testing.T, dir string, ips ...net.IP) pki {
 		CertFile:  filepath.Join(dir, "apiserver.crt"),
 		KeyFile:   filepath.Join(dir, "apiserver.key"),
 		SAKeyFile: filepath.Join(dir, "sa.key"),
-		CAPEM:     pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: caDER}),
 	}
-	writeFile(t, p.CAFile, p.CAPEM)
-	writeFile(t, p.CertFile, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: leafDER}))
-	writeFile(t, p.KeyFile, keyPEM(t, key))
-	writeFile(t, p.SAKeyFile, keyPEM(t, newKey(t)))
+	writeFile(t, p.CAFile, c.CertPEM)
+	writeFile(t, p.CertFile, c.CertPEM)
+	writeFile(t, p.KeyFile, c.KeyPEM)
+	writeFile(t, p.SAKeyFile, saKeyPEM(t))
 	return p
 }
 
-func newKey(t *testing.T) *ecdsa.PrivateKey {
+// saKeyPEM is a new service account signing key, as SEC1 "EC PRIVATE KEY":
+// kube-apiserver reads the public half of EC keys only from that form.
+func saKeyPEM(t *testing.T) []byte {
 	t.Helper()
 	k, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		t.Fatal(err)
 	}
-	return k
-}
-
-func keyPEM(t *testing.T, k *ecdsa.PrivateKey) []byte {
-	t.Helper()
 	der, err := x509.MarshalECPrivateKey(k)
 	if err != nil {
 		t.Fatal(err)

@@ -157,16 +157,19 @@ func TestProgramWithoutSecret(t *testing.T) {
 		}
 	}
 	mint()
-	programArgs := []string{"--token-url", "http://" + addr + "/token", "--client-id", "orders", "--token-file", tokenFile,
-		"--url", "http://" + serviceAddr + "/api/whoami"}
+	// argsFor is the program's command line as client id with the token
+	// in file.
+	argsFor := func(id, file string) []string {
+		return []string{"--token-url", "http://" + addr + "/token", "--client-id", id, "--token-file", file,
+			"--url", "http://" + serviceAddr + "/api/whoami"}
+	}
+	programArgs := argsFor("orders", tokenFile)
 	out := run(t, work, program, programArgs...)
 	if !strings.HasPrefix(out, "200 ") || !strings.Contains(out, "client:orders") {
 		t.Fatalf("the program's call: %s", out)
 	}
 	// Its token is the orders account's, not billing's.
-	otherArgs := append([]string{}, programArgs...)
-	otherArgs[3] = "billing"
-	if out, err := exec.Command(program, otherArgs...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
+	if out, err := exec.Command(program, argsFor("billing", tokenFile)...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
 		t.Fatalf("orders' ServiceAccount token authenticated the billing client: %v %s", err, out)
 	}
 
@@ -182,9 +185,7 @@ func TestProgramWithoutSecret(t *testing.T) {
 		if err := os.WriteFile(foreign, []byte(strings.TrimSpace(kubectl(args...))), 0o600); err != nil {
 			t.Fatal(err)
 		}
-		foreignArgs := append([]string{}, programArgs...)
-		foreignArgs[5] = foreign
-		if out, err := exec.Command(program, foreignArgs...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
+		if out, err := exec.Command(program, argsFor("orders", foreign)...).CombinedOutput(); err == nil || !strings.Contains(string(out), "invalid_client") {
 			t.Fatalf("%s's token authenticated the orders client: %v %s", what, err, out)
 		}
 	}

@@ -31,8 +31,9 @@ import (
 	"time"
 )
 
-// ServingCert is a self-signed serving certificate for 127.0.0.1 and
-// localhost (ECDSA P-256, valid for a day) with its key, as PEM.
+// ServingCert is a self-signed serving certificate (ECDSA P-256, valid for
+// a day, its own root), by default for 127.0.0.1 and localhost, with its
+// key, as PEM.
 type ServingCert struct {
 	Cert              *x509.Certificate
 	CertPEM, KeyPEM   []byte
@@ -48,6 +49,11 @@ func (c *ServingCert) Pool() *x509.CertPool {
 
 // NewServingCert generates a ServingCert without writing it.
 func NewServingCert() (*ServingCert, error) {
+	return NewServingCertFor([]string{"localhost"}, net.IPv4(127, 0, 0, 1))
+}
+
+// NewServingCertFor is NewServingCert for other names and addresses.
+func NewServingCertFor(dnsNames []string, ips ...net.IP) (*ServingCert, error) {
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
 		return nil, err
@@ -66,8 +72,8 @@ func NewServingCert() (*ServingCert, error) {
 		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
 		BasicConstraintsValid: true,
 		IsCA:                  true, // its own root, as httptest's certificate is
-		DNSNames:              []string{"localhost"},
-		IPAddresses:           []net.IP{net.IPv4(127, 0, 0, 1)},
+		DNSNames:              dnsNames,
+		IPAddresses:           ips,
 	}
 	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
 	if err != nil {
