@@ -33,16 +33,19 @@ IMAGES ?= bin/images
 AUTHSTACK_IMAGE ?= docker.io/local/authstack:dev
 PAUSE_IMAGE ?= registry.k8s.io/pause:3.10
 REDIS_IMAGE ?= docker.io/local/redis:dev
+LOADGEN_IMAGE ?= docker.io/local/loadgen:dev
 
 .PHONY: image-archives
-image-archives: test-deps ## Write bin/images/{authstack,pause,redis}.tar (docker-archive, no registry or base image) for ctr images import
+image-archives: test-deps ## Write bin/images/{authstack,pause,redis,loadgen}.tar (docker-archive, no registry or base image) for ctr images import
 	@mkdir -p $(IMAGES)
 	$(MAKE) --no-print-directory build BIN=$(IMAGES)/authstack
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/pause ./hack/imagearchive/pause
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/loadgen ./test/cluster/loadgen
 	$(GO) build -o $(IMAGES)/imagearchive ./hack/imagearchive
 	$(IMAGES)/imagearchive -image authstack -bin $(IMAGES)/authstack -name $(AUTHSTACK_IMAGE) -o $(IMAGES)/authstack.tar
 	$(IMAGES)/imagearchive -image pause -bin $(IMAGES)/pause -name $(PAUSE_IMAGE) -o $(IMAGES)/pause.tar
 	$(IMAGES)/imagearchive -image redis -name $(REDIS_IMAGE) -o $(IMAGES)/redis.tar
+	$(IMAGES)/imagearchive -image loadgen -bin $(IMAGES)/loadgen -name $(LOADGEN_IMAGE) -o $(IMAGES)/loadgen.tar
 
 .PHONY: run
 run: ## Run the token server on the embedded in-memory store with the sample users (config/samples)

@@ -28,34 +28,34 @@ import (
 // Authstack is the Dockerfile's final stage without distroless: the binary
 // at /authstack, owned by and run as nonroot, with the Dockerfile's ENV.
 func Authstack(bin string) (*Image, error) {
-	img := &Image{Config: Config{
-		User:       fmt.Sprintf("%d:%d", Nonroot, Nonroot),
-		Entrypoint: []string{"/authstack"},
-		Env:        []string{Path, "GODEBUG=madvdontneed=0"},
-		WorkingDir: "/",
-	}}
-	if err := static(bin); err != nil {
-		return nil, err
-	}
-	// Root owns the binary, as a Dockerfile COPY leaves it: the user it runs
-	// as cannot change it.
-	return img, img.AddFile("/authstack", bin, 0)
+	return staticImage(bin, "/authstack", fmt.Sprintf("%d:%d", Nonroot, Nonroot), "GODEBUG=madvdontneed=0")
+}
+
+// Loadgen is test/cluster's client (test/cluster/loadgen) at /loadgen, run
+// as nonroot.
+func Loadgen(bin string) (*Image, error) {
+	return staticImage(bin, "/loadgen", fmt.Sprintf("%d:%d", Nonroot, Nonroot))
 }
 
 // Pause is the pod sandbox image containerd's sandbox_image names: one
 // static program that blocks until SIGTERM or SIGINT (./pause), run as
 // the upstream pause image's user.
 func Pause(bin string) (*Image, error) {
+	return staticImage(bin, "/pause", "65535:65535")
+}
+
+// staticImage is one static binary at path, owned by root, run as user.
+func staticImage(bin, path, user string, env ...string) (*Image, error) {
 	img := &Image{Config: Config{
-		User:       "65535:65535",
-		Entrypoint: []string{"/pause"},
-		Env:        []string{Path},
+		User:       user,
+		Entrypoint: []string{path},
+		Env:        append([]string{Path}, env...),
 		WorkingDir: "/",
 	}}
 	if err := static(bin); err != nil {
 		return nil, err
 	}
-	return img, img.AddFile("/pause", bin, 0)
+	return img, img.AddFile(path, bin, 0)
 }
 
 // Redis is the chart's bundled Redis: redis-server and redis-cli with

@@ -45,10 +45,10 @@ const Path = "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 const Nonroot = 65532
 
 func main() {
-	image := flag.String("image", "", "authstack, pause or redis")
+	image := flag.String("image", "", "authstack, loadgen, pause or redis")
 	name := flag.String("name", "", "the image's name and tag, e.g. docker.io/local/authstack:dev")
 	out := flag.String("o", "", "the archive to write")
-	bin := flag.String("bin", "", "authstack, pause: the static binary to ship")
+	bin := flag.String("bin", "", "authstack, loadgen, pause: the static binary to ship")
 	redis := flag.String("redis-server", "/usr/bin/redis-server", "redis: redis-server to ship")
 	redisCLI := flag.String("redis-cli", "/usr/bin/redis-cli", "redis: redis-cli to ship")
 	busybox := flag.String("busybox", "/bin/busybox", "redis: a static busybox, shipped as sh and grep")
@@ -61,12 +61,14 @@ func main() {
 	switch *image {
 	case "authstack":
 		img, err = Authstack(*bin)
+	case "loadgen":
+		img, err = Loadgen(*bin)
 	case "pause":
 		img, err = Pause(*bin)
 	case "redis":
 		img, err = Redis(*redis, *redisCLI, *busybox)
 	default:
-		err = fmt.Errorf("-image %q: want authstack, pause or redis", *image)
+		err = fmt.Errorf("-image %q: want authstack, loadgen, pause or redis", *image)
 	}
 	if err != nil {
 		fail(err)

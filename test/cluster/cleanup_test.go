@@ -94,6 +94,10 @@ func (n *Node) cleanup() {
 		t.Logf("node logs:%s", n.logs())
 	}
 	if n.Client != nil && n.running("kubelet") {
+		// Nothing recreates the pods deleted next (ReplicaSets,
+		// StatefulSets) or schedules new ones.
+		n.stop("kube-controller-manager")
+		n.stop("kube-scheduler")
 		n.deletePods()
 	}
 	n.stop("kube-proxy")

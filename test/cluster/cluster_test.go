@@ -25,6 +25,8 @@ package cluster
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 	"testing"
 	"time"
 
@@ -34,11 +36,27 @@ import (
 	"k8s.io/client-go/rest"
 )
 
-// TestPodRuns: the node becomes Ready, a pod of the pause image, which is
-// all local (imagePullPolicy Never), reaches Running, and a pod running the
-// authstack image's binary (--help, as its non-root user) Succeeds.
-func TestPodRuns(t *testing.T) {
+// TestCluster brings one node up and runs authstack on it as a platform
+// team would: the chart with its bundled Redis, through a rolling upgrade
+// and faults; the chart with an external Redis; the kustomize install.
+// Each install is removed before the next.
+//
+// The chart's NetworkPolicies are applied but not enforced: the bridge CNI
+// plugin has no policy engine, so nothing here shows that they hold (the
+// load pod would reach Redis too). test/chart checks what they say.
+func TestCluster(t *testing.T) {
 	n := StartNode(t)
+	t.Run("PodRuns", func(t *testing.T) { podRuns(t, n) })
+	t.Run("Services", func(t *testing.T) { services(t, n) })
+	t.Run("HelmBundledRedis", func(t *testing.T) { helmBundledRedis(t, n) })
+	t.Run("HelmExternalRedis", func(t *testing.T) { helmExternalRedis(t, n) })
+	t.Run("Kustomize", func(t *testing.T) { kustomize(t, n) })
+}
+
+// podRuns: a pod of the pause image, which is all local (imagePullPolicy
+// Never), reaches Running, and a pod running the authstack image's binary
+// (--help, as its non-root user) Succeeds.
+func podRuns(t *testing.T, n *Node) {
 	ctx := context.Background()
 	pod := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "pause", Namespace: "default"},
@@ -52,7 +70,10 @@ func TestPodRuns(t *testing.T) {
 	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	n.waitFor("pod Running", 120, func() error {
+	defer func() {
+		_ = n.Client.CoreV1().Pods("default").Delete(ctx, "pause", metav1.DeleteOptions{GracePeriodSeconds: new(int64)})
+	}()
+	n.waitFor(t, "pod Running", 120, func() error {
 		p, err := n.Client.CoreV1().Pods("default").Get(ctx, "pause", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -78,7 +99,8 @@ func TestPodRuns(t *testing.T) {
 	if _, err := n.Client.CoreV1().Pods("default").Create(ctx, help, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
-	n.waitFor("authstack --help pod Succeeded", 120, func() error {
+	defer func() { _ = n.Client.CoreV1().Pods("default").Delete(ctx, "authstack-help", metav1.DeleteOptions{}) }()
+	n.waitFor(t, "authstack --help pod Succeeded", 120, func() error {
 		p, err := n.Client.CoreV1().Pods("default").Get(ctx, "authstack-help", metav1.GetOptions{})
 		if err != nil {
 			return err
@@ -94,10 +116,9 @@ func TestPodRuns(t *testing.T) {
 	t.Logf("authstack --help pod Succeeded %.1fs after it was created", time.Since(start).Seconds())
 }
 
-// TestServices: CoreDNS gives the kubernetes Service's ClusterIP, and
+// services: CoreDNS gives the kubernetes Service's ClusterIP, and
 // kube-proxy's rules carry a connection to it to the API server.
-func TestServices(t *testing.T) {
-	n := StartNode(t)
+func services(t *testing.T, n *Node) {
 	ctx := context.Background()
 	addrs, err := n.Resolver().LookupHost(ctx, "kubernetes.default.svc.cluster.local")
 	if err != nil {
@@ -114,8 +135,156 @@ func TestServices(t *testing.T) {
 	}
 	// kube-proxy writes the Service's rules soon after it starts: a
 	// bounded wait, then the request must succeed.
-	n.waitFor("the kubernetes Service", 30, func() error {
+	n.waitFor(t, "the kubernetes Service", 30, func() error {
 		_, err := c.Discovery().ServerVersion()
 		return err
 	})
+}
+
+// steps runs each step as a subtest, in order, until one fails: each
+// starts from where the last left the install.
+func steps(t *testing.T, steps ...step) bool {
+	for _, s := range steps {
+		if !t.Run(s.name, s.run) {
+			return false
+		}
+	}
+	return true
+}
+
+type step struct {
+	name string
+	run  func(t *testing.T)
+}
+
+// helmBundledRedis: the chart with its bundled Redis on a static hostPath
+// PersistentVolume, then a rolling upgrade, a SIGKILL and a drain under
+// load, a leader failover, the Redis pod lost and its data lost, and the
+// uninstall.
+func helmBundledRedis(t *testing.T, n *Node) {
+	pvDir := n.mkdir("redis-pv")
+	if err := os.Chmod(pvDir, 0o777); err != nil {
+		t.Fatal(err)
+	}
+	n.apply(t, "", fmt.Sprintf(`apiVersion: v1
+kind: PersistentVolume
+metadata: {name: authstack-redis-data}
+spec:
+  capacity: {storage: 1Gi}
+  accessModes: [ReadWriteOnce]
+  persistentVolumeReclaimPolicy: Retain
+  hostPath: {path: %s, type: Directory}
+`, pvDir))
+	defer n.kubectl(t, "delete", "persistentvolume", "authstack-redis-data", "--ignore-not-found", "--wait=false")
+	s := n.helmInstall(t, "authstack", "authstack", `redis:
+  bundled:
+    enabled: true
+    image: {repository: docker.io/local/redis, tag: dev, pullPolicy: Never}
+    resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {memory: 256Mi}}
+`)
+	s.pvDir = pvDir
+	var (
+		l      *Load
+		before string
+	)
+	if !steps(t,
+		step{"Samples", s.samples},
+		step{"TokenFromPod", s.tokenFromPod},
+		step{"StartLoad", func(t *testing.T) { l = n.startLoad(t, s.ns, s.inPod) }},
+		step{"RollingUpgrade", func(t *testing.T) { s.rollingUpgrade(t, l) }},
+		step{"SIGKILL", func(t *testing.T) { s.sigkill(t, l) }},
+		step{"Drain", func(t *testing.T) { s.drain(t, l) }},
+		step{"StopLoad", func(t *testing.T) { t.Logf("load, last phase: %s", l.Stop(t)) }},
+		step{"LeaderFailover", s.leaderFailover},
+		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
+		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},
+		step{"Uninstall", func(t *testing.T) {
+			s.uninstall(t, []string{
+				"customresourcedefinition.apiextensions.k8s.io/authclients.authstack.dev",
+				"customresourcedefinition.apiextensions.k8s.io/authusers.authstack.dev",
+				"customresourcedefinition.apiextensions.k8s.io/tenancypolicies.authstack.dev",
+				"lease.coordination.k8s.io/authstack-manager.authstack.dev",
+				"persistentvolumeclaim/data-authstack-redis-0",
+				"secret/authstack-redis",
+				"secret/authstack-signing-keys",
+			})
+		}},
+	) {
+		s.teardown(t)
+	}
+}
+
+// helmExternalRedis: the chart with a Redis outside the cluster (a
+// redis-server on the node, with a password), a user, and a token from a
+// pod.
+func helmExternalRedis(t *testing.T, n *Node) {
+	const password = "external-redis-password"
+	n.daemon("redis-external", "/usr/bin/redis-server", "--bind", bridgeIP, "--port", "6380",
+		"--requirepass", password, "--save", "", "--appendonly", "no", "--dir", n.mkdir("redis-external"))
+	s := n.helmInstall(t, "authstack-ext", "ext", fmt.Sprintf("redis: {url: \"redis://:%s@%s:6380/0\"}\n", password, bridgeIP))
+	if !steps(t,
+		step{"Samples", s.samples},
+		step{"TokenFromPod", s.tokenFromPod},
+		step{"Uninstall", func(t *testing.T) {
+			s.uninstall(t, []string{
+				"customresourcedefinition.apiextensions.k8s.io/authclients.authstack.dev",
+				"customresourcedefinition.apiextensions.k8s.io/authusers.authstack.dev",
+				"customresourcedefinition.apiextensions.k8s.io/tenancypolicies.authstack.dev",
+				"lease.coordination.k8s.io/authstack-manager.authstack.dev",
+				"secret/authstack-signing-keys",
+			})
+		}},
+	) {
+		s.teardown(t)
+	}
+}
+
+// kustomize: kubectl apply -k config/default, with an overlay that names
+// the local image, and the Redis Secret it asks the installer for.
+func kustomize(t *testing.T, n *Node) {
+	const ns, password = "authstack-system", "kustomize-redis-password"
+	n.daemon("redis-kustomize", "/usr/bin/redis-server", "--bind", bridgeIP, "--port", "6381",
+		"--requirepass", password, "--save", "", "--appendonly", "no", "--dir", n.mkdir("redis-kustomize"))
+	overlay := n.mkdir("kustomize")
+	n.file("kustomize/kustomization.yaml", fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+kind: Kustomization
+resources:
+- %s
+images:
+- name: authstack
+  newName: docker.io/local/authstack
+  newTag: dev
+patches:
+- target: {kind: Deployment}
+  patch: |-
+    - op: add
+      path: /spec/template/spec/containers/0/imagePullPolicy
+      value: Never
+`, rel(t, overlay, filepath.Join(n.root, "config", "default"))))
+	n.kubectl(t, "create", "namespace", ns)
+	n.kubectl(t, "create", "secret", "generic", "authstack-redis", "-n", ns,
+		fmt.Sprintf("--from-literal=url=redis://:%s@%s:6381/0", password, bridgeIP))
+	start := time.Now()
+	n.kubectl(t, "apply", "-k", overlay)
+	n.kubectl(t, "wait", "-n", ns, "--for=condition=Available", "deployment", "--all", "--timeout=180s")
+	pods := n.podsReady(t, ns, "")
+	t.Logf("kubectl apply -k config/default: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
+	s := n.stack(t, ns, "", "authstack-", "authstack")
+	steps(t,
+		step{"Samples", s.samples},
+		step{"TokenFromPod", s.tokenFromPod},
+		step{"Delete", func(t *testing.T) {
+			s.deleteUsers(t)
+			n.kubectl(t, "delete", "-k", overlay, "--wait", "--timeout=120s")
+		}},
+	)
+}
+
+// rel is target relative to dir: kustomize refuses an absolute path.
+func rel(t *testing.T, dir, target string) string {
+	r, err := filepath.Rel(dir, target)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return r
 }

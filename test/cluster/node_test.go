@@ -117,7 +117,7 @@ func StartNode(t *testing.T) *Node {
 	n.waitNodeReady()
 	// Pods are refused until the controller-manager has made the
 	// namespace's default ServiceAccount.
-	n.waitFor("default ServiceAccount", 60, func() error {
+	n.waitFor(n.t, "default ServiceAccount", 60, func() error {
 		_, err := n.Client.CoreV1().ServiceAccounts("default").Get(context.Background(), "default", metav1.GetOptions{})
 		return err
 	})
@@ -221,8 +221,8 @@ func (n *Node) bin(name string) string { return filepath.Join(n.bins, name) }
 
 // waitFor polls cond once a second, at most tries times, and fails with
 // the components' logs when it never holds or a component exits.
-func (n *Node) waitFor(what string, tries int, cond func() error) {
-	n.t.Helper()
+func (n *Node) waitFor(t testing.TB, what string, tries int, cond func() error) {
+	t.Helper()
 	var err error
 	for i := 0; i < tries; i++ {
 		if err = cond(); err == nil {
@@ -231,13 +231,13 @@ func (n *Node) waitFor(what string, tries int, cond func() error) {
 		for _, p := range n.procs {
 			select {
 			case <-p.done:
-				n.t.Fatalf("waiting for %s: %s exited (%v)%s", what, p.name, p.cmd.ProcessState, n.logs())
+				t.Fatalf("waiting for %s: %s exited (%v)%s", what, p.name, p.cmd.ProcessState, n.logs())
 			default:
 			}
 		}
 		time.Sleep(time.Second)
 	}
-	n.t.Fatalf("%s: not after %d tries: %v%s", what, tries, err, n.logs())
+	t.Fatalf("%s: not after %d tries: %v%s", what, tries, err, n.logs())
 }
 
 func (n *Node) controlPlane(p pki) {
@@ -274,7 +274,7 @@ contexts:
 current-context: node
 `, bridgeIP, p.CAFile, adminToken))
 	n.client()
-	n.waitFor("kube-apiserver /readyz", 60, func() error {
+	n.waitFor(n.t, "kube-apiserver /readyz", 60, func() error {
 		return n.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(context.Background()).Error()
 	})
 	n.daemon("kube-controller-manager", n.bin("kube-controller-manager"),
@@ -314,7 +314,7 @@ func (n *Node) coreDNS() {
 }
 `, bridgeIP, n.Kubeconfig))
 	n.daemon("coredns", n.bin("coredns"), "-conf", corefile)
-	n.waitFor("CoreDNS", 60, func() error {
+	n.waitFor(n.t, "CoreDNS", 60, func() error {
 		_, err := n.Resolver().LookupHost(context.Background(), "kubernetes.default.svc.cluster.local")
 		return err
 	})
@@ -365,7 +365,7 @@ state = %q
       Root = %q
 `, filepath.Join(d, "root"), filepath.Join(d, "state"), n.sock, n.sock+".ttrpc", pauseImage, cniConf, filepath.Join(d, "runc")))
 	n.daemon("containerd", "/usr/bin/containerd", "--config", cfg)
-	n.waitFor("containerd", 30, func() error {
+	n.waitFor(n.t, "containerd", 30, func() error {
 		_, err := n.ctr("version")
 		return err
 	})
@@ -380,7 +380,7 @@ func (n *Node) ctr(args ...string) (string, error) {
 }
 
 func (n *Node) importImages() {
-	for _, name := range []string{"pause.tar", "authstack.tar"} {
+	for _, name := range []string{"pause.tar", "authstack.tar", "redis.tar", "loadgen.tar"} {
 		path := filepath.Join(n.root, "bin", "images", name)
 		if _, err := os.Stat(path); err != nil {
 			n.t.Fatalf("%v: run make image-archives", err)
@@ -431,7 +431,7 @@ func (n *Node) kubeProxyArgs(extra ...string) []string {
 }
 
 func (n *Node) waitNodeReady() {
-	n.waitFor("node Ready", 120, func() error {
+	n.waitFor(n.t, "node Ready", 120, func() error {
 		node, err := n.Client.CoreV1().Nodes().Get(context.Background(), nodeName, metav1.GetOptions{})
 		if err != nil {
 			return err
