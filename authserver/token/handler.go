@@ -17,7 +17,6 @@ limitations under the License.
 package token
 
 import (
-	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -31,6 +30,7 @@ import (
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Handler serves POST /token.
@@ -55,9 +55,6 @@ type Handler struct {
 
 	warnXFF sync.Once
 }
-
-// errNoKeys is the cause of the 503 answered while no key set is loaded.
-var errNoKeys = errors.New("no signing key loaded")
 
 // defaultGrantTypes apply to a client that lists none; never
 // client_credentials, which a client must ask for.
@@ -111,7 +108,7 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, stri
 	if h.Keys.Current() == nil {
 		// Before client authentication and the grant: nothing is counted,
 		// hashed or rotated for a token that cannot be signed.
-		return nil, gt, oauth.KeysUnavailable(errNoKeys)
+		return nil, gt, oauth.KeysUnavailable(accesstoken.ErrNoKeys)
 	}
 	ip := h.IPs.ClientIP(r)
 	if h.IPs.IgnoresForwardedFor(r) {
