@@ -28,6 +28,7 @@ import (
 	"github.com/authstack/authstack/authserver"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 )
 
@@ -202,10 +203,16 @@ type noKeys struct{}
 
 func (noKeys) Current() *signer.KeySet { return nil }
 
-// A key source without keys is answered 503 at the JWKS endpoint, as at
-// /readyz, never a crash.
-func TestJWKSWithoutKeysIs503(t *testing.T) {
-	srv, err := authserver.New(authserver.Config{Issuer: "https://auth.example.test", Store: memory.New(), Keys: noKeys{}})
+// A key source without keys (a server waiting for its key Secret) is
+// answered 503 at the JWKS endpoint, as at /readyz, never a crash; and
+// every endpoint that signs or verifies tokens answers the one
+// temporarily_unavailable error, never a verdict on the token or a 500.
+func TestWithoutKeysIs503(t *testing.T) {
+	st := memory.New()
+	if err := st.PutClient(t.Context(), store.Client{ID: "rs", SecretHash: store.HashClientSecret("rs-secret")}); err != nil {
+		t.Fatal(err)
+	}
+	srv, err := authserver.New(authserver.Config{Issuer: "https://auth.example.test", Store: st, Keys: noKeys{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -216,6 +223,21 @@ func TestJWKSWithoutKeysIs503(t *testing.T) {
 		srv.Handler().ServeHTTP(rec, httptest.NewRequest(http.MethodGet, path, nil))
 		if rec.Code != http.StatusServiceUnavailable {
 			t.Errorf("GET %s without keys: %d %s", path, rec.Code, rec.Body)
+		}
+	}
+	for path, form := range map[string]string{
+		"/token":      "grant_type=client_credentials",
+		"/introspect": "token=a.b.c",
+		"/revoke":     "token=a.b.c",
+	} {
+		req := httptest.NewRequest(http.MethodPost, path, strings.NewReader(form))
+		req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		req.SetBasicAuth("rs", "rs-secret")
+		rec := httptest.NewRecorder()
+		srv.Handler().ServeHTTP(rec, req)
+		if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" ||
+			rec.Body.String() != `{"error":"temporarily_unavailable","error_description":"signing keys not loaded yet"}`+"\n" {
+			t.Errorf("POST %s without keys: %d %v %s", path, rec.Code, rec.Header(), rec.Body)
 		}
 	}
 }

@@ -398,7 +398,7 @@ func New(cfg Config) (*Server, error) {
 	disc := &discovery.Handler{} // configured below, from the routes
 	routes := []route{
 		{path: "/token", member: discovery.TokenEndpoint, handler: &token.Handler{
-			Clients: clients, Grants: grants, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
+			Clients: clients, Grants: grants, Keys: cfg.Keys, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
 			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Clock: cfg.Clock},
 			Sample:     sample,
 		}},
@@ -538,7 +538,8 @@ func (s *Server) probes() []route {
 	}
 }
 
-// serveReady is ready when the store answers and a signing key is loaded.
+// serveReady is ready when the store answers and a signing key is loaded;
+// otherwise it says which is missing.
 func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 	if s.draining.Load() {
 		http.Error(w, "shutting down", http.StatusServiceUnavailable)
@@ -554,9 +555,24 @@ func (s *Server) serveReady(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "revocation state stale", http.StatusServiceUnavailable)
 		return
 	}
-	if ks := s.cfg.Keys.Current(); ks == nil || ks.Active == nil {
-		http.Error(w, "no signing key", http.StatusServiceUnavailable)
+	if err := noSigningKey(s.cfg.Keys); err != nil {
+		http.Error(w, err.Error(), http.StatusServiceUnavailable)
 		return
 	}
 	_, _ = w.Write([]byte("ok\n"))
+}
+
+// noSigningKey returns why keys holds no signing key, or nil when it
+// holds one. A source that waits for its keys (signer.Watcher) says why;
+// the reason names no key material.
+func noSigningKey(keys signer.Source) error {
+	if ks := keys.Current(); ks != nil && ks.Active != nil {
+		return nil
+	}
+	if w, ok := keys.(interface{ Waiting() error }); ok {
+		if err := w.Waiting(); err != nil {
+			return err
+		}
+	}
+	return errors.New("no signing key")
 }

@@ -91,7 +91,7 @@ func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, erro
 // with the answers of Authenticate.
 func (a *Authenticator) Check(ctx context.Context, raw string) (*accesstoken.Claims, error) {
 	if keys := a.Validator.Keys; keys != nil && keys.Current() == nil {
-		return nil, oauth.Unavailable("signing keys not loaded yet", a.retryAfter(), ErrKeysUnavailable)
+		return nil, oauth.KeysUnavailable(ErrKeysUnavailable).WithRetryAfter(a.retryAfter())
 	}
 	claims, err := a.validate(ctx, raw)
 	switch {

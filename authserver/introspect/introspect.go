@@ -130,6 +130,8 @@ func (h *Handler) accessToken(raw string, client store.Client) (*Response, error
 	switch {
 	case errors.Is(err, accesstoken.ErrInvalidToken):
 		return inactive, nil
+	case errors.Is(err, accesstoken.ErrNoKeys):
+		return nil, oauth.KeysUnavailable(err)
 	case err != nil:
 		return nil, oauth.ServerError(err)
 	}

@@ -106,6 +106,8 @@ func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client stor
 	switch {
 	case errors.Is(err, accesstoken.ErrInvalidToken):
 		return "", nil // expired, forged or malformed: nothing to revoke
+	case errors.Is(err, accesstoken.ErrNoKeys):
+		return "", oauth.KeysUnavailable(err)
 	case err != nil:
 		return "", oauth.ServerError(err)
 	}

@@ -29,6 +29,8 @@ import (
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // Handler serves POST /token.
@@ -36,7 +38,11 @@ type Handler struct {
 	Clients *clientauth.Authenticator
 	// Grants maps a grant_type to its handler.
 	Grants map[string]Grant
-	IPs    *clientip.Resolver
+	// Keys are the signing keys: without a key set (the server still
+	// waiting for its key Secret) every grant is refused with a 503
+	// before it has any effect.
+	Keys signer.Source
+	IPs  *clientip.Resolver
 	// ClientRate, if set, bounds each confidential client's token requests
 	// in a window, successes included. Public clients are not counted:
 	// anyone can name one, so its budget would be everyone's.
@@ -98,6 +104,11 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, stri
 	grant, ok := h.Grants[gt]
 	if !ok {
 		return nil, unknown, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
+	}
+	if h.Keys.Current() == nil {
+		// Before client authentication and the grant: nothing is counted,
+		// hashed or rotated for a token that cannot be signed.
+		return nil, gt, oauth.KeysUnavailable(accesstoken.ErrNoKeys)
 	}
 	ip := h.IPs.ClientIP(r)
 	if h.IPs.IgnoresForwardedFor(r) {

@@ -28,12 +28,15 @@ import (
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
-// A full hash pool refuses a confidential client's password request before
-// the client's secret is checked, so overload writes no throttle counter.
-func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
+// A full hash pool, or a server without signing keys yet, refuses a
+// confidential client's password request before the client's secret is
+// checked, so neither writes a throttle counter.
+func TestUnavailableIsRefusedBeforeClientAuthentication(t *testing.T) {
 	g, _ := newGrant(t)
 	st := g.Users.(store.Store)
 	if err := st.PutClient(context.Background(), store.Client{ID: "billing", SecretHash: store.HashClientSecret("s3cret")}); err != nil {
@@ -47,6 +50,7 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 	h := &Handler{
 		Clients: &clientauth.Authenticator{Clients: st, Limiter: &throttle.Limiter{Counters: spy, PerUserIP: g.Limiter.PerUserIP, PerIP: g.Limiter.PerIP}, Metrics: g.Metrics},
 		Grants:  map[string]Grant{GrantPassword: g},
+		Keys:    signer.Static(nil), // still waiting for the key Secret
 		IPs:     ips, Metrics: g.Metrics, Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	}
 	post := func() *httptest.ResponseRecorder {
@@ -57,6 +61,16 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 		h.ServeHTTP(rec, r)
 		return rec
 	}
+	rec := post()
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") != "1" ||
+		!strings.Contains(rec.Body.String(), `"error":"temporarily_unavailable"`) {
+		t.Fatalf("no signing keys: %d %q %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	if spy.adds != 0 {
+		t.Fatalf("a request refused for missing keys wrote %d throttle counters", spy.adds)
+	}
+
+	h.Keys = signer.Static(authtest.KeySet(t, signer.AlgES256))
 	if rec := post(); rec.Code != http.StatusOK {
 		t.Fatalf("idle server: %d %s", rec.Code, rec.Body)
 	}
@@ -64,7 +78,7 @@ func TestOverloadIsRefusedBeforeClientAuthentication(t *testing.T) {
 
 	release := fillPool(g)
 	defer release()
-	rec := post()
+	rec = post()
 	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" {
 		t.Fatalf("full pool: %d %q", rec.Code, rec.Header().Get("Retry-After"))
 	}

@@ -17,7 +17,7 @@ limitations under the License.
 package token
 
 import (
-	"errors"
+	"fmt"
 	"slices"
 	"time"
 
@@ -25,6 +25,7 @@ import (
 
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
 // IDClaims is the payload of an ID token (OpenID Connect Core §2): who
@@ -59,7 +60,7 @@ type IDTokenIssuer struct {
 func (is *IDTokenIssuer) issue(s Session, id string, now, exp time.Time) (string, error) {
 	ks := is.Keys.Current()
 	if ks == nil {
-		return "", errors.New("no key set")
+		return "", fmt.Errorf("issue id token: %w", accesstoken.ErrNoKeys)
 	}
 	c := IDClaims{
 		RegisteredClaims: jwt.RegisteredClaims{

@@ -159,6 +159,13 @@ func RevocationUnavailable(cause error) *Error {
 	return Unavailable("revocation state unavailable; retry later", StoreRetryAfter, cause)
 }
 
+// KeysUnavailable is the 503 of every endpoint that signs or validates
+// tokens while the server has no signing keys yet (waiting for its key
+// Secret): fail closed, and ask the client to come back in a second.
+func KeysUnavailable(cause error) *Error {
+	return Unavailable("signing keys not loaded yet", StoreRetryAfter, cause)
+}
+
 // WithRetryAfter returns a copy of e with the given Retry-After.
 func (e *Error) WithRetryAfter(d time.Duration) *Error {
 	c := *e

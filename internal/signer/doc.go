@@ -22,7 +22,9 @@ limitations under the License.
 // whose tokens are still accepted (for rotation, the previous keys stay in
 // the set, possibly as public keys only). A [Watcher] holds the current
 // snapshot and, when built by [WatchDir], swaps in a new one whenever the
-// key directory (typically a mounted Kubernetes Secret) changes.
+// key directory (typically a mounted Kubernetes Secret) changes. A
+// directory without any key file yet (a Secret not written yet) is waited
+// for: the Watcher then has no snapshot and says why.
 //
 // Supported algorithms follow RFC 8725 guidance: ES256 (P-256), ES384
 // (P-384), EdDSA (Ed25519) and RS256 (RSA of at least 2048 bits). Nothing in

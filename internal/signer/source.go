@@ -31,7 +31,9 @@ type Source interface {
 }
 
 // Watcher is a [Source] that follows a directory of keys: [WatchDir]
-// builds it, and [Watcher.Reload] swaps in a new key set atomically.
+// builds it, and [Watcher.Reload] swaps in a new key set atomically. Until
+// the directory holds its first valid key set, Current is nil and
+// [Watcher.Waiting] says why.
 type Watcher struct {
 	current atomic.Pointer[KeySet]
 
@@ -41,6 +43,11 @@ type Watcher struct {
 
 	mu       sync.Mutex // serialises Reload
 	lastHash [32]byte   // content hash of the last directory read
+	waiting  error      // why current is nil; under mu
+
+	// Of the polling goroutine: polls without a key set, and how many of
+	// them make one log line.
+	waitingPolls, logWaitingEvery int
 }
 
 // Current returns the current key set. It is safe for concurrent use.

@@ -20,6 +20,7 @@ import (
 	"bytes"
 	"context"
 	"crypto"
+	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -198,9 +199,117 @@ func TestWatchDirBackground(t *testing.T) {
 	waitFor(t, func() bool { return strings.Contains(logs.String(), "reloaded") })
 }
 
+// A key directory with key files that do not make a key set is refused at
+// start: a broken configuration must not look like one still being written.
 func TestWatchDirInitialError(t *testing.T) {
-	if m, err := WatchDir(t.Context(), t.TempDir(), 0, nil); err == nil {
-		t.Fatalf("WatchDir of empty dir = %v", m)
+	a, b := newPrivate(t, AlgES256), newPrivate(t, AlgEdDSA)
+	for name, files := range map[string]map[string][]byte{
+		"malformed":             {"active.pem": []byte("junk")},
+		"only public keys":      {"a.pem": publicPEM(t, a.Public())},
+		"two keys, no active":   {"a.pem": pkcs8PEM(t, a), "b.pem": pkcs8PEM(t, b)},
+		"public active.pem":     {"active.pem": publicPEM(t, a.Public()), "b.pem": pkcs8PEM(t, b)},
+		"good and bad together": {"active.pem": pkcs8PEM(t, a), "junk.pem": []byte("junk")},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := t.TempDir()
+			for n, data := range files {
+				writeFile(t, dir, n, data)
+			}
+			m, err := WatchDir(t.Context(), dir, time.Hour, slog.New(slog.DiscardHandler))
+			if err == nil || errors.Is(err, ErrNoKeyFiles) {
+				t.Fatalf("WatchDir = %v, %v; want an error other than ErrNoKeyFiles", m, err)
+			}
+		})
+	}
+}
+
+// A directory without key files (missing, empty, or no *.pem) is waited
+// for: the Watcher has no key set and says why, then loads the first
+// valid set that appears through the Secret volume's "..data" swap. Key
+// files that appear but are refused keep it waiting, with their error.
+func TestWatchDirWaitsForKeys(t *testing.T) {
+	for name, setup := range map[string]func(t *testing.T) string{
+		"missing dir": func(t *testing.T) string { return filepath.Join(t.TempDir(), "keys") },
+		"empty dir":   func(t *testing.T) string { return t.TempDir() },
+		"no *.pem": func(t *testing.T) string {
+			dir := t.TempDir()
+			writeFile(t, dir, "README", []byte("keys go here"))
+			must(t, os.Mkdir(filepath.Join(dir, "..data"), 0o700))
+			return dir
+		},
+	} {
+		t.Run(name, func(t *testing.T) {
+			dir := setup(t)
+			var logs syncBuffer
+			m, err := WatchDir(t.Context(), dir, time.Hour, slog.New(slog.NewTextHandler(&logs, nil)))
+			must(t, err)
+			if m.Current() != nil {
+				t.Fatalf("Current() = %v before any key file", m.Current())
+			}
+			why := m.Waiting()
+			if !errors.Is(why, ErrNoKeyFiles) || !strings.Contains(why.Error(), "no signing key yet in "+dir+": waiting for the manager") {
+				t.Fatalf("Waiting() = %v", why)
+			}
+			if got := strings.Count(logs.String(), "none loaded yet"); got != 1 || !strings.Contains(logs.String(), dir) {
+				t.Errorf("%d lines at start saying it waits, want one naming the dir:\n%s", got, logs.String())
+			}
+			if changed, err := m.Reload(); changed || (err != nil && !errors.Is(err, ErrNoKeyFiles)) {
+				t.Fatalf("Reload of a dir still without keys = %v, %v", changed, err)
+			}
+		})
+	}
+
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	s := &secretDir{t: t, dir: t.TempDir()}
+	var logs syncBuffer
+	m, err := WatchDir(ctx, s.dir, 10*time.Millisecond, slog.New(slog.NewTextHandler(&logs, nil)))
+	must(t, err)
+	if !errors.Is(m.Waiting(), ErrNoKeyFiles) {
+		t.Fatalf("Waiting() = %v", m.Waiting())
+	}
+
+	// A malformed first write: still no key set, and the reason says so.
+	k := newPrivate(t, AlgES256)
+	secret := pkcs8PEM(t, k)
+	s.update(map[string][]byte{"active.pem": secret[:len(secret)-40]})
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "still waiting") })
+	if why := m.Waiting(); m.Current() != nil || why == nil || errors.Is(why, ErrNoKeyFiles) || !strings.Contains(why.Error(), "active.pem") {
+		t.Fatalf("after a malformed key file: Current() = %v, Waiting() = %v", m.Current(), why)
+	}
+	if strings.Contains(logs.String(), string(secret[40:80])) {
+		t.Errorf("log contains key material: %s", logs.String())
+	}
+
+	s.update(map[string][]byte{"active.pem": secret})
+	waitFor(t, func() bool { return m.Current() != nil })
+	key, err := NewKey(k)
+	must(t, err)
+	if m.Current().Active.ID != key.ID || m.Waiting() != nil {
+		t.Errorf("loaded %v, Waiting() = %v; want %s and nil", m.Current().Active, m.Waiting(), key.ID)
+	}
+	waitFor(t, func() bool { return strings.Contains(logs.String(), "no longer waiting") })
+}
+
+// While waiting, the Watcher says so once at start and then once a minute
+// (one poll in logWaitingEvery), not at every poll.
+func TestWatcherLogsWaitingRarely(t *testing.T) {
+	var logs syncBuffer
+	m := newWatcher(t.TempDir(), time.Second, slog.New(slog.NewTextHandler(&logs, nil)))
+	must(t, m.load())
+	lines := func() int { return strings.Count(logs.String(), "none loaded yet") }
+	if m.logWaitingEvery != 60 || lines() != 1 {
+		t.Fatalf("logWaitingEvery = %d, %d lines at start; want 60 and 1", m.logWaitingEvery, lines())
+	}
+	for range 59 {
+		m.poll()
+	}
+	if lines() != 1 {
+		t.Fatalf("%d lines after 59 polls, want 1", lines())
+	}
+	m.poll()
+	if lines() != 2 {
+		t.Fatalf("%d lines after 60 polls, want 2", lines())
 	}
 }
 

@@ -22,8 +22,13 @@ import "errors"
 // the token itself. Such errors answer 401 with error="invalid_token"
 // (RFC 6750 §3.1); their message ("invalid token: token expired") is safe
 // to return as error_description and never contains the token. Other
-// errors from Validate are server misconfigurations.
+// errors from Validate are server misconfigurations, or [ErrNoKeys].
 var ErrInvalidToken = errors.New("invalid token")
+
+// ErrNoKeys is wrapped by the error of Validate and IssueFor when the key
+// source has no key set yet (a server still waiting for its keys): nothing
+// can be verified or signed, a 503 rather than a verdict on the token.
+var ErrNoKeys = errors.New("no key set")
 
 // invalidError is an ErrInvalidToken with a reason safe to show and,
 // for logs and errors.Is, the underlying cause.

@@ -78,7 +78,7 @@ func (is *Issuer) IssueFor(r Request) (string, Claims, error) {
 	}
 	ks := is.Keys.Current()
 	if ks == nil {
-		return "", Claims{}, errors.New("issue access token: no key set")
+		return "", Claims{}, fmt.Errorf("issue access token: %w", ErrNoKeys)
 	}
 
 	at := r.IssuedAt

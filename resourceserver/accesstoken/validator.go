@@ -18,6 +18,7 @@ package accesstoken
 
 import (
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"time"
@@ -84,7 +85,7 @@ func (v *Validator) Validate(raw string) (*Claims, error) {
 	}
 	ks := v.Keys.Current()
 	if ks == nil {
-		return nil, errors.New("validate access token: no key set")
+		return nil, fmt.Errorf("validate access token: %w", ErrNoKeys)
 	}
 
 	algs := ks.Algs()
