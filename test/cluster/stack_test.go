@@ -70,7 +70,9 @@ func (n *Node) helmInstall(t *testing.T, ns, release, extra string) *stack {
 	n.helm(t, "install", release, filepath.Join(n.root, "charts", "authstack"), "-n", ns, "--create-namespace",
 		"-f", values, "--wait", "--timeout", "3m")
 	pods := n.podsReady(t, ns, "app.kubernetes.io/instance="+release)
+	if !t.Failed() {
 	t.Logf("helm install --wait: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
+	}
 	// The chart's fullname: the release's name when it has the chart's in
 	// it, <release>-authstack otherwise.
 	full := release
@@ -85,9 +87,10 @@ func (n *Node) stack(t *testing.T, ns, release, prefix, service string) *stack {
 	if err != nil {
 		t.Fatal(err)
 	}
+	port := svc.Spec.Ports[0].Port
 	return &stack{n: n, ns: ns, release: release, prefix: prefix,
-		base:  "http://" + svc.Spec.ClusterIP,
-		inPod: fmt.Sprintf("http://%s.%s.svc.cluster.local", svc.Name, ns)}
+		base:  fmt.Sprintf("http://%s:%d", svc.Spec.ClusterIP, port),
+		inPod: fmt.Sprintf("http://%s.%s.svc.cluster.local:%d", svc.Name, ns, port)}
 }
 
 // samples applies config/samples and waits, with kubectl wait, for every
@@ -302,8 +305,13 @@ spec:
 // scheduled (the node is cordoned); the load sees no failure.
 func (s *stack) drain(t *testing.T, l *Load) {
 	l.Phase(t)
+	defer func() {
+		if t.Failed() {
+			_, _ = s.n.command("", "kubectl", "uncordon", nodeName)
+		}
+	}()
 	out, err := s.n.command("", "kubectl", "drain", nodeName, "--pod-selector", serverPods, "--timeout", "12s")
-	if err == nil || !strings.Contains(out, "disruption budget") {
+	if err == nil || !strings.Contains(err.Error(), "disruption budget") {
 		t.Fatalf("kubectl drain: want it refused by the PodDisruptionBudget, got %v: %s", err, out)
 	}
 	pods, err := s.n.Client.CoreV1().Pods(s.ns).List(context.Background(), metav1.ListOptions{LabelSelector: serverPods})

@@ -94,7 +94,7 @@ type dialError struct{ error }
 func (e dialError) Unwrap() error { return e.error }
 
 func transport(workers int) *http.Transport {
-	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
+	d := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
@@ -114,14 +114,15 @@ type client struct {
 	http                                   *http.Client
 }
 
-// retries is how often a request whose connection was refused is tried
-// again, 50 ms apart, before it counts as failed.
-const retries = 100
+// redialFor is how long a request whose connection could not be made is
+// tried again, 50 ms apart, before it counts as failed.
+const redialFor = 10 * time.Second
 
 // do sends the request built by req, again when its connection could not
 // be made, and returns the response body of a 200.
 func (c *client) do(req func() (*http.Request, error), redials *int) (http.Header, []byte, error) {
-	for i := 0; ; i++ {
+	start := time.Now()
+	for {
 		r, err := req()
 		if err != nil {
 			return nil, nil, err
@@ -129,7 +130,7 @@ func (c *client) do(req func() (*http.Request, error), redials *int) (http.Heade
 		resp, err := c.http.Do(r)
 		if err != nil {
 			var de dialError
-			if errors.As(err, &de) && i < retries {
+			if errors.As(err, &de) && time.Since(start) < redialFor {
 				*redials++
 				time.Sleep(50 * time.Millisecond)
 				continue
