@@ -181,6 +181,8 @@ spec:
     enabled: true
     image: {repository: docker.io/local/redis, tag: dev, pullPolicy: Never}
     resources: {requests: {cpu: 50m, memory: 64Mi}, limits: {memory: 256Mi}}
+server:
+  tokenReview: {audiences: ["`+audience+`"]}
 `)
 	s.pvDir = pvDir
 	var (
@@ -190,6 +192,7 @@ spec:
 	if !steps(t,
 		step{"Samples", s.samples},
 		step{"TokenFromPod", s.tokenFromPod},
+		step{"KubeAPIServerLogin", s.kubeAPIServerLogin},
 		step{"StartLoad", func(t *testing.T) { l = n.startLoad(t, s.ns, s.inPod) }},
 		step{"RollingUpgrade", func(t *testing.T) { s.rollingUpgrade(t, l) }},
 		step{"SIGKILL", func(t *testing.T) { s.sigkill(t, l) }},

@@ -52,6 +52,10 @@ const (
 	pauseImage  = "registry.k8s.io/pause:3.10"
 	// authstackImage is make image-archives' AUTHSTACK_IMAGE.
 	authstackImage = "docker.io/local/authstack:dev"
+	// webhookIP is the ClusterIP kube-apiserver's TokenReview webhook
+	// configuration names: a Service the test creates for the
+	// in-cluster token servers once they run.
+	webhookIP = "10.96.0.100"
 )
 
 // Node is a real single-node cluster: etcd, the control plane, containerd,
@@ -247,6 +251,16 @@ func (n *Node) controlPlane(p pki) {
 		"--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
 		"--initial-cluster", "default=http://127.0.0.1:2380")
 	tokens := n.file("tokens.csv", adminToken+",admin,admin,system:masters\n")
+	// authstack's TokenReview webhook, as `authstack kubeconfig` prints it,
+	// at a Service that does not exist yet: until it does, the webhook
+	// fails and only the other authenticators (the admin's static token,
+	// ServiceAccount tokens) log anyone in.
+	webhook, err := exec.Command(filepath.Join(n.root, "bin", "images", "authstack"), "kubeconfig", "--webhook-config",
+		"--server", "http://"+webhookIP, "--insecure-allow-http").Output()
+	if err != nil {
+		n.t.Fatalf("authstack kubeconfig --webhook-config (make image-archives builds it): %v", err)
+	}
+	webhookConfig := n.file("webhook.kubeconfig", string(webhook))
 	n.daemon("kube-apiserver", n.bin("kube-apiserver"),
 		"--etcd-servers", "http://127.0.0.1:2379",
 		"--bind-address", bridgeIP, "--advertise-address", bridgeIP, "--secure-port", "6443",
@@ -256,6 +270,8 @@ func (n *Node) controlPlane(p pki) {
 		"--service-account-key-file", p.SAKeyFile, "--service-account-signing-key-file", p.SAKeyFile,
 		"--service-cluster-ip-range", serviceCIDR,
 		"--kubelet-preferred-address-types", "InternalIP",
+		"--authentication-token-webhook-config-file", webhookConfig, "--authentication-token-webhook-version", "v1",
+		"--authentication-token-webhook-cache-ttl", "1s",
 		"--cert-dir", n.mkdir("apiserver-certs"))
 	n.Kubeconfig = n.file("admin.kubeconfig", fmt.Sprintf(`apiVersion: v1
 kind: Config
@@ -410,6 +426,10 @@ readOnlyPort: 0
 clusterDomain: cluster.local
 clusterDNS: [%s]
 evictionHard: {"memory.available": "1Mi", "nodefs.available": "1%%", "imagefs.available": "1%%"}
+# Secret volumes are rewritten at each pod sync: every 10 s here rather
+# than the default minute, so the kustomize install's token servers see the
+# manager's signing keys sooner.
+syncFrequency: 10s
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
 `, n.sock, n.mkdir("pod-logs"), bridgeIP))

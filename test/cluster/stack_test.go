@@ -65,10 +65,11 @@ manager:
 // helmInstall installs the chart with chartValues and extra values, times
 // it, and checks every pod is Ready with no restart.
 func (n *Node) helmInstall(t *testing.T, ns, release, extra string) *stack {
-	values := n.file(release+"-values.yaml", chartValues+extra)
+	common := n.file(release+"-values.yaml", chartValues)
+	values := n.file(release+"-extra-values.yaml", extra)
 	start := time.Now()
 	n.helm(t, "install", release, filepath.Join(n.root, "charts", "authstack"), "-n", ns, "--create-namespace",
-		"-f", values, "--wait", "--timeout", "3m")
+		"-f", common, "-f", values, "--wait", "--timeout", "3m")
 	pods := n.podsReady(t, ns, "app.kubernetes.io/instance="+release)
 	if !t.Failed() {
 	t.Logf("helm install --wait: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
@@ -114,6 +115,48 @@ func (s *stack) tokenFromPod(t *testing.T) {
 		t.Fatalf("loadgen token: %s", out)
 	}
 	t.Logf("a client pod got alice's token through %s and /verify named her: %s (%.1fs with the pod's start)", s.inPod, strings.TrimSpace(out), time.Since(start).Seconds())
+}
+
+// kubeAPIServerLogin: this cluster's kube-apiserver authenticates alice's
+// authstack token through the in-cluster token servers' /tokenreview (its
+// webhook configuration names webhookIP, a Service made here), and refuses
+// it once it is revoked, after its 1 s cache.
+func (s *stack) kubeAPIServerLogin(t *testing.T) {
+	s.n.apply(t, s.ns, fmt.Sprintf(`apiVersion: v1
+kind: Service
+metadata: {name: kube-apiserver-webhook}
+spec:
+  clusterIP: %s
+  selector: {app.kubernetes.io/instance: %s, app.kubernetes.io/component: server}
+  ports: [{port: 80, targetPort: http}]
+`, webhookIP, s.release))
+	defer s.n.kubectl(t, "delete", "-n", s.ns, "service/kube-apiserver-webhook")
+	access, _ := s.mustLogin(t, "alice")
+	whoami := func() (string, error) {
+		return s.n.command("", "kubectl", "--token", access, "auth", "whoami", "-o", "jsonpath={.status.userInfo.username} {.status.userInfo.groups}")
+	}
+	var who string
+	s.n.waitFor(t, "kube-apiserver authenticates alice's token", 30, func() error {
+		var err error
+		who, err = whoami()
+		return err
+	})
+	if !strings.HasPrefix(who, "authstack:alice ") || !strings.Contains(who, "authstack:readers") {
+		t.Fatalf("kubectl auth whoami with alice's token: %q, want authstack:alice in authstack:readers", who)
+	}
+	if _, err := s.post(t, "/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}, http.StatusOK); err != nil {
+		t.Fatal(err)
+	}
+	revoked := time.Now()
+	s.n.waitFor(t, "kube-apiserver refuses the revoked token", 10, func() error {
+		if out, err := whoami(); err == nil {
+			return fmt.Errorf("still authenticated as %s", out)
+		} else if !strings.Contains(err.Error(), "Unauthorized") {
+			t.Fatalf("kubectl auth whoami with a revoked token: %v", err)
+		}
+		return nil
+	})
+	t.Logf("kube-apiserver authenticated alice's token through the token servers' /tokenreview as %q, and refused it %.1fs after it was revoked", who, time.Since(revoked).Seconds())
 }
 
 func (s *stack) secret(t testing.TB, name, key string) string {
