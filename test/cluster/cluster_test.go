@@ -272,7 +272,7 @@ patches:
 	n.kubectl(t, "wait", "-n", ns, "--for=condition=Available", "deployment", "--all", "--timeout=180s")
 	pods := n.podsReady(t, ns, "")
 	if !t.Failed() {
-	t.Logf("kubectl apply -k config/default: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
+		t.Logf("kubectl apply -k config/default: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
 	}
 	s := n.stack(t, ns, "", "authstack-", "authstack")
 	steps(t,

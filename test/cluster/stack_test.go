@@ -72,7 +72,7 @@ func (n *Node) helmInstall(t *testing.T, ns, release, extra string) *stack {
 		"-f", common, "-f", values, "--wait", "--timeout", "3m")
 	pods := n.podsReady(t, ns, "app.kubernetes.io/instance="+release)
 	if !t.Failed() {
-	t.Logf("helm install --wait: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
+		t.Logf("helm install --wait: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
 	}
 	// The chart's fullname: the release's name when it has the chart's in
 	// it, <release>-authstack otherwise.
@@ -148,7 +148,9 @@ spec:
 		t.Fatal(err)
 	}
 	revoked := time.Now()
-	s.n.waitFor(t, "kube-apiserver refuses the revoked token", 10, func() error {
+	// kube-apiserver keeps every token authenticator's successes for a
+	// fixed 10 s (docs/kubernetes.md): the refusal comes after that.
+	s.n.waitFor(t, "kube-apiserver refuses the revoked token", 25, func() error {
 		if out, err := whoami(); err == nil {
 			return fmt.Errorf("still authenticated as %s", out)
 		} else if !strings.Contains(err.Error(), "Unauthorized") {
@@ -156,7 +158,7 @@ spec:
 		}
 		return nil
 	})
-	t.Logf("kube-apiserver authenticated alice's token through the token servers' /tokenreview as %q, and refused it %.1fs after it was revoked", who, time.Since(revoked).Seconds())
+	t.Logf("kube-apiserver authenticated alice's token through the token servers' /tokenreview as %q, and refused it %.1fs after it was revoked (its fixed 10 s cache of successes)", who, time.Since(revoked).Seconds())
 }
 
 func (s *stack) secret(t testing.TB, name, key string) string {
@@ -332,14 +334,21 @@ spec:
   scopes: [read]
 `)
 	s.n.kubectl(t, "wait", "-n", s.ns, "--for=condition=Ready", "authuser/carol", "--timeout=60s")
-	took := time.Since(start)
-	if now := holder(); !strings.HasPrefix(now, other+"_") {
-		t.Fatalf("lease held by %q after the failover, want the other replica %s", now, other)
+	elapsed := time.Since(start)
+	// The lease the leader released on its way out goes to whichever
+	// replica asks first: the other one, or the Deployment's replacement.
+	now := strings.SplitN(holder(), "_", 2)[0]
+	if now == "" || now == leader {
+		t.Fatalf("lease held by %q after the failover, want another replica than %s", now, leader)
+	}
+	took := "the other replica"
+	if now != other {
+		took = "the Deployment's replacement"
 	}
 	if _, err := s.login(t, "carol"); err != nil {
 		t.Fatal(err)
 	}
-	t.Logf("leader manager %s deleted: %s took the lease and carol, applied during the failover, was Ready %.1fs after the delete, and logged in", leader, other, took.Seconds())
+	t.Logf("leader manager %s deleted: %s (%s) took the lease, and carol, applied during the failover, was Ready %.1fs after the delete and logged in", leader, now, took, elapsed.Seconds())
 	s.n.waitPods(t, s.ns, managerPods, 2, 60)
 }
 
