@@ -49,7 +49,7 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
 	defer stopBackground()
 	s.Start(bg)
-	servers := []*http.Server{s.httpServer(s.Handler())}
+	servers := []*http.Server{s.httpServer(s.closeWhileDraining(s.Handler()))}
 	servers[0].TLSConfig = l.TLS
 	listeners := []net.Listener{l.API}
 	if l.Ops != nil {
@@ -84,6 +84,22 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 		err = errors.Join(err, srv.Shutdown(sctx))
 	}
 	return err
+}
+
+// closeWhileDraining answers every HTTP/1 request with Connection: close
+// once the drain has begun, so keep-alive clients leave this replica one
+// request at a time, each after a whole answer, while the drain delay
+// lets load balancers catch up. Without it their connections stay open
+// until Shutdown closes the idle ones, and a request sent on one just as
+// it closes is lost (or, if idempotent, resent by the client). HTTP/2
+// gets a GOAWAY from Shutdown instead.
+func (s *Server) closeWhileDraining(h http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.ProtoMajor == 1 && s.draining.Load() {
+			w.Header().Set("Connection", "close")
+		}
+		h.ServeHTTP(w, r)
+	})
 }
 
 // serveOn serves srv on ln: HTTPS when srv has a TLS configuration (its

@@ -102,23 +102,28 @@ func TestRunShutsDownGracefully(t *testing.T) {
 }
 
 // During the drain delay /readyz fails while the listeners still serve, so
-// load balancers stop routing before connections are refused.
+// load balancers stop routing before connections are refused, and every
+// answer closes its connection (Connection: close), so keep-alive clients
+// move to another replica after a whole answer instead of losing a
+// request to Shutdown closing their idle connection.
 func TestDrainFailsReadinessFirst(t *testing.T) {
 	ts := newTestServer(t, withConfig(func(c *testConfig) { c.DrainDelay = 2 * time.Second }))
 	api, _ := net.Listen("tcp", "127.0.0.1:0")
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- ts.srv.Run(ctx, authserver.Listeners{API: api}, time.Second) }()
+	var closes bool // the last answer's Connection: close
 	ready := func() int {
 		resp, err := http.Get("http://" + api.Addr().String() + "/readyz")
 		if err != nil {
 			return 0
 		}
 		resp.Body.Close()
+		closes = resp.Close
 		return resp.StatusCode
 	}
-	if code := ready(); code != http.StatusOK {
-		t.Fatalf("readyz before shutdown: %d", code)
+	if code := ready(); code != http.StatusOK || closes {
+		t.Fatalf("readyz before shutdown: %d, Connection: close %v", code, closes)
 	}
 	cancel()
 	deadline := time.Now().Add(2 * time.Second)
@@ -127,6 +132,9 @@ func TestDrainFailsReadinessFirst(t *testing.T) {
 			t.Fatal("readyz never failed while draining")
 		}
 		time.Sleep(10 * time.Millisecond)
+	}
+	if !closes {
+		t.Fatal("an answer while draining kept its connection open: want Connection: close")
 	}
 	if err := <-done; err != nil {
 		t.Fatal(err)

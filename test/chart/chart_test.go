@@ -85,11 +85,7 @@ func TestMain(m *testing.M) {
 // helm runs helm and returns its standard output and error.
 func helm(kubeconfig string, args ...string) (string, string, error) {
 	cmd := exec.Command(helmBin, args...)
-	cmd.Env = append(os.Environ(),
-		"HELM_CACHE_HOME="+filepath.Join(helmHome, "cache"),
-		"HELM_CONFIG_HOME="+filepath.Join(helmHome, "config"),
-		"HELM_DATA_HOME="+filepath.Join(helmHome, "data"),
-	)
+	cmd.Env = append(os.Environ(), testenv.HelmEnv(helmHome)...)
 	if kubeconfig != "" {
 		cmd.Env = append(cmd.Env, "KUBECONFIG="+kubeconfig)
 	}

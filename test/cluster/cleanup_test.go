@@ -20,8 +20,10 @@ package cluster
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net"
 	"os"
@@ -29,6 +31,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"sort"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -102,11 +105,12 @@ func (n *Node) cleanup() {
 	}
 	n.stop("kube-proxy")
 	if n.running("kube-apiserver") {
-		if out, err := exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + n.NetNS, "--", n.bin("kube-proxy")}, n.kubeProxyArgs("--cleanup")...)...).CombinedOutput(); err != nil {
+		if out, err := n.nsCommand(n.bin("kube-proxy"), n.kubeProxyArgs("--cleanup")...).CombinedOutput(); err != nil {
 			t.Errorf("kube-proxy --cleanup: %v\n%s", err, out)
 		}
 	}
 	n.stop("kubelet")
+	n.restoreKernelTunables()
 	netnsPaths := n.removeContainers()
 	n.stop("containerd")
 	n.killShims()
@@ -333,26 +337,190 @@ func (n *Node) removeKubeletChains() {
 // unmount unmounts, deepest first, everything mounted under the node's
 // directory (the kubelet's pod volumes, containerd's snapshots).
 func (n *Node) unmount() {
+	if err := unmountUnder(n.Dir); err != nil {
+		n.t.Errorf("cleanup: %v", err)
+	}
+}
+
+// unmountUnder unmounts everything mounted at or below dir, deepest first.
+func unmountUnder(dir string) error {
+	points, err := mountsUnder(dir)
+	if err != nil {
+		return err
+	}
+	var errs []error
+	for _, p := range points {
+		if out, err := exec.Command("umount", "-R", p).CombinedOutput(); err != nil && !strings.Contains(string(out), "not mounted") {
+			errs = append(errs, fmt.Errorf("umount -R %s: %v: %s", p, err, out))
+		}
+	}
+	return errors.Join(errs...)
+}
+
+// mountsUnder lists the mount points at or below dir, deepest first.
+func mountsUnder(dir string) ([]string, error) {
 	f, err := os.Open("/proc/self/mountinfo")
 	if err != nil {
-		n.t.Errorf("cleanup: %v", err)
-		return
+		return nil, err
 	}
 	defer f.Close()
 	var points []string
 	sc := bufio.NewScanner(f)
 	for sc.Scan() {
 		fields := strings.Fields(sc.Text())
-		if len(fields) > 4 && (fields[4] == n.Dir || strings.HasPrefix(fields[4], n.Dir+"/")) {
+		if len(fields) > 4 && (fields[4] == dir || strings.HasPrefix(fields[4], dir+"/")) {
 			points = append(points, fields[4])
 		}
 	}
 	sort.Sort(sort.Reverse(sort.StringSlice(points)))
-	for _, p := range points {
-		if out, err := exec.Command("umount", "-R", p).CombinedOutput(); err != nil && !strings.Contains(string(out), "not mounted") {
-			n.t.Errorf("cleanup: umount -R %s: %v\n%s", p, err, out)
+	return points, sc.Err()
+}
+
+// kernelTunables are the host-wide settings the kubelet writes when it
+// starts (its setupKernelTunables, with protectKernelDefaults off). They
+// are not per network namespace: StartNode records them and the cleanup
+// puts them back.
+var kernelTunables = []string{
+	"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops",
+	"kernel/keys/root_maxkeys", "kernel/keys/root_maxbytes",
+}
+
+func (n *Node) saveKernelTunables() {
+	n.tunables = map[string]string{}
+	for _, k := range kernelTunables {
+		b, err := os.ReadFile("/proc/sys/" + k)
+		if err != nil {
+			n.t.Fatal(err)
+		}
+		n.tunables[k] = strings.TrimSpace(string(b))
+	}
+}
+
+func (n *Node) restoreKernelTunables() {
+	for k, v := range n.tunables {
+		b, err := os.ReadFile("/proc/sys/" + k)
+		if err == nil && strings.TrimSpace(string(b)) == v {
+			continue
+		}
+		if err := os.WriteFile("/proc/sys/"+k, []byte(v+"\n"), 0o644); err != nil {
+			n.t.Errorf("cleanup: restoring %s: %v", k, err)
+			continue
+		}
+		n.t.Logf("cleanup: %s the kubelet changed is %s again", strings.ReplaceAll(k, "/", "."), v)
+	}
+}
+
+// removeStaleRuns removes what a run of this test killed before its
+// cleanup (go test -timeout, SIGKILL) left behind. Its own processes died
+// with it (parent-death signal), and so did its node's network namespace's
+// users; the namespace, authstack-test-<pid> with that process gone, is
+// deleted. But containerd's shims detach from containerd: a shim whose
+// -address is a socket under a /tmp/TestCluster* directory that no
+// containerd serves any more is that run's, and it, the containers it
+// runs, the mounts under that directory, the directory and the pods'
+// network namespaces no process uses any more are removed.
+func (n *Node) removeStaleRuns() {
+	procs := processes()
+	stale := map[string]bool{}
+	for pid, p := range procs {
+		addr := flagValue(p.args, "-address")
+		if len(p.args) == 0 || !strings.Contains(p.args[0], "containerd-shim") ||
+			!strings.HasPrefix(addr, filepath.Join(os.TempDir(), "TestCluster")) {
+			continue
+		}
+		if c, err := net.DialTimeout("unix", addr, time.Second); err == nil {
+			c.Close()
+			continue // a live run's
+		}
+		n.t.Logf("killing shim %d of a killed run (%s) and its containers", pid, addr)
+		killTree(procs, pid)
+		stale[strings.TrimSuffix(addr, "/containerd/containerd.sock")] = true
+	}
+	for dir := range stale {
+		if err := unmountUnder(dir); err != nil {
+			n.t.Logf("a killed run's mounts: %v", err)
+		}
+		if left, err := mountsUnder(dir); err == nil && len(left) == 0 {
+			_ = os.RemoveAll(filepath.Dir(dir))
 		}
 	}
+	out, err := exec.Command("ip", "netns", "list").Output()
+	if err != nil {
+		return
+	}
+	for _, line := range strings.Split(string(out), "\n") {
+		f := strings.Fields(line)
+		if len(f) == 0 {
+			continue
+		}
+		name := f[0]
+		switch {
+		case strings.HasPrefix(name, "authstack-test-"):
+			if _, err := os.Stat("/proc/" + strings.TrimPrefix(name, "authstack-test-")); err == nil {
+				continue // a live run's
+			}
+		case strings.HasPrefix(name, "cni-") && len(stale) > 0:
+			if pids, err := exec.Command("ip", "netns", "pids", name).Output(); err != nil || len(strings.TrimSpace(string(pids))) > 0 {
+				continue
+			}
+		default:
+			continue
+		}
+		n.t.Logf("removing the network namespace %s a killed run left", name)
+		_ = exec.Command("umount", "/var/run/netns/"+name).Run()
+		n.run("ip", "netns", "delete", name)
+	}
+}
+
+// process is one entry of /proc.
+type process struct {
+	ppid int
+	args []string
+}
+
+// processes reads every process's parent and command line.
+func processes() map[int]process {
+	ps := map[int]process{}
+	entries, _ := os.ReadDir("/proc")
+	for _, e := range entries {
+		pid, err := strconv.Atoi(e.Name())
+		if err != nil {
+			continue
+		}
+		stat, err := os.ReadFile(filepath.Join("/proc", e.Name(), "stat"))
+		if err != nil {
+			continue
+		}
+		// pid (comm) state ppid ...: comm may hold spaces and parentheses.
+		rest := strings.Fields(string(stat[bytes.LastIndexByte(stat, ')')+1:]))
+		if len(rest) < 2 {
+			continue
+		}
+		ppid, _ := strconv.Atoi(rest[1])
+		cmdline, _ := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
+		ps[pid] = process{ppid: ppid, args: strings.Split(strings.TrimRight(string(cmdline), "\x00"), "\x00")}
+	}
+	return ps
+}
+
+// killTree SIGKILLs pid's descendants, then pid.
+func killTree(ps map[int]process, pid int) {
+	for child, p := range ps {
+		if p.ppid == pid {
+			killTree(ps, child)
+		}
+	}
+	_ = syscall.Kill(pid, syscall.SIGKILL)
+}
+
+// flagValue is the value after name in args ("" when absent).
+func flagValue(args []string, name string) string {
+	for i, a := range args {
+		if a == name && i+1 < len(args) {
+			return args[i+1]
+		}
+	}
+	return ""
 }
 
 // removeContainerLogLinks removes the links the kubelet made in

@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,6 +86,7 @@ func podRuns(t *testing.T, n *Node) {
 	})
 	t.Logf("pod Running %.1fs after it was created", time.Since(start).Seconds())
 
+	nonRoot := true
 	help := &corev1.Pod{
 		ObjectMeta: metav1.ObjectMeta{Name: "authstack-help", Namespace: "default"},
 		Spec: corev1.PodSpec{
@@ -92,6 +94,8 @@ func podRuns(t *testing.T, n *Node) {
 			Containers: []corev1.Container{{
 				Name: "authstack", Image: authstackImage, ImagePullPolicy: corev1.PullNever,
 				Args: []string{"--help"},
+				// The kubelet refuses to start an image whose user is root.
+				SecurityContext: &corev1.SecurityContext{RunAsNonRoot: &nonRoot},
 			}},
 		},
 	}
@@ -162,7 +166,7 @@ type step struct {
 // load, a leader failover, the Redis pod lost and its data lost, and the
 // uninstall.
 func helmBundledRedis(t *testing.T, n *Node) {
-	pvDir := n.mkdir("redis-pv")
+	pvDir := n.mkdir(t, "redis-pv")
 	if err := os.Chmod(pvDir, 0o777); err != nil {
 		t.Fatal(err)
 	}
@@ -197,7 +201,11 @@ server:
 		step{"RollingUpgrade", func(t *testing.T) { s.rollingUpgrade(t, l) }},
 		step{"SIGKILL", func(t *testing.T) { s.sigkill(t, l) }},
 		step{"Drain", func(t *testing.T) { s.drain(t, l) }},
-		step{"StopLoad", func(t *testing.T) { t.Logf("load, last phase: %s", l.Stop(t)) }},
+		step{"StopLoad", func(t *testing.T) {
+			c := l.Stop(t)
+			t.Logf("load after the uncordon, as the evicted token server's replacement joined: %s", c)
+			lostNone(t, "load after the drain", c)
+		}},
 		step{"LeaderFailover", s.leaderFailover},
 		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
 		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},
@@ -222,8 +230,7 @@ server:
 // pod.
 func helmExternalRedis(t *testing.T, n *Node) {
 	const password = "external-redis-password"
-	n.daemon("redis-external", "/usr/bin/redis-server", "--bind", bridgeIP, "--port", "6380",
-		"--requirepass", password, "--save", "", "--appendonly", "no", "--dir", n.mkdir("redis-external"))
+	n.redis(t, "redis-external", "6380", password)
 	s := n.helmInstall(t, "authstack-ext", "ext", fmt.Sprintf("redis: {url: \"redis://:%s@%s:6380/0\"}\n", password, bridgeIP))
 	if !steps(t,
 		step{"Samples", s.samples},
@@ -246,10 +253,9 @@ func helmExternalRedis(t *testing.T, n *Node) {
 // the local image, and the Redis Secret it asks the installer for.
 func kustomize(t *testing.T, n *Node) {
 	const ns, password = "authstack-system", "kustomize-redis-password"
-	n.daemon("redis-kustomize", "/usr/bin/redis-server", "--bind", bridgeIP, "--port", "6381",
-		"--requirepass", password, "--save", "", "--appendonly", "no", "--dir", n.mkdir("redis-kustomize"))
-	overlay := n.mkdir("kustomize")
-	n.file("kustomize/kustomization.yaml", fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
+	n.redis(t, "redis-kustomize", "6381", password)
+	overlay := n.mkdir(t, "kustomize")
+	n.file(t, "kustomize/kustomization.yaml", fmt.Sprintf(`apiVersion: kustomize.config.k8s.io/v1beta1
 kind: Kustomization
 resources:
 - %s
@@ -274,6 +280,12 @@ patches:
 	if !t.Failed() {
 		t.Logf("kubectl apply -k config/default: %d pods Ready, no container restarted, %.1fs", len(pods), time.Since(start).Seconds())
 	}
+	// They waited for the manager's keys rather than exit, and said so.
+	for _, p := range n.podsReady(t, ns, serverPods) {
+		if log := n.podLog(ns, p.Name, false); !strings.Contains(log, "no signing key yet") {
+			t.Errorf("token server %s did not say it waits for the signing keys:%s", p.Name, log)
+		}
+	}
 	s := n.stack(t, ns, "", "authstack-", "authstack")
 	steps(t,
 		step{"Samples", s.samples},
@@ -281,6 +293,9 @@ patches:
 		step{"Delete", func(t *testing.T) {
 			s.deleteUsers(t)
 			n.kubectl(t, "delete", "-k", overlay, "--wait", "--timeout=120s")
+			// The namespace, with the Secrets and the Lease in it, and the
+			// CRDs were all in the kustomization.
+			s.wantLeft(t, nil)
 		}},
 	)
 }
@@ -292,4 +307,19 @@ func rel(t *testing.T, dir, target string) string {
 		t.Fatal(err)
 	}
 	return r
+}
+
+// redis runs a redis-server outside the cluster, on the node's bridge
+// address, with a password, and returns once it answers.
+func (n *Node) redis(t *testing.T, name, port, password string) {
+	n.daemon(t, name, "/usr/bin/redis-server", "--bind", bridgeIP, "--port", port,
+		"--requirepass", password, "--save", "", "--appendonly", "no", "--dir", n.mkdir(t, name))
+	n.waitFor(t, name, 30, func() error {
+		cmd := n.nsCommand("redis-cli", "-h", bridgeIP, "-p", port, "--no-auth-warning", "-a", password, "ping")
+		out, err := cmd.CombinedOutput()
+		if err == nil && strings.TrimSpace(string(out)) != "PONG" {
+			err = fmt.Errorf("%s", out)
+		}
+		return err
+	})
 }

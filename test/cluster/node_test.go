@@ -72,7 +72,8 @@ type Node struct {
 	root       string
 	sock       string // containerd's socket
 	procs      []*proc
-	created    []string // host paths that did not exist before the node
+	created    []string          // host paths that did not exist before the node
+	tunables   map[string]string // kernelTunables before the kubelet
 }
 
 // proc is one process the node started, with its log.
@@ -107,11 +108,12 @@ func StartNode(t *testing.T) *Node {
 			n.created = append(n.created, p)
 		}
 	}
-	n.removeStaleNetNS()
+	n.removeStaleRuns()
+	n.saveKernelTunables()
 	t.Cleanup(n.cleanup)
 	start := time.Now()
 	n.network()
-	p := writePKI(t, n.mkdir("pki"), net.ParseIP(bridgeIP), net.ParseIP(kubeSvcIP), net.ParseIP("127.0.0.1"))
+	p := writePKI(t, n.mkdir(n.t, "pki"), net.ParseIP(bridgeIP), net.ParseIP(kubeSvcIP), net.ParseIP("127.0.0.1"))
 	n.controlPlane(p)
 	n.coreDNS()
 	n.containerd()
@@ -129,41 +131,19 @@ func StartNode(t *testing.T) *Node {
 	return n
 }
 
-// removeStaleNetNS deletes the namespaces a run of this test killed before
-// its cleanup (go test -timeout, SIGKILL) left behind: named
-// authstack-test-<pid>, with that process gone. Their processes died with
-// the test (Pdeathsig); what they mounted under the old run's temporary
-// directory is not known here and is reported by mount, not removed.
-func (n *Node) removeStaleNetNS() {
-	out, err := exec.Command("ip", "netns", "list").Output()
-	if err != nil {
-		return
-	}
-	for _, line := range strings.Split(string(out), "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 || !strings.HasPrefix(f[0], "authstack-test-") {
-			continue
-		}
-		pid := strings.TrimPrefix(f[0], "authstack-test-")
-		if _, err := os.Stat("/proc/" + pid); err == nil {
-			continue
-		}
-		n.t.Logf("removing the network namespace %s a killed run left", f[0])
-		n.run("ip", "netns", "delete", f[0])
-	}
-}
-
-func (n *Node) mkdir(elem ...string) string {
+func (n *Node) mkdir(t testing.TB, elem ...string) string {
+	t.Helper()
 	d := filepath.Join(append([]string{n.Dir}, elem...)...)
 	if err := os.MkdirAll(d, 0o755); err != nil {
-		n.t.Fatal(err)
+		t.Fatal(err)
 	}
 	return d
 }
 
-func (n *Node) file(name, content string) string {
+func (n *Node) file(t testing.TB, name, content string) string {
+	t.Helper()
 	path := filepath.Join(n.Dir, name)
-	writeFile(n.t, path, []byte(content))
+	writeFile(t, path, []byte(content))
 	return path
 }
 
@@ -177,10 +157,23 @@ func (n *Node) run(name string, args ...string) string {
 	return string(out)
 }
 
+// nsCommand is name with args in the node's network namespace. It enters
+// the network namespace only (nsenter --net), not a mount namespace of its
+// own as `ip netns exec` would: kubelet's volume mounts must be visible to
+// containerd and runc.
+func (n *Node) nsCommand(name string, args ...string) *exec.Cmd {
+	return exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + n.NetNS, "--", name}, args...)...)
+}
+
 // inNS runs a short command in the node's network namespace.
 func (n *Node) inNS(name string, args ...string) string {
 	n.t.Helper()
-	return n.run("ip", append([]string{"netns", "exec", n.NetNS, name}, args...)...)
+	cmd := n.nsCommand(name, args...)
+	out, err := cmd.CombinedOutput()
+	if err != nil {
+		n.t.Fatalf("%s: %v\n%s", cmd, err, out)
+	}
+	return string(out)
 }
 
 // network creates the namespace and, inside it, loopback, the bridge whose
@@ -197,23 +190,21 @@ func (n *Node) network() {
 	n.inNS("ip", "route", "add", serviceCIDR, "dev", "cni0", "src", bridgeIP)
 }
 
-// daemon starts a long-running process in the node's network namespace.
-// It enters the network namespace only (nsenter --net), not a mount
-// namespace of its own as `ip netns exec` would: kubelet's volume mounts
-// must be visible to containerd and runc.
-func (n *Node) daemon(name, bin string, args ...string) *proc {
-	n.t.Helper()
-	logPath := filepath.Join(n.mkdir("logs"), name+".log")
+// daemon starts a long-running process in the node's network namespace;
+// cleanup stops it.
+func (n *Node) daemon(t testing.TB, name, bin string, args ...string) *proc {
+	t.Helper()
+	logPath := filepath.Join(n.mkdir(t, "logs"), name+".log")
 	f, err := os.Create(logPath)
 	if err != nil {
-		n.t.Fatal(err)
+		t.Fatal(err)
 	}
-	cmd := exec.Command("nsenter", append([]string{"--net=/var/run/netns/" + n.NetNS, "--", bin}, args...)...)
+	cmd := n.nsCommand(bin, args...)
 	cmd.Stdout, cmd.Stderr = f, f
 	cmd.SysProcAttr = &syscall.SysProcAttr{Setpgid: true, Pdeathsig: syscall.SIGKILL}
 	if err := cmd.Start(); err != nil {
 		f.Close()
-		n.t.Fatalf("%s: %v", name, err)
+		t.Fatalf("%s: %v", name, err)
 	}
 	p := &proc{name: name, cmd: cmd, log: logPath, done: make(chan struct{})}
 	go func() { _ = cmd.Wait(); f.Close(); close(p.done) }()
@@ -245,12 +236,12 @@ func (n *Node) waitFor(t testing.TB, what string, tries int, cond func() error) 
 }
 
 func (n *Node) controlPlane(p pki) {
-	etcdDir := n.mkdir("etcd")
-	n.daemon("etcd", n.bin("etcd"), "--data-dir", etcdDir,
+	etcdDir := n.mkdir(n.t, "etcd")
+	n.daemon(n.t, "etcd", n.bin("etcd"), "--data-dir", etcdDir,
 		"--listen-client-urls", "http://127.0.0.1:2379", "--advertise-client-urls", "http://127.0.0.1:2379",
 		"--listen-peer-urls", "http://127.0.0.1:2380", "--initial-advertise-peer-urls", "http://127.0.0.1:2380",
 		"--initial-cluster", "default=http://127.0.0.1:2380")
-	tokens := n.file("tokens.csv", adminToken+",admin,admin,system:masters\n")
+	tokens := n.file(n.t, "tokens.csv", adminToken+",admin,admin,system:masters\n")
 	// authstack's TokenReview webhook, as `authstack kubeconfig` prints it,
 	// at a Service that does not exist yet: until it does, the webhook
 	// fails and only the other authenticators (the admin's static token,
@@ -260,8 +251,8 @@ func (n *Node) controlPlane(p pki) {
 	if err != nil {
 		n.t.Fatalf("authstack kubeconfig --webhook-config (make image-archives builds it): %v", err)
 	}
-	webhookConfig := n.file("webhook.kubeconfig", string(webhook))
-	n.daemon("kube-apiserver", n.bin("kube-apiserver"),
+	webhookConfig := n.file(n.t, "webhook.kubeconfig", string(webhook))
+	n.daemon(n.t, "kube-apiserver", n.bin("kube-apiserver"),
 		"--etcd-servers", "http://127.0.0.1:2379",
 		"--bind-address", bridgeIP, "--advertise-address", bridgeIP, "--secure-port", "6443",
 		"--tls-cert-file", p.CertFile, "--tls-private-key-file", p.KeyFile,
@@ -272,8 +263,8 @@ func (n *Node) controlPlane(p pki) {
 		"--kubelet-preferred-address-types", "InternalIP",
 		"--authentication-token-webhook-config-file", webhookConfig, "--authentication-token-webhook-version", "v1",
 		"--authentication-token-webhook-cache-ttl", "1s",
-		"--cert-dir", n.mkdir("apiserver-certs"))
-	n.Kubeconfig = n.file("admin.kubeconfig", fmt.Sprintf(`apiVersion: v1
+		"--cert-dir", n.mkdir(n.t, "apiserver-certs"))
+	n.Kubeconfig = n.file(n.t, "admin.kubeconfig", fmt.Sprintf(`apiVersion: v1
 kind: Config
 clusters:
 - name: node
@@ -293,11 +284,11 @@ current-context: node
 	n.waitFor(n.t, "kube-apiserver /readyz", 60, func() error {
 		return n.Client.Discovery().RESTClient().Get().AbsPath("/readyz").Do(context.Background()).Error()
 	})
-	n.daemon("kube-controller-manager", n.bin("kube-controller-manager"),
+	n.daemon(n.t, "kube-controller-manager", n.bin("kube-controller-manager"),
 		"--kubeconfig", n.Kubeconfig, "--leader-elect=false",
 		"--service-account-private-key-file", p.SAKeyFile, "--root-ca-file", p.CAFile,
 		"--use-service-account-credentials", "--bind-address", "127.0.0.1")
-	n.daemon("kube-scheduler", n.bin("kube-scheduler"),
+	n.daemon(n.t, "kube-scheduler", n.bin("kube-scheduler"),
 		"--kubeconfig", n.Kubeconfig, "--leader-elect=false", "--bind-address", "127.0.0.1")
 }
 
@@ -319,7 +310,7 @@ func (n *Node) client() {
 // coreDNS serves the cluster's names on the bridge address, the kubelet's
 // clusterDNS, from the API server through the admin kubeconfig.
 func (n *Node) coreDNS() {
-	corefile := n.file("Corefile", fmt.Sprintf(`.:53 {
+	corefile := n.file(n.t, "Corefile", fmt.Sprintf(`.:53 {
     bind %s
     errors
     kubernetes cluster.local in-addr.arpa ip6.arpa {
@@ -329,7 +320,7 @@ func (n *Node) coreDNS() {
     }
 }
 `, bridgeIP, n.Kubeconfig))
-	n.daemon("coredns", n.bin("coredns"), "-conf", corefile)
+	n.daemon(n.t, "coredns", n.bin("coredns"), "-conf", corefile)
 	n.waitFor(n.t, "CoreDNS", 60, func() error {
 		_, err := n.Resolver().LookupHost(context.Background(), "kubernetes.default.svc.cluster.local")
 		return err
@@ -348,9 +339,9 @@ func (n *Node) Resolver() *net.Resolver {
 // directory, the CNI configuration in a directory of its own, and the two
 // settings this machine needs (the pitfalls in real-node-from-source.md).
 func (n *Node) containerd() {
-	d := n.mkdir("containerd")
-	cniConf := n.mkdir("cni", "net.d")
-	n.file("cni/net.d/10-bridge.conflist", fmt.Sprintf(`{
+	d := n.mkdir(n.t, "containerd")
+	cniConf := n.mkdir(n.t, "cni", "net.d")
+	n.file(n.t, "cni/net.d/10-bridge.conflist", fmt.Sprintf(`{
   "cniVersion": "1.0.0",
   "name": "authstack-test",
   "plugins": [
@@ -360,9 +351,9 @@ func (n *Node) containerd() {
     {"type": "portmap", "capabilities": {"portMappings": true}}
   ]
 }
-`, n.mkdir("cni", "ipam"), podCIDR, bridgeIP))
+`, n.mkdir(n.t, "cni", "ipam"), podCIDR, bridgeIP))
 	n.sock = filepath.Join(d, "containerd.sock")
-	cfg := n.file("containerd/config.toml", fmt.Sprintf(`version = 2
+	cfg := n.file(n.t, "containerd/config.toml", fmt.Sprintf(`version = 2
 root = %q
 state = %q
 [grpc]
@@ -380,7 +371,7 @@ state = %q
     [plugins."io.containerd.grpc.v1.cri".containerd.runtimes.runc.options]
       Root = %q
 `, filepath.Join(d, "root"), filepath.Join(d, "state"), n.sock, n.sock+".ttrpc", pauseImage, cniConf, filepath.Join(d, "runc")))
-	n.daemon("containerd", "/usr/bin/containerd", "--config", cfg)
+	n.daemon(n.t, "containerd", "/usr/bin/containerd", "--config", cfg)
 	n.waitFor(n.t, "containerd", 30, func() error {
 		_, err := n.ctr("version")
 		return err
@@ -408,8 +399,8 @@ func (n *Node) importImages() {
 }
 
 func (n *Node) kubelet() {
-	d := n.mkdir("kubelet")
-	cfg := n.file("kubelet/config.yaml", fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
+	d := n.mkdir(n.t, "kubelet")
+	cfg := n.file(n.t, "kubelet/config.yaml", fmt.Sprintf(`apiVersion: kubelet.config.k8s.io/v1beta1
 kind: KubeletConfiguration
 failCgroupV1: false
 cgroupDriver: cgroupfs
@@ -432,13 +423,13 @@ evictionHard: {"memory.available": "1Mi", "nodefs.available": "1%%", "imagefs.av
 syncFrequency: 10s
 imageGCHighThresholdPercent: 100
 imageGCLowThresholdPercent: 99
-`, n.sock, n.mkdir("pod-logs"), bridgeIP))
-	n.daemon("kubelet", n.bin("kubelet"), "--config", cfg, "--kubeconfig", n.Kubeconfig,
+`, n.sock, n.mkdir(n.t, "pod-logs"), bridgeIP))
+	n.daemon(n.t, "kubelet", n.bin("kubelet"), "--config", cfg, "--kubeconfig", n.Kubeconfig,
 		"--root-dir", filepath.Join(d, "root"), "--cert-dir", filepath.Join(d, "pki"), "--hostname-override", nodeName, "--node-ip", bridgeIP)
 }
 
 func (n *Node) kubeProxy() {
-	n.daemon("kube-proxy", n.bin("kube-proxy"), n.kubeProxyArgs()...)
+	n.daemon(n.t, "kube-proxy", n.bin("kube-proxy"), n.kubeProxyArgs()...)
 }
 
 // kubeProxyArgs leaves the host-wide conntrack sysctls alone.

@@ -154,3 +154,14 @@ func (e *Env) Namespace(t *testing.T) string {
 	}
 	return ns.Name
 }
+
+// HelmEnv is the environment that keeps helm's cache, configuration and
+// data under home, out of the user's: the chart tests' and the cluster
+// test's helm runs.
+func HelmEnv(home string) []string {
+	return []string{
+		"HELM_CACHE_HOME=" + filepath.Join(home, "cache"),
+		"HELM_CONFIG_HOME=" + filepath.Join(home, "config"),
+		"HELM_DATA_HOME=" + filepath.Join(home, "data"),
+	}
+}

@@ -22,16 +22,18 @@ limitations under the License.
 //	loadgen token  gets one token with the password grant and checks it at
 //	               /verify, then prints the user and exits (0 on success)
 //	loadgen load   calls /token (at -token-rate) and /verify from -workers
-//	               loops until told
-//	               to stop, and serves its counts on -listen:
-//	               POST /phase returns the counts since the last /phase and
-//	               starts new ones; POST /stop stops and returns the last.
+//	               loops until told to stop, and serves its counts on
+//	               -listen: POST /phase returns the counts since the last
+//	               /phase (load.Counts) and starts new ones; POST /stop
+//	               stops and returns the last.
 //
 // The user, password, client and client secret come from the environment
 // (USERNAME, PASSWORD, CLIENT_ID, CLIENT_SECRET), which the test fills from
-// Secrets. A connection refused before anything was sent (a Service whose
-// endpoint just went away) is retried and counted apart: nothing was in
-// flight. Everything else that is not a 200 is a failed request.
+// Secrets. Under load, a connection refused before anything was sent (a
+// Service whose endpoint just went away) is made again and counted apart:
+// nothing was in flight. A request net/http sends again by itself after
+// its connection broke is counted as replayed. Everything else that is
+// not a 200 is a failed request.
 package main
 
 import (
@@ -43,6 +45,7 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"os"
 	"os/signal"
@@ -50,6 +53,8 @@ import (
 	"sync"
 	"syscall"
 	"time"
+
+	"github.com/authstack/authstack/test/cluster/load"
 )
 
 func main() {
@@ -73,12 +78,16 @@ func main() {
 	}
 	switch os.Args[1] {
 	case "token":
+		// The pod's DNS and the Service may trail its start: any
+		// connection error is tried again.
+		c.redialable = func(err error) bool { return errors.As(err, new(dialError)) }
 		if err := c.once(); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen token:", err)
 			os.Exit(1)
 		}
 	case "load":
-		if err := load(c, *workers, *tokenRate, *listen, *limit); err != nil {
+		c.redialable = func(err error) bool { return errors.As(err, new(dialError)) && errors.Is(err, syscall.ECONNREFUSED) }
+		if err := run(c, *workers, *tokenRate, *listen, *limit); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen load:", err)
 			os.Exit(1)
 		}
@@ -92,6 +101,9 @@ func main() {
 type dialError struct{ error }
 
 func (e dialError) Unwrap() error { return e.error }
+
+// statusError is an HTTP answer that was not a 200.
+type statusError struct{ error }
 
 func transport(workers int) *http.Transport {
 	d := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
@@ -112,27 +124,42 @@ type client struct {
 	base, audience                         string
 	user, password, clientID, clientSecret string
 	http                                   *http.Client
+	// redialable says which errors mean the connection was never made,
+	// so the request is made again.
+	redialable func(error) bool
 }
 
 // redialFor is how long a request whose connection could not be made is
 // tried again, 50 ms apart, before it counts as failed.
 const redialFor = 10 * time.Second
 
+// attempt is what became of one request besides its answer.
+type attempt struct {
+	redials    int
+	redialWait time.Duration
+	replayed   bool
+}
+
 // do sends the request built by req, again when its connection could not
-// be made, and returns the response body of a 200.
-func (c *client) do(req func() (*http.Request, error), redials *int) (http.Header, []byte, error) {
+// be made, and returns the response of a 200.
+func (c *client) do(ctx context.Context, req func(context.Context) (*http.Request, error), a *attempt) (http.Header, []byte, error) {
 	start := time.Now()
 	for {
-		r, err := req()
+		conns := 0
+		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conns++ }}
+		r, err := req(httptrace.WithClientTrace(ctx, trace))
 		if err != nil {
 			return nil, nil, err
 		}
 		resp, err := c.http.Do(r)
+		if conns > 1 {
+			a.replayed = true
+		}
 		if err != nil {
-			var de dialError
-			if errors.As(err, &de) && time.Since(start) < redialFor {
-				*redials++
+			if c.redialable(err) && ctx.Err() == nil && time.Since(start) < redialFor {
+				a.redials++
 				time.Sleep(50 * time.Millisecond)
+				a.redialWait = time.Since(start)
 				continue
 			}
 			return nil, nil, err
@@ -143,23 +170,23 @@ func (c *client) do(req func() (*http.Request, error), redials *int) (http.Heade
 			return nil, nil, err
 		}
 		if resp.StatusCode != http.StatusOK {
-			return nil, nil, fmt.Errorf("%s %s: %d %s", r.Method, r.URL.Path, resp.StatusCode, strings.TrimSpace(string(body)))
+			return nil, nil, statusError{fmt.Errorf("%s %s: %d %s", r.Method, r.URL.Path, resp.StatusCode, strings.TrimSpace(string(body)))}
 		}
 		return resp.Header, body, nil
 	}
 }
 
-func (c *client) token(redials *int) (string, error) {
+func (c *client) token(ctx context.Context, a *attempt) (string, error) {
 	form := url.Values{"grant_type": {"password"}, "username": {c.user}, "password": {c.password}}.Encode()
-	_, body, err := c.do(func() (*http.Request, error) {
-		r, err := http.NewRequest(http.MethodPost, c.base+"/token", strings.NewReader(form))
+	_, body, err := c.do(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/token", strings.NewReader(form))
 		if err != nil {
 			return nil, err
 		}
 		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 		r.SetBasicAuth(url.QueryEscape(c.clientID), url.QueryEscape(c.clientSecret))
 		return r, nil
-	}, redials)
+	}, a)
 	if err != nil {
 		return "", err
 	}
@@ -167,103 +194,87 @@ func (c *client) token(redials *int) (string, error) {
 		AccessToken string `json:"access_token"`
 	}
 	if err := json.Unmarshal(body, &tr); err != nil || tr.AccessToken == "" {
-		return "", fmt.Errorf("POST /token: a 200 without an access token (%v)", err)
+		return "", statusError{fmt.Errorf("POST /token: a 200 without an access token (%v)", err)}
 	}
 	return tr.AccessToken, nil
 }
 
 // verify asks /verify about tok and returns the user it names.
-func (c *client) verify(tok string, redials *int) (string, error) {
-	h, _, err := c.do(func() (*http.Request, error) {
-		r, err := http.NewRequest(http.MethodGet, c.base+"/verify?"+url.Values{"audience": {c.audience}}.Encode(), nil)
+func (c *client) verify(ctx context.Context, tok string, a *attempt) (string, error) {
+	h, _, err := c.do(ctx, func(ctx context.Context) (*http.Request, error) {
+		r, err := http.NewRequestWithContext(ctx, http.MethodGet, c.base+"/verify?"+url.Values{"audience": {c.audience}}.Encode(), nil)
 		if err != nil {
 			return nil, err
 		}
 		r.Header.Set("Authorization", "Bearer "+tok)
 		return r, nil
-	}, redials)
+	}, a)
 	if err != nil {
 		return "", err
 	}
 	return h.Get("X-Auth-Request-User"), nil
 }
 
-// once is loadgen token. DNS and the Service may trail the pod's start by
-// a moment: connection errors are retried by do.
+// once is loadgen token.
 func (c *client) once() error {
-	var redials int
-	tok, err := c.token(&redials)
+	ctx := context.Background()
+	var a attempt
+	tok, err := c.token(ctx, &a)
 	if err != nil {
 		return err
 	}
-	user, err := c.verify(tok, &redials)
+	user, err := c.verify(ctx, tok, &a)
 	if err != nil {
 		return err
 	}
 	if user != c.user {
 		return fmt.Errorf("/verify names %q, want %q", user, c.user)
 	}
-	fmt.Printf("{\"user\":%q,\"redials\":%d}\n", user, redials)
+	fmt.Printf("{\"user\":%q,\"redials\":%d}\n", user, a.redials)
 	return nil
 }
 
-// Counts are what load reports for a phase.
-type Counts struct {
-	Seconds  float64 `json:"seconds"`
-	Requests int     `json:"requests"` // answered 200
-	Failed   int     `json:"failed"`
-	// Redials are connections refused before a request was sent, then
-	// retried.
-	Redials int `json:"redials"`
-	// Failures are the first failures, each with its time (RFC 3339, ms).
-	Failures []Failure `json:"failures,omitempty"`
-}
-
-// Failure is one failed request.
-type Failure struct {
-	At string `json:"at"`
-	// Transport is true when no HTTP answer came (a connection reset, EOF
-	// or timeout), false for an answer that was not a 200.
-	Transport bool   `json:"transport"`
-	Error     string `json:"error"`
-}
-
+// maxFailures is how many failures a phase lists.
 const maxFailures = 50
 
 type counter struct {
 	mu    sync.Mutex
 	start time.Time
-	c     Counts
+	c     load.Counts
 }
 
-func (k *counter) add(err error, redials int) {
+func (k *counter) add(err error, a attempt) {
 	k.mu.Lock()
 	defer k.mu.Unlock()
-	k.c.Redials += redials
+	k.c.Redials += a.redials
+	k.c.RedialMillis = max(k.c.RedialMillis, a.redialWait.Milliseconds())
+	if a.replayed {
+		k.c.Replayed++
+	}
 	if err == nil {
 		k.c.Requests++
 		return
 	}
 	k.c.Failed++
 	if len(k.c.Failures) < maxFailures {
-		var ue *url.Error
-		k.c.Failures = append(k.c.Failures, Failure{
-			At: time.Now().UTC().Format("2006-01-02T15:04:05.000Z07:00"), Transport: errors.As(err, &ue), Error: err.Error(),
+		k.c.Failures = append(k.c.Failures, load.Failure{
+			At: time.Now().UTC().Format(load.TimeFormat), Transport: !errors.As(err, new(statusError)), Error: err.Error(),
 		})
 	}
 }
 
 // phase returns the counts since the last phase and starts new ones.
-func (k *counter) phase() Counts {
+func (k *counter) phase() load.Counts {
 	k.mu.Lock()
 	defer k.mu.Unlock()
 	c := k.c
 	c.Seconds = time.Since(k.start).Seconds()
-	k.c, k.start = Counts{}, time.Now()
+	k.c, k.start = load.Counts{}, time.Now()
 	return c
 }
 
-func load(c *client, workers int, tokenRate float64, listen string, limit time.Duration) error {
+// run is loadgen load.
+func run(c *client, workers int, tokenRate float64, listen string, limit time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -273,35 +284,7 @@ func load(c *client, workers int, tokenRate float64, listen string, limit time.D
 	defer logins.Stop()
 	var wg sync.WaitGroup
 	for range workers {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			var tok string
-			for ctx.Err() == nil {
-				var (
-					redials int
-					err     error
-					login   = tok == ""
-				)
-				select {
-				case <-logins.C:
-					login = true
-				default:
-				}
-				if login {
-					var t string
-					if t, err = c.token(&redials); err == nil {
-						tok = t
-					}
-				} else {
-					_, err = c.verify(tok, &redials)
-				}
-				if ctx.Err() != nil && err != nil {
-					return // cut short by the stop, not a failure
-				}
-				k.add(err, redials)
-			}
-		}()
+		wg.Go(func() { work(ctx, c, k, logins.C) })
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /phase", func(w http.ResponseWriter, _ *http.Request) {
@@ -312,17 +295,48 @@ func load(c *client, workers int, tokenRate float64, listen string, limit time.D
 		wg.Wait()
 		_ = json.NewEncoder(w).Encode(k.phase())
 	})
-	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {})
+	mux.HandleFunc("GET /healthz", func(http.ResponseWriter, *http.Request) {})
 	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go func() {
 		<-ctx.Done()
 		wg.Wait()
-		// A moment for the /stop answer to be written.
-		time.Sleep(time.Second)
-		_ = srv.Close()
+		// The /stop answer, if one is being written, is let finish.
+		sctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		_ = srv.Shutdown(sctx)
 	}()
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
 	return nil
+}
+
+// work is one worker: a /token when a login tick is due (or it has no
+// token yet), a /verify of its token otherwise, until ctx ends.
+func work(ctx context.Context, c *client, k *counter, logins <-chan time.Time) {
+	var tok string
+	for ctx.Err() == nil {
+		var (
+			a     attempt
+			err   error
+			login = tok == ""
+		)
+		select {
+		case <-logins:
+			login = true
+		default:
+		}
+		if login {
+			var t string
+			if t, err = c.token(ctx, &a); err == nil {
+				tok = t
+			}
+		} else {
+			_, err = c.verify(ctx, tok, &a)
+		}
+		if err != nil && ctx.Err() != nil && errors.Is(err, ctx.Err()) {
+			return // cut short by the stop or -max, not a failure
+		}
+		k.add(err, a)
+	}
 }
