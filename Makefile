@@ -41,7 +41,7 @@ image-archives: test-deps ## Write bin/images/{authstack,pause,redis,loadgen}.ta
 	$(MAKE) --no-print-directory build BIN=$(IMAGES)/authstack
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/pause ./hack/imagearchive/pause
 	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/loadgen ./test/cluster/loadgen
-	$(GO) build -o $(IMAGES)/imagearchive ./hack/imagearchive
+	CGO_ENABLED=0 $(GO) build -trimpath -o $(IMAGES)/imagearchive ./hack/imagearchive
 	$(IMAGES)/imagearchive -image authstack -bin $(IMAGES)/authstack -name $(AUTHSTACK_IMAGE) -o $(IMAGES)/authstack.tar
 	$(IMAGES)/imagearchive -image pause -bin $(IMAGES)/pause -name $(PAUSE_IMAGE) -o $(IMAGES)/pause.tar
 	$(IMAGES)/imagearchive -image redis -name $(REDIS_IMAGE) -o $(IMAGES)/redis.tar
@@ -95,18 +95,18 @@ test-deps: ## Install what the tests need (redis-server, curl, busybox-static) w
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps envtest helm node image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
+test: test-deps node envtest helm image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" $(GO) test $(GOTEST_FLAGS) ./...
 	$(MAKE) test-e2e
 	$(MAKE) test-cluster
 
 .PHONY: test-e2e
 test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager and two token servers as processes, curl
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) test -tags e2e -count=1 -timeout 10m -v ./test/e2e/
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" CGO_ENABLED=0 $(GO) test -trimpath -tags e2e -count=1 -timeout 10m -v ./test/e2e/
 
 .PHONY: test-cluster
 test-cluster: test-deps envtest helm node image-archives ## The chart and kustomize installs on a real single-node cluster in a network namespace of its own (as root; docs/operations.md)
-	HELM="$$(hack/setup-helm.sh)" $(GO) test -tags cluster -count=1 -timeout 15m -v ./test/cluster/
+	HELM="$$(hack/setup-helm.sh)" CGO_ENABLED=0 $(GO) test -trimpath -tags cluster -count=1 -timeout 15m -v ./test/cluster/
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)

@@ -61,7 +61,7 @@ func newCluster(t *testing.T, apiServerFlags ...string) *cluster {
 	}
 	c := &cluster{root: root, work: t.TempDir()}
 	c.bin = filepath.Join(c.work, "authstack")
-	run(t, root, "go", "build", "-o", c.bin, ".")
+	build(t, root, ".", c.bin)
 	c.env = &envtest.Environment{BinaryAssetsDirectory: testenv.Assets()}
 	args := c.env.ControlPlane.GetAPIServer().Configure()
 	for _, f := range apiServerFlags {
@@ -377,5 +377,14 @@ func TestEndToEndNamespacedManager(t *testing.T) {
 	eventually(t, "the token of a user the policy refuses to be refused", func() bool { return userinfo(t, server, tok) == "401" })
 	if code := tokenStatus(t, server, "alice", "wonderland-rabbit-42"); code != "400" {
 		t.Fatalf("a user the policy refuses logs in: %s", code)
+	}
+}
+
+// build builds the main package pkg into out as make build does
+// (serverproc.GoBuild).
+func build(t *testing.T, root, pkg, out string) {
+	t.Helper()
+	if err := serverproc.GoBuild(root, pkg, out); err != nil {
+		t.Fatal(err)
 	}
 }

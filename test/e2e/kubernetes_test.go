@@ -216,7 +216,7 @@ func TestKubectl(t *testing.T) {
 	}
 	work := t.TempDir()
 	bin := filepath.Join(work, "authstack")
-	run(t, root, "go", "build", "-o", bin, ".")
+	build(t, root, ".", bin)
 
 	// The token server's address and TLS are known before the API server
 	// starts: its flags name them.

@@ -107,8 +107,8 @@ func TestProgramWithoutSecret(t *testing.T) {
 	}
 	program := filepath.Join(work, "program-client")
 	service := filepath.Join(work, "resource-service")
-	run(t, c.root, "go", "build", "-o", program, "./examples/program-client")
-	run(t, c.root, "go", "build", "-o", service, "./examples/resource-service")
+	build(t, c.root, "./examples/program-client", program)
+	build(t, c.root, "./examples/resource-service", service)
 
 	kubectl("create", "namespace", "authstack-system")
 	kubectl("create", "namespace", "shop")

@@ -54,12 +54,20 @@ type Server struct {
 // Build compiles the authstack binary from the module root into dir.
 func Build(root, dir string) (string, error) {
 	bin := filepath.Join(dir, "authstack")
-	cmd := exec.Command("go", "build", "-o", bin, ".")
+	return bin, GoBuild(root, ".", bin)
+}
+
+// GoBuild builds the main package pkg of the module at root into out as
+// make build does (static, -trimpath), so every test's build and make
+// build's share one build cache.
+func GoBuild(root, pkg, out string) error {
+	cmd := exec.Command("go", "build", "-trimpath", "-o", out, pkg)
 	cmd.Dir = root
-	if out, err := cmd.CombinedOutput(); err != nil {
-		return "", fmt.Errorf("go build: %w\n%s", err, out)
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=0")
+	if b, err := cmd.CombinedOutput(); err != nil {
+		return fmt.Errorf("go build %s: %w\n%s", pkg, err, b)
 	}
-	return bin, nil
+	return nil
 }
 
 // BuildForTest builds the binary of the module this package belongs to
