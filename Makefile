@@ -106,7 +106,7 @@ envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minu
 	@hack/setup-envtest.sh >/dev/null
 
 .PHONY: node
-node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy and CoreDNS into bin/k8s, install containerd, runc, CNI (10 to 20 minutes the first time)
+node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy, CoreDNS (and kube-apiserver, etcd when missing) into bin/k8s, install containerd, runc, CNI (minutes the first time: docs/operations.md)
 	@hack/setup-node.sh >/dev/null
 
 .PHONY: helm
