@@ -70,8 +70,9 @@ verify: generate manifests chart-sync verify-modules verify-headers ## Fail when
 	  if [ -n "$$untracked" ]; then echo "untracked generated files: $$untracked"; exit 1; fi
 
 .PHONY: verify-modules
-verify-modules: ## Fail when go.mod or go.sum is not tidy (go mod tidy -diff)
+verify-modules: ## Fail when go.mod or go.sum (the root's or hack/coredns's) is not tidy (go mod tidy -diff)
 	@$(GO) mod tidy -diff || { echo "go.mod/go.sum are not tidy: run 'go mod tidy' and commit"; exit 1; }
+	@cd hack/coredns && GOWORK=off $(GO) mod tidy -diff || { echo "hack/coredns's go.mod/go.sum are not tidy: run 'go mod tidy' there and commit"; exit 1; }
 
 # Go files the license header is checked in and added to (default: all).
 HEADERS_PATHS ?= .
@@ -113,7 +114,7 @@ envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minu
 	@hack/setup-envtest.sh >/dev/null
 
 .PHONY: node
-node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy and CoreDNS into bin/k8s, install containerd, runc, CNI (10 to 20 minutes the first time)
+node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy, CoreDNS (and kube-apiserver, etcd when missing) into bin/k8s, install containerd, runc, CNI (minutes the first time: docs/operations.md)
 	@hack/setup-node.sh >/dev/null
 
 .PHONY: helm

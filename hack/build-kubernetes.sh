@@ -56,12 +56,18 @@ log "building ${missing[*]} ${K8S_VERSION} (minutes the first time)"
 	} >tools.go
 	go mod tidy >/dev/null 2>&1 || go mod tidy
 	ldflags="-s -w -X k8s.io/component-base/version.gitVersion=${K8S_VERSION} -X k8s.io/component-base/version.gitMajor=1 -X k8s.io/component-base/version.gitMinor=$(echo "${K8S_VERSION}" | cut -d. -f2)"
+	# One go build for all of them: it compiles the packages they share
+	# once, schedules the rest across every core and links in parallel.
+	pkgs=()
 	for cmd in "${missing[@]}"; do
-		log "building ${cmd}"
-		go build -trimpath -ldflags "${ldflags}" -o "${work}/${cmd}" "k8s.io/kubernetes/cmd/${cmd}"
-		# Moved into place only when complete, so an interrupted build
-		# never leaves a binary that the no-op check would accept.
-		mv "${work}/${cmd}" "${assets}/${cmd}"
+		pkgs+=("k8s.io/kubernetes/cmd/${cmd}")
+	done
+	mkdir out
+	go build -trimpath -ldflags "${ldflags}" -o "${work}/out/" "${pkgs[@]}"
+	# Moved into place only when all are complete, so an interrupted
+	# build never leaves a binary that the no-op check would accept.
+	for cmd in "${missing[@]}"; do
+		mv "${work}/out/${cmd}" "${assets}/${cmd}"
 	done
 )
 

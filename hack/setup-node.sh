@@ -5,19 +5,19 @@
 # one hack/setup-envtest.sh fills with kube-apiserver and etcd:
 #   - kubelet, kube-controller-manager, kube-scheduler and kube-proxy of
 #     k8s.io/kubernetes at the version in hack/kubernetes-version, built by
-#     hack/build-kubernetes.sh (10 minutes the first time on two busy
-#     cores, kubelet half of it);
-#   - CoreDNS, pinned, with `go install` (up to 8 minutes the first time,
-#     downloads included);
+#     hack/build-kubernetes.sh, with kube-apiserver in the same go build
+#     when it is missing too (they share most of their packages);
+#   - etcd, by hack/setup-envtest.sh (a no-op when it is there);
+#   - CoreDNS with only the plugins test/cluster's Corefile uses, from the
+#     module in hack/coredns (its go.mod and go.sum pin the version and
+#     every dependency);
 #   - the Debian packages, installed with apt-get as root when missing:
 #     containerd, runc, the CNI plugins (into /usr/lib/cni), iptables,
 #     conntrack, busybox-static (the shell of the Redis image's probe) and
 #     iproute2 when there is no `ip`.
-# It is a no-op when everything is present. It does not build kube-apiserver
-# or etcd: hack/setup-envtest.sh builds those.
+# See docs/operations.md for the first run's figures. It is a no-op when
+# everything is present.
 set -euo pipefail
-
-COREDNS_VERSION="${COREDNS_VERSION:-v1.12.1}"
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
 
@@ -61,14 +61,27 @@ if [[ ${#missing[@]} -gt 0 ]]; then
 	fi
 fi
 
-assets="$("${root}/hack/build-kubernetes.sh" kubelet kube-controller-manager kube-scheduler kube-proxy)"
+# kube-apiserver (and kubectl when none is on PATH) are hack/setup-envtest.sh's,
+# asked for here as well so that a first run builds them all in one go build;
+# build-kubernetes.sh skips the ones already there, and setup-envtest.sh then
+# only has etcd to build.
+commands=(kube-apiserver kubelet kube-controller-manager kube-scheduler kube-proxy)
+if ! command -v kubectl >/dev/null 2>&1; then
+	commands+=(kubectl)
+fi
+assets="$("${root}/hack/build-kubernetes.sh" "${commands[@]}")"
+"${root}/hack/setup-envtest.sh" >/dev/null
 
 if [[ ! -x "${assets}/coredns" ]]; then
-	log "building CoreDNS ${COREDNS_VERSION} (minutes the first time)"
+	log "building CoreDNS (hack/coredns; minutes the first time)"
 	work="$(mktemp -d "${root}/bin/k8s/coredns.XXXXXX")"
 	trap 'rm -rf "${work}"' EXIT
-	GOBIN="${work}" GOFLAGS=-buildvcs=false GOWORK=off CGO_ENABLED=0 \
-		go install -trimpath -ldflags "-s -w" "github.com/coredns/coredns@${COREDNS_VERSION}"
+	(
+		cd "${root}/hack/coredns"
+		GOFLAGS="-mod=readonly -buildvcs=false" GOWORK=off CGO_ENABLED=0 \
+			go build -trimpath -ldflags "-s -w" -o "${work}/coredns" .
+	)
+	# Moved into place only when complete (see hack/build-kubernetes.sh).
 	mv "${work}/coredns" "${assets}/coredns"
 fi
 
