@@ -104,7 +104,7 @@ const loadWorkers = 4
 func (n *Node) startLoad(t testing.TB, ns, base string) *Load {
 	t.Helper()
 	pod := loadgenPod(ns, "loadgen", "load", "-url", base, "-audience", audience,
-		"-workers", fmt.Sprint(loadWorkers), "-token-rate", "4", "-listen", ":8080", "-max", "5m")
+		"-workers", fmt.Sprint(loadWorkers), "-rate", "300", "-token-rate", "4", "-listen", ":8080", "-max", "5m")
 	pod.Spec.Containers[0].ReadinessProbe = &corev1.Probe{
 		ProbeHandler:  corev1.ProbeHandler{HTTPGet: &corev1.HTTPGetAction{Path: "/healthz", Port: intstr.FromInt32(8080)}},
 		PeriodSeconds: 1,

@@ -94,8 +94,7 @@ func StartNode(t *testing.T) *Node {
 	if os.Geteuid() != 0 {
 		t.Fatal("the cluster test runs a real node and must run as root")
 	}
-	_, file, _, _ := runtime.Caller(0)
-	root := filepath.Join(filepath.Dir(file), "..", "..")
+	root := testenv.Root()
 	n := &Node{
 		t:     t,
 		Dir:   t.TempDir(),

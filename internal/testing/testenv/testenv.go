@@ -25,9 +25,11 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"testing"
 
 	"github.com/go-logr/logr"
@@ -42,17 +44,24 @@ import (
 	"github.com/authstack/authstack/controllers"
 )
 
-// root is the repository root: this file is internal/testing/testenv/testenv.go.
-func root() string {
-	_, file, _, _ := runtime.Caller(0)
-	return filepath.Join(filepath.Dir(file), "..", "..", "..")
-}
+// Root is the repository root: the directory of the go.mod of the test's
+// package (go env GOMOD from its directory, where go test runs it), which
+// holds with -trimpath too, unlike this file's compiled-in path. It panics
+// when go cannot say.
+var Root = sync.OnceValue(func() string {
+	out, err := exec.Command("go", "env", "GOMOD").Output()
+	gomod := strings.TrimSpace(string(out))
+	if err != nil || gomod == "" || gomod == os.DevNull {
+		panic(fmt.Sprintf("testenv: no go.mod above the test's directory (go env GOMOD: %q, %v)", gomod, err))
+	}
+	return filepath.Dir(gomod)
+})
 
 // KubernetesVersion is the version hack/setup-envtest.sh builds: the first
 // line of hack/kubernetes-version that is not a comment, the one place it is
 // pinned. It panics when the file cannot be read.
 func KubernetesVersion() string {
-	path := filepath.Join(root(), "hack", "kubernetes-version")
+	path := filepath.Join(Root(), "hack", "kubernetes-version")
 	b, err := os.ReadFile(path)
 	if err != nil {
 		panic(fmt.Sprintf("testenv: %v", err))
@@ -87,7 +96,7 @@ func parseVersion(b []byte) (string, error) {
 func Assets() string {
 	dir := os.Getenv("KUBEBUILDER_ASSETS")
 	if dir == "" {
-		dir = filepath.Join(root(), "bin", "k8s", KubernetesVersion()+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+		dir = filepath.Join(Root(), "bin", "k8s", KubernetesVersion()+"-"+runtime.GOOS+"-"+runtime.GOARCH)
 	}
 	for _, bin := range []string{"kube-apiserver", "etcd"} {
 		if _, err := os.Stat(filepath.Join(dir, bin)); err != nil {
@@ -122,7 +131,7 @@ func Main(m *testing.M, e *Env) {
 	}
 	logf.SetLogger(logr.FromSlogHandler(slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: level})))
 	env := &envtest.Environment{
-		CRDDirectoryPaths:     []string{filepath.Join(root(), "config", "crd", "bases")},
+		CRDDirectoryPaths:     []string{filepath.Join(Root(), "config", "crd", "bases")},
 		ErrorIfCRDPathMissing: true,
 		BinaryAssetsDirectory: Assets(),
 	}

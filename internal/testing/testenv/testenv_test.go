@@ -27,7 +27,7 @@ import (
 // KUBEBUILDER_ASSETS (the path setup-envtest.sh prints).
 func TestAssetsFromTheVersionFile(t *testing.T) {
 	v := KubernetesVersion()
-	want := filepath.Join(root(), "bin", "k8s", v+"-"+runtime.GOOS+"-"+runtime.GOARCH)
+	want := filepath.Join(Root(), "bin", "k8s", v+"-"+runtime.GOOS+"-"+runtime.GOARCH)
 	if _, err := os.Stat(filepath.Join(want, "kube-apiserver")); err != nil {
 		t.Fatalf("no envtest binaries built in %s (%v): run hack/setup-envtest.sh, as make test does", want, err)
 	}

@@ -22,7 +22,7 @@ limitations under the License.
 //	loadgen token  gets one token with the password grant and checks it at
 //	               /verify, then prints the user and exits (0 on success)
 //	loadgen load   calls /token (at -token-rate) and /verify from -workers
-//	               loops until told to stop, and serves its counts on
+//	               loops, -rate requests a second, until told to stop, and serves its counts on
 //	               -listen: POST /phase returns the counts since the last
 //	               /phase (load.Counts) and starts new ones; POST /stop
 //	               stops and returns the last.
@@ -54,6 +54,8 @@ import (
 	"syscall"
 	"time"
 
+	ratelimit "golang.org/x/time/rate"
+
 	"github.com/authstack/authstack/test/cluster/load"
 )
 
@@ -66,6 +68,7 @@ func main() {
 	base := fs.String("url", "", "the token server's base URL (the Service's)")
 	audience := fs.String("audience", "", "the audience /verify requires")
 	workers := fs.Int("workers", 4, "load: concurrent loops")
+	rate := fs.Float64("rate", 300, "load: requests per second, all workers together (0: as fast as they go)")
 	tokenRate := fs.Float64("token-rate", 4, "load: /token requests per second, all workers together (within the per-user login limit); the rest are /verify")
 	listen := fs.String("listen", ":8080", "load: the address of /phase and /stop")
 	limit := fs.Duration("max", 10*time.Minute, "load: stop after this long even if never told")
@@ -87,7 +90,7 @@ func main() {
 		}
 	case "load":
 		c.redialable = func(err error) bool { return errors.As(err, new(dialError)) && errors.Is(err, syscall.ECONNREFUSED) }
-		if err := run(c, *workers, *tokenRate, *listen, *limit); err != nil {
+		if err := run(c, *workers, *rate, *tokenRate, *listen, *limit); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen load:", err)
 			os.Exit(1)
 		}
@@ -274,7 +277,7 @@ func (k *counter) phase() load.Counts {
 }
 
 // run is loadgen load.
-func run(c *client, workers int, tokenRate float64, listen string, limit time.Duration) error {
+func run(c *client, workers int, rate, tokenRate float64, listen string, limit time.Duration) error {
 	ctx, stop := signal.NotifyContext(context.Background(), syscall.SIGTERM, os.Interrupt)
 	defer stop()
 	ctx, cancel := context.WithTimeout(ctx, limit)
@@ -283,8 +286,12 @@ func run(c *client, workers int, tokenRate float64, listen string, limit time.Du
 	logins := time.NewTicker(time.Duration(float64(time.Second) / tokenRate))
 	defer logins.Stop()
 	var wg sync.WaitGroup
+	pace := ratelimit.NewLimiter(ratelimit.Inf, 1)
+	if rate > 0 {
+		pace = ratelimit.NewLimiter(ratelimit.Limit(rate), workers)
+	}
 	for range workers {
-		wg.Go(func() { work(ctx, c, k, logins.C) })
+		wg.Go(func() { work(ctx, c, k, pace, logins.C) })
 	}
 	mux := http.NewServeMux()
 	mux.HandleFunc("POST /phase", func(w http.ResponseWriter, _ *http.Request) {
@@ -311,11 +318,12 @@ func run(c *client, workers int, tokenRate float64, listen string, limit time.Du
 	return nil
 }
 
-// work is one worker: a /token when a login tick is due (or it has no
-// token yet), a /verify of its token otherwise, until ctx ends.
-func work(ctx context.Context, c *client, k *counter, logins <-chan time.Time) {
+// work is one worker: at the pace's rate, a /token when a login tick is
+// due (or it has no token yet), a /verify of its token otherwise, until
+// ctx ends.
+func work(ctx context.Context, c *client, k *counter, pace *ratelimit.Limiter, logins <-chan time.Time) {
 	var tok string
-	for ctx.Err() == nil {
+	for pace.Wait(ctx) == nil {
 		var (
 			a     attempt
 			err   error
