@@ -15,8 +15,8 @@ limitations under the License.
 */
 
 // Command coredns is CoreDNS (the version is pinned in this directory's
-// go.mod) with only the plugins test/cluster's Corefile uses: bind, errors and
-// kubernetes. It is CoreDNS's documented way of choosing plugins, a main
+// go.mod) with only the plugins test/cluster's Corefile uses: bind, errors,
+// cache and kubernetes. It is CoreDNS's documented way of choosing plugins, a main
 // package that imports coremain and the plugin packages wanted (each registers
 // itself in its init). core/dnsserver's Directives still lists every plugin
 // name, in the order they run; a directive whose plugin is not compiled in is
@@ -29,6 +29,7 @@ package main
 import (
 	"github.com/coredns/coredns/coremain"
 	_ "github.com/coredns/coredns/plugin/bind"
+	_ "github.com/coredns/coredns/plugin/cache"
 	_ "github.com/coredns/coredns/plugin/errors"
 	_ "github.com/coredns/coredns/plugin/kubernetes"
 )

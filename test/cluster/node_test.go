@@ -312,6 +312,7 @@ func (n *Node) coreDNS() {
 	corefile := n.file(n.t, "Corefile", fmt.Sprintf(`.:53 {
     bind %s
     errors
+    cache 30
     kubernetes cluster.local in-addr.arpa ip6.arpa {
         kubeconfig %s node
         pods insecure

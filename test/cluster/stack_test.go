@@ -40,11 +40,12 @@ import (
 type stack struct {
 	n       *Node
 	ns      string
-	release string // the helm release; "" for kustomize
-	prefix  string // the objects' name prefix: <release>- (helm) or authstack- (kustomize)
-	base    string // the token server's Service, http://<ClusterIP>, for the node
-	inPod   string // the same Service by its DNS name, for pods
-	pvDir   string // the bundled Redis's hostPath volume, if any
+	release string          // the helm release; "" for kustomize
+	prefix  string          // the objects' name prefix: <release>- (helm) or authstack- (kustomize)
+	base    string          // the token server's Service, http://<ClusterIP>, for the node
+	inPod   string          // the same Service by its DNS name, for pods
+	pvDir   string          // the bundled Redis's hostPath volume, if any
+	kinds   map[bool]string // listable's answers, by namespaced
 }
 
 const (
@@ -604,15 +605,23 @@ func (s *stack) leftovers(t *testing.T) []string {
 
 // listable is every kind, namespaced or cluster-scoped, that can be
 // listed, comma-separated for kubectl get. Events age out by themselves,
-// and EndpointSlices stand for the deprecated Endpoints.
+// EndpointSlices stand for the deprecated Endpoints, and the aggregator
+// keeps an APIService per CRD group itself (it goes with the CRDs).
 func (s *stack) listable(t *testing.T, namespaced bool) string {
+	if k, ok := s.kinds[namespaced]; ok {
+		return k
+	}
 	var kinds []string
 	for _, k := range strings.Fields(s.n.kubectl(t, "api-resources", "--verbs=list", fmt.Sprintf("--namespaced=%v", namespaced), "-o", "name")) {
 		switch k {
-		case "events", "events.events.k8s.io", "endpoints", "componentstatuses":
+		case "events", "events.events.k8s.io", "endpoints", "componentstatuses", "apiservices.apiregistration.k8s.io":
 		default:
 			kinds = append(kinds, k)
 		}
 	}
-	return strings.Join(kinds, ",")
+	if s.kinds == nil {
+		s.kinds = map[bool]string{}
+	}
+	s.kinds[namespaced] = strings.Join(kinds, ",")
+	return s.kinds[namespaced]
 }

@@ -109,7 +109,7 @@ func (e dialError) Unwrap() error { return e.error }
 type statusError struct{ error }
 
 func transport(workers int) *http.Transport {
-	d := &net.Dialer{Timeout: 2 * time.Second, KeepAlive: 30 * time.Second}
+	d := &net.Dialer{Timeout: 5 * time.Second, KeepAlive: 30 * time.Second}
 	return &http.Transport{
 		DialContext: func(ctx context.Context, network, addr string) (net.Conn, error) {
 			c, err := d.DialContext(ctx, network, addr)
