@@ -304,7 +304,9 @@ func run(c *client, workers int, rate, tokenRate float64, listen string, limit t
 	})
 	mux.HandleFunc("GET /healthz", func(http.ResponseWriter, *http.Request) {})
 	srv := &http.Server{Addr: listen, Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	shut := make(chan struct{})
 	go func() {
+		defer close(shut)
 		<-ctx.Done()
 		wg.Wait()
 		// The /stop answer, if one is being written, is let finish.
@@ -315,6 +317,7 @@ func run(c *client, workers int, rate, tokenRate float64, listen string, limit t
 	if err := srv.ListenAndServe(); !errors.Is(err, http.ErrServerClosed) {
 		return err
 	}
+	<-shut // ListenAndServe returns as Shutdown begins
 	return nil
 }
 
