@@ -98,8 +98,9 @@ test-deps: ## Install what the tests need (redis-server, curl, busybox-static) w
 .PHONY: test
 test: test-deps node envtest helm image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" $(GO) test $(GOTEST_FLAGS) ./...
-	$(MAKE) test-e2e
-	$(MAKE) test-cluster
+	@# Side by side: both mostly wait on real processes, and they share no
+	@# port or path (the cluster lives in a network namespace of its own).
+	$(MAKE) -j2 --output-sync=target test-e2e test-cluster
 
 .PHONY: test-e2e
 test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager and two token servers as processes, curl
