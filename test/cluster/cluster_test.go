@@ -27,6 +27,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sort"
 	"strings"
 	"testing"
 	"time"
@@ -210,15 +211,7 @@ server:
 		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
 		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},
 		step{"Uninstall", func(t *testing.T) {
-			s.uninstall(t, []string{
-				"customresourcedefinition.apiextensions.k8s.io/authclients.authstack.dev",
-				"customresourcedefinition.apiextensions.k8s.io/authusers.authstack.dev",
-				"customresourcedefinition.apiextensions.k8s.io/tenancypolicies.authstack.dev",
-				"lease.coordination.k8s.io/authstack-manager.authstack.dev",
-				"persistentvolumeclaim/data-authstack-redis-0",
-				"secret/authstack-redis",
-				"secret/authstack-signing-keys",
-			})
+			s.uninstall(t, chartLeftovers(s.prefix, true))
 		}},
 	) {
 		s.teardown(t)
@@ -236,13 +229,7 @@ func helmExternalRedis(t *testing.T, n *Node) {
 		step{"Samples", s.samples},
 		step{"TokenFromPod", s.tokenFromPod},
 		step{"Uninstall", func(t *testing.T) {
-			s.uninstall(t, []string{
-				"customresourcedefinition.apiextensions.k8s.io/authclients.authstack.dev",
-				"customresourcedefinition.apiextensions.k8s.io/authusers.authstack.dev",
-				"customresourcedefinition.apiextensions.k8s.io/tenancypolicies.authstack.dev",
-				"lease.coordination.k8s.io/authstack-manager.authstack.dev",
-				"secret/authstack-signing-keys",
-			})
+			s.uninstall(t, chartLeftovers(s.prefix, false))
 		}},
 	) {
 		s.teardown(t)
@@ -322,4 +309,23 @@ func (n *Node) redis(t *testing.T, name, port, password string) {
 		}
 		return err
 	})
+}
+
+// chartLeftovers is what the chart's README says helm uninstall leaves,
+// sorted as leftovers lists it: the CRDs, what the manager wrote (the
+// signing-keys Secret, the leader-election Lease) and, with the bundled
+// Redis, its claim and password Secret.
+func chartLeftovers(prefix string, bundledRedis bool) []string {
+	left := []string{
+		"customresourcedefinition.apiextensions.k8s.io/authclients.authstack.dev",
+		"customresourcedefinition.apiextensions.k8s.io/authusers.authstack.dev",
+		"customresourcedefinition.apiextensions.k8s.io/tenancypolicies.authstack.dev",
+		"lease.coordination.k8s.io/authstack-manager.authstack.dev",
+		"secret/authstack-signing-keys",
+	}
+	if bundledRedis {
+		left = append(left, "persistentvolumeclaim/data-"+prefix+"redis-0", "secret/"+prefix+"redis")
+	}
+	sort.Strings(left)
+	return left
 }

@@ -26,7 +26,6 @@ import (
 	"io"
 	"net/http"
 	"net/url"
-	"strings"
 	"testing"
 
 	corev1 "k8s.io/api/core/v1"
@@ -151,19 +150,11 @@ func (l *Load) Stop(t testing.TB) load.Counts {
 
 func (l *Load) call(path string) (load.Counts, error) {
 	var c load.Counts
-	resp, err := l.n.HTTP().Post(l.addr+path, "", nil)
+	req, err := http.NewRequest(http.MethodPost, l.addr+path, nil)
 	if err != nil {
 		return c, err
 	}
-	defer resp.Body.Close()
-	b, err := io.ReadAll(resp.Body)
-	if err != nil {
-		return c, err
-	}
-	if resp.StatusCode != http.StatusOK {
-		return c, fmt.Errorf("loadgen %s: %s: %s", path, resp.Status, b)
-	}
-	return c, json.Unmarshal(b, &c)
+	return c, l.n.jsonCall(req, http.StatusOK, &c)
 }
 
 // Phase returns the counts since the last phase.
@@ -176,39 +167,28 @@ func (l *Load) Phase(t testing.TB) load.Counts {
 	return c
 }
 
-// token gets a token for user with the password grant through the
-// Service at base, from the node, and returns the whole response.
-func (n *Node) token(base, user, password, clientSecret string) (map[string]any, error) {
-	form := url.Values{"grant_type": {"password"}, "username": {user}, "password": {password}}
-	req, err := http.NewRequest(http.MethodPost, base+"/token", strings.NewReader(form.Encode()))
-	if err != nil {
-		return nil, err
-	}
-	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-	req.SetBasicAuth("billing-service", clientSecret)
-	return n.jsonCall(req, http.StatusOK)
-}
-
-func (n *Node) jsonCall(req *http.Request, want int) (map[string]any, error) {
+// jsonCall sends req from the node and decodes its JSON answer into out
+// (when out is not nil and there is a body), failing on any status but
+// want.
+func (n *Node) jsonCall(req *http.Request, want int, out any) error {
 	resp, err := n.HTTP().Do(req)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	defer resp.Body.Close()
 	b, err := io.ReadAll(resp.Body)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	if resp.StatusCode != want {
-		return nil, fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, bytes.TrimSpace(b))
+		return fmt.Errorf("%s %s: %s: %s", req.Method, req.URL.Path, resp.Status, bytes.TrimSpace(b))
 	}
-	var m map[string]any
-	if len(b) > 0 {
-		if err := json.Unmarshal(b, &m); err != nil {
-			return nil, fmt.Errorf("%s %s: %v: %s", req.Method, req.URL.Path, err, b)
+	if out != nil && len(b) > 0 {
+		if err := json.Unmarshal(b, out); err != nil {
+			return fmt.Errorf("%s %s: %v: %s", req.Method, req.URL.Path, err, b)
 		}
 	}
-	return m, nil
+	return nil
 }
 
 // verify asks /verify about an access token and returns its status code.

@@ -172,7 +172,7 @@ func (s *stack) secret(t testing.TB, name, key string) string {
 func (s *stack) login(t testing.TB, user string) (map[string]any, error) {
 	t.Helper()
 	passwords := map[string]string{"alice": s.secret(t, "alice-password", "password"), "bob": "builder-bob-77", "carol": "carol-password-9"}
-	return s.n.token(s.base, user, passwords[user], s.secret(t, "billing-service-client", "clientSecret"))
+	return s.post(t, "/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {passwords[user]}}, http.StatusOK)
 }
 
 func (s *stack) mustLogin(t testing.TB, user string) (access, refresh string) {
@@ -198,7 +198,8 @@ func (s *stack) post(t testing.TB, endpoint string, form url.Values, want int) (
 	}
 	req.Header.Set("Content-Type", "application/x-www-form-urlencoded")
 	req.SetBasicAuth("billing-service", s.secret(t, "billing-service-client", "clientSecret"))
-	return s.n.jsonCall(req, want)
+	var m map[string]any
+	return m, s.n.jsonCall(req, want, &m)
 }
 
 func (s *stack) wantVerify(t testing.TB, what, tok string, want int) {
