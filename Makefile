@@ -111,7 +111,7 @@ test-cluster: test-deps envtest helm node image-archives ## The chart and kustom
 	HELM="$$(hack/setup-helm.sh)" CGO_ENABLED=0 $(GO) test -trimpath -tags cluster -count=1 -timeout 15m -v ./test/cluster/
 
 .PHONY: envtest
-envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 5 minutes the first time)
+envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 10 minutes the first time)
 	@hack/setup-envtest.sh >/dev/null
 
 .PHONY: node

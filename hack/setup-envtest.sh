@@ -9,7 +9,8 @@
 #   - etcd from go.etcd.io/etcd/server/v3, from a scratch module (its go.mod
 #     has replace directives, so `go install` refuses it).
 # It is a no-op when both binaries are present. The first build takes about
-# five minutes on two cores; the Go build cache makes later ones fast.
+# ten minutes on two idle cores, downloads included (docs/operations.md);
+# the Go build cache makes later ones fast.
 set -euo pipefail
 
 root="$(cd "$(dirname "$0")/.." && pwd)"
