@@ -296,18 +296,10 @@ func (n *Node) killShims() {
 	if n.sock == "" {
 		return
 	}
-	entries, _ := os.ReadDir("/proc")
-	for _, e := range entries {
-		cmdline, err := os.ReadFile(filepath.Join("/proc", e.Name(), "cmdline"))
-		if err != nil || !strings.Contains(string(cmdline), "containerd-shim") {
-			continue
-		}
-		if strings.Contains(string(cmdline), n.sock) {
-			var pid int
-			if _, err := fmt.Sscan(e.Name(), &pid); err == nil {
-				n.t.Logf("cleanup: killing shim %d", pid)
-				_ = syscall.Kill(pid, syscall.SIGKILL)
-			}
+	for pid, p := range processes() {
+		if len(p.args) > 0 && strings.Contains(p.args[0], "containerd-shim") && flagValue(p.args, "-address") == n.sock {
+			n.t.Logf("cleanup: killing shim %d", pid)
+			_ = syscall.Kill(pid, syscall.SIGKILL)
 		}
 	}
 }

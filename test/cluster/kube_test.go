@@ -85,8 +85,13 @@ func (n *Node) helm(t testing.TB, args ...string) string {
 // HTTP is a client whose connections start in the node's network
 // namespace: it reaches ClusterIPs (through kube-proxy's rules) and pod
 // addresses.
+// Each request has a connection of its own (no keep-alive), so none
+// outlives the pod it reached.
 func (n *Node) HTTP() *http.Client {
-	return &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DialContext: nsDialer(n.NetNS)}}
+	n.httpOnce.Do(func() {
+		n.http = &http.Client{Timeout: 15 * time.Second, Transport: &http.Transport{DialContext: nsDialer(n.NetNS), DisableKeepAlives: true}}
+	})
+	return n.http
 }
 
 // podsReady fails unless every pod in ns matching selector is Ready with

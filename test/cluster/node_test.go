@@ -22,11 +22,13 @@ import (
 	"context"
 	"fmt"
 	"net"
+	"net/http"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -74,6 +76,8 @@ type Node struct {
 	procs      []*proc
 	created    []string          // host paths that did not exist before the node
 	tunables   map[string]string // kernelTunables before the kubelet
+	httpOnce   sync.Once
+	http       *http.Client // HTTP's
 }
 
 // proc is one process the node started, with its log.

@@ -32,6 +32,7 @@ import (
 	"path"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -303,16 +304,7 @@ func sameFile(t *testing.T, name string, got []byte, src string) {
 // are the same bytes.
 func TestAuthstackArchive(t *testing.T) {
 	t.Parallel()
-	bin := built(t, "authstack")
-	const name = "docker.io/local/authstack:test"
-	a := archive(t, "-image", "authstack", "-bin", bin, "-name", name)
-	if b := archive(t, "-image", "authstack", "-bin", bin, "-name", name); !bytes.Equal(a, b) {
-		t.Error("two builds of the same binary differ")
-	}
-	img := parse(t, a, name)
-	img.sound(t)
-	img.nonroot(t)
-	sameFile(t, "/authstack", img.file(t, "/authstack", 0o755, 0), bin)
+	img, _ := staticArchive(t, "authstack", "docker.io/local/authstack:test", "/authstack")
 
 	stages := dockerfileStages(t)
 	c := img.config.Config
@@ -332,36 +324,36 @@ func TestAuthstackArchive(t *testing.T) {
 				t.Errorf("Entrypoint %q, the Dockerfile's %q", c.Entrypoint, want)
 			}
 		case "ENV":
-			if !contains(c.Env, arg) {
+			if !slices.Contains(c.Env, arg) {
 				t.Errorf("Env %q lacks the Dockerfile's %s", c.Env, arg)
 			}
 		}
 	}
 }
 
-func contains(list []string, s string) bool {
-	for _, x := range list {
-		if x == s {
-			return true
-		}
+// staticArchive builds the image kind of its one static binary twice,
+// checks the two archives are the same bytes, that the image is sound and
+// non-root and holds the binary at path (0755, root's), and returns it
+// with the binary.
+func staticArchive(t *testing.T, kind, name, path string) (image, string) {
+	t.Helper()
+	bin := built(t, kind)
+	a := archive(t, "-image", kind, "-bin", bin, "-name", name)
+	if b := archive(t, "-image", kind, "-bin", bin, "-name", name); !bytes.Equal(a, b) {
+		t.Error("two builds of the same binary differ")
 	}
-	return false
+	img := parse(t, a, name)
+	img.sound(t)
+	img.nonroot(t)
+	sameFile(t, path, img.file(t, path, 0o755, 0), bin)
+	return img, bin
 }
 
 // The pause image holds the static pause program, which says it waits,
 // then exits 0 on SIGTERM or SIGINT, as a pod sandbox is stopped.
 func TestPauseArchive(t *testing.T) {
 	t.Parallel()
-	bin := built(t, "pause")
-	const name = "registry.k8s.io/pause:3.10"
-	a := archive(t, "-image", "pause", "-bin", bin, "-name", name)
-	if b := archive(t, "-image", "pause", "-bin", bin, "-name", name); !bytes.Equal(a, b) {
-		t.Error("two builds of the same binary differ")
-	}
-	img := parse(t, a, name)
-	img.sound(t)
-	img.nonroot(t)
-	sameFile(t, "/pause", img.file(t, "/pause", 0o755, 0), bin)
+	img, bin := staticArchive(t, "pause", "registry.k8s.io/pause:3.10", "/pause")
 	if got := img.config.Config.Entrypoint; len(got) != 1 || got[0] != "/pause" {
 		t.Errorf("Entrypoint %q, want [/pause]", got)
 	}
@@ -408,7 +400,7 @@ func TestRedisArchive(t *testing.T) {
 	img.sound(t)
 	img.nonroot(t)
 	c := img.config.Config
-	if len(c.Entrypoint) != 0 || !contains(c.Env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") {
+	if len(c.Entrypoint) != 0 || !slices.Contains(c.Env, "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin") {
 		t.Errorf("Entrypoint %q (want none), Env %q (want PATH)", c.Entrypoint, c.Env)
 	}
 	sameFile(t, "/usr/bin/redis-server", img.file(t, "/usr/bin/redis-server", 0o755, 0), "/usr/bin/redis-server")
