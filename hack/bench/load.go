@@ -27,6 +27,8 @@ import (
 	"slices"
 	"sync"
 	"time"
+
+	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
 // requestTimeout bounds one request; the server refuses overload within
@@ -126,15 +128,7 @@ func (r *loadResult) statusSummary() string {
 }
 
 // percentile returns the p-th percentile (0..100) of ds, nearest rank.
-func percentile(ds []time.Duration, p float64) time.Duration {
-	if len(ds) == 0 {
-		return 0
-	}
-	s := slices.Clone(ds)
-	slices.Sort(s)
-	i := int(p/100*float64(len(s))+0.5) - 1
-	return s[min(max(i, 0), len(s)-1)]
-}
+func percentile(ds []time.Duration, p float64) time.Duration { return benchkit.Percentile(ds, p) }
 
 // newHTTPClient returns a keep-alive client for up to conns connections.
 func newHTTPClient(conns int) *http.Client {
@@ -182,34 +176,15 @@ func loopbackOnly(u *url.URL) error {
 // counted; Elapsed ends with the last of them.
 func closedLoop(ctx context.Context, client *http.Client, workers int, dur time.Duration, maxRequests int, t target) *loadResult {
 	start := time.Now()
-	deadline := start.Add(dur)
-	var (
-		wg     sync.WaitGroup
-		mu     sync.Mutex
-		budget = maxRequests
-		total  = newLoadResult()
-	)
-	take := func() bool {
+	var mu sync.Mutex
+	total := newLoadResult()
+	benchkit.ClosedLoop(ctx, workers, dur, maxRequests, func(w, seq int) {
+		local := newLoadResult()
+		send(ctx, client, t, w, seq, local)
 		mu.Lock()
-		defer mu.Unlock()
-		if budget <= 0 {
-			return false
-		}
-		budget--
-		return true
-	}
-	for w := range workers {
-		wg.Go(func() {
-			local := newLoadResult()
-			for seq := 0; ctx.Err() == nil && time.Now().Before(deadline) && take(); seq++ {
-				send(ctx, client, t, w, seq, local)
-			}
-			mu.Lock()
-			total.merge(local)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+		total.merge(local)
+		mu.Unlock()
+	})
 	total.Elapsed = time.Since(start)
 	return total
 }
@@ -219,49 +194,16 @@ func closedLoop(ctx context.Context, client *http.Client, workers int, dur time.
 // in its own goroutine, at most maxInFlight at once (a request due while the
 // cap is reached is skipped and counted in Skipped).
 func openLoop(ctx context.Context, client *http.Client, rate float64, dur time.Duration, maxInFlight, maxTotal int, t target) *loadResult {
-	interval := time.Duration(float64(time.Second) / rate)
-	sem := make(chan struct{}, maxInFlight)
-	var (
-		wg    sync.WaitGroup
-		mu    sync.Mutex
-		total = newLoadResult()
-	)
 	start := time.Now()
-	timer := time.NewTimer(0)
-	defer timer.Stop()
-	for seq := range maxTotal {
-		due := time.Duration(seq) * interval
-		if due >= dur {
-			break
-		}
-		if wait := time.Until(start.Add(due)); wait > 0 {
-			timer.Reset(wait)
-			select {
-			case <-ctx.Done():
-			case <-timer.C:
-			}
-		}
-		if ctx.Err() != nil {
-			break
-		}
-		select {
-		case sem <- struct{}{}:
-		default:
-			mu.Lock()
-			total.Skipped++
-			mu.Unlock()
-			continue
-		}
-		wg.Go(func() {
-			defer func() { <-sem }()
-			local := newLoadResult()
-			send(ctx, client, t, 0, seq, local)
-			mu.Lock()
-			total.merge(local)
-			mu.Unlock()
-		})
-	}
-	wg.Wait()
+	var mu sync.Mutex
+	total := newLoadResult()
+	total.Skipped = benchkit.OpenLoop(ctx, rate, dur, maxInFlight, maxTotal, func(seq int) {
+		local := newLoadResult()
+		send(ctx, client, t, 0, seq, local)
+		mu.Lock()
+		total.merge(local)
+		mu.Unlock()
+	})
 	total.Elapsed = time.Since(start)
 	return total
 }

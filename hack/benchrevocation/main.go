@@ -469,7 +469,10 @@ func measureMemory(ctx context.Context, binary, dir string, rds *benchkit.Redis,
 		return m, err
 	}
 	m.baseRSS, m.baseHWM = baseMem.RSS, baseMem.Peak
-	usedBefore := usedMemory(ctx, rds.Client)
+	usedBefore, err := rds.UsedMemory(ctx)
+	if err != nil {
+		return m, err
+	}
 	benchkit.Progress("  writing %d revocations", n)
 	exp := time.Now().Add(24 * time.Hour)
 	var next atomic.Int64
@@ -491,7 +494,11 @@ func measureMemory(ctx context.Context, binary, dir string, rds *benchkit.Redis,
 	if err, _ := werr.Load().(error); err != nil {
 		return m, err
 	}
-	m.redisBytes = usedMemory(ctx, rds.Client) - usedBefore
+	usedAfter, err := rds.UsedMemory(ctx)
+	if err != nil {
+		return m, err
+	}
+	m.redisBytes = usedAfter - usedBefore
 	start = time.Now()
 	big, err := startServers(binary, filepath.Join(dir, "big"), rds.URL, 1)
 	if err != nil {
@@ -503,15 +510,4 @@ func measureMemory(ctx context.Context, binary, dir string, rds *benchkit.Redis,
 	stopAll(big)
 	m.rss, m.hwm = bigMem.RSS, bigMem.Peak
 	return m, err
-}
-
-func usedMemory(ctx context.Context, c *goredis.Client) int64 {
-	info, _ := c.Info(ctx, "memory").Result()
-	for _, line := range strings.Split(info, "\n") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
-			n, _ := strconv.ParseInt(v, 10, 64)
-			return n
-		}
-	}
-	return 0
 }

@@ -217,3 +217,17 @@ func (r *Redis) Stop() {
 	_ = r.Client.Close()
 	r.Child.Stop(200 * time.Millisecond)
 }
+
+// UsedMemory is the server's used_memory (INFO memory), in bytes.
+func (r *Redis) UsedMemory(ctx context.Context) (int64, error) {
+	info, err := r.Client.Info(ctx, "memory").Result()
+	if err != nil {
+		return 0, err
+	}
+	for line := range strings.Lines(info) {
+		if v, ok := strings.CutPrefix(strings.TrimSpace(line), "used_memory:"); ok {
+			return strconv.ParseInt(v, 10, 64)
+		}
+	}
+	return 0, errors.New("INFO memory: no used_memory")
+}

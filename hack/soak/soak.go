@@ -1,0 +1,217 @@
+//go:build linux
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package main
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/authstack/authstack/internal/testing/benchkit"
+)
+
+// Mirror gauges of each replica (authserver/metrics).
+const (
+	metricMirrorTokens   = "authstack_revocation_mirror_revoked_tokens"
+	metricMirrorSessions = "authstack_revocation_mirror_revoked_sessions"
+	metricMirrorUsers    = "authstack_revocation_mirror_users"
+)
+
+// sample is the state of everything at one moment of the soak.
+type sample struct {
+	At         time.Duration // since the soak began
+	RSS        []int64       // each replica's VmRSS
+	Mirror     []float64     // each replica's revoked tokens + sessions
+	Users      []float64     // each replica's mirror users
+	RedisBytes int64         // used_memory
+	RedisKeys  int64         // DBSIZE
+	Live       int           // live sessions
+}
+
+// soakResult is what the soak saw.
+type soakResult struct {
+	Rate            float64 // sessions (logins) started per second
+	Skipped         int
+	Elapsed         time.Duration
+	BytesPerSession float64 // Redis used_memory per session, measured before the soak
+	Revoked         int64
+	Tally           *tally
+	Samples         []sample
+	Changes         int
+	// Keys are Redis's keys at the end by kind: how many, how many
+	// without a TTL.
+	Keys map[string][2]int
+}
+
+// runSoak measures the Redis bytes of a session, then runs the mix for
+// o.duration, sampling every o.sample.
+func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResult, error) {
+	m := &mix{c: c, o: o, t: newTally()}
+	res := &soakResult{Rate: o.load * cp.PerSec, Tally: m.t}
+	var err error
+	if res.BytesPerSession, err = bytesPerSession(ctx, c, o); err != nil {
+		return nil, err
+	}
+	ch, err := newChurn(ctx, m)
+	if err != nil {
+		return nil, err
+	}
+	benchkit.Progress("soak: %v at %.1f logins/s (%.0f %% of the capacity), each with %d+1 /verify and a refresh, 1 in %d revoked; a user change every %v",
+		o.duration, res.Rate, 100*o.load, o.verifies, o.revokeEvery, o.changeEvery)
+	start := time.Now()
+	sctx, stop := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	var sampleErr error
+	wg.Go(func() { sampleErr = sampleUntil(sctx, c, m, start, o.sample, &res.Samples) })
+	wg.Go(func() { ch.run(sctx) })
+	maxCalls := int(res.Rate*o.duration.Seconds()) + 1
+	res.Skipped = benchkit.OpenLoop(ctx, res.Rate, o.duration, 1<<14, maxCalls, func(seq int) { m.session(ctx, seq) })
+	res.Elapsed = time.Since(start)
+	stop()
+	wg.Wait()
+	res.Revoked, res.Changes = m.revoked.Load(), ch.made
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	if sampleErr != nil && !errors.Is(sampleErr, context.Canceled) {
+		return nil, sampleErr
+	}
+	res.Keys, err = keyCensus(ctx, c)
+	return res, err
+}
+
+// bytesPerSession is Redis's used_memory growth for one login of each
+// load user (already known to the replicas from the capacity phase), per
+// login.
+func bytesPerSession(ctx context.Context, c *cluster, o options) (float64, error) {
+	before, err := c.rds.UsedMemory(ctx)
+	if err != nil {
+		return 0, err
+	}
+	var mu sync.Mutex
+	var failed []string
+	benchkit.ClosedLoop(ctx, 6, time.Hour, o.users, func(w, seq int) {
+		i := w + seq*6
+		if _, ok := parseTokens(c.login(ctx, i, i, loadUser(i%o.users), userPassword)); !ok {
+			mu.Lock()
+			failed = append(failed, loadUser(i%o.users))
+			mu.Unlock()
+		}
+	})
+	if len(failed) > 0 {
+		return 0, fmt.Errorf("session size: %d logins failed", len(failed))
+	}
+	after, err := c.rds.UsedMemory(ctx)
+	if err != nil {
+		return 0, err
+	}
+	b := float64(after-before) / float64(o.users)
+	benchkit.Progress("redis: %.0f bytes of used_memory per session", b)
+	return b, nil
+}
+
+// sampleUntil appends a sample every interval until ctx ends.
+func sampleUntil(ctx context.Context, c *cluster, m *mix, start time.Time, interval time.Duration, out *[]sample) error {
+	t := time.NewTicker(interval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-t.C:
+		}
+		s, err := takeSample(ctx, c, m)
+		if err != nil {
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			return err
+		}
+		s.At = time.Since(start)
+		*out = append(*out, s)
+		if len(*out)%12 == 0 {
+			benchkit.Progress("soak: %v, %d responses, %d unexpected, %d live sessions, Redis %s",
+				s.At.Round(time.Second), m.t.total(), m.t.errors(), s.Live, benchkit.MiB(s.RedisBytes))
+		}
+	}
+}
+
+func takeSample(ctx context.Context, c *cluster, m *mix) (sample, error) {
+	s := sample{Live: m.book.live()}
+	var err error
+	for _, srv := range c.servers {
+		mem, err := benchkit.ReadMemory(srv.PID())
+		if err != nil {
+			return s, err
+		}
+		g, err := benchkit.ScrapeMetrics(ctx, srv.Ops+"/metrics", metricMirrorTokens, metricMirrorSessions, metricMirrorUsers)
+		if err != nil {
+			return s, err
+		}
+		s.RSS = append(s.RSS, mem.RSS)
+		s.Mirror = append(s.Mirror, g[metricMirrorTokens]+g[metricMirrorSessions])
+		s.Users = append(s.Users, g[metricMirrorUsers])
+	}
+	if s.RedisBytes, err = c.rds.UsedMemory(ctx); err != nil {
+		return s, err
+	}
+	s.RedisKeys, err = c.rds.Client.DBSize(ctx).Result()
+	return s, err
+}
+
+// keyKind is a key's kind: the name inside its hash tag up to the first
+// colon, and the first part after the tag ("{rts}", "{rev}:log",
+// "{attempts}:r").
+func keyKind(key string) string {
+	_, rest, ok := strings.Cut(key, "{")
+	if !ok {
+		return key
+	}
+	tag, after, _ := strings.Cut(rest, "}")
+	kind, _, _ := strings.Cut(tag, ":")
+	kind = "{" + kind + "}"
+	if part, _, _ := strings.Cut(strings.TrimPrefix(after, ":"), ":"); part != "" {
+		kind += ":" + part
+	}
+	return kind
+}
+
+// keyCensus counts Redis's keys by kind, and those of each kind without a
+// TTL: what grows when Redis memory grows.
+func keyCensus(ctx context.Context, c *cluster) (map[string][2]int, error) {
+	out := map[string][2]int{}
+	iter := c.rds.Client.Scan(ctx, 0, "*", 1000).Iterator()
+	for iter.Next(ctx) {
+		key := iter.Val()
+		ttl, err := c.rds.Client.PTTL(ctx, key).Result()
+		if err != nil {
+			return nil, err
+		}
+		n := out[keyKind(key)]
+		n[0]++
+		if ttl < 0 {
+			n[1]++
+		}
+		out[keyKind(key)] = n
+	}
+	return out, iter.Err()
+}
