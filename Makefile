@@ -147,4 +147,14 @@ BENCH_USERS ?= 2000
 bench-controller: test-deps envtest build ## Measure the manager: kubectl apply of BENCH_USERS AuthUsers to all Ready, pre-hashed and plaintext
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" $(GO) run ./hack/benchcontroller -users $(BENCH_USERS) -binary $(BIN) | tee bin/bench-controller.md
 
+SOAK_DURATION ?= 10m
+
+.PHONY: soak
+soak: test-deps build ## Soak (not in make test): 3 replicas for SOAK_DURATION at 80% of the /token capacity, logins, refreshes, /verify, revocations, user changes; fails on errors, RSS drift, Redis or mirror growth
+	$(GO) run ./hack/soak -binary $(BIN) -duration $(SOAK_DURATION) -out bin/soak-report.md
+
+.PHONY: soak-overload
+soak-overload: test-deps build ## Overload (not in make test): 8 × the /token capacity of 3 replicas from many users and addresses; fails on goodput, slow 503s, slow successes, memory growth or a refused concurrent user
+	$(GO) run ./hack/soak -binary $(BIN) -overload -out bin/soak-overload-report.md
+
 include hack/tools.mk

@@ -123,9 +123,15 @@ func (m *mix) awaitRefused(ctx context.Context, op string, addr, replica int, ac
 	}
 }
 
+// storeGrace is how long the Redis store keeps a session's record past
+// the expiry of its last token (internal/store/redis's gcGrace), so that
+// clock skew between replicas and Redis cannot cut a session short.
+const storeGrace = time.Hour
+
 // sessionBook knows which sessions are live (logged in or refreshed within
-// the refresh-token lifetime, and not revoked), to compare Redis's memory
-// with what they need.
+// the refresh-token lifetime, and not revoked) and which Redis must still
+// hold (until storeGrace after their last token's expiry, revoked or not),
+// to compare Redis's memory with what they need.
 type sessionBook struct {
 	mu   sync.Mutex
 	list []*liveSession
@@ -157,18 +163,22 @@ func (s *liveSession) end() {
 	s.ended = true
 }
 
-// live counts the live sessions now, and forgets the others.
-func (b *sessionBook) live() int {
+// count returns the live sessions and those Redis holds now, and forgets
+// the sessions Redis no longer holds.
+func (b *sessionBook) count() (live, held int) {
 	now := time.Now()
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	kept := b.list[:0]
 	for _, s := range b.list {
-		if !s.ended && s.expires.After(now) {
+		if s.expires.Add(storeGrace).After(now) {
 			kept = append(kept, s)
+		}
+		if !s.ended && s.expires.After(now) {
+			live++
 		}
 	}
 	clear(b.list[len(kept):])
 	b.list = kept
-	return len(kept)
+	return live, len(kept)
 }

@@ -39,7 +39,10 @@ type overloadResult struct {
 	NoRetryAfter int
 	OK, Refused  []time.Duration // latencies of the 200s and the 503s
 	PeakRSS      []int64         // each replica's VmHWM after the overload
-	Probe        probeResult
+	// HalfPeaks are each replica's largest sampled VmRSS in the first and
+	// the second half of the overload.
+	HalfPeaks [][2]int64
+	Probe     probeResult
 }
 
 // probeResult is the concurrent user's logins.
@@ -61,6 +64,7 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 	probeClient := newClient(probeAddr)
 	defer probeClient.CloseIdleConnections()
 	wg.Go(func() { res.Probe = probe(pctx, c, o, probeClient) })
+	wg.Go(func() { res.HalfPeaks = halfPeaks(pctx, c, o.overloadTime/2) })
 	benchkit.Progress("overload: %v at %.1f logins/s (%.0f × the %.1f tokens/s capacity) from %d users and %d addresses, at most %d in flight",
 		o.overloadTime, res.Rate, o.overloadFactor, cp.PerSec, o.overloadUsers, o.addrs, o.overloadCap)
 	start := time.Now()
@@ -93,6 +97,25 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 	}
 	benchkit.Progress("overload: %.1f tokens/s of goodput; probe %d of %d logins", float64(len(res.OK))/res.Elapsed.Seconds(), res.Probe.Succeeded, res.Probe.Logins)
 	return res, ctx.Err()
+}
+
+// halfPeaks samples each replica's VmRSS every 100 ms until ctx ends, and
+// returns the largest of the samples before half and of those after.
+func halfPeaks(ctx context.Context, c *cluster, half time.Duration) [][2]int64 {
+	peaks := make([][2]int64, len(c.servers))
+	start := time.Now()
+	for sleep(ctx, 100*time.Millisecond) {
+		h := 0
+		if time.Since(start) >= half {
+			h = 1
+		}
+		for i, s := range c.servers {
+			if m, err := benchkit.ReadMemory(s.PID()); err == nil {
+				peaks[i][h] = max(peaks[i][h], m.RSS)
+			}
+		}
+	}
+	return peaks
 }
 
 // probeAddr is the probe user's own source address, apart from the load's.

@@ -26,6 +26,7 @@ import (
 	"sync"
 	"time"
 
+	redisstore "github.com/authstack/authstack/internal/store/redis"
 	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
@@ -45,6 +46,7 @@ type sample struct {
 	RedisBytes int64         // used_memory
 	RedisKeys  int64         // DBSIZE
 	Live       int           // live sessions
+	Held       int           // sessions whose records Redis keeps (storeGrace)
 }
 
 // soakResult is what the soak saw.
@@ -60,6 +62,8 @@ type soakResult struct {
 	// Keys are Redis's keys at the end by kind: how many, how many
 	// without a TTL.
 	Keys map[string][2]int
+	// LogLength is the length of the revocation change log (a stream).
+	LogLength int64
 }
 
 // runSoak measures the Redis bytes of a session, then runs the mix for
@@ -95,7 +99,10 @@ func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResu
 	if sampleErr != nil && !errors.Is(sampleErr, context.Canceled) {
 		return nil, sampleErr
 	}
-	res.Keys, err = keyCensus(ctx, c)
+	if res.Keys, err = keyCensus(ctx, c); err != nil {
+		return nil, err
+	}
+	res.LogLength, err = c.rds.Client.XLen(ctx, redisstore.DefaultKeyPrefix+":{rev}:log").Result()
 	return res, err
 }
 
@@ -149,14 +156,15 @@ func sampleUntil(ctx context.Context, c *cluster, m *mix, start time.Time, inter
 		s.At = time.Since(start)
 		*out = append(*out, s)
 		if len(*out)%12 == 0 {
-			benchkit.Progress("soak: %v, %d responses, %d unexpected, %d live sessions, Redis %s",
-				s.At.Round(time.Second), m.t.total(), m.t.errors(), s.Live, benchkit.MiB(s.RedisBytes))
+			benchkit.Progress("soak: %v, %d responses, %d unexpected, %d live sessions (%d held), Redis %s",
+				s.At.Round(time.Second), m.t.total(), m.t.errors(), s.Live, s.Held, benchkit.MiB(s.RedisBytes))
 		}
 	}
 }
 
 func takeSample(ctx context.Context, c *cluster, m *mix) (sample, error) {
-	s := sample{Live: m.book.live()}
+	var s sample
+	s.Live, s.Held = m.book.count()
 	var err error
 	for _, srv := range c.servers {
 		mem, err := benchkit.ReadMemory(srv.PID())

@@ -21,6 +21,7 @@ package benchkit
 import (
 	"os"
 	"os/exec"
+	"sync/atomic"
 	"testing"
 	"time"
 )
@@ -88,5 +89,49 @@ func TestStartRedis(t *testing.T) {
 	r.Stop()
 	if !r.Exited() {
 		t.Fatal("redis-server still running after Stop")
+	}
+}
+
+// The loops stop at their call budget, and every call has returned when
+// they return.
+func TestLoopsKeepTheirBudget(t *testing.T) {
+	var closed, open, running atomic.Int64
+	ClosedLoop(t.Context(), 4, time.Minute, 25, func(int, int) {
+		running.Add(1)
+		closed.Add(1)
+		running.Add(-1)
+	})
+	skipped := OpenLoop(t.Context(), 10_000, time.Minute, 1000, 30, func(int) {
+		running.Add(1)
+		open.Add(1)
+		running.Add(-1)
+	})
+	if closed.Load() != 25 || open.Load()+int64(skipped) != 30 || running.Load() != 0 {
+		t.Fatalf("closed %d calls (want 25), open %d + %d skipped (want 30), %d still running", closed.Load(), open.Load(), skipped, running.Load())
+	}
+}
+
+func TestPercentile(t *testing.T) {
+	ds := []time.Duration{5, 1, 4, 2, 3, 10, 9, 8, 7, 6}
+	for p, want := range map[float64]time.Duration{0: 1, 50: 5, 90: 9, 99: 10, 100: 10} {
+		if got := Percentile(ds, p); got != want {
+			t.Errorf("Percentile(%v) = %d, want %d", p, got, want)
+		}
+	}
+	if Percentile(nil, 50) != 0 {
+		t.Error("Percentile of nothing is not 0")
+	}
+}
+
+// Series are summed over their labels; others, comments and unknown names
+// are left out; a bad value is an error.
+func TestParseMetrics(t *testing.T) {
+	text := "# HELP a_total A.\n# TYPE a_total counter\na_total{x=\"1\"} 2\na_total{x=\"2\"} 3.5\nb 7\nc 1\n"
+	got, err := parseMetrics(text, []string{"a_total", "b", "missing"})
+	if err != nil || len(got) != 2 || got["a_total"] != 5.5 || got["b"] != 7 {
+		t.Fatalf("parseMetrics = %v, %v", got, err)
+	}
+	if _, err := parseMetrics("b x\n", []string{"b"}); err == nil {
+		t.Fatal("a value that is not a number was read")
 	}
 }
