@@ -104,10 +104,10 @@ func main() {
 	flag.DurationVar(&o.accessTTL, "access-token-ttl", 30*time.Second, "the replicas' --access-token-ttl (short, so the mirror reaches its steady state within the warm-up)")
 	flag.DurationVar(&o.refreshTTL, "refresh-token-ttl", 90*time.Second, "the replicas' --refresh-token-ttl (short, so sessions expire during the soak)")
 	flag.Float64Var(&o.overloadFactor, "overload-factor", 8, "offered /token rate in the overload, as a multiple of the capacity")
-	flag.DurationVar(&o.overloadTime, "overload-duration", 20*time.Second, "length of the overload")
+	flag.DurationVar(&o.overloadTime, "overload-duration", 30*time.Second, "length of the overload")
 	flag.IntVar(&o.overloadUsers, "overload-users", 1024, "users the overload logs in as")
 	flag.IntVar(&o.overloadCap, "overload-concurrency", 1024, "most overload requests in flight")
-	flag.IntVar(&o.probeAttempts, "probe-attempts", 10, "attempts (honouring Retry-After) the concurrent user's login gets in the overload")
+	flag.IntVar(&o.probeAttempts, "probe-attempts", 30, "attempts (honouring Retry-After) the concurrent user's login gets in the overload")
 	flag.Parse()
 	if flag.NArg() > 0 || o.users < 6 || o.addrs < 1 || o.addrs > 200 || o.load <= 0 || o.duration <= o.warmup+2*time.Minute ||
 		o.churnUsers < 1 || o.revokeEvery < 1 || o.overloadFactor <= 0 || o.overloadUsers < 1 || o.overloadCap < 1 || o.probeAttempts < 1 {

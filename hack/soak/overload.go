@@ -128,13 +128,13 @@ func probe(ctx context.Context, c *cluster, o options, client *http.Client) prob
 	pc := &cluster{servers: c.servers, clients: []*http.Client{client}}
 	for n := 0; ctx.Err() == nil; n++ {
 		p.Logins++
-		ok := false
+		succeeded := false
 		for attempt := 1; attempt <= o.probeAttempts && ctx.Err() == nil; attempt++ {
 			r := pc.login(context.WithoutCancel(ctx), 0, n+attempt, probeUser, userPassword)
 			if _, ok := parseTokens(r); ok {
 				p.Succeeded++
 				p.Attempts = append(p.Attempts, attempt)
-				ok = true
+				succeeded = true
 				break
 			}
 			p.Refusals[r.status]++
@@ -146,7 +146,7 @@ func probe(ctx context.Context, c *cluster, o options, client *http.Client) prob
 				break
 			}
 		}
-		if !ok && ctx.Err() != nil {
+		if !succeeded && ctx.Err() != nil {
 			p.Logins-- // cut off by the end of the overload
 		}
 		if !sleep(ctx, time.Second) {
