@@ -19,6 +19,7 @@ limitations under the License.
 package main
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -167,7 +168,7 @@ func (r reply) String() string {
 	if r.err != nil {
 		return r.err.Error()
 	}
-	return fmt.Sprintf("%d %.200s", r.status, r.body)
+	return fmt.Sprintf("%d %.200s", r.status, bytes.TrimSpace(r.body))
 }
 
 // do sends req from source address addr and reads the whole answer.

@@ -32,7 +32,7 @@ type tally struct {
 	mu         sync.Mutex
 	expected   map[string]int // "login: 200", "verify of a revoked access token: 401"
 	unexpected map[string]int
-	examples   []string // the first unexpected responses
+	examples   []string // the first unexpected response of each kind (at most 10 kinds)
 	latency    map[string][]time.Duration
 }
 
@@ -56,7 +56,7 @@ func (t *tally) check(op string, r reply, code string, want ...int) bool {
 		return true
 	}
 	t.unexpected[key]++
-	if len(t.examples) < 10 {
+	if t.unexpected[key] == 1 && len(t.examples) < 10 {
 		t.examples = append(t.examples, key+" ("+r.String()+")")
 	}
 	return false
@@ -68,7 +68,7 @@ func (t *tally) fail(op, what string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	t.unexpected[op+": "+what]++
-	if len(t.examples) < 10 {
+	if t.unexpected[op+": "+what] == 1 && len(t.examples) < 10 {
 		t.examples = append(t.examples, op+": "+what)
 	}
 }
