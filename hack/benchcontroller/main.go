@@ -435,10 +435,10 @@ func objects(ns string, n int, hashed bool) []client.Object {
 			ObjectMeta: metav1.ObjectMeta{Name: name, Namespace: ns},
 			Spec:       v1alpha1.AuthUserSpec{Username: ns + "-" + name, Scopes: []string{"read"}}}
 		if hashed {
-			sec.StringData = map[string]string{"passwordHash": sharedHash()}
+			sec.StringData = map[string]string{v1alpha1.DefaultPasswordHashKey: sharedHash()}
 			u.Spec.PasswordHashSecretRef = &v1alpha1.PasswordHashSecretRef{Name: name}
 		} else {
-			sec.StringData = map[string]string{"password": passwordOf(name, false)}
+			sec.StringData = map[string]string{v1alpha1.DefaultPasswordKey: passwordOf(name, false)}
 			u.Spec.PasswordSecretRef = &v1alpha1.PasswordSecretRef{Name: name}
 		}
 		objs = append(objs, sec, u)

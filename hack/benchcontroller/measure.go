@@ -33,6 +33,7 @@ import (
 
 	"k8s.io/client-go/rest"
 
+	"github.com/authstack/authstack/api/v1alpha1"
 	"github.com/authstack/authstack/internal/testing/benchkit"
 	"github.com/authstack/authstack/internal/testing/serverproc"
 )
@@ -121,7 +122,7 @@ func startServer(bin, work, redisURL string) (*serverproc.Server, error) {
 // login posts three password grants for the user and reports the outcome
 // and the median latency; any failure is an error.
 func login(s *serverproc.Server, username, pw string) (string, error) {
-	body := url.Values{"grant_type": {"password"}, "username": {username}, "password": {pw}}.Encode()
+	body := url.Values{"grant_type": {v1alpha1.GrantTypePassword}, "username": {username}, "password": {pw}}.Encode()
 	var took []time.Duration
 	for range 3 {
 		start := time.Now()
