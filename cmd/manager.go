@@ -46,6 +46,7 @@ import (
 type managerOptions struct {
 	kubeconfig      string
 	metricsAddr     string
+	pprofAddr       string
 	probeAddr       string
 	leaderElect     bool
 	leaderElectNS   string
@@ -69,6 +70,12 @@ type managerOptions struct {
 	selfPod         string
 	secretSelector  string
 }
+
+// DefaultKubeAPIQPS turns client-go's client-side rate limit off: the API
+// server's Priority and Fairness protects it, fairly across clients, and a
+// fixed client budget only makes a large install slow (docs/operations.md,
+// "The manager's throughput").
+const DefaultKubeAPIQPS = -1
 
 func newManagerCommand() *cobra.Command {
 	o := &managerOptions{}
@@ -110,12 +117,14 @@ func newManagerCommand() *cobra.Command {
 	addCostFactorFlag(fs, &o.hashCostFactor)
 	fs.DurationVar(&o.resyncPeriod, "resync-period", 10*time.Minute, "period of the full resync that repairs any drift between resources and the store")
 	fs.DurationVar(&o.epochInterval, "epoch-check-interval", 5*time.Second, "how often the store is checked for lost data (its epoch marker)")
-	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, "reconciles run at once per kind (0: 4 × GOMAXPROCS; hashes run at most GOMAXPROCS at once)")
+	fs.IntVar(&o.concurrency, "max-concurrent-reconciles", 0, fmt.Sprintf("reconciles run at once per kind (0: %d, or GOMAXPROCS if more; hashes run at most GOMAXPROCS at once)", credentials.DefaultMaxConcurrentReconciles))
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
 	fs.DurationVar(&o.storeRetryDelay, "redis-connect-retry", 2*time.Second, "pause between attempts to reach Redis at start-up")
 	fs.StringSliceVar(&o.namespaces, "namespace", nil, "namespaces to watch (default: all); AuthUsers elsewhere are ignored")
-	fs.Float32Var(&o.kubeQPS, "kube-api-qps", 100, "queries per second to the API server (each new user takes about three: finalizer, Secret, status)")
-	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server")
+	fs.Float32Var(&o.kubeQPS, "kube-api-qps", DefaultKubeAPIQPS,
+		"queries per second to the API server (negative: no client-side limit; the API server's Priority and Fairness queues or refuses what it cannot serve, docs/operations.md)")
+	fs.IntVar(&o.kubeBurst, "kube-api-burst", 200, "burst of queries to the API server, with a positive --kube-api-qps")
+	fs.StringVar(&o.pprofAddr, "pprof-bind-address", "", "address of the Go profiling endpoints, /debug/pprof/ (empty: off)")
 	fs.StringVar(&o.signingKeys.Name, "signing-keys-secret", "authstack-signing-keys", "Secret of the token servers' signing keys, created and rotated by the manager (empty: keys are not managed; docs/signing-keys.md)")
 	fs.StringVar(&o.signingKeys.Namespace, "signing-keys-namespace", "", "namespace of the signing-keys Secret (default: $POD_NAMESPACE)")
 	fs.DurationVar(&o.signingKeys.RotationPeriod, "signing-key-rotation-period", signingkeys.DefaultRotationPeriod, "how long a signing key stays active")
@@ -166,6 +175,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 		Scheme:                  controllers.Scheme(),
 		Metrics:                 metricsserver.Options{BindAddress: o.metricsAddr},
 		HealthProbeBindAddress:  o.probeAddr,
+		PprofBindAddress:        o.pprofAddr,
 		LeaderElection:          o.leaderElect,
 		LeaderElectionID:        "authstack-manager.authstack.dev",
 		LeaderElectionNamespace: o.leaderElectNS,

@@ -119,7 +119,7 @@ func readChanged[T client.Object](ctx context.Context, rd contentReader[T], c *v
 		kept := records.CredentialOf(existing)
 		return none, &kept, nil
 	}
-	obj, err := rd.get(ctx, c.Namespace, name)
+	obj, err := rd.get(ctx, c.Namespace, name, rv)
 	return obj, nil, err
 }
 

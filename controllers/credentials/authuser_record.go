@@ -47,7 +47,7 @@ func (r *AuthUserReconciler) credential(ctx context.Context, u *v1alpha1.AuthUse
 		existing.SecretVersion == version && policy.Check(existing.PasswordHash) == nil {
 		return records.Credential{Hash: existing.PasswordHash, Version: existing.SecretVersion}, nil
 	}
-	sec, err := r.Secrets.get(ctx, u.Namespace, name)
+	sec, err := r.Secrets.get(ctx, u.Namespace, name, rv)
 	if err != nil {
 		return records.Credential{}, err
 	}

@@ -30,6 +30,7 @@ import (
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
+	"k8s.io/client-go/rest"
 	"k8s.io/utils/ptr"
 	ctrl "sigs.k8s.io/controller-runtime"
 	"sigs.k8s.io/controller-runtime/pkg/cache"
@@ -70,12 +71,16 @@ type stack struct {
 type stackConfig struct {
 	namespaces int
 	options    func(s *stack, o *credentials.Options)
+	requests   *requestLog
 }
 
 type stackOption func(*stackConfig)
 
 // withNamespaces has the manager watch n namespaces (s.nss) instead of one.
 func withNamespaces(n int) stackOption { return func(c *stackConfig) { c.namespaces = n } }
+
+// withRequests records the manager's API requests in l.
+func withRequests(l *requestLog) stackOption { return func(c *stackConfig) { c.requests = l } }
 
 // withOptions changes the manager's options.
 func withOptions(f func(s *stack, o *credentials.Options)) stackOption {
@@ -104,7 +109,12 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 	if cfg.options != nil {
 		cfg.options(s, &o)
 	}
-	mgr, err := ctrl.NewManager(env.Config, ctrl.Options{
+	restCfg := env.Config
+	if cfg.requests != nil {
+		restCfg = rest.CopyConfig(env.Config)
+		restCfg.Wrap(cfg.requests.wrap)
+	}
+	mgr, err := ctrl.NewManager(restCfg, ctrl.Options{
 		Scheme:                 testenv.Scheme(),
 		Metrics:                metricsserver.Options{BindAddress: "0"},
 		HealthProbeBindAddress: "0",

@@ -36,6 +36,11 @@ import (
 // watch), and contents are read with an uncached GET, only when an
 // object's resourceVersion changed. The manager therefore never keeps the
 // cluster's Secrets, nor its ConfigMaps, in memory.
+//
+// The GET asks for the object at the resourceVersion the cache saw, or
+// newer: the API server answers that from its own watch cache, where a GET
+// without one is a quorum read of etcd. What is read is never older than
+// what the reconcile acts on.
 type contentReader[T client.Object] struct {
 	kind      string // "Secret", "ConfigMap"
 	notFound  string // the Ready reason of one that does not exist
@@ -78,11 +83,13 @@ func (s contentReader[T]) version(ctx context.Context, namespace, name string) (
 	return m.ResourceVersion, nil
 }
 
-// get reads the object's contents from the API server.
-func (s contentReader[T]) get(ctx context.Context, namespace, name string) (T, error) {
+// get reads the object's contents from the API server, at resourceVersion
+// rv (from version) or newer.
+func (s contentReader[T]) get(ctx context.Context, namespace, name, rv string) (T, error) {
 	obj := s.newObject()
 	var none T
-	err := s.api.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj)
+	err := s.api.Get(ctx, types.NamespacedName{Namespace: namespace, Name: name}, obj,
+		&client.GetOptions{Raw: &metav1.GetOptions{ResourceVersion: rv}})
 	if apierrors.IsNotFound(err) || (err == nil && s.selector != nil && !s.selector.Matches(labels.Set(obj.GetLabels()))) {
 		return none, failed(s.notFound, "%s %q not found", s.kind, name)
 	}
