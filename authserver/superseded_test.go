@@ -79,12 +79,23 @@ func (g *gatedStore) GetUser(ctx context.Context, username string) (store.User, 
 	return u, err
 }
 
-// CreateSession and RotateSession are where a login and a refresh have
+// BeginLogin is where a login reads the record.
+func (g *gatedStore) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	st, err := g.Store.BeginLogin(ctx, l, now)
+	if l.Username == "alice" {
+		g.hold("GetUser")
+	}
+	return st, err
+}
+
+// FinishLogin and RotateSession are where a login and a refresh have
 // done their checks and wait only for their access token to be signed.
-func (g *gatedStore) CreateSession(ctx context.Context, s store.Session) error {
-	err := g.Store.CreateSession(ctx, s)
-	g.hold("SessionWritten")
-	return err
+func (g *gatedStore) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
+	evicted, err := g.Store.FinishLogin(ctx, l, now)
+	if l.Session != nil {
+		g.hold("SessionWritten")
+	}
+	return evicted, err
 }
 
 func (g *gatedStore) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {

@@ -121,6 +121,11 @@ return {'ok', f[1], f[2], f[3], f[4], f[5], f[6]}
 // CreateSession stores a new session; store.ErrAlreadyExists if its ID is
 // taken.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	_, err := one(ctx, s, func(b *batch) func() (struct{}, error) { return s.queueCreateSession(ctx, b, sess) })
+	return err
+}
+
+func (s *Store) queueCreateSession(ctx context.Context, b *batch, sess store.Session) func() (struct{}, error) {
 	const op = "create session"
 	data, err := json.Marshal(sessionData{
 		ID: sess.ID, ClientID: sess.ClientID, ClientSource: sess.ClientSource, Username: sess.Username, Scopes: sess.Scopes,
@@ -128,18 +133,21 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt,
 	})
 	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
+		return func() (struct{}, error) { return struct{}{}, fmt.Errorf("%s: encode: %w", op, err) }
 	}
 	te, ae := sess.TokenExpiresAt.UnixMilli(), sess.AccessExpiresAt.UnixMilli()
-	n, err := createSessionScript.Run(ctx, s.client, []string{s.keys.session(sess.ID)},
-		data, sess.Generation, sess.TokenHash, te, ae, max(te, ae)+gcGrace.Milliseconds()).Int()
-	if err != nil {
-		return unavailable(op, err)
+	cmd := b.script(ctx, createSessionScript, []string{s.keys.session(sess.ID)},
+		data, sess.Generation, sess.TokenHash, te, ae, max(te, ae)+gcGrace.Milliseconds())
+	return func() (struct{}, error) {
+		n, err := cmd.Int()
+		if err != nil {
+			return struct{}{}, unavailable(op, err)
+		}
+		if n == 0 {
+			return struct{}{}, fmt.Errorf("%s: %w", op, store.ErrAlreadyExists)
+		}
+		return struct{}{}, nil
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", op, store.ErrAlreadyExists)
-	}
-	return nil
 }
 
 // GetSession returns the session.
@@ -247,10 +255,19 @@ return evicted
 // AddUserSession counts the session among the user's and returns those
 // beyond max.
 func (s *Store) AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error) {
-	evicted, err := addUserSessionScript.Run(ctx, s.client, []string{s.keys.userSessions(username)},
-		id, expires.UnixMilli(), max, now.UnixMilli(), gcGrace.Milliseconds()).StringSlice()
-	if err != nil {
-		return nil, unavailable("add user session", err)
+	return one(ctx, s, func(b *batch) func() ([]string, error) {
+		return s.queueAddUserSession(ctx, b, username, id, expires, max, now)
+	})
+}
+
+func (s *Store) queueAddUserSession(ctx context.Context, b *batch, username, id string, expires time.Time, max int, now time.Time) func() ([]string, error) {
+	cmd := b.script(ctx, addUserSessionScript, []string{s.keys.userSessions(username)},
+		id, expires.UnixMilli(), max, now.UnixMilli(), gcGrace.Milliseconds())
+	return func() ([]string, error) {
+		evicted, err := cmd.StringSlice()
+		if err != nil {
+			return nil, unavailable("add user session", err)
+		}
+		return evicted, nil
 	}
-	return evicted, nil
 }
