@@ -71,14 +71,6 @@ func (g *gatedStore) hold(method string) {
 	<-release
 }
 
-func (g *gatedStore) GetUser(ctx context.Context, username string) (store.User, error) {
-	u, err := g.Store.GetUser(ctx, username)
-	if username == "alice" {
-		g.hold("GetUser")
-	}
-	return u, err
-}
-
 // BeginLogin is where a login reads the record.
 func (g *gatedStore) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
 	st, err := g.Store.BeginLogin(ctx, l, now)
@@ -88,8 +80,9 @@ func (g *gatedStore) BeginLogin(ctx context.Context, l store.LoginStart, now tim
 	return st, err
 }
 
-// FinishLogin and RotateSession are where a login and a refresh have
-// done their checks and wait only for their access token to be signed.
+// FinishLogin and FinishRefresh are where a login and a refresh have
+// done their checks and wait only for their access token to be signed; a
+// refresh reads the record there too.
 func (g *gatedStore) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
 	evicted, err := g.Store.FinishLogin(ctx, l, now)
 	if l.Session != nil {
@@ -98,10 +91,13 @@ func (g *gatedStore) FinishLogin(ctx context.Context, l store.LoginEnd, now time
 	return evicted, err
 }
 
-func (g *gatedStore) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {
-	s, err := g.Store.RotateSession(ctx, id, r, now)
+func (g *gatedStore) FinishRefresh(ctx context.Context, username, id string, r store.Rotation, now time.Time) (store.Refreshed, error) {
+	f, err := g.Store.FinishRefresh(ctx, username, id, r, now)
+	if username == "alice" {
+		g.hold("GetUser")
+	}
 	g.hold("SessionWritten")
-	return s, err
+	return f, err
 }
 
 // The changes a manager writes; notBefore is the time it read from its

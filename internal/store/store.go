@@ -324,6 +324,7 @@ type Store interface {
 	Counters
 	Epochs
 	Logins
+	Refreshes
 
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
@@ -452,6 +453,31 @@ type Logins interface {
 	// these may have been done: the caller must not hand out the
 	// session's refresh token, which alone reaches the session.
 	FinishLogin(ctx context.Context, l LoginEnd, now time.Time) ([]string, error)
+}
+
+// Refreshes are a refresh's store work in two round trips besides its
+// client's lookup: the reads that judge the presented token, then the
+// user's record with the rotation.
+type Refreshes interface {
+	// BeginRefresh reads session id (GetSession) and the epoch (GetEpoch;
+	// "" when there is none) together.
+	BeginRefresh(ctx context.Context, id string) (Session, string, error)
+	// FinishRefresh reads username's record (GetUser) and rotates session
+	// id (RotateSession) together: the rotation is done whatever the
+	// record says, and the caller revokes the session if the record ends
+	// it. The error is RotateSession's, with its session; GetUser's is
+	// in the Refreshed.
+	FinishRefresh(ctx context.Context, username, id string, r Rotation, now time.Time) (Refreshed, error)
+}
+
+// Refreshed is what FinishRefresh found.
+type Refreshed struct {
+	// Was is the session before the rotation, as RotateSession returns it.
+	Was Session
+	// User is the record, or zero with UserErr (ErrNotFound when there is
+	// none).
+	User    User
+	UserErr error
 }
 
 // Counter names an AddAttempt counter; a zero Counter is none.

@@ -68,3 +68,25 @@ func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time
 	}
 	return evicted, s.CreateSession(ctx, *l.Session)
 }
+
+// BeginRefresh does what GetSession and GetEpoch do.
+func (s *Store) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
+	sess, err := s.GetSession(ctx, id)
+	if err != nil {
+		return store.Session{}, "", err
+	}
+	epoch, err := s.GetEpoch(ctx)
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, "", err
+	}
+	return sess, epoch, nil
+}
+
+// FinishRefresh does what GetUser and RotateSession do.
+func (s *Store) FinishRefresh(ctx context.Context, username, id string, r store.Rotation, now time.Time) (store.Refreshed, error) {
+	var f store.Refreshed
+	f.User, f.UserErr = s.GetUser(ctx, username)
+	var err error
+	f.Was, err = s.RotateSession(ctx, id, r, now)
+	return f, err
+}

@@ -105,3 +105,33 @@ func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time
 	}
 	return evicted, nil
 }
+
+// BeginRefresh sends the session's script and the epoch's GET in one
+// pipeline.
+func (s *Store) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
+	b := s.batch()
+	sess, epoch := s.queueGetSession(ctx, b, id), s.queueGetEpoch(ctx, b)
+	b.exec(ctx)
+	got, err := sess()
+	if err != nil {
+		return store.Session{}, "", err
+	}
+	e, err := epoch()
+	if err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.Session{}, "", err
+	}
+	return got, e, nil
+}
+
+// FinishRefresh sends the user's GET and the rotation's script in one
+// pipeline.
+func (s *Store) FinishRefresh(ctx context.Context, username, id string, r store.Rotation, now time.Time) (store.Refreshed, error) {
+	b := s.batch()
+	user, rotate := s.queueGetUser(ctx, b, username), s.queueRotateSession(ctx, b, id, r, now)
+	b.exec(ctx)
+	var f store.Refreshed
+	f.User, f.UserErr = user()
+	var err error
+	f.Was, err = rotate()
+	return f, err
+}

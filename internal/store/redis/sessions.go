@@ -152,16 +152,30 @@ func (s *Store) queueCreateSession(ctx context.Context, b *batch, sess store.Ses
 
 // GetSession returns the session.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
-	const op = "get session"
-	return sessionReply(op, getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}))
+	return one(ctx, s, func(b *batch) func() (store.Session, error) { return s.queueGetSession(ctx, b, id) })
+}
+
+func (s *Store) queueGetSession(ctx context.Context, b *batch, id string) func() (store.Session, error) {
+	cmd := b.script(ctx, getSessionScript, []string{s.keys.session(id)})
+	return func() (store.Session, error) { return sessionReply("get session", cmd) }
 }
 
 // RotateSession exchanges the session's current token for the next one.
 func (s *Store) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {
-	const op = "rotate session"
-	res, err := rotateSessionScript.Run(ctx, s.client, []string{s.keys.session(id)},
+	return one(ctx, s, func(b *batch) func() (store.Session, error) { return s.queueRotateSession(ctx, b, id, r, now) })
+}
+
+func (s *Store) queueRotateSession(ctx context.Context, b *batch, id string, r store.Rotation, now time.Time) func() (store.Session, error) {
+	cmd := b.script(ctx, rotateSessionScript, []string{s.keys.session(id)},
 		r.Generation, r.TokenHash, r.NextHash, r.NextExpiresAt.UnixMilli(), r.AccessExpiresAt.UnixMilli(),
-		now.UnixMilli(), max(r.MaxPerWindow, 0), max(r.Window.Milliseconds(), 1), gcGrace.Milliseconds()).StringSlice()
+		now.UnixMilli(), max(r.MaxPerWindow, 0), max(r.Window.Milliseconds(), 1), gcGrace.Milliseconds())
+	return func() (store.Session, error) { return rotation(cmd) }
+}
+
+// rotation reads rotateSessionScript's reply.
+func rotation(cmd *goredis.Cmd) (store.Session, error) {
+	const op = "rotate session"
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return store.Session{}, unavailable(op, err)
 	}
