@@ -18,7 +18,6 @@ package memory
 
 import (
 	"context"
-	"errors"
 	"time"
 
 	"github.com/authstack/authstack/internal/store"
@@ -26,67 +25,21 @@ import (
 
 // BeginLogin does what CountAttempts, Reserve, GetUser and GetEpoch do.
 func (s *Store) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
-	st := store.LoginState{Admission: store.Admission{Refused: -1}}
-	var err error
-	if l.Rate.Key != "" {
-		if st.Rate, err = s.CountAttempts(ctx, l.Rate.Key, l.Rate.Window, now); err != nil {
-			return store.LoginState{}, err
-		}
-	}
-	if len(l.Reservation.Limits) > 0 {
-		if st.Admission, err = s.Reserve(ctx, l.Reservation, now); err != nil {
-			return store.LoginState{}, err
-		}
-	}
-	st.User, err = s.GetUser(ctx, l.Username)
-	st.Known = err == nil
-	if st.Epoch, err = s.GetEpoch(ctx); err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.LoginState{}, err
-	}
-	return st, nil
+	return store.BeginLoginOf(ctx, s, l, now)
 }
 
 // FinishLogin does what Settle, AddAttempt, AddUserSession and
 // CreateSession do.
 func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
-	if len(l.Reservation.Limits) > 0 {
-		if err := s.Settle(ctx, l.Reservation, l.Outcome, now); err != nil {
-			return nil, err
-		}
-	}
-	if l.Rate.Key != "" {
-		if _, err := s.AddAttempt(ctx, l.Rate.Key, l.Rate.Window, now); err != nil {
-			return nil, err
-		}
-	}
-	if l.Session == nil {
-		return nil, nil
-	}
-	evicted, err := s.AddUserSession(ctx, l.Session.Username, l.Session.ID, l.Session.Until(), l.MaxSessions, now)
-	if err != nil {
-		return nil, err
-	}
-	return evicted, s.CreateSession(ctx, *l.Session)
+	return store.FinishLoginOf(ctx, s, l, now)
 }
 
 // BeginRefresh does what GetSession and GetEpoch do.
 func (s *Store) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
-	sess, err := s.GetSession(ctx, id)
-	if err != nil {
-		return store.Session{}, "", err
-	}
-	epoch, err := s.GetEpoch(ctx)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, "", err
-	}
-	return sess, epoch, nil
+	return store.BeginRefreshOf(ctx, s, id)
 }
 
 // FinishRefresh does what GetUser and RotateSession do.
 func (s *Store) FinishRefresh(ctx context.Context, username, id string, r store.Rotation, now time.Time) (store.Refreshed, error) {
-	var f store.Refreshed
-	f.User, f.UserErr = s.GetUser(ctx, username)
-	var err error
-	f.Was, err = s.RotateSession(ctx, id, r, now)
-	return f, err
+	return store.FinishRefreshOf(ctx, s, username, id, r, now)
 }
