@@ -37,6 +37,19 @@ type outage struct {
 	sessions, users, feed atomic.Bool
 }
 
+// The batches call the outage's own methods.
+func (o *outage) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	return store.BeginLoginOf(ctx, o, l, now)
+}
+
+func (o *outage) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
+	return store.BeginRefreshOf(ctx, o, id)
+}
+
+func (o *outage) FinishRefresh(ctx context.Context, username, id string, rot store.Rotation, now time.Time) (store.Refreshed, error) {
+	return store.FinishRefreshOf(ctx, o, username, id, rot, now)
+}
+
 func (o *outage) GetSession(ctx context.Context, id string) (store.Session, error) {
 	if o.sessions.Load() {
 		return store.Session{}, errors.New("get session: sessions unreachable in the test")

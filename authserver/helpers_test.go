@@ -162,6 +162,8 @@ type request struct {
 	// more are added after headers, for a header sent twice.
 	more   http.Header
 	remote string
+	// ctx, if set, is the request's context.
+	ctx context.Context
 }
 
 func (ts *testServer) do(r request) *httptest.ResponseRecorder {
@@ -193,6 +195,9 @@ func (ts *testServer) do(r request) *httptest.ResponseRecorder {
 	}
 	if r.remote != "" {
 		req.RemoteAddr = r.remote
+	}
+	if r.ctx != nil {
+		req = req.WithContext(r.ctx)
 	}
 	rec := httptest.NewRecorder()
 	ts.handler.ServeHTTP(rec, req)

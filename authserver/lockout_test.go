@@ -90,6 +90,16 @@ func (b *barrier) reached() int {
 	return b.arrived
 }
 
+// BeginLogin meets the barrier once the login was admitted: it got past
+// the throttle (the batch reads the record either way).
+func (b *barrier) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	st, err := b.Store.BeginLogin(ctx, l, now)
+	if err == nil && st.Admission.Admitted() && !b.clients {
+		b.wait()
+	}
+	return st, err
+}
+
 func (b *barrier) GetUser(ctx context.Context, name string) (store.User, error) {
 	if !b.clients {
 		b.wait()
@@ -218,6 +228,15 @@ func (f *failing) set(users, settles bool) {
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	f.users, f.settles = users, settles
+}
+
+// The batches call the failing store's own methods.
+func (f *failing) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	return store.BeginLoginOf(ctx, f, l, now)
+}
+
+func (f *failing) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
+	return store.FinishLoginOf(ctx, f, l, now)
 }
 
 func (f *failing) GetUser(ctx context.Context, name string) (store.User, error) {

@@ -90,6 +90,15 @@ type counterFailing struct {
 	reads bool
 }
 
+// The batches call the failing counters.
+func (c counterFailing) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	return store.BeginLoginOf(ctx, c, l, now)
+}
+
+func (c counterFailing) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
+	return store.FinishLoginOf(ctx, c, l, now)
+}
+
 func (c counterFailing) AddAttempt(ctx context.Context, key string, w time.Duration, now time.Time) (int64, error) {
 	if !c.reads {
 		return 0, fmt.Errorf("add attempt: %w", store.ErrUnavailable)

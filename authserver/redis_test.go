@@ -190,10 +190,10 @@ type stopAfterGetUser struct {
 	rs *redistest.Server
 }
 
-func (s stopAfterGetUser) GetUser(ctx context.Context, name string) (store.User, error) {
-	u, err := s.Store.GetUser(ctx, name)
+func (s stopAfterGetUser) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	st, err := s.Store.BeginLogin(ctx, l, now)
 	s.rs.Stop()
-	return u, err
+	return st, err
 }
 
 // Redis lost between a login's reservation and its outcome: the outcome

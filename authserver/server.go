@@ -369,7 +369,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
-			Users:    cfg.Store,
+			Logins:   cfg.Store,
 			Verifier: verifier,
 			Pool:     pool,
 			Limiter:  limiter(""),

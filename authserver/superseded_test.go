@@ -71,26 +71,33 @@ func (g *gatedStore) hold(method string) {
 	<-release
 }
 
-func (g *gatedStore) GetUser(ctx context.Context, username string) (store.User, error) {
-	u, err := g.Store.GetUser(ctx, username)
+// BeginLogin is where a login reads the record.
+func (g *gatedStore) BeginLogin(ctx context.Context, l store.LoginStart, now time.Time) (store.LoginState, error) {
+	st, err := g.Store.BeginLogin(ctx, l, now)
+	if l.Username == "alice" {
+		g.hold("GetUser")
+	}
+	return st, err
+}
+
+// FinishLogin and FinishRefresh are where a login and a refresh have
+// done their checks and wait only for their access token to be signed; a
+// refresh reads the record there too.
+func (g *gatedStore) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
+	evicted, err := g.Store.FinishLogin(ctx, l, now)
+	if l.Session != nil {
+		g.hold("SessionWritten")
+	}
+	return evicted, err
+}
+
+func (g *gatedStore) FinishRefresh(ctx context.Context, username, id string, r store.Rotation, now time.Time) (store.Refreshed, error) {
+	f, err := g.Store.FinishRefresh(ctx, username, id, r, now)
 	if username == "alice" {
 		g.hold("GetUser")
 	}
-	return u, err
-}
-
-// CreateSession and RotateSession are where a login and a refresh have
-// done their checks and wait only for their access token to be signed.
-func (g *gatedStore) CreateSession(ctx context.Context, s store.Session) error {
-	err := g.Store.CreateSession(ctx, s)
 	g.hold("SessionWritten")
-	return err
-}
-
-func (g *gatedStore) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {
-	s, err := g.Store.RotateSession(ctx, id, r, now)
-	g.hold("SessionWritten")
-	return s, err
+	return f, err
 }
 
 // The changes a manager writes; notBefore is the time it read from its

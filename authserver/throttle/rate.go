@@ -65,28 +65,22 @@ func (r *RateLimit) key(subject string) string {
 
 func (r *RateLimit) now() time.Time { return clocks.Or(r.Clock).Now() }
 
-// Check refuses, with an *ExceededError, a subject whose window is used
-// up; it counts nothing. A nil or disabled RateLimit admits everything.
-func (r *RateLimit) Check(ctx context.Context, subject string) error {
+// Counter is the store counter of subject's requests; zero (none) for a
+// nil or disabled RateLimit.
+func (r *RateLimit) Counter(subject string) store.Counter {
 	if r == nil || r.Limit.Max <= 0 {
-		return nil
+		return store.Counter{}
 	}
-	now := r.now()
-	n, err := r.Counters.CountAttempts(ctx, r.key(subject), r.Limit.Window, now)
-	if err != nil {
-		return fmt.Errorf("count requests: %w", err)
-	}
-	if n >= r.Limit.Max {
-		return &ExceededError{Scope: r.Scope, RetryAfter: untilWindowEnd(now, r.Limit.Window)}
-	}
-	return nil
+	return store.Counter{Key: r.key(subject), Window: r.Limit.Window}
 }
 
-// Count counts one request of subject. It runs to completion even when ctx
-// has been cancelled, for at most settleTimeout: what was done is counted.
-func (r *RateLimit) Count(ctx context.Context, subject string) error {
-	_, err := r.add(ctx, subject)
-	return err
+// Judge refuses, with an *ExceededError, a subject whose Counter reads n:
+// its window is used up. A nil or disabled RateLimit admits everything.
+func (r *RateLimit) Judge(n int64) error {
+	if r == nil || r.Limit.Max <= 0 || n < r.Limit.Max {
+		return nil
+	}
+	return &ExceededError{Scope: r.Scope, RetryAfter: untilWindowEnd(r.now(), r.Limit.Window)}
 }
 
 // Take counts one request of subject and refuses it, with an

@@ -24,24 +24,39 @@ import (
 
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 )
 
 func TestRateLimit(t *testing.T) {
 	clk := clocktesting.NewFakeClock(t0)
-	r := &RateLimit{Counters: memory.New(), Limit: Limit{Max: 2, Window: time.Minute}, Scope: ScopeUserRate, Clock: clk}
+	st := memory.New()
+	r := &RateLimit{Counters: st, Limit: Limit{Max: 2, Window: time.Minute}, Scope: ScopeUserRate, Clock: clk}
 	ctx := context.Background()
+	// Judge reads the count of Counter, which a login adds to.
+	check := func(subject string) error {
+		c := r.Counter(subject)
+		n, err := st.CountAttempts(ctx, c.Key, c.Window, clk.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		return r.Judge(n)
+	}
 	for i := range 2 {
-		if err := r.Check(ctx, "alice"); err != nil {
+		if err := check("alice"); err != nil {
 			t.Fatalf("check %d: %v", i, err)
 		}
-		if err := r.Count(ctx, "alice"); err != nil {
+		c := r.Counter("alice")
+		if _, err := st.AddAttempt(ctx, c.Key, c.Window, clk.Now()); err != nil {
 			t.Fatal(err)
 		}
 	}
-	wantExceeded(t, r.Check(ctx, "alice"), ScopeUserRate, 0)
-	if err := r.Check(ctx, "bob"); err != nil {
+	wantExceeded(t, check("alice"), ScopeUserRate, 0)
+	if err := check("bob"); err != nil {
 		t.Fatalf("another subject: %v", err)
+	}
+	if r.Counter("alice") == r.Counter("bob") {
+		t.Fatal("two subjects share a counter")
 	}
 	// Take counts and refuses past the limit.
 	r.Scope = ScopeClientRate
@@ -57,8 +72,8 @@ func TestRateLimit(t *testing.T) {
 	}
 	// Off, or absent, it counts nothing and needs no store.
 	for _, off := range []*RateLimit{nil, {Limit: Limit{Window: time.Minute}}} {
-		if err := errors.Join(off.Check(ctx, "x"), off.Count(ctx, "x"), off.Take(ctx, "x")); err != nil {
-			t.Fatalf("a rate limit that is off: %v", err)
+		if err := errors.Join(off.Judge(1<<40), off.Take(ctx, "x")); err != nil || off.Counter("x") != (store.Counter{}) {
+			t.Fatalf("a rate limit that is off: %v, counter %v", err, off.Counter("x"))
 		}
 	}
 }

@@ -148,11 +148,11 @@ func (l Limit) Validate() error {
 	return nil
 }
 
-// Attempt is an admitted attempt. Exactly one of Succeed, Fail and
-// Withdraw ends it.
+// Attempt is an admitted attempt. Exactly one of Succeed, Fail, Withdraw
+// and EndWith ends it.
 type Attempt struct {
-	l *Limiter // nil: no limit is on
-	r store.Reservation
+	l *Limiter
+	r store.Reservation // without limits when none is on
 }
 
 // Begin reserves an attempt on subject (a username, or "client:" and a
@@ -163,14 +163,23 @@ type Attempt struct {
 // cannot be reached: the caller must then refuse the attempt, not let it
 // through unchecked.
 func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*Attempt, error) {
+	return l.BeginWith(ctx, subject, ip, l.reserve)
+}
+
+// Reserve is how a reservation reaches the store: store.Counters.Reserve,
+// or a batch that sends it with other reads (store.Logins.BeginLogin). A
+// reservation without limits is admitted.
+type Reserve func(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error)
+
+// BeginWith is Begin, reserving with reserve; it calls reserve even when
+// no limit is on (with a reservation without limits), and again for each
+// look after a wait.
+func (l *Limiter) BeginWith(ctx context.Context, subject string, ip netip.Addr, reserve Reserve) (*Attempt, error) {
 	r, scopes := l.reservation(subject, ip)
-	if len(r.Limits) == 0 {
-		return &Attempt{}, nil
-	}
 	deadline := time.Now().Add(l.Wait)
 	for {
 		now := l.now()
-		a, err := l.Counters.Reserve(ctx, r, now)
+		a, err := reserve(ctx, r, now)
 		if err != nil {
 			// The reservation may have been made all the same (a command
 			// that timed out here can still run on a stalled Redis): take
@@ -192,6 +201,13 @@ func (l *Limiter) Begin(ctx context.Context, subject string, ip netip.Addr) (*At
 			return nil, &ExceededError{Scope: scopes[a.Refused], RetryAfter: InFlightRetry, InFlight: true}
 		}
 	}
+}
+
+func (l *Limiter) reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
+	if len(r.Limits) == 0 {
+		return store.Admission{Refused: -1}, nil
+	}
+	return l.Counters.Reserve(ctx, r, now)
 }
 
 // errWaited ends a wait that ran out.
@@ -298,21 +314,34 @@ func (a *Attempt) Fail(ctx context.Context) error { return a.settle(ctx, store.F
 // a cancelled request): nothing is counted.
 func (a *Attempt) Withdraw(ctx context.Context) error { return a.settle(ctx, store.Withdrawn) }
 
-// settle runs detached from the request, for at most settleTimeout: a
-// client that hangs up after its password was checked must neither leave
-// its place taken nor escape its failure.
-func (a *Attempt) settle(ctx context.Context, o store.Outcome) error {
-	if a.l == nil {
-		return nil
-	}
+// Settle is how a settlement reaches the store: store.Counters.Settle, or
+// a batch that sends it with other writes (store.Logins.FinishLogin). A
+// reservation without limits has nothing to settle.
+type Settle func(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error
+
+// EndWith ends the attempt with o, settling with settle (called even when
+// no limit is on, with a reservation without limits), detached from the
+// request, for at most settleTimeout: a client that hangs up after its
+// password was checked must neither leave its place taken nor escape its
+// failure.
+func (a *Attempt) EndWith(ctx context.Context, o store.Outcome, settle Settle) error {
 	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), settleTimeout)
 	defer cancel()
-	err := a.l.Counters.Settle(ctx, a.r, o, a.l.now())
+	err := settle(ctx, a.r, o, a.l.now())
 	a.l.wake(a.r)
 	if err != nil {
 		return fmt.Errorf("throttle: %w", err)
 	}
 	return nil
+}
+
+func (a *Attempt) settle(ctx context.Context, o store.Outcome) error {
+	return a.EndWith(ctx, o, func(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error {
+		if len(r.Limits) == 0 {
+			return nil
+		}
+		return a.l.Counters.Settle(ctx, r, o, now)
+	})
 }
 
 // nat64 is the NAT64 well-known prefix (RFC 6052 §2.1): its addresses

@@ -38,7 +38,7 @@ import (
 // checked, so neither writes a throttle counter.
 func TestUnavailableIsRefusedBeforeClientAuthentication(t *testing.T) {
 	g, _ := newGrant(t)
-	st := g.Users.(store.Store)
+	st := g.Logins.(store.Store)
 	if err := st.PutClient(context.Background(), store.Client{ID: "billing", SecretHash: store.HashClientSecret("s3cret")}); err != nil {
 		t.Fatal(err)
 	}

@@ -43,13 +43,6 @@ type AccessTokenIssuer interface {
 	IssueFor(r accesstoken.Request) (string, accesstoken.Claims, error)
 }
 
-// MintStore is the part of the store minting needs: the sessions it
-// starts, and the epoch its tokens carry.
-type MintStore interface {
-	store.Sessions
-	store.Epochs
-}
-
 // Minter issues the tokens of a successful grant: an access token and,
 // for clients allowed the refresh_token grant, a refresh token of the same
 // session.
@@ -58,7 +51,8 @@ type Minter struct {
 	// IDTokens signs the ID token of a grant whose scopes hold "openid"
 	// (OpenID Connect Core §3.1.3.3, §12.2); nil refuses such grants.
 	IDTokens *IDTokenIssuer
-	Store    MintStore
+	// Store holds the epoch the tokens carry.
+	Store store.Epochs
 	// DefaultAudience is used for clients that list no audiences.
 	DefaultAudience []string
 	// AccessTokenTTL and RefreshTokenTTL are used for clients that set none.
@@ -163,59 +157,36 @@ func (m *Minter) SessionLifetime(c store.Client) time.Duration {
 	return limit
 }
 
-// Mint issues a login's tokens, in the store's current epoch (it fetches
-// it, writing one into a store without): an access token and, for a
-// client allowed the refresh_token grant, a new session in the store and
-// its first refresh token.
-func (m *Minter) Mint(ctx context.Context, s Session) (*Response, error) {
-	epoch, err := m.Epoch(ctx)
-	if err != nil {
-		return nil, oauth.StoreUnavailable(err)
-	}
-	s.Epoch = epoch
+// Issue signs a login's tokens, in s.Epoch: an access token and, for a
+// client allowed the refresh_token grant, the first refresh token of a new
+// session, which it returns for the caller to store
+// (store.Logins.FinishLogin) before the response goes out; nil without.
+func (m *Minter) Issue(s Session) (*Response, *store.Session, error) {
 	now := clocks.Or(m.Clock).Now()
 	end := s.AuthTime.Add(m.SessionLifetime(s.Client))
 	if !allowsGrant(s.Client, GrantRefreshToken) {
 		// No refresh token, no stored session: its ID only names the
 		// access token's session (sid).
 		resp, _, err := m.access(s, accesstoken.NewID(), now, end)
-		return resp, err
+		return resp, nil, err
 	}
 	rt := session.New()
 	id := rt.ID()
 	resp, accessExp, err := m.access(s, id, now, end)
 	if err != nil {
-		return nil, err
-	}
-	tokenExp := m.refreshExpiry(s.Client, now, end)
-	until := tokenExp
-	if accessExp.After(until) {
-		until = accessExp
-	}
-	if err := m.bound(ctx, s.User.Username, id, until, now); err != nil {
-		return nil, err
-	}
-	err = m.Store.CreateSession(ctx, store.Session{
-		ID: id, ClientID: s.Client.ID, ClientSource: s.Client.Source, Username: s.User.Username, Scopes: s.Scopes,
-		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
-		TokenHash: rt.Hash(), TokenExpiresAt: tokenExp, AccessExpiresAt: accessExp,
-	})
-	if err != nil {
-		// No half answer: a client that expects a refresh token and gets
-		// none would log the user in again soon anyway.
-		return nil, oauth.StoreUnavailable(err)
+		return nil, nil, err
 	}
 	resp.RefreshToken = rt.String()
-	return resp, nil
+	return resp, &store.Session{
+		ID: id, ClientID: s.Client.ID, ClientSource: s.Client.Source, Username: s.User.Username, Scopes: s.Scopes,
+		AuthTime: s.AuthTime, Credential: s.Credential, Epoch: s.Epoch, CreatedAt: now, ExpiresAt: end,
+		TokenHash: rt.Hash(), TokenExpiresAt: m.refreshExpiry(s.Client, now, end), AccessExpiresAt: accessExp,
+	}, nil
 }
 
-// bound counts the new session among the user's before it is stored, and
-// ends the sessions beyond MaxSessionsPerUser.
-func (m *Minter) bound(ctx context.Context, username, id string, until, now time.Time) error {
-	evicted, err := m.Store.AddUserSession(ctx, username, id, until, m.MaxSessionsPerUser, now)
-	if err != nil {
-		return oauth.StoreUnavailable(err)
-	}
+// evict ends the sessions a new one pushed beyond MaxSessionsPerUser.
+func (m *Minter) evict(ctx context.Context, evicted []string) error {
+	now := clocks.Or(m.Clock).Now()
 	for _, old := range evicted {
 		// Its access tokens expire by now plus the longest lifetime at most.
 		if err := m.Revoker.Revoke(ctx, old, now.Add(accesstoken.MaxTTL)); err != nil {

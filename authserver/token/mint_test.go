@@ -19,43 +19,52 @@ package token
 import (
 	"context"
 	"testing"
-	"time"
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
-	"github.com/authstack/authstack/internal/store/memory"
-	"github.com/authstack/authstack/internal/testing/authtest"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
-// Mint issues a login's tokens in the store's epoch, which it fetches
-// itself (writing one into a store without): a caller's Epoch is not used.
-func TestMintUsesTheStoresEpoch(t *testing.T) {
+// A login issues its tokens in the store's epoch, as BeginLogin read it,
+// and writes one into a store without.
+func TestLoginUsesTheStoresEpoch(t *testing.T) {
 	ctx := context.Background()
-	st := memory.New()
-	m := &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: "https://a.example"}, Store: st,
-		DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour}
-	for _, callers := range []string{"", "a stale epoch"} {
-		resp, err := m.Mint(ctx, Session{User: store.User{Username: "alice"}, Client: store.Client{ID: "c"}, AuthTime: time.Now(), Epoch: callers})
+	g, _ := newGrant(t)
+	st := g.Logins.(store.Store)
+	for _, preset := range []string{"", "an epoch of the store's"} {
+		if preset != "" {
+			if _, err := st.ReplaceEpoch(ctx, mustEpoch(t, st), preset); err != nil {
+				t.Fatal(err)
+			}
+		}
+		resp, err := loginResponse(g, "alice", "alice-pw")
 		if err != nil {
 			t.Fatal(err)
 		}
-		epoch, err := st.GetEpoch(ctx)
-		if err != nil {
-			t.Fatalf("Mint left the store without an epoch: %v", err)
+		epoch := mustEpoch(t, st)
+		if preset != "" && epoch != preset {
+			t.Fatalf("the login replaced the store's epoch %q with %q", preset, epoch)
 		}
 		var c accesstoken.Claims
 		if _, _, err := jwt.NewParser().ParseUnverified(resp.AccessToken, &c); err != nil {
 			t.Fatal(err)
 		}
 		if c.Epoch != epoch {
-			t.Errorf("caller's epoch %q: the token's is %q, want the store's %q", callers, c.Epoch, epoch)
+			t.Errorf("the token's epoch is %q, want the store's %q", c.Epoch, epoch)
 		}
 		sess, err := st.GetSession(ctx, c.SessionID)
 		if err != nil || sess.Epoch != epoch {
 			t.Errorf("session %+v, %v: want the store's epoch %q", sess, err, epoch)
 		}
 	}
+}
+
+func mustEpoch(t *testing.T, st store.Store) string {
+	t.Helper()
+	e, err := st.GetEpoch(context.Background())
+	if err != nil {
+		t.Fatalf("no epoch in the store: %v", err)
+	}
+	return e
 }

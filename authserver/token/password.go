@@ -35,7 +35,9 @@ import (
 // PasswordGrant is the resource owner password credentials grant
 // (RFC 6749 §4.3).
 type PasswordGrant struct {
-	Users    store.Users
+	// Logins is the store, which BeginLogin and FinishLogin reach in a
+	// round trip each, around the hash.
+	Logins   store.Logins
 	Verifier *password.Verifier
 	Pool     *password.Pool
 	Limiter  *throttle.Limiter
@@ -94,22 +96,28 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, err
 	}
 
-	if err := g.Rate.Check(ctx, username); err != nil {
-		return nil, throttle.Refusal(g.Metrics, err)
-	}
-	attempt, err := g.Limiter.Begin(ctx, username, req.ClientIP)
+	// One round trip before the hash: the rate counter, the reservation,
+	// the record and the epoch. The session is authenticated when the
+	// record is read: the password is checked against that version of it,
+	// whenever the check ends. A refused reservation leaves the record
+	// unused.
+	rate := g.Rate.Counter(username)
+	var begun store.LoginState
+	var authTime time.Time
+	attempt, err := g.Limiter.BeginWith(ctx, username, req.ClientIP, func(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
+		authTime = clocks.Or(g.Clock).Now()
+		var err error
+		begun, err = g.Logins.BeginLogin(ctx, store.LoginStart{Username: username, Rate: rate, Reservation: r}, now)
+		return begun.Admission, err
+	})
 	if err != nil {
 		return nil, throttle.Refusal(g.Metrics, err)
 	}
-
-	// The session is authenticated when the record is read: the password
-	// is checked against that version of it, whenever the check ends.
-	authTime := clocks.Or(g.Clock).Now()
-	user, err := g.Users.GetUser(ctx, username)
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
+	if err := g.Rate.Judge(begun.Rate); err != nil {
 		_ = attempt.Withdraw(ctx)
-		return nil, oauth.StoreUnavailable(err)
+		return nil, throttle.Refusal(g.Metrics, err)
 	}
+	user := begun.User
 	// user is the zero record when unknown: its empty hash makes the
 	// verifier spend the decoy's work instead.
 	start := time.Now()
@@ -134,20 +142,51 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		}
 		return nil, errBadCredentials.WithCause(verr)
 	}
-	if err := errors.Join(attempt.Succeed(ctx), g.Rate.Count(ctx, username)); err != nil {
+	resp, sess, refused := g.issue(ctx, req, requested, user, begun.Epoch, authTime)
+	// One round trip after the hash: the success settled and counted
+	// whatever the answer, and the session stored with them if there is
+	// one. Its refresh token goes out only if all of it was written.
+	var evicted []string
+	err = attempt.EndWith(ctx, store.Succeeded, func(ctx context.Context, r store.Reservation, o store.Outcome, now time.Time) error {
+		var err error
+		evicted, err = g.Logins.FinishLogin(ctx, store.LoginEnd{
+			Reservation: r, Outcome: o, Rate: rate, Session: sess, MaxSessions: g.Minter.MaxSessionsPerUser,
+		}, now)
+		return err
+	})
+	// The sessions pushed out of the user's index end even if this one
+	// failed: the index has forgotten them already.
+	evictErr := g.Minter.evict(ctx, evicted)
+	switch {
+	case err != nil:
 		return nil, oauth.StoreUnavailable(err)
+	case evictErr != nil:
+		return nil, evictErr
+	case refused != nil:
+		return nil, refused
 	}
+	return resp, nil
+}
 
+// issue judges the login's scopes and current state and signs its tokens,
+// with the session to store (nil without a refresh token); or refuses.
+// epoch is the store's ("" when it has none: one is written).
+func (g *PasswordGrant) issue(ctx context.Context, req *Request, requested []string, user store.User, epoch string, authTime time.Time) (*Response, *store.Session, error) {
 	scopes, err := grantScopes(requested, user.Scopes, req.Client.Scopes)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	mark := store.CredentialMark(user.NotBefore)
 	if err := current(ctx, user.Username, user.State(), g.States, authTime, mark, userRefusals); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return g.Minter.Mint(ctx, Session{
-		User: user, Client: req.Client, Scopes: scopes, AuthTime: authTime, Credential: mark,
+	if epoch == "" {
+		if epoch, err = g.Minter.Epoch(ctx); err != nil {
+			return nil, nil, oauth.StoreUnavailable(err)
+		}
+	}
+	return g.Minter.Issue(Session{
+		User: user, Client: req.Client, Scopes: scopes, AuthTime: authTime, Credential: mark, Epoch: epoch,
 	})
 }
 

@@ -73,7 +73,7 @@ func newGrant(t *testing.T) (*PasswordGrant, *pauses) {
 	}
 	p := &pauses{}
 	return &PasswordGrant{
-		Users: st, Verifier: v, Pool: password.NewPool(password.PoolOptions{}),
+		Logins: st, Verifier: v, Pool: password.NewPool(password.PoolOptions{}),
 		Limiter: &throttle.Limiter{Counters: st, PerUserIP: throttle.Limit{Max: 100, Window: time.Minute}, PerIP: throttle.Limit{Max: 100, Window: time.Minute}},
 		Minter: &Minter{Tokens: &accesstoken.Issuer{Keys: signer.Static(authtest.KeySet(t, signer.AlgES256)), Issuer: "https://a.example"}, Store: st,
 			DefaultAudience: []string{"https://a.example"}, AccessTokenTTL: time.Minute, RefreshTokenTTL: time.Hour},
@@ -168,12 +168,12 @@ func loginResponse(g *PasswordGrant, user, pw string) (*Response, error) {
 
 func setNotBefore(t *testing.T, g *PasswordGrant, username string, nb time.Time) store.User {
 	t.Helper()
-	u, err := g.Users.GetUser(context.Background(), username)
+	u, err := g.Logins.(store.Store).GetUser(context.Background(), username)
 	if err != nil {
 		t.Fatal(err)
 	}
 	u.NotBefore = nb
-	if err := g.Users.(store.Store).PutUser(context.Background(), u); err != nil {
+	if err := g.Logins.(store.Store).PutUser(context.Background(), u); err != nil {
 		t.Fatal(err)
 	}
 	return u

@@ -35,8 +35,7 @@ import (
 
 // RefreshStore is the part of the store the refresh grant needs.
 type RefreshStore interface {
-	store.Users
-	store.Sessions
+	store.Refreshes
 }
 
 // RefreshGrant is the refresh token grant (RFC 6749 §6) with rotation: each
@@ -69,11 +68,15 @@ var errBadRefreshToken = oauth.InvalidGrant("invalid refresh token")
 // already, by the client or by someone holding a stolen copy.
 var errReused = oauth.InvalidGrant("refresh token already used; the session is revoked")
 
-// Handle exchanges a refresh token for new tokens. Every check that can
-// refuse the request without it being an attack (epoch, user, scope) runs
-// before the token is used, so a client that retries after such an answer,
-// or after a 503, is not mistaken for a replay. The store's atomic rotation
-// then decides between concurrent presentations of the same token.
+// Handle exchanges a refresh token for new tokens, in two round trips:
+// the session and the epoch, then the user's record with the rotation.
+// Every check that can refuse the request without it being an attack and
+// needs no record (epoch, client, the validators' view of the user,
+// scope) runs before the token is used, so a client that retries after
+// such an answer, or after a 503 before the rotation, is not mistaken for
+// a replay. The store's atomic rotation then decides between concurrent
+// presentations of the same token, and the record read with it can still
+// end the session.
 func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
 	raw := req.Form.Get("refresh_token")
 	delete(req.Form, "refresh_token")
@@ -93,13 +96,15 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	if err != nil {
 		return nil, err
 	}
-	user, scopes, err := g.still(ctx, sess, requested, req.Client)
-	if err != nil {
+	if g.ended(ctx, store.UserState{}, sess) {
+		return nil, g.revoke(ctx, sess, errBadRefreshToken, "the user was disabled, deleted or logged out")
+	}
+	if err := narrower(requested, sess.Scopes, req.Client.Scopes); err != nil {
 		return nil, err
 	}
 	next := tok.Next()
 	accessExp := g.Minter.accessExpiry(req.Client, now, sess.ExpiresAt)
-	_, err = g.Store.RotateSession(ctx, sess.ID, store.Rotation{
+	f, err := g.Store.FinishRefresh(ctx, sess.Username, sess.ID, store.Rotation{
 		Generation: tok.Generation(), TokenHash: tok.Hash(),
 		NextHash: next.Hash(), NextExpiresAt: g.Minter.refreshExpiry(req.Client, now, sess.ExpiresAt), AccessExpiresAt: accessExp,
 		MaxPerWindow: g.Limit.Max, Window: g.Limit.Window,
@@ -109,10 +114,15 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	}
 	// A failure from here on leaves the old token used: the client's retry
 	// ends the session and the user logs in again. That fails closed; a
-	// grace period for retries would not. The new tokens carry the
-	// session's authentication time and credential mark, not this
-	// refresh's: a password change that lands after the checks above still
-	// ends them, at every validator and at the next refresh.
+	// grace period for retries would not.
+	user, scopes, err := g.still(ctx, sess, f, requested, req.Client)
+	if err != nil {
+		return nil, err
+	}
+	// The new tokens carry the session's authentication time and
+	// credential mark, not this refresh's: a password change that lands
+	// after the checks above still ends them, at every validator and at
+	// the next refresh.
 	resp, _, err := g.Minter.access(Session{
 		User: user, Client: req.Client, Scopes: scopes,
 		AuthTime: sess.AuthTime, Credential: sess.Credential, Epoch: sess.Epoch,
@@ -130,7 +140,7 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 // session; a session revoked already is revoked again (an earlier
 // revocation may have stopped half-way).
 func (g *RefreshGrant) current(ctx context.Context, tok session.Token, client store.Client, now time.Time) (store.Session, error) {
-	sess, err := g.Store.GetSession(ctx, tok.ID())
+	sess, epoch, err := g.Store.BeginRefresh(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Session{}, errBadRefreshToken.WithCause(err)
@@ -160,9 +170,12 @@ func (g *RefreshGrant) current(ctx context.Context, tok session.Token, client st
 	case !now.Before(sess.ExpiresAt):
 		return store.Session{}, errBadRefreshToken.WithCause(errors.New("the session has ended"))
 	}
-	epoch, err := g.Minter.Epoch(ctx)
-	if err != nil {
-		return store.Session{}, oauth.StoreUnavailable(err)
+	if epoch == "" {
+		// A store without an epoch (it lost its data): one is written,
+		// which no session of before has.
+		if epoch, err = g.Minter.Epoch(ctx); err != nil {
+			return store.Session{}, oauth.StoreUnavailable(err)
+		}
 	}
 	if sess.Epoch != epoch {
 		return store.Session{}, errBadRefreshToken
@@ -170,25 +183,34 @@ func (g *RefreshGrant) current(ctx context.Context, tok session.Token, client st
 	return sess, nil
 }
 
-// still returns the session's user and the scopes of the new tokens, if
-// the user may still have them: not disabled, deleted or logged out since
-// the login (which ends the session), and within what the user and the
-// client are allowed now.
-func (g *RefreshGrant) still(ctx context.Context, sess store.Session, requested []string, client store.Client) (store.User, []string, error) {
-	user, err := g.Store.GetUser(ctx, sess.Username)
+// narrower refuses requested scopes beyond the session's (RFC 6749 §6) or
+// the client's, before the token is used.
+func narrower(requested, granted, clientScopes []string) error {
+	for _, s := range requested {
+		if !slices.Contains(granted, s) {
+			return oauth.InvalidScope("requested scope exceeds the scope originally granted")
+		}
+		if len(clientScopes) > 0 && !slices.Contains(clientScopes, s) {
+			return oauth.InvalidScope("requested scope is not granted to this client")
+		}
+	}
+	return nil
+}
+
+// still returns the session's user, read with the rotation, and the scopes
+// of the new tokens, if the user may still have them: not disabled,
+// deleted or logged out since the login (which ends the session), and
+// within what the user and the client are allowed now.
+func (g *RefreshGrant) still(ctx context.Context, sess store.Session, f store.Refreshed, requested []string, client store.Client) (store.User, []string, error) {
+	user, err := f.User, f.UserErr
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return store.User{}, nil, errBadRefreshToken
+		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken, "the user was deleted")
 	case err != nil:
 		return store.User{}, nil, oauth.StoreUnavailable(err)
 	}
-	if g.ended(ctx, user, sess) {
+	if g.ended(ctx, user.State(), sess) {
 		return store.User{}, nil, g.revoke(ctx, sess, errBadRefreshToken, "the user was disabled, deleted or logged out")
-	}
-	for _, s := range requested {
-		if !slices.Contains(sess.Scopes, s) {
-			return store.User{}, nil, oauth.InvalidScope("requested scope exceeds the scope originally granted")
-		}
 	}
 	// Scopes taken away from the user or the client since the login do not
 	// come back with a refresh; the OpenID Connect ones cannot be.
@@ -237,15 +259,15 @@ func (g *RefreshGrant) revoke(ctx context.Context, sess store.Session, answer *o
 	return answer
 }
 
-// ended reports whether the user's state, in the record or as the
-// validators see it, ends the session.
-func (g *RefreshGrant) ended(ctx context.Context, user store.User, sess store.Session) bool {
-	if user.State().Ends(sess.AuthTime, sess.Credential) {
+// ended reports whether the user's state, in the record (st; zero before
+// it is read) or as the validators see it, ends the session.
+func (g *RefreshGrant) ended(ctx context.Context, st store.UserState, sess store.Session) bool {
+	if st.Ends(sess.AuthTime, sess.Credential) {
 		return true
 	}
 	if g.States == nil {
 		return false
 	}
-	st, ok := g.States.State(ctx, user.Username)
-	return ok && st.Ends(sess.AuthTime, sess.Credential)
+	seen, ok := g.States.State(ctx, sess.Username)
+	return ok && seen.Ends(sess.AuthTime, sess.Credential)
 }

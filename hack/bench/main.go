@@ -79,6 +79,7 @@ type options struct {
 	maxRequests int
 	users       int
 	rounds      int
+	roundTrips  string
 }
 
 // The server's hash pool defaults (cmd/options.go): GOMAXPROCS workers, a
@@ -104,6 +105,7 @@ func main() {
 	flag.IntVar(&o.maxRequests, "max-requests", 2_000_000, "most requests sent in one load phase")
 	flag.IntVar(&o.rounds, "rounds", 4, "rounds the /token phase is split into, each after an in-process hash measurement")
 	flag.IntVar(&o.users, "users", 32, "users the /token load cycles through (keeps each under the per-user throttle)")
+	flag.StringVar(&o.roundTrips, "round-trips", "", "only measure /token latency with Redis behind a proxy delaying each way by these durations (comma-separated, e.g. 500us,1ms)")
 	flag.Parse()
 	if flag.NArg() > 0 || o.duration <= 0 || o.clients <= 0 || o.overloadCap <= 0 || o.maxRequests <= 0 || o.users <= 0 || o.rounds <= 0 {
 		flag.Usage()
@@ -132,6 +134,18 @@ func main() {
 		}
 	}()
 
+	if o.roundTrips != "" {
+		delays, err := parseDelays(o.roundTrips)
+		if err == nil {
+			err = runRoundTrips(ctx, o, tmp, delays, os.Stdout)
+		}
+		cleanup()
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "bench:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	rep, err := run(ctx, o, tmp)
 	if err == nil {
 		var buf bytes.Buffer

@@ -323,6 +323,8 @@ type Store interface {
 	Revocations
 	Counters
 	Epochs
+	Logins
+	Refreshes
 
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
@@ -427,6 +429,100 @@ type Counters interface {
 	// caller whose Reserve failed (a timeout) withdraws it, and the Reserve
 	// may still reach the store after the withdrawal.
 	Settle(ctx context.Context, r Reservation, outcome Outcome, now time.Time) error
+}
+
+// Logins are a password login's store work batched around the password
+// check, so that a login costs two round trips besides its client's
+// lookup: BeginLogin before the check, FinishLogin after. Each does what
+// the named methods do, as if called one after another, in one round trip
+// (Redis: one pipeline, each script on its own slot).
+type Logins interface {
+	// BeginLogin reads l.Rate (CountAttempts; 0 when l.Rate has no key),
+	// reserves l.Reservation (Reserve; admitted when it has no limits),
+	// and reads l.Username's record (GetUser) and the epoch (GetEpoch). The
+	// record and the epoch are read whether or not the reservation is
+	// admitted; the caller uses them only if it is.
+	BeginLogin(ctx context.Context, l LoginStart, now time.Time) (LoginState, error)
+	// FinishLogin settles l.Reservation with l.Outcome (Settle; nothing
+	// when it has no limits), counts l.Rate (AddAttempt, when it has a
+	// key), and, when l.Session is set, counts the session among its
+	// user's (AddUserSession, with l.MaxSessions, until the later of its
+	// token's and its access token's expiry) and stores it
+	// (CreateSession). It returns the sessions AddUserSession evicted,
+	// which the caller revokes, even with an error. On an error some of
+	// these may have been done: the caller must not hand out the
+	// session's refresh token, which alone reaches the session.
+	FinishLogin(ctx context.Context, l LoginEnd, now time.Time) ([]string, error)
+}
+
+// Refreshes are a refresh's store work in two round trips besides its
+// client's lookup: the reads that judge the presented token, then the
+// user's record with the rotation.
+type Refreshes interface {
+	// BeginRefresh reads session id (GetSession) and the epoch (GetEpoch;
+	// "" when there is none) together.
+	BeginRefresh(ctx context.Context, id string) (Session, string, error)
+	// FinishRefresh reads username's record (GetUser) and rotates session
+	// id (RotateSession) together: the rotation is done whatever the
+	// record says, and the caller revokes the session if the record ends
+	// it. The error is RotateSession's, with its session; GetUser's is
+	// in the Refreshed.
+	FinishRefresh(ctx context.Context, username, id string, r Rotation, now time.Time) (Refreshed, error)
+}
+
+// Refreshed is what FinishRefresh found.
+type Refreshed struct {
+	// Was is the session before the rotation, as RotateSession returns it.
+	Was Session
+	// User is the record, or zero with UserErr (ErrNotFound when there is
+	// none).
+	User    User
+	UserErr error
+}
+
+// Counter names an AddAttempt counter; a zero Counter is none.
+type Counter struct {
+	Key    string
+	Window time.Duration
+}
+
+// LoginStart is what BeginLogin reads and reserves.
+type LoginStart struct {
+	Username    string
+	Rate        Counter
+	Reservation Reservation
+}
+
+// LoginState is what BeginLogin found.
+type LoginState struct {
+	Admission Admission
+	// Rate is l.Rate's count.
+	Rate int64
+	// User is the record; Known is false (and User zero) when there is none.
+	User  User
+	Known bool
+	// Epoch is the store's epoch; "" when it has none.
+	Epoch string
+}
+
+// LoginEnd is what FinishLogin writes.
+type LoginEnd struct {
+	Reservation Reservation
+	Outcome     Outcome
+	Rate        Counter
+	// Session, if set, is the new session; MaxSessions bounds its user's
+	// (0: no bound).
+	Session     *Session
+	MaxSessions int
+}
+
+// Until is how long a session's user index counts it: until its refresh
+// token and its access token have both expired.
+func (s Session) Until() time.Time {
+	if s.AccessExpiresAt.After(s.TokenExpiresAt) {
+		return s.AccessExpiresAt
+	}
+	return s.TokenExpiresAt
 }
 
 // Assertions remembers the IDs of client assertions (RFC 7523 §3: the "jti"

@@ -26,7 +26,11 @@ import (
 
 // GetUser returns the record for username, or store.ErrNotFound.
 func (s *Store) GetUser(ctx context.Context, username string) (store.User, error) {
-	return getJSON[store.User](ctx, s.client, "get user", s.keys.user(username))
+	return one(ctx, s, func(b *batch) func() (store.User, error) { return s.queueGetUser(ctx, b, username) })
+}
+
+func (s *Store) queueGetUser(ctx context.Context, b *batch, username string) func() (store.User, error) {
+	return queueGetJSON[store.User](ctx, b, "get user", s.keys.user(username))
 }
 
 // PutUser writes the user's state (not-before, disabled) with its log
@@ -62,7 +66,9 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // GetClient returns the registration for id, or store.ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	return getJSON[store.Client](ctx, s.client, "get client", s.keys.client(id))
+	return one(ctx, s, func(b *batch) func() (store.Client, error) {
+		return queueGetJSON[store.Client](ctx, b, "get client", s.keys.client(id))
+	})
 }
 
 // PutClient writes the client's state (its not-before, under

@@ -28,14 +28,21 @@ import (
 
 // GetEpoch returns the epoch marker, or store.ErrNotFound.
 func (s *Store) GetEpoch(ctx context.Context) (string, error) {
-	v, err := s.client.Get(ctx, s.keys.epoch()).Result()
-	if errors.Is(err, goredis.Nil) {
-		return "", fmt.Errorf("get epoch: %w", store.ErrNotFound)
+	return one(ctx, s, func(b *batch) func() (string, error) { return s.queueGetEpoch(ctx, b) })
+}
+
+func (s *Store) queueGetEpoch(ctx context.Context, b *batch) func() (string, error) {
+	cmd := b.pipe.Get(ctx, s.keys.epoch())
+	return func() (string, error) {
+		v, err := cmd.Result()
+		if errors.Is(err, goredis.Nil) {
+			return "", fmt.Errorf("get epoch: %w", store.ErrNotFound)
+		}
+		if err != nil {
+			return "", unavailable("get epoch", err)
+		}
+		return v, nil
 	}
-	if err != nil {
-		return "", unavailable("get epoch", err)
-	}
-	return v, nil
 }
 
 // InitEpoch sets the marker with SET NX GET (one atomic command) and returns

@@ -30,20 +30,24 @@ import (
 // listBatch bounds the GETs sent in one pipeline by listIndexed.
 const listBatch = 256
 
-// getJSON reads the JSON record at key. A missing key is store.ErrNotFound.
-func getJSON[T any](ctx context.Context, c goredis.UniversalClient, op, key string) (T, error) {
-	var v T
-	data, err := c.Get(ctx, key).Bytes()
-	if errors.Is(err, goredis.Nil) {
-		return v, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+// queueGetJSON queues the read of the JSON record at key. A missing key is
+// store.ErrNotFound.
+func queueGetJSON[T any](ctx context.Context, b *batch, op, key string) func() (T, error) {
+	cmd := b.pipe.Get(ctx, key)
+	return func() (T, error) {
+		var v T
+		data, err := cmd.Bytes()
+		if errors.Is(err, goredis.Nil) {
+			return v, fmt.Errorf("%s: %w", op, store.ErrNotFound)
+		}
+		if err != nil {
+			return v, unavailable(op, err)
+		}
+		if err := json.Unmarshal(data, &v); err != nil {
+			return v, fmt.Errorf("%s: decode: %w", op, err)
+		}
+		return v, nil
 	}
-	if err != nil {
-		return v, unavailable(op, err)
-	}
-	if err := json.Unmarshal(data, &v); err != nil {
-		return v, fmt.Errorf("%s: decode: %w", op, err)
-	}
-	return v, nil
 }
 
 // putIndexed writes the JSON record at key and adds member to the set at

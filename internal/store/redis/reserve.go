@@ -109,10 +109,14 @@ func (s *Store) reservationKeys(r store.Reservation, now time.Time) []string {
 // Reserve judges the attempt and reserves its place in one script on the
 // group's slot.
 func (s *Store) Reserve(ctx context.Context, r store.Reservation, now time.Time) (store.Admission, error) {
-	const op = "reserve attempt"
 	if err := r.Validate(); err != nil {
 		return store.Admission{}, err
 	}
+	return one(ctx, s, func(b *batch) func() (store.Admission, error) { return s.queueReserve(ctx, b, r, now) })
+}
+
+func (s *Store) queueReserve(ctx context.Context, b *batch, r store.Reservation, now time.Time) func() (store.Admission, error) {
+	const op = "reserve attempt"
 	usePass := "0"
 	if r.Pass != "" {
 		usePass = "1"
@@ -121,22 +125,29 @@ func (s *Store) Reserve(ctx context.Context, r store.Reservation, now time.Time)
 	for _, l := range r.Limits {
 		args = append(args, l.Max, flag(l.Waivable))
 	}
-	res, err := reserveScript.Run(ctx, s.client, s.reservationKeys(r, now), args...).Int64Slice()
-	if err != nil {
-		return store.Admission{}, unavailable(op, err)
+	cmd := b.script(ctx, reserveScript, s.reservationKeys(r, now), args...)
+	return func() (store.Admission, error) {
+		res, err := cmd.Int64Slice()
+		if err != nil {
+			return store.Admission{}, unavailable(op, err)
+		}
+		if len(res) != 2 || res[0] < -1 || res[0] >= int64(len(r.Limits)) {
+			return store.Admission{}, fmt.Errorf("%s: malformed script reply", op)
+		}
+		return store.Admission{Refused: int(res[0]), InFlight: res[1] == 1}, nil
 	}
-	if len(res) != 2 || res[0] < -1 || res[0] >= int64(len(r.Limits)) {
-		return store.Admission{}, fmt.Errorf("%s: malformed script reply", op)
-	}
-	return store.Admission{Refused: int(res[0]), InFlight: res[1] == 1}, nil
 }
 
 // Settle ends the reservation in one script on the group's slot.
 func (s *Store) Settle(ctx context.Context, r store.Reservation, outcome store.Outcome, now time.Time) error {
-	const op = "settle attempt"
 	if err := r.Validate(); err != nil {
 		return err
 	}
+	_, err := one(ctx, s, func(b *batch) func() (struct{}, error) { return s.queueSettle(ctx, b, r, outcome, now) })
+	return err
+}
+
+func (s *Store) queueSettle(ctx context.Context, b *batch, r store.Reservation, outcome store.Outcome, now time.Time) func() (struct{}, error) {
 	passUntil, passGC := int64(0), int64(0)
 	if outcome == store.Succeeded && r.Pass != "" && r.PassTTL > 0 {
 		until := now.Add(r.PassTTL)
@@ -148,10 +159,13 @@ func (s *Store) Settle(ctx context.Context, r store.Reservation, outcome store.O
 		end := time.Unix(0, 0).Add(time.Duration(store.WindowIndex(now, l.Window)+1) * l.Window)
 		args = append(args, expireAt(end, l.Window+throttleGrace))
 	}
-	if err := settleScript.Run(ctx, s.client, s.reservationKeys(r, now), args...).Err(); err != nil {
-		return unavailable(op, err)
+	cmd := b.script(ctx, settleScript, s.reservationKeys(r, now), args...)
+	return func() (struct{}, error) {
+		if err := cmd.Err(); err != nil {
+			return struct{}{}, unavailable("settle attempt", err)
+		}
+		return struct{}{}, nil
 	}
-	return nil
 }
 
 func flag(b bool) string {

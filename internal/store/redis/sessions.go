@@ -121,6 +121,11 @@ return {'ok', f[1], f[2], f[3], f[4], f[5], f[6]}
 // CreateSession stores a new session; store.ErrAlreadyExists if its ID is
 // taken.
 func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
+	_, err := one(ctx, s, func(b *batch) func() (struct{}, error) { return s.queueCreateSession(ctx, b, sess) })
+	return err
+}
+
+func (s *Store) queueCreateSession(ctx context.Context, b *batch, sess store.Session) func() (struct{}, error) {
 	const op = "create session"
 	data, err := json.Marshal(sessionData{
 		ID: sess.ID, ClientID: sess.ClientID, ClientSource: sess.ClientSource, Username: sess.Username, Scopes: sess.Scopes,
@@ -128,32 +133,49 @@ func (s *Store) CreateSession(ctx context.Context, sess store.Session) error {
 		CreatedAt: sess.CreatedAt, ExpiresAt: sess.ExpiresAt,
 	})
 	if err != nil {
-		return fmt.Errorf("%s: encode: %w", op, err)
+		return func() (struct{}, error) { return struct{}{}, fmt.Errorf("%s: encode: %w", op, err) }
 	}
 	te, ae := sess.TokenExpiresAt.UnixMilli(), sess.AccessExpiresAt.UnixMilli()
-	n, err := createSessionScript.Run(ctx, s.client, []string{s.keys.session(sess.ID)},
-		data, sess.Generation, sess.TokenHash, te, ae, max(te, ae)+gcGrace.Milliseconds()).Int()
-	if err != nil {
-		return unavailable(op, err)
+	cmd := b.script(ctx, createSessionScript, []string{s.keys.session(sess.ID)},
+		data, sess.Generation, sess.TokenHash, te, ae, max(te, ae)+gcGrace.Milliseconds())
+	return func() (struct{}, error) {
+		n, err := cmd.Int()
+		if err != nil {
+			return struct{}{}, unavailable(op, err)
+		}
+		if n == 0 {
+			return struct{}{}, fmt.Errorf("%s: %w", op, store.ErrAlreadyExists)
+		}
+		return struct{}{}, nil
 	}
-	if n == 0 {
-		return fmt.Errorf("%s: %w", op, store.ErrAlreadyExists)
-	}
-	return nil
 }
 
 // GetSession returns the session.
 func (s *Store) GetSession(ctx context.Context, id string) (store.Session, error) {
-	const op = "get session"
-	return sessionReply(op, getSessionScript.Run(ctx, s.client, []string{s.keys.session(id)}))
+	return one(ctx, s, func(b *batch) func() (store.Session, error) { return s.queueGetSession(ctx, b, id) })
+}
+
+func (s *Store) queueGetSession(ctx context.Context, b *batch, id string) func() (store.Session, error) {
+	cmd := b.script(ctx, getSessionScript, []string{s.keys.session(id)})
+	return func() (store.Session, error) { return sessionReply("get session", cmd) }
 }
 
 // RotateSession exchanges the session's current token for the next one.
 func (s *Store) RotateSession(ctx context.Context, id string, r store.Rotation, now time.Time) (store.Session, error) {
-	const op = "rotate session"
-	res, err := rotateSessionScript.Run(ctx, s.client, []string{s.keys.session(id)},
+	return one(ctx, s, func(b *batch) func() (store.Session, error) { return s.queueRotateSession(ctx, b, id, r, now) })
+}
+
+func (s *Store) queueRotateSession(ctx context.Context, b *batch, id string, r store.Rotation, now time.Time) func() (store.Session, error) {
+	cmd := b.script(ctx, rotateSessionScript, []string{s.keys.session(id)},
 		r.Generation, r.TokenHash, r.NextHash, r.NextExpiresAt.UnixMilli(), r.AccessExpiresAt.UnixMilli(),
-		now.UnixMilli(), max(r.MaxPerWindow, 0), max(r.Window.Milliseconds(), 1), gcGrace.Milliseconds()).StringSlice()
+		now.UnixMilli(), max(r.MaxPerWindow, 0), max(r.Window.Milliseconds(), 1), gcGrace.Milliseconds())
+	return func() (store.Session, error) { return rotation(cmd) }
+}
+
+// rotation reads rotateSessionScript's reply.
+func rotation(cmd *goredis.Cmd) (store.Session, error) {
+	const op = "rotate session"
+	res, err := cmd.StringSlice()
 	if err != nil {
 		return store.Session{}, unavailable(op, err)
 	}
@@ -247,10 +269,19 @@ return evicted
 // AddUserSession counts the session among the user's and returns those
 // beyond max.
 func (s *Store) AddUserSession(ctx context.Context, username, id string, expires time.Time, max int, now time.Time) ([]string, error) {
-	evicted, err := addUserSessionScript.Run(ctx, s.client, []string{s.keys.userSessions(username)},
-		id, expires.UnixMilli(), max, now.UnixMilli(), gcGrace.Milliseconds()).StringSlice()
-	if err != nil {
-		return nil, unavailable("add user session", err)
+	return one(ctx, s, func(b *batch) func() ([]string, error) {
+		return s.queueAddUserSession(ctx, b, username, id, expires, max, now)
+	})
+}
+
+func (s *Store) queueAddUserSession(ctx context.Context, b *batch, username, id string, expires time.Time, max int, now time.Time) func() ([]string, error) {
+	cmd := b.script(ctx, addUserSessionScript, []string{s.keys.userSessions(username)},
+		id, expires.UnixMilli(), max, now.UnixMilli(), gcGrace.Milliseconds())
+	return func() ([]string, error) {
+		evicted, err := cmd.StringSlice()
+		if err != nil {
+			return nil, unavailable("add user session", err)
+		}
+		return evicted, nil
 	}
-	return evicted, nil
 }

@@ -40,32 +40,43 @@ return n
 // returns the new count. The counter expires one window (plus a margin)
 // after its window ends.
 func (s *Store) AddAttempt(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
-	const op = "add attempt"
 	if window <= 0 {
-		return 0, errors.New(op + ": window must be positive")
+		return 0, errors.New("add attempt: window must be positive")
 	}
+	return one(ctx, s, func(b *batch) func() (int64, error) { return s.queueAddAttempt(ctx, b, key, window, now) })
+}
+
+func (s *Store) queueAddAttempt(ctx context.Context, b *batch, key string, window time.Duration, now time.Time) func() (int64, error) {
 	idx := store.WindowIndex(now, window)
 	end := time.Unix(0, 0).Add(time.Duration(idx+1) * window)
-	n, err := addAttemptScript.Run(ctx, s.client, []string{s.keys.attempts(key, window, idx)},
-		expireAt(end, window+throttleGrace)).Int64()
-	if err != nil {
-		return 0, unavailable(op, err)
+	cmd := b.script(ctx, addAttemptScript, []string{s.keys.attempts(key, window, idx)}, expireAt(end, window+throttleGrace))
+	return func() (int64, error) {
+		n, err := cmd.Int64()
+		if err != nil {
+			return 0, unavailable("add attempt", err)
+		}
+		return n, nil
 	}
-	return n, nil
 }
 
 // CountAttempts returns key's counter for the window containing now.
 func (s *Store) CountAttempts(ctx context.Context, key string, window time.Duration, now time.Time) (int64, error) {
-	const op = "count attempts"
 	if window <= 0 {
-		return 0, errors.New(op + ": window must be positive")
+		return 0, errors.New("count attempts: window must be positive")
 	}
-	n, err := s.client.Get(ctx, s.keys.attempts(key, window, store.WindowIndex(now, window))).Int64()
-	if errors.Is(err, goredis.Nil) {
-		return 0, nil
+	return one(ctx, s, func(b *batch) func() (int64, error) { return s.queueCountAttempts(ctx, b, key, window, now) })
+}
+
+func (s *Store) queueCountAttempts(ctx context.Context, b *batch, key string, window time.Duration, now time.Time) func() (int64, error) {
+	cmd := b.pipe.Get(ctx, s.keys.attempts(key, window, store.WindowIndex(now, window)))
+	return func() (int64, error) {
+		n, err := cmd.Int64()
+		if errors.Is(err, goredis.Nil) {
+			return 0, nil
+		}
+		if err != nil {
+			return 0, unavailable("count attempts", err)
+		}
+		return n, nil
 	}
-	if err != nil {
-		return 0, unavailable(op, err)
-	}
-	return n, nil
 }
