@@ -27,6 +27,7 @@ import (
 	"net/http"
 	"os"
 	"os/signal"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -117,24 +118,10 @@ type verifyPhases struct {
 }
 
 func measureVerify(ctx context.Context, o options, binary string, rds *benchkit.Redis, kd keyDir) (verifyPhases, error) {
-	var v verifyPhases
-	v.Tokens = coldTokens
+	v := verifyPhases{Tokens: coldTokens}
 	client := newHTTPClient(o.clients)
 	defer client.CloseIdleConnections()
-
-	floor, err := startFloor(ctx)
-	if err != nil {
-		return v, fmt.Errorf("floor: %w", err)
-	}
-	v.Floor, err = measure(ctx, o, floor, rds, "HTTP floor (trivial net/http handler)", 1, nil, func(d time.Duration) *loadResult {
-		return closedLoop(ctx, client, o.clients, d, o.maxRequests, getTarget(floor.base+"/", "", ""))
-	})
-	floor.Stop(stopGrace)
-	if err != nil {
-		return v, err
-	}
-	client.CloseIdleConnections()
-
+	var tok string
 	for _, cached := range []bool{true, false} {
 		var extra []string
 		if !cached {
@@ -147,22 +134,43 @@ func measureVerify(ctx context.Context, o options, binary string, rds *benchkit.
 		if cached {
 			v.Cmdline = srv.cmdline
 		}
-		err = v.measureServer(ctx, o, srv, rds, kd, client, cached)
+		tok, err = v.measureServer(ctx, o, srv, rds, kd, client, cached)
 		srv.Stop(stopGrace)
 		client.CloseIdleConnections()
 		if err != nil {
 			return v, err
 		}
+		if cached {
+			// The floor between the two servers, sent the same request.
+			if v.Floor, err = measureFloor(ctx, o, rds, client, tok); err != nil {
+				return v, err
+			}
+		}
 	}
 	return v, nil
 }
 
+// measureFloor measures the HTTP floor with the requests /verify gets.
+func measureFloor(ctx context.Context, o options, rds *benchkit.Redis, client *http.Client, tok string) (phase, error) {
+	floor, err := startFloor(ctx)
+	if err != nil {
+		return phase{}, fmt.Errorf("floor: %w", err)
+	}
+	defer client.CloseIdleConnections()
+	defer floor.Stop(stopGrace)
+	p, err := measure(ctx, o, floor, rds, "HTTP floor (trivial net/http handler)", 1, nil, func(d time.Duration) *loadResult {
+		return closedLoop(ctx, client, o.clients, d, o.maxRequests, getTarget(floor.base+"/verify", "Bearer "+tok, ""))
+	})
+	p.Clients = o.clients
+	return p, err
+}
+
 // measureServer measures /verify of a repeated token on srv (into Cached
-// or Uncached) and, with the cache, the cold mix.
-func (v *verifyPhases) measureServer(ctx context.Context, o options, srv *authServer, rds *benchkit.Redis, kd keyDir, client *http.Client, cached bool) error {
+// or Uncached) and, with the cache, the cold mix; it returns the token.
+func (v *verifyPhases) measureServer(ctx context.Context, o options, srv *authServer, rds *benchkit.Redis, kd keyDir, client *http.Client, cached bool) (string, error) {
 	tok, err := getToken(ctx, client, srv.base)
 	if err != nil {
-		return err
+		return "", err
 	}
 	name, into := "/verify, one token, cache off", &v.Uncached
 	if cached {
@@ -173,16 +181,20 @@ func (v *verifyPhases) measureServer(ctx context.Context, o options, srv *authSe
 	})
 	into.Clients = o.clients
 	if err != nil || !cached {
-		return err
+		return tok, err
 	}
 	benchkit.Progress("/verify: signing %d tokens like the server's", coldTokens)
 	toks, err := likeTokens(tok, kd.dir, coldTokens)
 	if err != nil {
-		return err
+		return "", err
 	}
+	// One sequence across the warm-up and the measured loop: a token comes
+	// back only after coldTokens others, long evicted.
+	var next atomic.Int64
 	cold := target{
 		build: func(ctx context.Context, worker, seq int) (*http.Request, error) {
-			return getTarget(srv.base+"/verify", "Bearer "+toks[(worker+seq*o.clients)%len(toks)], "").build(ctx, worker, seq)
+			raw := toks[int(next.Add(1))%len(toks)]
+			return getTarget(srv.base+"/verify", "Bearer "+raw, "").build(ctx, worker, seq)
 		},
 		ok: func([]byte) bool { return true },
 	}
@@ -190,7 +202,7 @@ func (v *verifyPhases) measureServer(ctx context.Context, o options, srv *authSe
 		return closedLoop(ctx, client, o.clients, d, o.maxRequests, cold)
 	})
 	v.Cold.Clients = o.clients
-	return err
+	return tok, err
 }
 
 // likeTokens signs n tokens with the claims of the server's token tok (its
@@ -226,8 +238,8 @@ func (r *report) writeVerify(p func(string, ...any)) {
 	p("### 6. GET /verify over HTTP against the HTTP floor (ES256)")
 	p("")
 	p("The HTTP floor is Go's net/http serving a handler that answers 200 with no body, in a process of its own")
-	p("(this program re-executed with -serve-floor, same GOMAXPROCS and GODEBUG), driven by the same %d keep-alive", v.Floor.Clients)
-	p("clients on the same loopback. Then /verify of one token, repeated, at the server's defaults (its")
+	p("(this program re-executed with -serve-floor, same GOMAXPROCS and GODEBUG), sent the same GET /verify with the")
+	p("same bearer token by the same %d keep-alive clients on the same loopback. Then /verify of one token, repeated, at the server's defaults (its", v.Floor.Clients)
 	p("verified-token cache on) and with `--token-cache-entries 0` (as before the cache), and a cold mix: %d", v.Tokens)
 	p("distinct tokens of the same user and session cycled through, more than the cache holds, so that every")
 	p("request verifies. Server command:")
