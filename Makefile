@@ -129,7 +129,7 @@ BENCH_GODEBUG ?= madvdontneed=0
 
 .PHONY: bench
 bench: test-deps build ## Measure hashing, /token, bearer validation and the manager; prints figures for docs/benchmarks.md
-	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/password/ ./resourceserver/accesstoken/
+	$(GO) test -run '^$$' -bench . -benchtime 2s ./internal/password/ ./resourceserver/accesstoken/ ./resourceserver/
 	GODEBUG=$(BENCH_GODEBUG) $(GO) run ./hack/bench -binary $(BIN) -out bin/bench-report.md
 	$(MAKE) bench-revocation
 	$(MAKE) bench-controller

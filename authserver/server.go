@@ -111,6 +111,11 @@ type Config struct {
 	HashPool password.PoolOptions
 	// ClockSkew is the leeway when validating exp, nbf and iat.
 	ClockSkew time.Duration
+	// TokenCache bounds the verified-token cache of each bearer endpoint
+	// (/verify, /userinfo, /tokenreview): its zero value is the defaults
+	// of resourceserver.TokenCacheOptions; Disabled verifies every token
+	// on every request.
+	TokenCache resourceserver.TokenCacheOptions
 	// RefreshTokenTTL is the lifetime of refresh tokens for clients that
 	// set none; token.DefaultRefreshTokenTTL when zero.
 	RefreshTokenTTL time.Duration
@@ -349,9 +354,12 @@ func New(cfg Config) (*Server, error) {
 	anyAudience := &accesstoken.Validator{Keys: cfg.Keys, Issuer: cfg.Issuer, Leeway: cfg.ClockSkew, Clock: cfg.Clock}
 	// The bearer endpoints authenticate as resource servers do. A key
 	// source that can refetch (resourceserver.KeyRefetcher) is asked to
-	// when a token names a key it does not hold.
-	bearerAuth := func(v *accesstoken.Validator) *resourceserver.Authenticator {
-		return &resourceserver.Authenticator{Validator: v, Revocation: mirror, Log: cfg.Logger}
+	// when a token names a key it does not hold. Each has a cache of the
+	// tokens it verified, whose figures are metrics by endpoint.
+	bearerAuth := func(endpoint string, v *accesstoken.Validator) *resourceserver.Authenticator {
+		cache := resourceserver.NewTokenCache(cfg.TokenCache)
+		cfg.Metrics.RegisterTokenCache(endpoint, cache)
+		return &resourceserver.Authenticator{Validator: v, Revocation: mirror, Log: cfg.Logger, Cache: cache}
 	}
 	pool := password.NewPool(cfg.HashPool)
 	limiter := func(namespace string) *throttle.Limiter {
@@ -391,7 +399,7 @@ func New(cfg Config) (*Server, error) {
 	}
 
 	verifyHandler := &verify.Handler{
-		Auth:      bearerAuth(anyAudience),
+		Auth:      bearerAuth("verify", anyAudience),
 		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 		At: issuerPath(cfg.Issuer) + verify.Path,
 	}
@@ -414,7 +422,7 @@ func New(cfg Config) (*Server, error) {
 		// Envoy ext_authz: path_prefix + the client's path.
 		{path: verify.Path + "/", handler: verifyHandler},
 		{path: "/userinfo", member: discovery.UserinfoEndpoint, handler: &userinfo.Handler{
-			Auth: bearerAuth(validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+			Auth: bearerAuth("userinfo", validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
 		}},
 		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", suffixed: true, handler: http.HandlerFunc(disc.ServeOAuth)},
 		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
@@ -422,7 +430,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	if len(cfg.TokenReviewAudiences) > 0 {
 		routes = append(routes, route{path: tokenreview.Path, handler: &tokenreview.Handler{
-			Auth: bearerAuth(&accesstoken.Validator{
+			Auth: bearerAuth("tokenreview", &accesstoken.Validator{
 				Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.TokenReviewAudiences, Leeway: cfg.ClockSkew, Clock: cfg.Clock,
 			}),
 			Prefix: cfg.TokenReviewPrefix, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,

@@ -32,6 +32,7 @@ import (
 	"github.com/authstack/authstack/authserver/tokenreview"
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/password"
+	"github.com/authstack/authstack/resourceserver"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -64,6 +65,7 @@ type serverOptions struct {
 	hashQueueWait   time.Duration
 	hashPerUser     int
 	clockSkew       time.Duration
+	tokenCache      resourceserver.TokenCacheOptions
 	shutdownGrace   time.Duration
 	shutdownDelay   time.Duration
 	allowHTTPIssuer bool
@@ -113,6 +115,9 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.IntVar(&o.hashPerUser, "hash-per-user", 1,
 		"password verifications one username may have running or queued at once; the rest wait their turn without a slot (0: no bound)")
 	fs.DurationVar(&o.clockSkew, "clock-skew", 5*time.Second, "leeway when checking exp, nbf and iat")
+	fs.IntVar(&o.tokenCache.MaxEntries, "token-cache-entries", resourceserver.DefaultTokenCacheEntries,
+		"verified tokens each bearer endpoint (/verify, /userinfo, /tokenreview) remembers, so that a token presented again is not verified again (0: no cache)")
+	fs.IntVar(&o.tokenCache.MaxBytes, "token-cache-bytes", resourceserver.DefaultTokenCacheBytes, "bytes each bearer endpoint's token cache may hold")
 	fs.DurationVar(&o.shutdownGrace, "shutdown-grace", 15*time.Second, "time in-flight requests get to finish on SIGTERM")
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
 	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
@@ -185,9 +190,18 @@ func (o *serverOptions) config() authserver.Config {
 		HashCostFactor:  o.hashCostFactor,
 		HashPool:        password.PoolOptions{Workers: o.hashWorkers, Queue: o.hashQueue, MaxWait: o.hashQueueWait, PerKey: o.hashPerUser},
 		ClockSkew:       o.clockSkew,
+		TokenCache:      o.tokenCacheOptions(),
 		DrainDelay:      o.shutdownDelay,
 		AllowHTTPIssuer: o.allowHTTPIssuer,
 	}
+}
+
+// tokenCacheOptions are the flags' bounds of the token cache;
+// --token-cache-entries 0 disables it.
+func (o *serverOptions) tokenCacheOptions() resourceserver.TokenCacheOptions {
+	c := o.tokenCache
+	c.Disabled = c.MaxEntries <= 0
+	return c
 }
 
 // signalContext ends on the first SIGINT or SIGTERM. A second signal ends

@@ -24,6 +24,7 @@ import (
 	"time"
 
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -31,8 +32,12 @@ import (
 // 6750 Authorization header, validates the RFC 9068 access token and asks
 // the revocation checker about it. It is the one implementation behind the
 // [Middleware] and the token server's own protected endpoints (/verify,
-// /userinfo). Its fields are read-only once in use; it is safe for
-// concurrent use.
+// /userinfo, /tokenreview). Its fields are read-only once in use; it is
+// safe for concurrent use.
+//
+// With a Cache, a token verified once is not verified again until it
+// expires (see [TokenCache] for what a hit still checks); the revocation
+// checker is asked about every token, cached or not.
 type Authenticator struct {
 	// Validator validates the tokens. Required. When its key source is a
 	// [KeyRefetcher], a token naming a key the source does not hold makes
@@ -46,6 +51,15 @@ type Authenticator struct {
 	RetryAfter time.Duration
 	// Log receives failed refetches of the keys; nil discards.
 	Log *slog.Logger
+	// Cache, when set, holds the tokens verified (NewTokenCache); nil
+	// verifies every token on every request. The claims of a cached token
+	// share their slices (Audience, Groups) between the requests that
+	// present it: they are read-only.
+	Cache *TokenCache
+
+	// onVerify, when set, is called before each signature verification
+	// (tests count them).
+	onVerify func()
 }
 
 // Reasons of invalid_token answers for an error wrapping
@@ -90,10 +104,13 @@ func (a *Authenticator) Authenticate(r *http.Request) (*accesstoken.Claims, erro
 // Check validates the token raw and asks the revocation checker about it,
 // with the answers of Authenticate.
 func (a *Authenticator) Check(ctx context.Context, raw string) (*accesstoken.Claims, error) {
-	if keys := a.Validator.Keys; keys != nil && keys.Current() == nil {
-		return nil, oauth.KeysUnavailable(ErrKeysUnavailable).WithRetryAfter(a.retryAfter())
+	var ks *signer.KeySet
+	if keys := a.Validator.Keys; keys != nil {
+		if ks = keys.Current(); ks == nil {
+			return nil, oauth.KeysUnavailable(ErrKeysUnavailable).WithRetryAfter(a.retryAfter())
+		}
 	}
-	claims, err := a.validate(ctx, raw)
+	claims, err := a.cachedValidate(ctx, ks, raw)
 	switch {
 	case errors.Is(err, accesstoken.ErrInvalidToken):
 		return nil, oauth.BearerChallenge(oauth.CodeInvalidToken, reasonOr(err, reasonInvalid)).WithCause(err)
@@ -118,25 +135,48 @@ func (a *Authenticator) retryAfter() time.Duration {
 	return oauth.StoreRetryAfter
 }
 
+// cachedValidate returns the cache's verdict on raw if it has one, or
+// validates raw and stores the verdict. ks is the current key set.
+func (a *Authenticator) cachedValidate(ctx context.Context, ks *signer.KeySet, raw string) (*accesstoken.Claims, error) {
+	if a.Cache == nil || ks == nil {
+		claims, _, err := a.validate(ctx, raw)
+		return claims, err
+	}
+	if hit, claims, err := a.Cache.lookup(a.Validator, ks, raw); hit {
+		return claims, err
+	}
+	claims, key, err := a.validate(ctx, raw)
+	a.Cache.store(a.Validator, raw, claims, key, err)
+	return claims, err
+}
+
 // validate validates raw and, if it names a key the current set does not
 // hold and the key source can refetch, asks it to fetch the keys again and
-// validates once more if the key has appeared.
-func (a *Authenticator) validate(ctx context.Context, raw string) (*accesstoken.Claims, error) {
-	claims, err := a.Validator.Validate(raw)
+// validates once more if the key has appeared. It returns the key that
+// verified the token.
+func (a *Authenticator) validate(ctx context.Context, raw string) (*accesstoken.Claims, *signer.Key, error) {
+	claims, key, err := a.verify(raw)
 	kid, unknown := accesstoken.UnknownKey(err)
 	refetcher, ok := a.Validator.Keys.(KeyRefetcher)
 	if !unknown || !ok {
-		return claims, err
+		return claims, key, err
 	}
 	if ferr := refetcher.Refetch(ctx); ferr != nil && !errors.Is(ferr, ErrRefetchLimited) && a.Log != nil {
 		a.Log.WarnContext(ctx, "Refetching signing keys for an unknown kid failed", "kid", clip(kid), "error", ferr)
 	}
 	if ks := refetcher.Current(); ks != nil {
 		if _, ok := ks.Lookup(kid); ok {
-			return a.Validator.Validate(raw)
+			return a.verify(raw)
 		}
 	}
-	return nil, err
+	return nil, nil, err
+}
+
+func (a *Authenticator) verify(raw string) (*accesstoken.Claims, *signer.Key, error) {
+	if a.onVerify != nil {
+		a.onVerify()
+	}
+	return a.Validator.Verify(raw)
 }
 
 // reasonOr returns the reason of an ErrInvalidToken error made by

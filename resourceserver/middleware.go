@@ -88,6 +88,10 @@ type Options struct {
 	MaxTokenBytes int
 	// Revocation, when set, is asked about every valid token.
 	Revocation RevocationChecker
+	// TokenCache bounds the cache of verified tokens (see TokenCache),
+	// which is on by default: its zero value is the default bounds;
+	// TokenCache.Disabled verifies every token on every request.
+	TokenCache TokenCacheOptions
 	// RetryAfter is the Retry-After of 503 answers (DefaultRetryAfter when
 	// zero).
 	RetryAfter time.Duration
@@ -160,9 +164,14 @@ func New(o Options) (*Middleware, error) {
 			Leeway: o.Leeway, Clock: o.Clock, MaxTokenBytes: o.MaxTokenBytes,
 		},
 		Revocation: o.Revocation, RetryAfter: retryAfter, Log: log,
+		Cache: NewTokenCache(o.TokenCache),
 	}
 	return m, nil
 }
+
+// TokenCacheStats returns the counters and size of the cache of verified
+// tokens (zero when Options.TokenCache.Disabled), for a service's metrics.
+func (m *Middleware) TokenCacheStats() TokenCacheStats { return m.auth.Cache.Stats() }
 
 // Close stops the RemoteKeys that New started, if any.
 func (m *Middleware) Close() {

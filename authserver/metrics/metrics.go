@@ -24,6 +24,7 @@ import (
 
 	"github.com/authstack/authstack/internal/mirror"
 	"github.com/authstack/authstack/internal/oauth"
+	"github.com/authstack/authstack/resourceserver"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
@@ -157,6 +158,41 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help}, read))
 		} else {
 			m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: f.name, Help: f.help}, read))
+		}
+	}
+}
+
+// RegisterTokenCache adds the figures of the verified-token cache of a
+// bearer endpoint, read at scrape time and labelled with the endpoint;
+// nothing for a nil (disabled) cache.
+func (m *Metrics) RegisterTokenCache(endpoint string, c *resourceserver.TokenCache) {
+	if c == nil {
+		return
+	}
+	labels := prometheus.Labels{"endpoint": endpoint}
+	for _, f := range []struct {
+		name, help string
+		counter    bool
+		read       func(resourceserver.TokenCacheStats) float64
+	}{
+		{"authstack_token_cache_hits_total", "Bearer validations answered by the verified-token cache without a signature verification (refusals remembered included).", true,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.Hits) }},
+		{"authstack_token_cache_misses_total", "Bearer validations that verified the token's signature.", true,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.Misses) }},
+		{"authstack_token_cache_negative_hits_total", "Bearer validations refused from the cache's short memory of refusals.", true,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.NegativeHits) }},
+		{"authstack_token_cache_evictions_total", "Cache entries evicted, oldest first, to stay within the bounds.", true,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.Evictions) }},
+		{"authstack_token_cache_entries", "Verified tokens held by the cache.", false,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.Entries) }},
+		{"authstack_token_cache_bytes", "Bytes the cached tokens count against the cache's byte bound.", false,
+			func(st resourceserver.TokenCacheStats) float64 { return float64(st.Bytes) }},
+	} {
+		read := func() float64 { return f.read(c.Stats()) }
+		if f.counter {
+			m.Registry.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: f.name, Help: f.help, ConstLabels: labels}, read))
+		} else {
+			m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: f.name, Help: f.help, ConstLabels: labels}, read))
 		}
 	}
 }

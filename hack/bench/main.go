@@ -32,7 +32,10 @@ limitations under the License.
 //  5. POST /token with grant_type client_credentials, for a client with a
 //     secret (HTTP Basic) and one with private_key_jwt (a fresh ES256
 //     assertion per request), as a ratio of server CPU per token to one
-//     ES256 signature plus one ES256 verification, and to the HTTP floor.
+//     ES256 signature plus one ES256 verification, and to the HTTP floor;
+//  6. GET /verify of a repeated token (the verified-token cache on and
+//     off) and of a new token each time, as a ratio of server CPU per
+//     request to Go's net/http serving a trivial handler (verify.go).
 //
 // Timing on a shared machine is noisy, so the headline figures are ratios of
 // figures measured in the same run. All load goes to 127.0.0.1 only, and
@@ -107,6 +110,13 @@ func main() {
 	flag.IntVar(&o.users, "users", 32, "users the /token load cycles through (keeps each under the per-user throttle)")
 	flag.StringVar(&o.roundTrips, "round-trips", "", "only measure /token latency with Redis behind a proxy delaying each way by these durations (comma-separated, e.g. 500us,1ms)")
 	flag.Parse()
+	if *serveFloorFlag != "" {
+		if err := serveFloor(*serveFloorFlag); err != nil {
+			fmt.Fprintln(os.Stderr, "bench: floor:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	if flag.NArg() > 0 || o.duration <= 0 || o.clients <= 0 || o.overloadCap <= 0 || o.maxRequests <= 0 || o.users <= 0 || o.rounds <= 0 {
 		flag.Usage()
 		os.Exit(2)
@@ -221,6 +231,14 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 		keys[alg] = keyDir{dir: dir, pub: pub}
 	}
 
+	if *verifyOnlyFlag {
+		if rep.Verify, err = runVerify(ctx, o, binary, rds, keys[signer.AlgES256]); err != nil {
+			return nil, err
+		}
+		rep.Took = time.Since(start)
+		return rep, nil
+	}
+
 	// 2. /token, closed loop, at the default hash, in rounds interleaved
 	// with the in-process hash measurement that is the ratio's denominator.
 	if rep.Token, err = measureToken(ctx, o, binary, rds, keys[algs[0]].dir, perHash/time.Duration(o.rounds)); err != nil {
@@ -255,6 +273,11 @@ func run(ctx context.Context, o options, tmp string) (*report, error) {
 	// 3 so that its HTTP floor is of the same minutes.
 	if rep.ClientCreds, err = measureClientCredentials(ctx, o, binary, rds, keys[signer.AlgES256], clientKey, microTime); err != nil {
 		return nil, fmt.Errorf("client_credentials: %w", err)
+	}
+
+	// 6. /verify against the HTTP floor.
+	if rep.Verify, err = runVerify(ctx, o, binary, rds, keys[signer.AlgES256]); err != nil {
+		return nil, err
 	}
 
 	rep.Took = time.Since(start)
@@ -643,7 +666,7 @@ func (s *authServer) metrics(ctx context.Context) (map[string]float64, error) {
 		series, value := line[:i], line[i+1:]
 		name, _, _ := strings.Cut(series, "{")
 		switch name {
-		case metricHashSum, metricHashCount, metricHashOverload, metricGCCycles:
+		case metricHashSum, metricHashCount, metricHashOverload, metricGCCycles, metricCacheHits, metricCacheMisses:
 			f, err := strconv.ParseFloat(value, 64)
 			if err != nil {
 				return nil, fmt.Errorf("/metrics %s: %w", series, err)

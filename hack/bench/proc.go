@@ -46,8 +46,8 @@ type authServer struct {
 }
 
 // startAuthServer runs `authstack server` on free ports with the given key
-// directory, and waits until /readyz answers 200.
-func startAuthServer(ctx context.Context, binary, redisURL, keysDir string) (*authServer, error) {
+// directory and extra flags, and waits until /readyz answers 200.
+func startAuthServer(ctx context.Context, binary, redisURL, keysDir string, extra ...string) (*authServer, error) {
 	var errs []error
 	for range 3 {
 		port, err := authtest.FreePort()
@@ -66,6 +66,7 @@ func startAuthServer(ctx context.Context, binary, redisURL, keysDir string) (*au
 		args := []string{"server", "--addr", addr, "--metrics-addr", opsAddr,
 			"--redis-url", redisURL, "--issuer", issuer,
 			"--signing-keys", keysDir, "--log-level", "error"}
+		args = append(args, extra...)
 		c, err := benchkit.Start("authstack", binary, args...)
 		if err != nil {
 			return nil, err

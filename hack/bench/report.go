@@ -101,7 +101,9 @@ type report struct {
 	Overload overloadPhase
 	// ClientCreds is the client_credentials grant (part 5).
 	ClientCreds ccPhase
-	Took        time.Duration
+	// Verify is GET /verify against the HTTP floor (part 6, verify.go).
+	Verify *verifyPhases
+	Took   time.Duration
 }
 
 // httpFloor is the server CPU of one GET /.well-known/jwks.json (part 3),
@@ -215,6 +217,12 @@ func verdict(ok bool) string {
 func (r *report) write(w io.Writer) {
 	m := r.Machine
 	p := func(format string, args ...any) { fmt.Fprintf(w, format+"\n", args...) }
+	if *verifyOnlyFlag {
+		p("Machine: %d × %s, GOMAXPROCS %d, Go %s; %s", m.NumCPU, m.Model, m.GOMAXPROCS, m.GoBench, m.Date)
+		p("")
+		r.writeVerify(p)
+		return
+	}
 	tf := r.token()
 	of := r.overload()
 	ov := r.Overload
@@ -270,6 +278,10 @@ func (r *report) write(w io.Writer) {
 	}
 	ccOther := cc.Secret.Load.Other() + cc.Keyed.Load.Other()
 	p("| client_credentials: responses other than 200 | %d | 0 | %s |", ccOther, verdict(ccOther == 0))
+	if v := r.Verify; v != nil {
+		rt := ratio(perOp(v.Cached.CPU.Server, v.Cached.Load.OK()), perOp(v.Floor.CPU.Server, v.Floor.Load.OK()))
+		p("| /verify of a repeated token: server CPU per request ÷ the net/http floor (part 6) | %.2f | ≤ %.1f | %s |", rt, goalVerifyFloorRatio, verdict(rt <= goalVerifyFloorRatio))
+	}
 	p("| Server peak RSS (VmHWM): /token load / overload | %s / %s | – | |", benchkit.MiB(r.Token.PeakRSS), benchkit.MiB(ov.PeakRSS))
 	p("")
 	p("Absolute rates on this machine: %.1f tokens/s (argon2id default); /userinfo %s; see the sections below.", tf.TPS, r.userinfoRates())
@@ -280,6 +292,7 @@ func (r *report) write(w io.Writer) {
 	r.writeBearer(p)
 	r.writeOverload(p, tf, of)
 	r.writeClientCredentials(p, r.httpFloor())
+	r.writeVerify(p)
 }
 
 // userinfoRates lists the /userinfo request rates, e.g. "ES256 11386/s, ...".

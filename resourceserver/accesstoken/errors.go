@@ -16,7 +16,11 @@ limitations under the License.
 
 package accesstoken
 
-import "errors"
+import (
+	"errors"
+
+	"github.com/golang-jwt/jwt/v5"
+)
 
 // ErrInvalidToken is wrapped by every error of [Validator.Validate] about
 // the token itself. Such errors answer 401 with error="invalid_token"
@@ -77,6 +81,23 @@ func UnknownKey(err error) (kid string, ok bool) {
 		return inv.kid, true
 	}
 	return "", false
+}
+
+// Lasting reports whether Validate's refusal err would be the same at any
+// later time with the same keys: true for a malformed token, a bad
+// signature, a wrong type, issuer or audience, or an expired token; false
+// for a token naming a key the set does not hold (a refetch may find it),
+// one not yet valid or issued in the future (it may become valid), and an
+// error that is not about the token (no keys, a misconfiguration). A cache
+// of refusals keeps only lasting ones.
+func Lasting(err error) bool {
+	if !errors.Is(err, ErrInvalidToken) {
+		return false
+	}
+	if _, unknown := UnknownKey(err); unknown {
+		return false
+	}
+	return !errors.Is(err, jwt.ErrTokenNotValidYet) && !errors.Is(err, jwt.ErrTokenUsedBeforeIssued)
 }
 
 // ReasonOf returns the reason of an error made by this package (by

@@ -67,54 +67,93 @@ type Validator struct {
 // Errors about the token wrap [ErrInvalidToken]; any other error is a
 // misconfiguration of the Validator.
 func (v *Validator) Validate(raw string) (*Claims, error) {
+	c, _, err := v.Verify(raw)
+	return c, err
+}
+
+// Verify is Validate that also returns the key whose signature it checked,
+// for a cache of verified tokens to drop the token once that key leaves
+// the key set.
+func (v *Validator) Verify(raw string) (*Claims, *signer.Key, error) {
 	maxBytes := v.MaxTokenBytes
 	if maxBytes <= 0 {
 		maxBytes = DefaultMaxTokenBytes
 	}
 	if len(raw) > maxBytes {
-		return nil, invalid("token too large", nil)
+		return nil, nil, invalid("token too large", nil)
 	}
 	if raw == "" {
-		return nil, invalid("empty token", nil)
+		return nil, nil, invalid("empty token", nil)
 	}
 	if v.Issuer == "" {
-		return nil, errors.New("validate access token: issuer not configured")
+		return nil, nil, errors.New("validate access token: issuer not configured")
 	}
 	if v.Keys == nil {
-		return nil, errors.New("validate access token: no key source")
+		return nil, nil, errors.New("validate access token: no key source")
 	}
 	ks := v.Keys.Current()
 	if ks == nil {
-		return nil, fmt.Errorf("validate access token: %w", ErrNoKeys)
+		return nil, nil, fmt.Errorf("validate access token: %w", ErrNoKeys)
 	}
 
 	algs := ks.Algs()
-	opts := []jwt.ParserOption{
+	opts := append(v.timeOptions(),
 		jwt.WithValidMethods(algs),
 		jwt.WithIssuer(v.Issuer),
-		jwt.WithExpirationRequired(),
-		jwt.WithIssuedAt(),
-		jwt.WithLeeway(v.leeway()),
-		jwt.WithTimeFunc(v.now),
 		jwt.WithStrictDecoding(),
-	}
+	)
 	if len(v.Audiences) > 0 {
 		opts = append(opts, jwt.WithAudience(v.Audiences...))
 	}
 	// Before the signature: the JSON is read only once it is known to
 	// mean one thing to every reader.
 	if err := checkJSON(raw); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	var claims Claims
-	token, err := jwt.NewParser(opts...).ParseWithClaims(raw, &claims, keyFunc(ks))
+	var (
+		claims Claims
+		key    *signer.Key
+	)
+	token, err := jwt.NewParser(opts...).ParseWithClaims(raw, &claims, keyFunc(ks, &key))
 	if err != nil {
-		return nil, parseError(token, algs, err)
+		return nil, nil, parseError(token, algs, err)
 	}
 	if err := checkClaims(&claims); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return &claims, nil
+	return &claims, key, nil
+}
+
+// timeOptions are the checks of Validate that depend on the clock: exp
+// (required), nbf and iat, with the leeway.
+func (v *Validator) timeOptions() []jwt.ParserOption {
+	return []jwt.ParserOption{
+		jwt.WithExpirationRequired(),
+		jwt.WithIssuedAt(),
+		jwt.WithLeeway(v.leeway()),
+		jwt.WithTimeFunc(v.now),
+	}
+}
+
+// CheckTimes applies to the claims of a token Validate accepted the checks
+// of Validate that depend on the clock (exp, nbf and iat, with the leeway,
+// against the Validator's clock now), and returns the error Validate would
+// return for the token now, or nil. A cache of verified tokens calls it on
+// every hit: it compares times the way the jwt parser does (a test holds
+// the two together) without building a parser.
+func (v *Validator) CheckTimes(c *Claims) error {
+	now, leeway := v.now(), v.leeway()
+	switch {
+	case c.ExpiresAt == nil:
+		return invalid("missing required claim", jwt.ErrTokenRequiredClaimMissing)
+	case !now.Before(c.ExpiresAt.Add(leeway)):
+		return invalid("token expired", jwt.ErrTokenExpired)
+	case c.IssuedAt != nil && now.Before(c.IssuedAt.Add(-leeway)):
+		return invalid("token issued in the future", jwt.ErrTokenUsedBeforeIssued)
+	case c.NotBefore != nil && now.Before(c.NotBefore.Add(-leeway)):
+		return invalid("token not yet valid", jwt.ErrTokenNotValidYet)
+	}
+	return nil
 }
 
 func (v *Validator) leeway() time.Duration {
@@ -132,8 +171,9 @@ func (v *Validator) now() time.Time { return clocks.Or(v.Clock).Now() }
 // keyFunc checks the header of a parsed, not yet verified, token and
 // returns the verification key. The key is returned only when the header
 // "alg" is the algorithm of the key named by "kid", which defeats
-// algorithm confusion ("none", or HS256 keyed with the public key).
-func keyFunc(ks *signer.KeySet) jwt.Keyfunc {
+// algorithm confusion ("none", or HS256 keyed with the public key). The
+// key returned is also stored in *used.
+func keyFunc(ks *signer.KeySet, used **signer.Key) jwt.Keyfunc {
 	return func(t *jwt.Token) (any, error) {
 		typ, _ := t.Header["typ"].(string)
 		if !strings.EqualFold(typ, "at+jwt") && !strings.EqualFold(typ, "application/at+jwt") {
@@ -153,6 +193,7 @@ func keyFunc(ks *signer.KeySet) jwt.Keyfunc {
 		if alg, _ := t.Header["alg"].(string); alg != key.Alg || t.Method.Alg() != key.Alg {
 			return nil, invalid("algorithm does not match key", nil)
 		}
+		*used = key
 		return key.Public, nil
 	}
 }

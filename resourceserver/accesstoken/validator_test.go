@@ -471,3 +471,38 @@ func withClaim(p jwt.MapClaims, name string, value any) jwt.MapClaims {
 	p[name] = value
 	return p
 }
+
+// TestCheckTimesAgreesWithValidate: at every second around a token's nbf,
+// iat and exp, and for each leeway, CheckTimes refuses the claims of a
+// token Validate accepted exactly when Validate refuses the token, with the
+// same reason.
+func TestCheckTimesAgreesWithValidate(t *testing.T) {
+	k := fixtureKeys(t)[signer.AlgES256]
+	p := validPayload()
+	p["nbf"] = t0.Add(30 * time.Second).Unix()
+	raw := signWith(t, k.Alg, validHeader(k), p, k.Private)
+	for _, leeway := range []time.Duration{0, -1, 20 * time.Second} {
+		clk := clocktesting.NewFakePassiveClock(t0.Add(time.Minute))
+		v := &Validator{Keys: newSource(t, k), Issuer: testIssuer, Audiences: []string{"api"}, Leeway: leeway, Clock: clk}
+		claims, err := v.Validate(raw)
+		must(t, err)
+		refusals := 0
+		for s := -90; s <= 6*60; s++ {
+			clk.SetTime(t0.Add(time.Duration(s) * time.Second))
+			_, verr := v.Validate(raw)
+			cerr := v.CheckTimes(claims)
+			if (verr == nil) != (cerr == nil) || verr != nil && Reason(verr) != Reason(cerr) {
+				t.Fatalf("leeway %v, t0%+ds: Validate %v, CheckTimes %v", leeway, s, verr, cerr)
+			}
+			if cerr != nil {
+				refusals++
+				if !errors.Is(cerr, ErrInvalidToken) {
+					t.Fatalf("CheckTimes error %v is not ErrInvalidToken", cerr)
+				}
+			}
+		}
+		if refusals == 0 {
+			t.Errorf("leeway %v: no refusal in the range", leeway)
+		}
+	}
+}
