@@ -375,7 +375,10 @@ type Sessions interface {
 	// ErrTokenReused, after revoking the session, for a token of an earlier
 	// generation (the session is returned); and a *RateLimitError when the
 	// session's rotations in the window are used up. Of concurrent
-	// rotations with one token, exactly one succeeds.
+	// rotations with one token, exactly one succeeds. A rotation presented
+	// again with the same next hash (a retry of one that succeeded: only
+	// the server that drew the next token knows its hash) succeeds again
+	// with the same answer, and counts once.
 	RotateSession(ctx context.Context, id string, r Rotation, now time.Time) (Session, error)
 	// AddUserSession counts session id, live until expires, among the
 	// username's sessions and returns the IDs of those beyond max (the ones

@@ -68,6 +68,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) Store) {
 		{"ClientCredentials", testClientCredentials},
 		{"SessionCreateGet", testSessionCreateGet},
 		{"SessionRotate", testSessionRotate},
+		{"SessionRotateRetried", testSessionRotateRetried},
 		{"SessionReuseRevokes", testSessionReuseRevokes},
 		{"SessionExpiry", testSessionExpiry},
 		{"SessionRevoke", testSessionRevoke},

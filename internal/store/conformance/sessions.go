@@ -127,6 +127,29 @@ func testSessionRotate(t *testing.T, s Store) {
 	}
 }
 
+// A rotation sent again as it was (the same presented token and the same
+// next hash: a client library's retry after a reply it never read) is the
+// same rotation: it answers as the first did and neither revokes the
+// session as a reuse nor counts against its rate limit. Only the server
+// that drew the next token knows its hash, so no client can forge this.
+func testSessionRotateRetried(t *testing.T, s Store) {
+	ctx, now := t.Context(), time.Now()
+	sess := newSession("s1", now)
+	must(t, "CreateSession", s.CreateSession(ctx, sess))
+	r := rotation(0, "h0", "h1", now)
+	r.MaxPerWindow, r.Window = 1, time.Hour
+	first := rotateOK(t, s, "s1", r, now)
+	again := rotateOK(t, s, "s1", r, now)
+	checkSession(t, "the retried rotation's answer", again, first)
+	got, err := s.GetSession(ctx, "s1")
+	must(t, "GetSession", err)
+	if got.Revoked || got.Generation != 1 || got.TokenHash != "h1" {
+		t.Fatalf("a retried rotation changed the session: %+v", got)
+	}
+	// The old token with another next token is still a reuse.
+	rotateErr(t, s, "s1", rotation(0, "h0", "h9", now), now, store.ErrTokenReused)
+}
+
 // hashOf names the token hash of generation g in these tests ("h0", "h1"…).
 func hashOf(g uint64) string { return "h" + strconv.FormatUint(g, 10) }
 
@@ -231,8 +254,9 @@ func testSessionRateLimit(t *testing.T, s Store) {
 	rotateOK(t, s, "s1", limited(3, now), now.Add(time.Minute))
 }
 
-// 20 rotations race with one token: exactly one wins; the others are
-// reuse (the session is then revoked) or find it revoked.
+// 20 rotations race with one token, each with its own next token (as
+// each request draws one): exactly one wins; the others are reuse (the
+// session is then revoked) or find it revoked.
 func testSessionConcurrentRotate(t *testing.T, s Store) {
 	const n = 20
 	now := time.Now()
@@ -243,7 +267,7 @@ func testSessionConcurrentRotate(t *testing.T, s Store) {
 	for i := range n {
 		wg.Go(func() {
 			<-start
-			_, errs[i] = s.RotateSession(t.Context(), "s1", rotation(0, "h0", "next", now), now)
+			_, errs[i] = s.RotateSession(t.Context(), "s1", rotation(0, "h0", "next"+strconv.Itoa(i), now), now)
 		})
 	}
 	close(start)

@@ -70,6 +70,11 @@ func (s *Store) RotateSession(_ context.Context, id string, r store.Rotation, no
 		return copySession(sess.Session), fmt.Errorf("rotate session: revoked: %w", store.ErrNotFound)
 	case !now.Before(sess.TokenExpiresAt):
 		return store.Session{}, fmt.Errorf("rotate session: expired: %w", store.ErrNotFound)
+	case r.Generation+1 == sess.Generation && r.NextHash == sess.TokenHash:
+		// This very rotation, sent again: answered as it was.
+		before := copySession(sess.Session)
+		before.Generation, before.TokenHash = r.Generation, r.TokenHash
+		return before, nil
 	case r.Generation < sess.Generation:
 		sess.Revoked = true
 		return copySession(sess.Session), fmt.Errorf("rotate session: %w", store.ErrTokenReused)

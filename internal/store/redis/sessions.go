@@ -72,7 +72,9 @@ return {'ok', f[1], f[2], f[3], f[4], f[5], f[6] or ''}
 `)
 
 // rotateSessionScript is RotateSession's single atomic step; the checks
-// run in the order the store interface gives.
+// run in the order the store interface gives. A retry of a rotation that
+// succeeded (the client's MaxRetries after a read timeout) finds its own
+// next hash current and is answered as the rotation was.
 //
 // KEYS: session. ARGV: presented gen, presented hash, next hash, next
 // expiry ms, access expiry ms, now ms, max per window, window ms, grace ms.
@@ -86,6 +88,11 @@ if f[6] == '1' then return {'revoked', unpack(was)} end
 local now = tonumber(ARGV[6])
 if now >= tonumber(f[4]) then return {'expired'} end
 local gen, cur = tonumber(ARGV[1]), tonumber(f[2])
+if gen == cur - 1 and f[3] == ARGV[3] then
+  -- This very rotation, sent again (go-redis retries a reply it did not
+  -- read): answer as it did, without counting it again.
+  return {'ok', f[1], tostring(gen), ARGV[2], f[4], f[5], f[6] or ''}
+end
 if gen < cur then
   redis.call('HSET', KEYS[1], 'rev', '1')
   was[6] = '1'
