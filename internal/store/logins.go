@@ -51,12 +51,22 @@ func BeginLoginOf(ctx context.Context, s LoginParts, l LoginStart, now time.Time
 	case err == nil:
 		st.Known = true
 	case !errors.Is(err, ErrNotFound):
-		return LoginState{}, err
+		return LoginState{}, WithdrawAfter(ctx, s, l, st.Admission, err, now)
 	}
 	if st.Epoch, err = s.GetEpoch(ctx); err != nil && !errors.Is(err, ErrNotFound) {
-		return LoginState{}, err
+		return LoginState{}, WithdrawAfter(ctx, s, l, st.Admission, err, now)
 	}
 	return st, nil
+}
+
+// WithdrawAfter takes back l's reservation, admitted as a says, when the
+// BeginLogin that made it fails with err (Logins.BeginLogin's contract,
+// for every backend); it returns err.
+func WithdrawAfter(ctx context.Context, s Counters, l LoginStart, a Admission, err error, now time.Time) error {
+	if len(l.Reservation.Limits) > 0 && a.Admitted() {
+		_ = s.Settle(ctx, l.Reservation, Withdrawn, now)
+	}
+	return err
 }
 
 // FinishLoginOf does what FinishLogin does by calling s's methods one

@@ -444,7 +444,10 @@ type Logins interface {
 	// reserves l.Reservation (Reserve; admitted when it has no limits),
 	// and reads l.Username's record (GetUser) and the epoch (GetEpoch). The
 	// record and the epoch are read whether or not the reservation is
-	// admitted; the caller uses them only if it is.
+	// admitted; the caller uses them only if it is. When it fails after
+	// the reservation was admitted (a read failed), it withdraws the
+	// reservation (Settle, Withdrawn) before it returns, so that the
+	// refused attempt holds no place.
 	BeginLogin(ctx context.Context, l LoginStart, now time.Time) (LoginState, error)
 	// FinishLogin settles l.Reservation with l.Outcome (Settle; nothing
 	// when it has no limits), counts l.Rate (AddAttempt, when it has a

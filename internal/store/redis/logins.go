@@ -59,7 +59,10 @@ func (s *Store) BeginLogin(ctx context.Context, l store.LoginStart, now time.Tim
 	st.Epoch, errs[3] = epoch()
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			return store.LoginState{}, fmt.Errorf("%s: %w", op, err)
+			if errs[1] != nil {
+				st.Admission = store.Admission{}
+			}
+			return store.LoginState{}, store.WithdrawAfter(ctx, s, l, st.Admission, fmt.Errorf("%s: %w", op, err), now)
 		}
 	}
 	return st, nil
