@@ -16,7 +16,10 @@ limitations under the License.
 
 package resourceserver
 
-import "strings"
+import (
+	"container/list"
+	"strings"
+)
 
 // fifo is a map from strings bounded in entries and in bytes (sizes its
 // caller gives), which evicts its oldest entries, in the order they were
@@ -24,18 +27,18 @@ import "strings"
 type fifo[V any] struct {
 	maxEntries, maxBytes int
 
-	byKey      map[string]*fifoEntry[V]
-	head, tail *fifoEntry[V] // oldest, newest
-	bytes      int
-	evictions  uint64
+	byKey     map[string]*fifoEntry[V]
+	order     list.List // of *fifoEntry[V], oldest first
+	bytes     int
+	evictions uint64
 }
 
 // fifoEntry is one entry; its key and val do not change once put.
 type fifoEntry[V any] struct {
-	key        string
-	val        V
-	size       int
-	prev, next *fifoEntry[V]
+	key  string
+	val  V
+	size int
+	at   *list.Element // in order
 }
 
 func newFIFO[V any](maxEntries, maxBytes int) fifo[V] {
@@ -56,18 +59,12 @@ func (f *fifo[V]) put(key string, val V, size int) {
 	if size > f.maxBytes {
 		return
 	}
-	key = strings.Clone(key)
-	e := &fifoEntry[V]{key: key, val: val, size: size, prev: f.tail}
-	if f.tail != nil {
-		f.tail.next = e
-	} else {
-		f.head = e
-	}
-	f.tail = e
-	f.byKey[key] = e
+	e := &fifoEntry[V]{key: strings.Clone(key), val: val, size: size}
+	e.at = f.order.PushBack(e)
+	f.byKey[e.key] = e
 	f.bytes += size
 	for len(f.byKey) > f.maxEntries || f.bytes > f.maxBytes {
-		f.remove(f.head)
+		f.remove(f.order.Front().Value.(*fifoEntry[V]))
 		f.evictions++
 	}
 }
@@ -79,15 +76,5 @@ func (f *fifo[V]) remove(e *fifoEntry[V]) {
 	}
 	delete(f.byKey, e.key)
 	f.bytes -= e.size
-	if e.prev != nil {
-		e.prev.next = e.next
-	} else {
-		f.head = e.next
-	}
-	if e.next != nil {
-		e.next.prev = e.prev
-	} else {
-		f.tail = e.prev
-	}
-	e.prev, e.next = nil, nil
+	f.order.Remove(e.at)
 }

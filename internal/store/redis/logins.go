@@ -59,9 +59,6 @@ func (s *Store) BeginLogin(ctx context.Context, l store.LoginStart, now time.Tim
 	st.Epoch, errs[3] = epoch()
 	for _, err := range errs {
 		if err != nil && !errors.Is(err, store.ErrNotFound) {
-			if errs[1] != nil {
-				st.Admission = store.Admission{}
-			}
 			return store.LoginState{}, store.WithdrawAfter(ctx, s, l, st.Admission, fmt.Errorf("%s: %w", op, err), now)
 		}
 	}
