@@ -238,7 +238,14 @@ func TestSigningKeysRotation(t *testing.T) {
 	if _, err := signer.ParsePEM(sec.Data["previous-"+first+".pem"]); err != nil {
 		t.Fatal(err)
 	}
-	if got := gathered(t, "authstack_signing_key_rotations_total", ns+"/"+keysSecret); got != 1 {
+	// The counter moves once the write has returned, which can be after
+	// the watch has shown the Secret: wait for it, within a bound.
+	got := gathered(t, "authstack_signing_key_rotations_total", ns+"/"+keysSecret)
+	for deadline := time.Now().Add(10 * time.Second); got < 1 && time.Now().Before(deadline); {
+		time.Sleep(10 * time.Millisecond)
+		got = gathered(t, "authstack_signing_key_rotations_total", ns+"/"+keysSecret)
+	}
+	if got != 1 {
 		t.Fatalf("rotations_total = %v, want 1", got)
 	}
 
