@@ -20,7 +20,10 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // statusRecorder remembers the status code a handler wrote.
@@ -53,25 +56,59 @@ func (r *statusRecorder) Unwrap() http.ResponseWriter { return r.ResponseWriter 
 // are never logged.
 func (s *Server) instrument(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		start := time.Now()
 		s.Metrics.InFlight.Inc()
 		defer s.Metrics.InFlight.Dec()
+		path, counts := otherLabel, s.routes.other
+		rt, ok := s.routes.match(r.URL.Path)
+		if ok {
+			path, counts = rt.label(), rt.counts
+		}
+		// Every request pays for the log line only when it is written.
+		logged := !rt.quiet && s.cfg.Logger.Enabled(r.Context(), slog.LevelDebug)
+		var start time.Time
+		if logged {
+			start = time.Now()
+		}
 		rec := &statusRecorder{ResponseWriter: w}
 		next.ServeHTTP(rec, r)
 		if rec.status == 0 {
 			rec.status = http.StatusOK
 		}
-		path := otherLabel
-		rt, ok := s.routes.match(r.URL.Path)
-		if ok {
-			path = rt.label()
-		}
-		s.Metrics.HTTPRequests.WithLabelValues(path, strconv.Itoa(rec.status)).Inc()
-		if rt.quiet {
+		counts.inc(rec.status)
+		if !logged {
 			return
 		}
 		s.cfg.Logger.LogAttrs(r.Context(), slog.LevelDebug, "HTTP request",
 			slog.String("method", r.Method), slog.String("path", path),
 			slog.Int("status", rec.status), slog.Duration("duration", time.Since(start)))
 	})
+}
+
+// requestCounts counts one route's requests by status code: each code's
+// counter is looked up by its labels once, not on every request.
+type requestCounts struct {
+	vec   *prometheus.CounterVec // the "handler" label set
+	mu    sync.RWMutex
+	codes map[int]prometheus.Counter
+}
+
+func newRequestCounts(requests *prometheus.CounterVec, handler string) *requestCounts {
+	return &requestCounts{
+		vec:   requests.MustCurryWith(prometheus.Labels{"handler": handler}),
+		codes: make(map[int]prometheus.Counter),
+	}
+}
+
+// inc counts a request answered with code.
+func (c *requestCounts) inc(code int) {
+	c.mu.RLock()
+	ctr, ok := c.codes[code]
+	c.mu.RUnlock()
+	if !ok {
+		ctr = c.vec.WithLabelValues(strconv.Itoa(code))
+		c.mu.Lock()
+		c.codes[code] = ctr
+		c.mu.Unlock()
+	}
+	ctr.Inc()
 }

@@ -98,6 +98,7 @@ func TestRequestMetricLabels(t *testing.T) {
 	ts := newTestServer(t)
 	for _, r := range []struct{ method, path string }{
 		{http.MethodGet, "/verify/invoices"},
+		{http.MethodGet, "/verify"}, // the same label and code: counted again
 		{http.MethodGet, "/nope"},
 		{http.MethodGet, "/token/"},
 		{http.MethodPost, "/.well-known/jwks.json"},
@@ -107,7 +108,7 @@ func TestRequestMetricLabels(t *testing.T) {
 	}
 	body := ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String()
 	for _, want := range []string{
-		`authstack_http_requests_total{code="401",handler="/verify"} 1`,
+		`authstack_http_requests_total{code="401",handler="/verify"} 2`,
 		`authstack_http_requests_total{code="404",handler="other"} 2`,
 		`authstack_http_requests_total{code="405",handler="/.well-known/jwks.json"} 1`,
 		`authstack_http_requests_total{code="200",handler="/healthz"} 1`,

@@ -20,6 +20,8 @@ import (
 	"net/http"
 	"slices"
 	"strings"
+
+	"github.com/prometheus/client_golang/prometheus"
 )
 
 // route is one endpoint of the API listener. The route table of New is
@@ -43,6 +45,9 @@ type route struct {
 	member string
 	// quiet routes (the probes) are counted but not logged per request.
 	quiet bool
+	// counts are the route's requests by status code (newRouteTable sets
+	// them, one per label).
+	counts *requestCounts
 }
 
 // at is the path the route is served at under an issuer whose path is
@@ -84,11 +89,21 @@ type routeTable struct {
 	prefix  string
 	exact   map[string]route
 	subtree []route // paths ending in "/", longest first
+	// other counts the requests no route serves.
+	other *requestCounts
 }
 
-func newRouteTable(routes []route, prefix string) *routeTable {
-	t := &routeTable{routes: routes, prefix: prefix, exact: make(map[string]route, len(routes))}
+// newRouteTable indexes routes under prefix, each counted in requests
+// under its label.
+func newRouteTable(routes []route, prefix string, requests *prometheus.CounterVec) *routeTable {
+	t := &routeTable{routes: routes, prefix: prefix, exact: make(map[string]route, len(routes)),
+		other: newRequestCounts(requests, otherLabel)}
+	counts := make(map[string]*requestCounts)
 	for _, rt := range routes {
+		if counts[rt.label()] == nil {
+			counts[rt.label()] = newRequestCounts(requests, rt.label())
+		}
+		rt.counts = counts[rt.label()]
 		if strings.HasSuffix(rt.path, "/") {
 			t.subtree = append(t.subtree, rt)
 			continue

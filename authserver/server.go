@@ -442,7 +442,7 @@ func New(cfg Config) (*Server, error) {
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken, token.GrantClientCredentials},
 		Endpoints: advertised(routes), Keys: cfg.Keys,
 	})
-	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer))
+	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer), cfg.Metrics.HTTPRequests)
 	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil

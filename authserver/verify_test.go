@@ -146,16 +146,19 @@ func TestVerifyEndpoint(t *testing.T) {
 	if rec.Code != http.StatusOK {
 		t.Fatalf("verify: %d %s", rec.Code, rec.Body)
 	}
+	// Each header once, with one value, under its canonical name.
 	for h, want := range map[string]string{
 		"X-Auth-Request-User": "alice", "X-Auth-Request-Groups": "readers,writers",
 		"X-Auth-Request-Scopes": "read write", "X-Auth-Request-Client-Id": "default",
+		"Cache-Control": "no-store",
 	} {
-		if got := rec.Header().Get(h); got != want {
+		if got := rec.Header()[h]; !slices.Equal(got, []string{want}) {
 			t.Errorf("%s = %q, want %q", h, got, want)
 		}
 	}
-	if rec := verify("", ""); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="authstack"` {
-		t.Errorf("no token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
+	if rec := verify("", ""); rec.Code != http.StatusUnauthorized || rec.Header().Get("WWW-Authenticate") != `Bearer realm="authstack"` ||
+		!slices.Equal(rec.Header()["Cache-Control"], []string{"no-store"}) {
+		t.Errorf("no token: %d %q, Cache-Control %q", rec.Code, rec.Header().Get("WWW-Authenticate"), rec.Header()["Cache-Control"])
 	}
 	if rec := verify("", "Bearer x"); rec.Code != http.StatusUnauthorized || !strings.Contains(rec.Header().Get("WWW-Authenticate"), `error="invalid_token"`) {
 		t.Errorf("bad token: %d %q", rec.Code, rec.Header().Get("WWW-Authenticate"))
@@ -191,5 +194,16 @@ func TestVerifyEndpoint(t *testing.T) {
 	}
 	if rec := verify("", "Bearer "+tok); rec.Code != http.StatusUnauthorized {
 		t.Errorf("revoked token: %d", rec.Code)
+	}
+	// Five granted above (the first, scope held, the named audience and
+	// the two below the path), counted as they always were.
+	body := ts.doOn(ts.srv.OpsHandler(), http.MethodGet, "/metrics").Body.String()
+	for _, want := range []string{
+		`authstack_bearer_validations_total{endpoint="verify",outcome="success"} 5`,
+		`authstack_http_requests_total{code="200",handler="/verify"} 5`,
+	} {
+		if !strings.Contains(body, want) {
+			t.Errorf("metrics lack %q", want)
+		}
 	}
 }

@@ -26,8 +26,11 @@ import (
 	"net/url"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
@@ -65,6 +68,9 @@ type Handler struct {
 	At string
 
 	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
+
+	successOnce sync.Once
+	success     prometheus.Counter
 }
 
 // IgnoredLogInterval is the least time between two log lines about
@@ -79,7 +85,8 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// Gateways forward the original method (Envoy) or use GET (nginx,
 	// Traefik); the answer depends on the token only. Never cached: a
 	// revoked token must stop working at once.
-	w.Header().Set("Cache-Control", "no-store")
+	hdr := w.Header()
+	hdr["Cache-Control"] = noStore
 	c, err := h.authorize(r)
 	if err != nil {
 		h.Metrics.BearerValidations.WithLabelValues("verify", metrics.BearerOutcome(err)).Inc()
@@ -87,12 +94,27 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			Respond(w, r, err, "")
 		return
 	}
-	h.Metrics.BearerValidations.WithLabelValues("verify", "success").Inc()
-	w.Header().Set(HeaderUser, clean(c.Subject))
-	w.Header().Set(HeaderGroups, clean(strings.Join(c.Groups, ",")))
-	w.Header().Set(HeaderScopes, clean(c.Scope))
-	w.Header().Set(HeaderClientID, clean(c.ClientID))
+	h.successes().Inc()
+	// One allocation for the four values, each header its own slice of
+	// it (the keys are canonical: verify_test checks).
+	v := [...]string{clean(c.Subject), clean(strings.Join(c.Groups, ",")), clean(c.Scope), clean(c.ClientID)}
+	values := v[:]
+	hdr[HeaderUser] = values[0:1:1]
+	hdr[HeaderGroups] = values[1:2:2]
+	hdr[HeaderScopes] = values[2:3:3]
+	hdr[HeaderClientID] = values[3:4:4]
 	w.WriteHeader(http.StatusOK)
+}
+
+// noStore is every answer's Cache-Control value, shared: header values
+// are never written to in place.
+var noStore = []string{"no-store"}
+
+// successes is the counter of granted requests, looked up by its labels
+// once.
+func (h *Handler) successes() prometheus.Counter {
+	h.successOnce.Do(func() { h.success = h.Metrics.BearerValidations.WithLabelValues("verify", "success") })
+	return h.success
 }
 
 // Path is where the handler is mounted. Requests below it (Envoy's
@@ -138,6 +160,9 @@ func (h *Handler) query(r *http.Request) (url.Values, error) {
 	at := h.At
 	if at == "" {
 		at = Path
+	}
+	if r.URL.RawQuery == "" {
+		return nil, nil // no requirements: nothing to parse
 	}
 	if r.URL.Path != at {
 		q, _ := url.ParseQuery(r.URL.RawQuery) // the client's: only looked at for the log
