@@ -39,11 +39,7 @@ import (
 const maxVerifyAllocs = 12
 
 func TestVerifyCacheHitAllocations(t *testing.T) {
-	ts := newTestServer(t, withConfig(func(c *authserver.Config) {
-		c.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}))
-	req := httptest.NewRequest(http.MethodGet, "/verify", nil)
-	req.Header.Set("Authorization", "Bearer "+ts.mustToken())
+	ts, req := repeatedVerify(t)
 	granted := 0
 	allocs := testing.AllocsPerRun(100, func() {
 		w := httptest.NewRecorder()
@@ -58,4 +54,16 @@ func TestVerifyCacheHitAllocations(t *testing.T) {
 	if allocs > maxVerifyAllocs {
 		t.Errorf("a cache hit allocates %v times, want at most %d", allocs, maxVerifyAllocs)
 	}
+}
+
+// repeatedVerify returns a server logging at its default level (the test
+// server logs at debug) and a GET /verify of one of its tokens, to send
+// again and again.
+func repeatedVerify(tb testing.TB) (*testServer, *http.Request) {
+	ts := newTestServer(tb, withConfig(func(c *authserver.Config) {
+		c.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	}))
+	req := httptest.NewRequest(http.MethodGet, "/verify", nil)
+	req.Header.Set("Authorization", "Bearer "+ts.mustToken())
+	return ts, req
 }

@@ -19,13 +19,9 @@ limitations under the License.
 package authserver_test
 
 import (
-	"io"
-	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
-
-	"github.com/authstack/authstack/authserver"
 )
 
 // BenchmarkVerify measures GET /verify of one token, repeated, through the
@@ -34,12 +30,7 @@ import (
 // the server adds to net/http's own floor. Run with -cpuprofile or
 // -memprofile to see where it goes.
 func BenchmarkVerify(b *testing.B) {
-	// At the server's default log level: the test server logs at debug.
-	ts := newTestServer(b, withConfig(func(c *authserver.Config) {
-		c.Logger = slog.New(slog.NewJSONHandler(io.Discard, &slog.HandlerOptions{Level: slog.LevelInfo}))
-	}))
-	req := httptest.NewRequest(http.MethodGet, "/verify", nil)
-	req.Header.Set("Authorization", "Bearer "+ts.mustToken())
+	ts, req := repeatedVerify(b)
 	b.ReportAllocs()
 	for b.Loop() {
 		w := httptest.NewRecorder()
