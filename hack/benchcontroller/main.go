@@ -50,6 +50,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/watch"
 	"k8s.io/client-go/rest"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/envtest"
@@ -95,6 +96,7 @@ type result struct {
 	apply         time.Duration // kubectl apply alone (live)
 	peak          int64         // the manager's VmHWM
 	requests      string        // API requests per user by the manager (cold)
+	cpu           string        // CPU per user of each process, and the load (cold)
 	login         string        // with -server: a /token for the user applied last
 }
 
@@ -103,7 +105,7 @@ type bench struct {
 	options
 	bin, work, kubeconfig string
 	cfg                   *rest.Config
-	c                     client.Client
+	c                     client.WithWatch
 	rds                   *benchkit.Redis
 	server                *serverproc.Server // with -server
 	users                 int                // AuthUsers applied so far, all phases
@@ -191,7 +193,7 @@ func (b *bench) connect(env *envtest.Environment) error {
 	}
 	b.cfg = rest.CopyConfig(b.cfg)
 	b.cfg.QPS = -1
-	b.c, err = client.New(b.cfg, client.Options{Scheme: testenv.Scheme()})
+	b.c, err = client.NewWithWatch(b.cfg, client.Options{Scheme: testenv.Scheme()})
 	return err
 }
 
@@ -255,6 +257,10 @@ func (b *bench) coldPhase(hashed bool) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	cpu, err := b.startCPU(0)
+	if err != nil {
+		return result{}, err
+	}
 	start := time.Now()
 	mgr, err := b.startManager(ns)
 	if err != nil {
@@ -264,12 +270,16 @@ func (b *bench) coldPhase(hashed bool) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
+	used, err := cpu.stop(mgr.PID(), b.n)
+	if err != nil {
+		return result{}, err
+	}
 	after, err := apiRequests(b.cfg)
 	if err != nil {
 		return result{}, err
 	}
 	r := result{mode: "manager start → all Ready", secrets: secrets, hashed: hashed, elapsed: elapsed,
-		requests: perUser(before, after, b.n)}
+		requests: perUser(before, after, b.n), cpu: used}
 	if b.server != nil {
 		name := userName(b.n - 1)
 		if r.login, err = login(b.server, ns+"-"+name, passwordOf(name, hashed)); err != nil {
@@ -277,7 +287,7 @@ func (b *bench) coldPhase(hashed bool) (result, error) {
 		}
 	}
 	r.peak = stopManager(mgr)
-	benchkit.Progress("cold, %s: all Ready %v after the manager started; API requests per user: %s", secrets, elapsed.Round(time.Millisecond), r.requests)
+	benchkit.Progress("cold, %s: all Ready %v after the manager started; API requests per user: %s; CPU: %s", secrets, elapsed.Round(time.Millisecond), r.requests, r.cpu)
 	return r, nil
 }
 
@@ -345,21 +355,54 @@ func (b *bench) create(ns string, hashed bool) error {
 	}
 }
 
+// waitReady waits until all b.n AuthUsers of ns are Ready: one LIST, then
+// a watch from its resourceVersion (a new LIST if the watch ends). The API
+// server sends the bench each change once, where a LIST a second made it
+// encode every object again, on the cores the manager competes for; and the
+// time is that of the change, not of the next poll.
 func (b *bench) waitReady(ns string, start time.Time) (time.Duration, error) {
+	ctx, cancel := context.WithTimeout(context.Background(), 60*time.Minute)
+	defer cancel()
 	for {
-		ready, err := countReady(b.c, ns)
-		if err != nil {
-			return 0, err
+		var list v1alpha1.AuthUserList
+		if err := b.c.List(ctx, &list, client.InNamespace(ns)); err != nil {
+			return 0, fmt.Errorf("%s: not all %d Ready: %w", ns, b.n, err)
 		}
-		if ready == b.n {
+		ready := map[string]bool{}
+		n := 0
+		see := func(u *v1alpha1.AuthUser, gone bool) {
+			now := !gone && meta.IsStatusConditionTrue(u.Status.Conditions, v1alpha1.ConditionTypeReady)
+			switch was := ready[u.Name]; {
+			case now && !was:
+				n++
+			case !now && was:
+				n--
+			}
+			ready[u.Name] = now
+		}
+		for i := range list.Items {
+			see(&list.Items[i], false)
+		}
+		if n == b.n {
 			return time.Since(start), nil
 		}
-		if time.Since(start) > 60*time.Minute {
-			return 0, fmt.Errorf("%s: only %d of %d Ready after 60 min", ns, ready, b.n)
+		w, err := b.c.Watch(ctx, &v1alpha1.AuthUserList{}, client.InNamespace(ns),
+			&client.ListOptions{Raw: &metav1.ListOptions{ResourceVersion: list.ResourceVersion}})
+		if err != nil {
+			return 0, fmt.Errorf("%s: watch: %w", ns, err)
 		}
-		// Listing thousands of objects costs the API server CPU that the
-		// manager competes for: poll once a second (±1 s on the result).
-		time.Sleep(time.Second)
+		for ev := range w.ResultChan() {
+			u, ok := ev.Object.(*v1alpha1.AuthUser)
+			if !ok {
+				break // an error (the resourceVersion expired): list again
+			}
+			see(u, ev.Type == watch.Deleted)
+			if n == b.n {
+				w.Stop()
+				return time.Since(start), nil
+			}
+		}
+		w.Stop()
 	}
 }
 
@@ -387,6 +430,9 @@ func (b *bench) report(results []result, hashTime time.Duration, cores int, ceil
 	for _, r := range results {
 		if r.requests != "" {
 			fmt.Printf("- API requests per user by the manager, %s, %s (apiserver_request_total, LIST and WATCH left out): %s\n", r.mode, r.secrets, r.requests)
+		}
+		if r.cpu != "" {
+			fmt.Printf("- CPU, %s, %s: %s\n", r.mode, r.secrets, r.cpu)
 		}
 		if r.login != "" {
 			fmt.Printf("- %s, %s: a /token for the user applied last: %s\n", r.mode, r.secrets, r.login)
@@ -444,20 +490,6 @@ func objects(ns string, n int, hashed bool) []client.Object {
 		objs = append(objs, sec, u)
 	}
 	return objs
-}
-
-func countReady(c client.Client, ns string) (int, error) {
-	var list v1alpha1.AuthUserList
-	if err := c.List(context.Background(), &list, client.InNamespace(ns)); err != nil {
-		return 0, err
-	}
-	n := 0
-	for _, u := range list.Items {
-		if meta.IsStatusConditionTrue(u.Status.Conditions, v1alpha1.ConditionTypeReady) {
-			n++
-		}
-	}
-	return n, nil
 }
 
 func medianHash(samples int) time.Duration {
