@@ -47,7 +47,7 @@ func (b *bench) startCPU(manager int) (*cpuMeter, error) {
 		return nil, err
 	}
 	m := &cpuMeter{names: []string{"manager", "kube-apiserver", "etcd", "redis-server", "bench"},
-		pids: []int{manager, children["kube-apiserver"], children["etcd"], b.rds.PID(), os.Getpid()},
+		pids:  []int{manager, children["kube-apiserver"], children["etcd"], b.rds.PID(), os.Getpid()},
 		began: time.Now(), load: benchkit.LoadAverage()}
 	for _, pid := range m.pids {
 		var used time.Duration

@@ -170,4 +170,3 @@ func run(ctx context.Context, o options) (*report, error) {
 	rep.took, rep.load1 = time.Since(rep.started), benchkit.LoadAverage()
 	return rep, err
 }
-
