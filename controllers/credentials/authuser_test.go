@@ -71,18 +71,23 @@ func TestAppliedUserCanLogIn(t *testing.T) {
 	if u.Status.Username != "alice" || !slices.Contains(u.Finalizers, "authstack.dev/credential-record") {
 		t.Fatalf("status.username %q, finalizers %v", u.Status.Username, u.Finalizers)
 	}
-	// The transition is reported as an Event.
-	s.eventually("a Synced event", func() (bool, string) {
+}
+
+// awaitEvent waits for an Event of type kind and reason regarding the
+// object name.
+func (s *stack) awaitEvent(name, kind, reason string) {
+	s.t.Helper()
+	s.eventually("a "+kind+" "+reason+" Event", func() (bool, string) {
 		var evs eventsv1.EventList
 		if err := env.Client.List(context.Background(), &evs, client.InNamespace(s.ns)); err != nil {
 			return false, err.Error()
 		}
 		for _, e := range evs.Items {
-			if e.Regarding.Name == "alice" && e.Reason == v1alpha1.ReasonSynced {
+			if e.Regarding.Name == name && e.Type == kind && e.Reason == reason {
 				return true, ""
 			}
 		}
-		return false, "no event"
+		return false, "no such Event"
 	})
 }
 
@@ -225,6 +230,10 @@ func TestSecretCreatedAfterUser(t *testing.T) {
 	s.setSecret("alice-password", map[string]string{"password": alicePW})
 	s.ready(u, v1alpha1.ReasonSynced)
 	s.mustLogin("alice", alicePW)
+	// Each failure, and the recovery, is reported as an Event too.
+	s.awaitEvent("alice", corev1.EventTypeWarning, v1alpha1.ReasonSecretNotFound)
+	s.awaitEvent("alice", corev1.EventTypeWarning, v1alpha1.ReasonSecretKeyMissing)
+	s.awaitEvent("alice", corev1.EventTypeNormal, v1alpha1.ReasonSynced)
 }
 
 // A given hash is checked: garbage is InvalidHash and writes nothing; a

@@ -94,8 +94,8 @@ func labelOf(m *dto.Metric, name string) string {
 
 // A new user costs the manager one finalizer patch, one Secret read served
 // from the API server's watch cache (at the resourceVersion the manager's
-// cache saw), and one status patch; a reconcile that changes nothing
-// writes nothing.
+// cache saw), and one status patch, and no Event (its Ready condition
+// reports it); a reconcile that changes nothing writes nothing.
 func TestNewUserCostsThreeAPIRequestsAndANoOpNone(t *testing.T) {
 	log := &requestLog{}
 	s := newStack(t, withRequests(log))
@@ -120,6 +120,7 @@ func TestNewUserCostsThreeAPIRequestsAndANoOpNone(t *testing.T) {
 	if n, _ := log.of("GET " + users); n != 0 {
 		t.Errorf("AuthUser GETs: %d, want 0 (the cache answers them)", n)
 	}
+	events := "POST /apis/events.k8s.io/v1/namespaces/" + s.ns + "/events"
 
 	// A label changes neither the record nor the status: the reconcile it
 	// brings writes nothing.
@@ -137,5 +138,10 @@ func TestNewUserCostsThreeAPIRequestsAndANoOpNone(t *testing.T) {
 	}
 	if n, _ := log.of(secret); n != 1 {
 		t.Errorf("Secret reads after a reconcile that changed nothing: %d, want 1 (the Secret did not change)", n)
+	}
+	// Events are sent asynchronously: checked last, after the label's
+	// reconcile, by when the first Ready's would have been sent.
+	if n, _ := log.of(events); n != 0 {
+		t.Errorf("Events for a new user's first Ready: %d, want 0", n)
 	}
 }

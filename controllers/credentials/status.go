@@ -44,8 +44,28 @@ func setReady(conds *[]metav1.Condition, c metav1.Condition) (transition bool) {
 	return transition
 }
 
-// statusWriter patches status once per reconcile and emits an Event for each
-// transition of Ready, so every outcome is reported the same way.
+// readyEvent is the type of the Event that Ready changing from old (nil:
+// the object had none) to c is reported with, or "" for none: a Warning
+// for each change to a failure, a Normal Event for a recovery or a change
+// of reason. A new object's first Ready=True has none: its condition says
+// the same, and an Event per new user was a fourth API request, the third
+// write, and an Event object kept an hour, for each user of a fresh install
+// (docs/operations.md, "The manager's throughput").
+func readyEvent(old *metav1.Condition, c metav1.Condition) string {
+	switch {
+	case old != nil && old.Status == c.Status && old.Reason == c.Reason:
+		return "" // not a transition
+	case c.Status != metav1.ConditionTrue:
+		return corev1.EventTypeWarning
+	case old == nil:
+		return ""
+	}
+	return corev1.EventTypeNormal
+}
+
+// statusWriter patches status once per reconcile and emits an Event for
+// each transition of Ready (readyEvent), so every outcome is reported the
+// same way.
 type statusWriter struct {
 	client   client.Client
 	recorder events.EventRecorder
@@ -61,6 +81,10 @@ type statusWriter struct {
 // status, so comparing the two objects compares their status.
 func (w *statusWriter) finish(ctx context.Context, before, obj client.Object, f statusFields, err error, synced string) error {
 	cond := readyCondition(err, obj.GetGeneration(), synced)
+	var old *metav1.Condition
+	if c := meta.FindStatusCondition(*f.conditions, cond.Type); c != nil {
+		old = c.DeepCopy()
+	}
 	transition := setReady(f.conditions, cond)
 	if !retryable(err) {
 		*f.observedGeneration = obj.GetGeneration()
@@ -71,11 +95,7 @@ func (w *statusWriter) finish(ctx context.Context, before, obj client.Object, f 
 	if perr := w.client.Status().Patch(ctx, obj, client.MergeFrom(before)); perr != nil {
 		return perr
 	}
-	if transition && w.recorder != nil {
-		kind := corev1.EventTypeNormal
-		if cond.Status != metav1.ConditionTrue {
-			kind = corev1.EventTypeWarning
-		}
+	if kind := readyEvent(old, cond); kind != "" && w.recorder != nil {
 		w.recorder.Eventf(obj, nil, kind, cond.Reason, "Sync", "%s", cond.Message)
 	}
 	var se *syncError

@@ -19,6 +19,7 @@ package credentials
 import (
 	"testing"
 
+	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
@@ -38,5 +39,31 @@ func TestSetReadyReportsTransitions(t *testing.T) {
 	}
 	if !setReady(&conds, readyCondition(failed(v1alpha1.ReasonSecretKeyMissing, "x"), 2, "")) {
 		t.Fatal("a new reason with the same status is a transition")
+	}
+}
+
+// A new object's first Ready=True is reported by its condition alone; every
+// failure, and every recovery from one, also by an Event.
+func TestReadyEvent(t *testing.T) {
+	synced := readyCondition(nil, 1, "ok")
+	missing := readyCondition(failed(v1alpha1.ReasonSecretNotFound, "x"), 1, "")
+	noKey := readyCondition(failed(v1alpha1.ReasonSecretKeyMissing, "x"), 1, "")
+	for _, tc := range []struct {
+		name string
+		old  *metav1.Condition
+		c    metav1.Condition
+		want string
+	}{
+		{"a new object's first Ready", nil, synced, ""},
+		{"a new object's first failure", nil, missing, corev1.EventTypeWarning},
+		{"a recovery", &missing, synced, corev1.EventTypeNormal},
+		{"a failure of a Ready object", &synced, missing, corev1.EventTypeWarning},
+		{"another failure", &missing, noKey, corev1.EventTypeWarning},
+		{"still Ready", &synced, readyCondition(nil, 2, "ok"), ""},
+		{"still failing the same way", &missing, readyCondition(failed(v1alpha1.ReasonSecretNotFound, "y"), 2, ""), ""},
+	} {
+		if got := readyEvent(tc.old, tc.c); got != tc.want {
+			t.Errorf("%s: Event %q, want %q", tc.name, got, tc.want)
+		}
 	}
 }

@@ -153,7 +153,7 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	defer os.RemoveAll(tmp)
-	rep := &report{opts: o, started: time.Now(), cores: runtime.NumCPU(), load0: loadAverage()}
+	rep := &report{opts: o, started: time.Now(), cores: runtime.NumCPU(), load0: benchkit.LoadAverage()}
 	c, err := startCluster(ctx, o, binary, redisBin, tmp)
 	if err != nil {
 		return nil, err
@@ -167,20 +167,6 @@ func run(ctx context.Context, o options) (*report, error) {
 	} else {
 		rep.soak, err = runSoak(ctx, c, o, rep.capacity)
 	}
-	rep.took, rep.load1 = time.Since(rep.started), loadAverage()
+	rep.took, rep.load1 = time.Since(rep.started), benchkit.LoadAverage()
 	return rep, err
-}
-
-// loadAverage is the first three fields of /proc/loadavg: the machine is
-// shared, and the report says how busy it was.
-func loadAverage() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "unknown"
-	}
-	f := bytes.Fields(b)
-	if len(f) < 3 {
-		return "unknown"
-	}
-	return string(bytes.Join(f[:3], []byte(" ")))
 }

@@ -19,7 +19,9 @@ limitations under the License.
 package benchkit
 
 import (
+	"bytes"
 	"fmt"
+	"os"
 	"time"
 
 	"github.com/prometheus/procfs"
@@ -128,4 +130,41 @@ func (s *RSSSampler) Stop() int64 {
 	close(s.stopc)
 	<-s.done
 	return s.max
+}
+
+// Children returns the PIDs of this process's children whose command
+// name (/proc/PID/comm) is one of names, by name: the processes a library
+// started (envtest's kube-apiserver and etcd).
+func Children(names ...string) (map[string]int, error) {
+	procs, err := procfs.AllProcs()
+	if err != nil {
+		return nil, err
+	}
+	want := map[string]bool{}
+	for _, n := range names {
+		want[n] = true
+	}
+	out := map[string]int{}
+	for _, p := range procs {
+		st, err := p.Stat()
+		if err != nil || st.PPID != os.Getpid() || !want[st.Comm] {
+			continue // exited meanwhile, or not one of ours
+		}
+		out[st.Comm] = p.PID
+	}
+	return out, nil
+}
+
+// LoadAverage is the first three fields of /proc/loadavg: a report says
+// how busy the shared machine was.
+func LoadAverage() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "unknown"
+	}
+	f := bytes.Fields(b)
+	if len(f) < 3 {
+		return "unknown"
+	}
+	return string(bytes.Join(f[:3], []byte(" ")))
 }
