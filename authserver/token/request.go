@@ -17,7 +17,10 @@ limitations under the License.
 // Package token implements the token endpoint (RFC 6749 §3.2): the form is
 // parsed once, the client is authenticated, and the request is handed to the
 // handler of its grant type. Client authentication and the client's grant
-// policy live here, in the caller, so no grant can skip them.
+// policy live here, in the caller, so no grant can skip them: a grant that
+// reads a named client's registration with its own first reads
+// (NamedClientGrant) judges it with the caller's PendingClient, and the
+// caller refuses an answer given without that judgement.
 package token
 
 import (
