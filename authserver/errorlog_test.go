@@ -42,8 +42,8 @@ func (o *outage) BeginLogin(ctx context.Context, l store.LoginStart, now time.Ti
 	return store.BeginLoginOf(ctx, o, l, now)
 }
 
-func (o *outage) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
-	return store.BeginRefreshOf(ctx, o, id)
+func (o *outage) BeginRefresh(ctx context.Context, id, clientID string) (store.RefreshState, error) {
+	return store.BeginRefreshOf(ctx, o, id, clientID)
 }
 
 func (o *outage) FinishRefresh(ctx context.Context, username, id string, rot store.Rotation, now time.Time) (store.Refreshed, error) {

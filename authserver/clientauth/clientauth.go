@@ -88,40 +88,67 @@ func (a *Authenticator) Authenticate(ctx context.Context, r *http.Request, form 
 	if err != nil {
 		return store.Client{}, err
 	}
-	if method == methodAssertion {
-		return a.checkAssertion(ctx, id, secret, ip)
+	if named, ok := a.named(id, method); ok {
+		c, err := a.Clients.GetClient(ctx, named)
+		return a.JudgeNamed(named, c, err)
 	}
-	id = v1alpha1.CanonicalName(id) // client IDs are case-insensitive, as usernames
 	switch method {
+	case methodAssertion:
+		return a.checkAssertion(ctx, id, secret, ip)
 	case "client_secret_basic":
-		c, err := a.checkSecret(ctx, id, secret, ip)
+		c, err := a.checkSecret(ctx, v1alpha1.CanonicalName(id), secret, ip)
 		if err != nil && strings.Contains(secret, " ") {
 			err = withHint(err, hintPlus)
 		}
 		return c, err
 	case "client_secret_post":
-		return a.checkSecret(ctx, id, secret, ip)
-	case "":
-		if a.DefaultClient.ID == "" {
-			return store.Client{}, oauth.InvalidClient("client authentication required")
-		}
-		id = a.DefaultClient.ID
+		return a.checkSecret(ctx, v1alpha1.CanonicalName(id), secret, ip)
 	}
-	return a.publicClient(ctx, id)
+	// No client named, and no default client.
+	return store.Client{}, oauth.InvalidClient("client authentication required")
 }
 
-// publicClient returns the public client id, which authenticates by naming
-// itself. The default client's built-in definition is used unless the store
-// holds a client of that ID.
-func (a *Authenticator) publicClient(ctx context.Context, id string) (store.Client, error) {
-	c, err := a.lookup(ctx, id)
+// Named returns the ID of the client of a request that authenticates by
+// naming itself: a public client's client_id, or the default client for a
+// request that names no client. Its authentication is JudgeNamed of its
+// registration, which a caller may read together with other records
+// (nothing is written for it). ok is false for every other request, which
+// only Authenticate authenticates: one presenting a credential, one whose
+// credentials are malformed, one naming no client without a default
+// client.
+func (a *Authenticator) Named(r *http.Request, form oauth.Form) (id string, ok bool) {
+	id, _, method, err := clientCredentials(r, form)
+	if err != nil {
+		return "", false
+	}
+	return a.named(id, method)
+}
+
+// named is Named of the credentials clientCredentials extracted.
+func (a *Authenticator) named(id, method string) (string, bool) {
+	switch {
+	case method == "none":
+		return v1alpha1.CanonicalName(id), true // client IDs are case-insensitive, as usernames
+	case method == "" && a.DefaultClient.ID != "":
+		return a.DefaultClient.ID, true
+	}
+	return "", false
+}
+
+// JudgeNamed authenticates the client id that names itself (Named) from
+// its registration as GetClient read it (c, or err): a public client
+// authenticates by naming itself, one with a credential must present it,
+// and an unknown one is refused. The default client's built-in definition
+// is used unless the store holds a client of that ID. A store outage is a
+// 503.
+func (a *Authenticator) JudgeNamed(id string, c store.Client, err error) (store.Client, error) {
 	switch {
 	case errors.Is(err, store.ErrNotFound) && id == a.DefaultClient.ID:
 		return a.DefaultClient, nil
 	case errors.Is(err, store.ErrNotFound):
 		return store.Client{}, oauth.InvalidClient("client authentication failed")
 	case err != nil:
-		return store.Client{}, err
+		return store.Client{}, oauth.StoreUnavailable(err)
 	case !c.Public():
 		return store.Client{}, oauth.InvalidClient("client authentication required")
 	}

@@ -17,6 +17,8 @@ limitations under the License.
 package token
 
 import (
+	"context"
+	"errors"
 	"log/slog"
 	"net/http"
 	"slices"
@@ -30,6 +32,7 @@ import (
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/oauth"
 	"github.com/authstack/authstack/internal/signer"
+	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/resourceserver/accesstoken"
 )
 
@@ -125,13 +128,39 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, stri
 			return nil, gt, err
 		}
 	}
+	req := &Request{GrantType: gt, Form: form, ClientIP: ip}
+	if g, ok := grant.(NamedClientGrant); ok {
+		if id, ok := h.Clients.Named(r, form); ok {
+			// The client's registration is read with the grant's first
+			// reads, and judged before the grant does anything else.
+			p := h.pending(id, gt)
+			resp, err := g.HandleNamed(r.Context(), req, p)
+			if err == nil && !p.admitted {
+				// Fail closed: no grant issues tokens to a client it did
+				// not have judged.
+				return nil, gt, oauth.ServerError(errors.New("grant " + gt + " answered without judging its client"))
+			}
+			return resp, gt, err
+		}
+	}
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
 		return nil, gt, err
 	}
+	if err := h.admit(r.Context(), client, gt); err != nil {
+		return nil, gt, err
+	}
+	req.Client = client
+	resp, err := grant.Handle(r.Context(), req)
+	return resp, gt, err
+}
+
+// admit applies the endpoint's policy to an authenticated client: a
+// confidential client's request rate, and the grant types it may use.
+func (h *Handler) admit(ctx context.Context, client store.Client, gt string) error {
 	if !client.Public() {
-		if err := h.ClientRate.Take(r.Context(), client.ID); err != nil {
-			return nil, gt, throttle.Refusal(h.Metrics, err)
+		if err := h.ClientRate.Take(ctx, client.ID); err != nil {
+			return throttle.Refusal(h.Metrics, err)
 		}
 	}
 	allowed := client.GrantTypes
@@ -139,8 +168,25 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, stri
 		allowed = defaultGrantTypes
 	}
 	if !slices.Contains(allowed, gt) {
-		return nil, gt, oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
+		return oauth.UnauthorizedClient("client is not allowed to use grant_type " + gt)
 	}
-	resp, err := grant.Handle(r.Context(), &Request{GrantType: gt, Form: form, Client: client, ClientIP: ip})
-	return resp, gt, err
+	return nil
+}
+
+// pending is the client id, named by a request of grant type gt, to be
+// judged by the grant (NamedClientGrant) as Authenticate and admit would.
+func (h *Handler) pending(id, gt string) *PendingClient {
+	return &PendingClient{
+		ID:   id,
+		read: h.Clients.Clients.GetClient,
+		judge: func(ctx context.Context, c store.Client, err error) (store.Client, error) {
+			if c, err = h.Clients.JudgeNamed(id, c, err); err != nil {
+				return store.Client{}, err
+			}
+			if err := h.admit(ctx, c, gt); err != nil {
+				return store.Client{}, err
+			}
+			return c, nil
+		},
+	}
 }

@@ -27,9 +27,11 @@ import (
 
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
+	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/signer"
 	"github.com/authstack/authstack/internal/store"
+	"github.com/authstack/authstack/internal/store/memory"
 	"github.com/authstack/authstack/internal/testing/authtest"
 )
 
@@ -84,5 +86,57 @@ func TestUnavailableIsRefusedBeforeClientAuthentication(t *testing.T) {
 	}
 	if spy.adds != 0 {
 		t.Fatalf("a request refused for overload wrote %d throttle counters", spy.adds)
+	}
+}
+
+// namedGrant answers a named client's request, admitting the client only
+// when admit is set.
+type namedGrant struct{ admit bool }
+
+func (g *namedGrant) Handle(context.Context, *Request) (*Response, error) {
+	return &Response{AccessToken: "authenticated first"}, nil
+}
+
+func (g *namedGrant) HandleNamed(ctx context.Context, req *Request, c *PendingClient) (*Response, error) {
+	if g.admit {
+		if err := c.Authenticate(ctx, req); err != nil {
+			return nil, err
+		}
+	}
+	return &Response{AccessToken: "for " + req.Client.ID}, nil
+}
+
+// A client that names itself goes to a NamedClientGrant unauthenticated;
+// a grant that answers without having it admitted is refused (500), not
+// trusted to have judged the client itself.
+func TestNamedClientGrantMustAdmitItsClient(t *testing.T) {
+	ips, err := clientip.New(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	g := &namedGrant{}
+	st := memory.New()
+	h := &Handler{
+		Clients: &clientauth.Authenticator{Clients: st, DefaultClient: store.Client{ID: "default"}},
+		Grants:  map[string]Grant{GrantRefreshToken: g},
+		Keys:    signer.Static(authtest.KeySet(t, signer.AlgES256)),
+		IPs:     ips, Metrics: metrics.New(), Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+	}
+	post := func(body string) *httptest.ResponseRecorder {
+		r := httptest.NewRequest(http.MethodPost, "/token", strings.NewReader(body))
+		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+		rec := httptest.NewRecorder()
+		h.ServeHTTP(rec, r)
+		return rec
+	}
+	if rec := post("grant_type=refresh_token"); rec.Code != http.StatusInternalServerError {
+		t.Fatalf("a grant that did not admit its client: %d %s", rec.Code, rec.Body)
+	}
+	g.admit = true
+	if rec := post("grant_type=refresh_token"); rec.Code != http.StatusOK || !strings.Contains(rec.Body.String(), `"for default"`) {
+		t.Fatalf("the default client admitted: %d %s", rec.Code, rec.Body)
+	}
+	if rec := post("grant_type=refresh_token&client_id=nope"); rec.Code != http.StatusUnauthorized {
+		t.Fatalf("an unknown client: %d %s", rec.Code, rec.Body)
 	}
 }

@@ -78,21 +78,34 @@ var errReused = oauth.InvalidGrant("refresh token already used; the session is r
 // presentations of the same token, and the record read with it can still
 // end the session.
 func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, error) {
-	raw := req.Form.Get("refresh_token")
-	delete(req.Form, "refresh_token")
-	if raw == "" {
-		return nil, oauth.InvalidRequest("missing parameter: refresh_token")
-	}
-	requested, err := oauth.ParseScope(req.Form.Get("scope"))
+	return g.handle(ctx, req, nil)
+}
+
+var _ NamedClientGrant = (*RefreshGrant)(nil)
+
+// HandleNamed is Handle for a client that names itself: its registration
+// is read with the session and the epoch, and the client is judged first,
+// from that reading, so the refresh still takes two round trips.
+func (g *RefreshGrant) HandleNamed(ctx context.Context, req *Request, c *PendingClient) (*Response, error) {
+	return g.handle(ctx, req, c)
+}
+
+// handle is Handle, with the client still to be judged when pending is
+// set.
+func (g *RefreshGrant) handle(ctx context.Context, req *Request, pending *PendingClient) (*Response, error) {
+	tok, requested, err := refreshRequest(req.Form)
 	if err != nil {
+		if pending != nil {
+			// Refused before any read: the client first, as when it is
+			// authenticated before the grant.
+			if err := pending.Authenticate(ctx, req); err != nil {
+				return nil, err
+			}
+		}
 		return nil, err
 	}
-	tok, ok := session.Parse(raw)
-	if !ok {
-		return nil, errBadRefreshToken
-	}
 	now := clocks.Or(g.Clock).Now()
-	sess, err := g.current(ctx, tok, req.Client, now)
+	sess, err := g.current(ctx, tok, req, pending, now)
 	if err != nil {
 		return nil, err
 	}
@@ -134,13 +147,44 @@ func (g *RefreshGrant) Handle(ctx context.Context, req *Request) (*Response, err
 	return resp, nil
 }
 
+// refreshRequest parses the request's refresh token, which it deletes
+// from the form, and the requested scope.
+func refreshRequest(form oauth.Form) (session.Token, []string, error) {
+	raw := form.Get("refresh_token")
+	delete(form, "refresh_token")
+	if raw == "" {
+		return session.Token{}, nil, oauth.InvalidRequest("missing parameter: refresh_token")
+	}
+	requested, err := oauth.ParseScope(form.Get("scope"))
+	if err != nil {
+		return session.Token{}, nil, err
+	}
+	tok, ok := session.Parse(raw)
+	if !ok {
+		return session.Token{}, nil, errBadRefreshToken
+	}
+	return tok, requested, nil
+}
+
 // current returns the session of tok if tok is its current refresh token,
-// for client, in the store's epoch, before the session's end. A token of
-// an earlier generation, or one presented by another client, revokes the
-// session; a session revoked already is revoked again (an earlier
-// revocation may have stopped half-way).
-func (g *RefreshGrant) current(ctx context.Context, tok session.Token, client store.Client, now time.Time) (store.Session, error) {
-	sess, epoch, err := g.Store.BeginRefresh(ctx, tok.ID())
+// for the request's client, in the store's epoch, before the session's
+// end. A token of an earlier generation, or one presented by another
+// client, revokes the session; a session revoked already is revoked again
+// (an earlier revocation may have stopped half-way). A pending client's
+// registration is read with the session, and the client admitted before
+// anything of the session is judged.
+func (g *RefreshGrant) current(ctx context.Context, tok session.Token, req *Request, pending *PendingClient, now time.Time) (store.Session, error) {
+	var clientID string
+	if pending != nil {
+		clientID = pending.ID
+	}
+	st, err := g.Store.BeginRefresh(ctx, tok.ID(), clientID)
+	if pending != nil {
+		if err := pending.Admit(ctx, req, st.Client, st.ClientErr); err != nil {
+			return store.Session{}, err
+		}
+	}
+	client, sess, epoch := req.Client, st.Session, st.Epoch
 	switch {
 	case errors.Is(err, store.ErrNotFound):
 		return store.Session{}, errBadRefreshToken.WithCause(err)

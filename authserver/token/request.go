@@ -17,7 +17,10 @@ limitations under the License.
 // Package token implements the token endpoint (RFC 6749 §3.2): the form is
 // parsed once, the client is authenticated, and the request is handed to the
 // handler of its grant type. Client authentication and the client's grant
-// policy live here, in the caller, so no grant can skip them.
+// policy live here, in the caller, so no grant can skip them: a grant that
+// reads a named client's registration with its own first reads
+// (NamedClientGrant) judges it with the caller's PendingClient, and the
+// caller refuses an answer given without that judgement.
 package token
 
 import (
@@ -40,9 +43,61 @@ type Request struct {
 	GrantType string
 	// Form holds the body parameters. A grant deletes secrets from it once
 	// they have been checked.
-	Form     oauth.Form
+	Form oauth.Form
+	// Client is the authenticated client; for NamedClientGrant.HandleNamed,
+	// the client its PendingClient admitted, once it has.
 	Client   store.Client
 	ClientIP netip.Addr
+}
+
+// NamedClientGrant is a grant that reads the registration of a client
+// that authenticates by naming itself (a public client, or the default
+// client: clientauth.Authenticator.Named) together with its own first
+// reads, instead of after the client is authenticated: one round trip
+// fewer.
+type NamedClientGrant interface {
+	Grant
+	// HandleNamed is Handle for a request whose client is not
+	// authenticated yet. The grant reads c.ID's registration with its
+	// first reads and has c.Admit judge it before anything else: before
+	// it writes, rotates or revokes anything, and before any answer of
+	// its own, so that a refused client is answered as if it had been
+	// authenticated first (and nothing else happened). A request the
+	// grant refuses before reading anything is first given to
+	// c.Authenticate. Admit sets req.Client.
+	HandleNamed(ctx context.Context, req *Request, c *PendingClient) (*Response, error)
+}
+
+// PendingClient is the client of a request that names itself, before it
+// is authenticated: Handler makes it, with the client authentication's
+// rules and the endpoint's policy for the client.
+type PendingClient struct {
+	// ID is the client's: the registration to read.
+	ID string
+
+	judge    func(ctx context.Context, c store.Client, err error) (store.Client, error)
+	read     func(ctx context.Context, id string) (store.Client, error)
+	admitted bool
+}
+
+// Admit judges the client from its registration as GetClient read it (c,
+// or err) and, when it is admitted, sets req.Client to it. The error is
+// the answer for the request: invalid_client, unauthorized_client, a 503.
+func (p *PendingClient) Admit(ctx context.Context, req *Request, c store.Client, err error) error {
+	c, err = p.judge(ctx, c, err)
+	if err != nil {
+		return err
+	}
+	req.Client, p.admitted = c, true
+	return nil
+}
+
+// Authenticate reads the client's registration alone and admits it: for
+// a request the grant refuses before its first reads, whose answer is the
+// client's refusal when the client is refused.
+func (p *PendingClient) Authenticate(ctx context.Context, req *Request) error {
+	c, err := p.read(ctx, p.ID)
+	return p.Admit(ctx, req, c, err)
 }
 
 // Response is the successful token response of RFC 6749 §5.1.

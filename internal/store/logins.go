@@ -25,6 +25,7 @@ import (
 // LoginParts are the methods a login's batches are made of.
 type LoginParts interface {
 	Users
+	Clients
 	Sessions
 	Counters
 	Epochs
@@ -94,16 +95,19 @@ func FinishLoginOf(ctx context.Context, s LoginParts, l LoginEnd, now time.Time)
 
 // BeginRefreshOf does what BeginRefresh does by calling s's methods one
 // after another, as BeginLoginOf.
-func BeginRefreshOf(ctx context.Context, s LoginParts, id string) (Session, string, error) {
-	sess, err := s.GetSession(ctx, id)
-	if err != nil {
-		return Session{}, "", err
+func BeginRefreshOf(ctx context.Context, s LoginParts, id, clientID string) (RefreshState, error) {
+	var st RefreshState
+	if clientID != "" {
+		st.Client, st.ClientErr = s.GetClient(ctx, clientID)
 	}
-	epoch, err := s.GetEpoch(ctx)
-	if err != nil && !errors.Is(err, ErrNotFound) {
-		return Session{}, "", err
+	var err error
+	if st.Session, err = s.GetSession(ctx, id); err != nil {
+		return RefreshState{Client: st.Client, ClientErr: st.ClientErr}, err
 	}
-	return sess, epoch, nil
+	if st.Epoch, err = s.GetEpoch(ctx); err != nil && !errors.Is(err, ErrNotFound) {
+		return RefreshState{Client: st.Client, ClientErr: st.ClientErr}, err
+	}
+	return st, nil
 }
 
 // FinishRefreshOf does what FinishRefresh does by calling s's methods one

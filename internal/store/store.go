@@ -461,19 +461,36 @@ type Logins interface {
 	FinishLogin(ctx context.Context, l LoginEnd, now time.Time) ([]string, error)
 }
 
-// Refreshes are a refresh's store work in two round trips besides its
-// client's lookup: the reads that judge the presented token, then the
-// user's record with the rotation.
+// Refreshes are a refresh's store work in two round trips: the reads that
+// judge the presented token, with the registration of a client that
+// authenticates by naming itself, then the user's record with the
+// rotation.
 type Refreshes interface {
-	// BeginRefresh reads session id (GetSession) and the epoch (GetEpoch;
-	// "" when there is none) together.
-	BeginRefresh(ctx context.Context, id string) (Session, string, error)
+	// BeginRefresh reads session id (GetSession), the epoch (GetEpoch; ""
+	// when there is none) and, when clientID is not empty, that client's
+	// registration (GetClient) together. The error is GetSession's or
+	// GetEpoch's; GetClient's is in the RefreshState, which holds the
+	// client's reading whatever the error, so that the caller can judge
+	// the client first.
+	BeginRefresh(ctx context.Context, id, clientID string) (RefreshState, error)
 	// FinishRefresh reads username's record (GetUser) and rotates session
 	// id (RotateSession) together: the rotation is done whatever the
 	// record says, and the caller revokes the session if the record ends
 	// it. The error is RotateSession's, with its session; GetUser's is
 	// in the Refreshed.
 	FinishRefresh(ctx context.Context, username, id string, r Rotation, now time.Time) (Refreshed, error)
+}
+
+// RefreshState is what BeginRefresh found.
+type RefreshState struct {
+	Session Session
+	// Epoch is the store's epoch; "" when it has none.
+	Epoch string
+	// Client is the registration of the client asked for, or zero with
+	// ClientErr (ErrNotFound when there is none); both are zero when no
+	// client was asked for.
+	Client    Client
+	ClientErr error
 }
 
 // Refreshed is what FinishRefresh found.

@@ -95,6 +95,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) Store) {
 		{"LoginBegin", testLoginBegin},
 		{"LoginFinish", testLoginFinish},
 		{"RefreshBatches", testRefreshBatches},
+		{"RefreshClient", testRefreshClient},
 		{"Epoch", testEpoch},
 		{"FeedLoad", testFeedLoad},
 		{"FeedRead", testFeedRead},

@@ -106,23 +106,23 @@ func testLoginFinish(t *testing.T, s Store) {
 }
 
 // BeginRefresh and FinishRefresh read and rotate what GetSession,
-// GetEpoch, GetUser and RotateSession would.
+// GetEpoch, GetClient, GetUser and RotateSession would.
 func testRefreshBatches(t *testing.T, s Store) {
 	ctx := t.Context()
 	now := time.Now().Truncate(time.Millisecond)
-	_, _, err := s.BeginRefresh(ctx, "nope")
+	_, err := s.BeginRefresh(ctx, "nope", "")
 	wantErr(t, "BeginRefresh of an unknown session", err, store.ErrNotFound)
 	sess := newSession("r1", now)
 	must(t, "CreateSession", s.CreateSession(ctx, sess))
-	got, epoch, err := s.BeginRefresh(ctx, "r1")
+	st, err := s.BeginRefresh(ctx, "r1", "")
 	must(t, "BeginRefresh", err)
-	if epoch != "" || !reflect.DeepEqual(normSession(got), normSession(sess)) {
-		t.Fatalf("BeginRefresh: %+v, epoch %q; want the session and no epoch", got, epoch)
+	if st.Epoch != "" || !reflect.DeepEqual(normSession(st.Session), normSession(sess)) || st.ClientErr != nil || st.Client.ID != "" {
+		t.Fatalf("BeginRefresh: %+v; want the session, no epoch and no client", st)
 	}
 	_, err = s.InitEpoch(ctx, "e1")
 	must(t, "InitEpoch", err)
-	if _, epoch, err = s.BeginRefresh(ctx, "r1"); err != nil || epoch != "e1" {
-		t.Fatalf("BeginRefresh: epoch %q, %v, want e1", epoch, err)
+	if st, err = s.BeginRefresh(ctx, "r1", ""); err != nil || st.Epoch != "e1" {
+		t.Fatalf("BeginRefresh: epoch %q, %v, want e1", st.Epoch, err)
 	}
 
 	rot := store.Rotation{Generation: 0, TokenHash: "h0", NextHash: "h1", NextExpiresAt: now.Add(time.Hour), AccessExpiresAt: now.Add(20 * time.Minute)}
@@ -145,5 +145,50 @@ func testRefreshBatches(t *testing.T, s Store) {
 	wantErr(t, "FinishRefresh of a used token", err, store.ErrTokenReused)
 	if !f.Was.Revoked || f.UserErr != nil {
 		t.Fatalf("FinishRefresh of a used token: %+v", f)
+	}
+}
+
+// BeginRefresh reads the client asked for with the session, whether or
+// not the session is found, and changes nothing.
+func testRefreshClient(t *testing.T, s Store) {
+	ctx := t.Context()
+	now := time.Now().Truncate(time.Millisecond)
+	st, err := s.BeginRefresh(ctx, "nope", "web")
+	wantErr(t, "BeginRefresh of an unknown session", err, store.ErrNotFound)
+	wantErr(t, "BeginRefresh's read of an unknown client", st.ClientErr, store.ErrNotFound)
+	if st.Client.ID != "" {
+		t.Fatalf("BeginRefresh of an unknown client: %+v", st.Client)
+	}
+	c := store.Client{ID: "web", GrantTypes: []string{"refresh_token"}, Scopes: []string{"read"}, Source: "ns/web"}
+	must(t, "PutClient", s.PutClient(ctx, c))
+	st, err = s.BeginRefresh(ctx, "nope", "web")
+	wantErr(t, "BeginRefresh of an unknown session", err, store.ErrNotFound)
+	must(t, "BeginRefresh's read of the client", st.ClientErr)
+	checkClient(t, st.Client, c)
+
+	sess := newSession("r1", now)
+	must(t, "CreateSession", s.CreateSession(ctx, sess))
+	_, err = s.InitEpoch(ctx, "e1")
+	must(t, "InitEpoch", err)
+	st, err = s.BeginRefresh(ctx, "r1", "web")
+	must(t, "BeginRefresh", err)
+	must(t, "BeginRefresh's read of the client", st.ClientErr)
+	checkClient(t, st.Client, c)
+	if st.Epoch != "e1" || !reflect.DeepEqual(normSession(st.Session), normSession(sess)) {
+		t.Fatalf("BeginRefresh: %+v; want the session and epoch e1", st)
+	}
+	// Another client than the session's is read as asked: judging it is
+	// the caller's.
+	st, err = s.BeginRefresh(ctx, "r1", "other")
+	must(t, "BeginRefresh", err)
+	wantErr(t, "BeginRefresh's read of an unknown client", st.ClientErr, store.ErrNotFound)
+	if st.Session.ClientID != "web" {
+		t.Fatalf("BeginRefresh: %+v", st.Session)
+	}
+	// Reading changed nothing: the session still rotates from generation 0.
+	got, err := s.GetSession(ctx, "r1")
+	must(t, "GetSession", err)
+	if !reflect.DeepEqual(normSession(got), normSession(sess)) {
+		t.Fatalf("after BeginRefresh the session is %+v, want %+v", got, sess)
 	}
 }

@@ -34,9 +34,9 @@ func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time
 	return store.FinishLoginOf(ctx, s, l, now)
 }
 
-// BeginRefresh does what GetSession and GetEpoch do.
-func (s *Store) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
-	return store.BeginRefreshOf(ctx, s, id)
+// BeginRefresh does what GetClient, GetSession and GetEpoch do.
+func (s *Store) BeginRefresh(ctx context.Context, id, clientID string) (store.RefreshState, error) {
+	return store.BeginRefreshOf(ctx, s, id, clientID)
 }
 
 // FinishRefresh does what GetUser and RotateSession do.

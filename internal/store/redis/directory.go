@@ -66,9 +66,11 @@ func (s *Store) ListUsers(ctx context.Context) ([]store.User, error) {
 
 // GetClient returns the registration for id, or store.ErrNotFound.
 func (s *Store) GetClient(ctx context.Context, id string) (store.Client, error) {
-	return one(ctx, s, func(b *batch) func() (store.Client, error) {
-		return queueGetJSON[store.Client](ctx, b, "get client", s.keys.client(id))
-	})
+	return one(ctx, s, func(b *batch) func() (store.Client, error) { return s.queueGetClient(ctx, b, id) })
+}
+
+func (s *Store) queueGetClient(ctx context.Context, b *batch, id string) func() (store.Client, error) {
+	return queueGetJSON[store.Client](ctx, b, "get client", s.keys.client(id))
 }
 
 // PutClient writes the client's state (its not-before, under

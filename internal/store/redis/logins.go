@@ -106,21 +106,26 @@ func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time
 	return evicted, nil
 }
 
-// BeginRefresh sends the session's script and the epoch's GET in one
-// pipeline.
-func (s *Store) BeginRefresh(ctx context.Context, id string) (store.Session, string, error) {
+// BeginRefresh sends the session's script, the epoch's GET and the
+// client's GET in one pipeline.
+func (s *Store) BeginRefresh(ctx context.Context, id, clientID string) (store.RefreshState, error) {
 	b := s.batch()
 	sess, epoch := s.queueGetSession(ctx, b, id), s.queueGetEpoch(ctx, b)
+	client := func() (store.Client, error) { return store.Client{}, nil }
+	if clientID != "" {
+		client = s.queueGetClient(ctx, b, clientID)
+	}
 	b.exec(ctx)
-	got, err := sess()
-	if err != nil {
-		return store.Session{}, "", err
+	var st store.RefreshState
+	st.Client, st.ClientErr = client()
+	var err error
+	if st.Session, err = sess(); err != nil {
+		return store.RefreshState{Client: st.Client, ClientErr: st.ClientErr}, err
 	}
-	e, err := epoch()
-	if err != nil && !errors.Is(err, store.ErrNotFound) {
-		return store.Session{}, "", err
+	if st.Epoch, err = epoch(); err != nil && !errors.Is(err, store.ErrNotFound) {
+		return store.RefreshState{Client: st.Client, ClientErr: st.ClientErr}, err
 	}
-	return got, e, nil
+	return st, nil
 }
 
 // FinishRefresh sends the user's GET and the rotation's script in one
