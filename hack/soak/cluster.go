@@ -26,9 +26,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authstack/authstack/internal/password"
@@ -101,11 +103,11 @@ func startCluster(ctx context.Context, o options, binary, redisBin, dir string) 
 		return nil, err
 	}
 	// The server runs as docs/operations.md recommends deploying it.
-	env := []string{"GODEBUG=madvdontneed=0"}
+	env := append([]string{"GODEBUG=madvdontneed=0"}, strings.Fields(o.replicaEnv)...)
+	args := append([]string{"--access-token-ttl", o.accessTTL.String(), "--refresh-token-ttl", o.refreshTTL.String(),
+		"--hash-queue-timeout", hashQueueTimeout.String(), "--log-level", "warn"}, strings.Fields(o.replicaArgs)...)
 	for i := range replicas {
-		s, err := serverproc.Start(binary, dir, fmt.Sprint("replica-", i), rds.URL, issuer, keys, env,
-			"--access-token-ttl", o.accessTTL.String(), "--refresh-token-ttl", o.refreshTTL.String(),
-			"--hash-queue-timeout", hashQueueTimeout.String(), "--log-level", "warn")
+		s, err := serverproc.Start(binary, dir, fmt.Sprint("replica-", i), rds.URL, issuer, keys, env, args...)
 		if err != nil {
 			c.stop()
 			return nil, err
@@ -161,7 +163,11 @@ type reply struct {
 	body       []byte
 	retryAfter string
 	latency    time.Duration
-	err        error
+	// wire is the time from the request written to the first byte of the
+	// response (httptrace): without the wait for a connection and the
+	// read of the body.
+	wire time.Duration
+	err  error
 }
 
 func (r reply) String() string {
@@ -173,14 +179,21 @@ func (r reply) String() string {
 
 // do sends req from source address addr and reads the whole answer.
 func (c *cluster) do(addr int, req *http.Request) reply {
+	// Offsets from start, set on the transport's goroutines.
+	var wrote, first atomic.Int64
 	start := time.Now()
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
+		GotFirstResponseByte: func() { first.Store(int64(time.Since(start))) },
+	}))
 	resp, err := c.clients[addr%len(c.clients)].Do(req)
 	if err != nil {
 		return reply{err: err, latency: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return reply{status: resp.StatusCode, body: body, retryAfter: resp.Header.Get("Retry-After"), latency: time.Since(start), err: err}
+	return reply{status: resp.StatusCode, body: body, retryAfter: resp.Header.Get("Retry-After"), latency: time.Since(start),
+		wire: time.Duration(first.Load() - wrote.Load()), err: err}
 }
 
 // post posts form to path on a replica.

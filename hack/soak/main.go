@@ -61,6 +61,9 @@ import (
 type options struct {
 	binary, redisBin, out string
 	overload              bool
+	// replicaEnv and replicaArgs are added to every replica's environment
+	// and command line (space-separated), to compare settings.
+	replicaEnv, replicaArgs string
 
 	capacityTime time.Duration // measured part of the capacity phase
 	users        int           // users of the mix (and of the capacity phase)
@@ -89,6 +92,8 @@ func main() {
 	flag.StringVar(&o.redisBin, "redis-server", "redis-server", "redis-server binary")
 	flag.StringVar(&o.out, "out", "", "also write the report to this file")
 	flag.BoolVar(&o.overload, "overload", false, "run the overload instead of the soak")
+	flag.StringVar(&o.replicaEnv, "replica-env", "", "more environment of the replicas, space-separated (GOMAXPROCS=3)")
+	flag.StringVar(&o.replicaArgs, "replica-args", "", "more flags of the replicas, space-separated (--hash-workers 2)")
 	flag.DurationVar(&o.capacityTime, "capacity-duration", 10*time.Second, "measured part of the /token capacity phase")
 	flag.IntVar(&o.users, "users", 300, "users the mix logs in as")
 	flag.IntVar(&o.addrs, "addresses", 16, "loopback source addresses (127.0.0.2 on) the load comes from")

@@ -233,8 +233,14 @@ func (r *report) checkOverload() {
 	}
 	r.add("Responses other than 200 and 503", "0", fmt.Sprintf("%d (%s)", other, statusSummary(v.Status)), other == 0)
 	r.add("503s without Retry-After", "0", fmt.Sprintf("%d of %d", v.NoRetryAfter, len(v.Refused)), v.NoRetryAfter == 0)
-	p99 := benchkit.Percentile(v.Refused, 99)
-	r.add("p99 latency of the 503s", "≤ "+benchkit.MS(goalRefusalP99), benchkit.MS(p99), p99 <= goalRefusalP99)
+	// The generator shares the cores: the check takes the time from the
+	// request written to the first byte of the answer, and shows the
+	// whole call's and the replicas' own figure beside it (latency.go).
+	p99 := benchkit.Percentile(v.RefusedWire, 99)
+	busy := v.Server.token[outcomeBusy]
+	r.add("p99 latency of the 503s (request written → first byte)", "≤ "+benchkit.MS(goalRefusalP99),
+		fmt.Sprintf("%s (the whole call: %s; in the replicas' handler %.1f %% within 100 ms)", benchkit.MS(p99), benchkit.MS(benchkit.Percentile(v.Refused, 99)), 100*busy.within(goalRefusalP99.Seconds())),
+		p99 <= goalRefusalP99)
 	s99 := benchkit.Percentile(v.OK, 99)
 	r.add("p99 latency of the successes", fmt.Sprintf("≤ %d × the hash-queue timeout (%v)", goalSuccessP99Factor, hashQueueTimeout), benchkit.MS(s99), s99 <= goalSuccessP99Factor*hashQueueTimeout)
 	for i, h := range v.HalfPeaks {
@@ -260,9 +266,32 @@ func (r *report) writeOverload(p func(string, ...any)) {
 	p("| Responses | %s |", statusSummary(v.Status))
 	p("| 200 latency p50 / p99 / max | %s / %s / %s |", benchkit.MS(benchkit.Percentile(v.OK, 50)), benchkit.MS(benchkit.Percentile(v.OK, 99)), benchkit.MS(benchkit.Percentile(v.OK, 100)))
 	p("| 503 latency p50 / p99 / max | %s / %s / %s |", benchkit.MS(benchkit.Percentile(v.Refused, 50)), benchkit.MS(benchkit.Percentile(v.Refused, 99)), benchkit.MS(benchkit.Percentile(v.Refused, 100)))
+	p("| 503 written → first byte p50 / p99 / max | %s / %s / %s |", benchkit.MS(benchkit.Percentile(v.RefusedWire, 50)), benchkit.MS(benchkit.Percentile(v.RefusedWire, 99)), benchkit.MS(benchkit.Percentile(v.RefusedWire, 100)))
 	p("| Probe user: refusals by status | %s |", statusSummary(v.Probe.Refusals))
 	p("")
+	p("Where the time goes: the replicas' own figures (their `/metrics`, summed, over the overload; bucket bounds, as histograms give them) and the generator's scheduler.")
+	p("")
+	p("| | count | p50 | p99 | within 100 ms | over 1 s |")
+	p("|---|---|---|---|---|---|")
+	for _, k := range slices.Sorted(maps.Keys(v.Server.token)) {
+		h := v.Server.token[k]
+		if h.total() == 0 {
+			continue
+		}
+		p("| handler time, password grant, %s | %.0f | %s | %s | %.1f %% | %.0f |", k, h.total(), seconds(h.quantile(0.5)), seconds(h.quantile(0.99)), 100*h.within(0.1), h.above(1))
+	}
+	for _, x := range []struct {
+		name string
+		h    histogram
+	}{{"replicas' goroutines waiting runnable (go_sched_latencies_seconds)", v.Server.sched}, {"the generator's goroutines waiting runnable (runtime/metrics)", v.Own}} {
+		p("| %s | %.0f | %s | %s | %.2f %% | %.0f |", x.name, x.h.total(), seconds(x.h.quantile(0.5)), seconds(x.h.quantile(0.99)), 100*x.h.within(0.1), x.h.above(1))
+	}
+	p("")
 }
+
+// outcomeBusy is the outcome label of a 503 "server busy" (the OAuth
+// error code temporarily_unavailable).
+const outcomeBusy = "temporarily_unavailable"
 
 func keySummary(keys map[string][2]int) string {
 	var parts []string
