@@ -71,7 +71,7 @@ type options struct {
 
 	// soak
 	duration, warmup, sample time.Duration
-	load                     float64 // fraction of the capacity offered as logins
+	load                     float64 // fraction of the session capacity offered
 	think                    time.Duration
 	verifies, revokeEvery    int
 	churnUsers               int
@@ -100,7 +100,7 @@ func main() {
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "length of the soak")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Minute, "start of the soak its drift checks leave out")
 	flag.DurationVar(&o.sample, "sample", 5*time.Second, "interval of the RSS, Redis and mirror samples")
-	flag.Float64Var(&o.load, "load", 0.8, "logins per second offered, as a fraction of the measured capacity")
+	flag.Float64Var(&o.load, "load", 0.8, "sessions per second offered, as a fraction of the measured capacity of whole sessions (the user changes' logins taken off)")
 	flag.DurationVar(&o.think, "think", time.Second, "pause between the steps of one session")
 	flag.IntVar(&o.verifies, "verifies", 4, "/verify calls per session after the login (one more after the refresh)")
 	flag.IntVar(&o.revokeEvery, "revoke-every", 10, "one session in this many is revoked (refresh or access token, alternately)")
