@@ -50,6 +50,9 @@ const (
 	requestTimeout = 30 * time.Second
 )
 
+// grantPassword is the password grant's grant_type.
+const grantPassword = "password"
+
 // hashQueueTimeout is the replicas' --hash-queue-timeout (the default):
 // the overload's bound on the latency of successes is twice it.
 const hashQueueTimeout = 2 * time.Second
@@ -207,7 +210,7 @@ func (c *cluster) post(ctx context.Context, addr, replica int, path string, form
 }
 
 func (c *cluster) login(ctx context.Context, addr, replica int, user, pw string) reply {
-	return c.post(ctx, addr, replica, "/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}})
+	return c.post(ctx, addr, replica, "/token", url.Values{"grant_type": {grantPassword}, "username": {user}, "password": {pw}})
 }
 
 func (c *cluster) refresh(ctx context.Context, addr, replica int, refreshToken string) reply {

@@ -157,7 +157,7 @@ func scrapeHistograms(ctx context.Context, url string) (serverHistograms, error)
 			for _, l := range m.GetLabel() {
 				labels[l.GetName()] = l.GetValue()
 			}
-			if labels["grant_type"] == "password" {
+			if labels["grant_type"] == grantPassword {
 				out.token[labels["outcome"]] = out.token[labels["outcome"]].add(promHistogram(m.GetHistogram().GetBucket(), m.GetHistogram().GetSampleCount()), 1)
 			}
 		}

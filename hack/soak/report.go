@@ -155,7 +155,7 @@ func (r *report) checkSoak() {
 	// blocks and the heap's objects did not grow (a leak of anything but
 	// argon2id blocks, a few objects each, grows them); a leak of the
 	// blocks themselves passes the pool's bound within minutes.
-	pool := float64(r.cores) * float64(password.DefaultParams.Memory) * 1024
+	pool := r.hashPoolBytes()
 	for i := range replicas {
 		rss := func(x sample) float64 { return float64(x.RSS[i]) }
 		objs := func(x sample) float64 { return x.Objects[i] }
@@ -188,6 +188,12 @@ func (r *report) checkSoak() {
 			fmt.Sprintf("%+.1f %% (%.0f → %.0f; the mix revoked %.2f sessions/s)", 100*(b/max(a, 1)-1), a, b, revRate),
 			b <= (1+goalMirrorGrowth)*a+16)
 	}
+}
+
+// hashPoolBytes is the argon2id memory the replicas' hash pool can hold at
+// once: a block per worker (GOMAXPROCS workers by default, the cores here).
+func (r *report) hashPoolBytes() float64 {
+	return float64(r.cores) * float64(password.DefaultParams.Memory) * 1024
 }
 
 func (r *report) writeSoak(p func(string, ...any)) {
@@ -258,10 +264,16 @@ func (r *report) checkOverload() {
 		p99 <= goalRefusalP99)
 	s99 := benchkit.Percentile(v.OK, 99)
 	r.add("p99 latency of the successes", fmt.Sprintf("≤ %d × the hash-queue timeout (%v)", goalSuccessP99Factor, hashQueueTimeout), benchkit.MS(s99), s99 <= goalSuccessP99Factor*hashQueueTimeout)
+	// As in the soak, one more argon2id block held at once steps RSS by
+	// 19 MiB and stays: a step within the hash pool's blocks is that
+	// plateau; a backlog the queue failed to bound (what this checks)
+	// is thousands of requests in half an overload at 8 × the capacity.
+	pool := r.hashPoolBytes()
 	for i, h := range v.HalfPeaks {
-		r.add(fmt.Sprintf("Memory bounded, replica %d: largest RSS of the second half of the overload ÷ the first half's", i), fmt.Sprintf("≤ %.2f", 1+goalRSSDrift),
+		r.add(fmt.Sprintf("Memory bounded, replica %d: largest RSS of the second half of the overload ÷ the first half's", i),
+			fmt.Sprintf("≤ %.2f, or grown by at most the hash pool's argon2id blocks (%s)", 1+goalRSSDrift, benchkit.MiB(int64(pool))),
 			fmt.Sprintf("%.3f (%s, %s; VmHWM %s, in the closed loop %s)", float64(h[1])/float64(max(h[0], 1)), benchkit.MiB(h[0]), benchkit.MiB(h[1]), benchkit.MiB(v.PeakRSS[i]), benchkit.MiB(cp.PeakRSS[i])),
-			float64(h[1]) <= (1+goalRSSDrift)*float64(h[0]))
+			float64(h[1]) <= (1+goalRSSDrift)*float64(h[0]) || float64(h[1]-h[0]) <= pool)
 	}
 	pr := v.Probe
 	r.add("A user logging in at the same time", fmt.Sprintf("every login succeeds within %d attempts (honouring Retry-After)", r.opts.probeAttempts),
