@@ -150,7 +150,7 @@ bench-controller: test-deps envtest build ## Measure the manager: kubectl apply 
 SOAK_DURATION ?= 10m
 
 .PHONY: soak
-soak: test-deps build ## Soak (not in make test): 3 replicas for SOAK_DURATION at 80% of the /token capacity, logins, refreshes, /verify, revocations, user changes; fails on errors, RSS drift, Redis or mirror growth
+soak: test-deps build ## Soak (not in make test): 3 replicas for SOAK_DURATION at 80% of the capacity of the whole mix (logins, refreshes, /verify, revocations, user changes); fails on errors, RSS drift, Redis or mirror growth
 	$(GO) run ./hack/soak -binary $(BIN) -duration $(SOAK_DURATION) -out bin/soak-report.md
 
 .PHONY: soak-overload

@@ -78,7 +78,9 @@ func TestMetrics(t *testing.T) {
 		`authstack_token_requests_total{grant_type="password",outcome="invalid_grant"} 1`,
 		`authstack_token_requests_total{grant_type="unknown",outcome="unsupported_grant_type"} 1`,
 		`authstack_password_hash_duration_seconds_count 2`,
-		`authstack_token_request_duration_seconds_bucket`,
+		`authstack_token_request_duration_seconds_count{grant_type="password",outcome="success"} 1`,
+		`authstack_token_request_duration_seconds_count{grant_type="password",outcome="invalid_grant"} 1`,
+		`go_sched_latencies_seconds_bucket`,
 		`authstack_http_requests_total{code="200",handler="/token"} 1`,
 		`go_goroutines`,
 	} {

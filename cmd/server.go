@@ -22,6 +22,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net"
+	"runtime"
 	"time"
 
 	goredis "github.com/redis/go-redis/v9"
@@ -80,6 +81,7 @@ func newServerCommand() *cobra.Command {
 			if err != nil {
 				return err
 			}
+			o.hashWorkers = spareProc(o.hashWorkers)
 			cfg := o.config()
 			cfg.Store, cfg.Keys, cfg.Logger, cfg.ServiceAccounts = st, keys, log, saVerifier
 			l, err := listen(o)
@@ -129,4 +131,24 @@ func serve(ctx context.Context, cfg authserver.Config, l authserver.Listeners, g
 		return err
 	}
 	return srv.Run(ctx, l, grace)
+}
+
+// spareProc returns the hash pool's workers (0: GOMAXPROCS) and makes sure
+// the runtime has one P more than them. With as many Ps as hash workers,
+// an overloaded server runs a hash on every P, and a request arriving
+// meanwhile, even one answered 503 at once, waits runnable until Go
+// preempts a hash (10 ms, more on a busy machine) or one ends: the spare P
+// runs the network and the handlers while every worker hashes; the hashes
+// still use only the workers' share of the CPU. GOMAXPROCS is then fixed
+// at start, as the pool's workers are: a new CPU limit takes effect at the
+// next start (docs/operations.md).
+func spareProc(workers int) int {
+	procs := runtime.GOMAXPROCS(0)
+	if workers <= 0 {
+		workers = procs
+	}
+	if procs <= workers {
+		runtime.GOMAXPROCS(workers + 1)
+	}
+	return workers
 }

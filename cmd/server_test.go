@@ -32,6 +32,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"testing"
 
@@ -349,3 +350,22 @@ func decodeSegment(s string) ([]byte, error) {
 }
 
 var base64URL = base64.RawURLEncoding
+
+// The runtime gets one P more than the hash pool's workers, so that a
+// request arriving while every worker hashes need not wait for a P; with
+// fewer workers than Ps there is a spare one already.
+func TestSpareProcBesideTheHashWorkers(t *testing.T) {
+	procs := runtime.GOMAXPROCS(0)
+	t.Cleanup(func() { runtime.GOMAXPROCS(procs) })
+	if w := spareProc(0); w != procs || runtime.GOMAXPROCS(0) != procs+1 {
+		t.Fatalf("default: %d workers, GOMAXPROCS %d; want %d, %d", w, runtime.GOMAXPROCS(0), procs, procs+1)
+	}
+	runtime.GOMAXPROCS(4)
+	if w := spareProc(6); w != 6 || runtime.GOMAXPROCS(0) != 7 {
+		t.Fatalf("6 workers on 4 Ps: %d workers, GOMAXPROCS %d; want 6, 7", w, runtime.GOMAXPROCS(0))
+	}
+	runtime.GOMAXPROCS(4)
+	if w := spareProc(2); w != 2 || runtime.GOMAXPROCS(0) != 4 {
+		t.Fatalf("2 workers on 4 Ps: %d workers, GOMAXPROCS %d; want 2, 4 unchanged", w, runtime.GOMAXPROCS(0))
+	}
+}

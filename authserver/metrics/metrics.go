@@ -20,6 +20,7 @@ package metrics
 
 import (
 	"net/http"
+	"regexp"
 	"time"
 
 	"github.com/authstack/authstack/internal/mirror"
@@ -39,7 +40,8 @@ type Metrics struct {
 	// TokenRequests counts /token requests by grant type and outcome
 	// ("success" or the OAuth error code).
 	TokenRequests *prometheus.CounterVec
-	// TokenDuration observes /token latency by grant type.
+	// TokenDuration observes /token latency by grant type and outcome (as
+	// TokenRequests): a refusal's latency apart from a hashed login's.
 	TokenDuration *prometheus.HistogramVec
 	// HashDuration observes the time of one password verification.
 	HashDuration prometheus.Histogram
@@ -68,9 +70,9 @@ func New() *Metrics {
 		}, []string{"grant_type", "outcome"}),
 		TokenDuration: prometheus.NewHistogramVec(prometheus.HistogramOpts{
 			Name:    "authstack_token_request_duration_seconds",
-			Help:    "Token endpoint latency by grant type.",
+			Help:    "Token endpoint latency by grant type and outcome (success or OAuth error code).",
 			Buckets: []float64{.001, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5},
-		}, []string{"grant_type"}),
+		}, []string{"grant_type", "outcome"}),
 		HashDuration: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "authstack_password_hash_duration_seconds",
 			Help:    "Time of one password verification.",
@@ -102,7 +104,11 @@ func New() *Metrics {
 		}),
 	}
 	m.Registry.MustRegister(
-		collectors.NewGoCollector(),
+		// The default Go metrics and the scheduler's latency: how long
+		// goroutines wait runnable for a P (a request arriving while
+		// every P runs a hash waits there, not in the handler).
+		collectors.NewGoCollector(collectors.WithGoCollectorRuntimeMetrics(
+			collectors.GoRuntimeMetricsRule{Matcher: regexp.MustCompile(`^/sched/latencies:seconds$`)})),
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.TokenRequests, m.TokenDuration, m.HashDuration, m.HashOverloads,
 		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight, m.ForwardedForIgnored,

@@ -85,7 +85,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		oauth.WriteJSON(w, http.StatusOK, resp)
 	}
 	h.Metrics.TokenRequests.WithLabelValues(grantType, outcome).Inc()
-	h.Metrics.TokenDuration.WithLabelValues(grantType).Observe(time.Since(start).Seconds())
+	h.Metrics.TokenDuration.WithLabelValues(grantType, outcome).Observe(time.Since(start).Seconds())
 }
 
 // serve handles the request and returns the tokens, or the error, and the

@@ -22,48 +22,75 @@ import (
 	"context"
 	"fmt"
 	"runtime"
+	"strings"
 	"sync/atomic"
 	"time"
 
 	"github.com/authstack/authstack/internal/testing/benchkit"
 )
 
-// capacity is the /token ceiling of the three replicas together.
+// capacity is the ceiling of the three replicas together: of password
+// grants for the overload, of whole sessions of the mix for the soak.
 type capacity struct {
+	Unit     string // what PerSec counts
 	Workers  int
 	OK       int
 	Elapsed  time.Duration
-	PerSec   float64 // successful password grants per second
+	PerSec   float64 // password grants (or sessions) per second
 	PeakRSS  []int64 // each replica's VmHWM after the phase
 	Warm     time.Duration
 	Measured time.Duration
 }
 
-// measureCapacity runs a closed loop of password grants over the replicas,
-// as hack/bench's token phase does for one: 2 × cores + 2 clients, fewer
-// than the hash workers plus queue of one replica, so nothing is refused,
-// each request for a user no other is logging in as at that moment.
+// measureCapacity runs a closed loop over the replicas, as hack/bench's
+// token phase does for one: 2 × cores + 2 clients, fewer than the hash
+// workers plus queue of one replica, so nothing is refused, each for a
+// user no other is logging in as at that moment. For the overload, of
+// password grants (its goal is against the /token ceiling); for the soak,
+// of the mix's sessions without the pauses between their steps (login,
+// /verify, refresh, revocation: mix.session), so that the soak's share is
+// of the capacity of the whole mix, not of its logins alone.
 func measureCapacity(ctx context.Context, c *cluster, o options) (capacity, error) {
-	cp := capacity{Workers: 2*runtime.GOMAXPROCS(0) + 2, Warm: 2 * time.Second, Measured: o.capacityTime}
+	cp := capacity{Unit: "password grants", Workers: 2*runtime.GOMAXPROCS(0) + 2, Warm: 2 * time.Second, Measured: o.capacityTime}
+	var op func(i int) (bool, string)
+	if o.overload {
+		op = func(i int) (bool, string) {
+			r := c.login(ctx, i, i, loadUser(i%o.users), userPassword)
+			_, good := parseTokens(r)
+			return good, r.String()
+		}
+	} else {
+		cp.Unit = "sessions"
+		mo := o
+		mo.think = 0
+		m := &mix{c: c, o: mo, t: newTally()}
+		op = func(i int) (bool, string) {
+			m.session(ctx, i)
+			if m.t.errors() == 0 {
+				return true, ""
+			}
+			m.t.mu.Lock()
+			defer m.t.mu.Unlock()
+			return false, strings.Join(m.t.examples, "; ")
+		}
+	}
 	loop := func(d time.Duration) (int, error) {
 		var ok, bad atomic.Int64
 		var first atomic.Value
 		benchkit.ClosedLoop(ctx, cp.Workers, d, 1_000_000, func(w, seq int) {
-			i := w + seq*cp.Workers
-			r := c.login(ctx, i, i, loadUser(i%o.users), userPassword)
-			if _, good := parseTokens(r); good {
-				ok.Add(1)
+			if good, what := op(w + seq*cp.Workers); !good {
+				bad.Add(1)
+				first.CompareAndSwap(nil, what)
 				return
 			}
-			bad.Add(1)
-			first.CompareAndSwap(nil, r.String())
+			ok.Add(1)
 		})
 		if bad.Load() > 0 {
-			return 0, fmt.Errorf("%d logins failed in the closed loop; first: %v", bad.Load(), first.Load())
+			return 0, fmt.Errorf("%d %s failed in the closed loop; first: %v", bad.Load(), cp.Unit, first.Load())
 		}
 		return int(ok.Load()), ctx.Err()
 	}
-	benchkit.Progress("capacity: warm-up %v, then %v of password grants, %d clients over %d replicas", cp.Warm, cp.Measured, cp.Workers, replicas)
+	benchkit.Progress("capacity: warm-up %v, then %v of %s, %d clients over %d replicas", cp.Warm, cp.Measured, cp.Unit, cp.Workers, replicas)
 	if _, err := loop(cp.Warm); err != nil {
 		return cp, err
 	}
@@ -81,6 +108,6 @@ func measureCapacity(ctx context.Context, c *cluster, o options) (capacity, erro
 		}
 		cp.PeakRSS = append(cp.PeakRSS, m.Peak)
 	}
-	benchkit.Progress("capacity: %.1f tokens/s", cp.PerSec)
+	benchkit.Progress("capacity: %.1f %s/s", cp.PerSec, cp.Unit)
 	return cp, nil
 }

@@ -89,14 +89,16 @@ func (ch *churn) write(ctx context.Context, i int, changed bool) error {
 	return ch.m.c.st.PutUser(ctx, records.User(ch.authUser(i), cred, existing, time.Now()))
 }
 
-// run makes one change every o.changeEvery until ctx ends, the users in
-// turn.
-func (ch *churn) run(ctx context.Context) {
+// run makes one change every o.changeEvery until stop ends, the users in
+// turn. A change makes its requests with ctx, not stop: one under way
+// when the soak ends is finished and checked, as the sessions are, rather
+// than cut off and counted as requests without an answer.
+func (ch *churn) run(stop, ctx context.Context) {
 	t := time.NewTicker(ch.m.o.changeEvery)
 	defer t.Stop()
 	for n := 0; ; n++ {
 		select {
-		case <-ctx.Done():
+		case <-stop.Done():
 			return
 		case <-t.C:
 		}
@@ -104,6 +106,10 @@ func (ch *churn) run(ctx context.Context) {
 		ch.made++
 	}
 }
+
+// churnLoginsPerChange is how many password grants a change makes, on
+// average over its three kinds (change.go: 3, 2 and 1).
+const churnLoginsPerChange = 2.0
 
 // change makes user i's next change and checks its effect on the
 // replicas, from address addr: a password change refuses the old password

@@ -26,9 +26,11 @@ import (
 	"io"
 	"net"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"path/filepath"
 	"strings"
+	"sync/atomic"
 	"time"
 
 	"github.com/authstack/authstack/internal/password"
@@ -47,6 +49,9 @@ const (
 	// within its hash-queue timeout, so anything near this is a failure.
 	requestTimeout = 30 * time.Second
 )
+
+// grantPassword is the password grant's grant_type.
+const grantPassword = "password"
 
 // hashQueueTimeout is the replicas' --hash-queue-timeout (the default):
 // the overload's bound on the latency of successes is twice it.
@@ -101,11 +106,11 @@ func startCluster(ctx context.Context, o options, binary, redisBin, dir string) 
 		return nil, err
 	}
 	// The server runs as docs/operations.md recommends deploying it.
-	env := []string{"GODEBUG=madvdontneed=0"}
+	env := append([]string{"GODEBUG=madvdontneed=0"}, strings.Fields(o.replicaEnv)...)
+	args := append([]string{"--access-token-ttl", o.accessTTL.String(), "--refresh-token-ttl", o.refreshTTL.String(),
+		"--hash-queue-timeout", hashQueueTimeout.String(), "--log-level", "warn"}, strings.Fields(o.replicaArgs)...)
 	for i := range replicas {
-		s, err := serverproc.Start(binary, dir, fmt.Sprint("replica-", i), rds.URL, issuer, keys, env,
-			"--access-token-ttl", o.accessTTL.String(), "--refresh-token-ttl", o.refreshTTL.String(),
-			"--hash-queue-timeout", hashQueueTimeout.String(), "--log-level", "warn")
+		s, err := serverproc.Start(binary, dir, fmt.Sprint("replica-", i), rds.URL, issuer, keys, env, args...)
 		if err != nil {
 			c.stop()
 			return nil, err
@@ -161,7 +166,11 @@ type reply struct {
 	body       []byte
 	retryAfter string
 	latency    time.Duration
-	err        error
+	// wire is the time from the request written to the first byte of the
+	// response (httptrace): without the wait for a connection and the
+	// read of the body.
+	wire time.Duration
+	err  error
 }
 
 func (r reply) String() string {
@@ -173,14 +182,21 @@ func (r reply) String() string {
 
 // do sends req from source address addr and reads the whole answer.
 func (c *cluster) do(addr int, req *http.Request) reply {
+	// Offsets from start, set on the transport's goroutines.
+	var wrote, first atomic.Int64
 	start := time.Now()
+	req = req.WithContext(httptrace.WithClientTrace(req.Context(), &httptrace.ClientTrace{
+		WroteRequest:         func(httptrace.WroteRequestInfo) { wrote.Store(int64(time.Since(start))) },
+		GotFirstResponseByte: func() { first.Store(int64(time.Since(start))) },
+	}))
 	resp, err := c.clients[addr%len(c.clients)].Do(req)
 	if err != nil {
 		return reply{err: err, latency: time.Since(start)}
 	}
 	defer resp.Body.Close()
 	body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
-	return reply{status: resp.StatusCode, body: body, retryAfter: resp.Header.Get("Retry-After"), latency: time.Since(start), err: err}
+	return reply{status: resp.StatusCode, body: body, retryAfter: resp.Header.Get("Retry-After"), latency: time.Since(start),
+		wire: time.Duration(first.Load() - wrote.Load()), err: err}
 }
 
 // post posts form to path on a replica.
@@ -194,7 +210,7 @@ func (c *cluster) post(ctx context.Context, addr, replica int, path string, form
 }
 
 func (c *cluster) login(ctx context.Context, addr, replica int, user, pw string) reply {
-	return c.post(ctx, addr, replica, "/token", url.Values{"grant_type": {"password"}, "username": {user}, "password": {pw}})
+	return c.post(ctx, addr, replica, "/token", url.Values{"grant_type": {grantPassword}, "username": {user}, "password": {pw}})
 }
 
 func (c *cluster) refresh(ctx context.Context, addr, replica int, refreshToken string) reply {

@@ -61,6 +61,9 @@ import (
 type options struct {
 	binary, redisBin, out string
 	overload              bool
+	// replicaEnv and replicaArgs are added to every replica's environment
+	// and command line (space-separated), to compare settings.
+	replicaEnv, replicaArgs string
 
 	capacityTime time.Duration // measured part of the capacity phase
 	users        int           // users of the mix (and of the capacity phase)
@@ -68,7 +71,7 @@ type options struct {
 
 	// soak
 	duration, warmup, sample time.Duration
-	load                     float64 // fraction of the capacity offered as logins
+	load                     float64 // fraction of the session capacity offered
 	think                    time.Duration
 	verifies, revokeEvery    int
 	churnUsers               int
@@ -89,13 +92,15 @@ func main() {
 	flag.StringVar(&o.redisBin, "redis-server", "redis-server", "redis-server binary")
 	flag.StringVar(&o.out, "out", "", "also write the report to this file")
 	flag.BoolVar(&o.overload, "overload", false, "run the overload instead of the soak")
+	flag.StringVar(&o.replicaEnv, "replica-env", "", "more environment of the replicas, space-separated (GOMAXPROCS=3)")
+	flag.StringVar(&o.replicaArgs, "replica-args", "", "more flags of the replicas, space-separated (--hash-workers 2)")
 	flag.DurationVar(&o.capacityTime, "capacity-duration", 10*time.Second, "measured part of the /token capacity phase")
 	flag.IntVar(&o.users, "users", 300, "users the mix logs in as")
 	flag.IntVar(&o.addrs, "addresses", 16, "loopback source addresses (127.0.0.2 on) the load comes from")
 	flag.DurationVar(&o.duration, "duration", 10*time.Minute, "length of the soak")
 	flag.DurationVar(&o.warmup, "warmup", 2*time.Minute, "start of the soak its drift checks leave out")
 	flag.DurationVar(&o.sample, "sample", 5*time.Second, "interval of the RSS, Redis and mirror samples")
-	flag.Float64Var(&o.load, "load", 0.8, "logins per second offered, as a fraction of the measured capacity")
+	flag.Float64Var(&o.load, "load", 0.8, "sessions per second offered, as a fraction of the measured capacity of whole sessions (the user changes' logins taken off)")
 	flag.DurationVar(&o.think, "think", time.Second, "pause between the steps of one session")
 	flag.IntVar(&o.verifies, "verifies", 4, "/verify calls per session after the login (one more after the refresh)")
 	flag.IntVar(&o.revokeEvery, "revoke-every", 10, "one session in this many is revoked (refresh or access token, alternately)")

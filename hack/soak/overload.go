@@ -38,7 +38,14 @@ type overloadResult struct {
 	// NoRetryAfter counts the 503s without a Retry-After.
 	NoRetryAfter int
 	OK, Refused  []time.Duration // latencies of the 200s and the 503s
-	PeakRSS      []int64         // each replica's VmHWM after the overload
+	// RefusedWire are the 503s' times from the request written to the
+	// first byte of the response.
+	RefusedWire []time.Duration
+	// Server are the replicas' histograms over the overload (summed), and
+	// Own the generator's scheduler latency over it.
+	Server  serverHistograms
+	Own     histogram
+	PeakRSS []int64 // each replica's VmHWM after the overload
 	// HalfPeaks are each replica's largest sampled VmRSS in the first and
 	// the second half of the overload.
 	HalfPeaks [][2]int64
@@ -60,6 +67,7 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 	res := &overloadResult{Rate: o.overloadFactor * cp.PerSec, Status: map[int]int{}, Probe: probeResult{Refusals: map[int]int{}}}
 	var mu sync.Mutex
 	pctx, stop := context.WithCancel(ctx)
+	defer stop()
 	var wg sync.WaitGroup
 	probeClient := newClient(probeAddr)
 	defer probeClient.CloseIdleConnections()
@@ -67,6 +75,11 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 	wg.Go(func() { res.HalfPeaks = halfPeaks(pctx, c, o.overloadTime/2) })
 	benchkit.Progress("overload: %v at %.1f logins/s (%.0f × the %.1f tokens/s capacity) from %d users and %d addresses, at most %d in flight",
 		o.overloadTime, res.Rate, o.overloadFactor, cp.PerSec, o.overloadUsers, o.addrs, o.overloadCap)
+	before, err := clusterHistograms(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	ownBefore := ownSchedLatency()
 	start := time.Now()
 	maxCalls := int(res.Rate*o.overloadTime.Seconds()) + 1
 	res.Skipped = benchkit.OpenLoop(ctx, res.Rate, o.overloadTime, o.overloadCap, maxCalls, func(seq int) {
@@ -79,6 +92,7 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 			res.OK = append(res.OK, r.latency)
 		case r.status == http.StatusServiceUnavailable:
 			res.Refused = append(res.Refused, r.latency)
+			res.RefusedWire = append(res.RefusedWire, r.wire)
 			if r.retryAfter == "" {
 				res.NoRetryAfter++
 			}
@@ -86,8 +100,14 @@ func runOverload(ctx context.Context, c *cluster, o options, cp capacity) (*over
 		res.Status[r.status]++
 	})
 	res.Elapsed = time.Since(start)
+	res.Own = ownSchedLatency().add(ownBefore, -1)
 	stop()
 	wg.Wait()
+	after, err := clusterHistograms(ctx, c)
+	if err != nil {
+		return nil, err
+	}
+	res.Server = after.add(before, -1)
 	for _, s := range c.servers {
 		m, err := benchkit.ReadMemory(s.PID())
 		if err != nil {

@@ -35,6 +35,7 @@ const (
 	metricMirrorTokens   = "authstack_revocation_mirror_revoked_tokens"
 	metricMirrorSessions = "authstack_revocation_mirror_revoked_sessions"
 	metricMirrorUsers    = "authstack_revocation_mirror_users"
+	metricHeapObjects    = "go_memstats_heap_objects"
 )
 
 // sample is the state of everything at one moment of the soak.
@@ -43,6 +44,7 @@ type sample struct {
 	RSS        []int64       // each replica's VmRSS
 	Mirror     []float64     // each replica's revoked tokens + sessions
 	Users      []float64     // each replica's mirror users
+	Objects    []float64     // each replica's heap objects (live and not yet swept)
 	RedisBytes int64         // used_memory
 	RedisKeys  int64         // DBSIZE
 	Live       int           // live sessions
@@ -70,7 +72,10 @@ type soakResult struct {
 // o.duration, sampling every o.sample.
 func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResult, error) {
 	m := &mix{c: c, o: o, t: newTally()}
-	res := &soakResult{Rate: o.load * cp.PerSec, Tally: m.t}
+	// The capacity is of whole sessions; the user changes' logins (hashes,
+	// like a session's) come on top, so they are taken off the sessions
+	// offered.
+	res := &soakResult{Rate: max(o.load*cp.PerSec-churnLoginsPerChange/o.changeEvery.Seconds(), 0.1), Tally: m.t}
 	var err error
 	if res.BytesPerSession, err = bytesPerSession(ctx, c, o); err != nil {
 		return nil, err
@@ -79,14 +84,14 @@ func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResu
 	if err != nil {
 		return nil, err
 	}
-	benchkit.Progress("soak: %v at %.1f logins/s (%.0f %% of the capacity), each with %d+1 /verify and a refresh, 1 in %d revoked; a user change every %v",
+	benchkit.Progress("soak: %v at %.1f sessions/s (%.0f %% of the capacity, less the user changes' logins), each with %d+1 /verify and a refresh, 1 in %d revoked; a user change every %v",
 		o.duration, res.Rate, 100*o.load, o.verifies, o.revokeEvery, o.changeEvery)
 	start := time.Now()
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	var sampleErr error
 	wg.Go(func() { sampleErr = sampleUntil(sctx, c, m, start, o.sample, &res.Samples) })
-	wg.Go(func() { ch.run(sctx) })
+	wg.Go(func() { ch.run(sctx, ctx) })
 	maxCalls := int(res.Rate*o.duration.Seconds()) + 1
 	res.Skipped = benchkit.OpenLoop(ctx, res.Rate, o.duration, 1<<14, maxCalls, func(seq int) { m.session(ctx, seq) })
 	res.Elapsed = time.Since(start)
@@ -171,13 +176,14 @@ func takeSample(ctx context.Context, c *cluster, m *mix) (sample, error) {
 		if err != nil {
 			return s, err
 		}
-		g, err := benchkit.ScrapeMetrics(ctx, srv.Ops+"/metrics", metricMirrorTokens, metricMirrorSessions, metricMirrorUsers)
+		g, err := benchkit.ScrapeMetrics(ctx, srv.Ops+"/metrics", metricMirrorTokens, metricMirrorSessions, metricMirrorUsers, metricHeapObjects)
 		if err != nil {
 			return s, err
 		}
 		s.RSS = append(s.RSS, mem.RSS)
 		s.Mirror = append(s.Mirror, g[metricMirrorTokens]+g[metricMirrorSessions])
 		s.Users = append(s.Users, g[metricMirrorUsers])
+		s.Objects = append(s.Objects, g[metricHeapObjects])
 	}
 	if s.RedisBytes, err = c.rds.UsedMemory(ctx); err != nil {
 		return s, err

@@ -19,8 +19,10 @@ limitations under the License.
 package main
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 )
@@ -55,12 +57,56 @@ func (t *tally) check(op string, r reply, code string, want ...int) bool {
 		t.latency[op] = append(t.latency[op], r.latency)
 		return true
 	}
+	if c := errorClass(r); c != "" {
+		key += " " + c
+	}
 	t.unexpected[key]++
 	if t.unexpected[key] == 1 && len(t.examples) < 10 {
 		t.examples = append(t.examples, key+" ("+r.String()+")")
 	}
 	return false
 }
+
+// errorClass is an unexpected answer's OAuth error and description, which
+// tell its causes apart: a 503 "server busy" is the hash pool refusing what
+// the CPU it got cannot hash in time (on a shared machine, less than the
+// capacity measured), a 503 "revocation state unavailable" a mirror behind
+// its staleness bound, a 400 "refresh token already used" a real fault.
+func errorClass(r reply) string {
+	var e struct {
+		Error       string `json:"error"`
+		Description string `json:"error_description"`
+	}
+	if json.Unmarshal(r.body, &e) != nil || e.Error == "" {
+		return ""
+	}
+	return fmt.Sprintf("%s %q", e.Error, truncate(e.Description, 60))
+}
+
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return s[:n] + "…"
+}
+
+// busy is how many unexpected answers were the hash pool's 503 "server
+// busy".
+func (t *tally) busy() int {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	n := 0
+	for k, v := range t.unexpected {
+		if strings.Contains(k, serverBusy) {
+			n += v
+		}
+	}
+	return n
+}
+
+// serverBusy is the description of the hash pool's 503
+// (authserver/token's Overloaded and its queue timeout).
+const serverBusy = `"server busy; retry later"`
 
 // fail records an outcome that no single status shows (a revoked token
 // still accepted after the propagation bound).
