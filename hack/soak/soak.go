@@ -21,7 +21,6 @@ package main
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -53,33 +52,28 @@ type sample struct {
 
 // soakResult is what the soak saw.
 type soakResult struct {
-	Rate            float64 // sessions (logins) started per second
-	Skipped         int
-	Elapsed         time.Duration
-	BytesPerSession float64 // Redis used_memory per session, measured before the soak
-	Revoked         int64
-	Tally           *tally
-	Samples         []sample
-	Changes         int
-	// Keys are Redis's keys at the end by kind: how many, how many
-	// without a TTL.
-	Keys map[string][2]int
+	Rate    float64 // sessions (logins) started per second
+	Skipped int
+	Elapsed time.Duration
+	Revoked int64
+	Tally   *tally
+	Samples []sample
+	Changes int
+	// Censuses of Redis by key kind, in the middle of the minute after
+	// the warm-up and of the last minute (the windows the drift compares).
+	AfterWarmup, End census
 	// LogLength is the length of the revocation change log (a stream).
 	LogLength int64
 }
 
-// runSoak measures the Redis bytes of a session, then runs the mix for
-// o.duration, sampling every o.sample.
+// runSoak runs the mix for o.duration, sampling every o.sample, and takes
+// a census of Redis in the two windows the checks compare.
 func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResult, error) {
 	m := &mix{c: c, o: o, t: newTally()}
 	// The capacity is of whole sessions; the user changes' logins (hashes,
 	// like a session's) come on top, so they are taken off the sessions
 	// offered.
 	res := &soakResult{Rate: max(o.load*cp.PerSec-churnLoginsPerChange/o.changeEvery.Seconds(), 0.1), Tally: m.t}
-	var err error
-	if res.BytesPerSession, err = bytesPerSession(ctx, c, o); err != nil {
-		return nil, err
-	}
 	ch, err := newChurn(ctx, m)
 	if err != nil {
 		return nil, err
@@ -89,8 +83,12 @@ func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResu
 	start := time.Now()
 	sctx, stop := context.WithCancel(ctx)
 	var wg sync.WaitGroup
-	var sampleErr error
+	var sampleErr, censusErr error
 	wg.Go(func() { sampleErr = sampleUntil(sctx, c, m, start, o.sample, &res.Samples) })
+	wg.Go(func() {
+		censusErr = censusAt(sctx, c, start, []time.Duration{o.warmup + time.Minute/2, o.duration - time.Minute/2},
+			[]*census{&res.AfterWarmup, &res.End})
+	})
 	wg.Go(func() { ch.run(sctx, ctx) })
 	maxCalls := int(res.Rate*o.duration.Seconds()) + 1
 	res.Skipped = benchkit.OpenLoop(ctx, res.Rate, o.duration, 1<<14, maxCalls, func(seq int) { m.session(ctx, seq) })
@@ -104,41 +102,32 @@ func runSoak(ctx context.Context, c *cluster, o options, cp capacity) (*soakResu
 	if sampleErr != nil && !errors.Is(sampleErr, context.Canceled) {
 		return nil, sampleErr
 	}
-	if res.Keys, err = keyCensus(ctx, c); err != nil {
-		return nil, err
+	if censusErr != nil && !errors.Is(censusErr, context.Canceled) {
+		return nil, censusErr
 	}
 	res.LogLength, err = c.rds.Client.XLen(ctx, redisstore.DefaultKeyPrefix+":{rev}:log").Result()
 	return res, err
 }
 
-// bytesPerSession is Redis's used_memory growth for one login of each
-// load user (already known to the replicas from the capacity phase), per
-// login.
-func bytesPerSession(ctx context.Context, c *cluster, o options) (float64, error) {
-	before, err := c.rds.UsedMemory(ctx)
-	if err != nil {
-		return 0, err
-	}
-	var mu sync.Mutex
-	var failed []string
-	benchkit.ClosedLoop(ctx, 6, time.Hour, o.users, func(w, seq int) {
-		i := w + seq*6
-		if _, ok := parseTokens(c.login(ctx, i, i, loadUser(i%o.users), userPassword)); !ok {
-			mu.Lock()
-			failed = append(failed, loadUser(i%o.users))
-			mu.Unlock()
+// censusAt takes a census of Redis into each of out at the time after
+// start in the same place of at.
+func censusAt(ctx context.Context, c *cluster, start time.Time, at []time.Duration, out []*census) error {
+	for i, d := range at {
+		select {
+		case <-ctx.Done():
+			return ctx.Err()
+		case <-time.After(time.Until(start.Add(d))):
 		}
-	})
-	if len(failed) > 0 {
-		return 0, fmt.Errorf("session size: %d logins failed", len(failed))
+		t := time.Now()
+		x, err := takeCensus(ctx, c.rds.Client)
+		if err != nil {
+			return err
+		}
+		*out[i] = x
+		benchkit.Progress("redis census at %v (%v): used_memory %s, %d keys, sessions %s (%.0f B per session)",
+			d, time.Since(t).Round(time.Millisecond), benchkit.MiB(x.UsedMemory), x.Keys, benchkit.MiB(x.sessionBytes()), x.bytesPerSession())
 	}
-	after, err := c.rds.UsedMemory(ctx)
-	if err != nil {
-		return 0, err
-	}
-	b := float64(after-before) / float64(o.users)
-	benchkit.Progress("redis: %.0f bytes of used_memory per session", b)
-	return b, nil
+	return nil
 }
 
 // sampleUntil appends a sample every interval until ctx ends.
@@ -207,25 +196,4 @@ func keyKind(key string) string {
 		kind += ":" + part
 	}
 	return kind
-}
-
-// keyCensus counts Redis's keys by kind, and those of each kind without a
-// TTL: what grows when Redis memory grows.
-func keyCensus(ctx context.Context, c *cluster) (map[string][2]int, error) {
-	out := map[string][2]int{}
-	iter := c.rds.Client.Scan(ctx, 0, "*", 1000).Iterator()
-	for iter.Next(ctx) {
-		key := iter.Val()
-		ttl, err := c.rds.Client.PTTL(ctx, key).Result()
-		if err != nil {
-			return nil, err
-		}
-		n := out[keyKind(key)]
-		n[0]++
-		if ttl < 0 {
-			n[1]++
-		}
-		out[keyKind(key)] = n
-	}
-	return out, iter.Err()
 }
