@@ -400,7 +400,7 @@ func New(cfg Config) (*Server, error) {
 
 	verifyHandler := &verify.Handler{
 		Auth:      bearerAuth("verify", anyAudience),
-		Audiences: cfg.VerifyAudiences, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+		Audiences: cfg.VerifyAudiences, Validations: cfg.Metrics.Validations("verify"), Log: cfg.Logger, Sample: sample,
 		At: issuerPath(cfg.Issuer) + verify.Path,
 	}
 	disc := &discovery.Handler{} // configured below, from the routes
@@ -422,7 +422,7 @@ func New(cfg Config) (*Server, error) {
 		// Envoy ext_authz: path_prefix + the client's path.
 		{path: verify.Path + "/", handler: verifyHandler},
 		{path: "/userinfo", member: discovery.UserinfoEndpoint, handler: &userinfo.Handler{
-			Auth: bearerAuth("userinfo", validator), Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+			Auth: bearerAuth("userinfo", validator), Validations: cfg.Metrics.Validations("userinfo"), Log: cfg.Logger, Sample: sample,
 		}},
 		{method: http.MethodGet, path: "/.well-known/oauth-authorization-server", suffixed: true, handler: http.HandlerFunc(disc.ServeOAuth)},
 		{method: http.MethodGet, path: "/.well-known/openid-configuration", handler: http.HandlerFunc(disc.ServeOpenID)},
@@ -433,7 +433,7 @@ func New(cfg Config) (*Server, error) {
 			Auth: bearerAuth("tokenreview", &accesstoken.Validator{
 				Keys: cfg.Keys, Issuer: cfg.Issuer, Audiences: cfg.TokenReviewAudiences, Leeway: cfg.ClockSkew, Clock: cfg.Clock,
 			}),
-			Prefix: cfg.TokenReviewPrefix, Metrics: cfg.Metrics, Log: cfg.Logger, Sample: sample,
+			Prefix: cfg.TokenReviewPrefix, Validations: cfg.Metrics.Validations("tokenreview"), Log: cfg.Logger, Sample: sample,
 		}})
 	}
 	routes = append(routes, s.probes()...)

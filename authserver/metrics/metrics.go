@@ -126,6 +126,27 @@ func BearerOutcome(err error) string {
 	return "missing_token"
 }
 
+// Validations counts one endpoint's bearer validations (BearerValidations
+// under its endpoint label), with the success counter resolved once: a
+// granted request, the hot path of /verify, looks up no labels.
+type Validations struct {
+	vec      *prometheus.CounterVec
+	endpoint string
+	success  prometheus.Counter
+}
+
+// Validations returns the counters of endpoint's bearer validations; a
+// handler takes them when it is built.
+func (m *Metrics) Validations(endpoint string) *Validations {
+	return &Validations{vec: m.BearerValidations, endpoint: endpoint, success: m.BearerValidations.WithLabelValues(endpoint, "success")}
+}
+
+// Granted counts a validation that let the request through.
+func (v *Validations) Granted() { v.success.Inc() }
+
+// Refused counts a validation refused with outcome (an OAuth error code).
+func (v *Validations) Refused(outcome string) { v.vec.WithLabelValues(v.endpoint, outcome).Inc() }
+
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})

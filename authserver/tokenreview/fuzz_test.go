@@ -78,7 +78,7 @@ func FuzzTokenReview(f *testing.F) {
 	}
 	h := &tokenreview.Handler{
 		Auth:   &resourceserver.Authenticator{Validator: &accesstoken.Validator{Keys: keys, Issuer: issuer, Audiences: []string{audience}}},
-		Prefix: tokenreview.DefaultPrefix, Metrics: metrics.New(),
+		Prefix: tokenreview.DefaultPrefix, Validations: metrics.New().Validations("tokenreview"),
 	}
 	f.Fuzz(func(t *testing.T, body, ctype string) {
 		req := httptest.NewRequest(http.MethodPost, tokenreview.Path, strings.NewReader(body))

@@ -110,8 +110,9 @@ type Handler struct {
 	Auth *resourceserver.Authenticator
 	// Prefix starts every username and group answered; it must pass
 	// CheckPrefix.
-	Prefix  string
-	Metrics *metrics.Metrics
+	Prefix string
+	// Validations counts the reviews by outcome.
+	Validations *metrics.Validations
 	// Log receives refusals (see oauth.Responder: 5xx with their cause,
 	// the rest at debug level); nil discards.
 	Log *slog.Logger
@@ -141,7 +142,7 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Cache-Control", "no-store")
 	review, err := read(w, r)
 	if err != nil {
-		h.count(metrics.BearerOutcome(err))
+		h.Validations.Refused(metrics.BearerOutcome(err))
 		h.responder().Respond(w, r, err, "")
 		return
 	}
@@ -151,22 +152,18 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	switch e := oauth.As(err); {
 	case err == nil:
-		h.count("success")
+		h.Validations.Granted()
 		h.answer(w, review, h.status(c))
 	case e.Code == oauth.CodeInvalidToken:
-		h.count(e.Code)
+		h.Validations.Refused(e.Code)
 		h.responder().Note(r, e, "")
 		h.answer(w, review, authenticationv1.TokenReviewStatus{Error: "authstack: " + e.Description})
 	default:
 		// Fail closed, and at once: see the package comment for why
 		// without Retry-After.
-		h.count(e.Code)
+		h.Validations.Refused(e.Code)
 		h.responder().Respond(w, r, e.WithRetryAfter(0), "")
 	}
-}
-
-func (h *Handler) count(outcome string) {
-	h.Metrics.BearerValidations.WithLabelValues("tokenreview", outcome).Inc()
 }
 
 func (h *Handler) responder() *oauth.Responder {

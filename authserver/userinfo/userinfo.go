@@ -42,8 +42,9 @@ type Info struct {
 // Handler serves GET and POST /userinfo.
 type Handler struct {
 	// Auth validates tokens whose audience is the issuer.
-	Auth    *resourceserver.Authenticator
-	Metrics *metrics.Metrics
+	Auth *resourceserver.Authenticator
+	// Validations counts the requests granted and refused.
+	Validations *metrics.Validations
 	// Log receives refusals (see oauth.Responder: 5xx with their cause,
 	// 4xx at debug level); nil discards.
 	Log *slog.Logger
@@ -63,11 +64,11 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		err = errNoUser
 	}
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("userinfo", metrics.BearerOutcome(err)).Inc()
+		h.Validations.Refused(metrics.BearerOutcome(err))
 		h.refuse(w, r, err)
 		return
 	}
-	h.Metrics.BearerValidations.WithLabelValues("userinfo", "success").Inc()
+	h.Validations.Granted()
 	// The groups are the token's: a change of groups takes effect with
 	// the next token, as with every other consumer of the token.
 	groups := c.Groups

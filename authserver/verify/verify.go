@@ -26,11 +26,8 @@ import (
 	"net/url"
 	"slices"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
-
-	"github.com/prometheus/client_golang/prometheus"
 
 	"github.com/authstack/authstack/authserver/logsample"
 	"github.com/authstack/authstack/authserver/metrics"
@@ -55,7 +52,8 @@ type Handler struct {
 	// Audiences are accepted when the request names none: the token's aud
 	// must hold one of them.
 	Audiences []string
-	Metrics   *metrics.Metrics
+	// Validations counts the requests granted and refused.
+	Validations *metrics.Validations
 	// Log receives refusals (see oauth.Responder: 5xx with their cause,
 	// 4xx at debug level) and is told, at most once per
 	// IgnoredLogInterval, when scope or audience parameters arrive below
@@ -68,9 +66,6 @@ type Handler struct {
 	At string
 
 	lastIgnored atomic.Int64 // when that was last logged, in Unix nanoseconds
-
-	successOnce sync.Once
-	success     prometheus.Counter
 }
 
 // IgnoredLogInterval is the least time between two log lines about
@@ -89,12 +84,12 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	hdr["Cache-Control"] = noStore
 	c, err := h.authorize(r)
 	if err != nil {
-		h.Metrics.BearerValidations.WithLabelValues("verify", metrics.BearerOutcome(err)).Inc()
+		h.Validations.Refused(metrics.BearerOutcome(err))
 		(&oauth.Responder{Log: h.Log, Msg: "Verification refused", Sample: h.Sample, ClientLevel: slog.LevelDebug}).
 			Respond(w, r, err, "")
 		return
 	}
-	h.successes().Inc()
+	h.Validations.Granted()
 	// One allocation for the four values, each header its own slice of
 	// it (the keys are canonical: verify_test checks).
 	v := [...]string{clean(c.Subject), clean(strings.Join(c.Groups, ",")), clean(c.Scope), clean(c.ClientID)}
@@ -109,13 +104,6 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 // noStore is every answer's Cache-Control value, shared: header values
 // are never written to in place.
 var noStore = []string{"no-store"}
-
-// successes is the counter of granted requests, looked up by its labels
-// once.
-func (h *Handler) successes() prometheus.Counter {
-	h.successOnce.Do(func() { h.success = h.Metrics.BearerValidations.WithLabelValues("verify", "success") })
-	return h.success
-}
 
 // Path is where the handler is mounted. Requests below it (Envoy's
 // ext_authz appends the client's path and query to its path_prefix) are
