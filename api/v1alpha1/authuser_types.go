@@ -232,6 +232,46 @@ type AuthUserStatus struct {
 	// previous username when spec.username changes, and on deletion.
 	// +optional
 	Username string `json:"username,omitempty"`
+
+	// lastLoginTime is when the user last logged in (a password grant that
+	// issued tokens), as the token servers recorded it in the store. The
+	// manager reflects it at a bounded rate of writes, so it may lag behind
+	// the store by up to the manager's --login-state-resolution.
+	// +optional
+	LastLoginTime *metav1.Time `json:"lastLoginTime,omitempty"`
+
+	// throttle is set while the token servers refuse this user's logins for
+	// too many failed or too many attempts (HTTP 429), as they last
+	// recorded it; the manager clears it once its time has passed.
+	// +optional
+	Throttle *AuthUserThrottle `json:"throttle,omitempty"`
+
+	// passwordChangedTime is when the manager last stored a new password
+	// (hash) for this user, which ended the tokens issued before it.
+	// +optional
+	PasswordChangedTime *metav1.Time `json:"passwordChangedTime,omitempty"`
+
+	// tokensNotBefore is the credential record's not-before time: tokens
+	// (access and refresh) issued before it are refused. It moves forward on
+	// a password change, on disabling the user, to spec.revokeTokensBefore,
+	// and when the record is written anew.
+	// +optional
+	TokensNotBefore *metav1.Time `json:"tokensNotBefore,omitempty"`
+}
+
+// AuthUserThrottle is a login throttle in force for a user.
+type AuthUserThrottle struct {
+	// until is when the user's logins are admitted again: the end of the
+	// Retry-After the token server answered.
+	// +required
+	Until metav1.Time `json:"until"`
+
+	// limit is the limit that refused the logins: user_ip (failures of this
+	// user from one address) or user_rate (attempts of this user from any
+	// address).
+	// +required
+	// +kubebuilder:validation:Enum=user_ip;user_rate
+	Limit string `json:"limit"`
 }
 
 // +kubebuilder:object:root=true
@@ -240,6 +280,8 @@ type AuthUserStatus struct {
 // +kubebuilder:printcolumn:name="Username",type=string,JSONPath=`.status.username`
 // +kubebuilder:printcolumn:name="Ready",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].status`
 // +kubebuilder:printcolumn:name="Reason",type=string,JSONPath=`.status.conditions[?(@.type=="Ready")].reason`
+// +kubebuilder:printcolumn:name="Last-Login",type=date,JSONPath=`.status.lastLoginTime`
+// +kubebuilder:printcolumn:name="Throttled-Until",type=string,JSONPath=`.status.throttle.until`,priority=1
 // +kubebuilder:printcolumn:name="Age",type=date,JSONPath=`.metadata.creationTimestamp`
 
 // AuthUser is a user that can obtain tokens through the OAuth2 resource
