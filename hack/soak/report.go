@@ -93,7 +93,7 @@ func (r *report) write(w io.Writer) {
 	p("%d cores, shared; load average %s at the start, %s at the end; took %v. Three `authstack server` replicas on one redis-server, on loopback; load from %d source addresses.",
 		r.cores, r.load0, r.load1, r.took.Round(time.Second), r.opts.addrs)
 	p("")
-	p("Capacity of the three replicas (closed loop of %s, %d clients, %v): **%.1f %s/s**.", r.capacity.Unit, r.capacity.Workers, r.capacity.Measured, r.capacity.PerSec, r.capacity.Unit)
+	p("Capacity of the three replicas (closed loop of %s, %d clients, %d × %v, the least window's): **%.1f %s/s** (windows: %s).", r.capacity.Unit, r.capacity.Workers, len(r.capacity.Windows), r.capacity.Measured, r.capacity.PerSec, r.capacity.Unit, rates(r.capacity.Windows))
 	p("")
 	p("| Check | Goal | Measured | |")
 	p("|---|---|---|---|")
@@ -334,6 +334,14 @@ func (r *report) writeOverload(p func(string, ...any)) {
 // outcomeBusy is the outcome label of a 503 "server busy" (the OAuth
 // error code temporarily_unavailable).
 const outcomeBusy = "temporarily_unavailable"
+
+func rates(xs []float64) string {
+	var parts []string
+	for _, x := range xs {
+		parts = append(parts, fmt.Sprintf("%.1f", x))
+	}
+	return strings.Join(parts, ", ")
+}
 
 func statusSummary(m map[int]int) string {
 	var parts []string
