@@ -37,9 +37,9 @@ type capacity struct {
 	Workers  int
 	OK       int
 	Elapsed  time.Duration
-	PerSec   float64 // password grants (or sessions) per second: the least window's
+	PerSec   float64   // password grants (or sessions) per second: the least window's
 	Windows  []float64 // each measured window's rate
-	PeakRSS  []int64 // each replica's VmHWM after the phase
+	PeakRSS  []int64   // each replica's VmHWM after the phase
 	Warm     time.Duration
 	Measured time.Duration
 }
