@@ -99,9 +99,10 @@ type Event struct {
 	// field of a login for a name no user has, which may be a password
 	// typed in the wrong field.
 	Username string
-	// ClientID is the client the request authenticated as (or the
-	// session's, for a session the server ends); empty when the client was
-	// not authenticated.
+	// ClientID is the client the request authenticated as and the
+	// endpoint admitted (or the session's, for a session the server ends);
+	// empty otherwise, so that a refusal never carries a client ID the
+	// request made up.
 	ClientID string
 	// SourceIP is the client's address as authserver/clientip resolves it.
 	SourceIP netip.Addr
