@@ -36,6 +36,7 @@ import (
 	clocktesting "k8s.io/utils/clock/testing"
 
 	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/internal/signer"
@@ -62,7 +63,9 @@ type testServer struct {
 	keys    signer.Source
 	handler http.Handler
 	logs    *authtest.SyncBuffer
-	clock   *clocktesting.FakeClock
+	// trail receives the audit trail.
+	trail *authtest.SyncBuffer
+	clock *clocktesting.FakeClock
 }
 
 type option func(*authserver.Config)
@@ -75,7 +78,7 @@ func withConfig(f func(*authserver.Config)) option { return f }
 // billing (confidential), cli (public) and refresh-only.
 func newTestServer(t testing.TB, opts ...option) *testServer {
 	t.Helper()
-	ts := &testServer{t: t, logs: &authtest.SyncBuffer{}, clock: clocktesting.NewFakeClock(time.Now())}
+	ts := &testServer{t: t, logs: &authtest.SyncBuffer{}, trail: &authtest.SyncBuffer{}, clock: clocktesting.NewFakeClock(time.Now())}
 	ts.keys = signer.Static(authtest.KeySet(t, signer.AlgES256))
 	cfg := authserver.Config{
 		Issuer:         issuer,
@@ -87,6 +90,7 @@ func newTestServer(t testing.TB, opts ...option) *testServer {
 		PerIP:          throttle.Limit{Max: 20, Window: time.Minute},
 		KnownFor:       24 * time.Hour,
 		Logger:         slog.New(slog.NewJSONHandler(ts.logs, &slog.HandlerOptions{Level: slog.LevelDebug})),
+		Audit:          audit.New(ts.trail, ts.clock),
 		Clock:          ts.clock,
 		// Short waits: caughtUp does not sit out an idle wait.
 		RevocationWait: 5 * time.Millisecond,

@@ -31,8 +31,9 @@ func (ts *testServer) doOn(h http.Handler, method, path string) *httptest.Respon
 	return rec
 }
 
-// No password, token, client secret or hash ever reaches the logs, whatever
-// the request: including a password typed into the username field.
+// No password, token, client secret or hash ever reaches the logs or the
+// audit trail, whatever the request: including a password typed into the
+// username field.
 func TestLogsNeverContainSecrets(t *testing.T) {
 	ts := newTestServer(t)
 	tok := ts.mustToken()
@@ -59,9 +60,13 @@ func TestLogsNeverContainSecrets(t *testing.T) {
 		"access token": tok, "token signature": tok[strings.LastIndex(tok, ".")+1:],
 		"password hash": alice.PasswordHash, "client secret hash": store.HashClientSecret(billingSecret),
 	}
+	trail := ts.trail.String()
 	for name, s := range secrets {
 		if strings.Contains(logs, s) {
 			t.Errorf("the log contains %s", name)
+		}
+		if strings.Contains(trail, s) {
+			t.Errorf("the audit trail contains %s", name)
 		}
 	}
 }

@@ -34,6 +34,7 @@ import (
 	"k8s.io/utils/clock"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/discovery"
@@ -156,11 +157,16 @@ type Config struct {
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
-	// LogSummaryEvery is how often the refusal lines left out of the log
-	// during a flood are summarised; logsample.DefaultEvery when zero.
+	// LogSummaryEvery is how often the refusal lines left out of the log,
+	// and the refusals left out of the audit trail, during a flood are
+	// summarised; logsample.DefaultEvery when zero.
 	LogSummaryEvery time.Duration
 	// Logger receives the server's log; nil discards it.
 	Logger *slog.Logger
+	// Audit receives the login audit trail (authserver/audit): every
+	// login, refresh, revocation and refusal of /token and /revoke; nil
+	// records none.
+	Audit *audit.Logger
 	// Metrics are the collectors the server updates; a new set when nil.
 	Metrics *metrics.Metrics
 	// Clock is the server's clock; the real clock when nil.
@@ -309,7 +315,7 @@ type Server struct {
 }
 
 // Start runs the background work (the revocation mirror, the summaries of
-// log lines left out) until ctx ends.
+// log lines and audit events left out) until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
 func (s *Server) Start(ctx context.Context) {
@@ -318,6 +324,7 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	go func() { _ = s.mirror.Run(ctx) }()
 	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
+	go s.cfg.Audit.Run(ctx, s.cfg.LogSummaryEvery)
 }
 
 // Mirror returns the server's revocation mirror.
@@ -373,7 +380,8 @@ func New(cfg Config) (*Server, error) {
 		Tokens: issuer, IDTokens: &token.IDTokenIssuer{Keys: cfg.Keys, Issuer: cfg.Issuer}, Store: cfg.Store, DefaultAudience: cfg.DefaultAudience,
 		AccessTokenTTL: cfg.AccessTokenTTL, RefreshTokenTTL: cfg.RefreshTokenTTL,
 		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
-		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Clock: cfg.Clock,
+		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Audit: cfg.Audit,
+		Clock: cfg.Clock,
 	}
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
@@ -385,7 +393,7 @@ func New(cfg Config) (*Server, error) {
 			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
-			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Clock: cfg.Clock},
+			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Audit: cfg.Audit, Clock: cfg.Clock},
 		token.GrantClientCredentials: &token.ClientCredentialsGrant{Minter: minter, States: mirror, Clock: cfg.Clock},
 	}
 	// One sampler for every endpoint's refusals, by the server's clock.
@@ -408,11 +416,11 @@ func New(cfg Config) (*Server, error) {
 		{path: "/token", member: discovery.TokenEndpoint, handler: &token.Handler{
 			Clients: clients, Grants: grants, Keys: cfg.Keys, IPs: ips, Metrics: cfg.Metrics, Log: cfg.Logger,
 			ClientRate: &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.ClientRate, Scope: throttle.ScopeClientRate, Clock: cfg.Clock},
-			Sample:     sample,
+			Sample:     sample, Audit: cfg.Audit,
 		}},
 		{path: "/revoke", member: discovery.RevocationEndpoint, handler: &revoke.Handler{
 			Clients: clients, IPs: ips, Tokens: anyAudience, Store: cfg.Store, Sessions: sessions, Noter: mirror,
-			Log: cfg.Logger, Sample: sample,
+			Log: cfg.Logger, Sample: sample, Audit: cfg.Audit,
 		}},
 		{path: "/introspect", member: discovery.IntrospectionEndpoint, handler: &introspect.Handler{
 			Clients: clients, IPs: ips, Tokens: anyAudience, Revocations: mirror, Refresh: cfg.Store,

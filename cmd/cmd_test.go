@@ -114,7 +114,9 @@ func runDev(t *testing.T, args ...string) (issuer, curl string) {
 	pr, pw := io.Pipe()
 	root := NewRoot()
 	root.SetOut(pw)
-	root.SetArgs(append([]string{"dev", "--addr", "127.0.0.1:0", "--log-level", "error"}, args...))
+	// The audit trail goes to a file, not the test's output (args may name another).
+	audit := filepath.Join(t.TempDir(), "audit.log")
+	root.SetArgs(append([]string{"dev", "--addr", "127.0.0.1:0", "--log-level", "error", "--audit-log", audit}, args...))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- root.ExecuteContext(ctx); pw.Close() }()

@@ -62,6 +62,11 @@ func newDevCommand() *cobra.Command {
 			}
 			cfg := o.config()
 			cfg.AllowHTTPIssuer = true
+			auditLog, err := o.openAudit(&cfg)
+			if err != nil {
+				return err
+			}
+			defer auditLog.Close()
 			st := memory.New()
 			if err := manifest.Apply(cmd.Context(), st, objs, password.Policy{Params: cfg.HashParams, CostFactor: cfg.HashCostFactor}); err != nil {
 				return err

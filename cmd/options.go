@@ -18,6 +18,7 @@ package cmd
 
 import (
 	"context"
+	"io"
 	"os"
 	"os/signal"
 	"sync"
@@ -27,6 +28,7 @@ import (
 	"github.com/spf13/pflag"
 
 	"github.com/authstack/authstack/authserver"
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/throttle"
 	"github.com/authstack/authstack/authserver/token"
 	"github.com/authstack/authstack/authserver/tokenreview"
@@ -70,6 +72,7 @@ type serverOptions struct {
 	shutdownDelay   time.Duration
 	allowHTTPIssuer bool
 	logLevel        string
+	auditLog        string
 	hashCostFactor  uint
 	tls             tlsFlags
 }
@@ -122,6 +125,19 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.shutdownDelay, "shutdown-delay", defaultDelay, "time /readyz fails after SIGTERM before the listeners close, so load balancers stop routing first")
 	fs.BoolVar(&o.allowHTTPIssuer, "allow-http-issuer", false, "accept an http:// issuer (development only; RFC 8414 requires https)")
 	fs.StringVar(&o.logLevel, "log-level", "info", "log level: debug, info, warn or error")
+	fs.StringVar(&o.auditLog, "audit-log", audit.Stdout,
+		"where the login audit trail goes: stdout, stderr, or a file path appended to (the operational log is on stderr)")
+}
+
+// openAudit points cfg's audit trail at --audit-log; the caller closes
+// what it returns when the server has stopped.
+func (o *serverOptions) openAudit(cfg *authserver.Config) (io.Closer, error) {
+	w, err := audit.Open(o.auditLog)
+	if err != nil {
+		return nil, err
+	}
+	cfg.Audit = audit.New(w, nil)
+	return w, nil
 }
 
 // tokenReviewFlags are the flags of the Kubernetes TokenReview webhook.

@@ -84,6 +84,11 @@ func newServerCommand() *cobra.Command {
 			o.hashWorkers = spareProc(o.hashWorkers)
 			cfg := o.config()
 			cfg.Store, cfg.Keys, cfg.Logger, cfg.ServiceAccounts = st, keys, log, saVerifier
+			auditLog, err := o.openAudit(&cfg)
+			if err != nil {
+				return err
+			}
+			defer auditLog.Close()
 			l, err := listen(o)
 			if err != nil {
 				return err

@@ -111,7 +111,8 @@ func startServer(t *testing.T, redisURL, dir string) (base, ops string, alive fu
 	root := NewRoot()
 	root.SetArgs([]string{"server", "--addr", addr, "--metrics-addr", ops, "--redis-url", redisURL, "--redis-key-prefix", "e2e",
 		"--issuer", base, "--signing-keys", dir, "--signing-keys-reload-interval", "100ms", "--log-level", "error",
-		"--argon2-memory", "1024", "--argon2-time", "1", "--allow-http-issuer", "--shutdown-delay", "0"})
+		"--argon2-memory", "1024", "--argon2-time", "1", "--allow-http-issuer", "--shutdown-delay", "0",
+		"--audit-log", filepath.Join(t.TempDir(), "audit.log")})
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	var runErr error

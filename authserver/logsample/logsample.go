@@ -99,38 +99,54 @@ func (s *Sampler) Allow(k string) bool {
 	return false
 }
 
-// Flush writes one summary line per kind with lines left out since the
-// last summary, and forgets the kinds that had none.
-func (s *Sampler) Flush(ctx context.Context, log *slog.Logger) {
+// Summary counts the lines of one kind left out since the last summary.
+type Summary struct {
+	Kind  string
+	Count int64
+}
+
+// Take returns the kinds with lines left out since the last call, sorted
+// by kind, with their counts, which it resets; and forgets the kinds that
+// had none and are idle.
+func (s *Sampler) Take() []Summary {
 	if s == nil {
-		return
+		return nil
 	}
-	type summary struct {
-		kind  string
-		count int64
-	}
-	var out []summary
+	var out []Summary
 	s.mu.Lock()
 	for k, e := range s.kinds {
 		if e.dropped > 0 {
-			out = append(out, summary{k, e.dropped})
+			out = append(out, Summary{k, e.dropped})
 			e.dropped = 0
 		} else if e.lim.TokensAt(s.clock.Now()) >= float64(s.burst) {
 			delete(s.kinds, k) // idle and refilled: nothing to remember
 		}
 	}
 	s.mu.Unlock()
-	sort.Slice(out, func(i, j int) bool { return out[i].kind < out[j].kind })
-	for _, o := range out {
-		log.WarnContext(ctx, "Similar log lines suppressed", "kind", o.kind, "count", o.count)
+	sort.Slice(out, func(i, j int) bool { return out[i].Kind < out[j].Kind })
+	return out
+}
+
+// Flush writes one summary line per kind with lines left out since the
+// last summary, and forgets the kinds that had none.
+func (s *Sampler) Flush(ctx context.Context, log *slog.Logger) {
+	for _, o := range s.Take() {
+		log.WarnContext(ctx, "Similar log lines suppressed", "kind", o.Kind, "count", o.Count)
 	}
 }
 
 // Run flushes every period until ctx ends, and once more then.
 func (s *Sampler) Run(ctx context.Context, log *slog.Logger, every time.Duration) {
+	s.Summarize(ctx, every, func(ctx context.Context) { s.Flush(ctx, log) })
+}
+
+// Summarize calls flush every period until ctx ends, and once more then
+// (with a context that is not cancelled): for a caller that writes its
+// summaries (Take) in a format of its own.
+func (s *Sampler) Summarize(ctx context.Context, every time.Duration, flush func(ctx context.Context)) {
 	if s == nil {
 		return
 	}
-	wait.UntilWithContext(ctx, func(ctx context.Context) { s.Flush(ctx, log) }, every)
-	s.Flush(context.WithoutCancel(ctx), log)
+	wait.UntilWithContext(ctx, flush, every)
+	flush(context.WithoutCancel(ctx))
 }

@@ -26,8 +26,10 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strings"
 
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/logsample"
@@ -58,108 +60,136 @@ type Handler struct {
 	Log   *slog.Logger
 	// Sample, if set, keeps floods of like refusals out of the log.
 	Sample *logsample.Sampler
+	// Audit, if set, records every revocation and (sampled) refusal in
+	// the audit trail.
+	Audit *audit.Logger
 }
 
 func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	oauth.NoStore(w)
-	kind, err := h.serve(w, r)
+	ip := h.IPs.ClientIP(r)
+	done, err := h.serve(w, r, ip)
+	event := audit.Event{
+		Endpoint: audit.EndpointRevoke, SourceIP: ip,
+		ClientID: done.clientID, Username: done.username, SessionID: done.sessionID,
+	}
 	if err != nil {
+		h.Audit.Record(r.Context(), event.Refused(err))
 		(&oauth.Responder{Log: h.Log, Msg: "Revocation refused", Sample: h.Sample}).Respond(w, r, err, "")
 		return
 	}
-	if kind != "" {
-		h.Log.InfoContext(r.Context(), "Token revoked", "token_type", kind)
+	if done.kind != "" && !done.again {
+		// A session revoked before is nothing new for the audit trail: a
+		// client revoking an ended session in a loop writes no event.
+		event.Event, event.Outcome, event.Reason = audit.Revocation, audit.Success, "revoked by its client ("+done.kind+")"
+		h.Audit.Record(r.Context(), event)
+	}
+	if done.kind != "" {
+		h.Log.InfoContext(r.Context(), "Token revoked", "token_type", done.kind)
 	}
 	// RFC 7009 §2.2: 200 also for invalid, unknown and expired tokens.
 	w.WriteHeader(http.StatusOK)
 }
 
-// serve revokes the token and returns its kind ("" when there was nothing
-// to revoke).
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (string, error) {
+// revocation is what a request revoked, for the logs: the kind of token
+// ("" when there was nothing to revoke), the session and its user, and
+// whether the session had been revoked before; and the authenticated
+// client, also of a refusal.
+type revocation struct {
+	kind, sessionID, username, clientID string
+	again                               bool
+}
+
+// serve revokes the token of a request from ip.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, ip netip.Addr) (revocation, error) {
 	if r.Method != http.MethodPost {
-		return "", oauth.MethodNotAllowed(http.MethodPost)
+		return revocation{}, oauth.MethodNotAllowed(http.MethodPost)
 	}
 	form, err := oauth.ParseForm(w, r)
 	if err != nil {
-		return "", err
+		return revocation{}, err
 	}
-	client, err := h.Clients.Authenticate(r.Context(), r, form, h.IPs.ClientIP(r))
+	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
-		return "", err
+		return revocation{}, err
 	}
 	raw := form.Get("token")
 	if raw == "" {
-		return "", oauth.InvalidRequest("missing parameter: token")
+		return revocation{clientID: client.ID}, oauth.InvalidRequest("missing parameter: token")
 	}
 	// token_type_hint is only a hint (RFC 7009 §2.1): the shape of the
 	// token tells a JWT from an opaque refresh token for certain, so an
 	// unknown or wrong hint changes nothing.
+	var done revocation
 	if strings.Count(raw, ".") == 2 {
-		return h.revokeAccessToken(r.Context(), raw, client)
+		done, err = h.revokeAccessToken(r.Context(), raw, client)
+	} else {
+		done, err = h.revokeRefreshToken(r.Context(), raw, client)
 	}
-	return h.revokeRefreshToken(r.Context(), raw, client)
+	done.clientID = client.ID
+	return done, err
 }
 
-func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client store.Client) (string, error) {
+func (h *Handler) revokeAccessToken(ctx context.Context, raw string, client store.Client) (revocation, error) {
 	claims, err := h.Tokens.Validate(raw)
 	switch {
 	case errors.Is(err, accesstoken.ErrInvalidToken):
-		return "", nil // expired, forged or malformed: nothing to revoke
+		return revocation{}, nil // expired, forged or malformed: nothing to revoke
 	case errors.Is(err, accesstoken.ErrNoKeys):
-		return "", oauth.KeysUnavailable(err)
+		return revocation{}, oauth.KeysUnavailable(err)
 	case err != nil:
-		return "", oauth.ServerError(err)
+		return revocation{}, oauth.ServerError(err)
 	}
 	if claims.ClientID != client.ID {
-		return "", errOtherClient
+		return revocation{}, errOtherClient
 	}
+	done := revocation{kind: "access_token", sessionID: claims.SessionID, username: claims.PreferredUsername}
 	if claims.SessionID != "" {
 		// The session goes with it: one revocation per session, however
 		// many access tokens were revoked, so that revoking in a loop cannot
 		// grow every replica's mirror; and a leaked access token may mean a
 		// leaked refresh token.
 		if err := h.Sessions.Revoke(ctx, claims.SessionID, claims.ExpiresAt.Time); err != nil {
-			return "", err
+			return revocation{}, err
 		}
-		return "access_token", nil
+		return done, nil
 	}
 	exp := claims.ExpiresAt.Time.Add(h.Tokens.Skew())
 	if err := h.Store.RevokeAccessToken(ctx, claims.ID, exp); err != nil {
-		return "", oauth.StoreUnavailable(err)
+		return revocation{}, oauth.StoreUnavailable(err)
 	}
 	if h.Noter != nil {
 		h.Noter.Note(store.RevocationEvent{JTI: claims.ID, Until: exp})
 	}
-	return "access_token", nil
+	return done, nil
 }
 
 // revokeRefreshToken revokes the session of a refresh token of it, current
 // or used: whoever holds any of its tokens may end it.
-func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client store.Client) (string, error) {
+func (h *Handler) revokeRefreshToken(ctx context.Context, raw string, client store.Client) (revocation, error) {
 	tok, ok := session.Parse(raw)
 	if !ok {
-		return "", nil
+		return revocation{}, nil
 	}
 	sess, err := h.Store.GetSession(ctx, tok.ID())
 	switch {
 	case errors.Is(err, store.ErrNotFound):
-		return "", nil
+		return revocation{}, nil
 	case err != nil:
-		return "", oauth.StoreUnavailable(err)
+		return revocation{}, oauth.StoreUnavailable(err)
 	}
 	if tok.StandingIn(sess) == session.Foreign {
-		return "", nil // not a token this session issued
+		return revocation{}, nil // not a token this session issued
 	}
 	if sess.ClientID != client.ID {
-		return "", errOtherClient
+		return revocation{}, errOtherClient
 	}
 	// Also for a session revoked already: revoking again finishes a
 	// revocation that stopped half-way, and costs nothing otherwise.
 	if err := h.Sessions.Revoke(ctx, sess.ID, sess.AccessExpiresAt); err != nil {
-		return "", err
+		return revocation{}, err
 	}
-	return "refresh_token", nil
+	return revocation{kind: "refresh_token", sessionID: sess.ID, username: sess.Username, again: sess.Revoked}, nil
 }
 
 // errOtherClient refuses to revoke a token issued to another client (RFC

@@ -25,6 +25,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/clientauth"
 	"github.com/authstack/authstack/authserver/clientip"
 	"github.com/authstack/authstack/authserver/logsample"
@@ -55,6 +56,9 @@ type Handler struct {
 	// Sample, if set, keeps floods of like refusals out of the log; the
 	// metrics count every request regardless.
 	Sample *logsample.Sampler
+	// Audit, if set, records every success and (sampled) refusal in the
+	// audit trail.
+	Audit *audit.Logger
 
 	warnXFF sync.Once
 }
@@ -67,10 +71,17 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	start := time.Now()
 	// RFC 6749 §5.1: no response of the token endpoint may be cached.
 	oauth.NoStore(w)
-	resp, grantType, err := h.serve(w, r)
+	req := &Request{GrantType: unknownGrant, ClientIP: h.IPs.ClientIP(r)}
+	resp, err := h.serve(w, r, req)
+	grantType, ip := req.GrantType, req.ClientIP.String()
+	event := audit.Event{
+		Endpoint: audit.EndpointToken, GrantType: grantType, SourceIP: req.ClientIP,
+		Username: req.Username, ClientID: req.Client.ID, SessionID: req.SessionID,
+	}
 	outcome := "success"
 	if err != nil {
 		outcome = oauth.As(err).Code
+		h.Audit.Record(r.Context(), event.Refused(err))
 		// Never the parameters: a failed login's username field may hold
 		// a mistyped password. Of a flood of one kind (one grant type,
 		// error and status: a bounded set of keys), only a sample is
@@ -78,42 +89,55 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		// refresh grant's refusals. Sessions the refresh grant ends are
 		// logged by the grant itself, never sampled.
 		(&oauth.Responder{Log: h.Log, Msg: "Token request refused", Sample: h.Sample}).
-			Respond(w, r, err, grantType, "grant_type", grantType, "client_ip", h.IPs.ClientIP(r).String())
+			Respond(w, r, err, grantType, "grant_type", grantType, "client_ip", ip)
 	} else {
+		event.Event, event.Outcome = audit.Login, audit.Success
+		if grantType == GrantRefreshToken {
+			event.Event = audit.Refresh
+		}
+		event.ClientID, event.SessionID = resp.ClientID, resp.SessionID
+		// Written before the tokens go out: a client that has them has its
+		// line in the audit trail.
+		h.Audit.Record(r.Context(), event)
 		h.Log.InfoContext(r.Context(), "Token issued", "grant_type", grantType, "client_id", resp.ClientID,
-			"client_ip", h.IPs.ClientIP(r).String(), "sub", resp.Subject)
+			"client_ip", ip, "sub", resp.Subject)
 		oauth.WriteJSON(w, http.StatusOK, resp)
 	}
 	h.Metrics.TokenRequests.WithLabelValues(grantType, outcome).Inc()
 	h.Metrics.TokenDuration.WithLabelValues(grantType, outcome).Observe(time.Since(start).Seconds())
 }
 
-// serve handles the request and returns the tokens, or the error, and the
-// grant type for the metrics: the request's once it names a grant the
-// server serves (a bounded set), "unknown" before.
-func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, string, error) {
-	const unknown = "unknown"
+// unknownGrant is the grant type of the metrics and the audit trail for a
+// request that names none the server serves (a bounded set).
+const unknownGrant = "unknown"
+
+// serve handles the request and returns the tokens, or the error. It
+// fills req as it learns: the grant type once the request names a grant
+// the server serves, the form, the client once admitted, and what the
+// grant tells of the user and the session.
+func (h *Handler) serve(w http.ResponseWriter, r *http.Request, req *Request) (*Response, error) {
 	if r.Method != http.MethodPost {
-		return nil, unknown, oauth.MethodNotAllowed(http.MethodPost)
+		return nil, oauth.MethodNotAllowed(http.MethodPost)
 	}
 	form, err := oauth.ParseForm(w, r)
 	if err != nil {
-		return nil, unknown, err
+		return nil, err
 	}
 	gt := form.Get("grant_type")
 	if gt == "" {
-		return nil, unknown, oauth.InvalidRequest("missing parameter: grant_type")
+		return nil, oauth.InvalidRequest("missing parameter: grant_type")
 	}
 	grant, ok := h.Grants[gt]
 	if !ok {
-		return nil, unknown, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
+		return nil, oauth.UnsupportedGrantType("unsupported grant_type: " + oauth.Echo(gt))
 	}
+	req.GrantType = gt
 	if h.Keys.Current() == nil {
 		// Before client authentication and the grant: nothing is counted,
 		// hashed or rotated for a token that cannot be signed.
-		return nil, gt, oauth.KeysUnavailable(accesstoken.ErrNoKeys)
+		return nil, oauth.KeysUnavailable(accesstoken.ErrNoKeys)
 	}
-	ip := h.IPs.ClientIP(r)
+	ip := req.ClientIP
 	if h.IPs.IgnoresForwardedFor(r) {
 		h.Metrics.ForwardedForIgnored.Inc()
 		h.warnXFF.Do(func() {
@@ -125,34 +149,35 @@ func (h *Handler) serve(w http.ResponseWriter, r *http.Request) (*Response, stri
 		// Refuse overload before client authentication writes its throttle
 		// counters: a busy server must not cost the store anything.
 		if err := o.Overloaded(); err != nil {
-			return nil, gt, err
+			return nil, err
 		}
 	}
-	req := &Request{GrantType: gt, Form: form, ClientIP: ip}
+	req.Form = form
+	// The sessions a grant ends are recorded with the request's origin.
+	ctx := audit.WithOrigin(r.Context(), audit.Origin{Endpoint: audit.EndpointToken, GrantType: gt, SourceIP: ip})
 	if g, ok := grant.(NamedClientGrant); ok {
 		if id, ok := h.Clients.Named(r, form); ok {
 			// The client's registration is read with the grant's first
 			// reads, and judged before the grant does anything else.
 			p := h.pending(id, gt)
-			resp, err := g.HandleNamed(r.Context(), req, p)
+			resp, err := g.HandleNamed(ctx, req, p)
 			if err == nil && !p.admitted {
 				// Fail closed: no grant issues tokens to a client it did
 				// not have judged.
-				return nil, gt, oauth.ServerError(errors.New("grant " + gt + " answered without judging its client"))
+				return nil, oauth.ServerError(errors.New("grant " + gt + " answered without judging its client"))
 			}
-			return resp, gt, err
+			return resp, err
 		}
 	}
 	client, err := h.Clients.Authenticate(r.Context(), r, form, ip)
 	if err != nil {
-		return nil, gt, err
+		return nil, err
 	}
 	if err := h.admit(r.Context(), client, gt); err != nil {
-		return nil, gt, err
+		return nil, err
 	}
 	req.Client = client
-	resp, err := grant.Handle(r.Context(), req)
-	return resp, gt, err
+	return grant.Handle(ctx, req)
 }
 
 // admit applies the endpoint's policy to an authenticated client: a

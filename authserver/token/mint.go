@@ -27,6 +27,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/internal/clocks"
 	"github.com/authstack/authstack/internal/oauth"
@@ -76,6 +77,8 @@ type Minter struct {
 	// sessions.
 	MaxSessionsPerUser int
 	Revoker            *session.Revoker
+	// Audit, if set, records the sessions a login evicts.
+	Audit *audit.Logger
 	// Clock stamps the sessions; nil is the real clock.
 	Clock clock.PassiveClock
 }
@@ -184,17 +187,23 @@ func (m *Minter) Issue(s Session) (*Response, *store.Session, error) {
 	}, nil
 }
 
-// evict ends the sessions a new one pushed beyond MaxSessionsPerUser.
-func (m *Minter) evict(ctx context.Context, evicted []string) error {
+// evict ends the sessions a new one of username pushed beyond
+// MaxSessionsPerUser.
+func (m *Minter) evict(ctx context.Context, username string, evicted []string) error {
 	now := clocks.Or(m.Clock).Now()
 	for _, old := range evicted {
 		// Its access tokens expire by now plus the longest lifetime at most.
 		if err := m.Revoker.Revoke(ctx, old, now.Add(accesstoken.MaxTTL)); err != nil {
 			return err
 		}
+		m.Audit.Record(ctx, audit.Event{Event: audit.Revocation, Outcome: audit.Success, Username: username, SessionID: old,
+			Reason: evictedReason})
 	}
 	return nil
 }
+
+// evictedReason is why a login ended an older session of its user.
+const evictedReason = "the user's session limit (--max-sessions-per-user) was reached"
 
 // accessExpiry is when an access token of c issued at now expires: its
 // lifetime, but never past its session's end.
@@ -282,6 +291,7 @@ func (m *Minter) issue(r accesstoken.Request, c store.Client, now, end time.Time
 		Scope:       strings.Join(r.Scopes, " "),
 		Subject:     r.Subject,
 		ClientID:    c.ID,
+		SessionID:   r.SessionID,
 	}, exp, nil
 }
 

@@ -110,6 +110,10 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		begun, err = g.Logins.BeginLogin(ctx, store.LoginStart{Username: username, Rate: rate, Reservation: r}, now)
 		return begun.Admission, err
 	})
+	if begun.Known {
+		// For the audit trail: a name the store has a user of.
+		req.Username = username
+	}
 	if err != nil {
 		return nil, throttle.Refusal(g.Metrics, err)
 	}
@@ -156,7 +160,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 	})
 	// The sessions pushed out of the user's index end even if this one
 	// failed: the index has forgotten them already.
-	evictErr := g.Minter.evict(ctx, evicted)
+	evictErr := g.Minter.evict(ctx, username, evicted)
 	switch {
 	case err != nil:
 		return nil, oauth.StoreUnavailable(err)

@@ -25,6 +25,7 @@ import (
 
 	"k8s.io/utils/clock"
 
+	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/authserver/session"
 	"github.com/authstack/authstack/authserver/throttle"
@@ -56,6 +57,9 @@ type RefreshGrant struct {
 	// one presented by another client, a user since disabled): rare and
 	// telling events, never sampled.
 	Log *slog.Logger
+	// Audit, if set, records them in the audit trail, never sampled
+	// either.
+	Audit *audit.Logger
 	// Clock decides expiry; nil is the real clock.
 	Clock clock.PassiveClock
 }
@@ -191,6 +195,7 @@ func (g *RefreshGrant) current(ctx context.Context, tok session.Token, req *Requ
 	case err != nil:
 		return store.Session{}, oauth.StoreUnavailable(err)
 	}
+	req.Username, req.SessionID = sess.Username, sess.ID // for the audit trail
 	standing := tok.StandingIn(sess)
 	switch {
 	case sess.Revoked:
@@ -296,10 +301,15 @@ func (g *RefreshGrant) revoke(ctx context.Context, sess store.Session, answer *o
 	if err := g.Revoker.Revoke(ctx, sess.ID, sess.AccessExpiresAt); err != nil {
 		return err
 	}
-	if g.Log != nil && !sess.Revoked {
+	if sess.Revoked {
+		return answer // ended before: nothing new to record
+	}
+	if g.Log != nil {
 		g.Log.WarnContext(ctx, "Refresh session ended", "sid", sess.ID, "client_id", sess.ClientID, "sub", sess.Username,
 			"reason", why)
 	}
+	g.Audit.Record(ctx, audit.Event{Event: audit.Revocation, Outcome: audit.Success, Username: sess.Username,
+		ClientID: sess.ClientID, SessionID: sess.ID, Reason: why})
 	return answer
 }
 

@@ -48,6 +48,14 @@ type Request struct {
 	// the client its PendingClient admitted, once it has.
 	Client   store.Client
 	ClientIP netip.Addr
+
+	// Username and SessionID are for the audit trail, set by the grant
+	// once it knows them: the user, once the store has a record of that
+	// name (never the username field of a login for a name no user has,
+	// which may be a password typed in the wrong field), and the session
+	// of a refresh token the store holds.
+	Username  string
+	SessionID string
 }
 
 // NamedClientGrant is a grant that reads the registration of a client
@@ -111,9 +119,11 @@ type Response struct {
 	// in its scopes (OpenID Connect Core §3.1.3.3).
 	IDToken string `json:"id_token,omitempty"`
 
-	// Subject and ClientID are for the audit log only.
-	Subject  string `json:"-"`
-	ClientID string `json:"-"`
+	// Subject, ClientID and SessionID (the access token's sid, if any)
+	// are for the logs and the audit trail only.
+	Subject   string `json:"-"`
+	ClientID  string `json:"-"`
+	SessionID string `json:"-"`
 }
 
 // Grant handles one grant type. It returns an *oauth.Error for every

@@ -208,8 +208,8 @@ func WriteError(w http.ResponseWriter, err error) {
 	if e.allow != "" {
 		h.Set("Allow", e.allow)
 	}
-	if e.RetryAfter > 0 {
-		h.Set("Retry-After", strconv.Itoa(retryAfterSeconds(e.RetryAfter)))
+	if s := e.RetryAfterSeconds(); s > 0 {
+		h.Set("Retry-After", strconv.Itoa(s))
 	}
 	if e.Code == "" {
 		// RFC 6750 §3.1: a request without credentials gets the challenge
@@ -234,10 +234,11 @@ func NoStore(w http.ResponseWriter) {
 	w.Header().Set("Pragma", "no-cache")
 }
 
-func retryAfterSeconds(d time.Duration) int {
-	s := int((d + time.Second - 1) / time.Second)
-	if s < 1 {
-		s = 1
+// RetryAfterSeconds is the Retry-After the response carries, in whole
+// seconds rounded up (at least 1); 0 without one.
+func (e *Error) RetryAfterSeconds() int {
+	if e.RetryAfter <= 0 {
+		return 0
 	}
-	return s
+	return int((e.RetryAfter + time.Second - 1) / time.Second)
 }

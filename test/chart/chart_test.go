@@ -24,6 +24,7 @@ package chart
 import (
 	"bufio"
 	"bytes"
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -218,6 +219,11 @@ func TestRenderedManifests(t *testing.T) {
 			if got := slices.Contains(server.Containers[0].Args, "--service-account-clients"); got != saClients {
 				t.Errorf("token server args %v: --service-account-clients %v, want %v", server.Containers[0].Args, got, saClients)
 			}
+			// The audit trail goes where server.auditLog says, stdout by default.
+			auditLog := cmp.Or(readValues(t, f).Server.AuditLog, "stdout")
+			if !slices.Contains(server.Containers[0].Args, "--audit-log="+auditLog) {
+				t.Errorf("token server args %v: no --audit-log=%s", server.Containers[0].Args, auditLog)
+			}
 			if !hasEnv(server.Containers[0], "GODEBUG", "madvdontneed=0") {
 				t.Errorf("token server: no GODEBUG=madvdontneed=0")
 			}
@@ -347,6 +353,7 @@ type values struct {
 		ServiceAccountClients struct {
 			Enabled bool `json:"enabled"`
 		} `json:"serviceAccountClients"`
+		AuditLog string `json:"auditLog"`
 	} `json:"server"`
 }
 
@@ -505,6 +512,9 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"replicas two", append(slices.Clone(base), "--set-string", "server.replicas=two"), "/server/replicas"},
 		{"unknown key", append(slices.Clone(base), "--set", "server.replica=2"), "additional properties 'replica' not allowed"},
 		{"log level", append(slices.Clone(base), "--set", "manager.logLevel=loud"), "/manager/logLevel"},
+		// A file would need a volume the chart does not mount (the root
+		// filesystem is read-only).
+		{"audit log to a file", append(slices.Clone(base), "--set", "server.auditLog=/var/log/audit.log"), "/server/auditLog"},
 		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
 		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
 		// Behind an ingress every client would share its address, and so one
