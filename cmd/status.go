@@ -93,7 +93,7 @@ func newStatusCommand(clk clock.PassiveClock) *cobra.Command {
 	fs.StringVar(&o.kubeconfig, "kubeconfig", "", "path to a kubeconfig (default: $KUBECONFIG, ~/.kube/config, or in-cluster)")
 	fs.StringVar(&o.context, "context", "", "kubeconfig context to use (default: its current context)")
 	fs.StringVarP(&o.namespace, "namespace", "n", "", "namespace to look in (default: the context's)")
-	fs.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "look in every namespace (one by one where AuthUsers cannot be listed cluster-wide)")
+	fs.BoolVarP(&o.allNamespaces, "all-namespaces", "A", false, "look in every namespace, one by one where AuthUsers cannot be listed cluster-wide (overrides --namespace)")
 	fs.StringVarP(&o.output, "output", "o", "text", "output format: text, or json (a stable schema, docs/operations.md)")
 	annotateEnv(fs)
 	return c

@@ -17,6 +17,7 @@ limitations under the License.
 package userstatus
 
 import (
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -139,5 +140,21 @@ Also:
 `
 	if b.String() != want {
 		t.Fatalf("text\n%s\nwant\n%s", b.String(), want)
+	}
+}
+
+// docs/operations.md documents every finding's code and every verdict
+// (the -o json schema scripts rely on).
+func TestEveryCodeIsDocumented(t *testing.T) {
+	doc, err := os.ReadFile("../../docs/operations.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, c := range []string{CodeNotFound, CodeForbidden, CodeOtherUsername, CodeDisabled, CodeNotReady, CodeNotReconciled,
+		CodeConflict, CodeThrottled, CodeTokensRefusedUntil, CodePasswordChanged, CodeTokensRevoked, CodeLastLogin,
+		string(VerdictOK), string(VerdictBlocked), string(VerdictUnknown)} {
+		if !strings.Contains(string(doc), "`"+c+"`") {
+			t.Errorf("docs/operations.md does not name %q", c)
+		}
 	}
 }
