@@ -36,8 +36,9 @@ import (
 )
 
 // pageSize is the AuthUsers read per list request: a cluster's 20,000 are
-// read in pages, never held by the API server in one response.
-const pageSize = 500
+// read in pages, never held by the API server in one response. A variable
+// for the test that pages through a few.
+var pageSize int64 = 500
 
 // Scope is where to look for the user's AuthUser.
 type Scope struct {
