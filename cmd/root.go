@@ -19,6 +19,7 @@ limitations under the License.
 package cmd
 
 import (
+	"errors"
 	"fmt"
 	"log/slog"
 	"os"
@@ -26,6 +27,7 @@ import (
 
 	"github.com/spf13/cobra"
 	"github.com/spf13/pflag"
+	"k8s.io/utils/clock"
 )
 
 // envPrefix prefixes the environment variable of every flag:
@@ -44,16 +46,57 @@ func NewRoot() *cobra.Command {
 		},
 	}
 	root.AddCommand(newServerCommand(), newDevCommand(), newManagerCommand(),
-		newLoginCommand(), newLogoutCommand(), newKubeconfigCommand(), newJWKSCommand())
+		newLoginCommand(), newLogoutCommand(), newKubeconfigCommand(), newJWKSCommand(), newStatusCommand(clock.RealClock{}))
 	return root
 }
 
-// Execute runs the root command and exits non-zero on error.
-func Execute() {
-	if err := NewRoot().Execute(); err != nil {
-		fmt.Fprintln(os.Stderr, errorLine(err))
-		os.Exit(1)
+// Execute runs the root command and exits with its status.
+func Execute() { os.Exit(execute(NewRoot())) }
+
+// execute runs root and returns the process's exit status: 0, 1 on an
+// error, or an exitError's code. The error, if any, goes to stderr.
+func execute(root *cobra.Command) int {
+	err := root.Execute()
+	if err == nil {
+		return 0
 	}
+	if !errors.Is(err, errSilent) {
+		fmt.Fprintln(os.Stderr, errorLine(err))
+	}
+	return exitCode(err)
+}
+
+// exitError ends the command with its exit code, printing err if set: a
+// command whose answer is its exit status (`authstack status`).
+type exitError struct {
+	code int
+	err  error
+}
+
+// errSilent is the error of an exitError without one: nothing to print.
+var errSilent = errors.New("no error to print")
+
+func (e *exitError) Error() string {
+	if e.err == nil {
+		return fmt.Sprintf("exit status %d", e.code)
+	}
+	return e.err.Error()
+}
+
+func (e *exitError) Unwrap() error {
+	if e.err == nil {
+		return errSilent
+	}
+	return e.err
+}
+
+// exitCode is the process's exit status for a command's error.
+func exitCode(err error) int {
+	var ee *exitError
+	if errors.As(err, &ee) {
+		return ee.code
+	}
+	return 1
 }
 
 // bindEnv sets every flag not given on the command line from its

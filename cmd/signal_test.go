@@ -28,17 +28,17 @@ import (
 )
 
 // TestMain lets a test run this package's commands as a real process: with
-// AUTHSTACK_TEST_MAIN set, the test binary is `authstack`.
+// AUTHSTACK_TEST_MAIN set, the test binary is `authstack`. It stops the API
+// server the status tests start (kube).
 func TestMain(m *testing.M) {
 	if os.Getenv("AUTHSTACK_TEST_MAIN") == "1" {
 		root := NewRoot()
 		root.SetArgs(os.Args[1:])
-		if err := root.Execute(); err != nil {
-			os.Exit(1)
-		}
-		os.Exit(0)
+		os.Exit(execute(root))
 	}
-	os.Exit(m.Run())
+	code := m.Run()
+	kube.Stop()
+	os.Exit(code)
 }
 
 // The first SIGTERM starts the drain; a second one ends the process at once

@@ -110,7 +110,8 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		// be disabled or logged out whatever state its Secret is in.
 		cred = records.Credential{Hash: existing.PasswordHash, Version: existing.SecretVersion}
 	}
-	want := records.User(u, cred, existing, r.Clock.Now())
+	now := r.Clock.Now()
+	want := records.User(u, cred, existing, now)
 	if !records.SameUser(want, existing) {
 		if err := r.Store.PutUser(ctx, want); err != nil {
 			return storeUnavailable(err)
@@ -118,6 +119,7 @@ func (r *AuthUserReconciler) sync(ctx context.Context, u *v1alpha1.AuthUser) err
 		log.FromContext(ctx).Info("Credential record written", "username", want.Username)
 	}
 	u.Status.Username = want.Username
+	recordStatus(&u.Status, want, cred.Changed, now)
 	return credErr
 }
 

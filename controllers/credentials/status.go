@@ -19,6 +19,7 @@ package credentials
 import (
 	"context"
 	"errors"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	"k8s.io/apimachinery/pkg/api/equality"
@@ -26,6 +27,9 @@ import (
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/client-go/tools/events"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+
+	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/store"
 )
 
 // statusFields points into the status of an AuthUser or AuthClient.
@@ -42,6 +46,30 @@ func setReady(conds *[]metav1.Condition, c metav1.Condition) (transition bool) {
 	transition = old == nil || old.Status != c.Status || old.Reason != c.Reason
 	meta.SetStatusCondition(conds, c)
 	return transition
+}
+
+// recordStatus reflects the record rec the manager holds for an AuthUser
+// in its status: tokensNotBefore is the record's not-before, and
+// passwordChangedTime moves to now when this reconcile stored a new
+// password (records.Credential.Changed: the Secret's password no longer
+// verifies against the stored hash, or its given hash is another; neither
+// a new record nor an unchanged password re-read is a change). Both are
+// kept to the second, as the API server stores them, so that an unchanged
+// record leaves the status as it was: the reconcile patches nothing.
+// They go out with the reconcile's one status patch, a merge patch of
+// what changed, which leaves the fields other writers keep
+// (lastLoginTime, throttle) alone.
+func recordStatus(st *v1alpha1.AuthUserStatus, rec store.User, passwordChanged bool, now time.Time) {
+	st.TokensNotBefore = toSecond(rec.NotBefore)
+	if passwordChanged {
+		st.PasswordChangedTime = toSecond(now)
+	}
+}
+
+// toSecond is t as the API server keeps a metav1.Time: to the second.
+func toSecond(t time.Time) *metav1.Time {
+	mt := metav1.NewTime(t.Truncate(time.Second))
+	return &mt
 }
 
 // readyEvent is the type of the Event that Ready changing from old (nil:

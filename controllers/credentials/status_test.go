@@ -18,11 +18,14 @@ package credentials
 
 import (
 	"testing"
+	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/equality"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
 	"github.com/authstack/authstack/api/v1alpha1"
+	"github.com/authstack/authstack/internal/store"
 )
 
 func TestSetReadyReportsTransitions(t *testing.T) {
@@ -66,4 +69,53 @@ func TestReadyEvent(t *testing.T) {
 			t.Errorf("%s: Event %q, want %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// The status reflects the record's not-before, and the time of a password
+// change only when the reconcile stored one, both to the second: a record
+// that did not change leaves the status equal to what the API server
+// returned (no patch), and the other writers' fields stay.
+func TestRecordStatus(t *testing.T) {
+	nb := time.Date(2026, 12, 2, 10, 0, 0, 123_000_000, time.UTC)
+	now := nb.Add(1500 * time.Millisecond)
+	login := metav1.NewTime(nb.Add(-time.Hour))
+	st := v1alpha1.AuthUserStatus{LastLoginTime: &login,
+		Throttle: &v1alpha1.AuthUserThrottle{Until: metav1.NewTime(now.Add(time.Minute).Truncate(time.Second)), Limit: "user_ip"}}
+	before := *st.DeepCopy()
+
+	recordStatus(&st, store.User{NotBefore: nb}, false, now)
+	if got := st.TokensNotBefore; got == nil || !got.Equal(ptrTime(nb.Truncate(time.Second))) {
+		t.Fatalf("tokensNotBefore %v, want %v", got, nb.Truncate(time.Second))
+	}
+	if st.PasswordChangedTime != nil {
+		t.Fatalf("passwordChangedTime %v without a password change", st.PasswordChangedTime)
+	}
+	if !equality.Semantic.DeepEqual(st.LastLoginTime, before.LastLoginTime) || !equality.Semantic.DeepEqual(st.Throttle, before.Throttle) {
+		t.Fatal("lastLoginTime or throttle changed")
+	}
+
+	// The status as the API server returns it (Local time, whole seconds)
+	// equals the one the next reconcile of the same record computes.
+	read := st.DeepCopy()
+	read.TokensNotBefore = ptrTime(read.TokensNotBefore.Local())
+	again := read.DeepCopy()
+	recordStatus(again, store.User{NotBefore: nb}, false, now.Add(time.Hour))
+	if !equality.Semantic.DeepEqual(read, again) {
+		t.Fatalf("an unchanged record changed the status: %+v, was %+v", again, read)
+	}
+
+	recordStatus(&st, store.User{NotBefore: now}, true, now)
+	if got := st.PasswordChangedTime; got == nil || !got.Equal(ptrTime(now.Truncate(time.Second))) {
+		t.Fatalf("passwordChangedTime %v, want %v", got, now.Truncate(time.Second))
+	}
+	changed := *st.PasswordChangedTime
+	recordStatus(&st, store.User{NotBefore: now}, false, now.Add(time.Hour))
+	if !st.PasswordChangedTime.Equal(&changed) {
+		t.Fatalf("passwordChangedTime moved to %v without a password change", st.PasswordChangedTime)
+	}
+}
+
+func ptrTime(t time.Time) *metav1.Time {
+	mt := metav1.NewTime(t)
+	return &mt
 }

@@ -118,6 +118,7 @@ type Env struct {
 	// test signs ServiceAccount tokens the API server itself would not
 	// issue (one already expired).
 	CertDir string
+	plane   *envtest.ControlPlane // adds users (Kubeconfig)
 }
 
 // Main is the TestMain of a package whose tests need a real API server: it
@@ -125,6 +126,51 @@ type Env struct {
 // fills in e, runs the tests, stops the server and exits. The managers'
 // logs are quiet unless AUTHSTACK_TEST_LOG=1.
 func Main(m *testing.M, e *Env) {
+	env, started, err := start()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, err)
+		os.Exit(1)
+	}
+	*e = *started
+	code := m.Run()
+	if err := env.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
+	}
+	os.Exit(code)
+}
+
+// Lazy is the API server of a package of which only some tests need one:
+// the first to ask (Get) starts it, and the package's TestMain calls Stop
+// after m.Run.
+type Lazy struct {
+	once sync.Once
+	env  *envtest.Environment
+	e    *Env
+	err  error
+}
+
+// Get starts the API server on first use and returns it.
+func (l *Lazy) Get(t *testing.T) *Env {
+	t.Helper()
+	l.once.Do(func() { l.env, l.e, l.err = start() })
+	if l.err != nil {
+		t.Fatal(l.err)
+	}
+	return l.e
+}
+
+// Stop stops the API server, if one was started.
+func (l *Lazy) Stop() {
+	if l.env == nil {
+		return
+	}
+	if err := l.env.Stop(); err != nil {
+		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
+	}
+}
+
+// start starts kube-apiserver and etcd with the CRDs installed.
+func start() (*envtest.Environment, *Env, error) {
 	level := slog.LevelError
 	if os.Getenv("AUTHSTACK_TEST_LOG") == "1" {
 		level = slog.LevelDebug
@@ -137,21 +183,34 @@ func Main(m *testing.M, e *Env) {
 	}
 	cfg, err := env.Start()
 	if err != nil {
-		fmt.Fprintf(os.Stderr, "start envtest: %v\n", err)
-		os.Exit(1)
+		return nil, nil, fmt.Errorf("start envtest: %w", err)
 	}
 	c, err := client.New(cfg, client.Options{Scheme: Scheme()})
 	if err != nil {
-		fmt.Fprintln(os.Stderr, err)
 		_ = env.Stop()
-		os.Exit(1)
+		return nil, nil, err
 	}
-	e.Config, e.Client, e.CertDir = cfg, c, env.ControlPlane.APIServer.CertDir
-	code := m.Run()
-	if err := env.Stop(); err != nil {
-		fmt.Fprintf(os.Stderr, "stop envtest: %v\n", err)
+	return env, &Env{Config: cfg, Client: c, CertDir: env.ControlPlane.APIServer.CertDir, plane: &env.ControlPlane}, nil
+}
+
+// Kubeconfig writes the kubeconfig of a new user of the API server, in
+// groups (none: a user that may do nothing until RBAC lets it), and
+// returns its path.
+func (e *Env) Kubeconfig(t *testing.T, name string, groups ...string) string {
+	t.Helper()
+	u, err := e.plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		t.Fatal(err)
 	}
-	os.Exit(code)
+	kc, err := u.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name+"-kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
 }
 
 // Namespace creates a namespace of its own for one test.
