@@ -24,12 +24,23 @@ import (
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/internal/oauth"
 )
 
-// statusRecorder remembers the status code a handler wrote.
+// statusRecorder remembers the status code a handler wrote, and whether
+// the error it rendered (oauth.WriteError tells it: oauth.ErrorObserver)
+// was the store's being unreachable.
 type statusRecorder struct {
 	http.ResponseWriter
-	status int
+	status    int
+	storeDown bool
+}
+
+// ObserveError implements oauth.ErrorObserver.
+func (r *statusRecorder) ObserveError(e *oauth.Error) {
+	r.storeDown = r.storeDown || e.StoreDown()
 }
 
 func (r *statusRecorder) WriteHeader(code int) {
@@ -75,6 +86,9 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 			rec.status = http.StatusOK
 		}
 		counts.inc(rec.status)
+		if rec.storeDown {
+			counts.storeDown.Inc()
+		}
 		if !logged {
 			return
 		}
@@ -84,18 +98,23 @@ func (s *Server) instrument(next http.Handler) http.Handler {
 	})
 }
 
-// requestCounts counts one route's requests by status code: each code's
-// counter is looked up by its labels once, not on every request.
+// requestCounts counts one route's requests by status code, and those
+// refused because the store could not be reached: each code's counter is
+// looked up by its labels once, not on every request.
 type requestCounts struct {
 	vec   *prometheus.CounterVec // the "handler" label set
 	mu    sync.RWMutex
 	codes map[int]prometheus.Counter
+	// storeDown is the route's StoreUnavailable counter, made at once so
+	// that every route's series exists (at 0) before the first outage.
+	storeDown prometheus.Counter
 }
 
-func newRequestCounts(requests *prometheus.CounterVec, handler string) *requestCounts {
+func newRequestCounts(m *metrics.Metrics, handler string) *requestCounts {
 	return &requestCounts{
-		vec:   requests.MustCurryWith(prometheus.Labels{"handler": handler}),
-		codes: make(map[int]prometheus.Counter),
+		vec:       m.HTTPRequests.MustCurryWith(prometheus.Labels{"handler": handler}),
+		codes:     make(map[int]prometheus.Counter),
+		storeDown: m.StoreUnavailable.WithLabelValues(handler),
 	}
 }
 

@@ -139,9 +139,13 @@ func TestMirrorMetrics(t *testing.T) {
 		"authstack_revocation_mirror_revoked_tokens":   0,
 		"authstack_revocation_mirror_revoked_sessions": 1,
 		// alice, bob, carol, and the states of billing, cli and refresh-only.
-		"authstack_revocation_mirror_users":           6,
-		"authstack_revocation_mirror_loads_total":     1,
-		"authstack_revocation_mirror_rollbacks_total": 0,
+		"authstack_revocation_mirror_users":               6,
+		"authstack_revocation_mirror_loads_total":         1,
+		"authstack_revocation_mirror_rollbacks_total":     0,
+		"authstack_revocation_mirror_sync_errors_total":   0,
+		"authstack_revocation_mirror_epoch_changes_total": 0,
+		// The session's revocation, read back from the change log.
+		"authstack_revocation_propagation_seconds_count": 1,
 	} {
 		if got := ts.metric(t, name); got != want {
 			t.Errorf("%s = %v, want %v", name, got, want)

@@ -57,6 +57,9 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 		t.Fatalf("userinfo before the outage: %d", rec.Code)
 	}
 	session := ts.login(t)
+	if got := ts.metric(t, `authstack_store_unavailable_total{endpoint="/token"}`); got != 0 {
+		t.Fatalf("store unavailable before the outage: %v", got)
+	}
 
 	rs.Stop()
 	// Validation answers from the mirror until it is older than the bound,
@@ -99,12 +102,25 @@ func TestRedisOutageFailsClosedAndRecovers(t *testing.T) {
 	if rec := ts.doOn(ts.handler, http.MethodGet, "/readyz"); rec.Code != http.StatusServiceUnavailable {
 		t.Errorf("readyz with Redis down: %d", rec.Code)
 	}
+	// The refusals for want of the store are counted by endpoint; those of
+	// a stale mirror (userinfo, verify) are not the store's.
+	for endpoint, want := range map[string]float64{"/token": 4, "/revoke": 2, "/introspect": 2, "/userinfo": 0, "/verify": 0} {
+		if got := ts.metric(t, `authstack_store_unavailable_total{endpoint="`+endpoint+`"}`); got != want {
+			t.Errorf("store unavailable at %s: %v, want %v", endpoint, got, want)
+		}
+	}
+	if got := ts.metric(t, "authstack_revocation_mirror_sync_errors_total"); got == 0 {
+		t.Error("the mirror's failed reads are not counted")
+	}
 	if rec := ts.doOn(ts.handler, http.MethodGet, "/healthz"); rec.Code != http.StatusOK {
 		t.Errorf("healthz is liveness only and must stay 200: %d", rec.Code)
 	}
 
 	rs.Restart()
 	ts.waitFresh()
+	if got := ts.metric(t, "authstack_revocation_mirror_epoch_changes_total"); got != 1 {
+		t.Errorf("epoch changes after Redis came back empty: %v, want 1", got)
+	}
 	// Redis came back empty: alice's record is gone until the controller
 	// rewrites it, and the epoch is new, so her old token is refused rather
 	// than trusted.

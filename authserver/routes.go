@@ -21,7 +21,7 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/prometheus/client_golang/prometheus"
+	"github.com/authstack/authstack/authserver/metrics"
 )
 
 // route is one endpoint of the API listener. The route table of New is
@@ -93,15 +93,15 @@ type routeTable struct {
 	other *requestCounts
 }
 
-// newRouteTable indexes routes under prefix, each counted in requests
-// under its label.
-func newRouteTable(routes []route, prefix string, requests *prometheus.CounterVec) *routeTable {
+// newRouteTable indexes routes under prefix, each counted in m's request
+// metrics under its label.
+func newRouteTable(routes []route, prefix string, m *metrics.Metrics) *routeTable {
 	t := &routeTable{routes: routes, prefix: prefix, exact: make(map[string]route, len(routes)),
-		other: newRequestCounts(requests, otherLabel)}
+		other: newRequestCounts(m, otherLabel)}
 	counts := make(map[string]*requestCounts)
 	for _, rt := range routes {
 		if counts[rt.label()] == nil {
-			counts[rt.label()] = newRequestCounts(requests, rt.label())
+			counts[rt.label()] = newRequestCounts(m, rt.label())
 		}
 		rt.counts = counts[rt.label()]
 		if strings.HasSuffix(rt.path, "/") {

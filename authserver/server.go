@@ -347,6 +347,7 @@ func New(cfg Config) (*Server, error) {
 	issuer := &accesstoken.Issuer{Keys: cfg.Keys, Issuer: cfg.Issuer, Clock: cfg.Clock}
 	mirror := mirror.New(mirror.Options{
 		Feed: cfg.Store, MaxStaleness: cfg.MaxStaleness, Wait: cfg.RevocationWait, Leeway: cfg.ClockSkew, Clock: cfg.Clock, Log: cfg.Logger,
+		Propagation: cfg.Metrics.ObservePropagation,
 	})
 	// /userinfo is a resource of this server: it takes only tokens whose aud
 	// names the issuer (RFC 9068 §4), not every token the server signs. The
@@ -450,7 +451,7 @@ func New(cfg Config) (*Server, error) {
 		Issuer: cfg.Issuer, GrantTypes: []string{token.GrantPassword, token.GrantRefreshToken, token.GrantClientCredentials},
 		Endpoints: advertised(routes), Keys: cfg.Keys,
 	})
-	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer), cfg.Metrics.HTTPRequests)
+	s.routes = newRouteTable(routes, issuerPath(cfg.Issuer), cfg.Metrics)
 	cfg.Metrics.RegisterMirror(mirror)
 	s.api = s.instrument(s.routes.mux())
 	return s, nil

@@ -26,27 +26,44 @@ import (
 	"github.com/authstack/authstack/controllers/signingkeys"
 )
 
+// managerMetrics are the metrics of the manager's own that its
+// controllers update.
+type managerMetrics struct {
+	// keys are the signing-key rotation's.
+	keys *signingkeys.Metrics
+	// epochResets counts the store resets the epoch watcher found.
+	epochResets prometheus.Counter
+}
+
 // registerMetrics registers every metric of the manager's own with reg
 // (controller-runtime registers the reconcile metrics itself): the state of
-// AuthUsers and AuthClients, read from cache when scraped, and the signing-key
-// rotation's, which it returns for the signing-keys controller. A metric an
-// earlier manager of the process registered is kept and shared.
-func registerMetrics(reg prometheus.Registerer, cache client.Reader) (*signingkeys.Metrics, error) {
-	keys := signingkeys.NewMetrics()
+// AuthUsers and AuthClients, read from cache when scraped, the signing-key
+// rotation's and the epoch watcher's, which it returns for the
+// controllers. A metric an earlier manager of the process registered is
+// kept and shared.
+func registerMetrics(reg prometheus.Registerer, cache client.Reader) (managerMetrics, error) {
+	m := managerMetrics{keys: signingkeys.NewMetrics(), epochResets: prometheus.NewCounter(prometheus.CounterOpts{
+		Name: "authstack_epoch_resets_total",
+		Help: "Times the manager found the store's epoch marker gone or replaced: the store lost its data, and every record was rewritten.",
+	})}
+	keys := m.keys
 	var err error
 	if _, err = register(reg, credentials.NewStateCollector(cache)); err != nil {
-		return nil, err
+		return m, err
 	}
 	if keys.Age, err = register(reg, keys.Age); err != nil {
-		return nil, err
+		return m, err
 	}
 	if keys.Rotations, err = register(reg, keys.Rotations); err != nil {
-		return nil, err
+		return m, err
 	}
 	if keys.Errors, err = register(reg, keys.Errors); err != nil {
-		return nil, err
+		return m, err
 	}
-	return keys, nil
+	if m.epochResets, err = register(reg, m.epochResets); err != nil {
+		return m, err
+	}
+	return m, nil
 }
 
 // register registers c, or returns the collector already registered in

@@ -36,12 +36,15 @@ type Options struct {
 
 // Setup registers the manager's controllers and metrics with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	keyMetrics, err := registerMetrics(metrics.Registry, mgr.GetClient())
+	m, err := registerMetrics(metrics.Registry, mgr.GetClient())
 	if err != nil {
 		return err
+	}
+	if o.Credentials.EpochResets == nil {
+		o.Credentials.EpochResets = m.epochResets
 	}
 	if err := credentials.Setup(ctx, mgr, o.Credentials); err != nil {
 		return err
 	}
-	return signingkeys.Setup(mgr, o.SigningKeys, keyMetrics)
+	return signingkeys.Setup(mgr, o.SigningKeys, m.keys)
 }

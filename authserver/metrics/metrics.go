@@ -58,6 +58,14 @@ type Metrics struct {
 	// ForwardedForIgnored counts token requests whose X-Forwarded-For came
 	// from a peer that is not a trusted proxy.
 	ForwardedForIgnored prometheus.Counter
+	// StoreUnavailable counts requests refused with 503 because the store
+	// could not be reached, by endpoint (the route's label, as
+	// HTTPRequests' handler).
+	StoreUnavailable *prometheus.CounterVec
+	// RevocationPropagation observes, for every change the revocation
+	// mirror applies from the store's change log, the time from its
+	// writing to its application on this replica.
+	RevocationPropagation prometheus.Histogram
 }
 
 // New creates and registers the collectors, plus the Go and process collectors.
@@ -102,6 +110,15 @@ func New() *Metrics {
 			Name: "authstack_forwarded_for_ignored_total",
 			Help: "Token requests whose X-Forwarded-For was ignored because the peer is not in --trusted-proxies.",
 		}),
+		StoreUnavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "authstack_store_unavailable_total",
+			Help: "Requests refused with 503 because the store (Redis) could not be reached, by endpoint.",
+		}, []string{"endpoint"}),
+		RevocationPropagation: prometheus.NewHistogram(prometheus.HistogramOpts{
+			Name:    "authstack_revocation_propagation_seconds",
+			Help:    "Time from the writing of a revocation change (the store's clock) to its application by this replica's mirror.",
+			Buckets: []float64{.001, .0025, .005, .01, .025, .05, .1, .25, .5, 1, 2.5, 5, 10},
+		}),
 	}
 	m.Registry.MustRegister(
 		// The default Go metrics and the scheduler's latency: how long
@@ -112,6 +129,7 @@ func New() *Metrics {
 		collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}),
 		m.TokenRequests, m.TokenDuration, m.HashDuration, m.HashOverloads,
 		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight, m.ForwardedForIgnored,
+		m.StoreUnavailable, m.RevocationPropagation,
 	)
 	return m
 }
@@ -147,6 +165,10 @@ func (v *Validations) Granted() { v.success.Inc() }
 // Refused counts a validation refused with outcome (an OAuth error code).
 func (v *Validations) Refused(outcome string) { v.vec.WithLabelValues(v.endpoint, outcome).Inc() }
 
+// ObservePropagation records one change's propagation to the mirror
+// (mirror.Options.Propagation).
+func (m *Metrics) ObservePropagation(d time.Duration) { m.RevocationPropagation.Observe(d.Seconds()) }
+
 // Handler serves the registry in the Prometheus exposition format.
 func (m *Metrics) Handler() http.Handler {
 	return promhttp.HandlerFor(m.Registry, promhttp.HandlerOpts{Registry: m.Registry})
@@ -179,6 +201,10 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 			func(st mirror.Stats) float64 { return float64(st.Reloads) }},
 		{"authstack_revocation_mirror_rollbacks_total", "Times the store was found rolled back and the epoch replaced.", true,
 			func(st mirror.Stats) float64 { return float64(st.Rollbacks) }},
+		{"authstack_revocation_mirror_sync_errors_total", "Failed reads of the store by the revocation mirror (it retries; validations fail closed once it is stale).", true,
+			func(st mirror.Stats) float64 { return float64(st.SyncErrors) }},
+		{"authstack_revocation_mirror_epoch_changes_total", "Times the revocation mirror found a new store epoch: the store lost its data or was found rolled back.", true,
+			func(st mirror.Stats) float64 { return float64(st.EpochChanges) }},
 	} {
 		read := func() float64 { return f.read(s.Stats()) }
 		if f.counter {

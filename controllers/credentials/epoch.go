@@ -23,6 +23,7 @@ import (
 	"time"
 
 	"github.com/go-logr/logr"
+	"github.com/prometheus/client_golang/prometheus"
 	"k8s.io/apimachinery/pkg/util/wait"
 
 	"github.com/authstack/authstack/internal/store"
@@ -38,7 +39,14 @@ type epochWatcher struct {
 	interval time.Duration
 	resync   func(ctx context.Context) error
 	log      logr.Logger
-	known    string
+	// resets, if set, counts the resets seen: the marker gone (the watcher
+	// writes a new one) or replaced (a token server's mirror wrote it
+	// first, or replaced it after a rollback) after one was known.
+	resets prometheus.Counter
+	known  string
+	// counted is the last new marker counted in resets, so that a marker
+	// whose resync failed and is retried counts once.
+	counted string
 }
 
 // Start checks the marker every interval until ctx ends. It runs on the
@@ -67,6 +75,12 @@ func (w *epochWatcher) check(ctx context.Context) error {
 	}
 	if cur == w.known {
 		return nil
+	}
+	if w.known != "" && cur != w.counted {
+		w.counted = cur
+		if w.resets != nil {
+			w.resets.Inc()
+		}
 	}
 	// A first, new or replaced marker: any record may be missing. On the
 	// first check this repeats the initial reconcile, which costs reads only.

@@ -22,6 +22,7 @@ import (
 	"runtime"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/labels"
@@ -69,6 +70,10 @@ type Options struct {
 	// SecretSelector, if set, restricts the manager to the Secrets it
 	// matches; pass the same selector to CacheOptions.
 	SecretSelector labels.Selector
+	// EpochResets, if set, counts the store resets the epoch watcher finds
+	// (the marker gone or replaced after one was known): the store lost its
+	// data. controllers.Setup sets it (authstack_epoch_resets_total).
+	EpochResets prometheus.Counter
 }
 
 // DefaultMaxConcurrentReconciles is the default reconciles at once per
@@ -145,7 +150,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err := clients.SetupWithManager(mgr, controller.Options{MaxConcurrentReconciles: o.MaxConcurrentReconciles}); err != nil {
 		return err
 	}
-	w := &epochWatcher{store: o.Store, interval: o.EpochInterval, log: mgr.GetLogger().WithName("epoch"),
+	w := &epochWatcher{store: o.Store, interval: o.EpochInterval, log: mgr.GetLogger().WithName("epoch"), resets: o.EpochResets,
 		resync: func(ctx context.Context) error { return errors.Join(users.Resync(ctx), clients.Resync(ctx)) }}
 	if err := mgr.Add(w); err != nil {
 		return err

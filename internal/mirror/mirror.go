@@ -80,6 +80,10 @@ type Options struct {
 	// whatever Clock says.
 	Clock clock.PassiveClock
 	Log   *slog.Logger
+	// Propagation, if set, is told for every change the mirror applies
+	// from the change log how long after it was written (by the store's
+	// clock, against Clock) it was applied here; never less than zero.
+	Propagation func(time.Duration)
 }
 
 // Mirror is a local copy of the revocation state. Check is safe for
@@ -99,8 +103,10 @@ type Mirror struct {
 	// synced is closed, and replaced, after every successful read.
 	synced atomic.Pointer[chan struct{}]
 
-	reloads   atomic.Int64
-	rollbacks atomic.Int64
+	reloads      atomic.Int64
+	rollbacks    atomic.Int64
+	syncErrors   atomic.Int64
+	epochChanges atomic.Int64
 
 	// loading is set while a load runs; notes made meanwhile are kept in
 	// noted and applied to the loaded state, which may have been read
@@ -169,6 +175,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 	lastPrune := m.opts.Clock.Now()
 	failing := false
 	fail := func(what string, err error) {
+		m.syncErrors.Add(1)
 		if !failing && ctx.Err() == nil {
 			m.opts.Log.Warn("Revocation mirror cannot reach the store", "step", what, "error", err.Error())
 		}
@@ -212,6 +219,7 @@ func (m *Mirror) Run(ctx context.Context) error {
 			m.st.apply(e)
 		}
 		m.mu.Unlock()
+		m.observe(events)
 		if now := m.opts.Clock.Now(); now.Sub(lastPrune) > pruneEvery {
 			m.prune(now.Add(-m.opts.Leeway))
 			lastPrune = now
@@ -230,6 +238,20 @@ func (m *Mirror) Run(ctx context.Context) error {
 		}
 	}
 	return nil
+}
+
+// observe tells Options.Propagation how long after their writing events
+// were applied.
+func (m *Mirror) observe(events []store.RevocationEvent) {
+	if m.opts.Propagation == nil || len(events) == 0 {
+		return
+	}
+	now := m.opts.Clock.Now()
+	for _, e := range events {
+		if !e.Written.IsZero() {
+			m.opts.Propagation(max(now.Sub(e.Written), 0))
+		}
+	}
 }
 
 // prune forgets revocations that ran out before t. The walk over the sets
@@ -297,6 +319,7 @@ func (m *Mirror) load(ctx context.Context) error {
 		m.markSynced(start)
 		m.reloads.Add(1)
 		if old != nil && old.epoch != epoch {
+			m.epochChanges.Add(1)
 			m.opts.Log.Warn("New store epoch: tokens issued before it are refused", "revoked", st.jtis.len())
 		}
 		return nil
@@ -423,13 +446,18 @@ func (m *Mirror) Note(e store.RevocationEvent) {
 type Stats struct {
 	RevokedTokens, RevokedGrants, Users int
 	Reloads, Rollbacks                  int64
+	// SyncErrors counts the failed reads of the store (loads, reads,
+	// waits and epoch replacements); EpochChanges the loads that found a
+	// new epoch (the store lost its data, or was found rolled back).
+	SyncErrors, EpochChanges int64
 }
 
 // Stats returns the mirror's current figures.
 func (m *Mirror) Stats() Stats {
 	m.mu.RLock()
 	defer m.mu.RUnlock()
-	s := Stats{Reloads: m.reloads.Load(), Rollbacks: m.rollbacks.Load()}
+	s := Stats{Reloads: m.reloads.Load(), Rollbacks: m.rollbacks.Load(),
+		SyncErrors: m.syncErrors.Load(), EpochChanges: m.epochChanges.Load()}
 	if m.st != nil {
 		s.RevokedTokens, s.RevokedGrants, s.Users = m.st.jtis.len(), m.st.grants.len(), len(m.st.users)
 	}

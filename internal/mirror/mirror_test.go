@@ -19,6 +19,7 @@ package mirror_test
 import (
 	"context"
 	"errors"
+	"sync"
 	"testing"
 	"time"
 
@@ -206,10 +207,17 @@ func TestMirrorFailsClosedAndRecovers(t *testing.T) {
 	if err := m.Check(tok); err != nil {
 		t.Fatal(err)
 	}
+	if st := m.Stats(); st.SyncErrors != 0 || st.EpochChanges != 0 {
+		t.Fatalf("stats before the outage %+v", st)
+	}
 	srv.Stop()
 	authtest.Eventually(t, "staleness", func() bool { return errors.Is(m.Check(tok), mirror.ErrStale) })
 	if _, err := m.Epoch(); !errors.Is(err, mirror.ErrStale) {
 		t.Fatalf("Epoch while stale: %v", err)
+	}
+	// The failed reads are counted, traffic or not.
+	if st := m.Stats(); st.SyncErrors == 0 {
+		t.Fatalf("no sync error counted with Redis down: %+v", st)
 	}
 	// While stale, every answer is ErrStale: never nil.
 	for range 20 {
@@ -223,8 +231,8 @@ func TestMirrorFailsClosedAndRecovers(t *testing.T) {
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("token from before the data loss: %v", err)
 	}
-	if m.Stats().Reloads < 2 {
-		t.Fatalf("stats %+v", m.Stats())
+	if st := m.Stats(); st.Reloads < 2 || st.EpochChanges != 1 {
+		t.Fatalf("stats %+v", st)
 	}
 }
 
@@ -263,8 +271,8 @@ func TestMirrorReplacesTheEpochAfterARollback(t *testing.T) {
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("the revoked token after the rollback: %v", err)
 	}
-	if m.Stats().Rollbacks != 1 {
-		t.Fatalf("stats %+v", m.Stats())
+	if st := m.Stats(); st.Rollbacks != 1 || st.EpochChanges != 1 {
+		t.Fatalf("stats %+v", st)
 	}
 	if e, _ := s.GetEpoch(ctx); e == before {
 		t.Fatal("the store's epoch was not replaced")
@@ -311,5 +319,36 @@ func TestMirrorKeepsNotesAcrossALoad(t *testing.T) {
 	tok := &accesstoken.Claims{RegisteredClaims: jwt.RegisteredClaims{Subject: "alice", ID: "j1", IssuedAt: jwt.NewNumericDate(time.Now())}, Epoch: "e1"}
 	if err := m.Check(tok); !revoked(err) {
 		t.Fatalf("a token noted as revoked during the load: %v", err)
+	}
+}
+
+// Every change applied from the log reports how long after its writing it
+// was applied, by the mirror's clock; the state loaded at the start does
+// not.
+func TestMirrorReportsPropagation(t *testing.T) {
+	st := memory.New()
+	if err := st.PutUser(t.Context(), store.User{Username: "alice"}); err != nil {
+		t.Fatal(err)
+	}
+	written := time.Now()
+	// The mirror's clock an hour ahead of the store's: every change is
+	// applied an hour, less the test's own run time, after its writing.
+	clock := clocktesting.NewFakePassiveClock(written.Add(time.Hour))
+	var mu sync.Mutex
+	var seen []time.Duration
+	m := start(t, st, mirror.Options{Clock: clock, Propagation: func(d time.Duration) {
+		mu.Lock()
+		defer mu.Unlock()
+		seen = append(seen, d)
+	}})
+	mark := m.Mark()
+	if err := st.RevokeAccessToken(t.Context(), "j1", written.Add(2*time.Hour)); err != nil {
+		t.Fatal(err)
+	}
+	authtest.Eventually(t, "the revocation to be applied", func() bool { return m.CaughtUp(mark) && revoked(m.Check(claims(m, "alice", "j1", "", written))) })
+	mu.Lock()
+	defer mu.Unlock()
+	if len(seen) != 1 || seen[0] > time.Hour || seen[0] < 59*time.Minute {
+		t.Fatalf("propagation reported %v, want one of about an hour", seen)
 	}
 }

@@ -60,7 +60,13 @@ type Error struct {
 	Cause error
 
 	allow string
+	// storeDown marks the 503 of an unreachable store (StoreUnavailable).
+	storeDown bool
 }
+
+// StoreDown reports whether e is the 503 of a store that could not be
+// reached (StoreUnavailable), which the token server counts by endpoint.
+func (e *Error) StoreDown() bool { return e.storeDown }
 
 func (e *Error) Error() string {
 	if e.Cause != nil {
@@ -148,7 +154,9 @@ const StoreRetryAfter = time.Second
 // StoreUnavailable is the 503 of every endpoint whose store (Redis) cannot
 // answer: fail closed, and ask the client to come back in a second.
 func StoreUnavailable(cause error) *Error {
-	return Unavailable("store unavailable", StoreRetryAfter, cause)
+	e := Unavailable("store unavailable", StoreRetryAfter, cause)
+	e.storeDown = true
+	return e
 }
 
 // RevocationUnavailable is the 503 of every check of a valid token whose
@@ -197,10 +205,35 @@ type body struct {
 	ErrorDescription string `json:"error_description,omitempty"`
 }
 
+// ErrorObserver is told of every error WriteError renders: a
+// ResponseWriter that implements it, or one it wraps (through the Unwrap
+// method http.ResponseController follows), is. The token server's request
+// metrics are one, and count the 503s of an unreachable store by route in
+// this one place rather than in every endpoint.
+type ErrorObserver interface {
+	ObserveError(e *Error)
+}
+
+// observe tells the first ErrorObserver among w and the writers it wraps.
+func observe(w http.ResponseWriter, e *Error) {
+	for w != nil {
+		if o, ok := w.(ErrorObserver); ok {
+			o.ObserveError(e)
+			return
+		}
+		u, ok := w.(interface{ Unwrap() http.ResponseWriter })
+		if !ok {
+			return
+		}
+		w = u.Unwrap()
+	}
+}
+
 // WriteError renders err as the JSON error response. It is the only place
 // an OAuth error reaches the wire.
 func WriteError(w http.ResponseWriter, err error) {
 	e := As(err)
+	observe(w, e)
 	h := w.Header()
 	if e.WWWAuthenticate != "" {
 		h.Set("WWW-Authenticate", e.WWWAuthenticate)

@@ -20,10 +20,12 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"testing"
+	"time"
 
 	"github.com/authstack/authstack/internal/oauth"
 )
@@ -97,4 +99,51 @@ func TestRespondSamples(t *testing.T) {
 	}
 	// A nil Log discards.
 	(&oauth.Responder{}).Respond(httptest.NewRecorder(), httptest.NewRequest(http.MethodGet, "/", nil), errors.New("x"), "")
+}
+
+// observer is a ResponseWriter that remembers the errors rendered to it.
+type observer struct {
+	http.ResponseWriter
+	seen []*oauth.Error
+}
+
+func (o *observer) ObserveError(e *oauth.Error) { o.seen = append(o.seen, e) }
+
+// wrapper wraps a ResponseWriter as middleware does.
+type wrapper struct{ http.ResponseWriter }
+
+func (w wrapper) Unwrap() http.ResponseWriter { return w.ResponseWriter }
+
+// WriteError tells the ErrorObserver among the writers, however deeply
+// wrapped, of the error it renders; only StoreUnavailable's is StoreDown,
+// whatever is added to it.
+func TestWriteErrorTellsTheObserver(t *testing.T) {
+	cause := errors.New("redis: connection refused")
+	for _, tc := range []struct {
+		name      string
+		err       error
+		storeDown bool
+	}{
+		{"store", oauth.StoreUnavailable(cause), true},
+		{"store, another Retry-After", oauth.StoreUnavailable(cause).WithRetryAfter(3 * time.Second), true},
+		{"store, wrapped", fmt.Errorf("login: %w", oauth.StoreUnavailable(cause)), true},
+		{"revocation state", oauth.RevocationUnavailable(cause), false},
+		{"keys", oauth.KeysUnavailable(cause), false},
+		{"hash pool", oauth.Unavailable("busy", time.Second, nil), false},
+		{"bug", cause, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			o := &observer{ResponseWriter: httptest.NewRecorder()}
+			oauth.WriteError(wrapper{wrapper{o}}, tc.err)
+			if len(o.seen) != 1 || o.seen[0].StoreDown() != tc.storeDown || o.seen[0].Status != oauth.As(tc.err).Status {
+				t.Fatalf("observed %v, want one error, StoreDown %v", o.seen, tc.storeDown)
+			}
+		})
+	}
+	// A writer that is no observer and wraps none is written to as before.
+	rec := httptest.NewRecorder()
+	oauth.WriteError(rec, oauth.StoreUnavailable(cause))
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Fatalf("status %d", rec.Code)
+	}
 }

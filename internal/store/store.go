@@ -147,6 +147,12 @@ type RevocationEvent struct {
 	// user no longer exists.
 	Username string
 	User     *UserState
+	// Written is when the change was written to the change log, by the
+	// store's clock (Redis: its stream entry's ID, a millisecond
+	// timestamp), for measuring how long changes take to reach the
+	// mirrors. ReadRevocations sets it; it is zero for the pieces of
+	// LoadRevocations, which are not changes.
+	Written time.Time
 }
 
 // Client is an OAuth 2.0 client registration.
@@ -589,7 +595,8 @@ type RevocationFeed interface {
 	// after the cursor, or both; replaying them converges.
 	LoadRevocations(ctx context.Context, now time.Time, fn func(RevocationEvent)) (epoch, cursor string, err error)
 	// ReadRevocations returns up to max changes after cursor, oldest
-	// first, and the cursor after the last one returned. It returns
+	// first, each with the time it was written, and the cursor after the
+	// last one returned. It returns
 	// ErrFeedReset when epoch is not the store's epoch or changes after
 	// cursor were trimmed, and ErrRolledBack when the store lost changes the
 	// cursor has already passed.

@@ -99,6 +99,7 @@ func RunTests(t *testing.T, newStore func(t *testing.T) Store) {
 		{"Epoch", testEpoch},
 		{"FeedLoad", testFeedLoad},
 		{"FeedRead", testFeedRead},
+		{"FeedWriteTime", testFeedWriteTime},
 		{"FeedUserOwnership", testFeedUserOwnership},
 		{"FeedClientState", testFeedClientState},
 		{"AssertionOnce", testAssertionOnce},

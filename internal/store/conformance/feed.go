@@ -350,3 +350,35 @@ func testFeedClientState(t *testing.T, s Store) {
 	_, _, state = load(t, s, time.Now())
 	wantStrings(t, "after DeleteClient", state, []string{fmt.Sprintf("user batch nbf %d disabled false", 0)})
 }
+
+// Every change read from the feed carries when it was written, by the
+// store's clock to the millisecond (Redis: its stream entry's ID), which
+// the mirrors measure propagation by; the pieces of a load are not changes
+// and carry none.
+func testFeedWriteTime(t *testing.T, s Store) {
+	ctx := t.Context()
+	_, err := s.InitEpoch(ctx, "e1")
+	must(t, "InitEpoch", err)
+	epoch, cursor, _ := load(t, s, time.Now())
+	before := time.Now().Truncate(time.Millisecond)
+	must(t, "RevokeAccessToken", s.RevokeAccessToken(ctx, "j1", before.Add(time.Hour)))
+	must(t, "RevokeGrant", s.RevokeGrant(ctx, "g1", before.Add(time.Hour)))
+	must(t, "PutUser", s.PutUser(ctx, store.User{Username: "alice", Disabled: true}))
+	after := time.Now()
+	es, _, err := s.ReadRevocations(ctx, epoch, cursor, 0)
+	must(t, "ReadRevocations", err)
+	if len(es) != 3 {
+		t.Fatalf("changes: %q", describeAll(es))
+	}
+	for _, e := range es {
+		if e.Written.Before(before) || e.Written.After(after) {
+			t.Errorf("%s: written at %v, not between %v and %v", describe(e), e.Written, before, after)
+		}
+	}
+	_, _, err = s.LoadRevocations(ctx, time.Now(), func(e store.RevocationEvent) {
+		if !e.Written.IsZero() {
+			t.Errorf("loaded %s with a write time %v", describe(e), e.Written)
+		}
+	})
+	must(t, "LoadRevocations", err)
+}

@@ -39,8 +39,12 @@ type changeLog struct {
 	wake chan struct{}
 }
 
-// appendChange records a change and wakes the waiters. s.mu must be held.
+// appendChange records a change, written now, and wakes the waiters.
+// s.mu must be held.
 func (s *Store) appendChange(e store.RevocationEvent) {
+	// The write time is a figure for metrics, never a decision: the real
+	// clock, as Redis stamps its entries.
+	e.Written = time.Now()
 	l := &s.log
 	if len(l.events) == 0 {
 		l.first = l.last + 1

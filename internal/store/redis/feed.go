@@ -210,7 +210,14 @@ func (s *Store) ReadRevocations(ctx context.Context, epoch, cursor string, max i
 			return nil, "", fmt.Errorf("%s: %w", op, err)
 		}
 		next = id
+		written, err := parseID(id)
+		if err != nil {
+			return nil, "", fmt.Errorf("%s: %w", op, err)
+		}
 		if e, ok := changeEvent(fields); ok {
+			// An entry's ID is the Redis server's clock, in milliseconds,
+			// when it was added.
+			e.Written = time.UnixMilli(int64(written.ms))
 			out = append(out, e)
 		}
 	}
