@@ -4,6 +4,8 @@
 #   config/crd/bases/*.yaml -> charts/authstack/crds/
 #   config/rbac/role.yaml   -> charts/authstack/files/manager-role.yaml
 #                              (the manager ClusterRole's rules are read from it)
+#   config/monitoring/grafana-dashboard.json -> charts/authstack/files/
+#                              (the grafanaDashboard ConfigMap's data)
 # `make manifests` runs it and `make verify` fails when the copies drift.
 set -euo pipefail
 
@@ -14,3 +16,4 @@ mkdir -p "${chart}/crds" "${chart}/files"
 rm -f "${chart}"/crds/*.yaml
 cp "${root}"/config/crd/bases/*.yaml "${chart}/crds/"
 cp "${root}/config/rbac/role.yaml" "${chart}/files/manager-role.yaml"
+cp "${root}/config/monitoring/grafana-dashboard.json" "${chart}/files/grafana-dashboard.json"

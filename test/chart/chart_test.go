@@ -110,7 +110,7 @@ func TestValuesFiles(t *testing.T) {
 	for _, f := range ciValues {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "namespaced-values.yaml",
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "monitoring-values.yaml", "namespaced-values.yaml",
 		"service-account-clients-values.yaml", "tls-cert-manager-values.yaml"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("ci values files: %v, want %v", names, want)
@@ -531,6 +531,40 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 				t.Fatalf("error %q does not mention %q", stderr, tc.want)
 			}
 		})
+	}
+}
+
+// The dashboard's ConfigMap is rendered only when asked for, with the
+// label Grafana's sidecar watches, and holds config/monitoring's JSON
+// byte for byte (make chart-sync copies it; make verify fails on drift).
+func TestGrafanaDashboard(t *testing.T) {
+	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	for _, o := range render(t, base...) {
+		if o.Kind == "ConfigMap" && strings.HasSuffix(o.Name, "-dashboard") {
+			t.Fatalf("the dashboard is rendered by default: %s", o.Name)
+		}
+	}
+	want, err := os.ReadFile(filepath.Join(root, "config", "monitoring", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found bool
+	for _, o := range render(t, append(base, "--set", "grafanaDashboard.enabled=true", "--set", "grafanaDashboard.namespace=monitoring")...) {
+		if o.Kind != "ConfigMap" || o.Name != "rel-authstack-dashboard" {
+			continue
+		}
+		found = true
+		var cm corev1.ConfigMap
+		o.into(t, &cm)
+		if cm.Labels["grafana_dashboard"] != "1" || cm.Namespace != "monitoring" {
+			t.Errorf("labels %v, namespace %q", cm.Labels, cm.Namespace)
+		}
+		if got := cm.Data["authstack.json"]; got != strings.TrimSuffix(string(want), "\n") {
+			t.Errorf("the ConfigMap's dashboard differs from config/monitoring/grafana-dashboard.json (%d bytes, want %d)", len(got), len(want))
+		}
+	}
+	if !found {
+		t.Fatal("grafanaDashboard.enabled=true rendered no dashboard ConfigMap")
 	}
 }
 

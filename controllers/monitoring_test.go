@@ -1,0 +1,166 @@
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package controllers
+
+import (
+	"encoding/json"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/prometheus/client_golang/prometheus"
+	ctrlmetrics "sigs.k8s.io/controller-runtime/pkg/metrics"
+
+	"github.com/authstack/authstack/authserver/metrics"
+	"github.com/authstack/authstack/internal/mirror"
+	"github.com/authstack/authstack/internal/testing/metricnames"
+	"github.com/authstack/authstack/resourceserver"
+)
+
+// exported is every metric name the two processes register: the token
+// server's registry with its mirror and token-cache figures, and the
+// manager's (its own metrics, and controller-runtime's, client-go's
+// leader election included), vectors without children included.
+func exported(t *testing.T) map[string]bool {
+	t.Helper()
+	server := metrics.New()
+	server.RegisterMirror(mirror.New(mirror.Options{}))
+	server.RegisterTokenCache("verify", resourceserver.NewTokenCache(resourceserver.TokenCacheOptions{}))
+	manager := prometheus.NewRegistry()
+	if _, err := registerMetrics(manager, nil); err != nil {
+		t.Fatal(err)
+	}
+	// controller-runtime's registry is a *prometheus.Registry behind its
+	// RegistererGatherer interface.
+	ctrl, ok := ctrlmetrics.Registry.(prometheus.Collector)
+	if !ok {
+		t.Fatalf("controller-runtime's registry (%T) cannot describe its metrics", ctrlmetrics.Registry)
+	}
+	return metricnames.Described(server.Registry, manager, ctrl)
+}
+
+// dashboard is the Grafana dashboard the chart ships.
+type dashboard struct {
+	Templating struct {
+		List []struct {
+			Name  string `json:"name"`
+			Type  string `json:"type"`
+			Query any    `json:"query"`
+		} `json:"list"`
+	} `json:"templating"`
+	Panels []struct {
+		ID          int    `json:"id"`
+		Type        string `json:"type"`
+		Title       string `json:"title"`
+		Description string `json:"description"`
+		Datasource  struct {
+			UID string `json:"uid"`
+		} `json:"datasource"`
+		FieldConfig struct {
+			Defaults struct {
+				Unit string `json:"unit"`
+			} `json:"defaults"`
+		} `json:"fieldConfig"`
+		Targets []struct {
+			Expr       string `json:"expr"`
+			Datasource struct {
+				UID string `json:"uid"`
+			} `json:"datasource"`
+		} `json:"targets"`
+	} `json:"panels"`
+}
+
+func readDashboard(t *testing.T) dashboard {
+	t.Helper()
+	b, err := os.ReadFile(filepath.Join("..", "config", "monitoring", "grafana-dashboard.json"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var d dashboard
+	if err := json.Unmarshal(b, &d); err != nil {
+		t.Fatalf("grafana-dashboard.json: %v", err)
+	}
+	return d
+}
+
+// Every query of the dashboard names metrics the code really exports: a
+// renamed metric, or a panel written for one that does not exist, fails
+// here instead of showing "No data" to an operator.
+func TestDashboardNamesExportedMetrics(t *testing.T) {
+	names := exported(t)
+	d := readDashboard(t)
+	var exprs []string
+	for _, p := range d.Panels {
+		for _, tg := range p.Targets {
+			exprs = append(exprs, tg.Expr)
+		}
+	}
+	for _, v := range d.Templating.List {
+		if q, ok := v.Query.(map[string]any); ok {
+			exprs = append(exprs, q["query"].(string))
+		}
+	}
+	used := 0
+	for _, e := range exprs {
+		for _, name := range metricnames.InExpr(e) {
+			used++
+			if !metricnames.Registered(names, name) {
+				t.Errorf("the dashboard's query %q names %s, which neither the server nor the manager exports", e, name)
+			}
+		}
+	}
+	if used == 0 {
+		t.Fatal("no metric names found in the dashboard's queries")
+	}
+	// The check itself: a name no process exports is caught.
+	if metricnames.Registered(names, "authstack_token_requests_totl") {
+		t.Fatal("a misspelt name passes the check")
+	}
+}
+
+// Every panel is usable in any Grafana: the data source is the template
+// variable, ids are unique, and each has a title, a description and a
+// unit.
+func TestDashboardPanels(t *testing.T) {
+	d := readDashboard(t)
+	ids := map[int]bool{}
+	panels := 0
+	for _, p := range d.Panels {
+		if ids[p.ID] {
+			t.Errorf("panel id %d twice", p.ID)
+		}
+		ids[p.ID] = true
+		if p.Type == "row" {
+			continue
+		}
+		panels++
+		if p.Title == "" || p.Description == "" || p.FieldConfig.Defaults.Unit == "" {
+			t.Errorf("panel %d %q: title, description and unit are all needed", p.ID, p.Title)
+		}
+		if p.Datasource.UID != "${datasource}" || len(p.Targets) == 0 {
+			t.Errorf("panel %d %q: data source %q, %d queries", p.ID, p.Title, p.Datasource.UID, len(p.Targets))
+		}
+		for _, tg := range p.Targets {
+			if tg.Datasource.UID != "${datasource}" {
+				t.Errorf("panel %d %q: a query on data source %q", p.ID, p.Title, tg.Datasource.UID)
+			}
+		}
+	}
+	if panels < 10 {
+		t.Fatalf("%d panels", panels)
+	}
+}
