@@ -156,6 +156,13 @@ type Config struct {
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
+	// ThrottleStateEvery is how often the users whose logins a limit
+	// refused are written to the store, for their AuthUser's status
+	// (throttle.DefaultRecorderEvery when zero); ThrottleStateUsers bounds
+	// those a replica keeps meanwhile (throttle.DefaultRecorderUsers when
+	// zero).
+	ThrottleStateEvery time.Duration
+	ThrottleStateUsers int
 	// LogSummaryEvery is how often the refusal lines left out of the log
 	// during a flood are summarised; logsample.DefaultEvery when zero.
 	LogSummaryEvery time.Duration
@@ -306,10 +313,13 @@ type Server struct {
 	sample   *logsample.Sampler
 	routes   *routeTable
 	started  atomic.Bool
+
+	// throttled keeps the users throttled, for the store.
+	throttled *throttle.Recorder
 }
 
 // Start runs the background work (the revocation mirror, the summaries of
-// log lines left out) until ctx ends.
+// log lines left out, the flushes of throttled users) until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
 func (s *Server) Start(ctx context.Context) {
@@ -318,6 +328,7 @@ func (s *Server) Start(ctx context.Context) {
 	}
 	go func() { _ = s.mirror.Run(ctx) }()
 	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
+	go s.throttled.Run(ctx)
 }
 
 // Mirror returns the server's revocation mirror.
@@ -375,6 +386,8 @@ func New(cfg Config) (*Server, error) {
 		MaxAccessTokenTTL: cfg.MaxAccessTokenTTL, MaxRefreshTokenTTL: cfg.MaxRefreshTokenTTL,
 		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Clock: cfg.Clock,
 	}
+	throttled := &throttle.Recorder{Store: cfg.Store, Users: cfg.ThrottleStateUsers, Every: cfg.ThrottleStateEvery, Clock: cfg.Clock, Log: cfg.Logger}
+	cfg.Metrics.RegisterThrottleState(throttled)
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Logins:   cfg.Store,
@@ -382,7 +395,7 @@ func New(cfg Config) (*Server, error) {
 			Pool:     pool,
 			Limiter:  limiter(""),
 			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Clock: cfg.Clock},
-			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
+			Minter:   minter, Throttled: throttled, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
 			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Clock: cfg.Clock},
@@ -390,7 +403,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Clock)
-	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample, throttled: throttled}
 	clients := &clientauth.Authenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,
