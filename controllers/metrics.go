@@ -28,25 +28,32 @@ import (
 
 // registerMetrics registers every metric of the manager's own with reg
 // (controller-runtime registers the reconcile metrics itself): the state of
-// AuthUsers and AuthClients, read from cache when scraped, and the signing-key
-// rotation's, which it returns for the signing-keys controller. A metric an
-// earlier manager of the process registered is kept and shared.
-func registerMetrics(reg prometheus.Registerer, cache client.Reader) (*signingkeys.Metrics, error) {
-	keys := signingkeys.NewMetrics()
+// AuthUsers and AuthClients, read from cache when scraped, the login state
+// reflector's, which it returns for that, and the signing-key rotation's,
+// which it returns for the signing-keys controller. A metric an earlier
+// manager of the process registered is kept and shared.
+func registerMetrics(reg prometheus.Registerer, cache client.Reader) (*signingkeys.Metrics, *credentials.LoginStateMetrics, error) {
+	keys, login := signingkeys.NewMetrics(), credentials.NewLoginStateMetrics()
 	var err error
 	if _, err = register(reg, credentials.NewStateCollector(cache)); err != nil {
-		return nil, err
+		return nil, nil, err
+	}
+	if login.Writes, err = register(reg, login.Writes); err != nil {
+		return nil, nil, err
+	}
+	if login.Pending, err = register(reg, login.Pending); err != nil {
+		return nil, nil, err
 	}
 	if keys.Age, err = register(reg, keys.Age); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if keys.Rotations, err = register(reg, keys.Rotations); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	if keys.Errors, err = register(reg, keys.Errors); err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return keys, nil
+	return keys, login, nil
 }
 
 // register registers c, or returns the collector already registered in

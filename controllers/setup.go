@@ -36,10 +36,11 @@ type Options struct {
 
 // Setup registers the manager's controllers and metrics with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
-	keyMetrics, err := registerMetrics(metrics.Registry, mgr.GetClient())
+	keyMetrics, loginMetrics, err := registerMetrics(metrics.Registry, mgr.GetClient())
 	if err != nil {
 		return err
 	}
+	o.Credentials.LoginState.Metrics = loginMetrics
 	if err := credentials.Setup(ctx, mgr, o.Credentials); err != nil {
 		return err
 	}
