@@ -157,6 +157,13 @@ type Config struct {
 	// DrainDelay is how long /readyz reports unready after shutdown begins
 	// and before the listeners close, so load balancers stop routing first.
 	DrainDelay time.Duration
+	// ThrottleStateEvery is how often the users whose logins a limit
+	// refused are written to the store, for their AuthUser's status
+	// (throttle.DefaultRecorderEvery when zero); ThrottleStateUsers bounds
+	// those a replica keeps meanwhile (throttle.DefaultRecorderUsers when
+	// zero).
+	ThrottleStateEvery time.Duration
+	ThrottleStateUsers int
 	// LogSummaryEvery is how often the refusal lines left out of the log,
 	// and the refusals left out of the audit trail, during a flood are
 	// summarised; logsample.DefaultEvery when zero.
@@ -312,10 +319,14 @@ type Server struct {
 	sample   *logsample.Sampler
 	routes   *routeTable
 	started  atomic.Bool
+
+	// throttled keeps the users throttled, for the store.
+	throttled *throttle.Recorder
 }
 
 // Start runs the background work (the revocation mirror, the summaries of
-// log lines and audit events left out) until ctx ends.
+// log lines and audit events left out, the flushes of throttled users)
+// until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
 func (s *Server) Start(ctx context.Context) {
@@ -325,6 +336,7 @@ func (s *Server) Start(ctx context.Context) {
 	go func() { _ = s.mirror.Run(ctx) }()
 	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
 	go s.cfg.Audit.Run(ctx, s.cfg.LogSummaryEvery)
+	go s.throttled.Run(ctx)
 }
 
 // Mirror returns the server's revocation mirror.
@@ -384,6 +396,8 @@ func New(cfg Config) (*Server, error) {
 		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Audit: cfg.Audit,
 		Clock: cfg.Clock,
 	}
+	throttled := &throttle.Recorder{Store: cfg.Store, Users: cfg.ThrottleStateUsers, Every: cfg.ThrottleStateEvery, Clock: cfg.Clock, Log: cfg.Logger}
+	cfg.Metrics.RegisterThrottleState(throttled)
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{
 			Logins:   cfg.Store,
@@ -391,7 +405,7 @@ func New(cfg Config) (*Server, error) {
 			Pool:     pool,
 			Limiter:  limiter(""),
 			Rate:     &throttle.RateLimit{Counters: cfg.Store, Limit: cfg.UserRate, Scope: throttle.ScopeUserRate, Clock: cfg.Clock},
-			Minter:   minter, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
+			Minter:   minter, Throttled: throttled, States: mirror, Metrics: cfg.Metrics, Clock: cfg.Clock,
 		},
 		token.GrantRefreshToken: &token.RefreshGrant{Store: cfg.Store, Minter: minter, Revoker: sessions, States: mirror,
 			Limit: cfg.SessionRefreshes, Metrics: cfg.Metrics, Log: cfg.Logger, Audit: cfg.Audit, Clock: cfg.Clock},
@@ -399,7 +413,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	// One sampler for every endpoint's refusals, by the server's clock.
 	sample := logsample.New(logsample.DefaultBurst, logsample.DefaultRate, cfg.Clock)
-	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample}
+	s := &Server{cfg: cfg, Metrics: cfg.Metrics, mirror: mirror, sample: sample, throttled: throttled}
 	clients := &clientauth.Authenticator{
 		Clients: cfg.Store, DefaultClient: s.defaultClient(),
 		Limiter: limiter("client:"), Metrics: cfg.Metrics,

@@ -69,6 +69,7 @@ type managerOptions struct {
 	selfNamespace   string
 	selfPod         string
 	secretSelector  string
+	loginState      credentials.LoginStateOptions
 }
 
 // DefaultKubeAPIQPS turns client-go's client-side rate limit off: the API
@@ -137,6 +138,12 @@ func newManagerCommand() *cobra.Command {
 		"the manager's Pod (default: $POD_NAME), which Events for the operator regard (who holds a contested name)")
 	fs.StringVar(&o.secretSelector, "secret-selector", "",
 		"label selector of the only Secrets the manager reads (e.g. authstack.dev/credentials=true); others are treated as missing")
+	fs.DurationVar(&o.loginState.SyncPeriod, "login-state-sync-period", credentials.DefaultLoginStateSyncPeriod,
+		"how often the users' last logins and throttles are read from the store into their AuthUsers' status (0: never)")
+	fs.DurationVar(&o.loginState.Resolution, "login-state-resolution", credentials.DefaultLoginStateResolution,
+		"least advance of a user's last login that is written to its status (LAST-LOGIN lags the store by less)")
+	fs.Float64Var(&o.loginState.WritesPerSecond, "login-state-writes-per-second", credentials.DefaultLoginStateWritesPerSecond,
+		"status writes of last logins and throttles per second at most, whatever the number of users (docs/operations.md)")
 	annotateEnv(fs)
 	return c
 }
@@ -162,6 +169,9 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 	secretSel, err := labels.Parse(o.secretSelector)
 	if err != nil {
 		return fmt.Errorf("--secret-selector: %w", err)
+	}
+	if o.loginState.SyncPeriod == 0 {
+		o.loginState.SyncPeriod = -1 // off
 	}
 	resync := o.resyncPeriod
 	cacheOpts := cache.Options{SyncPeriod: &resync}
@@ -192,7 +202,7 @@ func runManager(ctx context.Context, o *managerOptions, log *slog.Logger) error 
 			Store: st, HashParams: p, HashCostFactor: o.hashCostFactor, EpochInterval: o.epochInterval, MaxConcurrentReconciles: o.concurrency,
 			OrphanInterval: o.resyncPeriod, Namespaces: o.namespaces,
 			PublicClientID: o.publicClientID, ManagerNamespace: o.selfNamespace, ManagerPod: o.selfPod,
-			SecretSelector: secretSel,
+			SecretSelector: secretSel, LoginState: o.loginState,
 		},
 		SigningKeys: o.signingKeys,
 	}); err != nil {

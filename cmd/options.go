@@ -59,6 +59,7 @@ type serverOptions struct {
 	perUserIP       throttle.Limit
 	perIP           throttle.Limit
 	knownFor        time.Duration
+	throttleState   time.Duration
 	userRate        throttle.Limit
 	clientRate      throttle.Limit
 	argon2          argon2Flags
@@ -105,6 +106,8 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.perIP.Window, "throttle-ip-window", throttle.DefaultPerIP.Window, "window of the per-IP limit")
 	fs.DurationVar(&o.knownFor, "throttle-known-ttl", throttle.DefaultKnownFor,
 		"how long a username (or client) that logged in from an address is exempt from that address's per-IP limit, keeping its own (0: never)")
+	fs.DurationVar(&o.throttleState, "throttle-state-flush-period", throttle.DefaultRecorderEvery,
+		"how often the users a limit refuses are written to the store, for the throttle in their AuthUser's status (each replica keeps at most 10,000 meanwhile)")
 	o.argon2.addFlags(fs, "for new hashes and the unknown-user decoy")
 	fs.Int64Var(&o.userRate.Max, "rate-limit-user", throttle.DefaultUserRate.Max,
 		"successful logins allowed per username in a --rate-limit-window, from any address (0: off)")
@@ -193,13 +196,13 @@ func (o *serverOptions) config() authserver.Config {
 		MaxAccessTokenTTL: o.maxAccessTTL, MaxRefreshTokenTTL: o.maxRefreshTTL,
 		MaxSessionLifetime: o.maxSession, MaxSessionsPerUser: o.maxSessions, SessionRefreshes: o.refreshLimit,
 		TokenReviewAudiences: o.tokenReview.audiences, TokenReviewPrefix: o.tokenReview.prefix,
+		KnownFor: o.knownFor, ThrottleStateEvery: o.throttleState,
 		MaxStaleness:    o.maxStaleness,
 		VerifyAudiences: o.verifyAudiences,
 		PublicClientID:  o.publicClientID,
 		TrustedProxies:  o.trustedProxies,
 		PerUserIP:       o.perUserIP,
 		PerIP:           o.perIP,
-		KnownFor:        o.knownFor,
 		UserRate:        o.userRate,
 		ClientRate:      throttle.Limit{Max: o.clientRate.Max, Window: o.userRate.Window},
 		HashParams:      o.argon2.params(),

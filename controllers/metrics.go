@@ -33,22 +33,30 @@ type managerMetrics struct {
 	keys *signingkeys.Metrics
 	// epochResets counts the store resets the epoch watcher found.
 	epochResets prometheus.Counter
+	// login are the login state reflector's.
+	login *credentials.LoginStateMetrics
 }
 
 // registerMetrics registers every metric of the manager's own with reg
 // (controller-runtime registers the reconcile metrics itself): the state of
 // AuthUsers and AuthClients, read from cache when scraped, the signing-key
-// rotation's and the epoch watcher's, which it returns for the
-// controllers. A metric an earlier manager of the process registered is
+// rotation's, the epoch watcher's and the login state reflector's, which
+// it returns for the controllers. A metric an earlier manager of the process registered is
 // kept and shared.
 func registerMetrics(reg prometheus.Registerer, cache client.Reader) (managerMetrics, error) {
-	m := managerMetrics{keys: signingkeys.NewMetrics(), epochResets: prometheus.NewCounter(prometheus.CounterOpts{
+	m := managerMetrics{keys: signingkeys.NewMetrics(), login: credentials.NewLoginStateMetrics(), epochResets: prometheus.NewCounter(prometheus.CounterOpts{
 		Name: "authstack_epoch_resets_total",
 		Help: "Times the manager found the store's epoch marker gone or replaced: the store lost its data, and every record was rewritten.",
 	})}
-	keys := m.keys
+	keys, login := m.keys, m.login
 	var err error
 	if _, err = register(reg, credentials.NewStateCollector(cache)); err != nil {
+		return m, err
+	}
+	if login.Writes, err = register(reg, login.Writes); err != nil {
+		return m, err
+	}
+	if login.Pending, err = register(reg, login.Pending); err != nil {
 		return m, err
 	}
 	if keys.Age, err = register(reg, keys.Age); err != nil {

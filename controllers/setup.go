@@ -43,6 +43,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Credentials.EpochResets == nil {
 		o.Credentials.EpochResets = m.epochResets
 	}
+	o.Credentials.LoginState.Metrics = m.login
 	if err := credentials.Setup(ctx, mgr, o.Credentials); err != nil {
 		return err
 	}

@@ -249,3 +249,25 @@ func (m *Metrics) RegisterTokenCache(endpoint string, c *resourceserver.TokenCac
 		}
 	}
 }
+
+// ThrottleStateStats is what the recorder of throttled users
+// (*throttle.Recorder) reports.
+type ThrottleStateStats interface {
+	Dropped() int64
+	FlushErrors() int64
+}
+
+// RegisterThrottleState adds the figures of the recorder of throttled
+// users, read at scrape time.
+func (m *Metrics) RegisterThrottleState(s ThrottleStateStats) {
+	m.Registry.MustRegister(
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authstack_throttle_state_dropped_total",
+			Help: "Throttled users not recorded for the AuthUser status because the replica held its maximum between two flushes.",
+		}, func() float64 { return float64(s.Dropped()) }),
+		prometheus.NewCounterFunc(prometheus.CounterOpts{
+			Name: "authstack_throttle_state_flush_errors_total",
+			Help: "Flushes of throttled users to the store that failed (retried at the next flush).",
+		}, func() float64 { return float64(s.FlushErrors()) }),
+	)
+}

@@ -46,6 +46,9 @@ type PasswordGrant struct {
 	// Failures are left to Limiter, so that nobody else can use it up.
 	Rate   *throttle.RateLimit
 	Minter *Minter
+	// Throttled, if set, keeps the users whose logins a limit refused, for
+	// their AuthUser's status.
+	Throttled *throttle.Recorder
 	// States, if set, tells the user's state as validators see it (the
 	// revocation mirror). The store writes a user's state before the
 	// record, so a change that lands while a password is being checked
@@ -115,11 +118,11 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		req.Username = username
 	}
 	if err != nil {
-		return nil, throttle.Refusal(g.Metrics, err)
+		return nil, g.refuse(username, begun.Known, err)
 	}
 	if err := g.Rate.Judge(begun.Rate); err != nil {
 		_ = attempt.Withdraw(ctx)
-		return nil, throttle.Refusal(g.Metrics, err)
+		return nil, g.refuse(username, begun.Known, err)
 	}
 	user := begun.User
 	// user is the zero record when unknown: its empty hash makes the
@@ -155,6 +158,7 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		var err error
 		evicted, err = g.Logins.FinishLogin(ctx, store.LoginEnd{
 			Reservation: r, Outcome: o, Rate: rate, Session: sess, MaxSessions: g.Minter.MaxSessionsPerUser,
+			LastLogin: lastLogin(username, refused),
 		}, now)
 		return err
 	})
@@ -170,6 +174,24 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		return nil, refused
 	}
 	return resp, nil
+}
+
+// refuse answers a login the throttle refused; the refusal of a user that
+// exists (known: the login read its record) is kept for its status.
+func (g *PasswordGrant) refuse(username string, known bool, err error) error {
+	if known {
+		g.Throttled.Note(username, err)
+	}
+	return throttle.Refusal(g.Metrics, err)
+}
+
+// lastLogin is the username whose login FinishLogin records: the user's,
+// unless the login was refused after the password check.
+func lastLogin(username string, refused error) string {
+	if refused != nil {
+		return ""
+	}
+	return username
 }
 
 // issue judges the login's scopes and current state and signs its tokens,

@@ -72,6 +72,7 @@ type stackConfig struct {
 	namespaces int
 	options    func(s *stack, o *credentials.Options)
 	requests   *requestLog
+	server     func(c *authserver.Config)
 }
 
 type stackOption func(*stackConfig)
@@ -81,6 +82,11 @@ func withNamespaces(n int) stackOption { return func(c *stackConfig) { c.namespa
 
 // withRequests records the manager's API requests in l.
 func withRequests(l *requestLog) stackOption { return func(c *stackConfig) { c.requests = l } }
+
+// withServer changes the token server's configuration.
+func withServer(f func(c *authserver.Config)) stackOption {
+	return func(c *stackConfig) { c.server = f }
+}
 
 // withOptions changes the manager's options.
 func withOptions(f func(s *stack, o *credentials.Options)) stackOption {
@@ -137,10 +143,14 @@ func newStack(t *testing.T, opts ...stackOption) *stack {
 		}
 	})
 	ks := authtest.KeySet(t, signer.AlgES256)
-	srv, err := authserver.New(authserver.Config{
+	scfg := authserver.Config{
 		Issuer: "https://auth.test", Store: s.connect(), Keys: signer.Static(ks),
 		PublicClientID: "default", HashParams: authtest.FastParams,
-	})
+	}
+	if cfg.server != nil {
+		cfg.server(&scfg)
+	}
+	srv, err := authserver.New(scfg)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,6 +74,9 @@ type Options struct {
 	// (the marker gone or replaced after one was known): the store lost its
 	// data. controllers.Setup sets it (authstack_epoch_resets_total).
 	EpochResets prometheus.Counter
+	// LoginState configures how the users' last logins and throttles are
+	// written into their AuthUsers' status.
+	LoginState LoginStateOptions
 }
 
 // DefaultMaxConcurrentReconciles is the default reconciles at once per
@@ -104,7 +107,8 @@ func watchedNamespaces(namespaces []string) func(string) bool {
 }
 
 // Setup registers the field indexes, the AuthUser and AuthClient
-// controllers, the epoch watcher and the orphan collector with mgr.
+// controllers, the epoch watcher, the orphan collector and the login state
+// reflector with mgr.
 func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if o.Store == nil {
 		return errors.New("controllers: a store is required")
@@ -157,5 +161,11 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	}
 	orphans := &orphanCollector{store: o.Store, cache: mgr.GetCache(), api: mgr.GetAPIReader(),
 		interval: o.OrphanInterval, log: mgr.GetLogger().WithName("orphans"), watched: watched}
-	return mgr.Add(orphans)
+	if err := mgr.Add(orphans); err != nil {
+		return err
+	}
+	if o.LoginState.SyncPeriod < 0 {
+		return nil
+	}
+	return mgr.Add(newLoginStateReflector(o.Store, mgr.GetCache(), mgr.GetClient(), o.LoginState, o.Clock, mgr.GetLogger().WithName("loginstate")))
 }

@@ -29,6 +29,7 @@ type LoginParts interface {
 	Sessions
 	Counters
 	Epochs
+	Activity
 }
 
 // BeginLoginOf does what BeginLogin does by calling s's methods one after
@@ -83,14 +84,20 @@ func FinishLoginOf(ctx context.Context, s LoginParts, l LoginEnd, now time.Time)
 			return nil, err
 		}
 	}
-	if l.Session == nil {
-		return nil, nil
+	var evicted []string
+	if l.Session != nil {
+		var err error
+		if evicted, err = s.AddUserSession(ctx, l.Session.Username, l.Session.ID, l.Session.Until(), l.MaxSessions, now); err != nil {
+			return nil, err
+		}
+		if err := s.CreateSession(ctx, *l.Session); err != nil {
+			return evicted, err
+		}
 	}
-	evicted, err := s.AddUserSession(ctx, l.Session.Username, l.Session.ID, l.Session.Until(), l.MaxSessions, now)
-	if err != nil {
-		return nil, err
+	if l.LastLogin != "" {
+		return evicted, s.RecordLogin(ctx, l.LastLogin, now)
 	}
-	return evicted, s.CreateSession(ctx, *l.Session)
+	return evicted, nil
 }
 
 // BeginRefreshOf does what BeginRefresh does by calling s's methods one

@@ -331,6 +331,7 @@ type Store interface {
 	Epochs
 	Logins
 	Refreshes
+	Activity
 
 	// Ping checks that the backend is reachable.
 	Ping(ctx context.Context) error
@@ -460,10 +461,12 @@ type Logins interface {
 	// key), and, when l.Session is set, counts the session among its
 	// user's (AddUserSession, with l.MaxSessions, until the later of its
 	// token's and its access token's expiry) and stores it
-	// (CreateSession). It returns the sessions AddUserSession evicted,
-	// which the caller revokes, even with an error. On an error some of
-	// these may have been done: the caller must not hand out the
-	// session's refresh token, which alone reaches the session.
+	// (CreateSession), and, when l.LastLogin is set, records now as that
+	// user's last login (RecordLogin). It returns the sessions
+	// AddUserSession evicted, which the caller revokes, even with an
+	// error. On an error some of these may have been done: the caller must
+	// not hand out the session's refresh token, which alone reaches the
+	// session.
 	FinishLogin(ctx context.Context, l LoginEnd, now time.Time) ([]string, error)
 }
 
@@ -543,6 +546,46 @@ type LoginEnd struct {
 	// (0: no bound).
 	Session     *Session
 	MaxSessions int
+	// LastLogin, if set, is the username whose successful login at now
+	// FinishLogin records (RecordLogin).
+	LastLogin string
+}
+
+// Activity is what the token servers record of each user's logins for the
+// manager to show in the AuthUser's status: the last successful login, and
+// the throttle refusing the user's logins. Each holds one entry per user
+// at most, and only users with a record get one (a login succeeded, or a
+// refusal found the record), so an attacker choosing usernames cannot grow
+// them; a throttle is forgotten once it has ended, and both entries of a
+// user are forgotten with the user's record (DeleteUserFrom, DeleteUser).
+type Activity interface {
+	// RecordLogin records at as username's last successful login, unless
+	// a later one is recorded already (to the millisecond).
+	RecordLogin(ctx context.Context, username string, at time.Time) error
+	// RecordThrottles records, for each username, that its logins are
+	// refused until its Until by its Limit, unless a later Until is
+	// recorded already, and forgets every throttle that ended by now; one
+	// whose Until is not after now is not recorded.
+	RecordThrottles(ctx context.Context, throttles map[string]Throttle, now time.Time) error
+	// ReadActivity returns the users whose last login is after since, and
+	// the throttles in force at now (Until after now).
+	ReadActivity(ctx context.Context, since, now time.Time) (UserActivity, error)
+}
+
+// Throttle is a throttle refusing a user's logins.
+type Throttle struct {
+	// Until is when the logins are admitted again (the end of the
+	// Retry-After), to the millisecond.
+	Until time.Time
+	// Limit names the limit that refused them (throttle scope: user_ip,
+	// user_rate).
+	Limit string
+}
+
+// UserActivity is what ReadActivity found, by username.
+type UserActivity struct {
+	Logins    map[string]time.Time
+	Throttles map[string]Throttle
 }
 
 // Until is how long a session's user index counts it: until its refresh

@@ -56,6 +56,7 @@ func (s *Store) DeleteUser(_ context.Context, username string) error {
 		delete(s.users, username)
 		s.stateChanged(username, ptr(o.State()), nil)
 	}
+	s.forgetActivity(username)
 	return nil
 }
 
@@ -69,6 +70,7 @@ func (s *Store) DeleteUserFrom(_ context.Context, username, source string) (bool
 	}
 	delete(s.users, username)
 	s.stateChanged(username, ptr(u.State()), nil)
+	s.forgetActivity(username)
 	return true, nil
 }
 

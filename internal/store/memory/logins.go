@@ -28,8 +28,8 @@ func (s *Store) BeginLogin(ctx context.Context, l store.LoginStart, now time.Tim
 	return store.BeginLoginOf(ctx, s, l, now)
 }
 
-// FinishLogin does what Settle, AddAttempt, AddUserSession and
-// CreateSession do.
+// FinishLogin does what Settle, AddAttempt, AddUserSession,
+// CreateSession and RecordLogin do.
 func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
 	return store.FinishLoginOf(ctx, s, l, now)
 }

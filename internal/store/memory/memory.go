@@ -53,6 +53,8 @@ type Store struct {
 	withdrawn        map[groupKey]time.Time // reservation ID → end of its hold
 	withdrawnSweepAt int
 	epoch            string
+	lastLogins       map[string]time.Time      // username → last login
+	throttles        map[string]store.Throttle // username → throttle in force
 }
 
 // New returns an empty Store.
@@ -69,6 +71,8 @@ func New() *Store {
 		reservations:  make(map[groupKey]map[string]time.Time),
 		passes:        make(map[groupKey]time.Time),
 		withdrawn:     make(map[groupKey]time.Time),
+		lastLogins:    make(map[string]time.Time),
+		throttles:     make(map[string]store.Throttle),
 	}
 }
 

@@ -48,15 +48,18 @@ func (s *Store) PutUser(ctx context.Context, u store.User) error {
 	return putIndexed(ctx, s.client, op, s.keys.users(), u.Username, s.keys.user(u.Username), u)
 }
 
-// DeleteUser removes the user's state, then the record: tokens are refused
-// first, and a retry after a failure finishes the job (for tests:
-// conformance.Store).
+// DeleteUser removes the user's state, then the record, then its activity:
+// tokens are refused first, and a retry after a failure finishes the job
+// (for tests: conformance.Store).
 func (s *Store) DeleteUser(ctx context.Context, username string) error {
 	const op = "delete user"
 	if err := s.deleteState(ctx, op, username, ""); err != nil {
 		return err
 	}
-	return deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username))
+	if err := deleteIndexed(ctx, s.client, op, s.keys.users(), username, s.keys.user(username)); err != nil {
+		return err
+	}
+	return s.forgetActivity(ctx, username)
 }
 
 // ListUsers returns every user record.
@@ -112,8 +115,9 @@ return 1
 `)
 
 // DeleteUserFrom removes the state and then the record of username, each
-// only if source wrote it (the state records its source too). State first,
-// as in DeleteUser; a retry after a failed record delete finishes it.
+// only if source wrote it (the state records its source too), then the
+// user's activity. State first, as in DeleteUser; a retry after a failed
+// record delete finishes it.
 func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bool, error) {
 	const op = "delete user"
 	if source == "" {
@@ -122,7 +126,11 @@ func (s *Store) DeleteUserFrom(ctx context.Context, username, source string) (bo
 	if err := s.deleteState(ctx, op, username, source); err != nil {
 		return false, err
 	}
-	return s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
+	ok, err := s.deleteFrom(ctx, op, s.keys.users(), username, s.keys.user(username), source)
+	if ok && err == nil {
+		err = s.forgetActivity(ctx, username)
+	}
+	return ok, err
 }
 
 // DeleteClientFrom removes the state and then the registration of id, each

@@ -41,6 +41,9 @@ limitations under the License.
 //	<p>:{attempts:<g>}:r:<k>          zset    reservation ID → hold end (ms)  last hold end + 1m
 //	<p>:{attempts:<g>}:pass:<name>    string  the marker's end (ms)           its end + 1m
 //	<p>:{attempts:<g>}:x:<id>         string  a withdrawn ID's hold end (ms)  that time + 1m
+//	<p>:{ll}                          zset    username → last login (ms)      none
+//	<p>:{tl}                          zset    username → throttle end (ms)    last end + 1m
+//	<p>:{tl}:limits                   hash    username → the throttle limit   last end + 1m
 //
 // Users and clients live on their own slots; the name sets are updated by
 // a second command, so a crash between the two can leave a name without a

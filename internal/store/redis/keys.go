@@ -61,6 +61,16 @@ func (k keyspace) session(id string) string { return k.tagged("rts:" + escape(id
 // millisecond each expires.
 func (k keyspace) userSessions(username string) string { return k.tagged("us:" + escape(username)) }
 
+// lastLogins is the sorted set of username → the millisecond of its last
+// successful login.
+func (k keyspace) lastLogins() string { return k.tagged("ll") }
+
+// throttles is the sorted set of username → the millisecond the throttle
+// refusing its logins ends; throttleLimits, on its slot, the hash of
+// username → the limit that refused them.
+func (k keyspace) throttles() string      { return k.tagged("tl") }
+func (k keyspace) throttleLimits() string { return k.tagged("tl") + ":limits" }
+
 // The revocation state shares one hash tag, so that a change and its log
 // entry are written by one script, and the feed reads the epoch and the log
 // atomically.

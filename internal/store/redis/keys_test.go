@@ -71,10 +71,11 @@ func TestHashTags(t *testing.T) {
 	}
 }
 
-// TestKeyExpiry checks that only users, clients, their name sets and the
-// revocation keys are kept without expiry; every other key expires. The
-// revocation keys are bounded otherwise: the sorted set drops entries that
-// ran out, the log is capped, and there is one user state per user.
+// TestKeyExpiry checks that only users, clients, their name sets, the
+// revocation keys and the last logins are kept without expiry; every other
+// key expires. Those are bounded otherwise: the sorted set drops entries
+// that ran out, the log is capped, and there is one user state and one
+// last login per user.
 func TestKeyExpiry(t *testing.T) {
 	srv := redistest.Start(t)
 	client := srv.Client()
@@ -84,7 +85,7 @@ func TestKeyExpiry(t *testing.T) {
 	if err != nil {
 		t.Fatalf("KEYS: %v", err)
 	}
-	permanent := regexp.MustCompile(`^authstack:\{(users|clients|user:.*|client:.*)\}$|^authstack:\{rev\}:(ids|log|users|epoch)$`)
+	permanent := regexp.MustCompile(`^authstack:\{(users|clients|user:.*|client:.*|ll)\}$|^authstack:\{rev\}:(ids|log|users|epoch)$`)
 	for _, k := range keys {
 		ttl, err := client.PTTL(t.Context(), k).Result()
 		if err != nil {
@@ -146,6 +147,12 @@ func exerciseAll(t *testing.T, s *Store) {
 	epoch, cursor, err := s.LoadRevocations(ctx, now, func(store.RevocationEvent) {})
 	steps = append(steps, err)
 	_, _, err = s.ReadRevocations(ctx, epoch, cursor, 10)
+	steps = append(steps, err)
+	// A last login and a throttle (DeleteUserFrom below deletes nothing:
+	// the record has no source).
+	steps = append(steps, s.RecordLogin(ctx, "a{b}", now),
+		s.RecordThrottles(ctx, map[string]store.Throttle{"a{b}": {Until: now.Add(time.Minute), Limit: "user_ip"}}, now))
+	_, err = s.ReadActivity(ctx, time.Time{}, now)
 	steps = append(steps, err)
 	_, err = s.DeleteUserFrom(ctx, "a{b}", "src")
 	steps = append(steps, err)

@@ -66,8 +66,8 @@ func (s *Store) BeginLogin(ctx context.Context, l store.LoginStart, now time.Tim
 }
 
 // FinishLogin sends the settlement's script, the rate counter's script,
-// and the session's two scripts (its user's index, then the session) in
-// one pipeline: one round trip.
+// the session's two scripts (its user's index, then the session) and the
+// last login's ZADD in one pipeline: one round trip.
 func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time) ([]string, error) {
 	const op = "finish login"
 	if len(l.Reservation.Limits) > 0 {
@@ -91,6 +91,9 @@ func (s *Store) FinishLogin(ctx context.Context, l store.LoginEnd, now time.Time
 	if sess := l.Session; sess != nil {
 		evict = s.queueAddUserSession(ctx, b, sess.Username, sess.ID, sess.Until(), l.MaxSessions, now)
 		done = append(done, s.queueCreateSession(ctx, b, *sess))
+	}
+	if l.LastLogin != "" {
+		done = append(done, s.queueRecordLogin(ctx, b, l.LastLogin, now))
 	}
 	b.exec(ctx)
 
