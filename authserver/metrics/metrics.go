@@ -177,6 +177,7 @@ func (m *Metrics) Handler() http.Handler {
 // MirrorStats is what the revocation mirror (*mirror.Mirror) reports.
 type MirrorStats interface {
 	Staleness() time.Duration
+	MaxStaleness() time.Duration
 	Stats() mirror.Stats
 }
 
@@ -186,6 +187,10 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 		Name: "authstack_revocation_mirror_staleness_seconds",
 		Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
 	}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "authstack_revocation_mirror_max_staleness_seconds",
+		Help: "The staleness bound (--revocation-max-staleness): above it, validations answer 503.",
+	}, func() float64 { return s.MaxStaleness().Seconds() }))
 	for _, f := range []struct {
 		name, help string
 		counter    bool
