@@ -4,6 +4,9 @@
 #   config/crd/bases/*.yaml -> charts/authstack/crds/
 #   config/rbac/role.yaml   -> charts/authstack/files/manager-role.yaml
 #                              (the manager ClusterRole's rules are read from it)
+#   config/monitoring/prometheus-rules.yaml
+#                           -> charts/authstack/files/prometheus-rules.yaml
+#                              (templates/prometheusrule.yaml renders its spec)
 # `make manifests` runs it and `make verify` fails when the copies drift.
 set -euo pipefail
 
@@ -14,3 +17,4 @@ mkdir -p "${chart}/crds" "${chart}/files"
 rm -f "${chart}"/crds/*.yaml
 cp "${root}"/config/crd/bases/*.yaml "${chart}/crds/"
 cp "${root}/config/rbac/role.yaml" "${chart}/files/manager-role.yaml"
+cp "${root}/config/monitoring/prometheus-rules.yaml" "${chart}/files/prometheus-rules.yaml"
