@@ -96,8 +96,8 @@ test-deps: ## Install what the tests need (redis-server, curl, busybox-static) w
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps node envtest helm image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+test: test-deps node envtest helm promtool image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" PROMTOOL="$$(hack/setup-promtool.sh)" $(GO) test $(GOTEST_FLAGS) ./...
 	@# Side by side: both mostly wait on real processes, and they share no
 	@# port or path (the cluster lives in a network namespace of its own).
 	$(MAKE) -j2 --output-sync=target test-e2e test-cluster
@@ -121,6 +121,10 @@ node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy, Cor
 .PHONY: helm
 helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart tests (about a minute the first time)
 	@hack/setup-helm.sh >/dev/null
+
+.PHONY: promtool
+promtool: ## Build promtool (pinned v0.316.0) from the Go module proxy into bin/ for the alerting-rule tests (about 3 minutes the first time)
+	@hack/setup-promtool.sh >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with
 # GODEBUG=madvdontneed=0, so freed argon2id blocks are not returned to the

@@ -144,6 +144,8 @@ func TestMirrorMetrics(t *testing.T) {
 		"authstack_revocation_mirror_rollbacks_total":     0,
 		"authstack_revocation_mirror_sync_errors_total":   0,
 		"authstack_revocation_mirror_epoch_changes_total": 0,
+		// The default --revocation-max-staleness.
+		"authstack_revocation_mirror_max_staleness_seconds": 2,
 		// The session's revocation, read back from the change log.
 		"authstack_revocation_propagation_seconds_count": 1,
 	} {

@@ -68,6 +68,9 @@ func registerMetrics(reg prometheus.Registerer, cache client.Reader) (managerMet
 	if keys.Errors, err = register(reg, keys.Errors); err != nil {
 		return m, err
 	}
+	if keys.Period, err = register(reg, keys.Period); err != nil {
+		return m, err
+	}
 	if m.epochResets, err = register(reg, m.epochResets); err != nil {
 		return m, err
 	}

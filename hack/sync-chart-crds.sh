@@ -6,6 +6,9 @@
 #                              (the manager ClusterRole's rules are read from it)
 #   config/monitoring/grafana-dashboard.json -> charts/authstack/files/
 #                              (the grafanaDashboard ConfigMap's data)
+#   config/monitoring/prometheus-rules.yaml
+#                           -> charts/authstack/files/prometheus-rules.yaml
+#                              (templates/prometheusrule.yaml renders its spec)
 # `make manifests` runs it and `make verify` fails when the copies drift.
 set -euo pipefail
 
@@ -17,3 +20,4 @@ rm -f "${chart}"/crds/*.yaml
 cp "${root}"/config/crd/bases/*.yaml "${chart}/crds/"
 cp "${root}/config/rbac/role.yaml" "${chart}/files/manager-role.yaml"
 cp "${root}/config/monitoring/grafana-dashboard.json" "${chart}/files/grafana-dashboard.json"
+cp "${root}/config/monitoring/prometheus-rules.yaml" "${chart}/files/prometheus-rules.yaml"

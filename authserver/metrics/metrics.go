@@ -32,6 +32,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 )
 
+// endpointLabel is the label of the metrics kept by endpoint.
+const endpointLabel = "endpoint"
+
 // Metrics holds the collectors, registered in their own registry so that
 // tests and several servers in one process do not collide.
 type Metrics struct {
@@ -97,7 +100,7 @@ func New() *Metrics {
 		BearerValidations: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authstack_bearer_validations_total",
 			Help: "Bearer token validations by endpoint and outcome.",
-		}, []string{"endpoint", "outcome"}),
+		}, []string{endpointLabel, "outcome"}),
 		HTTPRequests: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authstack_http_requests_total",
 			Help: "HTTP requests by handler and status code.",
@@ -113,7 +116,7 @@ func New() *Metrics {
 		StoreUnavailable: prometheus.NewCounterVec(prometheus.CounterOpts{
 			Name: "authstack_store_unavailable_total",
 			Help: "Requests refused with 503 because the store (Redis) could not be reached, by endpoint.",
-		}, []string{"endpoint"}),
+		}, []string{endpointLabel}),
 		RevocationPropagation: prometheus.NewHistogram(prometheus.HistogramOpts{
 			Name:    "authstack_revocation_propagation_seconds",
 			Help:    "Time from the writing of a revocation change (the store's clock) to its application by this replica's mirror.",
@@ -177,6 +180,7 @@ func (m *Metrics) Handler() http.Handler {
 // MirrorStats is what the revocation mirror (*mirror.Mirror) reports.
 type MirrorStats interface {
 	Staleness() time.Duration
+	MaxStaleness() time.Duration
 	Stats() mirror.Stats
 }
 
@@ -186,6 +190,10 @@ func (m *Metrics) RegisterMirror(s MirrorStats) {
 		Name: "authstack_revocation_mirror_staleness_seconds",
 		Help: "Age of the revocation mirror's knowledge; validation answers 503 above the staleness bound.",
 	}, func() float64 { return min(s.Staleness().Seconds(), 1e9) }))
+	m.Registry.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{
+		Name: "authstack_revocation_mirror_max_staleness_seconds",
+		Help: "The staleness bound (--revocation-max-staleness): above it, validations answer 503.",
+	}, func() float64 { return s.MaxStaleness().Seconds() }))
 	for _, f := range []struct {
 		name, help string
 		counter    bool
@@ -222,7 +230,7 @@ func (m *Metrics) RegisterTokenCache(endpoint string, c *resourceserver.TokenCac
 	if c == nil {
 		return
 	}
-	labels := prometheus.Labels{"endpoint": endpoint}
+	labels := prometheus.Labels{endpointLabel: endpoint}
 	for _, f := range []struct {
 		name, help string
 		counter    bool

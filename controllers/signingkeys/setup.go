@@ -81,6 +81,7 @@ func Setup(mgr ctrl.Manager, o Options, m *Metrics) error {
 		o.Clock = clock.RealClock{}
 	}
 	key := types.NamespacedName{Namespace: o.Namespace, Name: o.Name}
+	m.Period.WithLabelValues(key.String()).Set(p.Period.Seconds())
 	secrets, err := cache.New(mgr.GetConfig(), cache.Options{
 		HTTPClient: mgr.GetHTTPClient(), Scheme: mgr.GetScheme(), Mapper: mgr.GetRESTMapper(),
 		DefaultNamespaces:    map[string]cache.Config{key.Namespace: {}},

@@ -80,6 +80,9 @@ type Metrics struct {
 	Age       *prometheus.GaugeVec
 	Rotations *prometheus.CounterVec
 	Errors    *prometheus.CounterVec
+	// Period is the rotation period (--signing-key-rotation-period), set
+	// on every replica at Setup: the key-age alert compares Age with it.
+	Period *prometheus.GaugeVec
 }
 
 // NewMetrics returns unregistered metrics.
@@ -91,6 +94,8 @@ func NewMetrics() *Metrics {
 			Help: "Promotions of a next signing key to active."}, []string{"secret"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_errors_total",
 			Help: "Failed passes of the signing-key manager, by reason."}, []string{"secret", "reason"}),
+		Period: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_rotation_period_seconds",
+			Help: "How long a signing key stays active before the next one is promoted (--signing-key-rotation-period)."}, []string{"secret"}),
 	}
 }
 

@@ -198,6 +198,10 @@ func TestSigningKeysRotation(t *testing.T) {
 	ns := env.Namespace(t)
 	clock := newClock()
 	startKeyManager(t, ns, clock)
+	// The period is exported, for the key-age alert to compare with.
+	if got := gathered(t, "authstack_signing_key_rotation_period_seconds", ns+"/"+keysSecret); got != testPeriod.Seconds() {
+		t.Fatalf("rotation period metric %v, want %v", got, testPeriod.Seconds())
+	}
 
 	sec := waitKeys(t, ns, "the Secret", func(s *corev1.Secret) bool { return s != nil })
 	first := kidOf(t, sec, "active.pem")

@@ -343,6 +343,10 @@ func (m *Mirror) Mark() int64 { return m.clock() }
 // then holds every change written before Mark was called.
 func (m *Mirror) CaughtUp(mark int64) bool { return m.syncedAt.Load() >= mark }
 
+// MaxStaleness is the staleness bound: above it, Check and Epoch fail
+// closed.
+func (m *Mirror) MaxStaleness() time.Duration { return m.opts.MaxStaleness }
+
 // Fresh reports whether the mirror is within its staleness bound.
 func (m *Mirror) Fresh() bool { return m.Staleness() <= m.opts.MaxStaleness }
 

@@ -110,8 +110,8 @@ func TestValuesFiles(t *testing.T) {
 	for _, f := range ciValues {
 		names = append(names, filepath.Base(f))
 	}
-	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "monitoring-values.yaml", "namespaced-values.yaml",
-		"service-account-clients-values.yaml", "tls-cert-manager-values.yaml"}
+	want := []string{"bundled-redis-values.yaml", "defaults-values.yaml", "external-sentinel-values.yaml", "hpa-servicemonitor-values.yaml", "monitoring-values.yaml",
+		"namespaced-values.yaml", "service-account-clients-values.yaml", "tls-cert-manager-values.yaml"}
 	if !reflect.DeepEqual(names, want) {
 		t.Fatalf("ci values files: %v, want %v", names, want)
 	}
@@ -574,6 +574,11 @@ func serviceMonitorCRD() *apiextensionsv1.CustomResourceDefinition {
 	return openCRD("monitoring.coreos.com", "ServiceMonitor", "servicemonitors")
 }
 
+// prometheusRuleCRD is the same for the PrometheusRule of the alerts.
+func prometheusRuleCRD() *apiextensionsv1.CustomResourceDefinition {
+	return openCRD("monitoring.coreos.com", "PrometheusRule", "prometheusrules")
+}
+
 // openCRD is a namespaced CRD of group and kind, version v1, that accepts
 // any object: the least that lets the API server take a resource the
 // chart renders for another project's operator.
@@ -598,7 +603,7 @@ func openCRD(group, kind, plural string) *apiextensionsv1.CustomResourceDefiniti
 func TestInstallUpgradeUninstall(t *testing.T) {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: testenv.Assets(),
-		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{serviceMonitorCRD(), certificateCRD()},
+		CRDs:                  []*apiextensionsv1.CustomResourceDefinition{serviceMonitorCRD(), prometheusRuleCRD(), certificateCRD()},
 	}
 	cfg, err := env.Start()
 	if err != nil {

@@ -14,82 +14,106 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-// Package metricnames tells which metric names a PromQL expression uses
-// and which the code registers, so that dashboards and alert rules are
-// held to the metrics that exist.
+// Package metricnames checks that the metric names a query uses (the
+// alerting rules' expressions, the dashboard's panels) are ones the code
+// registers: Names reads them out of a PromQL expression, Registered lists
+// what collectors export, and Missing compares the two.
 package metricnames
 
 import (
 	"regexp"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/prometheus/client_golang/prometheus"
 )
 
-// fqName is how a Desc's String names its metric.
-var fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+// Prefixes are those of the metric names checked: authstack's own, and
+// those of controller-runtime, client-go's leader election and work
+// queues, and the Go and process collectors. Other identifiers in an
+// expression (functions, label names, keywords) have none of them.
+var Prefixes = []string{"authstack_", "controller_runtime_", "leader_election_", "workqueue_", "go_", "process_"}
 
-// Described returns the names of every metric the collectors describe
-// (a *prometheus.Registry is one): vectors without a child yet included,
-// which a scrape would not show.
-func Described(cs ...prometheus.Collector) map[string]bool {
+var (
+	// quoted strips label values and other strings, which may hold
+	// anything ("invalid_grant", a regular expression).
+	quoted = regexp.MustCompile("\"(?:[^\"\\\\]|\\\\.)*\"|'(?:[^'\\\\]|\\\\.)*'|`[^`]*`")
+	// ident is a PromQL identifier; one right after '$' (a Grafana
+	// variable) or inside one is not matched as a metric.
+	ident = regexp.MustCompile(`\$?[a-zA-Z_:][a-zA-Z0-9_:]*`)
+	// fqName reads the name out of a prometheus.Desc's String.
+	fqName = regexp.MustCompile(`fqName: "([^"]+)"`)
+)
+
+// Names returns the metric names with one of Prefixes that expr uses,
+// sorted, each once.
+func Names(expr string) []string {
+	expr = quoted.ReplaceAllString(expr, `""`)
+	var out []string
+	for _, id := range ident.FindAllString(expr, -1) {
+		if strings.HasPrefix(id, "$") || !hasPrefix(id) {
+			continue
+		}
+		out = append(out, id)
+	}
+	sort.Strings(out)
+	return slices.Compact(out)
+}
+
+func hasPrefix(name string) bool {
+	for _, p := range Prefixes {
+		if strings.HasPrefix(name, p) {
+			return true
+		}
+	}
+	return false
+}
+
+// Registered returns the names of every metric the collectors (a
+// prometheus.Registry is one) describe or, for unchecked collectors that
+// describe nothing, collect. A vector with no child yet is described all
+// the same, so a counter that has not counted anything is found.
+func Registered(cs ...prometheus.Collector) map[string]bool {
 	names := map[string]bool{}
 	for _, c := range cs {
-		ch := make(chan *prometheus.Desc)
-		go func() {
-			c.Describe(ch)
-			close(ch)
-		}()
-		for d := range ch {
+		descs := make(chan *prometheus.Desc)
+		go func() { c.Describe(descs); close(descs) }()
+		for d := range descs {
 			if m := fqName.FindStringSubmatch(d.String()); m != nil {
 				names[m[1]] = true
+			}
+		}
+		metrics := make(chan prometheus.Metric)
+		go func() { c.Collect(metrics); close(metrics) }()
+		for m := range metrics {
+			if n := fqName.FindStringSubmatch(m.Desc().String()); n != nil {
+				names[n[1]] = true
 			}
 		}
 	}
 	return names
 }
 
-// Prefixes are the namespaces of the metrics authstack's processes
-// export: its own, controller-runtime's and client-go's, and the Go and
-// process collectors'.
-var Prefixes = []string{"authstack_", "controller_runtime_", "leader_election_", "workqueue_", "rest_client_", "go_", "process_"}
-
-// identifier is a PromQL name; strings and label matchers are removed first.
-var (
-	identifier = regexp.MustCompile(`[a-zA-Z_:][a-zA-Z0-9_:]*`)
-	quoted     = regexp.MustCompile(`"(?:[^"\\]|\\.)*"`)
-	matchers   = regexp.MustCompile(`\{[^}]*\}`)
-	grouping   = regexp.MustCompile(`\b(?:by|without|on|ignoring|group_left|group_right)\s*\([^)]*\)`)
-)
-
-// InExpr returns the metric names expr uses: its identifiers with one of
-// Prefixes, outside strings, label matchers and grouping clauses.
-func InExpr(expr string) []string {
-	expr = quoted.ReplaceAllString(expr, `""`)
-	expr = matchers.ReplaceAllString(expr, "")
-	expr = grouping.ReplaceAllString(expr, "")
+// Missing returns the names that registered does not hold, a histogram's
+// or summary's series (name_bucket, name_sum, name_count) counted under
+// the metric's name.
+func Missing(registered map[string]bool, names []string) []string {
 	var out []string
-	for _, id := range identifier.FindAllString(expr, -1) {
-		for _, p := range Prefixes {
-			if strings.HasPrefix(id, p) && !slices.Contains(out, id) {
-				out = append(out, id)
+	for _, n := range names {
+		if registered[n] {
+			continue
+		}
+		base, found := "", false
+		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
+			if b, ok := strings.CutSuffix(n, suffix); ok {
+				base, found = b, true
 			}
 		}
+		if found && registered[base] {
+			continue
+		}
+		out = append(out, n)
 	}
 	return out
-}
-
-// Registered reports whether name is one of names, or a histogram's or
-// summary's series (_bucket, _sum, _count) of one.
-func Registered(names map[string]bool, name string) bool {
-	if names[name] {
-		return true
-	}
-	for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-		if base, ok := strings.CutSuffix(name, suffix); ok && names[base] {
-			return true
-		}
-	}
-	return false
 }

@@ -14,41 +14,38 @@ See the License for the specific language governing permissions and
 limitations under the License.
 */
 
-package metricnames
+package metricnames_test
 
 import (
 	"reflect"
 	"testing"
 
 	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/authstack/authstack/internal/testing/metricnames"
 )
 
-func TestInExpr(t *testing.T) {
-	for expr, want := range map[string][]string{
-		`sum by (outcome) (rate(authstack_token_requests_total{job=~"$job",outcome!="success"}[5m]))`: {"authstack_token_requests_total"},
-		`histogram_quantile(0.99, sum by (le) (rate(authstack_token_request_duration_seconds_bucket[5m])))`: {"authstack_token_request_duration_seconds_bucket"},
-		`max(authstack_revocation_mirror_staleness_seconds) > 10 and on (job) up == 1`:                           {"authstack_revocation_mirror_staleness_seconds"},
-		`sum(leader_election_master_status{name="authstack"}) == 0 or label_replace(vector(0), "x", "go_fake", "", "")`: {"leader_election_master_status"},
-	} {
-		if got := InExpr(expr); !reflect.DeepEqual(got, want) {
-			t.Errorf("InExpr(%s) = %v, want %v", expr, got, want)
-		}
+func TestNames(t *testing.T) {
+	expr := `histogram_quantile(0.99, sum by (le) (rate(authstack_token_request_duration_seconds_bucket{outcome="authstack_not_a_metric"}[$__rate_interval])))
+		/ on (pod) go_goroutines or absent(leader_election_master_status{name=~'go_x|y'}) + $go_variable + authstack_a:b`
+	want := []string{"authstack_a:b", "authstack_token_request_duration_seconds_bucket", "go_goroutines", "leader_election_master_status"}
+	if got := metricnames.Names(expr); !reflect.DeepEqual(got, want) {
+		t.Fatalf("Names = %q, want %q", got, want)
 	}
 }
 
-func TestDescribedAndRegistered(t *testing.T) {
+func TestRegisteredAndMissing(t *testing.T) {
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(
-		prometheus.NewCounterVec(prometheus.CounterOpts{Name: "a_total", Help: "a"}, []string{"x"}),
-		prometheus.NewHistogram(prometheus.HistogramOpts{Name: "b_seconds", Help: "b"}),
+		prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_unused_total"}, []string{"x"}), // no child yet
+		prometheus.NewHistogram(prometheus.HistogramOpts{Name: "authstack_latency_seconds"}),
 	)
-	names := Described(reg)
-	if !names["a_total"] || !names["b_seconds"] || len(names) != 2 {
-		t.Fatalf("Described = %v", names)
-	}
-	for name, want := range map[string]bool{"a_total": true, "b_seconds_bucket": true, "b_seconds_count": true, "c": false, "b_total": false} {
-		if got := Registered(names, name); got != want {
-			t.Errorf("Registered(%s) = %v, want %v", name, got, want)
-		}
+	got := metricnames.Missing(metricnames.Registered(reg), []string{
+		"authstack_unused_total", "authstack_latency_seconds_bucket", "authstack_latency_seconds_count",
+		"authstack_unused_total_count", "authstack_nowhere_total", "authstack_latency_bucket",
+	})
+	want := []string{"authstack_nowhere_total", "authstack_latency_bucket"}
+	if !reflect.DeepEqual(got, want) {
+		t.Fatalf("Missing = %q, want %q", got, want)
 	}
 }
