@@ -38,8 +38,8 @@ const (
 	DefaultRecorderEvery = 5 * time.Second
 )
 
-// ThrottleRecords is where a Recorder writes (store.Activity).
-type ThrottleRecords interface {
+// Records is where a Recorder writes (store.Activity).
+type Records interface {
 	RecordThrottles(ctx context.Context, throttles map[string]store.Throttle, now time.Time) error
 }
 
@@ -52,7 +52,7 @@ type ThrottleRecords interface {
 // login read the record), so an attacker choosing usernames cannot grow
 // the set. A nil Recorder records nothing.
 type Recorder struct {
-	Store ThrottleRecords
+	Store Records
 	// Users bounds the users kept between flushes; DefaultRecorderUsers
 	// when zero.
 	Users int
