@@ -157,7 +157,13 @@ func TestAuthUserCRD(t *testing.T) {
 		t.Errorf("categories = %v, want authstack", crd.Spec.Names.Categories)
 	}
 	v := servedVersion(t, crd)
-	checkColumns(t, v, readyColumns(column{"Username", "string", ".status.username"}))
+	// The login state the manager reflects: Last-Login by default,
+	// Throttled-Until with -o wide (a string: kubectl shows a future date
+	// as <invalid>).
+	users := readyColumns(column{"Username", "string", ".status.username"})
+	users = slices.Insert(users, len(users)-1,
+		column{"Last-Login", "date", ".status.lastLoginTime"}, column{"Throttled-Until", "string", ".status.throttle.until"})
+	checkColumns(t, v, users)
 
 	root := *v.Schema.OpenAPIV3Schema
 	if !slices.Contains(root.Required, "spec") {
