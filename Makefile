@@ -96,8 +96,8 @@ test-deps: ## Install what the tests need (redis-server, curl, busybox-static) w
 	@hack/ensure-test-deps.sh
 
 .PHONY: test
-test: test-deps node envtest helm promtool image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" PROMTOOL="$$(hack/setup-promtool.sh)" $(GO) test $(GOTEST_FLAGS) ./...
+test: test-deps node envtest helm prometheus image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" PROMTOOL="$$(hack/setup-prometheus.sh promtool)" $(GO) test $(GOTEST_FLAGS) ./...
 	@# Side by side: both mostly wait on real processes, and they share no
 	@# port or path (the cluster lives in a network namespace of its own).
 	$(MAKE) -j2 --output-sync=target test-e2e test-cluster
@@ -107,8 +107,8 @@ test-e2e: test-deps envtest ## End to end: kube-apiserver, kubectl, the manager 
 	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" CGO_ENABLED=0 $(GO) test -trimpath -tags e2e -count=1 -timeout 10m -v ./test/e2e/
 
 .PHONY: test-cluster
-test-cluster: test-deps envtest helm node image-archives ## The chart and kustomize installs on a real single-node cluster in a network namespace of its own (as root; docs/operations.md)
-	HELM="$$(hack/setup-helm.sh)" CGO_ENABLED=0 $(GO) test -trimpath -tags cluster -count=1 -timeout 15m -v ./test/cluster/
+test-cluster: test-deps envtest helm node prometheus image-archives ## The chart and kustomize installs on a real single-node cluster in a network namespace of its own (as root; docs/operations.md), scraped by a real Prometheus
+	HELM="$$(hack/setup-helm.sh)" PROMETHEUS="$$(hack/setup-prometheus.sh prometheus)" CGO_ENABLED=0 $(GO) test -trimpath -tags cluster -count=1 -timeout 15m -v ./test/cluster/
 
 .PHONY: envtest
 envtest: ## Build kube-apiserver and etcd for envtest into bin/k8s (about 10 minutes the first time)
@@ -122,9 +122,9 @@ node: ## Build kubelet, kube-controller-manager, kube-scheduler, kube-proxy, Cor
 helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart tests (about a minute the first time)
 	@hack/setup-helm.sh >/dev/null
 
-.PHONY: promtool
-promtool: ## Build promtool (pinned v0.316.0) from the Go module proxy into bin/ for the alerting-rule tests (about 3 minutes the first time)
-	@hack/setup-promtool.sh >/dev/null
+.PHONY: prometheus
+prometheus: ## Build promtool and prometheus (pinned v0.316.0) from the Go module proxy into bin/, for the alerting-rule tests and the cluster test's Prometheus (about 4 minutes the first time)
+	@hack/setup-prometheus.sh promtool >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with
 # GODEBUG=madvdontneed=0, so freed argon2id blocks are not returned to the

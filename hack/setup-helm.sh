@@ -12,6 +12,8 @@ HELM_VERSION="${HELM_VERSION:-v3.22.0}"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 bin="${root}/bin"
 helm="${bin}/helm-${HELM_VERSION}"
+# shellcheck source=hack/lib.sh
+source "${root}/hack/lib.sh"
 
 log() { echo "setup-helm: $*" >&2; }
 
@@ -21,16 +23,8 @@ if [[ -x "${helm}" ]] && "${helm}" version --template '{{.Version}}' 2>/dev/null
 fi
 
 log "building helm ${HELM_VERSION} (about a minute the first time)"
-mkdir -p "${bin}"
-work="$(mktemp -d "${bin}/helm-build.XXXXXX")"
-trap 'rm -rf "${work}"' EXIT
-# helm stamps its version from ldflags; without them `helm version` reports
-# the module default, which may differ from the tag.
-GOBIN="${work}" GOFLAGS=-buildvcs=false GOWORK=off CGO_ENABLED=0 \
-	go install -trimpath \
-	-ldflags "-s -w -X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" \
+go_install_pinned "${bin}" "-X helm.sh/helm/v3/internal/version.version=${HELM_VERSION}" \
 	"helm.sh/helm/v3/cmd/helm@${HELM_VERSION}"
-mv "${work}/helm" "${helm}"
 ln -sfn "helm-${HELM_VERSION}" "${bin}/helm"
 
 got="$("${helm}" version --template '{{.Version}}')"

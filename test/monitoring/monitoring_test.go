@@ -104,13 +104,13 @@ func alerts(t *testing.T) []rule {
 	return out
 }
 
-// promtool runs $PROMTOOL (hack/setup-promtool.sh's, which make test
+// promtool runs $PROMTOOL (hack/setup-prometheus.sh promtool's, which make test
 // passes) in dir.
 func promtool(t *testing.T, dir string, args ...string) {
 	t.Helper()
 	bin := os.Getenv("PROMTOOL")
 	if bin == "" {
-		t.Fatal("PROMTOOL is not set: run make test, or PROMTOOL=$(hack/setup-promtool.sh) go test ./test/monitoring/")
+		t.Fatal("PROMTOOL is not set: run make test, or PROMTOOL=$(hack/setup-prometheus.sh promtool) go test ./test/monitoring/")
 	}
 	cmd := exec.Command(bin, args...)
 	cmd.Dir = dir
