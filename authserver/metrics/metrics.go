@@ -35,6 +35,17 @@ import (
 // endpointLabel is the label of the metrics kept by endpoint.
 const endpointLabel = "endpoint"
 
+// ThrottleLimits are the values of ThrottleRejections' limit label (the
+// throttle's scopes). Each series exists from the start, at 0: a rate
+// over a series that first appears with its first burst of refusals
+// would miss that burst, and the guessing alert with it.
+var ThrottleLimits = []string{"user_ip", "ip", "user_rate", "client_rate", "session"}
+
+// PasswordOutcomes are the password grant's outcomes whose TokenRequests
+// series exist from the start, at 0, for the same reason: the guessing
+// alert compares their rates.
+var PasswordOutcomes = []string{"success", "invalid_grant"}
+
 // Metrics holds the collectors, registered in their own registry so that
 // tests and several servers in one process do not collide.
 type Metrics struct {
@@ -134,6 +145,12 @@ func New() *Metrics {
 		m.ThrottleRejections, m.BearerValidations, m.HTTPRequests, m.InFlight, m.ForwardedForIgnored,
 		m.StoreUnavailable, m.RevocationPropagation,
 	)
+	for _, l := range ThrottleLimits {
+		m.ThrottleRejections.WithLabelValues(l)
+	}
+	for _, o := range PasswordOutcomes {
+		m.TokenRequests.WithLabelValues("password", o)
+	}
 	return m
 }
 

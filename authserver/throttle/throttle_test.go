@@ -21,11 +21,13 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"testing"
 	"time"
 
 	clocktesting "k8s.io/utils/clock/testing"
 
+	"github.com/authstack/authstack/authserver/metrics"
 	"github.com/authstack/authstack/internal/store"
 	"github.com/authstack/authstack/internal/store/memory"
 )
@@ -376,4 +378,15 @@ func TestLostReserveIsWithdrawn(t *testing.T) {
 	}
 	l.Counters = st.Counters
 	succeed(t, l, "alice", "198.51.100.1")
+}
+
+// Every scope a refusal is counted under is one whose series the metrics
+// make at 0 from the start (metrics.ThrottleLimits), so that the alerts'
+// rates see a first burst of refusals.
+func TestEveryScopeIsAThrottleLimitSeries(t *testing.T) {
+	for _, s := range []Scope{ScopeUserIP, ScopeIP, ScopeSession, ScopeUserRate, ScopeClientRate} {
+		if !slices.Contains(metrics.ThrottleLimits, string(s)) {
+			t.Errorf("scope %q is not in metrics.ThrottleLimits %v", s, metrics.ThrottleLimits)
+		}
+	}
 }
