@@ -163,9 +163,12 @@ type step struct {
 }
 
 // helmBundledRedis: the chart with its bundled Redis on a static hostPath
-// PersistentVolume, then a rolling upgrade, a SIGKILL and a drain under
-// load, a leader failover, the Redis pod lost and its data lost, and the
-// uninstall.
+// PersistentVolume and its monitoring on (the ServiceMonitors, the
+// PrometheusRule and the dashboard, read by a real Prometheus), a script
+// guessing alice's password found in the audit trail, then a rolling
+// upgrade, a SIGKILL and a drain under load, alice's last login and
+// throttle in kubectl, a leader failover, the Redis pod lost and its data
+// lost, the alerts they fire, and the uninstall.
 func helmBundledRedis(t *testing.T, n *Node) {
 	pvDir := n.mkdir(t, "redis-pv")
 	if err := os.Chmod(pvDir, 0o777); err != nil {
@@ -181,7 +184,8 @@ spec:
   hostPath: {path: %s, type: Directory}
 `, pvDir))
 	defer n.kubectl(t, "delete", "persistentvolume", "authstack-redis-data", "--ignore-not-found", "--wait=false")
-	s := n.helmInstall(t, "authstack", "authstack", `redis:
+	n.apply(t, "", monitoringCRDs)
+	s := n.helmInstall(t, "authstack", "authstack", monitoringValues+`redis:
   bundled:
     enabled: true
     image: {repository: docker.io/local/redis, tag: dev, pullPolicy: Never}
@@ -191,14 +195,22 @@ server:
 `)
 	s.pvDir = pvDir
 	var (
-		l      *Load
-		before string
+		l         *Load
+		loadStart time.Time
+		before    string
+		prom      *Prometheus
+		g         guessing
 	)
 	if !steps(t,
 		step{"Samples", s.samples},
 		step{"TokenFromPod", s.tokenFromPod},
 		step{"KubeAPIServerLogin", s.kubeAPIServerLogin},
-		step{"StartLoad", func(t *testing.T) { l = n.startLoad(t, s.ns, s.inPod) }},
+		step{"Prometheus", func(t *testing.T) {
+			prom = n.startPrometheus(t, s.ns, len(n.podsReady(t, s.ns, serverPods))+len(n.podsReady(t, s.ns, managerPods)))
+		}},
+		step{"StartLoad", func(t *testing.T) { loadStart, l = time.Now(), n.startLoad(t, s.ns, s.inPod) }},
+		step{"Guess", func(t *testing.T) { g = s.guess(t) }},
+		step{"AuditTrail", func(t *testing.T) { s.auditTrail(t, g) }},
 		step{"RollingUpgrade", func(t *testing.T) { s.rollingUpgrade(t, l) }},
 		step{"SIGKILL", func(t *testing.T) { s.sigkill(t, l) }},
 		step{"Drain", func(t *testing.T) { s.drain(t, l) }},
@@ -207,9 +219,16 @@ server:
 			t.Logf("load after the uncordon, as the evicted token server's replacement joined: %s", c)
 			lostNone(t, "load after the drain", c)
 		}},
+		step{"UserState", func(t *testing.T) { s.userState(t, loadStart, g) }},
 		step{"LeaderFailover", s.leaderFailover},
 		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
 		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},
+		step{"Alerts", func(t *testing.T) {
+			// The guesses and the data loss, each an alert an operator
+			// acts on, by its runbook.
+			prom.waitFiring(t, n, "AuthstackPasswordGuessing", s.ns, 240)
+			prom.waitFiring(t, n, "AuthstackStoreEpochReset", s.ns, 60)
+		}},
 		step{"Uninstall", func(t *testing.T) {
 			s.uninstall(t, chartLeftovers(s.prefix, true))
 		}},

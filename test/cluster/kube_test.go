@@ -184,31 +184,40 @@ func (n *Node) podLogs(ns, selector string) string {
 // the test with it.
 func (n *Node) runPod(t testing.TB, pod *corev1.Pod) string {
 	t.Helper()
+	out, _ := n.runPodFor(t, pod)
+	return out
+}
+
+// runPodFor is runPod, and returns the pod as it ended too (its address,
+// say) before it is deleted.
+func (n *Node) runPodFor(t testing.TB, pod *corev1.Pod) (string, *corev1.Pod) {
+	t.Helper()
 	ctx := context.Background()
 	pods := n.Client.CoreV1().Pods(pod.Namespace)
 	if _, err := pods.Create(ctx, pod, metav1.CreateOptions{}); err != nil {
 		t.Fatal(err)
 	}
 	defer func() { _ = pods.Delete(ctx, pod.Name, metav1.DeleteOptions{GracePeriodSeconds: new(int64)}) }()
-	var phase corev1.PodPhase
+	var done *corev1.Pod
 	n.waitFor(t, "pod "+pod.Name+" done", 120, func() error {
 		p, err := pods.Get(ctx, pod.Name, metav1.GetOptions{})
 		if err != nil {
 			return err
 		}
-		if phase = p.Status.Phase; phase != corev1.PodSucceeded && phase != corev1.PodFailed {
-			return fmt.Errorf("phase %s", phase)
+		if p.Status.Phase != corev1.PodSucceeded && p.Status.Phase != corev1.PodFailed {
+			return fmt.Errorf("phase %s", p.Status.Phase)
 		}
+		done = p
 		return nil
 	})
 	out, err := pods.GetLogs(pod.Name, &corev1.PodLogOptions{}).DoRaw(ctx)
 	if err != nil {
 		t.Fatal(err)
 	}
-	if phase != corev1.PodSucceeded {
+	if done.Status.Phase != corev1.PodSucceeded {
 		t.Fatalf("pod %s failed: %s", pod.Name, out)
 	}
-	return string(out)
+	return string(out), done
 }
 
 // helmBin is the helm make test builds (hack/setup-helm.sh, in $HELM).

@@ -21,6 +21,9 @@ limitations under the License.
 //
 //	loadgen token  gets one token with the password grant and checks it at
 //	               /verify, then prints the user and exits (0 on success)
+//	loadgen guess  guesses the user's password -n times, -rate a second,
+//	               with the password grant, and prints how each guess was
+//	               answered: {"guesses":N,"answers":{"400 invalid_grant":…}}
 //	loadgen load   calls /token (at -token-rate) and /verify from -workers
 //	               loops, -rate requests a second, until told to stop, and serves its counts on
 //	               -listen: POST /phase returns the counts since the last
@@ -72,6 +75,7 @@ func main() {
 	tokenRate := fs.Float64("token-rate", 4, "load: /token requests per second, all workers together (within the per-user login limit); the rest are /verify")
 	listen := fs.String("listen", ":8080", "load: the address of /phase and /stop")
 	limit := fs.Duration("max", 10*time.Minute, "load: stop after this long even if never told")
+	guesses := fs.Int("n", 40, "guess: how many wrong passwords to try")
 	_ = fs.Parse(os.Args[2:])
 	c := &client{
 		base: strings.TrimSuffix(*base, "/"), audience: *audience,
@@ -86,6 +90,12 @@ func main() {
 		c.redialable = func(err error) bool { return errors.As(err, new(dialError)) }
 		if err := c.once(); err != nil {
 			fmt.Fprintln(os.Stderr, "loadgen token:", err)
+			os.Exit(1)
+		}
+	case "guess":
+		c.redialable = func(err error) bool { return errors.As(err, new(dialError)) }
+		if err := c.guess(*guesses, *rate); err != nil {
+			fmt.Fprintln(os.Stderr, "loadgen guess:", err)
 			os.Exit(1)
 		}
 	case "load":
@@ -179,16 +189,22 @@ func (c *client) do(ctx context.Context, req func(context.Context) (*http.Reques
 	}
 }
 
+// tokenRequest is a password grant for the user with password, the client
+// authenticated with its secret (client_secret_basic).
+func (c *client) tokenRequest(ctx context.Context, password string) (*http.Request, error) {
+	form := url.Values{"grant_type": {"password"}, "username": {c.user}, "password": {password}}.Encode()
+	r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/token", strings.NewReader(form))
+	if err != nil {
+		return nil, err
+	}
+	r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
+	r.SetBasicAuth(url.QueryEscape(c.clientID), url.QueryEscape(c.clientSecret))
+	return r, nil
+}
+
 func (c *client) token(ctx context.Context, a *attempt) (string, error) {
-	form := url.Values{"grant_type": {"password"}, "username": {c.user}, "password": {c.password}}.Encode()
 	_, body, err := c.do(ctx, func(ctx context.Context) (*http.Request, error) {
-		r, err := http.NewRequestWithContext(ctx, http.MethodPost, c.base+"/token", strings.NewReader(form))
-		if err != nil {
-			return nil, err
-		}
-		r.Header.Set("Content-Type", "application/x-www-form-urlencoded")
-		r.SetBasicAuth(url.QueryEscape(c.clientID), url.QueryEscape(c.clientSecret))
-		return r, nil
+		return c.tokenRequest(ctx, c.password)
 	}, a)
 	if err != nil {
 		return "", err
@@ -235,6 +251,58 @@ func (c *client) once() error {
 	}
 	fmt.Printf("{\"user\":%q,\"redials\":%d}\n", user, a.redials)
 	return nil
+}
+
+// guess is loadgen guess: n password grants for the user with wrong
+// passwords, rate a second, each answer counted by its status and OAuth
+// error code. Only a guess that got no answer is an error.
+func (c *client) guess(n int, rate float64) error {
+	ctx := context.Background()
+	pace := ratelimit.NewLimiter(ratelimit.Limit(rate), 1)
+	answers := map[string]int{}
+	for i := range n {
+		if err := pace.Wait(ctx); err != nil {
+			return err
+		}
+		resp, err := c.guessOnce(ctx, fmt.Sprintf("guess-%d-%s", i, c.user))
+		if err != nil {
+			return fmt.Errorf("guess %d: %w", i, err)
+		}
+		var body struct {
+			Error string `json:"error"`
+		}
+		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
+		resp.Body.Close()
+		if err != nil {
+			return fmt.Errorf("guess %d: %d with a body that is not JSON: %w", i, resp.StatusCode, err)
+		}
+		answers[fmt.Sprintf("%d %s", resp.StatusCode, body.Error)]++
+	}
+	out, err := json.Marshal(map[string]any{"guesses": n, "answers": answers})
+	if err != nil {
+		return err
+	}
+	fmt.Println(string(out))
+	return nil
+}
+
+// guessOnce sends one password grant with password, again while its
+// connection cannot be made (the pod's DNS and the Service may trail its
+// start), and returns the answer whatever its status.
+func (c *client) guessOnce(ctx context.Context, password string) (*http.Response, error) {
+	start := time.Now()
+	for {
+		r, err := c.tokenRequest(ctx, password)
+		if err != nil {
+			return nil, err
+		}
+		resp, err := c.http.Do(r)
+		if err != nil && c.redialable(err) && time.Since(start) < redialFor {
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		return resp, err
+	}
 }
 
 // maxFailures is how many failures a phase lists.

@@ -1,0 +1,461 @@
+//go:build cluster
+
+/*
+Copyright 2026 The authstack Authors.
+
+Licensed under the Apache License, Version 2.0 (the "License");
+you may not use this file except in compliance with the License.
+You may obtain a copy of the License at
+
+    http://www.apache.org/licenses/LICENSE-2.0
+
+Unless required by applicable law or agreed to in writing, software
+distributed under the License is distributed on an "AS IS" BASIS,
+WITHOUT WARRANTIES OR CONDITIONS OF ANY KIND, either express or implied.
+See the License for the specific language governing permissions and
+limitations under the License.
+*/
+
+package cluster
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"net/http"
+	"os"
+	"path/filepath"
+	"regexp"
+	"sort"
+	"strings"
+	"testing"
+	"time"
+
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+
+	promapi "github.com/prometheus/client_golang/api"
+	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"sigs.k8s.io/yaml"
+
+	"github.com/authstack/authstack/authserver/audit"
+	"github.com/authstack/authstack/authserver/throttle"
+)
+
+// promAddr is where the test's Prometheus listens, in the node's network
+// namespace.
+const promAddr = "127.0.0.1:9090"
+
+// monitoringCRDs are the least of the Prometheus Operator's CRDs that let
+// the API server take the chart's ServiceMonitors and PrometheusRule: the
+// test reads them back and configures Prometheus from them, as the
+// operator would.
+const monitoringCRDs = `apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: servicemonitors.monitoring.coreos.com}
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {plural: servicemonitors, singular: servicemonitor, kind: ServiceMonitor, listKind: ServiceMonitorList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+---
+apiVersion: apiextensions.k8s.io/v1
+kind: CustomResourceDefinition
+metadata: {name: prometheusrules.monitoring.coreos.com}
+spec:
+  group: monitoring.coreos.com
+  scope: Namespaced
+  names: {plural: prometheusrules, singular: prometheusrule, kind: PrometheusRule, listKind: PrometheusRuleList}
+  versions:
+  - name: v1
+    served: true
+    storage: true
+    schema: {openAPIV3Schema: {type: object, x-kubernetes-preserve-unknown-fields: true}}
+`
+
+// monitoringValues turn on what a platform team's monitoring reads: the
+// ServiceMonitors (scraped every 5 s here, so that rates over the test's
+// short phases have samples), the PrometheusRule and the dashboard.
+const monitoringValues = `serviceMonitor: {enabled: true, interval: 5s}
+prometheusRule: {enabled: true}
+grafanaDashboard: {enabled: true}
+`
+
+// Prometheus is a real Prometheus server (make prometheus's, in
+// $PROMETHEUS) in the node's network namespace, configured from the
+// ServiceMonitors and PrometheusRules of one namespace the way the
+// Prometheus Operator configures one: it discovers the Services'
+// EndpointSlices through the API server, keeps the endpoints the
+// ServiceMonitor selects, labels their series with namespace, pod,
+// service and job, and evaluates the rules every 5 s.
+type Prometheus struct {
+	API   promv1.API
+	Rules []string // the alerts in the rules, by name
+}
+
+// serviceMonitor is the part of a monitoring.coreos.com/v1 ServiceMonitor
+// the test turns into a scrape configuration.
+type serviceMonitor struct {
+	Metadata struct{ Name, Namespace string }
+	Spec     struct {
+		Selector struct {
+			MatchLabels map[string]string `json:"matchLabels"`
+		}
+		Endpoints []struct{ Port, Path, Interval string }
+	}
+}
+
+// labelName is a Kubernetes label key as Prometheus's service discovery
+// names it in __meta_kubernetes_service_label_<name>.
+var notLabelChar = regexp.MustCompile(`[^a-zA-Z0-9_]`)
+
+// scrapeConfigs are the operator's scrape configurations for sm: one job
+// per endpoint, service discovery by EndpointSlice in sm's namespace.
+func scrapeConfigs(sm serviceMonitor, kubeconfig string) []map[string]any {
+	var jobs []map[string]any
+	for i, ep := range sm.Spec.Endpoints {
+		var relabel []map[string]any
+		keys := make([]string, 0, len(sm.Spec.Selector.MatchLabels))
+		for k := range sm.Spec.Selector.MatchLabels {
+			keys = append(keys, k)
+		}
+		sort.Strings(keys)
+		for _, k := range keys {
+			relabel = append(relabel, map[string]any{"action": "keep",
+				"source_labels": []string{"__meta_kubernetes_service_label_" + notLabelChar.ReplaceAllString(k, "_")},
+				"regex":         regexp.QuoteMeta(sm.Spec.Selector.MatchLabels[k])})
+		}
+		relabel = append(relabel,
+			map[string]any{"action": "keep", "source_labels": []string{"__meta_kubernetes_endpointslice_port_name"}, "regex": ep.Port},
+			map[string]any{"source_labels": []string{"__meta_kubernetes_namespace"}, "target_label": "namespace"},
+			map[string]any{"source_labels": []string{"__meta_kubernetes_service_name"}, "target_label": "service"},
+			map[string]any{"source_labels": []string{"__meta_kubernetes_pod_name"}, "target_label": "pod"},
+			map[string]any{"source_labels": []string{"__meta_kubernetes_pod_container_name"}, "target_label": "container"},
+			map[string]any{"source_labels": []string{"__meta_kubernetes_service_name"}, "target_label": "job"},
+			map[string]any{"target_label": "endpoint", "replacement": ep.Port},
+		)
+		job := map[string]any{
+			"job_name": fmt.Sprintf("serviceMonitor/%s/%s/%d", sm.Metadata.Namespace, sm.Metadata.Name, i),
+			"kubernetes_sd_configs": []map[string]any{{
+				"role": "endpointslice", "kubeconfig_file": kubeconfig,
+				"namespaces": map[string]any{"names": []string{sm.Metadata.Namespace}},
+			}},
+			"relabel_configs": relabel,
+		}
+		if ep.Path != "" {
+			job["metrics_path"] = ep.Path
+		}
+		if ep.Interval != "" {
+			job["scrape_interval"] = ep.Interval
+		}
+		jobs = append(jobs, job)
+	}
+	return jobs
+}
+
+// startPrometheus reads the ServiceMonitors and PrometheusRules of ns
+// from the API server, starts Prometheus with them, and returns once it
+// scrapes want targets, every one up.
+func (n *Node) startPrometheus(t *testing.T, ns string, want int) *Prometheus {
+	bin := os.Getenv("PROMETHEUS")
+	if bin == "" {
+		t.Fatal("PROMETHEUS is not set: run make test-cluster, or PROMETHEUS=$(hack/setup-prometheus.sh prometheus)")
+	}
+	dir := n.mkdir(t, "prometheus")
+	var sms struct{ Items []serviceMonitor }
+	if err := json.Unmarshal([]byte(n.kubectl(t, "get", "servicemonitors.monitoring.coreos.com", "-n", ns, "-o", "json")), &sms); err != nil {
+		t.Fatal(err)
+	}
+	var jobs []map[string]any
+	for _, sm := range sms.Items {
+		jobs = append(jobs, scrapeConfigs(sm, n.Kubeconfig)...)
+	}
+	var prs struct {
+		Items []struct {
+			Metadata struct{ Name string }
+			// The spec is a rule file (its groups) as it stands.
+			Spec json.RawMessage
+		}
+	}
+	if err := json.Unmarshal([]byte(n.kubectl(t, "get", "prometheusrules.monitoring.coreos.com", "-n", ns, "-o", "json")), &prs); err != nil {
+		t.Fatal(err)
+	}
+	p := &Prometheus{}
+	var ruleFiles []string
+	for _, pr := range prs.Items {
+		b, err := yaml.JSONToYAML(pr.Spec)
+		if err != nil {
+			t.Fatal(err)
+		}
+		f := filepath.Join(dir, ns+"-"+pr.Metadata.Name+".rules.yaml")
+		writeFile(t, f, b)
+		ruleFiles = append(ruleFiles, f)
+		var spec struct {
+			Groups []struct {
+				Rules []struct{ Alert string }
+			}
+		}
+		if err := json.Unmarshal(pr.Spec, &spec); err != nil {
+			t.Fatal(err)
+		}
+		for _, g := range spec.Groups {
+			for _, r := range g.Rules {
+				if r.Alert != "" {
+					p.Rules = append(p.Rules, r.Alert)
+				}
+			}
+		}
+	}
+	if len(jobs) == 0 || len(p.Rules) == 0 {
+		t.Fatalf("the install has %d ServiceMonitor endpoints and %d alerts: the chart's monitoring is not on", len(jobs), len(p.Rules))
+	}
+	cfg, err := yaml.Marshal(map[string]any{
+		"global":         map[string]any{"scrape_interval": "5s", "evaluation_interval": "5s"},
+		"rule_files":     ruleFiles,
+		"scrape_configs": jobs,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	config := filepath.Join(dir, "prometheus.yml")
+	writeFile(t, config, cfg)
+	n.daemon(t, "prometheus", bin, "--config.file", config, "--storage.tsdb.path", n.mkdir(t, "prometheus", "data"),
+		"--storage.tsdb.retention.time", "2h", "--web.listen-address", promAddr)
+	client, err := promapi.NewClient(promapi.Config{Address: "http://" + promAddr,
+		RoundTripper: &http.Transport{DialContext: nsDialer(n.NetNS), DisableKeepAlives: true}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p.API = promv1.NewAPI(client)
+	start := time.Now()
+	n.waitFor(t, "Prometheus scraping every authstack target", 60, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		targets, err := p.API.Targets(ctx)
+		if err != nil {
+			return err
+		}
+		var up []string
+		for _, tg := range targets.Active {
+			if tg.Health != promv1.HealthGood {
+				return fmt.Errorf("target %s is %s: %s", tg.ScrapeURL, tg.Health, tg.LastError)
+			}
+			up = append(up, string(tg.Labels["pod"]))
+		}
+		if len(up) != want {
+			return fmt.Errorf("%d targets up (%v), want %d", len(up), up, want)
+		}
+		return nil
+	})
+	t.Logf("Prometheus from %d ServiceMonitor endpoints and %d alerts: %d targets up %.1fs after its start",
+		len(jobs), len(p.Rules), want, time.Since(start).Seconds())
+	return p
+}
+
+// waitFiring waits, at most tries seconds, until Prometheus fires the alert
+// name for namespace ns, and returns it.
+func (p *Prometheus) waitFiring(t *testing.T, n *Node, name, ns string, tries int) promv1.Alert {
+	var (
+		found  promv1.Alert
+		states []string
+	)
+	start := time.Now()
+	n.waitFor(t, name+" firing", tries, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		alerts, err := p.API.Alerts(ctx)
+		if err != nil {
+			return err
+		}
+		states = states[:0]
+		for _, a := range alerts.Alerts {
+			states = append(states, fmt.Sprintf("%s{namespace=%s} %s", a.Labels["alertname"], a.Labels["namespace"], a.State))
+			if string(a.Labels["alertname"]) == name && string(a.Labels["namespace"]) == ns && a.State == promv1.AlertStateFiring {
+				found = a
+				return nil
+			}
+		}
+		return fmt.Errorf("alerts: %v", states)
+	})
+	t.Logf("%s firing (active since %s, %.0fs of waiting): %s; every alert: %v", name, found.ActiveAt.Format(time.TimeOnly), time.Since(start).Seconds(), found.Annotations["summary"], states)
+	return found
+}
+
+// guesses is how many wrong passwords the guessing script tries for alice:
+// the per-user-and-address limit's failures, then three times as many
+// refused by it, four a second (over 5 minutes, at 0.1 refusals a second,
+// twice the guessing alert's threshold).
+var (
+	guessFailures = int(throttle.DefaultPerUserIP.Max)
+	guesses       = 4 * guessFailures
+)
+
+// guessing is what a guessing script did.
+type guessing struct {
+	ip      string         // its pod's address
+	start   time.Time      // its first guess
+	answers map[string]int // its answers, by "<status> <error>"
+}
+
+// guess runs a script in a pod that guesses alice's password: the
+// throttle answers the first failures invalid_grant and refuses the rest
+// with 429 slow_down, by the limit per user and address.
+func (s *stack) guess(t *testing.T) guessing {
+	pod := loadgenPod(s.ns, "guess", "guess", "-url", s.inPod, "-n", fmt.Sprint(guesses), "-rate", "4")
+	g := guessing{start: time.Now()}
+	out, done := s.n.runPodFor(t, pod)
+	g.ip = done.Status.PodIP
+	var r struct {
+		Guesses int
+		Answers map[string]int
+	}
+	if err := json.Unmarshal([]byte(out), &r); err != nil {
+		t.Fatalf("loadgen guess: %v: %s", err, out)
+	}
+	g.answers = r.Answers
+	want := map[string]int{
+		"400 invalid_grant": guessFailures,
+		"429 slow_down":     guesses - guessFailures,
+	}
+	if fmt.Sprint(r.Answers) != fmt.Sprint(want) {
+		t.Fatalf("%d guesses of alice's password from %s answered %v, want %v", r.Guesses, g.ip, r.Answers, want)
+	}
+	t.Logf("a script in pod %s guessed alice's password %d times in %.1fs: %v", g.ip, r.Guesses, time.Since(g.start).Seconds(), r.Answers)
+	return g
+}
+
+// auditLine is one line of the audit trail (docs/operations.md, "Audit
+// trail"), as the token servers write it on standard output.
+type auditLine struct {
+	Logger     string `json:"logger"`
+	Msg        string `json:"msg"`
+	Event      string `json:"event"`
+	Outcome    string `json:"outcome"`
+	Endpoint   string `json:"endpoint"`
+	GrantType  string `json:"grant_type"`
+	Username   string `json:"username"`
+	ClientID   string `json:"client_id"`
+	SourceIP   string `json:"source_ip"`
+	SessionID  string `json:"session_id"`
+	RetryAfter int    `json:"retry_after"`
+	Suppressed int    `json:"suppressed"`
+}
+
+// auditTrail finds the guesses in the token servers' audit trail: every
+// guess is a refusal of alice from the guesser's address, written or
+// counted in a summary of those left out (nothing else is refused here),
+// alice's successful logins are there too, and no log line holds a
+// guessed password.
+func (s *stack) auditTrail(t *testing.T, g guessing) {
+	var got map[string]int
+	var logins, written int
+	s.n.waitFor(t, "the guesses in the audit trail", 30, func() error {
+		logs := s.n.kubectl(t, "logs", "-n", s.ns, "-l", serverPods, "--tail=-1", "--max-log-requests=10")
+		if strings.Contains(logs, "guess-") {
+			t.Fatalf("a guessed password is in the token servers' logs")
+		}
+		got, logins, written = map[string]int{}, 0, 0
+		for _, line := range strings.Split(logs, "\n") {
+			var l auditLine
+			if json.Unmarshal([]byte(line), &l) != nil || l.Logger != audit.MarkerValue {
+				continue
+			}
+			switch {
+			case l.Event == audit.Login && l.Username == "alice" && l.Outcome == audit.Success:
+				logins++
+			case l.Event == audit.Refusal && l.Suppressed > 0 && l.Endpoint == audit.EndpointToken && l.GrantType == "password":
+				got[l.Outcome] += l.Suppressed
+			case l.Event == audit.Refusal && l.Username == "alice" && l.SourceIP == g.ip:
+				if l.Endpoint != audit.EndpointToken || l.GrantType != "password" || l.ClientID != "billing-service" {
+					t.Errorf("a refusal of a guess with the wrong fields: %+v", l)
+				}
+				if l.Outcome == "slow_down" && l.RetryAfter <= 0 {
+					t.Errorf("a throttled guess without its Retry-After: %+v", l)
+				}
+				got[l.Outcome]++
+				written++
+			}
+		}
+		want := map[string]int{}
+		for answer, count := range g.answers {
+			want[answer[strings.Index(answer, " ")+1:]] = count
+		}
+		if fmt.Sprint(got) != fmt.Sprint(want) {
+			return fmt.Errorf("refusals of alice from %s, written and suppressed: %v, want %v", g.ip, got, want)
+		}
+		return nil
+	})
+	if logins == 0 {
+		t.Errorf("no successful login of alice in the audit trail")
+	}
+	t.Logf("the audit trail has the %d guesses from %s (%d written, the rest counted in summaries: %v) and %d logins of alice", guesses, g.ip, written, got, logins)
+}
+
+// userState: kubectl shows alice's last login (LAST-LOGIN, a login during
+// the load) and the throttle in force from the guesser's address
+// (THROTTLED-UNTIL with -o wide, and in describe), and authstack status
+// says it in plain words, all from what the manager reflected.
+func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
+	var st struct {
+		Status struct {
+			LastLoginTime *metav1.Time `json:"lastLoginTime"`
+			Throttle      *struct {
+				Until metav1.Time `json:"until"`
+				Limit string      `json:"limit"`
+			} `json:"throttle"`
+		}
+	}
+	s.n.waitFor(t, "alice's last login and throttle in her status", 90, func() error {
+		if err := json.Unmarshal([]byte(s.n.kubectl(t, "get", "authuser", "alice", "-n", s.ns, "-o", "json")), &st); err != nil {
+			return err
+		}
+		switch {
+		case st.Status.LastLoginTime == nil:
+			return fmt.Errorf("no lastLoginTime yet")
+		// The status's resolution is a minute (--login-state-resolution).
+		case st.Status.LastLoginTime.Time.Before(since.Add(-time.Minute)):
+			return fmt.Errorf("lastLoginTime %s is before the logins of %s", st.Status.LastLoginTime, since)
+		case st.Status.Throttle == nil:
+			return fmt.Errorf("no throttle yet")
+		}
+		return nil
+	})
+	if th := st.Status.Throttle; th.Limit != string(throttle.ScopeUserIP) || !th.Until.After(g.start) || th.Until.After(g.start.Add(throttle.DefaultPerUserIP.Window+time.Minute)) {
+		t.Errorf("alice's throttle %+v, want user_ip until within %s of %s", th, throttle.DefaultPerUserIP.Window, g.start)
+	}
+	table := s.n.kubectl(t, "get", "authusers", "-n", s.ns, "-o", "wide")
+	col := func(name string) string {
+		lines := strings.Split(strings.TrimSpace(table), "\n")
+		header := strings.Fields(lines[0])
+		for _, l := range lines[1:] {
+			f := strings.Fields(l)
+			if len(f) == len(header) && f[0] == "alice" {
+				for i, h := range header {
+					if h == name {
+						return f[i]
+					}
+				}
+			}
+		}
+		t.Fatalf("no %s of alice in kubectl get authusers -o wide:\n%s", name, table)
+		return ""
+	}
+	if v := col("LAST-LOGIN"); v == "<none>" || !regexp.MustCompile(`^[0-9]+[smh]`).MatchString(v) {
+		t.Errorf("LAST-LOGIN of alice is %q, want an age", v)
+	}
+	if v := col("THROTTLED-UNTIL"); v != st.Status.Throttle.Until.UTC().Format(time.RFC3339) {
+		t.Errorf("THROTTLED-UNTIL of alice is %q, want %s", v, st.Status.Throttle.Until.UTC().Format(time.RFC3339))
+	}
+	describe := s.n.kubectl(t, "describe", "authuser", "alice", "-n", s.ns)
+	if !regexp.MustCompile(`(?m)^\s+Throttle:\s*$`).MatchString(describe) || !regexp.MustCompile(`(?m)^\s+Limit:\s+user_ip$`).MatchString(describe) {
+		t.Errorf("kubectl describe authuser alice shows no throttle:\n%s", describe)
+	}
+	out, err := s.n.command("", filepath.Join(s.n.root, "bin", "images", "authstack"), "status", "alice", "-n", s.ns)
+	if err == nil || !strings.Contains(out, "user_ip") {
+		t.Errorf("authstack status alice: %v, want exit 1 and the throttle named:\n%s", err, out)
+	}
+	t.Logf("kubectl get authusers -o wide:\n%s\nauthstack status alice:\n%s", table, out)
+}
