@@ -96,6 +96,10 @@ func helm(kubeconfig string, args ...string) (string, string, error) {
 	return out.String(), stderr.String(), err
 }
 
+// requiredValues are the --set flags of the two values without a default:
+// the issuer and a Redis.
+var requiredValues = []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+
 func mustHelm(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
 	out, stderr, err := helm(kubeconfig, args...)
@@ -508,7 +512,7 @@ func checkRestricted(t *testing.T, name string, spec corev1.PodSpec) {
 }
 
 func TestSchemaRejectsBadValues(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -555,7 +559,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 // label Grafana's sidecar watches, and holds config/monitoring's JSON
 // byte for byte (make chart-sync copies it; make verify fails on drift).
 func TestGrafanaDashboard(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	for _, o := range render(t, base...) {
 		if o.Kind == "ConfigMap" && strings.HasSuffix(o.Name, "-dashboard") {
 			t.Fatalf("the dashboard is rendered by default: %s", o.Name)

@@ -46,7 +46,7 @@ func parseArgs(t *testing.T, where string, args []string) *pflag.FlagSet {
 // The login-state values become the manager's and the token servers'
 // flags, once each, with the binary's defaults unless set.
 func TestLoginStateValues(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	flags := map[string][]string{
 		"Deployment/rel-authstack-manager": {"login-state-sync-period", "login-state-resolution", "login-state-writes-per-second"},
 		"Deployment/rel-authstack-server":  {"throttle-state-flush-period"},

@@ -131,7 +131,7 @@ func checkUserRules(t *testing.T, name string, rules []rbacv1.PolicyRule, verbs 
 // false, granting no Secrets, no status writes and no verbs beyond reading
 // (the viewer) and writing (the editor).
 func TestUserRoles(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	for _, aggregate := range []bool{true, false} {
 		args := base
 		if !aggregate {
