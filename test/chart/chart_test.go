@@ -96,6 +96,10 @@ func helm(kubeconfig string, args ...string) (string, string, error) {
 	return out.String(), stderr.String(), err
 }
 
+// requiredValues are the --set flags of the two values without a default:
+// the issuer and a Redis.
+var requiredValues = []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+
 func mustHelm(t *testing.T, kubeconfig string, args ...string) string {
 	t.Helper()
 	out, stderr, err := helm(kubeconfig, args...)
@@ -207,6 +211,10 @@ func TestRenderedManifests(t *testing.T) {
 			for name, spec := range specs {
 				checkRestricted(t, name, spec)
 			}
+			// The binary takes the args the chart passes.
+			for _, name := range []string{"Deployment/rel-authstack-server", "Deployment/rel-authstack-manager"} {
+				parseArgs(t, name, specs[name].Containers[0].Args)
+			}
 
 			// The token server has no API token unless it reviews
 			// ServiceAccount tokens.
@@ -272,6 +280,9 @@ func TestRenderedManifests(t *testing.T) {
 				case "ClusterRole":
 					var r rbacv1.ClusterRole
 					o.into(t, &r)
+					if slices.ContainsFunc(userRoles, func(u userRole) bool { return u.name == r.Name }) {
+						continue // the people's roles: TestUserRoles
+					}
 					if r.Name == reviewerRole {
 						reviewRole = true
 						if !reflect.DeepEqual(r.Rules, reviewerRules) {
@@ -501,7 +512,7 @@ func checkRestricted(t *testing.T, name string, spec corev1.PodSpec) {
 }
 
 func TestSchemaRejectsBadValues(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	for _, tc := range []struct {
 		name string
 		args []string
@@ -515,6 +526,16 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		// A file would need a volume the chart does not mount (the root
 		// filesystem is read-only).
 		{"audit log to a file", append(slices.Clone(base), "--set", "server.auditLog=/var/log/audit.log"), "/server/auditLog"},
+		// The login state's periods are durations, the writes a rate.
+		{"sync period without a unit", append(slices.Clone(base), "--set", "manager.loginState.syncPeriod=30"), "/manager/loginState/syncPeriod"},
+		{"negative sync period", append(slices.Clone(base), "--set", "manager.loginState.syncPeriod=-1s"), "/manager/loginState/syncPeriod"},
+		{"zero resolution", append(slices.Clone(base), "--set", "manager.loginState.resolution=0s"), "/manager/loginState/resolution"},
+		{"no writes", append(slices.Clone(base), "--set", "manager.loginState.writesPerSecond=0"), "/manager/loginState/writesPerSecond"},
+		{"writes not a number", append(slices.Clone(base), "--set", "manager.loginState.writesPerSecond=fast"), "/manager/loginState/writesPerSecond"},
+		{"unknown login-state key", append(slices.Clone(base), "--set", "manager.loginState.period=1m"), "additional properties 'period' not allowed"},
+		{"zero flush period", append(slices.Clone(base), "--set", "server.throttleStateFlushPeriod=0s"), "/server/throttleStateFlushPeriod"},
+		{"flush period in seconds", append(slices.Clone(base), "--set", "server.throttleStateFlushPeriod=5"), "/server/throttleStateFlushPeriod"},
+		{"aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateToDefaultRoles=yes"), "/rbac/aggregateToDefaultRoles"},
 		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
 		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
 		// Behind an ingress every client would share its address, and so one
@@ -538,7 +559,7 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 // label Grafana's sidecar watches, and holds config/monitoring's JSON
 // byte for byte (make chart-sync copies it; make verify fails on drift).
 func TestGrafanaDashboard(t *testing.T) {
-	base := []string{"--set", "issuer=https://auth.example.com", "--set", "redis.url=redis://redis:6379"}
+	base := requiredValues
 	for _, o := range render(t, base...) {
 		if o.Kind == "ConfigMap" && strings.HasSuffix(o.Name, "-dashboard") {
 			t.Fatalf("the dashboard is rendered by default: %s", o.Name)
@@ -600,6 +621,25 @@ func openCRD(group, kind, plural string) *apiextensionsv1.CustomResourceDefiniti
 	}
 }
 
+// userKubeconfig writes the kubeconfig of a new user of the API server, in
+// groups, and returns its path.
+func userKubeconfig(t *testing.T, plane *envtest.ControlPlane, name string, groups ...string) string {
+	t.Helper()
+	u, err := plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	kc, err := u.KubeConfig()
+	if err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(t.TempDir(), name+"-kubeconfig")
+	if err := os.WriteFile(path, kc, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	return path
+}
+
 func TestInstallUpgradeUninstall(t *testing.T) {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: testenv.Assets(),
@@ -610,18 +650,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	admin, err := env.ControlPlane.AddUser(envtest.User{Name: "chart-admin", Groups: []string{"system:masters"}}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := admin.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	kubeconfig := filepath.Join(t.TempDir(), "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		t.Fatal(err)
-	}
+	kubeconfig := userKubeconfig(t, &env.ControlPlane, "chart-admin", "system:masters")
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -691,7 +720,8 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 			if _, err := client.AppsV1().Deployments(ns).Get(ctx, "rel-"+name+"-authstack-server", metav1.GetOptions{}); err == nil {
 				t.Errorf("token server Deployment left after uninstall")
 			}
-			for _, role := range []string{"rel-" + name + "-authstack-manager", "rel-" + name + "-authstack-server-tokenreviews"} {
+			for _, role := range []string{"rel-" + name + "-authstack-manager", "rel-" + name + "-authstack-server-tokenreviews",
+				"rel-" + name + "-authstack-viewer", "rel-" + name + "-authstack-editor"} {
 				if _, err := client.RbacV1().ClusterRoles().Get(ctx, role, metav1.GetOptions{}); err == nil {
 					t.Errorf("ClusterRole %s left after uninstall", role)
 				}
@@ -736,7 +766,9 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		kubectl("create", "namespace", "authstack-system")
 		out := kubectl("apply", "-k", "config/default", "--dry-run=server")
 		for _, want := range []string{"deployment.apps/authstack-manager", "deployment.apps/authstack-server", "role.rbac.authorization.k8s.io/authstack-manager",
-			"networkpolicy.networking.k8s.io/authstack-server", "poddisruptionbudget.policy/authstack-server"} {
+			"networkpolicy.networking.k8s.io/authstack-server", "poddisruptionbudget.policy/authstack-server",
+			"clusterrole.rbac.authorization.k8s.io/authstack-authuser-viewer", "clusterrole.rbac.authorization.k8s.io/authstack-authuser-editor",
+			"clusterrole.rbac.authorization.k8s.io/authstack-authclient-viewer", "clusterrole.rbac.authorization.k8s.io/authstack-authclient-editor"} {
 			if !strings.Contains(out, want) {
 				t.Errorf("kubectl apply -k config/default --dry-run=server did not apply %s:\n%s", want, out)
 			}
