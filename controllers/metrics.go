@@ -71,6 +71,9 @@ func registerMetrics(reg prometheus.Registerer, cache client.Reader) (managerMet
 	if keys.Period, err = register(reg, keys.Period); err != nil {
 		return m, err
 	}
+	if keys.Checked, err = register(reg, keys.Checked); err != nil {
+		return m, err
+	}
 	if m.epochResets, err = register(reg, m.epochResets); err != nil {
 		return m, err
 	}

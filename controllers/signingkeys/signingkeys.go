@@ -21,6 +21,7 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -77,27 +78,92 @@ type Options struct {
 // Metrics are the rotation's metrics, labelled by the Secret's
 // namespace/name. The manager registers them (controllers.Setup).
 type Metrics struct {
-	Age       *prometheus.GaugeVec
+	// Age is the active key's age and activation time, computed when
+	// scraped.
+	Age       *KeyAge
 	Rotations *prometheus.CounterVec
 	Errors    *prometheus.CounterVec
 	// Period is the rotation period (--signing-key-rotation-period), set
 	// on every replica at Setup: the key-age alert compares Age with it.
 	Period *prometheus.GaugeVec
+	// Checked is the time of the last pass that read the Secret and
+	// found its keys well formed (and wrote them if they were due a
+	// change): passes hours apart are normal, a time long past with no
+	// pass is a manager that stopped looking.
+	Checked *prometheus.GaugeVec
 }
 
 // NewMetrics returns unregistered metrics.
 func NewMetrics() *Metrics {
 	return &Metrics{
-		Age: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_age_seconds",
-			Help: "Time since the active signing key was activated."}, []string{"secret"}),
+		Age: NewKeyAge(),
 		Rotations: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_rotations_total",
 			Help: "Promotions of a next signing key to active."}, []string{"secret"}),
 		Errors: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "authstack_signing_key_errors_total",
 			Help: "Failed passes of the signing-key manager, by reason."}, []string{"secret", "reason"}),
 		Period: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_rotation_period_seconds",
 			Help: "How long a signing key stays active before the next one is promoted (--signing-key-rotation-period)."}, []string{"secret"}),
+		Checked: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "authstack_signing_key_last_check_timestamp_seconds",
+			Help: "When the signing-key manager last read the Secret and found its keys well formed (Unix time, the rotation's clock)."}, []string{"secret"}),
 	}
 }
+
+// KeyAge collects the active signing key's age,
+// authstack_signing_key_age_seconds, computed when scraped from its
+// activation time and the rotation's clock, and that activation time,
+// authstack_signing_key_activated_timestamp_seconds. Between passes of the
+// rotation, hours or days apart, the age keeps growing: a manager that
+// stopped rotating shows as a key older than the period, which the key-age
+// alert looks for. A gauge set at each pass would stand still and hide it.
+type KeyAge struct {
+	age, activated *prometheus.Desc
+	mu             sync.Mutex
+	keys           map[string]activeKey
+}
+
+// activeKey is one Secret's active key as the last pass read it.
+type activeKey struct {
+	activated time.Time
+	clock     clock.PassiveClock
+}
+
+// NewKeyAge returns an unregistered KeyAge with no key yet.
+func NewKeyAge() *KeyAge {
+	return &KeyAge{
+		age: prometheus.NewDesc("authstack_signing_key_age_seconds",
+			"Time since the active signing key was activated, as of the scrape.", []string{"secret"}, nil),
+		activated: prometheus.NewDesc("authstack_signing_key_activated_timestamp_seconds",
+			"When the active signing key was activated (Unix time).", []string{"secret"}, nil),
+		keys: map[string]activeKey{},
+	}
+}
+
+// Set records that secret's active key was activated at activated, its
+// age counted on clk.
+func (k *KeyAge) Set(secret string, activated time.Time, clk clock.PassiveClock) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	k.keys[secret] = activeKey{activated: activated, clock: clk}
+}
+
+// Describe implements prometheus.Collector.
+func (k *KeyAge) Describe(ch chan<- *prometheus.Desc) {
+	ch <- k.age
+	ch <- k.activated
+}
+
+// Collect implements prometheus.Collector.
+func (k *KeyAge) Collect(ch chan<- prometheus.Metric) {
+	k.mu.Lock()
+	defer k.mu.Unlock()
+	for secret, a := range k.keys {
+		ch <- prometheus.MustNewConstMetric(k.age, prometheus.GaugeValue, a.clock.Since(a.activated).Seconds(), secret)
+		ch <- prometheus.MustNewConstMetric(k.activated, prometheus.GaugeValue, unixSeconds(a.activated), secret)
+	}
+}
+
+// unixSeconds is t as a Prometheus timestamp value.
+func unixSeconds(t time.Time) float64 { return float64(t.UnixNano()) / 1e9 }
 
 // Reconciler owns the signing-keys Secret: it creates it, rotates its keys
 // on the policy's schedule and drops retired keys. It reconciles that one
@@ -172,7 +238,7 @@ func (r *Reconciler) sync(ctx context.Context) (time.Time, error) {
 	}
 	plan := planKeys(now, cur, r.policy)
 	if len(plan.Changes) == 0 {
-		r.metrics.Age.WithLabelValues(label).Set(now.Sub(cur.Active.Activated).Seconds())
+		r.checked(label, now, cur.Active.Activated)
 		return plan.Wake, nil
 	}
 	if err := fillKeys(&plan.State, r.generate); err != nil {
@@ -201,13 +267,20 @@ func (r *Reconciler) sync(ctx context.Context) (time.Time, error) {
 	if plan.Rotated {
 		r.metrics.Rotations.WithLabelValues(label).Inc()
 	}
-	r.metrics.Age.WithLabelValues(label).Set(now.Sub(plan.State.Active.Activated).Seconds())
+	r.checked(label, now, plan.State.Active.Activated)
 	msg := strings.Join(plan.Changes, "; ")
 	log.FromContext(ctx).Info("Updated the signing keys", "secret", label, "changes", msg)
 	r.recorder.Eventf(sec, nil, corev1.EventTypeNormal, "SigningKeysUpdated", "Rotate", "%s", msg)
 	// A new next key has its Created time now: recompute the wake time
 	// from the written state.
 	return wakeAt(plan.State, r.policy), nil
+}
+
+// checked records a pass at now that left the active key activated at
+// activated.
+func (r *Reconciler) checked(label string, now, activated time.Time) {
+	r.metrics.Age.Set(label, activated, r.clock)
+	r.metrics.Checked.WithLabelValues(label).Set(unixSeconds(now))
 }
 
 // rateLimiter retries a failed pass with backoff from 100 ms to interval.

@@ -171,16 +171,17 @@ func previousKids(sec *corev1.Secret) []string {
 	return kids
 }
 
-// passedAt waits for a pass of the rotation that read the clock age after
-// the active key's activation (the age metric it sets; the fake clock only
-// moves by steps, so no earlier pass set that value): what the Secret holds
-// then is what such a pass decided.
-func passedAt(t *testing.T, ns string, age time.Duration) {
+// passedAt waits for a pass of the rotation that read the clock's time
+// now (its last-check metric; the fake clock only moves by steps, so no
+// earlier pass set that value): what the Secret holds then is what such a
+// pass decided.
+func passedAt(t *testing.T, ns string, clk clock.PassiveClock) {
 	t.Helper()
+	at := float64(clk.Now().UnixNano()) / 1e9
 	deadline := time.Now().Add(10 * time.Second)
-	for gathered(t, "authstack_signing_key_age_seconds", ns+"/"+keysSecret) != age.Seconds() {
+	for gathered(t, "authstack_signing_key_last_check_timestamp_seconds", ns+"/"+keysSecret) != at {
 		if time.Now().After(deadline) {
-			t.Fatalf("no pass of the rotation at age %s", age)
+			t.Fatalf("no pass of the rotation at %s", clk.Now())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
@@ -215,7 +216,17 @@ func TestSigningKeysRotation(t *testing.T) {
 
 	// Just before the publish time nothing changes.
 	clock.Step(testPeriod - testDelay - time.Minute)
-	passedAt(t, ns, testPeriod-testDelay-time.Minute)
+	passedAt(t, ns, clock)
+	// The age is the clock's, as of the scrape, pass or no pass: a
+	// manager that stopped rotating shows a key older than the period.
+	if got := gathered(t, "authstack_signing_key_age_seconds", ns+"/"+keysSecret); got != (testPeriod - testDelay - time.Minute).Seconds() {
+		t.Fatalf("key age %vs at the pass, want %v", got, (testPeriod - testDelay - time.Minute).Seconds())
+	}
+	clock.Step(time.Second)
+	if got := gathered(t, "authstack_signing_key_age_seconds", ns+"/"+keysSecret); got != (testPeriod - testDelay - time.Minute + time.Second).Seconds() {
+		t.Fatalf("key age %vs a second after the pass, want %v", got, (testPeriod - testDelay - time.Minute + time.Second).Seconds())
+	}
+	clock.Step(-time.Second)
 	if got := keySecret(t, ns); got.ResourceVersion != sec.ResourceVersion {
 		t.Fatalf("Secret changed early: %s", layout(t, got))
 	}
@@ -228,7 +239,7 @@ func TestSigningKeysRotation(t *testing.T) {
 		t.Fatalf("after publish: %s", layout(t, sec))
 	}
 	clock.Step(testDelay - time.Second)
-	passedAt(t, ns, testPeriod-time.Second)
+	passedAt(t, ns, clock)
 	if kidOf(t, keySecret(t, ns), "active.pem") != first {
 		t.Fatal("next key promoted before the publish delay")
 	}
@@ -255,7 +266,7 @@ func TestSigningKeysRotation(t *testing.T) {
 
 	// The previous key is kept through the retention, then dropped.
 	clock.Step(testRetain - time.Minute)
-	passedAt(t, ns, testRetain-time.Minute) // the age of next, promoted
+	passedAt(t, ns, clock)
 	if got := previousKids(keySecret(t, ns)); !slices.Equal(got, []string{first}) {
 		t.Fatalf("previous key dropped early: %v", got)
 	}
