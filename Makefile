@@ -157,6 +157,10 @@ SOAK_DURATION ?= 10m
 soak: test-deps build ## Soak (not in make test): 3 replicas for SOAK_DURATION at 80% of the capacity of the whole mix (logins, refreshes, /verify, revocations, user changes); fails on errors, RSS drift, Redis or mirror growth
 	$(GO) run ./hack/soak -binary $(BIN) -duration $(SOAK_DURATION) -out bin/soak-report.md
 
+.PHONY: dashboard-screenshot
+dashboard-screenshot: test-deps build envtest prometheus ## Draw docs/images/dashboard.png: a 3-minute soak with the manager, scraped every 5s by a real Prometheus, its dashboard queries drawn by hack/dashshot (needs chromium)
+	BIN=$(BIN) hack/dashboard-screenshot.sh
+
 .PHONY: soak-overload
 soak-overload: test-deps build ## Overload (not in make test): 8 × the /token capacity of 3 replicas from many users and addresses; fails on goodput, slow 503s, slow successes, memory growth or a refused concurrent user
 	$(GO) run ./hack/soak -binary $(BIN) -overload -out bin/soak-overload-report.md
