@@ -171,7 +171,7 @@ func TestEvaluateAgainstPrometheus(t *testing.T) {
 	if scrapes < 6 {
 		t.Fatalf("prometheus scraped the token server %d times in 60 s", scrapes)
 	}
-	d := readShipped(t)
+	d := dashboard.Shipped(t)
 	r := v1.Range{Start: start, End: time.Now(), Step: time.Second}
 	vars := dashboard.Vars{Values: map[string][]string{"namespace": {"authstack"}}, ScrapeInterval: time.Second}
 	results, err := dashboard.Evaluate(ctx, prom, d, r, vars)
@@ -256,7 +256,7 @@ func TestEvaluateAgainstPrometheus(t *testing.T) {
 
 	// A query Prometheus refuses is an error naming its panel and query;
 	// the other panels are still evaluated.
-	broken := readShipped(t)
+	broken := dashboard.Shipped(t)
 	broken.Panels[1].Targets[0].Expr = `rate(authstack_token_requests_total[`
 	broken.Panels[2].Targets[1].Expr = `no_such_function(up)`
 	results, err = dashboard.Evaluate(ctx, prom, broken, r, vars)
@@ -280,17 +280,4 @@ func target(pr dashboard.PanelResult, ref string) dashboard.TargetResult {
 		}
 	}
 	return dashboard.TargetResult{}
-}
-
-func readShipped(t *testing.T) *dashboard.Dashboard {
-	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "config", "monitoring", "grafana-dashboard.json"))
-	if err != nil {
-		t.Fatal(err)
-	}
-	d, err := dashboard.Parse(b)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return d
 }

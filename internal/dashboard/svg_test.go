@@ -56,5 +56,9 @@ func svgTexts(t *testing.T, s string) string {
 	return b.String()
 }
 
-// SVGTexts is svgTexts for the package's external tests.
-var SVGTexts = svgTexts
+// SVGTexts and Shipped are svgTexts and shipped for the package's
+// external tests.
+var (
+	SVGTexts = svgTexts
+	Shipped  = shipped
+)
