@@ -101,6 +101,7 @@ func TestExpand(t *testing.T) {
 		{expr: `increase(x[$__range])`, r: hour, want: `increase(x[3600s])`},
 		{expr: `increase(x[$__range])`, r: v1.Range{Start: start, End: start.Add(3*time.Minute + 400*time.Millisecond), Step: time.Second}, want: `increase(x[180s])`},
 		{expr: `avg_over_time(x[$__interval])`, r: hour, want: `avg_over_time(x[15s])`},
+		{expr: `label_replace(x, "pod", "$1", "instance", "(.*):.*")`, r: hour, want: `label_replace(x, "pod", "$1", "instance", "(.*):.*")`},
 		{expr: `x{a="$nosuch"}`, r: hour, errors: `"nosuch"`},
 		{expr: `x{a="${namespace:csv}"}`, r: hour, errors: "formats are not supported"},
 		{expr: `x{a="$datasource"}`, r: hour, errors: "data source variable"},

@@ -59,12 +59,16 @@ var variableRef = regexp.MustCompile(`\$(?:\{([A-Za-z0-9_]+)(?::([^}]*))?\}|([A-
 //   - $__range: the range's length in whole seconds ("3600s").
 //
 // An unknown variable, or a format (${name:csv}), is an error rather than
-// text left in the query.
+// text left in the query; $1, $2, ... (label_replace's capture groups) are
+// left as they are.
 func (d *Dashboard) Expand(expr string, r v1.Range, vars Vars) (string, error) {
 	var errs []string
 	out := variableRef.ReplaceAllStringFunc(expr, func(ref string) string {
 		m := variableRef.FindStringSubmatch(ref)
 		name := m[1] + m[3]
+		if strings.Trim(name, "0123456789") == "" {
+			return ref // $1: a capture group of label_replace's replacement
+		}
 		if m[2] != "" {
 			errs = append(errs, fmt.Sprintf("%s: variable formats are not supported", ref))
 			return ref
