@@ -97,7 +97,7 @@ test-deps: ## Install what the tests need (redis-server, curl, busybox-static) w
 
 .PHONY: test
 test: test-deps node envtest helm prometheus image-archives ## Run every test with the race detector, against real Redis and a real kube-apiserver, then the e2e, then the chart on a real node
-	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" PROMTOOL="$$(hack/setup-prometheus.sh promtool)" $(GO) test $(GOTEST_FLAGS) ./...
+	KUBEBUILDER_ASSETS="$$(hack/setup-envtest.sh)" HELM="$$(hack/setup-helm.sh)" PROMTOOL="$$(hack/setup-prometheus.sh promtool)" PROMETHEUS="$$(hack/setup-prometheus.sh prometheus)" $(GO) test $(GOTEST_FLAGS) ./...
 	@# Side by side: both mostly wait on real processes, and they share no
 	@# port or path (the cluster lives in a network namespace of its own).
 	$(MAKE) -j2 --output-sync=target test-e2e test-cluster
@@ -123,7 +123,7 @@ helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart te
 	@hack/setup-helm.sh >/dev/null
 
 .PHONY: prometheus
-prometheus: ## Build promtool and prometheus (pinned v0.316.0) from the Go module proxy into bin/, for the alerting-rule tests and the cluster test's Prometheus (about 4 minutes the first time)
+prometheus: ## Build promtool and prometheus (pinned v0.316.0) from the Go module proxy into bin/, for the alerting-rule tests, and the Prometheus of internal/dashboard's test and the cluster test (about 4 minutes the first time)
 	@hack/setup-prometheus.sh promtool >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with
@@ -156,6 +156,10 @@ SOAK_DURATION ?= 10m
 .PHONY: soak
 soak: test-deps build ## Soak (not in make test): 3 replicas for SOAK_DURATION at 80% of the capacity of the whole mix (logins, refreshes, /verify, revocations, user changes); fails on errors, RSS drift, Redis or mirror growth
 	$(GO) run ./hack/soak -binary $(BIN) -duration $(SOAK_DURATION) -out bin/soak-report.md
+
+.PHONY: dashboard-screenshot
+dashboard-screenshot: test-deps build envtest prometheus ## Draw docs/images/dashboard.png: a 3-minute soak with the manager, scraped every 5s by a real Prometheus, its dashboard queries drawn by hack/dashshot (needs chromium)
+	BIN=$(BIN) hack/dashboard-screenshot.sh
 
 .PHONY: soak-overload
 soak-overload: test-deps build ## Overload (not in make test): 8 × the /token capacity of 3 replicas from many users and addresses; fails on goodput, slow 503s, slow successes, memory growth or a refused concurrent user

@@ -36,6 +36,13 @@ limitations under the License.
 // in at a low rate, and checks goodput, the 503 refusals, the latency of
 // the successes and peak RSS.
 //
+// -scrape-config writes a Prometheus file_sd file of the replicas' (and
+// with -manager the manager's) metrics addresses, labelled as the chart's
+// ServiceMonitors label them, for a Prometheus to scrape the run with
+// (make dashboard-screenshot). -manager also runs a kube-apiserver
+// (envtest) and `authstack manager` on the soak's Redis, serving a few
+// AuthUsers of its own namespace.
+//
 // It writes a Markdown report to stdout (and -out) and exits 1 when a
 // check fails. Everything runs on 127.0.0.1 (and other 127.0.0.0/8
 // source addresses); every loop is bounded in time and count.
@@ -61,6 +68,10 @@ import (
 type options struct {
 	binary, redisBin, out string
 	overload              bool
+	// scrapeConfig is a Prometheus file_sd file to write of every
+	// process's metrics address; manager also runs the manager.
+	scrapeConfig string
+	manager      bool
 	// replicaEnv and replicaArgs are added to every replica's environment
 	// and command line (space-separated), to compare settings.
 	replicaEnv, replicaArgs string
@@ -92,6 +103,8 @@ func main() {
 	flag.StringVar(&o.redisBin, "redis-server", "redis-server", "redis-server binary")
 	flag.StringVar(&o.out, "out", "", "also write the report to this file")
 	flag.BoolVar(&o.overload, "overload", false, "run the overload instead of the soak")
+	flag.StringVar(&o.scrapeConfig, "scrape-config", "", "write a Prometheus file_sd file of every process's metrics address (labels namespace=authstack, pod) here")
+	flag.BoolVar(&o.manager, "manager", false, "also run kube-apiserver (envtest) and the manager on the soak's Redis, serving a few AuthUsers in namespace authstack")
 	flag.StringVar(&o.replicaEnv, "replica-env", "", "more environment of the replicas, space-separated (GOMAXPROCS=3)")
 	flag.StringVar(&o.replicaArgs, "replica-args", "", "more flags of the replicas, space-separated (--hash-workers 2)")
 	flag.DurationVar(&o.capacityTime, "capacity-duration", 10*time.Second, "measured part of the /token capacity phase")
@@ -164,6 +177,18 @@ func run(ctx context.Context, o options) (*report, error) {
 		return nil, err
 	}
 	defer c.stop()
+	var mgr *manager
+	if o.manager {
+		if mgr, err = startManager(ctx, binary, c.rds.URL, tmp); err != nil {
+			return nil, err
+		}
+		defer mgr.stop()
+	}
+	if o.scrapeConfig != "" {
+		if err := writeScrapeConfig(o.scrapeConfig, c, mgr); err != nil {
+			return nil, err
+		}
+	}
 	if rep.capacity, err = measureCapacity(ctx, c, o); err != nil {
 		return nil, fmt.Errorf("capacity: %w", err)
 	}

@@ -203,12 +203,21 @@ func (r *report) hashPoolBytes() float64 {
 	return float64(r.cores) * float64(password.DefaultParams.Memory) * 1024
 }
 
+// managerNote says what the manager does in the soak: nothing, or with
+// -manager serve the AuthUsers of its own namespace.
+func managerNote(o options) string {
+	if o.manager {
+		return "; with -manager it runs, on the same Redis, serving only the AuthUsers of namespace " + observedNamespace
+	}
+	return ", and does not run"
+}
+
 func (r *report) writeSoak(p func(string, ...any)) {
 	s, o := r.soak, r.opts
 	p("### The mix")
 	p("")
-	p("%v at %.1f sessions/s (%.0f %% of the capacity of whole sessions, less the user changes' %.0f logins per change). A session: a password grant for one of %d users on one replica, after %v %d × `/verify` on the replicas in turn, after %v a refresh on another replica and a `/verify` of its token; one session in %d is then revoked on its first replica (the refresh token and the access token alternately) and checked refused on the others (`/verify` polled until 401, at most %v; the refresh grant refused with invalid_grant). Every %v one of %d other users changes (password change, disable, re-enable in turn), written to Redis as the manager writes it (`records.User`, then the store's `PutUser`; the manager itself does not run), and checked on the replicas. The replicas run with `--access-token-ttl %v --refresh-token-ttl %v` so that sessions and revocations expire during the run.",
-		s.Elapsed.Round(time.Second), s.Rate, 100*o.load, churnLoginsPerChange, o.users, o.think, o.verifies, o.think, o.revokeEvery, propagationBound, o.changeEvery, o.churnUsers, o.accessTTL, o.refreshTTL)
+	p("%v at %.1f sessions/s (%.0f %% of the capacity of whole sessions, less the user changes' %.0f logins per change). A session: a password grant for one of %d users on one replica, after %v %d × `/verify` on the replicas in turn, after %v a refresh on another replica and a `/verify` of its token; one session in %d is then revoked on its first replica (the refresh token and the access token alternately) and checked refused on the others (`/verify` polled until 401, at most %v; the refresh grant refused with invalid_grant). Every %v one of %d other users changes (password change, disable, re-enable in turn), written to Redis as the manager writes it (`records.User`, then the store's `PutUser`; the manager does not write them%s), and checked on the replicas. The replicas run with `--access-token-ttl %v --refresh-token-ttl %v` so that sessions and revocations expire during the run.",
+		s.Elapsed.Round(time.Second), s.Rate, 100*o.load, churnLoginsPerChange, o.users, o.think, o.verifies, o.think, o.revokeEvery, propagationBound, o.changeEvery, o.churnUsers, managerNote(o), o.accessTTL, o.refreshTTL)
 	p("")
 	p("%d sessions revoked, %d user changes. Warm-up: the first %v; drift compares the mean of the last minute with the mean of the minute after the warm-up, and Redis a census in the middle of each (every key's kind, TTL and `MEMORY USAGE … SAMPLES 0`, and the key tables from `MEMORY STATS`).", s.Revoked, s.Changes, o.warmup)
 	p("")

@@ -17,53 +17,23 @@ limitations under the License.
 package monitoring
 
 import (
-	"encoding/json"
 	"os"
 	"path/filepath"
 	"testing"
 
+	"github.com/authstack/authstack/internal/dashboard"
 	"github.com/authstack/authstack/internal/testing/metricnames"
+	"github.com/authstack/authstack/internal/testing/testenv"
 )
 
-// dashboard is the Grafana dashboard the chart ships.
-type dashboard struct {
-	Templating struct {
-		List []struct {
-			Name  string `json:"name"`
-			Type  string `json:"type"`
-			Query any    `json:"query"`
-		} `json:"list"`
-	} `json:"templating"`
-	Panels []struct {
-		ID          int    `json:"id"`
-		Type        string `json:"type"`
-		Title       string `json:"title"`
-		Description string `json:"description"`
-		Datasource  struct {
-			UID string `json:"uid"`
-		} `json:"datasource"`
-		FieldConfig struct {
-			Defaults struct {
-				Unit string `json:"unit"`
-			} `json:"defaults"`
-		} `json:"fieldConfig"`
-		Targets []struct {
-			Expr       string `json:"expr"`
-			Datasource struct {
-				UID string `json:"uid"`
-			} `json:"datasource"`
-		} `json:"targets"`
-	} `json:"panels"`
-}
-
-func readDashboard(t *testing.T) dashboard {
+func readDashboard(t *testing.T) *dashboard.Dashboard {
 	t.Helper()
-	b, err := os.ReadFile(filepath.Join("..", "..", "config", "monitoring", "grafana-dashboard.json"))
+	b, err := os.ReadFile(filepath.Join(testenv.Root(), "config", "monitoring", "grafana-dashboard.json"))
 	if err != nil {
 		t.Fatal(err)
 	}
-	var d dashboard
-	if err := json.Unmarshal(b, &d); err != nil {
+	d, err := dashboard.Parse(b)
+	if err != nil {
 		t.Fatalf("grafana-dashboard.json: %v", err)
 	}
 	return d
@@ -82,8 +52,8 @@ func TestDashboardNamesExportedMetrics(t *testing.T) {
 		}
 	}
 	for _, v := range d.Templating.List {
-		if q, ok := v.Query.(map[string]any); ok {
-			exprs = append(exprs, q["query"].(string))
+		if v.Type == "query" {
+			exprs = append(exprs, v.QueryExpr())
 		}
 	}
 	used := 0
@@ -119,7 +89,7 @@ func TestDashboardPanels(t *testing.T) {
 			continue
 		}
 		panels++
-		if p.Title == "" || p.Description == "" || p.FieldConfig.Defaults.Unit == "" {
+		if p.Title == "" || p.Description == "" || p.Unit() == "" {
 			t.Errorf("panel %d %q: title, description and unit are all needed", p.ID, p.Title)
 		}
 		if p.Datasource.UID != "${datasource}" || len(p.Targets) == 0 {
