@@ -537,7 +537,6 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"flush period in seconds", append(slices.Clone(base), "--set", "server.throttleStateFlushPeriod=5"), "/server/throttleStateFlushPeriod"},
 		{"viewer aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateViewer=yes"), "/rbac/aggregateViewer"},
 		{"editor aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateEditor=true"), "/rbac/aggregateEditor"},
-		{"the old aggregation value", append(slices.Clone(base), "--set", "rbac.aggregateToDefaultRoles=true"), "additional properties 'aggregateToDefaultRoles' not allowed"},
 		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
 		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
 		// Behind an ingress every client would share its address, and so one
