@@ -535,7 +535,8 @@ func TestSchemaRejectsBadValues(t *testing.T) {
 		{"unknown login-state key", append(slices.Clone(base), "--set", "manager.loginState.period=1m"), "additional properties 'period' not allowed"},
 		{"zero flush period", append(slices.Clone(base), "--set", "server.throttleStateFlushPeriod=0s"), "/server/throttleStateFlushPeriod"},
 		{"flush period in seconds", append(slices.Clone(base), "--set", "server.throttleStateFlushPeriod=5"), "/server/throttleStateFlushPeriod"},
-		{"aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateToDefaultRoles=yes"), "/rbac/aggregateToDefaultRoles"},
+		{"viewer aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateViewer=yes"), "/rbac/aggregateViewer"},
+		{"editor aggregation not a boolean", append(slices.Clone(base), "--set-string", "rbac.aggregateEditor=true"), "/rbac/aggregateEditor"},
 		{"redis scheme", []string{"--set", "issuer=https://a.example", "--set", "redis.url=http://redis"}, "/redis/url"},
 		{"no redis", []string{"--set", "issuer=https://a.example"}, "set redis.url, redis.existingSecret or redis.bundled.enabled=true"},
 		// Behind an ingress every client would share its address, and so one

@@ -55,16 +55,16 @@ const (
 type userRole struct {
 	name, files string
 	verbs       []string
-	aggregate   []string
 }
 
 // userRoles are the chart's ClusterRoles for people (release rel): the
-// config/rbac files whose rules each holds, the verbs it may grant on the
-// objects, and the aggregation labels it carries by default.
-var userRoles = []userRole{
-	{"rel-authstack-viewer", "*_viewer_role.yaml", []string{"get", "list", "watch"}, []string{aggregateToView, aggregateToEdit, aggregateToAdmin}},
-	{"rel-authstack-editor", "*_editor_role.yaml", []string{"get", "list", "watch", "create", "update", "patch", "delete"}, []string{aggregateToEdit, aggregateToAdmin}},
-}
+// config/rbac files whose rules each holds and the verbs it may grant on
+// the objects.
+var (
+	viewerRole = userRole{"rel-authstack-viewer", "*_viewer_role.yaml", []string{"get", "list", "watch"}}
+	editorRole = userRole{"rel-authstack-editor", "*_editor_role.yaml", []string{"get", "list", "watch", "create", "update", "patch", "delete"}}
+	userRoles  = []userRole{viewerRole, editorRole}
+)
 
 // configRBAC reads the ClusterRoles of config/rbac's files matching glob
 // (kubebuilder's <kind>_viewer_role.yaml, <kind>_editor_role.yaml).
@@ -126,55 +126,72 @@ func checkUserRules(t *testing.T, name string, rules []rbacv1.PolicyRule, verbs 
 }
 
 // The ClusterRoles for the people who read and write AuthUsers: config/rbac's
-// (kustomize) and the chart's, with the same rules, aggregated into the
-// built-in view, edit and admin roles unless rbac.aggregateToDefaultRoles is
-// false, granting no Secrets, no status writes and no verbs beyond reading
-// (the viewer) and writing (the editor).
+// (kustomize) and the chart's, with the same rules, granting no Secrets, no
+// status writes and no verbs beyond reading (the viewer) and writing (the
+// editor). The viewer is aggregated into the built-in view, edit and admin
+// roles unless rbac.aggregateViewer is false; the editor into nothing unless
+// rbac.aggregateEditor is true, and then into edit and admin: whoever may
+// create AuthUsers mints logins. config/rbac's viewers carry the viewer's
+// labels, its editors none.
 func TestUserRoles(t *testing.T) {
-	base := requiredValues
-	for _, aggregate := range []bool{true, false} {
-		args := base
-		if !aggregate {
-			args = append(slices.Clone(base), "--set", "rbac.aggregateToDefaultRoles=false")
-		}
-		rendered := map[string]rbacv1.ClusterRole{}
-		for _, o := range render(t, args...) {
-			if o.Kind == "ClusterRole" {
-				var r rbacv1.ClusterRole
-				o.into(t, &r)
-				rendered[r.Name] = r
+	intoAll, intoEdit := []string{aggregateToView, aggregateToEdit, aggregateToAdmin}, []string{aggregateToEdit, aggregateToAdmin}
+	kustomize := map[string][]string{viewerRole.name: intoAll, editorRole.name: nil}
+	rules := map[string][]rbacv1.PolicyRule{}
+	for _, want := range userRoles {
+		for _, c := range configRBAC(t, want.files) {
+			// One file per kind: authstack-authuser-viewer, ...
+			kind := strings.Split(c.Name, "-")[1] + "s"
+			checkUserRules(t, "config/rbac's "+c.Name, c.Rules, want.verbs, kind)
+			if got := aggregationLabels(c.Labels); !slices.Equal(got, kustomize[want.name]) {
+				t.Errorf("config/rbac's %s aggregates into %v, want %v", c.Name, got, kustomize[want.name])
 			}
+			rules[want.name] = append(rules[want.name], c.Rules...)
 		}
-		for _, want := range userRoles {
-			r, ok := rendered[want.name]
-			if !ok {
-				t.Fatalf("no ClusterRole %s in %v", want.name, slices.Collect(maps.Keys(rendered)))
+	}
+
+	for _, tc := range []struct {
+		set  []string
+		want map[string][]string // role: its aggregation labels
+	}{
+		{nil, map[string][]string{viewerRole.name: intoAll, editorRole.name: nil}},
+		{[]string{"rbac.aggregateEditor=true"}, map[string][]string{viewerRole.name: intoAll, editorRole.name: intoEdit}},
+		{[]string{"rbac.aggregateViewer=false"}, map[string][]string{viewerRole.name: nil, editorRole.name: nil}},
+		{[]string{"rbac.aggregateViewer=false", "rbac.aggregateEditor=true"}, map[string][]string{viewerRole.name: nil, editorRole.name: intoEdit}},
+	} {
+		name := strings.Join(tc.set, ",")
+		if name == "" {
+			name = "defaults"
+		}
+		t.Run(name, func(t *testing.T) {
+			args := slices.Clone(requiredValues)
+			for _, v := range tc.set {
+				args = append(args, "--set", v)
 			}
-			var fromConfig []rbacv1.PolicyRule
-			for _, c := range configRBAC(t, want.files) {
-				// One file per kind: authstack-authuser-viewer, ...
-				kind := strings.Split(c.Name, "-")[1] + "s"
-				checkUserRules(t, "config/rbac's "+c.Name, c.Rules, want.verbs, kind)
-				if got := aggregationLabels(c.Labels); !reflect.DeepEqual(got, want.aggregate) {
-					t.Errorf("config/rbac's %s aggregates into %v, want %v", c.Name, got, want.aggregate)
+			rendered := map[string]rbacv1.ClusterRole{}
+			for _, o := range render(t, args...) {
+				if o.Kind == "ClusterRole" {
+					var r rbacv1.ClusterRole
+					o.into(t, &r)
+					rendered[r.Name] = r
 				}
-				fromConfig = append(fromConfig, c.Rules...)
 			}
-			if !reflect.DeepEqual(r.Rules, fromConfig) {
-				t.Errorf("%s's rules differ from config/rbac/%s's (make chart-sync):\n got %+v\nwant %+v", r.Name, want.files, r.Rules, fromConfig)
+			for _, want := range userRoles {
+				r, ok := rendered[want.name]
+				if !ok {
+					t.Fatalf("no ClusterRole %s in %v", want.name, slices.Collect(maps.Keys(rendered)))
+				}
+				if !reflect.DeepEqual(r.Rules, rules[want.name]) {
+					t.Errorf("%s's rules differ from config/rbac/%s's (make chart-sync):\n got %+v\nwant %+v", r.Name, want.files, r.Rules, rules[want.name])
+				}
+				checkUserRules(t, r.Name, r.Rules, want.verbs, "authusers", "authclients")
+				if got := aggregationLabels(r.Labels); !slices.Equal(got, tc.want[want.name]) {
+					t.Errorf("%s aggregates into %v, want %v", r.Name, got, tc.want[want.name])
+				}
+				if r.AggregationRule != nil {
+					t.Errorf("%s aggregates other roles", r.Name)
+				}
 			}
-			checkUserRules(t, r.Name, r.Rules, want.verbs, "authusers", "authclients")
-			wantLabels := want.aggregate
-			if !aggregate {
-				wantLabels = nil
-			}
-			if got := aggregationLabels(r.Labels); !reflect.DeepEqual(got, wantLabels) {
-				t.Errorf("aggregateToDefaultRoles %v: %s aggregates into %v, want %v", aggregate, r.Name, got, wantLabels)
-			}
-			if r.AggregationRule != nil {
-				t.Errorf("%s aggregates other roles", r.Name)
-			}
-		}
+		})
 	}
 }
 
@@ -195,7 +212,9 @@ func aggregationLabels(l map[string]string) []string {
 // told she may not read in any other namespace); without it she is told
 // she may not list AuthUsers. The editor may write AuthUsers and AuthClients
 // but, like the viewer, never their status or Secrets (the API server's
-// SubjectAccessReviews).
+// SubjectAccessReviews). The built-in view, edit and admin roles'
+// aggregation rules select the viewer by default and the editor only once
+// an upgrade sets rbac.aggregateEditor.
 //
 // The built-in view ClusterRole would grant the viewer's rules only once
 // kube-controller-manager's clusterrole-aggregation controller copied them
@@ -244,13 +263,13 @@ func TestStatusWithTheViewerRole(t *testing.T) {
 	}
 
 	// The built-in roles' aggregation rules, as kube-apiserver bootstraps
-	// them, select the chart's roles: the viewer is aggregated into view,
-	// edit and admin, the editor into edit and admin.
-	for role, want := range map[string][]string{"view": {"rel-authstack-viewer"}, "edit": {"rel-authstack-editor", "rel-authstack-viewer"}, "admin": {"rel-authstack-editor", "rel-authstack-viewer"}} {
-		if got := aggregatedInto(t, c, role); !slices.Equal(got, want) {
-			t.Errorf("the built-in %s ClusterRole aggregates %v of the chart's roles, want %v", role, got, want)
-		}
-	}
+	// them, select the chart's roles: by default the viewer into view, edit
+	// and admin and the editor into none; with rbac.aggregateEditor the
+	// editor into edit and admin too.
+	viewer, editor := viewerRole.name, editorRole.name
+	checkAggregated(t, c, "defaults", map[string][]string{"view": {viewer}, "edit": {viewer}, "admin": {viewer}})
+	mustHelm(t, admin, "upgrade", "rel", chartDir, "-n", "auth", "-f", filepath.Join(chartDir, "ci", "defaults-values.yaml"), "--set", "rbac.aggregateEditor=true")
+	checkAggregated(t, c, "rbac.aggregateEditor=true", map[string][]string{"view": {viewer}, "edit": {editor, viewer}, "admin": {editor, viewer}})
 
 	reader := userKubeconfig(t, &env.ControlPlane, "reader")
 	if r := status(t, reader, "alice", "-n", team); r.Verdict != "unknown" || !slices.Equal(r.Searched.Forbidden, []string{team}) {
@@ -370,6 +389,17 @@ func checkAccess(t *testing.T, clientset kubernetes.Interface, user, ns string, 
 	for _, what := range slices.Sorted(maps.Keys(want)) {
 		if got := allowed(t, clientset, user, ns, what); got != want[what] {
 			t.Errorf("%s may %s in %s: %v, want %v", user, what, ns, got, want[what])
+		}
+	}
+}
+
+// checkAggregated checks which of the chart's roles the built-in roles'
+// aggregation rules select (want: built-in role: the chart's, sorted).
+func checkAggregated(t *testing.T, c client.Client, values string, want map[string][]string) {
+	t.Helper()
+	for _, role := range slices.Sorted(maps.Keys(want)) {
+		if got := aggregatedInto(t, c, role); !slices.Equal(got, want[role]) {
+			t.Errorf("%s: the built-in %s ClusterRole aggregates %v of the chart's roles, want %v", values, role, got, want[role])
 		}
 	}
 }
