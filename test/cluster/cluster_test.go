@@ -219,7 +219,9 @@ server:
 			t.Logf("load after the uncordon, as the evicted token server's replacement joined: %s", c)
 			lostNone(t, "load after the drain", c)
 		}},
+		step{"LivePanels", func(t *testing.T) { s.livePanels(t, prom, loadStart) }},
 		step{"UserState", func(t *testing.T) { s.userState(t, loadStart, g) }},
+		step{"StatusAsViewer", s.statusAsViewer},
 		step{"LeaderFailover", s.leaderFailover},
 		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
 		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},

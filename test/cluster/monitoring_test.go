@@ -21,9 +21,12 @@ package cluster
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"net/http"
+	"net/url"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"regexp"
 	"sort"
@@ -32,6 +35,7 @@ import (
 	"time"
 
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/client-go/tools/clientcmd"
 
 	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
@@ -39,6 +43,7 @@ import (
 
 	"github.com/authstack/authstack/authserver/audit"
 	"github.com/authstack/authstack/authserver/throttle"
+	"github.com/authstack/authstack/internal/dashboard"
 )
 
 // promAddr is where the test's Prometheus listens, in the node's network
@@ -458,4 +463,116 @@ func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
 		t.Errorf("authstack status alice: %v, want exit 1 and the throttle named:\n%s", err, out)
 	}
 	t.Logf("kubectl get authusers -o wide:\n%s\nauthstack status alice:\n%s", table, out)
+}
+
+// statusAsViewer: a person holding only the built-in view role in the
+// namespace (a ServiceAccount here, with its token in a kubeconfig of its
+// own) runs authstack status: the chart's viewer role, aggregated into
+// view by this cluster's kube-controller-manager, lets her read AuthUsers
+// there, and she gets the answer the admin gets; in a namespace where she
+// holds nothing she is refused.
+func (s *stack) statusAsViewer(t *testing.T) {
+	const sa = "ops-viewer"
+	s.n.kubectl(t, "create", "serviceaccount", sa, "-n", s.ns)
+	s.n.kubectl(t, "create", "rolebinding", sa, "--clusterrole=view", "--serviceaccount="+s.ns+":"+sa, "-n", s.ns)
+	defer s.n.kubectl(t, "delete", "rolebinding,serviceaccount", sa, "-n", s.ns)
+	who := "system:serviceaccount:" + s.ns + ":" + sa
+	s.n.waitFor(t, "view aggregating the chart's viewer role", 30, func() error {
+		out, _ := s.n.command("", "kubectl", "auth", "can-i", "list", "authusers.authstack.dev", "-n", s.ns, "--as", who)
+		if strings.TrimSpace(out) != "yes" {
+			return fmt.Errorf("kubectl auth can-i list authusers --as %s: %q", who, out)
+		}
+		return nil
+	})
+	cfg, err := clientcmd.LoadFromFile(s.n.Kubeconfig)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, u := range cfg.AuthInfos {
+		u.Token = strings.TrimSpace(s.n.kubectl(t, "create", "token", sa, "-n", s.ns, "--duration=10m"))
+	}
+	kubeconfig := filepath.Join(s.n.Dir, sa+".kubeconfig")
+	if err := clientcmd.WriteToFile(*cfg, kubeconfig); err != nil {
+		t.Fatal(err)
+	}
+	status := func(ns string) (string, int) {
+		cmd := s.n.nsCommand(filepath.Join(s.n.root, "bin", "images", "authstack"), "status", "alice", "-n", ns)
+		cmd.Env = append(os.Environ(), "KUBECONFIG="+kubeconfig)
+		out, err := cmd.CombinedOutput()
+		var exit *exec.ExitError
+		if err != nil && !errors.As(err, &exit) {
+			t.Fatal(err)
+		}
+		return string(out), cmd.ProcessState.ExitCode()
+	}
+	if out, code := status(s.ns); code != 1 || !strings.Contains(out, "user_ip") {
+		t.Errorf("authstack status alice as %s, who holds view in %s: exit %d, want 1 and the throttle named:\n%s", who, s.ns, code, out)
+	}
+	if out, code := status("default"); code != 2 || !strings.Contains(out, "you may not list AuthUsers in namespace \"default\"") {
+		t.Errorf("authstack status alice -n default as %s, who holds nothing there: exit %d, want 2 and the namespace it may not read:\n%s", who, code, out)
+	}
+	t.Logf("%s, bound to view in %s only, reads alice's state there and is refused elsewhere", who, s.ns)
+}
+
+// livePanels: the dashboard the chart installed, read from its ConfigMap
+// as Grafana's sidecar reads it (by the grafana_dashboard label), has
+// every panel live over the load run: each query of each panel, expanded
+// as Grafana expands it for this namespace, is accepted by Prometheus,
+// and each panel draws finite points. A revocation during the run feeds
+// the propagation panel.
+func (s *stack) livePanels(t *testing.T, prom *Prometheus, from time.Time) {
+	var cms struct {
+		Items []struct{ Data map[string]string }
+	}
+	if err := json.Unmarshal([]byte(s.n.kubectl(t, "get", "configmaps", "-n", s.ns, "-l", "grafana_dashboard=1", "-o", "json")), &cms); err != nil {
+		t.Fatal(err)
+	}
+	if len(cms.Items) != 1 || len(cms.Items[0].Data) != 1 {
+		t.Fatalf("%d dashboard ConfigMaps labelled grafana_dashboard=1 in %s, want one with one dashboard", len(cms.Items), s.ns)
+	}
+	var d *dashboard.Dashboard
+	for _, j := range cms.Items[0].Data {
+		var err error
+		if d, err = dashboard.Parse([]byte(j)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	access, _ := s.mustLogin(t, "bob")
+	if _, err := s.post(t, "/revoke", url.Values{"token": {access}, "token_type_hint": {"access_token"}}, http.StatusOK); err != nil {
+		t.Fatal(err)
+	}
+	vars := dashboard.Vars{Values: map[string][]string{"namespace": {s.ns}}, ScrapeInterval: 5 * time.Second}
+	var live, series int
+	s.n.waitFor(t, "every panel of the dashboard live", 30, func() error {
+		ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		results, err := dashboard.Evaluate(ctx, prom.API, d, promv1.Range{Start: from, End: time.Now(), Step: 5 * time.Second}, vars)
+		if err != nil {
+			t.Fatalf("the dashboard's queries in Prometheus: %v", err)
+		}
+		var dead []string
+		live, series = 0, 0
+		for _, r := range results {
+			drawn := false
+			for _, tr := range r.Targets {
+				if len(tr.Warnings) > 0 {
+					t.Errorf("panel %q, query %s: warnings %v", r.Panel.Title, tr.Target.RefID, tr.Warnings)
+				}
+				for _, sr := range tr.Series {
+					series++
+					drawn = drawn || sr.Finite() > 0
+				}
+			}
+			if !drawn {
+				dead = append(dead, r.Panel.Title)
+				continue
+			}
+			live++
+		}
+		if len(dead) > 0 {
+			return fmt.Errorf("panels with no finite point: %v", dead)
+		}
+		return nil
+	})
+	t.Logf("the dashboard from the chart's ConfigMap: %d panels live, %d series, over %s of the load run", live, series, time.Since(from).Round(time.Second))
 }
