@@ -413,6 +413,11 @@ func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
 			} `json:"throttle"`
 		}
 	}
+	defer func() {
+		if t.Failed() {
+			t.Logf("what the token servers and the manager said of the throttle and the login state, and Redis's login activity:%s", s.loginStateDiagnostics(t))
+		}
+	}()
 	s.n.waitFor(t, "alice's last login and throttle in her status", 90, func() error {
 		if err := json.Unmarshal([]byte(s.n.kubectl(t, "get", "authuser", "alice", "-n", s.ns, "-o", "json")), &st); err != nil {
 			return err
@@ -575,4 +580,37 @@ func (s *stack) livePanels(t *testing.T, prom *Prometheus, from time.Time) {
 		return nil
 	})
 	t.Logf("the dashboard from the chart's ConfigMap: %d panels live, %d series, over %s of the load run", live, series, time.Since(from).Round(time.Second))
+}
+
+// loginStateDiagnostics is, for a failure of userState, the token servers'
+// and the managers' log lines about the throttle and the login state, and
+// the login-activity keys in the bundled Redis.
+func (s *stack) loginStateDiagnostics(t *testing.T) string {
+	var b strings.Builder
+	for _, sel := range []string{serverPods, managerPods} {
+		out, err := s.n.command("", "kubectl", "logs", "-n", s.ns, "-l", sel, "--tail=-1", "--prefix", "--max-log-requests=10")
+		if err != nil {
+			fmt.Fprintf(&b, "\n%v", err)
+		}
+		for _, l := range strings.Split(out, "\n") {
+			if strings.Contains(l, "hrottle") || strings.Contains(l, "login state") || strings.Contains(l, "Login state") {
+				fmt.Fprintf(&b, "\n%s", l)
+			}
+		}
+	}
+	password := s.secret(t, s.prefix+"redis", "password")
+	cli := func(args ...string) string {
+		out, err := s.n.command("", "kubectl", append([]string{"exec", "-n", s.ns, s.prefix + "redis-0", "--", "redis-cli", "--no-auth-warning", "-a", password}, args...)...)
+		if err != nil {
+			return err.Error()
+		}
+		return out
+	}
+	for _, k := range strings.Fields(cli("--scan", "--pattern", "*{tl}*")) {
+		fmt.Fprintf(&b, "\n%s: %s", k, strings.Join(strings.Fields(cli("ZRANGE", k, "0", "-1", "WITHSCORES")+cli("HGETALL", k)), " "))
+	}
+	for _, k := range strings.Fields(cli("--scan", "--pattern", "*{ll}*")) {
+		fmt.Fprintf(&b, "\n%s: %s", k, strings.Join(strings.Fields(cli("ZRANGE", k, "0", "-1", "WITHSCORES")), " "))
+	}
+	return b.String()
 }
