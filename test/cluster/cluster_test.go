@@ -211,6 +211,8 @@ server:
 		step{"StartLoad", func(t *testing.T) { loadStart, l = time.Now(), n.startLoad(t, s.ns, s.inPod) }},
 		step{"Guess", func(t *testing.T) { g = s.guess(t) }},
 		step{"AuditTrail", func(t *testing.T) { s.auditTrail(t, g) }},
+		step{"ThrottleState", func(t *testing.T) { s.throttleState(t, g) }},
+		step{"StatusAsViewer", s.statusAsViewer},
 		step{"RollingUpgrade", func(t *testing.T) { s.rollingUpgrade(t, l) }},
 		step{"SIGKILL", func(t *testing.T) { s.sigkill(t, l) }},
 		step{"Drain", func(t *testing.T) { s.drain(t, l) }},
@@ -220,8 +222,7 @@ server:
 			lostNone(t, "load after the drain", c)
 		}},
 		step{"LivePanels", func(t *testing.T) { s.livePanels(t, prom, loadStart) }},
-		step{"UserState", func(t *testing.T) { s.userState(t, loadStart, g) }},
-		step{"StatusAsViewer", s.statusAsViewer},
+		step{"LastLogin", func(t *testing.T) { s.lastLogin(t, loadStart) }},
 		step{"LeaderFailover", s.leaderFailover},
 		step{"RedisPodLost", func(t *testing.T) { before = s.redisPodLoss(t) }},
 		step{"RedisDataLost", func(t *testing.T) { s.redisDataLoss(t, before) }},

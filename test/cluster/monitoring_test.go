@@ -298,6 +298,12 @@ var (
 	guesses       = 4 * guessFailures
 )
 
+// guessMargin is the least time left in the limit's window for the
+// guesses to start: their 10 s, and the throttle's reflection in the
+// status (the token servers' flush, the manager's sync) and its reading
+// by throttleState and statusAsViewer.
+const guessMargin = 2 * time.Minute
+
 // guessing is what a guessing script did.
 type guessing struct {
 	ip      string         // its pod's address
@@ -309,6 +315,14 @@ type guessing struct {
 // throttle answers the first failures invalid_grant and refuses the rest
 // with 429 slow_down, by the limit per user and address.
 func (s *stack) guess(t *testing.T) guessing {
+	// The limit's windows are fixed, aligned on the clock: guesses near a
+	// window's end would be counted in two windows, and the throttle
+	// would end before the manager shows it. Guess early in a window.
+	window := throttle.DefaultPerUserIP.Window
+	if left := window - time.Duration(time.Now().UnixNano()%int64(window)); left < guessMargin {
+		t.Logf("waiting %s for the next window of the per-user-and-address limit", left.Round(time.Second))
+		time.Sleep(left + time.Second)
+	}
 	pod := loadgenPod(s.ns, "guess", "guess", "-url", s.inPod, "-n", fmt.Sprint(guesses), "-rate", "4")
 	g := guessing{start: time.Now()}
 	out, done := s.n.runPodFor(t, pod)
@@ -399,36 +413,65 @@ func (s *stack) auditTrail(t *testing.T, g guessing) {
 	t.Logf("the audit trail has the %d guesses from %s (%d written, the rest counted in summaries: %v) and %d logins of alice", guesses, g.ip, written, got, logins)
 }
 
-// userState: kubectl shows alice's last login (LAST-LOGIN, a login during
-// the load) and the throttle in force from the guesser's address
-// (THROTTLED-UNTIL with -o wide, and in describe), and authstack status
-// says it in plain words, all from what the manager reflected.
-func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
-	var st struct {
-		Status struct {
-			LastLoginTime *metav1.Time `json:"lastLoginTime"`
-			Throttle      *struct {
-				Until metav1.Time `json:"until"`
-				Limit string      `json:"limit"`
-			} `json:"throttle"`
-		}
+// authUserState is the part of an AuthUser's status the manager reflects
+// from the login activity.
+type authUserState struct {
+	Status struct {
+		LastLoginTime *metav1.Time `json:"lastLoginTime"`
+		Throttle      *struct {
+			Until metav1.Time `json:"until"`
+			Limit string      `json:"limit"`
+		} `json:"throttle"`
 	}
+}
+
+// waitUserState waits, within a bound, until alice's status satisfies
+// cond, and returns it; a failure carries what the token servers, the
+// manager and Redis knew.
+func (s *stack) waitUserState(t *testing.T, what string, cond func(authUserState) error) authUserState {
+	var st authUserState
 	defer func() {
 		if t.Failed() {
 			t.Logf("what the token servers and the manager said of the throttle and the login state, and Redis's login activity:%s", s.loginStateDiagnostics(t))
 		}
 	}()
-	s.n.waitFor(t, "alice's last login and throttle in her status", 90, func() error {
+	s.n.waitFor(t, what, 60, func() error {
+		st = authUserState{}
 		if err := json.Unmarshal([]byte(s.n.kubectl(t, "get", "authuser", "alice", "-n", s.ns, "-o", "json")), &st); err != nil {
 			return err
 		}
-		switch {
-		case st.Status.LastLoginTime == nil:
-			return fmt.Errorf("no lastLoginTime yet")
-		// The status's resolution is a minute (--login-state-resolution).
-		case st.Status.LastLoginTime.Time.Before(since.Add(-time.Minute)):
-			return fmt.Errorf("lastLoginTime %s is before the logins of %s", st.Status.LastLoginTime, since)
-		case st.Status.Throttle == nil:
+		return cond(st)
+	})
+	return st
+}
+
+// authUsersColumn is alice's value in column name of kubectl get authusers
+// -o wide, and the table.
+func (s *stack) authUsersColumn(t *testing.T, name string) (string, string) {
+	table := s.n.kubectl(t, "get", "authusers", "-n", s.ns, "-o", "wide")
+	lines := strings.Split(strings.TrimSpace(table), "\n")
+	header := strings.Fields(lines[0])
+	for _, l := range lines[1:] {
+		f := strings.Fields(l)
+		if len(f) == len(header) && f[0] == "alice" {
+			for i, h := range header {
+				if h == name {
+					return f[i], table
+				}
+			}
+		}
+	}
+	t.Fatalf("no %s of alice in kubectl get authusers -o wide:\n%s", name, table)
+	return "", table
+}
+
+// throttleState: while the guesser's address is refused, kubectl shows
+// alice throttled (THROTTLED-UNTIL with -o wide, the Throttle in
+// describe), and authstack status says it in plain words, from what the
+// manager reflected of the token servers' records.
+func (s *stack) throttleState(t *testing.T, g guessing) {
+	st := s.waitUserState(t, "alice's throttle in her status", func(st authUserState) error {
+		if st.Status.Throttle == nil {
 			return fmt.Errorf("no throttle yet")
 		}
 		return nil
@@ -436,28 +479,9 @@ func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
 	if th := st.Status.Throttle; th.Limit != string(throttle.ScopeUserIP) || !th.Until.After(g.start) || th.Until.After(g.start.Add(throttle.DefaultPerUserIP.Window+time.Minute)) {
 		t.Errorf("alice's throttle %+v, want user_ip until within %s of %s", th, throttle.DefaultPerUserIP.Window, g.start)
 	}
-	table := s.n.kubectl(t, "get", "authusers", "-n", s.ns, "-o", "wide")
-	col := func(name string) string {
-		lines := strings.Split(strings.TrimSpace(table), "\n")
-		header := strings.Fields(lines[0])
-		for _, l := range lines[1:] {
-			f := strings.Fields(l)
-			if len(f) == len(header) && f[0] == "alice" {
-				for i, h := range header {
-					if h == name {
-						return f[i]
-					}
-				}
-			}
-		}
-		t.Fatalf("no %s of alice in kubectl get authusers -o wide:\n%s", name, table)
-		return ""
-	}
-	if v := col("LAST-LOGIN"); v == "<none>" || !regexp.MustCompile(`^[0-9]+[smh]`).MatchString(v) {
-		t.Errorf("LAST-LOGIN of alice is %q, want an age", v)
-	}
-	if v := col("THROTTLED-UNTIL"); v != st.Status.Throttle.Until.UTC().Format(time.RFC3339) {
-		t.Errorf("THROTTLED-UNTIL of alice is %q, want %s", v, st.Status.Throttle.Until.UTC().Format(time.RFC3339))
+	v, table := s.authUsersColumn(t, "THROTTLED-UNTIL")
+	if want := st.Status.Throttle.Until.UTC().Format(time.RFC3339); v != want {
+		t.Errorf("THROTTLED-UNTIL of alice is %q, want %s", v, want)
 	}
 	describe := s.n.kubectl(t, "describe", "authuser", "alice", "-n", s.ns)
 	if !regexp.MustCompile(`(?m)^\s+Throttle:\s*$`).MatchString(describe) || !regexp.MustCompile(`(?m)^\s+Limit:\s+user_ip$`).MatchString(describe) {
@@ -467,7 +491,28 @@ func (s *stack) userState(t *testing.T, since time.Time, g guessing) {
 	if err == nil || !strings.Contains(out, "user_ip") {
 		t.Errorf("authstack status alice: %v, want exit 1 and the throttle named:\n%s", err, out)
 	}
-	t.Logf("kubectl get authusers -o wide:\n%s\nauthstack status alice:\n%s", table, out)
+	t.Logf("%.0fs after the first guess, kubectl get authusers -o wide:\n%s\nauthstack status alice:\n%s", time.Since(g.start).Seconds(), table, out)
+}
+
+// lastLogin: after the load, kubectl shows alice's last login: LAST-LOGIN
+// an age, status.lastLoginTime one of her logins since the install (the
+// status moves by --login-state-resolution's minute at least, so it may
+// be the login from the pod just before the load).
+func (s *stack) lastLogin(t *testing.T, since time.Time) {
+	st := s.waitUserState(t, "alice's last login in her status", func(st authUserState) error {
+		switch at := st.Status.LastLoginTime; {
+		case at == nil:
+			return fmt.Errorf("no lastLoginTime yet")
+		case at.Time.Before(since.Add(-time.Minute)):
+			return fmt.Errorf("lastLoginTime %s is before the logins of %s", at, since)
+		}
+		return nil
+	})
+	v, table := s.authUsersColumn(t, "LAST-LOGIN")
+	if v == "<none>" || !regexp.MustCompile(`^[0-9]+[smh]`).MatchString(v) {
+		t.Errorf("LAST-LOGIN of alice is %q, want an age", v)
+	}
+	t.Logf("alice's lastLoginTime %s; kubectl get authusers -o wide:\n%s", st.Status.LastLoginTime.UTC().Format(time.RFC3339), table)
 }
 
 // statusAsViewer: a person holding only the built-in view role in the
