@@ -39,6 +39,7 @@ import (
 
 	promapi "github.com/prometheus/client_golang/api"
 	promv1 "github.com/prometheus/client_golang/api/prometheus/v1"
+	"github.com/prometheus/common/model"
 	"sigs.k8s.io/yaml"
 
 	"github.com/authstack/authstack/authserver/audit"
@@ -260,33 +261,41 @@ func (n *Node) startPrometheus(t *testing.T, ns string, want int) *Prometheus {
 	return p
 }
 
-// waitFiring waits, at most tries seconds, until Prometheus fires the alert
-// name for namespace ns, and returns it.
-func (p *Prometheus) waitFiring(t *testing.T, n *Node, name, ns string, tries int) promv1.Alert {
-	var (
-		found  promv1.Alert
-		states []string
-	)
+// waitFired waits, at most tries seconds, until Prometheus has fired the
+// alert name for namespace ns at some time since since, read from the
+// ALERTS series it keeps of every alert's states: the alert may have
+// resolved since (the guesses' rate leaves its window). It logs when the
+// alert went pending and when it fired.
+func (p *Prometheus) waitFired(t *testing.T, n *Node, name, ns string, since time.Time, tries int) {
+	first := map[string]time.Time{}
 	start := time.Now()
-	n.waitFor(t, name+" firing", tries, func() error {
+	n.waitFor(t, name+" fired", tries, func() error {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
-		alerts, err := p.API.Alerts(ctx)
+		q := fmt.Sprintf(`ALERTS{alertname=%q,namespace=%q}`, name, ns)
+		v, _, _, err := p.API.QueryRange(ctx, q, promv1.Range{Start: since, End: time.Now(), Step: time.Second})
 		if err != nil {
 			return err
 		}
-		states = states[:0]
-		for _, a := range alerts.Alerts {
-			states = append(states, fmt.Sprintf("%s{namespace=%s} %s", a.Labels["alertname"], a.Labels["namespace"], a.State))
-			if string(a.Labels["alertname"]) == name && string(a.Labels["namespace"]) == ns && a.State == promv1.AlertStateFiring {
-				found = a
-				return nil
+		m, ok := v.(model.Matrix)
+		if !ok {
+			return fmt.Errorf("%s: a %s, not a matrix", q, v.Type())
+		}
+		for _, ss := range m {
+			if len(ss.Values) > 0 {
+				first[string(ss.Metric["alertstate"])] = ss.Values[0].Timestamp.Time()
 			}
 		}
-		return fmt.Errorf("alerts: %v", states)
+		if _, ok := first["firing"]; !ok {
+			return fmt.Errorf("%s since %s: %v", q, since.Format(time.TimeOnly), first)
+		}
+		return nil
 	})
-	t.Logf("%s firing (active since %s, %.0fs of waiting): %s; every alert: %v", name, found.ActiveAt.Format(time.TimeOnly), time.Since(start).Seconds(), found.Annotations["summary"], states)
-	return found
+	pending := "never (no for:)"
+	if at, ok := first["pending"]; ok {
+		pending = at.Format(time.TimeOnly)
+	}
+	t.Logf("%s: pending at %s, firing at %s (%.0fs of waiting)", name, pending, first["firing"].Format(time.TimeOnly), time.Since(start).Seconds())
 }
 
 // guesses is how many wrong passwords the guessing script tries for alice:
