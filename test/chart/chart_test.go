@@ -622,25 +622,6 @@ func openCRD(group, kind, plural string) *apiextensionsv1.CustomResourceDefiniti
 	}
 }
 
-// userKubeconfig writes the kubeconfig of a new user of the API server, in
-// groups, and returns its path.
-func userKubeconfig(t *testing.T, plane *envtest.ControlPlane, name string, groups ...string) string {
-	t.Helper()
-	u, err := plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := u.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), name+"-kubeconfig")
-	if err := os.WriteFile(path, kc, 0o600); err != nil {
-		t.Fatal(err)
-	}
-	return path
-}
-
 func TestInstallUpgradeUninstall(t *testing.T) {
 	env := &envtest.Environment{
 		BinaryAssetsDirectory: testenv.Assets(),
@@ -651,7 +632,7 @@ func TestInstallUpgradeUninstall(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	kubeconfig := userKubeconfig(t, &env.ControlPlane, "chart-admin", "system:masters")
+	kubeconfig := testenv.UserKubeconfig(t, &env.ControlPlane, "chart-admin", "system:masters")
 	client, err := kubernetes.NewForConfig(cfg)
 	if err != nil {
 		t.Fatal(err)

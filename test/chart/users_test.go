@@ -227,7 +227,7 @@ func TestStatusWithTheViewerRole(t *testing.T) {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = env.Stop() })
-	admin := userKubeconfig(t, &env.ControlPlane, "chart-admin", "system:masters")
+	admin := testenv.UserKubeconfig(t, &env.ControlPlane, "chart-admin", "system:masters")
 	mustHelm(t, admin, "install", "rel", chartDir, "-n", "auth", "--create-namespace", "-f", filepath.Join(chartDir, "ci", "defaults-values.yaml"))
 
 	// After the install: the client maps the chart's CRDs.
@@ -271,7 +271,7 @@ func TestStatusWithTheViewerRole(t *testing.T) {
 	mustHelm(t, admin, "upgrade", "rel", chartDir, "-n", "auth", "-f", filepath.Join(chartDir, "ci", "defaults-values.yaml"), "--set", "rbac.aggregateEditor=true")
 	checkAggregated(t, c, "rbac.aggregateEditor=true", map[string][]string{"view": {viewer}, "edit": {editor, viewer}, "admin": {editor, viewer}})
 
-	reader := userKubeconfig(t, &env.ControlPlane, "reader")
+	reader := testenv.UserKubeconfig(t, &env.ControlPlane, "reader")
 	if r := status(t, reader, "alice", "-n", team); r.Verdict != "unknown" || !slices.Equal(r.Searched.Forbidden, []string{team}) {
 		t.Fatalf("status without a role: %+v; want unknown, %s forbidden", r, team)
 	}

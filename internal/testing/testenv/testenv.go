@@ -198,7 +198,14 @@ func start() (*envtest.Environment, *Env, error) {
 // returns its path.
 func (e *Env) Kubeconfig(t *testing.T, name string, groups ...string) string {
 	t.Helper()
-	u, err := e.plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	return UserKubeconfig(t, e.plane, name, groups...)
+}
+
+// UserKubeconfig is Kubeconfig for the API server of plane: an envtest
+// Environment a test started itself.
+func UserKubeconfig(t *testing.T, plane *envtest.ControlPlane, name string, groups ...string) string {
+	t.Helper()
+	u, err := plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -153,16 +153,24 @@ type attempt struct {
 	replayed   bool
 }
 
-// do sends the request built by req, again when its connection could not
-// be made, and returns the response of a 200.
-func (c *client) do(ctx context.Context, req func(context.Context) (*http.Request, error), a *attempt) (http.Header, []byte, error) {
+// answer is an HTTP response read whole, with the request it answers.
+type answer struct {
+	method, path string
+	status       int
+	header       http.Header
+	body         []byte
+}
+
+// send sends the request built by req, again when its connection could
+// not be made, and returns the answer whatever its status.
+func (c *client) send(ctx context.Context, req func(context.Context) (*http.Request, error), a *attempt) (answer, error) {
 	start := time.Now()
 	for {
 		conns := 0
 		trace := &httptrace.ClientTrace{GotConn: func(httptrace.GotConnInfo) { conns++ }}
 		r, err := req(httptrace.WithClientTrace(ctx, trace))
 		if err != nil {
-			return nil, nil, err
+			return answer{}, err
 		}
 		resp, err := c.http.Do(r)
 		if conns > 1 {
@@ -175,18 +183,27 @@ func (c *client) do(ctx context.Context, req func(context.Context) (*http.Reques
 				a.redialWait = time.Since(start)
 				continue
 			}
-			return nil, nil, err
+			return answer{}, err
 		}
 		body, err := io.ReadAll(io.LimitReader(resp.Body, 1<<20))
 		resp.Body.Close()
 		if err != nil {
-			return nil, nil, err
+			return answer{}, err
 		}
-		if resp.StatusCode != http.StatusOK {
-			return nil, nil, statusError{fmt.Errorf("%s %s: %d %s", r.Method, r.URL.Path, resp.StatusCode, strings.TrimSpace(string(body)))}
-		}
-		return resp.Header, body, nil
+		return answer{method: r.Method, path: r.URL.Path, status: resp.StatusCode, header: resp.Header, body: body}, nil
 	}
+}
+
+// do is send, and an error for an answer that is not a 200.
+func (c *client) do(ctx context.Context, req func(context.Context) (*http.Request, error), a *attempt) (http.Header, []byte, error) {
+	ans, err := c.send(ctx, req, a)
+	if err != nil {
+		return nil, nil, err
+	}
+	if ans.status != http.StatusOK {
+		return nil, nil, statusError{fmt.Errorf("%s %s: %d %s", ans.method, ans.path, ans.status, strings.TrimSpace(string(ans.body)))}
+	}
+	return ans.header, ans.body, nil
 }
 
 // tokenRequest is a password grant for the user with password, the client
@@ -264,19 +281,18 @@ func (c *client) guess(n int, rate float64) error {
 		if err := pace.Wait(ctx); err != nil {
 			return err
 		}
-		resp, err := c.guessOnce(ctx, fmt.Sprintf("guess-%d-%s", i, c.user))
+		password := fmt.Sprintf("guess-%d-%s", i, c.user)
+		ans, err := c.send(ctx, func(ctx context.Context) (*http.Request, error) { return c.tokenRequest(ctx, password) }, &attempt{})
 		if err != nil {
 			return fmt.Errorf("guess %d: %w", i, err)
 		}
 		var body struct {
 			Error string `json:"error"`
 		}
-		err = json.NewDecoder(io.LimitReader(resp.Body, 1<<20)).Decode(&body)
-		resp.Body.Close()
-		if err != nil {
-			return fmt.Errorf("guess %d: %d with a body that is not JSON: %w", i, resp.StatusCode, err)
+		if err := json.Unmarshal(ans.body, &body); err != nil {
+			return fmt.Errorf("guess %d: %d with a body that is not JSON: %w", i, ans.status, err)
 		}
-		answers[fmt.Sprintf("%d %s", resp.StatusCode, body.Error)]++
+		answers[fmt.Sprintf("%d %s", ans.status, body.Error)]++
 	}
 	out, err := json.Marshal(map[string]any{"guesses": n, "answers": answers})
 	if err != nil {
@@ -284,25 +300,6 @@ func (c *client) guess(n int, rate float64) error {
 	}
 	fmt.Println(string(out))
 	return nil
-}
-
-// guessOnce sends one password grant with password, again while its
-// connection cannot be made (the pod's DNS and the Service may trail its
-// start), and returns the answer whatever its status.
-func (c *client) guessOnce(ctx context.Context, password string) (*http.Response, error) {
-	start := time.Now()
-	for {
-		r, err := c.tokenRequest(ctx, password)
-		if err != nil {
-			return nil, err
-		}
-		resp, err := c.http.Do(r)
-		if err != nil && c.redialable(err) && time.Since(start) < redialFor {
-			time.Sleep(50 * time.Millisecond)
-			continue
-		}
-		return resp, err
-	}
 }
 
 // maxFailures is how many failures a phase lists.
