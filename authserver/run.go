@@ -47,8 +47,16 @@ func (s *Server) Run(ctx context.Context, l Listeners, grace time.Duration) erro
 	// The mirror outlives the listeners: in-flight requests still validate
 	// while draining.
 	bg, stopBackground := context.WithCancel(context.WithoutCancel(ctx))
-	defer stopBackground()
-	s.Start(bg)
+	started := s.start(bg)
+	defer func() {
+		// The audit trail's last summary and the last throttled users
+		// are written before Run returns (and its caller closes the
+		// audit log).
+		stopBackground()
+		if started {
+			s.flushing.Wait()
+		}
+	}()
 	servers := []*http.Server{s.httpServer(s.closeWhileDraining(s.Handler()))}
 	servers[0].TLSConfig = l.TLS
 	listeners := []net.Listener{l.API}

@@ -28,6 +28,7 @@ import (
 	"path"
 	"slices"
 	"strings"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -159,11 +160,9 @@ type Config struct {
 	DrainDelay time.Duration
 	// ThrottleStateEvery is how often the users whose logins a limit
 	// refused are written to the store, for their AuthUser's status
-	// (throttle.DefaultRecorderEvery when zero); ThrottleStateUsers bounds
-	// those a replica keeps meanwhile (throttle.DefaultRecorderUsers when
-	// zero).
+	// (throttle.DefaultRecorderEvery when zero); a replica keeps at most
+	// throttle.DefaultRecorderUsers of them meanwhile.
 	ThrottleStateEvery time.Duration
-	ThrottleStateUsers int
 	// LogSummaryEvery is how often the refusal lines left out of the log,
 	// and the refusals left out of the audit trail, during a flood are
 	// summarised; logsample.DefaultEvery when zero.
@@ -319,6 +318,10 @@ type Server struct {
 	sample   *logsample.Sampler
 	routes   *routeTable
 	started  atomic.Bool
+	// flushing counts the background work that writes once more when it
+	// is stopped (the audit summaries, the throttled users): Run waits
+	// for it before it returns, when Run started it.
+	flushing sync.WaitGroup
 
 	// throttled keeps the users throttled, for the store.
 	throttled *throttle.Recorder
@@ -329,14 +332,18 @@ type Server struct {
 // until ctx ends.
 // Run calls it; tests that serve the handler directly call it themselves.
 // Calls after the first do nothing.
-func (s *Server) Start(ctx context.Context) {
+func (s *Server) Start(ctx context.Context) { s.start(ctx) }
+
+// start is Start, and says whether this call started the work.
+func (s *Server) start(ctx context.Context) bool {
 	if s.started.Swap(true) {
-		return
+		return false
 	}
 	go func() { _ = s.mirror.Run(ctx) }()
 	go s.sample.Run(ctx, s.cfg.Logger, s.cfg.LogSummaryEvery)
-	go s.cfg.Audit.Run(ctx, s.cfg.LogSummaryEvery)
-	go s.throttled.Run(ctx)
+	s.flushing.Go(func() { s.cfg.Audit.Run(ctx, s.cfg.LogSummaryEvery) })
+	s.flushing.Go(func() { s.throttled.Run(ctx) })
+	return true
 }
 
 // Mirror returns the server's revocation mirror.
@@ -396,7 +403,7 @@ func New(cfg Config) (*Server, error) {
 		MaxSessionLifetime: cfg.MaxSessionLifetime, MaxSessionsPerUser: max(cfg.MaxSessionsPerUser, 0), Revoker: sessions, Audit: cfg.Audit,
 		Clock: cfg.Clock,
 	}
-	throttled := &throttle.Recorder{Store: cfg.Store, Users: cfg.ThrottleStateUsers, Every: cfg.ThrottleStateEvery, Clock: cfg.Clock, Log: cfg.Logger}
+	throttled := &throttle.Recorder{Store: cfg.Store, Every: cfg.ThrottleStateEvery, Clock: cfg.Clock, Log: cfg.Logger}
 	cfg.Metrics.RegisterThrottleState(throttled)
 	grants := map[string]token.Grant{
 		token.GrantPassword: &token.PasswordGrant{

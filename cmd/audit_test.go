@@ -76,3 +76,28 @@ func TestAuditLogFlag(t *testing.T) {
 		t.Fatalf("an audit log that cannot be opened: err = %v", err)
 	}
 }
+
+// The summary of the refusals left out of the audit trail is written when
+// the server stops, before the command returns and closes the file: the
+// last period's count is not lost at shutdown.
+func TestAuditLogSummaryAtShutdown(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "audit.log")
+	const refusals = 12 // a burst of 10 written, 2 left out
+	t.Run("serve", func(t *testing.T) {
+		issuer, _ := runDev(t, "-f", "../config/samples/", "--argon2-memory", "1024", "--hash-cost-factor", "0", "--audit-log", path)
+		for range refusals {
+			resp, err := http.PostForm(issuer+"/token", url.Values{"grant_type": {"no-such-grant"}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			resp.Body.Close()
+		}
+	}) // runDev's cleanup stops the server and waits for the command
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(b), `"msg":"Refusals suppressed"`) || !strings.Contains(string(b), `"suppressed":2`) {
+		t.Fatalf("no summary of the 2 refusals left out in the audit log after shutdown:\n%s", b)
+	}
+}

@@ -18,6 +18,7 @@ package cmd
 
 import (
 	"context"
+	"fmt"
 	"io"
 	"os"
 	"os/signal"
@@ -107,7 +108,7 @@ func (o *serverOptions) addFlags(fs *pflag.FlagSet, defaultAddr, defaultMetrics 
 	fs.DurationVar(&o.knownFor, "throttle-known-ttl", throttle.DefaultKnownFor,
 		"how long a username (or client) that logged in from an address is exempt from that address's per-IP limit, keeping its own (0: never)")
 	fs.DurationVar(&o.throttleState, "throttle-state-flush-period", throttle.DefaultRecorderEvery,
-		"how often the users a limit refuses are written to the store, for the throttle in their AuthUser's status (each replica keeps at most 10,000 meanwhile)")
+		fmt.Sprintf("how often the users a limit refuses are written to the store, for the throttle in their AuthUser's status (each replica keeps at most %d meanwhile)", throttle.DefaultRecorderUsers))
 	o.argon2.addFlags(fs, "for new hashes and the unknown-user decoy")
 	fs.Int64Var(&o.userRate.Max, "rate-limit-user", throttle.DefaultUserRate.Max,
 		"successful logins allowed per username in a --rate-limit-window, from any address (0: off)")

@@ -40,9 +40,7 @@ func Setup(ctx context.Context, mgr ctrl.Manager, o Options) error {
 	if err != nil {
 		return err
 	}
-	if o.Credentials.EpochResets == nil {
-		o.Credentials.EpochResets = m.epochResets
-	}
+	o.Credentials.EpochResets = m.epochResets
 	o.Credentials.LoginState.Metrics = m.login
 	if err := credentials.Setup(ctx, mgr, o.Credentials); err != nil {
 		return err

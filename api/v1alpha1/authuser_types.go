@@ -54,6 +54,9 @@ const (
 	// ReasonInvalidGroup means a group is reserved ("system:") or malformed
 	// (a comma, white space, a control character).
 	ReasonInvalidGroup = "InvalidGroup"
+	// ReasonReconcileError means a pass of the manager failed for another
+	// reason; its log says which.
+	ReasonReconcileError = "ReconcileError"
 	// ReasonNotAllowed means the TenancyPolicies do not let the object's
 	// namespace use its username, client ID, groups, audiences, scopes or
 	// the namespace of its ServiceAccount.
@@ -258,6 +261,17 @@ type AuthUserStatus struct {
 	// +optional
 	TokensNotBefore *metav1.Time `json:"tokensNotBefore,omitempty"`
 }
+
+// The limits of AuthUserThrottle.Limit: the token servers' throttle scopes
+// that name a user.
+const (
+	// ThrottleLimitUserIP is the limit on failures of one user from one
+	// address.
+	ThrottleLimitUserIP = "user_ip"
+	// ThrottleLimitUserRate is the limit on attempts of one user from any
+	// address.
+	ThrottleLimitUserRate = "user_rate"
+)
 
 // AuthUserThrottle is a login throttle in force for a user.
 type AuthUserThrottle struct {

@@ -41,10 +41,10 @@ const endpointLabel = "endpoint"
 // would miss that burst, and the guessing alert with it.
 var ThrottleLimits = []string{"user_ip", "ip", "user_rate", "client_rate", "session"}
 
-// PasswordOutcomes are the password grant's outcomes whose TokenRequests
+// passwordOutcomes are the password grant's outcomes whose TokenRequests
 // series exist from the start, at 0, for the same reason: the guessing
 // alert compares their rates.
-var PasswordOutcomes = []string{"success", "invalid_grant"}
+var passwordOutcomes = []string{"success", "invalid_grant"}
 
 // Metrics holds the collectors, registered in their own registry so that
 // tests and several servers in one process do not collide.
@@ -148,7 +148,7 @@ func New() *Metrics {
 	for _, l := range ThrottleLimits {
 		m.ThrottleRejections.WithLabelValues(l)
 	}
-	for _, o := range PasswordOutcomes {
+	for _, o := range passwordOutcomes {
 		m.TokenRequests.WithLabelValues("password", o)
 	}
 	return m

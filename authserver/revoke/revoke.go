@@ -78,13 +78,13 @@ func (h *Handler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		(&oauth.Responder{Log: h.Log, Msg: "Revocation refused", Sample: h.Sample}).Respond(w, r, err, "")
 		return
 	}
-	if done.kind != "" && !done.again {
-		// A session revoked before is nothing new for the audit trail: a
-		// client revoking an ended session in a loop writes no event.
-		event.Event, event.Outcome, event.Reason = audit.Revocation, audit.Success, "revoked by its client ("+done.kind+")"
-		h.Audit.Record(r.Context(), event)
-	}
 	if done.kind != "" {
+		if !done.again {
+			// A session revoked before is nothing new for the audit trail:
+			// a client revoking an ended session in a loop writes no event.
+			event.Event, event.Outcome, event.Reason = audit.Revocation, audit.Success, "revoked by its client ("+done.kind+")"
+			h.Audit.Record(r.Context(), event)
+		}
 		h.Log.InfoContext(r.Context(), "Token revoked", "token_type", done.kind)
 	}
 	// RFC 7009 §2.2: 200 also for invalid, unknown and expired tokens.

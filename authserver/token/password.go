@@ -118,11 +118,11 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 		req.Username = username
 	}
 	if err != nil {
-		return nil, g.refuse(username, begun.Known, err)
+		return nil, g.refuse(req, err)
 	}
 	if err := g.Rate.Judge(begun.Rate); err != nil {
 		_ = attempt.Withdraw(ctx)
-		return nil, g.refuse(username, begun.Known, err)
+		return nil, g.refuse(req, err)
 	}
 	user := begun.User
 	// user is the zero record when unknown: its empty hash makes the
@@ -177,10 +177,11 @@ func (g *PasswordGrant) Handle(ctx context.Context, req *Request) (*Response, er
 }
 
 // refuse answers a login the throttle refused; the refusal of a user that
-// exists (known: the login read its record) is kept for its status.
-func (g *PasswordGrant) refuse(username string, known bool, err error) error {
-	if known {
-		g.Throttled.Note(username, err)
+// exists (req.Username is set once the login read its record) is kept for
+// its status.
+func (g *PasswordGrant) refuse(req *Request, err error) error {
+	if req.Username != "" {
+		g.Throttled.Note(req.Username, err)
 	}
 	return throttle.Refusal(g.Metrics, err)
 }

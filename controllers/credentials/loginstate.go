@@ -212,7 +212,7 @@ func loginStateChange(u *v1alpha1.AuthUser, login time.Time, th *store.Throttle,
 			c.lastLogin = &t
 		}
 	}
-	if th != nil && th.Until.After(now) && (th.Limit == "user_ip" || th.Limit == "user_rate") {
+	if th != nil && th.Until.After(now) && (th.Limit == v1alpha1.ThrottleLimitUserIP || th.Limit == v1alpha1.ThrottleLimitUserRate) {
 		until := th.Until.Truncate(time.Second)
 		if until.Before(th.Until) {
 			until = until.Add(time.Second)

@@ -86,7 +86,7 @@ func readyCondition(err error, generation int64, syncedMessage string) metav1.Co
 	default:
 		// An error of the API server or the controller itself: the status
 		// says so without its text, which goes to the log.
-		c.Status, c.Reason, c.Message = metav1.ConditionFalse, "ReconcileError", "reconcile failed; see the manager's log"
+		c.Status, c.Reason, c.Message = metav1.ConditionFalse, v1alpha1.ReasonReconcileError, "reconcile failed; see the manager's log"
 	}
 	return c
 }

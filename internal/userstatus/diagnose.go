@@ -62,12 +62,6 @@ const (
 	CodeLastLogin          = "LastLogin"
 )
 
-// The limits of status.throttle.limit.
-const (
-	limitUserIP   = "user_ip"
-	limitUserRate = "user_rate"
-)
-
 // Report is the answer for one username; `-o json` prints it.
 type Report struct {
 	// Username is the canonical (lower-case) form asked about.
@@ -349,7 +343,7 @@ func explain(reason string) string {
 		return "one of its groups is reserved (system:) or malformed, so it has no record"
 	case v1alpha1.ReasonTokenTooLarge:
 		return "its username, groups and scopes would make tokens larger than validators accept, so it has no record"
-	case "ReconcileError":
+	case v1alpha1.ReasonReconcileError:
 		return "the manager failed to reconcile it (its log says why)"
 	}
 	return "the manager could not sync it"
@@ -369,9 +363,9 @@ func recordNote(reason string, holder bool, name string) string {
 
 func limitText(limit string) string {
 	switch limit {
-	case limitUserIP:
+	case v1alpha1.ThrottleLimitUserIP:
 		return "too many failed logins from one address (limit user_ip); that address is refused, others are not"
-	case limitUserRate:
+	case v1alpha1.ThrottleLimitUserRate:
 		return "too many attempts, from any address (limit user_rate)"
 	}
 	return "limit " + limit
