@@ -123,7 +123,7 @@ helm: ## Build helm (pinned) from the Go module proxy into bin/ for the chart te
 	@hack/setup-helm.sh >/dev/null
 
 .PHONY: prometheus
-prometheus: ## Build promtool and prometheus (pinned v0.316.0) from the Go module proxy into bin/, for the alerting-rule tests, and the Prometheus of internal/dashboard's test and the cluster test (about 4 minutes the first time)
+prometheus: ## Build promtool and prometheus (pinned in hack/setup-prometheus.sh) from the Go module proxy into bin/, for the alerting-rule tests, and the Prometheus of internal/dashboard's test and the cluster test (about 4 minutes the first time)
 	@hack/setup-prometheus.sh promtool >/dev/null
 
 # The server runs as docs/operations.md recommends deploying it: with

@@ -33,7 +33,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"errors"
 	"flag"
 	"fmt"
 	"os"
@@ -152,7 +151,7 @@ func run(o options) error {
 	}
 	summarize(results)
 	if o.png != "" {
-		if err := screenshot(ctx, o.chromium, o.out, o.png, o.width, svgHeight(svg.Bytes())); err != nil {
+		if err := screenshot(ctx, o.chromium, o.out, o.png, o.width, dashboard.Height(d)); err != nil {
 			return err
 		}
 	}
@@ -185,21 +184,9 @@ func summarize(results []dashboard.PanelResult) {
 	}
 }
 
-// svgHeight reads the height attribute RenderSVG writes.
-func svgHeight(b []byte) int {
-	var h int
-	if i := bytes.Index(b, []byte(`height="`)); i >= 0 {
-		_, _ = fmt.Sscanf(string(b[i+len(`height="`):]), "%d", &h)
-	}
-	return h
-}
-
 // screenshot renders the SVG file to png with headless Chromium, in a
 // window of the picture's size.
 func screenshot(ctx context.Context, chromium, svgFile, png string, w, h int) error {
-	if h <= 0 {
-		return errors.New("the SVG has no height")
-	}
 	abs, err := filepath.Abs(svgFile)
 	if err != nil {
 		return err

@@ -77,9 +77,3 @@ func TestPNGNeedsChromium(t *testing.T) {
 		t.Errorf("-from after -to: %v", err)
 	}
 }
-
-func TestSVGHeight(t *testing.T) {
-	if h := svgHeight([]byte(`<svg xmlns="http://www.w3.org/2000/svg" width="1600" height="1376" viewBox="0 0 1600 1376">`)); h != 1376 {
-		t.Errorf("height %d", h)
-	}
-}

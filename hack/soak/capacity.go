@@ -35,8 +35,6 @@ import (
 type capacity struct {
 	Unit     string // what PerSec counts
 	Workers  int
-	OK       int
-	Elapsed  time.Duration
 	PerSec   float64   // password grants (or sessions) per second: the least window's
 	Windows  []float64 // each measured window's rate
 	PeakRSS  []int64   // each replica's VmHWM after the phase
@@ -112,9 +110,7 @@ func measureCapacity(ctx context.Context, c *cluster, o options) (capacity, erro
 		if err != nil {
 			return cp, err
 		}
-		elapsed := time.Since(start)
-		cp.OK, cp.Elapsed = cp.OK+n, cp.Elapsed+elapsed
-		cp.Windows = append(cp.Windows, float64(n)/elapsed.Seconds())
+		cp.Windows = append(cp.Windows, float64(n)/time.Since(start).Seconds())
 	}
 	cp.PerSec = slices.Min(cp.Windows)
 	for _, s := range c.servers {
@@ -124,6 +120,6 @@ func measureCapacity(ctx context.Context, c *cluster, o options) (capacity, erro
 		}
 		cp.PeakRSS = append(cp.PeakRSS, m.Peak)
 	}
-	benchkit.Progress("capacity: %.1f %s/s (windows: %.1f)", cp.PerSec, cp.Unit, cp.Windows)
+	benchkit.Progress("capacity: %.1f %s/s (windows: %s)", cp.PerSec, cp.Unit, rates(cp.Windows))
 	return cp, nil
 }

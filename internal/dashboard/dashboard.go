@@ -73,16 +73,12 @@ type Panel struct {
 	Type        string     `json:"type"` // row, timeseries, stat, ...
 	Title       string     `json:"title"`
 	Description string     `json:"description"`
-	Collapsed   bool       `json:"collapsed"`
 	Datasource  Datasource `json:"datasource"`
 	GridPos     GridPos    `json:"gridPos"`
 	FieldConfig struct {
 		Defaults struct {
-			Unit     string   `json:"unit"`
-			Decimals *int     `json:"decimals"`
-			Min      *float64 `json:"min"`
-			Max      *float64 `json:"max"`
-			Custom   struct {
+			Unit   string `json:"unit"`
+			Custom struct {
 				FillOpacity float64 `json:"fillOpacity"`
 				LineWidth   float64 `json:"lineWidth"`
 				Stacking    struct {
@@ -93,12 +89,12 @@ type Panel struct {
 	} `json:"fieldConfig"`
 	Options struct {
 		Legend struct {
-			DisplayMode string   `json:"displayMode"`
-			Calcs       []string `json:"calcs"`
+			Calcs []string `json:"calcs"`
 		} `json:"legend"`
 	} `json:"options"`
 	Targets []Target `json:"targets"`
-	// Panels are a collapsed row's panels.
+	// Panels are a collapsed row's panels, read only so that Parse can
+	// refuse them.
 	Panels []Panel `json:"panels"`
 }
 
@@ -136,7 +132,9 @@ type Target struct {
 	Datasource   Datasource `json:"datasource"`
 }
 
-// Parse reads a dashboard's JSON model.
+// Parse reads a dashboard's JSON model. A collapsed row, which holds its
+// panels instead of leaving them on the grid, is refused: they would go
+// unevaluated and unchecked.
 func Parse(b []byte) (*Dashboard, error) {
 	var d Dashboard
 	if err := json.Unmarshal(b, &d); err != nil {
@@ -146,6 +144,9 @@ func Parse(b []byte) (*Dashboard, error) {
 		return nil, fmt.Errorf("dashboard %q has no panels", d.Title)
 	}
 	for _, p := range d.Panels {
+		if len(p.Panels) > 0 {
+			return nil, fmt.Errorf("dashboard: row %d %q is collapsed; its panels would go unevaluated and unchecked: save it expanded", p.ID, p.Title)
+		}
 		g := p.GridPos
 		if g.W <= 0 || g.H <= 0 || g.X < 0 || g.Y < 0 || g.X+g.W > Columns {
 			return nil, fmt.Errorf("dashboard: panel %d %q: gridPos %+v is off the %d-column grid", p.ID, p.Title, g, Columns)

@@ -74,6 +74,11 @@ func TestParse(t *testing.T) {
 			t.Errorf("Parse(%s) took it", bad)
 		}
 	}
+	collapsed := `{"panels": [{"id": 1, "type": "row", "title": "Tokens", "collapsed": true, "gridPos": {"x": 0, "y": 0, "w": 24, "h": 1},
+		"panels": [{"id": 2, "type": "timeseries", "gridPos": {"x": 0, "y": 1, "w": 12, "h": 8}}]}]}`
+	if _, err := Parse([]byte(collapsed)); err == nil || !strings.Contains(err.Error(), `row 1 "Tokens" is collapsed`) {
+		t.Errorf("Parse of a collapsed row: %v", err)
+	}
 }
 
 func TestExpand(t *testing.T) {

@@ -62,12 +62,15 @@ type Point struct {
 	V float64
 }
 
+// finite tells whether v is neither NaN nor infinite.
+func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
+
 // Finite counts the points of s that are neither NaN nor infinite (what
 // Grafana draws).
 func (s Series) Finite() int {
 	n := 0
 	for _, p := range s.Points {
-		if !math.IsNaN(p.V) && !math.IsInf(p.V, 0) {
+		if finite(p.V) {
 			n++
 		}
 	}
@@ -78,7 +81,7 @@ func (s Series) Finite() int {
 // there is one.
 func (s Series) Last() (float64, bool) {
 	for i := len(s.Points) - 1; i >= 0; i-- {
-		if v := s.Points[i].V; !math.IsNaN(v) && !math.IsInf(v, 0) {
+		if v := s.Points[i].V; finite(v) {
 			return v, true
 		}
 	}

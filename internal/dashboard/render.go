@@ -79,11 +79,7 @@ func RenderSVG(w io.Writer, d *Dashboard, results []PanelResult, o RenderOptions
 		byID[r.Panel] = r
 	}
 	colW := float64(o.Width-2*pad) / Columns
-	bottom := 0
-	for _, p := range d.Panels {
-		bottom = max(bottom, p.GridPos.Y+p.GridPos.H)
-	}
-	height := headerH + bottom*cellHeight + footerH
+	height := Height(d)
 	s := &svg{}
 	s.printf(`<svg xmlns="http://www.w3.org/2000/svg" width="%d" height="%d" viewBox="0 0 %d %d" font-family="%s">`+"\n",
 		o.Width, height, o.Width, height, fontFamily)
@@ -106,6 +102,16 @@ func RenderSVG(w io.Writer, d *Dashboard, results []PanelResult, o RenderOptions
 	s.printf("</svg>\n")
 	_, err := w.Write(s.Bytes())
 	return err
+}
+
+// Height is the height in pixels of RenderSVG's picture of d: the
+// header, the grid down to its lowest panel, the footer.
+func Height(d *Dashboard) int {
+	bottom := 0
+	for _, p := range d.Panels {
+		bottom = max(bottom, p.GridPos.Y+p.GridPos.H)
+	}
+	return headerH + bottom*cellHeight + footerH
 }
 
 type svg struct{ bytes.Buffer }
@@ -238,8 +244,6 @@ func anyFinite(series []colored) bool {
 	return false
 }
 
-func finite(v float64) bool { return !math.IsNaN(v) && !math.IsInf(v, 0) }
-
 // stat draws each series' last value large, over a faint area of it.
 func (s *svg) stat(p *Panel, series []colored, x, y, w, h float64) {
 	n := float64(len(series))
@@ -250,12 +254,8 @@ func (s *svg) stat(p *Panel, series []colored, x, y, w, h float64) {
 		if !ok {
 			continue
 		}
-		lo, hi := math.Inf(1), math.Inf(-1)
-		for _, pt := range se.Points {
-			if finite(pt.V) {
-				lo, hi = math.Min(lo, pt.V), math.Max(hi, pt.V)
-			}
-		}
+		lo, _ := extreme(math.Min)(se.Series)
+		hi, _ := extreme(math.Max)(se.Series)
 		if hi <= lo {
 			hi = lo + 1
 		}
@@ -276,7 +276,7 @@ func (s *svg) stat(p *Panel, series []colored, x, y, w, h float64) {
 			s.printf(`<polyline points="%s" fill="none" stroke="%s" stroke-opacity="0.5" stroke-width="1.5"/>`+"\n", strings.Join(pts, " "), se.color)
 		}
 		text := FormatValue(p.Unit(), last)
-		size := math.Min(h*0.32, (cellW-16)/(float64(len([]rune(text)))*0.6))
+		size := math.Min(h*0.32, (cellW-16)/textWidth(text, 1))
 		s.text(cx+cellW/2, y+h*0.45+size/3, size, se.color, "middle", `font-weight="bold"`, text)
 		if se.Name != "" && len(series) > 1 {
 			s.text(cx+cellW/2, y+h*0.45-size*0.7, 12, colorText, "middle", "", se.Name)

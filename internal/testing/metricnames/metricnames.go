@@ -71,9 +71,10 @@ func hasPrefix(name string) bool {
 }
 
 // Registered returns the names of every metric the collectors (a
-// prometheus.Registry is one) describe or, for unchecked collectors that
-// describe nothing, collect. A vector with no child yet is described all
-// the same, so a counter that has not counted anything is found.
+// prometheus.Registry is one) describe or collect (an unchecked
+// collector describes nothing, but collects). A vector with no child yet
+// is described all the same, so a counter that has not counted anything
+// is found.
 func Registered(cs ...prometheus.Collector) map[string]bool {
 	names := map[string]bool{}
 	for _, c := range cs {
@@ -100,18 +101,15 @@ func Registered(cs ...prometheus.Collector) map[string]bool {
 // the metric's name.
 func Missing(registered map[string]bool, names []string) []string {
 	var out []string
+names:
 	for _, n := range names {
 		if registered[n] {
 			continue
 		}
-		base, found := "", false
 		for _, suffix := range []string{"_bucket", "_sum", "_count"} {
-			if b, ok := strings.CutSuffix(n, suffix); ok {
-				base, found = b, true
+			if base, ok := strings.CutSuffix(n, suffix); ok && registered[base] {
+				continue names
 			}
-		}
-		if found && registered[base] {
-			continue
 		}
 		out = append(out, n)
 	}
