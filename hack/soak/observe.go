@@ -24,7 +24,6 @@ import (
 	"fmt"
 	"net/http"
 	"os"
-	"path/filepath"
 	"strings"
 	"time"
 
@@ -57,32 +56,17 @@ type manager struct {
 }
 
 func startManager(ctx context.Context, binary, redisURL, dir string) (*manager, error) {
-	m := &manager{env: &envtest.Environment{CRDDirectoryPaths: []string{filepath.Join(testenv.Root(), "config", "crd", "bases")},
-		ErrorIfCRDPathMissing: true, BinaryAssetsDirectory: testenv.Assets()}}
-	cfg, err := m.env.Start()
+	env, e, err := testenv.Start()
 	if err != nil {
 		return nil, fmt.Errorf("kube-apiserver: %w", err)
 	}
-	admin, err := m.env.ControlPlane.AddUser(envtest.User{Name: "soak", Groups: []string{"system:masters"}}, nil)
+	m := &manager{env: env}
+	kubeconfig, err := testenv.WriteKubeconfig(&env.ControlPlane, dir, "soak", "system:masters")
 	if err != nil {
 		m.stop()
 		return nil, err
 	}
-	kc, err := admin.KubeConfig()
-	if err != nil {
-		m.stop()
-		return nil, err
-	}
-	kubeconfig := filepath.Join(dir, "kubeconfig")
-	if err := os.WriteFile(kubeconfig, kc, 0o600); err != nil {
-		m.stop()
-		return nil, err
-	}
-	c, err := client.New(cfg, client.Options{Scheme: testenv.Scheme()})
-	if err != nil {
-		m.stop()
-		return nil, err
-	}
+	c := e.Client
 	objs := []client.Object{&corev1.Namespace{ObjectMeta: metav1.ObjectMeta{Name: observedNamespace}}}
 	for _, name := range managerUsers {
 		secret := name + "-password"

@@ -126,7 +126,7 @@ type Env struct {
 // fills in e, runs the tests, stops the server and exits. The managers'
 // logs are quiet unless AUTHSTACK_TEST_LOG=1.
 func Main(m *testing.M, e *Env) {
-	env, started, err := start()
+	env, started, err := Start()
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
@@ -152,7 +152,7 @@ type Lazy struct {
 // Get starts the API server on first use and returns it.
 func (l *Lazy) Get(t *testing.T) *Env {
 	t.Helper()
-	l.once.Do(func() { l.env, l.e, l.err = start() })
+	l.once.Do(func() { l.env, l.e, l.err = Start() })
 	if l.err != nil {
 		t.Fatal(l.err)
 	}
@@ -169,8 +169,11 @@ func (l *Lazy) Stop() {
 	}
 }
 
-// start starts kube-apiserver and etcd with the CRDs installed.
-func start() (*envtest.Environment, *Env, error) {
+// Start starts kube-apiserver and etcd with the CRDs installed, quiets
+// controller-runtime's log (AUTHSTACK_TEST_LOG=1: debug), and returns the
+// environment (the caller stops it) and a client of it. Main and Lazy call
+// it; so do tools that need an API server outside a test (hack/soak).
+func Start() (*envtest.Environment, *Env, error) {
 	level := slog.LevelError
 	if os.Getenv("AUTHSTACK_TEST_LOG") == "1" {
 		level = slog.LevelDebug
@@ -205,19 +208,26 @@ func (e *Env) Kubeconfig(t *testing.T, name string, groups ...string) string {
 // Environment a test started itself.
 func UserKubeconfig(t *testing.T, plane *envtest.ControlPlane, name string, groups ...string) string {
 	t.Helper()
-	u, err := plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	path, err := WriteKubeconfig(plane, t.TempDir(), name, groups...)
 	if err != nil {
-		t.Fatal(err)
-	}
-	kc, err := u.KubeConfig()
-	if err != nil {
-		t.Fatal(err)
-	}
-	path := filepath.Join(t.TempDir(), name+"-kubeconfig")
-	if err := os.WriteFile(path, kc, 0o600); err != nil {
 		t.Fatal(err)
 	}
 	return path
+}
+
+// WriteKubeconfig writes into dir the kubeconfig of a new user of plane's
+// API server, in groups, and returns its path.
+func WriteKubeconfig(plane *envtest.ControlPlane, dir, name string, groups ...string) (string, error) {
+	u, err := plane.AddUser(envtest.User{Name: name, Groups: groups}, nil)
+	if err != nil {
+		return "", err
+	}
+	kc, err := u.KubeConfig()
+	if err != nil {
+		return "", err
+	}
+	path := filepath.Join(dir, name+"-kubeconfig")
+	return path, os.WriteFile(path, kc, 0o600)
 }
 
 // Namespace creates a namespace of its own for one test.
